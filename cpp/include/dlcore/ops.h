@@ -1,0 +1,202 @@
+// dlcore's tensor operations. Binary elementwise ops broadcast with NumPy's
+// rules and promote dtypes like PyTorch; every op on floating tensors records
+// its gradient when grad mode is on and an input requires grad.
+#pragma once
+#include <optional>
+#include <vector>
+
+#include "dlcore/random.h"
+#include "dlcore/tensor.h"
+
+namespace dlcore {
+
+// A number from the caller (Python int/float/bool): weak in dtype promotion.
+struct Scalar {
+  enum Kind { Bool, Int, Float } kind = Float;
+  double f = 0.0;
+  int64_t i = 0;
+  Scalar() = default;
+  Scalar(double v) : kind(Float), f(v), i(static_cast<int64_t>(v)) {}
+  Scalar(int64_t v) : kind(Int), f(static_cast<double>(v)), i(v) {}
+  Scalar(int v) : Scalar(static_cast<int64_t>(v)) {}
+  Scalar(bool v) : kind(Bool), f(v), i(v) {}
+  double to_double() const { return kind == Float ? f : static_cast<double>(i); }
+};
+
+using Dims = std::vector<int64_t>;
+
+// ---------------------------------------------------------------- creation
+Tensor empty(const Shape& shape, DType dtype = DType::Float32);
+Tensor zeros(const Shape& shape, DType dtype = DType::Float32);
+Tensor ones(const Shape& shape, DType dtype = DType::Float32);
+Tensor full(const Shape& shape, Scalar value, std::optional<DType> dtype = std::nullopt);
+Tensor empty_like(const Tensor& t, std::optional<DType> dtype = std::nullopt);
+Tensor zeros_like(const Tensor& t, std::optional<DType> dtype = std::nullopt);
+Tensor ones_like(const Tensor& t, std::optional<DType> dtype = std::nullopt);
+Tensor full_like(const Tensor& t, Scalar value, std::optional<DType> dtype = std::nullopt);
+Tensor scalar_tensor(Scalar value, std::optional<DType> dtype = std::nullopt);
+Tensor arange(Scalar start, Scalar end, Scalar step, std::optional<DType> dtype = std::nullopt);
+Tensor linspace(double start, double end, int64_t steps, DType dtype = DType::Float32);
+Tensor eye(int64_t n, int64_t m = -1, DType dtype = DType::Float32);
+Tensor rand(const Shape& shape, DType dtype = DType::Float32, Generator* gen = nullptr);
+Tensor randn(const Shape& shape, DType dtype = DType::Float32, Generator* gen = nullptr);
+Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dtype = DType::Int64,
+               Generator* gen = nullptr);
+Tensor normal(double mean, double std, const Shape& shape, DType dtype = DType::Float32,
+              Generator* gen = nullptr);
+// Copies raw row-major data of the given dtype into a new tensor.
+Tensor from_blob_copy(const void* data, const Shape& shape, DType dtype);
+
+// ---------------------------------------------------------------- views
+Tensor reshape(const Tensor& t, const Shape& shape);
+Tensor view(const Tensor& t, const Shape& shape);  // never copies; errors when impossible
+Tensor permute(const Tensor& t, const Dims& dims);
+Tensor transpose(const Tensor& t, int64_t d0, int64_t d1);
+Tensor t(const Tensor& t);  // 2-D transpose (0-D and 1-D unchanged)
+Tensor squeeze(const Tensor& t);
+Tensor squeeze(const Tensor& t, int64_t dim);
+Tensor unsqueeze(const Tensor& t, int64_t dim);
+Tensor expand(const Tensor& t, const Shape& shape);  // -1 keeps a size
+Tensor broadcast_to(const Tensor& t, const Shape& shape);
+Tensor flatten(const Tensor& t, int64_t start_dim = 0, int64_t end_dim = -1);
+Tensor narrow(const Tensor& t, int64_t dim, int64_t start, int64_t length);
+Tensor slice(const Tensor& t, int64_t dim, std::optional<int64_t> start,
+             std::optional<int64_t> end, int64_t step = 1);
+Tensor select(const Tensor& t, int64_t dim, int64_t index);
+Tensor as_strided_view(const Tensor& t, const Shape& shape, const Shape& strides, int64_t offset);
+Tensor contiguous(const Tensor& t);
+Tensor clone(const Tensor& t);
+Tensor to_dtype(const Tensor& t, DType dtype);
+Tensor detach(const Tensor& t);
+
+// ---------------------------------------------------------------- elementwise
+Tensor add(const Tensor& a, const Tensor& b, Scalar alpha = Scalar(int64_t(1)));
+Tensor sub(const Tensor& a, const Tensor& b, Scalar alpha = Scalar(int64_t(1)));
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);
+Tensor pow(const Tensor& a, const Tensor& b);
+Tensor maximum(const Tensor& a, const Tensor& b);
+Tensor minimum(const Tensor& a, const Tensor& b);
+Tensor add(const Tensor& a, Scalar b);
+Tensor sub(const Tensor& a, Scalar b);
+Tensor rsub(const Tensor& a, Scalar b);  // b - a
+Tensor mul(const Tensor& a, Scalar b);
+Tensor div(const Tensor& a, Scalar b);
+Tensor rdiv(const Tensor& a, Scalar b);  // b / a
+Tensor pow(const Tensor& a, Scalar b);
+Tensor rpow(const Tensor& a, Scalar b);  // b ** a
+
+Tensor eq(const Tensor& a, const Tensor& b);
+Tensor ne(const Tensor& a, const Tensor& b);
+Tensor lt(const Tensor& a, const Tensor& b);
+Tensor le(const Tensor& a, const Tensor& b);
+Tensor gt(const Tensor& a, const Tensor& b);
+Tensor ge(const Tensor& a, const Tensor& b);
+Tensor logical_not(const Tensor& a);
+
+Tensor neg(const Tensor& x);
+Tensor exp(const Tensor& x);
+Tensor log(const Tensor& x);
+Tensor sqrt(const Tensor& x);
+Tensor rsqrt(const Tensor& x);
+Tensor abs(const Tensor& x);
+Tensor sign(const Tensor& x);
+Tensor sin(const Tensor& x);
+Tensor cos(const Tensor& x);
+Tensor tanh(const Tensor& x);
+Tensor sigmoid(const Tensor& x);
+Tensor relu(const Tensor& x);
+Tensor square(const Tensor& x);
+Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max);
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value);
+
+// ---------------------------------------------------------------- in place
+// Each bumps the version counter of the tensor's storage.
+Tensor& add_(Tensor& a, const Tensor& b, Scalar alpha = Scalar(int64_t(1)));
+Tensor& sub_(Tensor& a, const Tensor& b, Scalar alpha = Scalar(int64_t(1)));
+Tensor& mul_(Tensor& a, const Tensor& b);
+Tensor& div_(Tensor& a, const Tensor& b);
+Tensor& copy_(Tensor& dst, const Tensor& src);  // broadcasts src, converts dtype
+Tensor& zero_(Tensor& t);
+Tensor& fill_(Tensor& t, Scalar value);
+Tensor& clamp_(Tensor& t, std::optional<Scalar> min, std::optional<Scalar> max);
+Tensor& masked_fill_(Tensor& t, const Tensor& mask, Scalar value);
+
+// ---------------------------------------------------------------- reductions
+// dims empty = all dims.
+Tensor sum(const Tensor& x, const Dims& dims = {}, bool keepdim = false,
+           std::optional<DType> dtype = std::nullopt);
+Tensor mean(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
+Tensor var(const Tensor& x, const Dims& dims = {}, double correction = 1.0, bool keepdim = false);
+Tensor std(const Tensor& x, const Dims& dims = {}, double correction = 1.0, bool keepdim = false);
+Tensor prod(const Tensor& x, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
+Tensor amax(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
+Tensor amin(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
+Tensor max(const Tensor& x);  // over all elements
+Tensor min(const Tensor& x);
+std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim = false);
+std::pair<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim = false);
+Tensor argmax(const Tensor& x, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
+Tensor argmin(const Tensor& x, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
+Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim = false);
+Tensor cumsum(const Tensor& x, int64_t dim);
+Tensor softmax(const Tensor& x, int64_t dim);
+Tensor log_softmax(const Tensor& x, int64_t dim);
+// Sums a broadcast gradient back to shape (used by backward rules).
+Tensor sum_to(const Tensor& x, const Shape& shape);
+
+// ---------------------------------------------------------------- linear algebra
+Tensor matmul(const Tensor& a, const Tensor& b);
+
+// ---------------------------------------------------------------- joining, indexing
+Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
+Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
+std::vector<Tensor> split(const Tensor& t, int64_t split_size, int64_t dim = 0);
+std::vector<Tensor> split_sizes(const Tensor& t, const std::vector<int64_t>& sizes, int64_t dim = 0);
+std::vector<Tensor> chunk(const Tensor& t, int64_t chunks, int64_t dim = 0);
+Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);
+Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src);
+Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);
+Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src);
+Tensor nonzero(const Tensor& x);  // (n, ndim) int64
+
+// One entry of a subscript t[...]: an integer, a slice, None, Ellipsis, or an
+// integer/bool tensor (advanced indexing).
+struct TensorIndex {
+  enum Kind { Integer, Slice, None, Ellipsis, Tensor_ } kind = None;
+  int64_t integer = 0;
+  std::optional<int64_t> start, stop;
+  int64_t step = 1;
+  Tensor tensor;
+  static TensorIndex make_int(int64_t i) { TensorIndex r; r.kind = Integer; r.integer = i; return r; }
+  static TensorIndex make_slice(std::optional<int64_t> a, std::optional<int64_t> b, int64_t s) {
+    TensorIndex r; r.kind = Slice; r.start = a; r.stop = b; r.step = s; return r;
+  }
+  static TensorIndex make_none() { return TensorIndex(); }
+  static TensorIndex make_ellipsis() { TensorIndex r; r.kind = Ellipsis; return r; }
+  static TensorIndex make_tensor(const Tensor& t) { TensorIndex r; r.kind = Tensor_; r.tensor = t; return r; }
+};
+Tensor index(const Tensor& t, const std::vector<TensorIndex>& indices);
+// t[indices] = value (value broadcasts to the indexed shape).
+void index_put_(Tensor& t, const std::vector<TensorIndex>& indices, const Tensor& value);
+
+// ---------------------------------------------------------------- operators
+inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+inline Tensor operator-(const Tensor& a) { return neg(a); }
+inline Tensor operator+(const Tensor& a, Scalar b) { return add(a, b); }
+inline Tensor operator-(const Tensor& a, Scalar b) { return sub(a, b); }
+inline Tensor operator*(const Tensor& a, Scalar b) { return mul(a, b); }
+inline Tensor operator/(const Tensor& a, Scalar b) { return div(a, b); }
+inline Tensor operator*(Scalar a, const Tensor& b) { return mul(b, a); }
+
+// ---------------------------------------------------------------- helpers
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
+// The dtype an op on a and b computes in (PyTorch's promotion rules).
+DType result_type(const Tensor& a, const Tensor& b);
+int64_t normalize_dim(int64_t dim, int64_t ndim, const char* op);
+
+}  // namespace dlcore

@@ -1,0 +1,161 @@
+// Graph nodes, saved tensors, grad mode, and how ops record their history.
+#include <atomic>
+
+#include "dlcore/autograd.h"
+#include "dlcore/ops.h"
+
+namespace dlcore {
+namespace {
+thread_local bool t_grad_enabled = true;
+std::atomic<uint64_t> g_sequence{0};
+
+// A new TensorImpl sharing t's storage and layout, with no autograd state.
+Tensor alias_without_history(const Tensor& t) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = t.impl()->storage;
+  impl->shape = t.shape();
+  impl->strides = t.strides();
+  impl->offset = t.offset();
+  impl->dtype = t.dtype();
+  return Tensor(std::move(impl));
+}
+}  // namespace
+
+bool grad_enabled() { return t_grad_enabled; }
+void set_grad_enabled(bool enabled) { t_grad_enabled = enabled; }
+
+// ---------------------------------------------------------------- SavedTensor
+SavedTensor::SavedTensor(const Tensor& t, bool is_output) : is_output_(is_output) {
+  if (!t.defined()) return;
+  version_ = t.version();
+  if (is_output) {
+    // Keeping the output itself would make a cycle node -> output -> node.
+    data_ = alias_without_history(t);
+    requires_grad_ = t.requires_grad();
+    output_nr_ = t.output_nr();
+  } else {
+    data_ = t;
+  }
+}
+
+Tensor SavedTensor::unpack(const std::shared_ptr<Node>& owner, const char* op) const {
+  if (!data_.defined()) return Tensor();
+  if (data_.version() != version_)
+    throw RuntimeError(str_cat(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        "operation: [", data_.str(), "] is at version ", data_.version(), "; expected version ",
+        version_, " instead (saved by ", op, ")"));
+  if (!is_output_) return data_;
+  Tensor out = alias_without_history(data_);
+  if (requires_grad_) set_history(out, owner, output_nr_);
+  return out;
+}
+
+// ---------------------------------------------------------------- Node
+Node::Node() : sequence_nr(g_sequence.fetch_add(1)) {}
+
+void Node::run_pre_hooks(std::vector<Tensor>& grads) {
+  for (auto& [nr, hook] : pre_hooks) {
+    if (nr >= grads.size() || !grads[nr].defined()) continue;
+    Tensor r = hook(grads[nr]);
+    if (r.defined()) grads[nr] = r;
+  }
+}
+
+std::vector<Tensor> FunctionNode::apply(std::vector<Tensor>& grads) { return backward(*this, grads); }
+
+void FunctionNode::release() {
+  released_ = true;
+  for (auto& s : saved_) s.reset();
+}
+
+Tensor FunctionNode::saved(size_t i) {
+  if (released_)
+    throw RuntimeError(str_cat(
+        "Trying to backward through the graph a second time (or directly access saved tensors "
+        "after they have already been freed). Saved intermediate values of the graph are freed "
+        "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+        "backward through the graph a second time (node: ", name_, ")"));
+  return saved_.at(i).unpack(shared_from_this(), name_);
+}
+
+// ---------------------------------------------------------------- AccumulateGrad
+AccumulateGrad::AccumulateGrad(const std::shared_ptr<TensorImpl>& v) : var(v) {
+  outputs.push_back({v->shape, v->dtype});
+  sequence_nr = UINT64_MAX;  // run as soon as ready
+}
+
+void AccumulateGrad::run_pre_hooks(std::vector<Tensor>& grads) {
+  auto v = var.lock();
+  if (!v || !v->autograd || grads.empty() || !grads[0].defined()) return;
+  for (auto& hook : v->autograd->hooks) {
+    Tensor r = hook(grads[0]);
+    if (r.defined()) grads[0] = r;
+  }
+}
+
+std::vector<Tensor> AccumulateGrad::apply(std::vector<Tensor>& grads) {
+  auto v = var.lock();
+  if (!v || grads.empty() || !grads[0].defined()) return {};
+  Tensor self(v);
+  Tensor g = std::move(grads[0]);
+  Tensor old = self.grad();
+  if (!old.defined()) {
+    // Take the incoming gradient when nothing else can see it; otherwise copy,
+    // so a later in-place update of .grad cannot change another tensor.
+    bool unique = g.impl_ptr().use_count() == 1 && g.impl()->storage.use_count() == 1 &&
+                  g.is_contiguous() && !g.requires_grad();
+    self.set_grad(unique ? g : (grad_enabled() ? clone(g) : clone(g.detach())));
+  } else if (!grad_enabled() && !old.requires_grad()) {
+    add_(old, g);
+  } else {
+    self.set_grad(add(old, g));
+  }
+  return {};
+}
+
+// ---------------------------------------------------------------- recording
+bool any_requires_grad(std::initializer_list<const Tensor*> inputs) {
+  if (!t_grad_enabled) return false;
+  for (const Tensor* t : inputs)
+    if (t->defined() && t->requires_grad()) return true;
+  return false;
+}
+
+bool any_requires_grad(const std::vector<Tensor>& inputs) {
+  if (!t_grad_enabled) return false;
+  for (const Tensor& t : inputs)
+    if (t.defined() && t.requires_grad()) return true;
+  return false;
+}
+
+Edge gradient_edge(const Tensor& t) {
+  if (!t.defined() || !t.requires_grad()) return Edge();
+  AutogradMeta& m = t.impl()->meta();
+  if (m.grad_fn) return Edge{m.grad_fn, m.output_nr};
+  auto acc = m.grad_accumulator.lock();
+  if (!acc) {
+    acc = std::make_shared<AccumulateGrad>(t.impl_ptr());
+    m.grad_accumulator = acc;
+  }
+  return Edge{acc, 0};
+}
+
+std::shared_ptr<FunctionNode> make_node(const char* name, const std::vector<Tensor>& inputs) {
+  if (!any_requires_grad(inputs)) return nullptr;
+  auto node = std::make_shared<FunctionNode>(name);
+  node->next_edges.reserve(inputs.size());
+  for (const Tensor& t : inputs) node->next_edges.push_back(gradient_edge(t));
+  return node;
+}
+
+void set_history(Tensor& out, const std::shared_ptr<Node>& node, uint32_t output_nr) {
+  AutogradMeta& m = out.impl()->meta();
+  m.requires_grad = true;
+  m.grad_fn = node;
+  m.output_nr = output_nr;
+  if (node->outputs.size() <= output_nr) node->outputs.resize(output_nr + 1);
+  node->outputs[output_nr] = OutputMeta{out.shape(), out.dtype()};
+}
+
+}  // namespace dlcore

@@ -1,0 +1,48 @@
+// The table of SIMD kernels. Each instruction set (generic, avx2, avx512)
+// compiles the same sources into its own namespace and fills one table;
+// runtime/dispatch.cpp picks the table at load time. Kernels take raw
+// pointers and sizes, never Tensors, and never know about autograd or threads:
+// the ops split work with parallel_for and call a kernel per range.
+#pragma once
+#include <cstdint>
+
+namespace dlcore::kernels {
+
+enum class BinaryOp : int { Add, Sub, Mul, Div, Max, Min };
+enum class UnaryOp : int { Neg, Exp, Log, Sqrt, Rsqrt, Abs, Relu, Sigmoid, Tanh, Sin, Cos, Square };
+
+// Bit flags for elementwise kernels.
+constexpr int kStreamStores = 1;  // write with non-temporal stores (output larger than cache)
+
+struct KernelTable {
+  const char* name;
+  // out[i] = a[i * sa] op b[i * sb], i < n, where sa and sb are 0 (broadcast) or 1.
+  void (*binary_f32)(BinaryOp op, const float* a, int64_t sa, const float* b, int64_t sb,
+                     float* out, int64_t n, int flags);
+  void (*binary_f64)(BinaryOp op, const double* a, int64_t sa, const double* b, int64_t sb,
+                     double* out, int64_t n, int flags);
+  // out[i] = op(x[i]), i < n.
+  void (*unary_f32)(UnaryOp op, const float* x, float* out, int64_t n, int flags);
+  void (*unary_f64)(UnaryOp op, const double* x, double* out, int64_t n, int flags);
+  // Sum of x[0..n) in a fixed order (the same bits whatever the caller's threads).
+  double (*sum_f32)(const float* x, int64_t n);
+  double (*sum_f64)(const double* x, int64_t n);
+  // out[j] = sum over r < rows of x[r * ld + j], j < m (rows >= 1), in order of r.
+  void (*colsum_f32)(const float* x, int64_t rows, int64_t ld, int64_t m, float* out);
+  void (*colsum_f64)(const double* x, int64_t rows, int64_t ld, int64_t m, double* out);
+  // C[M, N] = A[M, K] @ B[K, N]; row-major with leading dimensions lda, ldb, ldc.
+  void (*gemm_f32)(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
+                   int64_t ldb, float* C, int64_t ldc);
+  void (*gemm_f64)(int64_t M, int64_t N, int64_t K, const double* A, int64_t lda,
+                   const double* B, int64_t ldb, double* C, int64_t ldc);
+};
+
+// The table in use (set at load time, or by set_isa / DLCORE_ISA).
+const KernelTable& active();
+
+// Each compiled instruction set's table.
+namespace generic { const KernelTable& table(); }
+namespace avx2 { const KernelTable& table(); }
+namespace avx512 { const KernelTable& table(); }
+
+}  // namespace dlcore::kernels

@@ -1,0 +1,72 @@
+// Contiguous reduction kernels, compiled once per instruction set.
+//   sum:    s = sum_{i<n} x[i]   with four vector accumulators, combined in a
+//           fixed order, so the result depends only on x and n.
+//   colsum: out[j] = sum_{r<rows} x[r*ld + j]   (rows in order).
+#include <cstdint>
+
+#include "kernels/cpu/kernels.h"
+#include "kernels/cpu/vec.h"
+
+namespace dlcore::kernels::DLCORE_ISA_NS {
+namespace {
+
+template <class T> double sum_contig(const T* x, int64_t n) {
+  using V = Vec<T>;
+  constexpr int W = V::size;
+  V acc0 = V::zero(), acc1 = V::zero(), acc2 = V::zero(), acc3 = V::zero();
+  int64_t i = 0;
+  for (; i + 4 * W <= n; i += 4 * W) {
+    acc0 = vadd(acc0, V::load(x + i));
+    acc1 = vadd(acc1, V::load(x + i + W));
+    acc2 = vadd(acc2, V::load(x + i + 2 * W));
+    acc3 = vadd(acc3, V::load(x + i + 3 * W));
+  }
+  double s = static_cast<double>(vreduce_add(vadd(vadd(acc0, acc1), vadd(acc2, acc3))));
+  T tail = T(0);
+  for (; i < n; ++i) tail += x[i];
+  return s + static_cast<double>(tail);
+}
+
+template <class T> void colsum(const T* x, int64_t rows, int64_t ld, int64_t m, T* out) {
+  using V = Vec<T>;
+  constexpr int W = V::size;
+  int64_t j = 0;
+  for (; j + 4 * W <= m; j += 4 * W) {
+    V a0 = V::load(x + j), a1 = V::load(x + j + W), a2 = V::load(x + j + 2 * W),
+      a3 = V::load(x + j + 3 * W);
+    for (int64_t r = 1; r < rows; ++r) {
+      const T* row = x + r * ld + j;
+      a0 = vadd(a0, V::load(row));
+      a1 = vadd(a1, V::load(row + W));
+      a2 = vadd(a2, V::load(row + 2 * W));
+      a3 = vadd(a3, V::load(row + 3 * W));
+    }
+    a0.store(out + j);
+    a1.store(out + j + W);
+    a2.store(out + j + 2 * W);
+    a3.store(out + j + 3 * W);
+  }
+  for (; j + W <= m; j += W) {
+    V a = V::load(x + j);
+    for (int64_t r = 1; r < rows; ++r) a = vadd(a, V::load(x + r * ld + j));
+    a.store(out + j);
+  }
+  for (; j < m; ++j) {
+    T a = x[j];
+    for (int64_t r = 1; r < rows; ++r) a += x[r * ld + j];
+    out[j] = a;
+  }
+}
+
+}  // namespace
+
+double sum_f32(const float* x, int64_t n) { return sum_contig<float>(x, n); }
+double sum_f64(const double* x, int64_t n) { return sum_contig<double>(x, n); }
+void colsum_f32(const float* x, int64_t rows, int64_t ld, int64_t m, float* out) {
+  colsum<float>(x, rows, ld, m, out);
+}
+void colsum_f64(const double* x, int64_t rows, int64_t ld, int64_t m, double* out) {
+  colsum<double>(x, rows, ld, m, out);
+}
+
+}  // namespace dlcore::kernels::DLCORE_ISA_NS

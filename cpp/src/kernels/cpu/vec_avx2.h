@@ -1,0 +1,104 @@
+// AVX2+FMA vector types: 8 floats or 4 doubles per register.
+#pragma once
+#include <immintrin.h>
+
+#include <cstdint>
+
+namespace dlcore::kernels::DLCORE_ISA_NS {
+
+constexpr bool kHasFastExp = true;
+
+template <class T> struct Vec;
+
+template <> struct Vec<float> {
+  static constexpr int size = 8;
+  __m256 v;
+  static Vec load(const float* p) { return {_mm256_loadu_ps(p)}; }
+  static Vec broadcast(float x) { return {_mm256_set1_ps(x)}; }
+  static Vec zero() { return {_mm256_setzero_ps()}; }
+  void store(float* p) const { _mm256_storeu_ps(p, v); }
+  void stream(float* p) const { _mm256_stream_ps(p, v); }  // p 32-byte aligned
+};
+
+template <> struct Vec<double> {
+  static constexpr int size = 4;
+  __m256d v;
+  static Vec load(const double* p) { return {_mm256_loadu_pd(p)}; }
+  static Vec broadcast(double x) { return {_mm256_set1_pd(x)}; }
+  static Vec zero() { return {_mm256_setzero_pd()}; }
+  void store(double* p) const { _mm256_storeu_pd(p, v); }
+  void stream(double* p) const { _mm256_stream_pd(p, v); }
+};
+
+using VF = Vec<float>;
+using VD = Vec<double>;
+
+inline VF vadd(VF a, VF b) { return {_mm256_add_ps(a.v, b.v)}; }
+inline VF vsub(VF a, VF b) { return {_mm256_sub_ps(a.v, b.v)}; }
+inline VF vmul(VF a, VF b) { return {_mm256_mul_ps(a.v, b.v)}; }
+inline VF vdiv(VF a, VF b) { return {_mm256_div_ps(a.v, b.v)}; }
+inline VF vfma(VF a, VF b, VF c) { return {_mm256_fmadd_ps(a.v, b.v, c.v)}; }
+// max/min propagate a NaN from either side (max_ps alone returns its second operand).
+inline VF vmax(VF a, VF b) {
+  __m256 r = _mm256_max_ps(a.v, b.v);
+  return {_mm256_blendv_ps(r, a.v, _mm256_cmp_ps(a.v, a.v, _CMP_UNORD_Q))};
+}
+inline VF vmin(VF a, VF b) {
+  __m256 r = _mm256_min_ps(a.v, b.v);
+  return {_mm256_blendv_ps(r, a.v, _mm256_cmp_ps(a.v, a.v, _CMP_UNORD_Q))};
+}
+inline VF vsqrt(VF a) { return {_mm256_sqrt_ps(a.v)}; }
+inline VF vabs(VF a) { return {_mm256_andnot_ps(_mm256_set1_ps(-0.0f), a.v)}; }
+inline VF vrelu(VF a) { return {_mm256_max_ps(_mm256_setzero_ps(), a.v)}; }  // NaN stays NaN
+inline VF vneg(VF a) { return {_mm256_xor_ps(_mm256_set1_ps(-0.0f), a.v)}; }
+inline VF vround(VF a) { return {_mm256_round_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
+inline VF vclamp(VF x, float lo, float hi) {
+  // Operand order keeps NaN: max_ps/min_ps return the second operand for NaN.
+  return {_mm256_min_ps(_mm256_set1_ps(hi), _mm256_max_ps(_mm256_set1_ps(lo), x.v))};
+}
+// 2^n for integral-valued n in [-126, 127].
+inline VF vexp2_int(VF n) {
+  __m256i i = _mm256_cvtps_epi32(n.v);
+  i = _mm256_slli_epi32(_mm256_add_epi32(i, _mm256_set1_epi32(127)), 23);
+  return {_mm256_castsi256_ps(i)};
+}
+inline VF vselect_abs_lt(VF x, float t, VF if_true, VF if_false) {
+  __m256 m = _mm256_cmp_ps(vabs(x).v, _mm256_set1_ps(t), _CMP_LT_OQ);
+  return {_mm256_blendv_ps(if_false.v, if_true.v, m)};
+}
+inline VF vcopysign(VF mag, VF sgn) {
+  __m256 s = _mm256_and_ps(_mm256_set1_ps(-0.0f), sgn.v);
+  return {_mm256_or_ps(vabs(mag).v, s)};
+}
+
+inline VD vadd(VD a, VD b) { return {_mm256_add_pd(a.v, b.v)}; }
+inline VD vsub(VD a, VD b) { return {_mm256_sub_pd(a.v, b.v)}; }
+inline VD vmul(VD a, VD b) { return {_mm256_mul_pd(a.v, b.v)}; }
+inline VD vdiv(VD a, VD b) { return {_mm256_div_pd(a.v, b.v)}; }
+inline VD vfma(VD a, VD b, VD c) { return {_mm256_fmadd_pd(a.v, b.v, c.v)}; }
+inline VD vmax(VD a, VD b) {
+  __m256d r = _mm256_max_pd(a.v, b.v);
+  return {_mm256_blendv_pd(r, a.v, _mm256_cmp_pd(a.v, a.v, _CMP_UNORD_Q))};
+}
+inline VD vmin(VD a, VD b) {
+  __m256d r = _mm256_min_pd(a.v, b.v);
+  return {_mm256_blendv_pd(r, a.v, _mm256_cmp_pd(a.v, a.v, _CMP_UNORD_Q))};
+}
+inline VD vsqrt(VD a) { return {_mm256_sqrt_pd(a.v)}; }
+inline VD vabs(VD a) { return {_mm256_andnot_pd(_mm256_set1_pd(-0.0), a.v)}; }
+inline VD vrelu(VD a) { return {_mm256_max_pd(_mm256_setzero_pd(), a.v)}; }
+inline VD vneg(VD a) { return {_mm256_xor_pd(_mm256_set1_pd(-0.0), a.v)}; }
+
+inline float vreduce_add(VF a) {
+  alignas(32) float t[8];
+  _mm256_store_ps(t, a.v);
+  return ((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7]));
+}
+inline double vreduce_add(VD a) {
+  alignas(32) double t[4];
+  _mm256_store_pd(t, a.v);
+  return (t[0] + t[1]) + (t[2] + t[3]);
+}
+inline void stream_fence() { _mm_sfence(); }
+
+}  // namespace dlcore::kernels::DLCORE_ISA_NS

@@ -1,0 +1,111 @@
+// AVX-512F vector types: 16 floats or 8 doubles per register.
+#pragma once
+#include <immintrin.h>
+
+#include <cstdint>
+
+namespace dlcore::kernels::DLCORE_ISA_NS {
+
+constexpr bool kHasFastExp = true;
+
+template <class T> struct Vec;
+
+template <> struct Vec<float> {
+  static constexpr int size = 16;
+  __m512 v;
+  static Vec load(const float* p) { return {_mm512_loadu_ps(p)}; }
+  static Vec broadcast(float x) { return {_mm512_set1_ps(x)}; }
+  static Vec zero() { return {_mm512_setzero_ps()}; }
+  void store(float* p) const { _mm512_storeu_ps(p, v); }
+  void stream(float* p) const { _mm512_stream_ps(p, v); }  // p 64-byte aligned
+};
+
+template <> struct Vec<double> {
+  static constexpr int size = 8;
+  __m512d v;
+  static Vec load(const double* p) { return {_mm512_loadu_pd(p)}; }
+  static Vec broadcast(double x) { return {_mm512_set1_pd(x)}; }
+  static Vec zero() { return {_mm512_setzero_pd()}; }
+  void store(double* p) const { _mm512_storeu_pd(p, v); }
+  void stream(double* p) const { _mm512_stream_pd(p, v); }
+};
+
+using VF = Vec<float>;
+using VD = Vec<double>;
+
+inline VF vadd(VF a, VF b) { return {_mm512_add_ps(a.v, b.v)}; }
+inline VF vsub(VF a, VF b) { return {_mm512_sub_ps(a.v, b.v)}; }
+inline VF vmul(VF a, VF b) { return {_mm512_mul_ps(a.v, b.v)}; }
+inline VF vdiv(VF a, VF b) { return {_mm512_div_ps(a.v, b.v)}; }
+inline VF vfma(VF a, VF b, VF c) { return {_mm512_fmadd_ps(a.v, b.v, c.v)}; }
+inline VF vmax(VF a, VF b) {
+  __m512 r = _mm512_max_ps(a.v, b.v);
+  return {_mm512_mask_blend_ps(_mm512_cmp_ps_mask(a.v, a.v, _CMP_UNORD_Q), r, a.v)};
+}
+inline VF vmin(VF a, VF b) {
+  __m512 r = _mm512_min_ps(a.v, b.v);
+  return {_mm512_mask_blend_ps(_mm512_cmp_ps_mask(a.v, a.v, _CMP_UNORD_Q), r, a.v)};
+}
+inline VF vsqrt(VF a) { return {_mm512_sqrt_ps(a.v)}; }
+inline VF vabs(VF a) { return {_mm512_abs_ps(a.v)}; }
+inline VF vrelu(VF a) { return {_mm512_max_ps(_mm512_setzero_ps(), a.v)}; }
+inline VF vneg(VF a) {
+  return {_mm512_castsi512_ps(
+      _mm512_xor_si512(_mm512_castps_si512(a.v), _mm512_set1_epi32(int32_t(0x80000000u))))};
+}
+inline VF vround(VF a) {
+  return {_mm512_roundscale_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)};
+}
+inline VF vclamp(VF x, float lo, float hi) {
+  return {_mm512_min_ps(_mm512_set1_ps(hi), _mm512_max_ps(_mm512_set1_ps(lo), x.v))};
+}
+inline VF vexp2_int(VF n) {
+  __m512i i = _mm512_cvtps_epi32(n.v);
+  i = _mm512_slli_epi32(_mm512_add_epi32(i, _mm512_set1_epi32(127)), 23);
+  return {_mm512_castsi512_ps(i)};
+}
+inline VF vselect_abs_lt(VF x, float t, VF if_true, VF if_false) {
+  __mmask16 m = _mm512_cmp_ps_mask(vabs(x).v, _mm512_set1_ps(t), _CMP_LT_OQ);
+  return {_mm512_mask_blend_ps(m, if_false.v, if_true.v)};
+}
+inline VF vcopysign(VF mag, VF sgn) {
+  __m512i s = _mm512_and_si512(_mm512_castps_si512(sgn.v), _mm512_set1_epi32(int32_t(0x80000000u)));
+  return {_mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(vabs(mag).v), s))};
+}
+
+inline VD vadd(VD a, VD b) { return {_mm512_add_pd(a.v, b.v)}; }
+inline VD vsub(VD a, VD b) { return {_mm512_sub_pd(a.v, b.v)}; }
+inline VD vmul(VD a, VD b) { return {_mm512_mul_pd(a.v, b.v)}; }
+inline VD vdiv(VD a, VD b) { return {_mm512_div_pd(a.v, b.v)}; }
+inline VD vfma(VD a, VD b, VD c) { return {_mm512_fmadd_pd(a.v, b.v, c.v)}; }
+inline VD vmax(VD a, VD b) {
+  __m512d r = _mm512_max_pd(a.v, b.v);
+  return {_mm512_mask_blend_pd(_mm512_cmp_pd_mask(a.v, a.v, _CMP_UNORD_Q), r, a.v)};
+}
+inline VD vmin(VD a, VD b) {
+  __m512d r = _mm512_min_pd(a.v, b.v);
+  return {_mm512_mask_blend_pd(_mm512_cmp_pd_mask(a.v, a.v, _CMP_UNORD_Q), r, a.v)};
+}
+inline VD vsqrt(VD a) { return {_mm512_sqrt_pd(a.v)}; }
+inline VD vabs(VD a) { return {_mm512_abs_pd(a.v)}; }
+inline VD vrelu(VD a) { return {_mm512_max_pd(_mm512_setzero_pd(), a.v)}; }
+inline VD vneg(VD a) {
+  return {_mm512_castsi512_pd(_mm512_xor_si512(
+      _mm512_castpd_si512(a.v), _mm512_set1_epi64(int64_t(0x8000000000000000ull))))};
+}
+
+inline float vreduce_add(VF a) {
+  alignas(64) float t[16];
+  _mm512_store_ps(t, a.v);
+  float s0 = ((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7]));
+  float s1 = ((t[8] + t[9]) + (t[10] + t[11])) + ((t[12] + t[13]) + (t[14] + t[15]));
+  return s0 + s1;
+}
+inline double vreduce_add(VD a) {
+  alignas(64) double t[8];
+  _mm512_store_pd(t, a.v);
+  return ((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7]));
+}
+inline void stream_fence() { _mm_sfence(); }
+
+}  // namespace dlcore::kernels::DLCORE_ISA_NS

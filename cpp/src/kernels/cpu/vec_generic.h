@@ -1,0 +1,66 @@
+// Portable vector type: a small array the compiler may vectorise with the
+// baseline instruction set. Used on CPUs without AVX2 and by DLCORE_ISA=generic.
+#pragma once
+#include <cmath>
+#include <cstdint>
+
+namespace dlcore::kernels::DLCORE_ISA_NS {
+
+constexpr bool kHasFastExp = false;  // exp/tanh/sigmoid use libm per element
+
+template <class T> struct Vec {
+  static constexpr int size = 16 / sizeof(T);
+  T v[size];
+  static Vec load(const T* p) { Vec r; for (int i = 0; i < size; ++i) r.v[i] = p[i]; return r; }
+  static Vec broadcast(T x) { Vec r; for (int i = 0; i < size; ++i) r.v[i] = x; return r; }
+  static Vec zero() { return broadcast(T(0)); }
+  void store(T* p) const { for (int i = 0; i < size; ++i) p[i] = v[i]; }
+  void stream(T* p) const { store(p); }
+};
+
+#define DLCORE_GENERIC_BINOP(NAME, EXPR)                              \
+  template <class T> inline Vec<T> NAME(const Vec<T>& a, const Vec<T>& b) { \
+    Vec<T> r;                                                         \
+    for (int i = 0; i < Vec<T>::size; ++i) {                          \
+      T x = a.v[i], y = b.v[i];                                       \
+      r.v[i] = (EXPR);                                                \
+    }                                                                 \
+    return r;                                                         \
+  }
+DLCORE_GENERIC_BINOP(vadd, x + y)
+DLCORE_GENERIC_BINOP(vsub, x - y)
+DLCORE_GENERIC_BINOP(vmul, x * y)
+DLCORE_GENERIC_BINOP(vdiv, x / y)
+// NaN-propagating max/min, like the scalar rule the ops use.
+DLCORE_GENERIC_BINOP(vmax, (x != x || x > y) ? x : y)
+DLCORE_GENERIC_BINOP(vmin, (x != x || x < y) ? x : y)
+#undef DLCORE_GENERIC_BINOP
+
+template <class T> inline Vec<T> vfma(const Vec<T>& a, const Vec<T>& b, const Vec<T>& c) {
+  Vec<T> r;
+  for (int i = 0; i < Vec<T>::size; ++i) r.v[i] = a.v[i] * b.v[i] + c.v[i];
+  return r;
+}
+template <class T> inline Vec<T> vsqrt(const Vec<T>& a) {
+  Vec<T> r;
+  for (int i = 0; i < Vec<T>::size; ++i) r.v[i] = std::sqrt(a.v[i]);
+  return r;
+}
+template <class T> inline Vec<T> vabs(const Vec<T>& a) {
+  Vec<T> r;
+  for (int i = 0; i < Vec<T>::size; ++i) r.v[i] = std::fabs(a.v[i]);
+  return r;
+}
+template <class T> inline Vec<T> vrelu(const Vec<T>& a) {
+  Vec<T> r;
+  for (int i = 0; i < Vec<T>::size; ++i) r.v[i] = (a.v[i] > T(0) || a.v[i] != a.v[i]) ? a.v[i] : T(0);
+  return r;
+}
+template <class T> inline T vreduce_add(const Vec<T>& a) {
+  T s = a.v[0];
+  for (int i = 1; i < Vec<T>::size; ++i) s += a.v[i];
+  return s;
+}
+inline void stream_fence() {}
+
+}  // namespace dlcore::kernels::DLCORE_ISA_NS

@@ -1,0 +1,375 @@
+// Binary elementwise ops (add, sub, mul, div, pow, maximum, minimum), the
+// comparisons, where/masked_fill, and the in-place variants, with gradients.
+// Broadcasting follows NumPy; dtypes promote as in PyTorch (result_type).
+#include <cmath>
+
+#include "kernels/cpu/kernels.h"
+#include "ops/common.h"
+
+namespace dlcore {
+namespace {
+
+using kernels::BinaryOp;
+
+enum class BK { Add, Sub, Mul, Div, Max, Min, Pow, Eq, Ne, Lt, Le, Gt, Ge };
+
+constexpr int64_t kGrain = 32768;
+constexpr int64_t kStreamBytes = int64_t(8) << 20;
+
+bool is_compare(BK k) { return k >= BK::Eq; }
+
+template <class T> inline T int_pow(T base, T exp) {
+  T r = 1;
+  while (exp > 0) {
+    if (exp & 1) r *= base;
+    base *= base;
+    exp >>= 1;
+  }
+  return r;
+}
+
+template <class T> inline T apply(BK k, T x, T y) {
+  switch (k) {
+    case BK::Add: return static_cast<T>(x + y);
+    case BK::Sub: return static_cast<T>(x - y);
+    case BK::Mul: return static_cast<T>(x * y);
+    case BK::Div:
+      if constexpr (std::is_floating_point_v<T>) return x / y;
+      else return y == 0 ? T(0) : static_cast<T>(x / y);
+    case BK::Max:
+      if constexpr (std::is_floating_point_v<T>) return (x != x || x > y) ? x : y;
+      else return x > y ? x : y;
+    case BK::Min:
+      if constexpr (std::is_floating_point_v<T>) return (x != x || x < y) ? x : y;
+      else return x < y ? x : y;
+    case BK::Pow:
+      if constexpr (std::is_floating_point_v<T>) return std::pow(x, y);
+      else if constexpr (std::is_same_v<T, bool>) return x || !y;
+      else return int_pow(x, y);
+    default: return x;
+  }
+}
+
+template <class T> inline bool compare(BK k, T x, T y) {
+  switch (k) {
+    case BK::Eq: return x == y;
+    case BK::Ne: return x != y;
+    case BK::Lt: return x < y;
+    case BK::Le: return x <= y;
+    case BK::Gt: return x > y;
+    default: return x >= y;
+  }
+}
+
+const char* bk_name(BK k) {
+  static const char* names[] = {"add", "sub", "mul", "div", "maximum", "minimum", "pow",
+                                "eq",  "ne",  "lt",  "le",  "gt",      "ge"};
+  return names[static_cast<int>(k)];
+}
+
+// SIMD layout code for operand t against out: 1 contiguous, 0 broadcast scalar, -1 neither.
+int simd_layout(const Tensor& t, const Tensor& out) {
+  if (t.numel() == 1) return 0;
+  return (t.shape() == out.shape() && t.is_contiguous()) ? 1 : -1;
+}
+
+// out = a op b; a and b already have the compute dtype; out has it too (or bool).
+void binary_kernel(BK k, const Tensor& a, const Tensor& b, const Tensor& out) {
+  const int64_t n = out.numel();
+  if (n == 0) return;
+  if (k <= BK::Min && is_floating(out.dtype()) && out.is_contiguous()) {
+    int la = simd_layout(a, out), lb = simd_layout(b, out);
+    if (la >= 0 && lb >= 0) {
+      const auto& kt = kernels::active();
+      auto op = static_cast<BinaryOp>(static_cast<int>(k));
+      int flags = n * static_cast<int64_t>(out.itemsize()) >= kStreamBytes ? kernels::kStreamStores : 0;
+      if (out.dtype() == DType::Float32) {
+        const float *pa = a.data<float>(), *pb = b.data<float>();
+        float* po = out.data<float>();
+        parallel_for(0, n, kGrain, [&](int64_t s, int64_t e) {
+          kt.binary_f32(op, pa + s * la, la, pb + s * lb, lb, po + s, e - s, flags);
+        }, 16);
+      } else {
+        const double *pa = a.data<double>(), *pb = b.data<double>();
+        double* po = out.data<double>();
+        parallel_for(0, n, kGrain, [&](int64_t s, int64_t e) {
+          kt.binary_f64(op, pa + s * la, la, pb + s * lb, lb, po + s, e - s, flags);
+        }, 8);
+      }
+      return;
+    }
+  }
+  StridedOperands<3> ops{
+      {static_cast<char*>(out.data_ptr()), static_cast<char*>(a.data_ptr()),
+       static_cast<char*>(b.data_ptr())},
+      {byte_strides(out), broadcast_byte_strides(a, out.shape()), broadcast_byte_strides(b, out.shape())}};
+  visit_dtype(a.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if (is_compare(k)) {
+      strided_for_each<3>(out.shape(), ops, [k](char** p, const int64_t* st, int64_t m) {
+        for (int64_t i = 0; i < m; ++i)
+          *reinterpret_cast<bool*>(p[0] + i * st[0]) = compare<T>(
+              k, *reinterpret_cast<const T*>(p[1] + i * st[1]), *reinterpret_cast<const T*>(p[2] + i * st[2]));
+      });
+    } else {
+      strided_for_each<3>(out.shape(), ops, [k](char** p, const int64_t* st, int64_t m) {
+        for (int64_t i = 0; i < m; ++i)
+          *reinterpret_cast<T*>(p[0] + i * st[0]) = apply<T>(
+              k, *reinterpret_cast<const T*>(p[1] + i * st[1]), *reinterpret_cast<const T*>(p[2] + i * st[2]));
+      });
+    }
+  });
+}
+
+void check_int_pow(const Tensor& b) {
+  if (is_floating(b.dtype()) || b.dtype() == DType::Bool) return;
+  Tensor neg = lt(b, scalar_tensor(Scalar(int64_t(0)), b.dtype()));
+  if (sum(neg).item() != 0)
+    throw ValueError("pow: integers to negative integer powers are not allowed");
+}
+
+DType compute_dtype(BK k, const Tensor& a, const Tensor& b) {
+  DType d = result_type(a, b);
+  if (k == BK::Div && !is_floating(d)) d = DType::Float32;  // true division
+  if (k == BK::Sub && d == DType::Bool)
+    throw TypeError("sub: subtraction of two bool tensors is not supported; use logical_xor");
+  return d;
+}
+
+// Forward without autograd.
+Tensor binary_forward(BK k, const Tensor& a, const Tensor& b) {
+  DType cd = compute_dtype(k, a, b);
+  Shape shape = broadcast_shapes(a.shape(), b.shape(), bk_name(k));
+  Tensor A = a.dtype() == cd ? a : detach(a).to(cd);
+  Tensor B = b.dtype() == cd ? b : detach(b).to(cd);
+  if (k == BK::Pow) check_int_pow(B);
+  Tensor out = empty(shape, is_compare(k) ? DType::Bool : cd);
+  binary_kernel(k, A, B, out);
+  return out;
+}
+
+struct InMeta {
+  Shape shape;
+  DType dtype;
+};
+Tensor reduce_grad(const Tensor& g, const InMeta& m) {
+  Tensor r = sum_to(g, m.shape);
+  return r.dtype() == m.dtype ? r : r.to(m.dtype);
+}
+
+Tensor zero_scalar(DType d) { return scalar_tensor(Scalar(int64_t(0)), d); }
+
+Tensor binary(BK k, const Tensor& a, const Tensor& b) {
+  Tensor out = binary_forward(k, a, b);
+  if (is_compare(k) || !is_floating(out.dtype())) return out;
+  auto node = make_node(bk_name(k), {a, b});
+  if (!node) return out;
+  InMeta ma{a.shape(), a.dtype()}, mb{b.shape(), b.dtype()};
+  switch (k) {
+    case BK::Add:
+      node->backward = [ma, mb](FunctionNode& n, const std::vector<Tensor>& g) {
+        return std::vector<Tensor>{n.needs_input_grad(0) ? reduce_grad(g[0], ma) : Tensor(),
+                                   n.needs_input_grad(1) ? reduce_grad(g[0], mb) : Tensor()};
+      };
+      break;
+    case BK::Sub:
+      node->backward = [ma, mb](FunctionNode& n, const std::vector<Tensor>& g) {
+        return std::vector<Tensor>{n.needs_input_grad(0) ? reduce_grad(g[0], ma) : Tensor(),
+                                   n.needs_input_grad(1) ? reduce_grad(neg(g[0]), mb) : Tensor()};
+      };
+      break;
+    case BK::Mul:
+      node->save(a);
+      node->save(b);
+      node->backward = [ma, mb](FunctionNode& n, const std::vector<Tensor>& g) {
+        Tensor x = n.saved(0), y = n.saved(1);
+        return std::vector<Tensor>{n.needs_input_grad(0) ? reduce_grad(mul(g[0], y), ma) : Tensor(),
+                                   n.needs_input_grad(1) ? reduce_grad(mul(g[0], x), mb) : Tensor()};
+      };
+      break;
+    case BK::Div:
+      node->save(a);
+      node->save(b);
+      node->backward = [ma, mb](FunctionNode& n, const std::vector<Tensor>& g) {
+        Tensor x = n.saved(0), y = n.saved(1);
+        Tensor ga, gb;
+        if (n.needs_input_grad(0)) ga = reduce_grad(div(g[0], y), ma);
+        if (n.needs_input_grad(1)) gb = reduce_grad(neg(div(mul(g[0], x), mul(y, y))), mb);
+        return std::vector<Tensor>{ga, gb};
+      };
+      break;
+    case BK::Max:
+    case BK::Min:
+      node->save(a);
+      node->save(b);
+      node->backward = [ma, mb, k](FunctionNode& n, const std::vector<Tensor>& g) {
+        Tensor x = n.saved(0), y = n.saved(1);
+        // The larger (smaller) input takes the gradient; ties split it evenly.
+        Tensor wins = k == BK::Max ? gt(x, y) : lt(x, y);
+        Tensor share = add(wins.to(g[0].dtype()), mul(eq(x, y).to(g[0].dtype()), Scalar(0.5)));
+        Tensor ga_full = mul(g[0], share);
+        return std::vector<Tensor>{n.needs_input_grad(0) ? reduce_grad(ga_full, ma) : Tensor(),
+                                   n.needs_input_grad(1) ? reduce_grad(sub(g[0], ga_full), mb) : Tensor()};
+      };
+      break;
+    case BK::Pow:
+      node->save(a);
+      node->save(b);
+      node->save(out, true);
+      node->backward = [ma, mb](FunctionNode& n, const std::vector<Tensor>& g) {
+        Tensor x = n.saved(0), y = n.saved(1);
+        Tensor ga, gb;
+        if (n.needs_input_grad(0)) {
+          // d/dx x^y = y x^(y-1), taken as 0 where y == 0 (so 0^0 has gradient 0).
+          Tensor d = mul(y, pow(x, sub(y, Scalar(int64_t(1)))));
+          d = where(eq(y, zero_scalar(y.dtype())), zero_scalar(d.dtype()), d);
+          ga = reduce_grad(mul(g[0], d), ma);
+        }
+        if (n.needs_input_grad(1)) {
+          Tensor o = n.saved(2);
+          // d/dy x^y = x^y log x, taken as 0 where x == 0 and y >= 0.
+          Tensor d = mul(o, log(x));
+          Tensor mask = mul(eq(x, zero_scalar(x.dtype())), ge(y, zero_scalar(y.dtype())));
+          d = where(mask, zero_scalar(d.dtype()), d);
+          gb = reduce_grad(mul(g[0], d), mb);
+        }
+        return std::vector<Tensor>{ga, gb};
+      };
+      break;
+    default: break;
+  }
+  set_history(out, node);
+  return out;
+}
+
+// In-place a op= b: checks, then either a direct kernel (no autograd) or an
+// out-of-place computation committed into a (autograd follows the new value).
+Tensor& binary_inplace(BK k, Tensor& a, const Tensor& b) {
+  std::string name = std::string(bk_name(k)) + "_";
+  check_inplace(a, name.c_str());
+  Shape shape = broadcast_shapes(a.shape(), b.shape(), name.c_str());
+  if (shape != a.shape())
+    throw ValueError(str_cat(name, ": output with shape ", shape_str(a.shape()),
+                             " doesn't match the broadcast shape ", shape_str(shape)));
+  DType cd = compute_dtype(k, a, b);
+  if (dtype_category(cd) > dtype_category(a.dtype()))
+    throw TypeError(str_cat(name, ": result type ", dtype_name(cd),
+                            " can't be cast to the desired output type ", dtype_name(a.dtype())));
+  if (grad_enabled() && (a.requires_grad() || b.requires_grad())) {
+    if (!is_floating(a.dtype()))
+      throw TypeError(str_cat(name, ": an integer tensor cannot hold a result that requires grad"));
+    return commit_inplace(a, binary(k, clone(a), b).to(a.dtype()));
+  }
+  Tensor B = b.dtype() == a.dtype() ? b : detach(b).to(a.dtype());
+  if (k == BK::Pow) check_int_pow(B);
+  binary_kernel(k, a, B, a);
+  a.bump_version();
+  return a;
+}
+
+Tensor wrap(const Tensor& like, Scalar s) {
+  (void)like;
+  return scalar_tensor(s);
+}
+
+}  // namespace
+
+Tensor add(const Tensor& a, const Tensor& b, Scalar alpha) {
+  if (alpha.to_double() == 1.0) return binary(BK::Add, a, b);
+  return binary(BK::Add, a, mul(b, alpha));
+}
+Tensor sub(const Tensor& a, const Tensor& b, Scalar alpha) {
+  if (alpha.to_double() == 1.0) return binary(BK::Sub, a, b);
+  return binary(BK::Sub, a, mul(b, alpha));
+}
+Tensor mul(const Tensor& a, const Tensor& b) { return binary(BK::Mul, a, b); }
+Tensor div(const Tensor& a, const Tensor& b) { return binary(BK::Div, a, b); }
+Tensor pow(const Tensor& a, const Tensor& b) { return binary(BK::Pow, a, b); }
+Tensor maximum(const Tensor& a, const Tensor& b) { return binary(BK::Max, a, b); }
+Tensor minimum(const Tensor& a, const Tensor& b) { return binary(BK::Min, a, b); }
+Tensor add(const Tensor& a, Scalar b) { return binary(BK::Add, a, wrap(a, b)); }
+Tensor sub(const Tensor& a, Scalar b) { return binary(BK::Sub, a, wrap(a, b)); }
+Tensor rsub(const Tensor& a, Scalar b) { return binary(BK::Sub, wrap(a, b), a); }
+Tensor mul(const Tensor& a, Scalar b) { return binary(BK::Mul, a, wrap(a, b)); }
+Tensor div(const Tensor& a, Scalar b) { return binary(BK::Div, a, wrap(a, b)); }
+Tensor rdiv(const Tensor& a, Scalar b) { return binary(BK::Div, wrap(a, b), a); }
+Tensor pow(const Tensor& a, Scalar b) { return binary(BK::Pow, a, wrap(a, b)); }
+Tensor rpow(const Tensor& a, Scalar b) { return binary(BK::Pow, wrap(a, b), a); }
+
+Tensor eq(const Tensor& a, const Tensor& b) { return binary_forward(BK::Eq, a, b); }
+Tensor ne(const Tensor& a, const Tensor& b) { return binary_forward(BK::Ne, a, b); }
+Tensor lt(const Tensor& a, const Tensor& b) { return binary_forward(BK::Lt, a, b); }
+Tensor le(const Tensor& a, const Tensor& b) { return binary_forward(BK::Le, a, b); }
+Tensor gt(const Tensor& a, const Tensor& b) { return binary_forward(BK::Gt, a, b); }
+Tensor ge(const Tensor& a, const Tensor& b) { return binary_forward(BK::Ge, a, b); }
+
+Tensor& add_(Tensor& a, const Tensor& b, Scalar alpha) {
+  return binary_inplace(BK::Add, a, alpha.to_double() == 1.0 ? b : mul(b, alpha));
+}
+Tensor& sub_(Tensor& a, const Tensor& b, Scalar alpha) {
+  return binary_inplace(BK::Sub, a, alpha.to_double() == 1.0 ? b : mul(b, alpha));
+}
+Tensor& mul_(Tensor& a, const Tensor& b) { return binary_inplace(BK::Mul, a, b); }
+Tensor& div_(Tensor& a, const Tensor& b) { return binary_inplace(BK::Div, a, b); }
+
+// ---------------------------------------------------------------- where, masked_fill
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  if (cond.dtype() != DType::Bool)
+    throw TypeError(str_cat("where: expected condition to be a bool tensor, got ", dtype_name(cond.dtype())));
+  DType d = result_type(a, b);
+  Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(), "where");
+  Tensor A = a.dtype() == d ? a : detach(a).to(d);
+  Tensor B = b.dtype() == d ? b : detach(b).to(d);
+  Tensor out = empty(shape, d);
+  if (out.numel()) {
+    StridedOperands<4> ops{
+        {static_cast<char*>(out.data_ptr()), static_cast<char*>(cond.data_ptr()),
+         static_cast<char*>(A.data_ptr()), static_cast<char*>(B.data_ptr())},
+        {byte_strides(out), broadcast_byte_strides(cond, shape), broadcast_byte_strides(A, shape),
+         broadcast_byte_strides(B, shape)}};
+    visit_dtype(d, [&](auto tag) {
+      using T = decltype(tag);
+      strided_for_each<4>(shape, ops, [](char** p, const int64_t* st, int64_t m) {
+        for (int64_t i = 0; i < m; ++i)
+          *reinterpret_cast<T*>(p[0] + i * st[0]) =
+              *reinterpret_cast<const bool*>(p[1] + i * st[1])
+                  ? *reinterpret_cast<const T*>(p[2] + i * st[2])
+                  : *reinterpret_cast<const T*>(p[3] + i * st[3]);
+      });
+    });
+  }
+  if (!is_floating(d)) return out;
+  if (auto node = make_node("where", {a, b})) {
+    node->save(cond);
+    InMeta ma{a.shape(), a.dtype()}, mb{b.shape(), b.dtype()};
+    node->backward = [ma, mb](FunctionNode& n, const std::vector<Tensor>& g) {
+      Tensor c = n.saved(0);
+      Tensor z = zero_scalar(g[0].dtype());
+      return std::vector<Tensor>{
+          n.needs_input_grad(0) ? reduce_grad(where(c, g[0], z), ma) : Tensor(),
+          n.needs_input_grad(1) ? reduce_grad(where(c, z, g[0]), mb) : Tensor()};
+    };
+    set_history(out, node);
+  }
+  return out;
+}
+
+Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value) {
+  if (mask.dtype() != DType::Bool)
+    throw TypeError(str_cat("masked_fill: expected a bool mask, got ", dtype_name(mask.dtype())));
+  if (broadcast_shapes(x.shape(), mask.shape(), "masked_fill") != x.shape())
+    throw ValueError(str_cat("masked_fill: mask of shape ", shape_str(mask.shape()),
+                             " cannot be broadcast to the tensor's shape ", shape_str(x.shape())));
+  return where(mask, scalar_tensor(value, x.dtype()), x);
+}
+
+Tensor& masked_fill_(Tensor& x, const Tensor& mask, Scalar value) {
+  check_inplace(x, "masked_fill_");
+  Tensor r = masked_fill(x, mask, value);
+  if (r.requires_grad()) return commit_inplace(x, r);
+  copy_kernel(x, r);
+  x.bump_version();
+  return x;
+}
+
+}  // namespace dlcore

@@ -1,0 +1,47 @@
+// Helpers shared by the op families (internal).
+#pragma once
+#include <array>
+#include <vector>
+
+#include "dlcore/autograd.h"
+#include "dlcore/ops.h"
+#include "kernels/cpu/strided_loops.h"
+
+namespace dlcore {
+
+// Byte strides of t broadcast to `shape` (0 where t is broadcast).
+std::vector<int64_t> broadcast_byte_strides(const Tensor& t, const Shape& shape);
+// Byte strides of t itself.
+std::vector<int64_t> byte_strides(const Tensor& t);
+
+// A view of t with the given layout, sharing storage (no autograd).
+Tensor make_alias(const Tensor& t, const Shape& shape, const Shape& strides, int64_t offset);
+
+// Gradient g (of a broadcast result) summed back to input's shape and dtype.
+Tensor grad_for(const Tensor& g, const Tensor& input);
+
+// Rejects an in-place write that autograd cannot follow.
+void check_inplace(const Tensor& t, const char* op);
+// After computing `result` out of place for an in-place op on t: writes
+// result into t and, if result has history, makes it t's history.
+Tensor& commit_inplace(Tensor& t, const Tensor& result);
+
+// Writes src (broadcast to dst's shape, any dtype) into dst, no autograd.
+void copy_kernel(const Tensor& dst, const Tensor& src);
+// Fills t with value, no autograd.
+void fill_kernel(const Tensor& t, Scalar value);
+
+// Normalised, sorted, unique dims (all dims when dims is empty).
+std::vector<int64_t> reduce_dims(const Dims& dims, int64_t ndim, const char* op);
+// g of a reduction result, broadcast back to the input shape.
+Tensor expand_reduced(const Tensor& g, const Shape& in_shape, const std::vector<int64_t>& dims,
+                      bool keepdim);
+
+// Typed access to a 0-d or one-element tensor converted to T.
+template <class T> T scalar_as(Scalar s) {
+  if constexpr (std::is_same_v<T, bool>) return s.kind == Scalar::Float ? s.f != 0.0 : s.i != 0;
+  else if constexpr (std::is_floating_point_v<T>) return static_cast<T>(s.to_double());
+  else return s.kind == Scalar::Float ? static_cast<T>(s.f) : static_cast<T>(s.i);
+}
+
+}  // namespace dlcore

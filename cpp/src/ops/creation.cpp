@@ -1,0 +1,183 @@
+// Tensor creation: filled, ranged and random tensors.
+#include <cmath>
+#include <cstring>
+
+#include "ops/common.h"
+
+namespace dlcore {
+namespace {
+
+void check_shape(const Shape& shape, const char* op) {
+  for (int64_t s : shape)
+    if (s < 0)
+      throw ValueError(str_cat(op, ": negative dimension in shape ", shape_str(shape)));
+}
+
+DType scalar_default_dtype(Scalar v) {
+  return v.kind == Scalar::Float ? DType::Float32
+                                 : (v.kind == Scalar::Int ? DType::Int64 : DType::Bool);
+}
+
+Generator& gen_or_default(Generator* g) { return g ? *g : default_generator(); }
+
+}  // namespace
+
+Tensor empty(const Shape& shape, DType dtype) {
+  check_shape(shape, "empty");
+  auto impl = std::make_shared<TensorImpl>();
+  int64_t n = shape_numel(shape);
+  impl->storage = std::make_shared<Storage>(static_cast<size_t>(n) * dtype_size(dtype), Device{});
+  impl->shape = shape;
+  impl->strides = contiguous_strides(shape);
+  impl->dtype = dtype;
+  return Tensor(std::move(impl));
+}
+
+Tensor zeros(const Shape& shape, DType dtype) {
+  Tensor t = empty(shape, dtype);
+  std::memset(t.data_ptr(), 0, t.numel() * t.itemsize());
+  return t;
+}
+
+Tensor ones(const Shape& shape, DType dtype) { return full(shape, Scalar(int64_t(1)), dtype); }
+
+Tensor full(const Shape& shape, Scalar value, std::optional<DType> dtype) {
+  Tensor t = empty(shape, dtype.value_or(scalar_default_dtype(value)));
+  fill_kernel(t, value);
+  return t;
+}
+
+Tensor empty_like(const Tensor& t, std::optional<DType> d) { return empty(t.shape(), d.value_or(t.dtype())); }
+Tensor zeros_like(const Tensor& t, std::optional<DType> d) { return zeros(t.shape(), d.value_or(t.dtype())); }
+Tensor ones_like(const Tensor& t, std::optional<DType> d) { return ones(t.shape(), d.value_or(t.dtype())); }
+Tensor full_like(const Tensor& t, Scalar v, std::optional<DType> d) {
+  return full(t.shape(), v, d.value_or(t.dtype()));
+}
+
+Tensor scalar_tensor(Scalar value, std::optional<DType> dtype) {
+  Tensor t = empty({}, dtype.value_or(value.kind == Scalar::Float
+                                          ? DType::Float64
+                                          : (value.kind == Scalar::Int ? DType::Int64 : DType::Bool)));
+  fill_kernel(t, value);
+  if (!dtype) t.impl()->wrapped_number = true;
+  return t;
+}
+
+Tensor from_blob_copy(const void* data, const Shape& shape, DType dtype) {
+  Tensor t = empty(shape, dtype);
+  if (t.numel()) std::memcpy(t.data_ptr(), data, t.numel() * t.itemsize());
+  return t;
+}
+
+Tensor arange(Scalar start, Scalar end, Scalar step, std::optional<DType> dtype) {
+  bool all_int = start.kind != Scalar::Float && end.kind != Scalar::Float && step.kind != Scalar::Float;
+  DType dt = dtype.value_or(all_int ? DType::Int64 : DType::Float32);
+  double s = start.to_double(), e = end.to_double(), st = step.to_double();
+  if (st == 0) throw ValueError("arange: step must be nonzero");
+  if (!std::isfinite(s) || !std::isfinite(e) || !std::isfinite(st))
+    throw ValueError("arange: start, end and step must be finite");
+  if ((e - s) / st < 0)
+    throw ValueError(str_cat("arange: upper bound and larger bound inconsistent with step sign "
+                             "(start=", s, ", end=", e, ", step=", st, ")"));
+  int64_t n = static_cast<int64_t>(std::ceil((e - s) / st));
+  Tensor t = empty({n}, dt);
+  visit_dtype(dt, [&](auto tag) {
+    using T = decltype(tag);
+    T* p = t.data<T>();
+    if (all_int) {
+      for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(start.i + i * step.i);
+    } else {
+      for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(s + static_cast<double>(i) * st);
+    }
+  });
+  return t;
+}
+
+Tensor linspace(double start, double end, int64_t steps, DType dtype) {
+  if (steps < 0) throw ValueError(str_cat("linspace: number of steps must be non-negative, got ", steps));
+  Tensor t = empty({steps}, dtype);
+  visit_dtype(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    T* p = t.data<T>();
+    double step = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
+    // Symmetric evaluation from both ends keeps the last value exactly `end`.
+    for (int64_t i = 0; i < steps; ++i)
+      p[i] = static_cast<T>(i < steps / 2 ? start + step * static_cast<double>(i)
+                                          : end - step * static_cast<double>(steps - 1 - i));
+  });
+  return t;
+}
+
+Tensor eye(int64_t n, int64_t m, DType dtype) {
+  if (m < 0) m = n;
+  if (n < 0) throw ValueError(str_cat("eye: n must be non-negative, got ", n));
+  Tensor t = zeros({n, m}, dtype);
+  visit_dtype(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    T* p = t.data<T>();
+    for (int64_t i = 0; i < std::min(n, m); ++i) p[i * m + i] = T(1);
+  });
+  return t;
+}
+
+Tensor rand(const Shape& shape, DType dtype, Generator* gen) {
+  if (!is_floating(dtype)) throw TypeError(str_cat("rand: expected a floating dtype, got ", dtype_name(dtype)));
+  Tensor t = empty(shape, dtype);
+  Generator& g = gen_or_default(gen);
+  std::lock_guard<std::mutex> lock(g.mutex);
+  visit_dtype(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    T* p = t.data<T>();
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      if constexpr (std::is_same_v<T, float>)
+        p[i] = static_cast<float>(g.next_u64() >> 40) * 0x1.0p-24f;
+      else
+        p[i] = static_cast<T>(g.uniform());
+    }
+  });
+  return t;
+}
+
+Tensor normal(double mean, double stdev, const Shape& shape, DType dtype, Generator* gen) {
+  if (!is_floating(dtype)) throw TypeError(str_cat("normal: expected a floating dtype, got ", dtype_name(dtype)));
+  if (!(stdev >= 0)) throw ValueError(str_cat("normal: std must be >= 0, got ", stdev));
+  Tensor t = empty(shape, dtype);
+  Generator& g = gen_or_default(gen);
+  std::lock_guard<std::mutex> lock(g.mutex);
+  visit_dtype(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    T* p = t.data<T>();
+    for (int64_t i = 0; i < t.numel(); ++i) p[i] = static_cast<T>(mean + stdev * g.normal());
+  });
+  return t;
+}
+
+Tensor randn(const Shape& shape, DType dtype, Generator* gen) {
+  if (!is_floating(dtype)) throw TypeError(str_cat("randn: expected a floating dtype, got ", dtype_name(dtype)));
+  return normal(0.0, 1.0, shape, dtype, gen);
+}
+
+Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dtype, Generator* gen) {
+  if (high <= low)
+    throw ValueError(str_cat("randint: expected low < high, got low=", low, ", high=", high));
+  Tensor t = empty(shape, dtype);
+  Generator& g = gen_or_default(gen);
+  std::lock_guard<std::mutex> lock(g.mutex);
+  uint64_t range = static_cast<uint64_t>(high - low);
+  // Rejection sampling: no modulo bias.
+  uint64_t limit = UINT64_MAX - (UINT64_MAX % range);
+  visit_dtype(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    T* p = t.data<T>();
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      uint64_t u;
+      do {
+        u = g.next_u64();
+      } while (u >= limit);
+      p[i] = static_cast<T>(low + static_cast<int64_t>(u % range));
+    }
+  });
+  return t;
+}
+
+}  // namespace dlcore

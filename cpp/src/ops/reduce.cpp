@@ -1,0 +1,481 @@
+// Reductions over one dim, several dims or all: sum, mean, var, std, prod,
+// amax/amin, max/min (with indices), argmax/argmin, logsumexp, cumsum.
+//
+// Every reduction sees its input as x[outer, R, inner] (contiguous), reducing
+// over R. When the reduced dims are not one contiguous block of a contiguous
+// tensor, they are first permuted to the end and copied (inner = 1).
+// Float sums use fixed chunks of kChunk elements combined in order, so the
+// result has the same bits for any thread count.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "kernels/cpu/kernels.h"
+#include "ops/common.h"
+
+namespace dlcore {
+namespace {
+
+constexpr int64_t kChunk = 16384;
+
+struct Plan {
+  Tensor src;  // contiguous, viewed as (outer, R, inner)
+  int64_t outer = 1, R = 1, inner = 1;
+  std::vector<int64_t> dims;  // normalised reduced dims
+  Shape out_keep, out_shape;  // with and without kept singleton dims
+};
+
+Plan make_plan(const Tensor& x, const Dims& dims_in, bool keepdim, const char* op) {
+  Plan p;
+  p.dims = reduce_dims(dims_in, x.dim(), op);
+  const Shape& s = x.shape();
+  std::vector<bool> red(x.dim(), false);
+  for (int64_t d : p.dims) red[d] = true;
+  for (int64_t d = 0; d < x.dim(); ++d) {
+    p.out_keep.push_back(red[d] ? 1 : s[d]);
+    if (!red[d]) p.out_shape.push_back(s[d]);
+  }
+  if (keepdim) p.out_shape = p.out_keep;
+  bool block = p.dims.empty() || p.dims.back() - p.dims.front() + 1 == static_cast<int64_t>(p.dims.size());
+  if (block && x.is_contiguous()) {
+    p.src = x;
+    int64_t d0 = p.dims.empty() ? x.dim() : p.dims.front();
+    int64_t d1 = p.dims.empty() ? x.dim() - 1 : p.dims.back();
+    for (int64_t d = 0; d < d0; ++d) p.outer *= s[d];
+    for (int64_t d = d0; d <= d1; ++d) p.R *= s[d];
+    for (int64_t d = d1 + 1; d < x.dim(); ++d) p.inner *= s[d];
+  } else {
+    Dims perm;
+    for (int64_t d = 0; d < x.dim(); ++d)
+      if (!red[d]) {
+        perm.push_back(d);
+        p.outer *= s[d];
+      }
+    for (int64_t d : p.dims) {
+      perm.push_back(d);
+      p.R *= s[d];
+    }
+    NoGradGuard guard;
+    p.src = contiguous(permute(x, perm));
+  }
+  return p;
+}
+
+// ---- sum kernels on the plan layout
+template <class T> void sum_float(const Plan& p, T* out) {
+  const auto& kt = kernels::active();
+  const T* x = p.src.data<T>();
+  if (p.inner == 1) {
+    const int64_t chunks = std::max<int64_t>((p.R + kChunk - 1) / kChunk, 1);
+    std::vector<double> partial(p.outer * chunks, 0.0);
+    parallel_for(0, p.outer * chunks, 1, [&](int64_t b, int64_t e) {
+      for (int64_t t = b; t < e; ++t) {
+        int64_t row = t / chunks, c = t % chunks;
+        int64_t s = c * kChunk, n = std::min(kChunk, p.R - s);
+        const T* px = x + row * p.R + s;
+        if (n > 0)
+          partial[t] = std::is_same_v<T, float> ? kt.sum_f32(reinterpret_cast<const float*>(px), n)
+                                                : kt.sum_f64(reinterpret_cast<const double*>(px), n);
+      }
+    });
+    for (int64_t row = 0; row < p.outer; ++row) {
+      double s = 0.0;
+      for (int64_t c = 0; c < chunks; ++c) s += partial[row * chunks + c];
+      out[row] = static_cast<T>(s);
+    }
+    return;
+  }
+  const int64_t jb = 1024;
+  const int64_t nb = (p.inner + jb - 1) / jb;
+  if (p.R == 0) {
+    std::fill(out, out + p.outer * p.inner, T(0));
+    return;
+  }
+  parallel_for(0, p.outer * nb, 1, [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) {
+      int64_t o = t / nb, j = (t % nb) * jb, m = std::min(jb, p.inner - j);
+      const T* px = x + o * p.R * p.inner + j;
+      T* po = out + o * p.inner + j;
+      if constexpr (std::is_same_v<T, float>) kt.colsum_f32(px, p.R, p.inner, m, po);
+      else kt.colsum_f64(px, p.R, p.inner, m, po);
+    }
+  });
+}
+
+// Generic ordered fold over R for each (outer, inner) element.
+template <class T, class Acc, class F>
+void fold(const Plan& p, Acc init, Acc* out, F f) {
+  const T* x = p.src.data<T>();
+  parallel_for(0, p.outer, std::max<int64_t>(1, 16384 / std::max<int64_t>(p.R * p.inner, 1)),
+               [&](int64_t b, int64_t e) {
+    for (int64_t o = b; o < e; ++o) {
+      Acc* po = out + o * p.inner;
+      std::fill(po, po + p.inner, init);
+      for (int64_t r = 0; r < p.R; ++r) {
+        const T* row = x + (o * p.R + r) * p.inner;
+        for (int64_t j = 0; j < p.inner; ++j) po[j] = f(po[j], row[j]);
+      }
+    }
+  });
+}
+
+Tensor sum_forward(const Tensor& x, const Plan& p, DType out_dtype) {
+  Tensor out = empty(p.out_shape, out_dtype);
+  Tensor src = p.src.dtype() == out_dtype ? p.src : p.src.to(out_dtype);
+  Plan q = p;
+  q.src = src;
+  visit_dtype(out_dtype, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T>) {
+      sum_float<T>(q, out.data<T>());
+    } else if constexpr (std::is_same_v<T, bool>) {
+      throw TypeError("sum: cannot accumulate into a bool tensor");
+    } else {
+      fold<T, T>(q, T(0), out.data<T>(), [](T a, T v) { return static_cast<T>(a + v); });
+    }
+  });
+  (void)x;
+  return out;
+}
+
+// Index of the max (is_max) or min along R: the first occurrence, NaN wins.
+template <class T> void arg_extreme(const Plan& p, bool is_max, int64_t* idx, T* val) {
+  const T* x = p.src.data<T>();
+  parallel_for(0, p.outer, 1, [&](int64_t b, int64_t e) {
+    for (int64_t o = b; o < e; ++o) {
+      for (int64_t j = 0; j < p.inner; ++j) {
+        T best = x[o * p.R * p.inner + j];
+        int64_t bi = 0;
+        for (int64_t r = 1; r < p.R; ++r) {
+          T v = x[(o * p.R + r) * p.inner + j];
+          bool take;
+          if constexpr (std::is_floating_point_v<T>) {
+            if (best != best) break;
+            take = v != v || (is_max ? v > best : v < best);
+          } else {
+            take = is_max ? v > best : v < best;
+          }
+          if (take) {
+            best = v;
+            bi = r;
+          }
+        }
+        if (idx) idx[o * p.inner + j] = bi;
+        if (val) val[o * p.inner + j] = best;
+      }
+    }
+  });
+}
+
+void check_nonempty(const Tensor& x, const Plan& p, const char* op) {
+  if (p.R == 0 || x.numel() == 0)
+    throw ValueError(str_cat(op, ": cannot reduce an empty dimension of a tensor of shape ",
+                             shape_str(x.shape()), " (the operation has no identity)"));
+}
+
+Tensor extreme_values(const Tensor& x, const Dims& dims, bool keepdim, bool is_max, const char* op) {
+  Plan p = make_plan(x, dims, keepdim, op);
+  check_nonempty(x, p, op);
+  Tensor out = empty(p.out_shape, x.dtype());
+  visit_dtype(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    arg_extreme<T>(p, is_max, nullptr, out.data<T>());
+  });
+  if (is_floating(x.dtype()))
+    if (auto node = make_node(op, {x})) {
+      node->save(x);
+      node->save(out, true);
+      std::vector<int64_t> rd = p.dims;
+      node->backward = [rd, keepdim](FunctionNode& n, const std::vector<Tensor>& g) {
+        Tensor xs = n.saved(0), o = n.saved(1);
+        // Ties share the gradient evenly.
+        Tensor oe = expand_reduced(o, xs.shape(), rd, keepdim);
+        Tensor mask = eq(xs, oe).to(g[0].dtype());
+        Tensor count = sum(mask, Dims(rd.begin(), rd.end()), true);
+        Tensor ge = expand_reduced(g[0], xs.shape(), rd, keepdim);
+        return std::vector<Tensor>{div(mul(ge, mask), count)};
+      };
+      set_history(out, node);
+    }
+  return out;
+}
+
+std::pair<Tensor, Tensor> extreme_dim(const Tensor& x, int64_t dim, bool keepdim, bool is_max, const char* op) {
+  int64_t d = normalize_dim(dim, x.dim(), op);
+  Plan p = make_plan(x, x.dim() == 0 ? Dims{} : Dims{d}, keepdim, op);
+  check_nonempty(x, p, op);
+  Tensor values = empty(p.out_shape, x.dtype());
+  Tensor indices = empty(p.out_shape, DType::Int64);
+  visit_dtype(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    arg_extreme<T>(p, is_max, indices.data<int64_t>(), values.data<T>());
+  });
+  if (is_floating(x.dtype()))
+    if (auto node = make_node(op, {x})) {
+      node->save(indices);
+      Shape in_shape = x.shape();
+      int64_t nd = x.dim();
+      node->backward = [in_shape, d, keepdim, nd](FunctionNode& n, const std::vector<Tensor>& g) {
+        Tensor idx = n.saved(0), gv = g[0];
+        if (nd == 0) return std::vector<Tensor>{gv};
+        if (!keepdim) {
+          idx = unsqueeze(idx, d);
+          gv = unsqueeze(gv, d);
+        }
+        return std::vector<Tensor>{scatter_add(zeros(in_shape, gv.dtype()), d, idx, gv)};
+      };
+      set_history(values, node);
+    }
+  return {values, indices};
+}
+
+Tensor arg_reduce(const Tensor& x, std::optional<int64_t> dim, bool keepdim, bool is_max, const char* op) {
+  Tensor src = x;
+  Dims dims;
+  if (dim) {
+    dims = {normalize_dim(*dim, x.dim(), op)};
+  } else {
+    src = reshape(detach(x), {x.numel()});
+    keepdim = false;
+  }
+  Plan p = make_plan(src, x.dim() == 0 ? Dims{} : dims, keepdim, op);
+  check_nonempty(x, p, op);
+  Tensor out = empty(p.out_shape, DType::Int64);
+  visit_dtype(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    arg_extreme<T>(p, is_max, out.data<int64_t>(), static_cast<T*>(nullptr));
+  });
+  if (!dim && keepdim) return reshape(out, Shape(x.dim(), 1));
+  return out;
+}
+
+// Products of all elements of each row except one: out[i] = prod_{j != i} x[j],
+// from prefix and suffix products (exact with zeros in the row).
+Tensor prod_except(const Tensor& x, int64_t d) {
+  Tensor xt = contiguous(transpose(detach(x), d, -1));
+  Tensor out = empty(xt.shape(), xt.dtype());
+  int64_t R = xt.dim() ? xt.shape().back() : 1;
+  int64_t rows = R ? xt.numel() / R : 0;
+  visit_dtype(xt.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* px = xt.data<T>();
+    T* po = out.data<T>();
+    parallel_for(0, rows, 64, [&](int64_t b, int64_t e) {
+      for (int64_t r = b; r < e; ++r) {
+        const T* row = px + r * R;
+        T* o = po + r * R;
+        T acc = T(1);
+        for (int64_t i = 0; i < R; ++i) {
+          o[i] = acc;
+          acc = static_cast<T>(acc * row[i]);
+        }
+        acc = T(1);
+        for (int64_t i = R - 1; i >= 0; --i) {
+          o[i] = static_cast<T>(o[i] * acc);
+          acc = static_cast<T>(acc * row[i]);
+        }
+      }
+    });
+  });
+  return transpose(out, d, -1);
+}
+
+Tensor cumsum_impl(const Tensor& x, int64_t d, bool reverse) {
+  Tensor xt = contiguous(transpose(detach(x), d, -1));
+  Tensor out = empty(xt.shape(), xt.dtype());
+  int64_t R = xt.dim() ? xt.shape().back() : 1;
+  int64_t rows = R ? xt.numel() / R : 0;
+  visit_dtype(xt.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* px = xt.data<T>();
+    T* po = out.data<T>();
+    parallel_for(0, rows, 64, [&](int64_t b, int64_t e) {
+      for (int64_t r = b; r < e; ++r) {
+        T acc = T(0);
+        for (int64_t k = 0; k < R; ++k) {
+          int64_t i = reverse ? R - 1 - k : k;
+          acc = static_cast<T>(acc + px[r * R + i]);
+          po[r * R + i] = acc;
+        }
+      }
+    });
+  });
+  Tensor res = contiguous(transpose(out, d, -1));
+  if (is_floating(x.dtype()))
+    if (auto node = make_node("cumsum", {x})) {
+      node->backward = [d, reverse](FunctionNode&, const std::vector<Tensor>& g) {
+        return std::vector<Tensor>{cumsum_impl(g[0], d, !reverse)};
+      };
+      set_history(res, node);
+    }
+  return res;
+}
+
+}  // namespace
+
+Tensor sum(const Tensor& x, const Dims& dims, bool keepdim, std::optional<DType> dtype) {
+  Plan p = make_plan(x, dims, keepdim, "sum");
+  DType od = dtype.value_or(is_floating(x.dtype()) ? x.dtype() : DType::Int64);
+  Tensor out = sum_forward(x, p, od);
+  if (is_floating(od) && is_floating(x.dtype()))
+    if (auto node = make_node("sum", {x})) {
+      Shape in_shape = x.shape();
+      DType in_dtype = x.dtype();
+      std::vector<int64_t> rd = p.dims;
+      node->backward = [in_shape, in_dtype, rd, keepdim](FunctionNode&, const std::vector<Tensor>& g) {
+        Tensor r = expand_reduced(g[0], in_shape, rd, keepdim);
+        return std::vector<Tensor>{r.dtype() == in_dtype ? r : r.to(in_dtype)};
+      };
+      set_history(out, node);
+    }
+  return out;
+}
+
+Tensor sum_to(const Tensor& x, const Shape& shape) {
+  if (x.shape() == shape) return x;
+  int64_t lead = x.dim() - static_cast<int64_t>(shape.size());
+  if (lead < 0)
+    throw ValueError(str_cat("sum_to: cannot sum shape ", shape_str(x.shape()), " to ", shape_str(shape)));
+  Dims dims;
+  for (int64_t d = 0; d < x.dim(); ++d)
+    if (d < lead || (shape[d - lead] == 1 && x.shape()[d] != 1)) dims.push_back(d);
+  Tensor r = dims.empty() ? x : sum(x, dims, true);
+  return reshape(r, shape);
+}
+
+Tensor mean(const Tensor& x, const Dims& dims, bool keepdim) {
+  if (!is_floating(x.dtype()))
+    throw TypeError(str_cat("mean: could not infer output dtype; input dtype must be floating "
+                            "point, got ", dtype_name(x.dtype())));
+  std::vector<int64_t> rd = reduce_dims(dims, x.dim(), "mean");
+  int64_t n = 1;
+  for (int64_t d : rd) n *= x.shape()[d];
+  return div(sum(x, dims, keepdim), Scalar(static_cast<double>(n)));
+}
+
+Tensor var(const Tensor& x, const Dims& dims, double correction, bool keepdim) {
+  if (!is_floating(x.dtype()))
+    throw TypeError(str_cat("var: expected a floating point tensor, got ", dtype_name(x.dtype())));
+  std::vector<int64_t> rd = reduce_dims(dims, x.dim(), "var");
+  int64_t n = 1;
+  for (int64_t d : rd) n *= x.shape()[d];
+  Tensor m = mean(x, dims, true);
+  Tensor dev = sub(x, m);
+  Tensor ss = sum(mul(dev, dev), dims, keepdim);
+  return div(ss, Scalar(std::max(0.0, static_cast<double>(n) - correction)));
+}
+
+Tensor std(const Tensor& x, const Dims& dims, double correction, bool keepdim) {
+  return sqrt(var(x, dims, correction, keepdim));
+}
+
+Tensor prod(const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
+  Tensor src = dim ? x : reshape(x, {x.numel()});
+  int64_t d = dim ? normalize_dim(*dim, x.dim(), "prod") : 0;
+  Plan p = make_plan(src, (src.dim() == 0) ? Dims{} : Dims{d}, dim ? keepdim : false, "prod");
+  DType od = is_floating(x.dtype()) ? x.dtype() : DType::Int64;
+  Tensor out = empty(p.out_shape, od);
+  if (p.src.dtype() != od) p.src = p.src.to(od);
+  visit_dtype(od, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (!std::is_same_v<T, bool>)
+      fold<T, T>(p, T(1), out.data<T>(), [](T a, T v) { return static_cast<T>(a * v); });
+  });
+  if (is_floating(od))
+    if (auto node = make_node("prod", {x})) {
+      node->save(x);
+      bool has_dim = dim.has_value();
+      node->backward = [d, keepdim, has_dim](FunctionNode& n, const std::vector<Tensor>& g) {
+        Tensor xs = n.saved(0);
+        if (!has_dim) {
+          Tensor flat = reshape(xs, {xs.numel()});
+          return std::vector<Tensor>{reshape(mul(expand(g[0], flat.shape()), prod_except(flat, 0)), xs.shape())};
+        }
+        if (xs.dim() == 0) return std::vector<Tensor>{g[0]};
+        Tensor ge = keepdim ? g[0] : unsqueeze(g[0], d);
+        return std::vector<Tensor>{mul(expand(ge, xs.shape()), prod_except(xs, d))};
+      };
+      set_history(out, node);
+    }
+  return out;
+}
+
+Tensor amax(const Tensor& x, const Dims& dims, bool keepdim) { return extreme_values(x, dims, keepdim, true, "amax"); }
+Tensor amin(const Tensor& x, const Dims& dims, bool keepdim) { return extreme_values(x, dims, keepdim, false, "amin"); }
+Tensor max(const Tensor& x) { return extreme_values(x, {}, false, true, "max"); }
+Tensor min(const Tensor& x) { return extreme_values(x, {}, false, false, "min"); }
+std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim) { return extreme_dim(x, dim, keepdim, true, "max"); }
+std::pair<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim) { return extreme_dim(x, dim, keepdim, false, "min"); }
+Tensor argmax(const Tensor& x, std::optional<int64_t> dim, bool keepdim) { return arg_reduce(x, dim, keepdim, true, "argmax"); }
+Tensor argmin(const Tensor& x, std::optional<int64_t> dim, bool keepdim) { return arg_reduce(x, dim, keepdim, false, "argmin"); }
+
+Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
+  Tensor xf = is_floating(x.dtype()) ? x : x.to(DType::Float32);
+  Tensor m = detach(amax(xf, dims, true));
+  // An all -inf (or +inf) slice would give inf - inf: shift by 0 there instead.
+  Tensor finite = eq(abs(m), scalar_tensor(Scalar(std::numeric_limits<double>::infinity()), m.dtype()));
+  m = where(finite, scalar_tensor(Scalar(0.0), m.dtype()), m);
+  Tensor r = add(log(sum(exp(sub(xf, m)), dims, true)), m);
+  if (keepdim) return r;
+  std::vector<int64_t> rd = reduce_dims(dims, x.dim(), "logsumexp");
+  Shape s;
+  for (int64_t d = 0; d < x.dim(); ++d)
+    if (std::find(rd.begin(), rd.end(), d) == rd.end()) s.push_back(x.shape()[d]);
+  return reshape(r, s);
+}
+
+Tensor cumsum(const Tensor& x, int64_t dim) {
+  int64_t d = normalize_dim(dim, x.dim(), "cumsum");
+  if (x.dim() == 0) return clone(x);
+  Tensor src = is_floating(x.dtype()) ? x : x.to(DType::Int64);
+  return cumsum_impl(src, d, false);
+}
+
+// ---------------------------------------------------------------- softmax
+Tensor softmax(const Tensor& x, int64_t dim) {
+  int64_t d = normalize_dim(dim, x.dim(), "softmax");
+  Tensor xf = is_floating(x.dtype()) ? x : x.to(DType::Float32);
+  Tensor out;
+  {
+    NoGradGuard guard;
+    Dims dd = x.dim() ? Dims{d} : Dims{};
+    Tensor e = exp(sub(xf, amax(xf, dd, true)));
+    out = div(e, sum(e, dd, true));
+  }
+  if (auto node = make_node("softmax", {xf})) {
+    node->save(out, true);
+    node->backward = [d](FunctionNode& n, const std::vector<Tensor>& g) {
+      Tensor y = n.saved(0);
+      Dims dd = y.dim() ? Dims{d} : Dims{};
+      // dx = y * (g - sum(g * y))
+      return std::vector<Tensor>{mul(y, sub(g[0], sum(mul(g[0], y), dd, true)))};
+    };
+    set_history(out, node);
+  }
+  return out;
+}
+
+Tensor log_softmax(const Tensor& x, int64_t dim) {
+  int64_t d = normalize_dim(dim, x.dim(), "log_softmax");
+  Tensor xf = is_floating(x.dtype()) ? x : x.to(DType::Float32);
+  Tensor out;
+  {
+    NoGradGuard guard;
+    Dims dd = x.dim() ? Dims{d} : Dims{};
+    Tensor shifted = sub(xf, amax(xf, dd, true));
+    out = sub(shifted, log(sum(exp(shifted), dd, true)));
+  }
+  if (auto node = make_node("log_softmax", {xf})) {
+    node->save(out, true);
+    node->backward = [d](FunctionNode& n, const std::vector<Tensor>& g) {
+      Tensor y = n.saved(0);
+      Dims dd = y.dim() ? Dims{d} : Dims{};
+      // dx = g - softmax * sum(g)
+      return std::vector<Tensor>{sub(g[0], mul(exp(y), sum(g[0], dd, true)))};
+    };
+    set_history(out, node);
+  }
+  return out;
+}
+
+}  // namespace dlcore

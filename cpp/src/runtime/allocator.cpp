@@ -1,0 +1,78 @@
+#include "runtime/allocator.h"
+
+#include <cstdlib>
+#include <mutex>
+#include <new>
+#include <unordered_map>
+#include <vector>
+
+namespace dlcore {
+namespace {
+
+constexpr size_t kAlign = 64;
+constexpr size_t kMaxCachedBytes = size_t(1) << 30;  // keep at most 1 GiB of freed blocks
+constexpr size_t kMaxBlocksPerSize = 8;
+
+size_t round_size(size_t n) {
+  if (n == 0) n = 1;
+  return (n + kAlign - 1) / kAlign * kAlign;
+}
+
+struct BlockCache {
+  std::mutex mutex;
+  std::unordered_map<size_t, std::vector<void*>> free_blocks;
+  size_t cached_bytes = 0;
+  ~BlockCache() { release(); }
+  void release() {
+    std::lock_guard<std::mutex> lock(mutex);
+    for (auto& kv : free_blocks)
+      for (void* p : kv.second) std::free(p);
+    free_blocks.clear();
+    cached_bytes = 0;
+  }
+};
+
+BlockCache& cache() {
+  static BlockCache* c = new BlockCache();  // never destroyed: tensors may outlive statics
+  return *c;
+}
+
+}  // namespace
+
+void* cpu_alloc(size_t nbytes) {
+  size_t n = round_size(nbytes);
+  BlockCache& c = cache();
+  {
+    std::lock_guard<std::mutex> lock(c.mutex);
+    auto it = c.free_blocks.find(n);
+    if (it != c.free_blocks.end() && !it->second.empty()) {
+      void* p = it->second.back();
+      it->second.pop_back();
+      c.cached_bytes -= n;
+      return p;
+    }
+  }
+  void* p = std::aligned_alloc(kAlign, n);
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+
+void cpu_free(void* p, size_t nbytes) {
+  if (!p) return;
+  size_t n = round_size(nbytes);
+  BlockCache& c = cache();
+  {
+    std::lock_guard<std::mutex> lock(c.mutex);
+    auto& list = c.free_blocks[n];
+    if (c.cached_bytes + n <= kMaxCachedBytes && list.size() < kMaxBlocksPerSize) {
+      list.push_back(p);
+      c.cached_bytes += n;
+      return;
+    }
+  }
+  std::free(p);
+}
+
+void cpu_empty_cache() { cache().release(); }
+
+}  // namespace dlcore

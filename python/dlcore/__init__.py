@@ -1,0 +1,156 @@
+"""dlcore: a deep-learning library with a native C++ core and a PyTorch-shaped API.
+
+Tensors, their operations and a reverse-mode autograd engine live in the C++
+core (``dlcore._C``); this package re-exports them with PyTorch's names, so a
+script written for PyTorch ports by changing ``import torch`` to
+``import dlcore``.
+"""
+from collections import namedtuple as _namedtuple
+
+from . import _C
+from ._C import (  # noqa: F401
+    Generator,
+    Tensor,
+    abs,
+    add,
+    amax,
+    amin,
+    argmax,
+    argmin,
+    broadcast_to,
+    cat,
+    chunk,
+    clamp,
+    clip,
+    clone,
+    cos,
+    cumsum,
+    default_generator,
+    detach,
+    device,
+    div,
+    dtype,
+    eq,
+    exp,
+    flatten,
+    from_dlpack,
+    from_numpy,
+    gather,
+    ge,
+    get_num_threads,
+    gt,
+    index_add,
+    index_select,
+    is_grad_enabled,
+    le,
+    log,
+    log_softmax,
+    logical_not,
+    logsumexp,
+    lt,
+    manual_seed,
+    masked_fill,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    mul,
+    narrow,
+    ne,
+    neg,
+    nonzero,
+    permute,
+    pow,
+    prod,
+    relu,
+    reshape,
+    rsqrt,
+    scatter_add,
+    set_num_threads,
+    sigmoid,
+    sign,
+    sin,
+    softmax,
+    split,
+    sqrt,
+    square,
+    squeeze,
+    stack,
+    std,
+    sub,
+    sum,
+    t,
+    tanh,
+    transpose,
+    unsqueeze,
+    var,
+    where,
+)
+from .creation import (  # noqa: F401
+    arange,
+    empty,
+    empty_like,
+    eye,
+    full,
+    full_like,
+    linspace,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .grad_mode import enable_grad, no_grad, set_grad_enabled  # noqa: F401
+from . import _tensor  # noqa: F401  (Python-level Tensor methods)
+from . import autograd  # noqa: F401
+
+__version__ = _C._version()
+
+float32 = dtype.float32
+float64 = dtype.float64
+int32 = dtype.int32
+int64 = dtype.int64
+bool = dtype.bool  # noqa: A001  (PyTorch's name)
+float = float32  # noqa: A001
+double = float64
+long = int64
+int = int32  # noqa: A001
+
+# max(x, dim) and min(x, dim) return (values, indices), as in PyTorch.
+_MinMax = _namedtuple("minmax", ["values", "indices"])
+
+divide = div
+multiply = mul
+subtract = sub
+concat = cat
+concatenate = cat
+
+
+def config():
+    """The build and runtime facts of this dlcore: version, chosen ISA, threads, ..."""
+    return {
+        "version": __version__,
+        "isa": _C._active_isa(),
+        "available_isas": list(_C._available_isas()),
+        "compiled_isas": list(_C._compiled_isas()),
+        "threads": _C.get_num_threads(),
+        "compiler": _C._compiler(),
+        "openmp": _C._openmp(),
+        "cuda": _C._cuda_available(),
+    }
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def numel(input):
+    return input.numel()

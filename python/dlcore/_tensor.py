@@ -1,0 +1,61 @@
+"""Tensor methods that are conveniences over the core (printing, lists, NumPy protocol)."""
+import numpy as np
+
+from . import _C
+from .creation import full, ones, tensor, zeros
+
+Tensor = _C.Tensor
+
+
+def _repr(self):
+    data = np.array2string(self.detach().numpy(), separator=", ", prefix="tensor(",
+                           precision=4, threshold=1000)
+    extras = []
+    if self.dtype not in (_C.dtype.float32, _C.dtype.int64, _C.dtype.bool):
+        extras.append(f"dtype={self.dtype!r}")
+    if self.grad_fn is not None:
+        extras.append(f"grad_fn=<{self.grad_fn.name()}>")
+    elif self.requires_grad:
+        extras.append("requires_grad=True")
+    return "tensor(" + data + "".join(", " + e for e in extras) + ")"
+
+
+def _tolist(self):
+    return self.detach().numpy().tolist()
+
+
+def _array(self, dtype=None, copy=None):
+    a = self.detach().numpy()
+    if dtype is not None:
+        a = a.astype(dtype, copy=False)
+    if copy:
+        a = a.copy()
+    return a
+
+
+def _iter(self):
+    if self.ndim == 0:
+        raise TypeError("iteration over a 0-d tensor")
+    return (self[i] for i in range(self.shape[0]))
+
+
+def _format(self, spec):
+    if self.ndim == 0:
+        return format(self.item(), spec)
+    return repr(self)
+
+
+Tensor.__repr__ = _repr
+Tensor.__str__ = _repr
+Tensor.__format__ = _format
+Tensor.__array__ = _array
+Tensor.__array_priority__ = 1000
+Tensor.__iter__ = _iter
+Tensor.tolist = _tolist
+Tensor.is_floating_point = lambda self: self.dtype.is_floating_point
+Tensor.type_as = lambda self, other: self.to(other.dtype)
+Tensor.new_zeros = lambda self, *size, dtype=None: zeros(*size, dtype=dtype or self.dtype)
+Tensor.new_ones = lambda self, *size, dtype=None: ones(*size, dtype=dtype or self.dtype)
+Tensor.new_full = lambda self, size, value, dtype=None: full(size, value, dtype=dtype or self.dtype)
+Tensor.new_tensor = lambda self, data, dtype=None: tensor(data, dtype=dtype or self.dtype)
+_C.dtype.__repr__ = lambda self: "dlcore." + self.name

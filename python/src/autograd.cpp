@@ -1,0 +1,107 @@
+// Bindings: grad mode, backward, autograd.grad, and Tensor's autograd state.
+#include "bind.h"
+
+namespace dlcore::python {
+namespace {
+
+// A Python callable usable from C++ threads that do not hold the GIL.
+std::function<Tensor(const Tensor&)> wrap_hook(py::function fn) {
+  auto holder = std::shared_ptr<py::object>(new py::object(std::move(fn)), [](py::object* o) {
+    py::gil_scoped_acquire gil;
+    delete o;
+  });
+  return [holder](const Tensor& g) {
+    py::gil_scoped_acquire gil;
+    py::object r = (*holder)(g);
+    if (r.is_none()) return Tensor();
+    if (!py::isinstance<Tensor>(r)) throw TypeError("hook: a tensor hook must return None or a Tensor");
+    Tensor t = r.cast<Tensor>();
+    if (t.shape() != g.shape())
+      throw ValueError(str_cat("hook: returned a gradient of shape ", shape_str(t.shape()),
+                               " for a tensor of shape ", shape_str(g.shape())));
+    return t;
+  };
+}
+
+std::vector<Tensor> tensor_list(const py::object& o) {
+  if (o.is_none()) return {};
+  if (py::isinstance<Tensor>(o)) return {o.cast<Tensor>()};
+  std::vector<Tensor> out;
+  for (const auto& h : o) out.push_back(h.is_none() ? Tensor() : h.cast<Tensor>());
+  return out;
+}
+
+}  // namespace
+
+void init_autograd(py::module_& m, py::class_<Tensor>& cls) {
+  m.def("is_grad_enabled", &grad_enabled);
+  m.def("_set_grad_enabled", &set_grad_enabled, py::arg("mode"));
+
+  py::class_<Node, std::shared_ptr<Node>>(m, "Node")
+      .def("name", &Node::name)
+      .def_property_readonly("next_functions", [](const Node& n) {
+        py::list out;
+        for (const Edge& e : n.next_edges)
+          out.append(py::make_tuple(e.fn ? py::cast(e.fn) : py::none(), e.input_nr));
+        return py::tuple(out);
+      })
+      .def("__repr__", [](const Node& n) { return "<dlcore.autograd.Node " + n.name() + ">"; });
+
+  cls.def_property("requires_grad", &Tensor::requires_grad,
+                   [](Tensor& t, bool v) { t.requires_grad_(v); })
+      .def("requires_grad_", [](Tensor& t, bool v) -> Tensor& { return t.requires_grad_(v); },
+           py::arg("requires_grad") = true)
+      .def_property("grad", [](const Tensor& t) -> py::object {
+        Tensor g = t.grad();
+        return g.defined() ? py::cast(g) : py::none();
+      }, [](const Tensor& t, py::object g) { t.set_grad(g.is_none() ? Tensor() : g.cast<Tensor>()); })
+      .def_property_readonly("grad_fn", [](const Tensor& t) -> py::object {
+        auto fn = t.grad_fn();
+        return fn ? py::cast(fn) : py::none();
+      })
+      .def_property("data", [](const Tensor& t) { return detach(t); }, [](Tensor& t, const Tensor& src) {
+        // Swap in src's data and layout; t keeps its autograd identity.
+        TensorImpl* i = t.impl();
+        i->storage = src.impl()->storage;
+        i->shape = src.shape();
+        i->strides = src.strides();
+        i->offset = src.offset();
+        i->dtype = src.dtype();
+      })
+      .def("detach", &Tensor::detach)
+      .def("detach_", [](Tensor& t) -> Tensor& {
+        if (t.impl()->autograd) t.impl()->autograd.reset();
+        return t;
+      })
+      .def("retain_grad", &Tensor::retain_grad)
+      .def_property_readonly("retains_grad", &Tensor::retains_grad)
+      .def("register_hook", [](const Tensor& t, py::function fn) { t.register_hook(wrap_hook(std::move(fn))); },
+           py::arg("hook"))
+      .def("backward", [](const Tensor& t, py::object gradient, py::object retain_graph, bool create_graph) {
+        Tensor g = gradient.is_none() ? Tensor() : gradient.cast<Tensor>();
+        bool keep = retain_graph.is_none() ? create_graph : retain_graph.cast<bool>();
+        py::gil_scoped_release release;
+        run_backward({t}, {g}, keep, create_graph);
+      }, py::arg("gradient") = py::none(), py::arg("retain_graph") = py::none(),
+         py::arg("create_graph") = false);
+
+  m.def("_backward", [](py::object tensors, py::object grads, bool retain_graph, bool create_graph) {
+    std::vector<Tensor> ts = tensor_list(tensors), gs = tensor_list(grads);
+    py::gil_scoped_release release;
+    run_backward(ts, gs, retain_graph, create_graph);
+  });
+  m.def("_grad", [](py::object outputs, py::object inputs, py::object grad_outputs, bool retain_graph,
+                    bool create_graph, bool allow_unused) {
+    std::vector<Tensor> os = tensor_list(outputs), is = tensor_list(inputs), gs = tensor_list(grad_outputs);
+    std::vector<Tensor> r;
+    {
+      py::gil_scoped_release release;
+      r = autograd_grad(os, is, gs, retain_graph, create_graph, allow_unused);
+    }
+    py::list out;
+    for (const Tensor& t : r) out.append(t.defined() ? py::cast(t) : py::none());
+    return py::tuple(out);
+  });
+}
+
+}  // namespace dlcore::python

@@ -1,0 +1,234 @@
+// Bindings: tensor operations, each as a module function (dlcore.add) and,
+// where PyTorch has one, a Tensor method and an operator.
+#include "bind.h"
+
+namespace dlcore::python {
+namespace {
+
+using TT = const Tensor&;
+
+// Binds f as dlcore._C.<name>(input, ...) and Tensor.<name>(...).
+template <class F, class... Extra>
+void def_both(py::module_& m, py::class_<Tensor>& c, const char* name, F f, const Extra&... extra) {
+  m.def(name, f, py::arg("input"), extra...);
+  c.def(name, f, extra...);
+}
+
+Tensor binop(const char* name, TT a, const py::handle& b, Tensor (*f)(TT, TT)) {
+  (void)name;
+  return f(a, to_tensor_operand(b, name));
+}
+
+std::optional<Scalar> opt_scalar(const py::object& o) {
+  if (o.is_none()) return std::nullopt;
+  return o.cast<Scalar>();
+}
+
+py::object minmax(TT x, const py::object& dim, bool keepdim, bool is_max) {
+  if (dim.is_none()) return py::cast(is_max ? max(x) : min(x));
+  auto r = is_max ? max(x, dim.cast<int64_t>(), keepdim) : min(x, dim.cast<int64_t>(), keepdim);
+  py::object nt = py::module_::import("dlcore").attr("_MinMax");
+  return nt(r.first, r.second);
+}
+
+Tensor& iop(Tensor& a, const py::handle& b, Tensor& (*f)(Tensor&, TT)) {
+  return f(a, to_tensor_operand(b, "inplace"));
+}
+
+Tensor& add_i(Tensor& a, TT b) { return add_(a, b); }
+Tensor& sub_i(Tensor& a, TT b) { return sub_(a, b); }
+Tensor add2(TT a, TT b) { return add(a, b); }
+Tensor sub2(TT a, TT b) { return sub(a, b); }
+
+}  // namespace
+
+void init_ops(py::module_& m, py::class_<Tensor>& c) {
+  using py::arg;
+  // ---- binary arithmetic: tensor or number on either side
+  def_both(m, c, "add", [](TT a, py::object b, Scalar alpha) { return add(a, to_tensor_operand(b, "add"), alpha); },
+           arg("other"), py::kw_only(), arg("alpha") = Scalar(int64_t(1)));
+  def_both(m, c, "sub", [](TT a, py::object b, Scalar alpha) { return sub(a, to_tensor_operand(b, "sub"), alpha); },
+           arg("other"), py::kw_only(), arg("alpha") = Scalar(int64_t(1)));
+  def_both(m, c, "mul", [](TT a, py::object b) { return binop("mul", a, b, &mul); }, arg("other"));
+  def_both(m, c, "div", [](TT a, py::object b) { return binop("div", a, b, &div); }, arg("other"));
+  def_both(m, c, "pow", [](TT a, py::object b) { return binop("pow", a, b, &pow); }, arg("exponent"));
+  def_both(m, c, "maximum", [](TT a, TT b) { return maximum(a, b); }, arg("other"));
+  def_both(m, c, "minimum", [](TT a, TT b) { return minimum(a, b); }, arg("other"));
+  for (auto [name, fn] : std::initializer_list<std::pair<const char*, Tensor (*)(TT, TT)>>{
+           {"eq", &eq}, {"ne", &ne}, {"lt", &lt}, {"le", &le}, {"gt", &gt}, {"ge", &ge}}) {
+    std::string n = name;
+    auto f = [fn, n](TT a, py::object b) { return fn(a, to_tensor_operand(b, n.c_str())); };
+    m.def(name, f, arg("input"), arg("other"));
+    c.def(name, f, arg("other"));
+  }
+  m.def("where", [](TT cond, py::object a, py::object b) {
+    return where(cond, to_tensor_operand(a, "where"), to_tensor_operand(b, "where"));
+  }, arg("condition"), arg("input"), arg("other"));
+  def_both(m, c, "masked_fill", [](TT x, TT mask, Scalar v) { return masked_fill(x, mask, v); },
+           arg("mask"), arg("value"));
+  def_both(m, c, "clamp", [](TT x, py::object lo, py::object hi) {
+    return clamp(x, opt_scalar(lo), opt_scalar(hi));
+  }, arg("min") = py::none(), arg("max") = py::none());
+  def_both(m, c, "clip", [](TT x, py::object lo, py::object hi) {
+    return clamp(x, opt_scalar(lo), opt_scalar(hi));
+  }, arg("min") = py::none(), arg("max") = py::none());
+  def_both(m, c, "logical_not", [](TT x) { return logical_not(x); });
+
+  // ---- unary
+  for (auto [name, fn] : std::initializer_list<std::pair<const char*, Tensor (*)(TT)>>{
+           {"neg", &neg}, {"exp", &exp}, {"log", &log}, {"sqrt", &sqrt}, {"rsqrt", &rsqrt},
+           {"abs", &abs}, {"sign", &sign}, {"sin", &sin}, {"cos", &cos}, {"tanh", &tanh},
+           {"sigmoid", &sigmoid}, {"relu", &relu}, {"square", &square}}) {
+    m.def(name, fn, arg("input"));
+    c.def(name, fn);
+  }
+
+  // ---- operators
+  c.def("__add__", [](TT a, py::object b) { return binop("add", a, b, &add2); }, py::is_operator())
+      .def("__radd__", [](TT a, py::object b) { return add(to_tensor_operand(b, "add"), a); }, py::is_operator())
+      .def("__sub__", [](TT a, py::object b) { return binop("sub", a, b, &sub2); }, py::is_operator())
+      .def("__rsub__", [](TT a, py::object b) { return sub(to_tensor_operand(b, "sub"), a); }, py::is_operator())
+      .def("__mul__", [](TT a, py::object b) { return binop("mul", a, b, &mul); }, py::is_operator())
+      .def("__rmul__", [](TT a, py::object b) { return mul(to_tensor_operand(b, "mul"), a); }, py::is_operator())
+      .def("__truediv__", [](TT a, py::object b) { return binop("div", a, b, &div); }, py::is_operator())
+      .def("__rtruediv__", [](TT a, py::object b) { return div(to_tensor_operand(b, "div"), a); }, py::is_operator())
+      .def("__pow__", [](TT a, py::object b) { return binop("pow", a, b, &pow); }, py::is_operator())
+      .def("__rpow__", [](TT a, py::object b) { return pow(to_tensor_operand(b, "pow"), a); }, py::is_operator())
+      .def("__matmul__", [](TT a, TT b) { return matmul(a, b); }, py::is_operator())
+      .def("__neg__", [](TT a) { return neg(a); })
+      .def("__abs__", [](TT a) { return abs(a); })
+      .def("__invert__", [](TT a) {
+        if (a.dtype() != DType::Bool) throw TypeError("~ is only supported on bool tensors");
+        return logical_not(a);
+      })
+      .def("__and__", [](TT a, TT b) {
+        if (a.dtype() != DType::Bool || b.dtype() != DType::Bool) throw TypeError("& is only supported on bool tensors");
+        return mul(a, b);
+      }, py::is_operator())
+      .def("__or__", [](TT a, TT b) {
+        if (a.dtype() != DType::Bool || b.dtype() != DType::Bool) throw TypeError("| is only supported on bool tensors");
+        return add(a, b);
+      }, py::is_operator())
+      .def("__eq__", [](TT a, py::object b) { return eq(a, to_tensor_operand(b, "eq")); }, py::is_operator())
+      .def("__ne__", [](TT a, py::object b) { return ne(a, to_tensor_operand(b, "ne")); }, py::is_operator())
+      .def("__lt__", [](TT a, py::object b) { return lt(a, to_tensor_operand(b, "lt")); }, py::is_operator())
+      .def("__le__", [](TT a, py::object b) { return le(a, to_tensor_operand(b, "le")); }, py::is_operator())
+      .def("__gt__", [](TT a, py::object b) { return gt(a, to_tensor_operand(b, "gt")); }, py::is_operator())
+      .def("__ge__", [](TT a, py::object b) { return ge(a, to_tensor_operand(b, "ge")); }, py::is_operator())
+      .def("__iadd__", [](Tensor& a, py::object b) -> Tensor& { return iop(a, b, &add_i); }, py::is_operator())
+      .def("__isub__", [](Tensor& a, py::object b) -> Tensor& { return iop(a, b, &sub_i); }, py::is_operator())
+      .def("__imul__", [](Tensor& a, py::object b) -> Tensor& { return iop(a, b, &mul_); }, py::is_operator())
+      .def("__itruediv__", [](Tensor& a, py::object b) -> Tensor& { return iop(a, b, &div_); }, py::is_operator());
+
+  // ---- in place
+  c.def("add_", [](Tensor& a, py::object b, Scalar alpha) -> Tensor& {
+     return add_(a, to_tensor_operand(b, "add_"), alpha);
+   }, arg("other"), py::kw_only(), arg("alpha") = Scalar(int64_t(1)))
+      .def("sub_", [](Tensor& a, py::object b, Scalar alpha) -> Tensor& {
+        return sub_(a, to_tensor_operand(b, "sub_"), alpha);
+      }, arg("other"), py::kw_only(), arg("alpha") = Scalar(int64_t(1)))
+      .def("mul_", [](Tensor& a, py::object b) -> Tensor& { return iop(a, b, &mul_); }, arg("other"))
+      .def("div_", [](Tensor& a, py::object b) -> Tensor& { return iop(a, b, &div_); }, arg("other"))
+      .def("copy_", [](Tensor& a, TT b) -> Tensor& { return copy_(a, b); }, arg("src"))
+      .def("zero_", [](Tensor& a) -> Tensor& { return zero_(a); })
+      .def("fill_", [](Tensor& a, Scalar v) -> Tensor& { return fill_(a, v); }, arg("value"))
+      .def("clamp_", [](Tensor& a, py::object lo, py::object hi) -> Tensor& {
+        return clamp_(a, opt_scalar(lo), opt_scalar(hi));
+      }, arg("min") = py::none(), arg("max") = py::none())
+      .def("masked_fill_", [](Tensor& a, TT mask, Scalar v) -> Tensor& { return masked_fill_(a, mask, v); },
+           arg("mask"), arg("value"));
+
+  // ---- reductions
+  def_both(m, c, "sum", [](TT x, py::object dim, bool keepdim, std::optional<DType> dtype) {
+    return sum(x, to_dims(dim), keepdim, dtype);
+  }, arg("dim") = py::none(), arg("keepdim") = false, py::kw_only(), arg("dtype") = py::none());
+  def_both(m, c, "mean", [](TT x, py::object dim, bool keepdim) { return mean(x, to_dims(dim), keepdim); },
+           arg("dim") = py::none(), arg("keepdim") = false);
+  auto var_like = [](bool is_std) {
+    return [is_std](TT x, py::object dim, py::object unbiased, bool keepdim, py::object correction) {
+      double corr = 1.0;
+      if (!correction.is_none()) corr = correction.cast<double>();
+      else if (!unbiased.is_none()) corr = unbiased.cast<bool>() ? 1.0 : 0.0;
+      return is_std ? dlcore::std(x, to_dims(dim), corr, keepdim) : var(x, to_dims(dim), corr, keepdim);
+    };
+  };
+  def_both(m, c, "var", var_like(false), arg("dim") = py::none(), arg("unbiased") = py::none(),
+           arg("keepdim") = false, py::kw_only(), arg("correction") = py::none());
+  def_both(m, c, "std", var_like(true), arg("dim") = py::none(), arg("unbiased") = py::none(),
+           arg("keepdim") = false, py::kw_only(), arg("correction") = py::none());
+  def_both(m, c, "prod", [](TT x, std::optional<int64_t> dim, bool keepdim) { return prod(x, dim, keepdim); },
+           arg("dim") = py::none(), arg("keepdim") = false);
+  def_both(m, c, "amax", [](TT x, py::object dim, bool keepdim) { return amax(x, to_dims(dim), keepdim); },
+           arg("dim") = py::none(), arg("keepdim") = false);
+  def_both(m, c, "amin", [](TT x, py::object dim, bool keepdim) { return amin(x, to_dims(dim), keepdim); },
+           arg("dim") = py::none(), arg("keepdim") = false);
+  def_both(m, c, "max", [](TT x, py::object dim, bool keepdim) { return minmax(x, dim, keepdim, true); },
+           arg("dim") = py::none(), arg("keepdim") = false);
+  def_both(m, c, "min", [](TT x, py::object dim, bool keepdim) { return minmax(x, dim, keepdim, false); },
+           arg("dim") = py::none(), arg("keepdim") = false);
+  def_both(m, c, "argmax", [](TT x, std::optional<int64_t> dim, bool keepdim) { return argmax(x, dim, keepdim); },
+           arg("dim") = py::none(), arg("keepdim") = false);
+  def_both(m, c, "argmin", [](TT x, std::optional<int64_t> dim, bool keepdim) { return argmin(x, dim, keepdim); },
+           arg("dim") = py::none(), arg("keepdim") = false);
+  def_both(m, c, "logsumexp", [](TT x, py::object dim, bool keepdim) { return logsumexp(x, to_dims(dim), keepdim); },
+           arg("dim"), arg("keepdim") = false);
+  def_both(m, c, "cumsum", [](TT x, int64_t dim) { return cumsum(x, dim); }, arg("dim"));
+  def_both(m, c, "softmax", [](TT x, int64_t dim) { return softmax(x, dim); }, arg("dim"));
+  def_both(m, c, "log_softmax", [](TT x, int64_t dim) { return log_softmax(x, dim); }, arg("dim"));
+
+  // ---- linear algebra
+  def_both(m, c, "matmul", [](TT a, TT b) { return matmul(a, b); }, arg("other"));
+
+  // ---- joining and indexing
+  m.def("cat", [](const std::vector<Tensor>& ts, int64_t dim) { return cat(ts, dim); }, arg("tensors"), arg("dim") = 0);
+  m.def("stack", [](const std::vector<Tensor>& ts, int64_t dim) { return stack(ts, dim); }, arg("tensors"), arg("dim") = 0);
+  def_both(m, c, "split", [](TT x, py::object size, int64_t dim) {
+    if (py::isinstance<py::int_>(size)) return split(x, size.cast<int64_t>(), dim);
+    return split_sizes(x, size.cast<std::vector<int64_t>>(), dim);
+  }, arg("split_size_or_sections"), arg("dim") = 0);
+  def_both(m, c, "chunk", [](TT x, int64_t chunks, int64_t dim) { return chunk(x, chunks, dim); },
+           arg("chunks"), arg("dim") = 0);
+  def_both(m, c, "gather", [](TT x, int64_t dim, TT idx) { return gather(x, dim, idx); }, arg("dim"), arg("index"));
+  def_both(m, c, "scatter_add", [](TT x, int64_t dim, TT idx, TT src) { return scatter_add(x, dim, idx, src); },
+           arg("dim"), arg("index"), arg("src"));
+  def_both(m, c, "index_select", [](TT x, int64_t dim, TT idx) { return index_select(x, dim, idx); },
+           arg("dim"), arg("index"));
+  def_both(m, c, "index_add", [](TT x, int64_t dim, TT idx, TT src) { return index_add(x, dim, idx, src); },
+           arg("dim"), arg("index"), arg("source"));
+  def_both(m, c, "nonzero", [](TT x) { return nonzero(x); });
+
+  // ---- shape functions (methods are in tensor.cpp)
+  m.def("reshape", [](TT x, const Shape& s) { return reshape(x, s); }, arg("input"), arg("shape"));
+  m.def("permute", [](TT x, const Dims& d) { return permute(x, d); }, arg("input"), arg("dims"));
+  m.def("transpose", [](TT x, int64_t a, int64_t b) { return transpose(x, a, b); }, arg("input"), arg("dim0"), arg("dim1"));
+  m.def("t", [](TT x) { return t(x); }, arg("input"));
+  m.def("squeeze", [](TT x, py::object dim) { return dim.is_none() ? squeeze(x) : squeeze(x, dim.cast<int64_t>()); },
+        arg("input"), arg("dim") = py::none());
+  m.def("unsqueeze", [](TT x, int64_t d) { return unsqueeze(x, d); }, arg("input"), arg("dim"));
+  m.def("flatten", [](TT x, int64_t s, int64_t e) { return flatten(x, s, e); }, arg("input"),
+        arg("start_dim") = 0, arg("end_dim") = -1);
+  m.def("narrow", [](TT x, int64_t d, int64_t s, int64_t l) { return narrow(x, d, s, l); }, arg("input"),
+        arg("dim"), arg("start"), arg("length"));
+  m.def("broadcast_to", [](TT x, const Shape& s) { return broadcast_to(x, s); }, arg("input"), arg("shape"));
+  m.def("clone", [](TT x) { return clone(x); }, arg("input"));
+  m.def("detach", [](TT x) { return detach(x); }, arg("input"));
+
+  // ---- creation (Python wrappers in dlcore/creation.py take *size and requires_grad)
+  m.def("_empty", [](const Shape& s, DType d) { return empty(s, d); });
+  m.def("_zeros", [](const Shape& s, DType d) { return zeros(s, d); });
+  m.def("_ones", [](const Shape& s, DType d) { return ones(s, d); });
+  m.def("_full", [](const Shape& s, Scalar v, std::optional<DType> d) { return full(s, v, d); });
+  m.def("_arange", [](Scalar a, Scalar b, Scalar s, std::optional<DType> d) { return arange(a, b, s, d); });
+  m.def("_linspace", [](double a, double b, int64_t n, DType d) { return linspace(a, b, n, d); });
+  m.def("_eye", [](int64_t n, int64_t mm, DType d) { return eye(n, mm, d); });
+  m.def("_rand", [](const Shape& s, DType d, Generator* g) { return rand(s, d, g); });
+  m.def("_randn", [](const Shape& s, DType d, Generator* g) { return randn(s, d, g); });
+  m.def("_randint", [](int64_t lo, int64_t hi, const Shape& s, DType d, Generator* g) {
+    return randint(lo, hi, s, d, g);
+  });
+  m.def("_normal", [](double mean, double sd, const Shape& s, DType d, Generator* g) {
+    return normal(mean, sd, s, d, g);
+  });
+}
+
+}  // namespace dlcore::python
