@@ -154,3 +154,24 @@ def is_tensor(obj):
 
 def numel(input):
     return input.numel()
+
+
+def get_include():
+    """The directory holding dlcore's C++ headers (``#include <dlcore/dlcore.h>``)."""
+    import os
+
+    return os.path.join(os.path.dirname(__file__), "include")
+
+
+def get_library_dir():
+    """The directory holding ``libdlcore.so``, the C++ core."""
+    import os
+
+    return os.path.join(os.path.dirname(__file__), "lib")
+
+
+def cmake_prefix_path():
+    """A CMAKE_PREFIX_PATH entry under which ``find_package(dlcore)`` finds this dlcore."""
+    import os
+
+    return os.path.dirname(__file__)

@@ -74,7 +74,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
             arr = arr.astype(np.float32)
     else:
         arr = arr.astype(_DTYPE_TO_NUMPY[_dtype(dtype)])
-    return _finish(_C._from_buffer_copy(np.ascontiguousarray(arr)), requires_grad)
+    return _finish(_C._from_buffer_copy(np.require(arr, requirements="C")), requires_grad)
 
 
 def _check_device(device):

@@ -30,9 +30,11 @@ SavedTensor::SavedTensor(const Tensor& t, bool is_output) : is_output_(is_output
   version_ = t.version();
   if (is_output) {
     // Keeping the output itself would make a cycle node -> output -> node.
+    // Saved before set_history runs: an op's output always gets this node's
+    // history (single-output nodes: output 0).
     data_ = alias_without_history(t);
-    requires_grad_ = t.requires_grad();
-    output_nr_ = t.output_nr();
+    requires_grad_ = true;
+    output_nr_ = 0;
   } else {
     data_ = t;
   }

@@ -375,7 +375,7 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index_in, const T
           if (j < -size || j >= size)
             throw IndexError(str_cat("scatter_add: index ", j, " is out of bounds for dimension ", d, " with size ", size));
           if (j < 0) j += size;
-          T& dst = *reinterpret_cast<T*>(p[0] + j * sd);
+          T& dst = *reinterpret_cast<T*>(p[0] + i * st[0] + j * sd);
           dst = static_cast<T>(dst + *reinterpret_cast<const T*>(p[2] + i * st[2]));
         }
       }, INT64_MAX);

@@ -1,0 +1,165 @@
+"""One table of op specs: per op, the dlcore call, the NumPy reference, the input
+shapes, the input domain, dtypes and whether it is differentiable.
+test_ops.py turns each row into forward, non-contiguous, gradient, ISA-path
+and thread-count checks; adding an op means adding a row here."""
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+import dlcore as dl
+from reference import ops as ref
+
+F32, F64 = dl.float32, dl.float64
+
+BINARY_SHAPES = [((3, 4), (3, 4)), ((3, 1), (1, 4)), ((), (2, 3)), ((2, 3, 4), (4,)), ((0, 3), (1, 3))]
+UNARY_SHAPES = [((3, 4),), ((),), ((0,),), ((2, 3, 5),)]
+REDUCE_SHAPES = [((3, 4, 5),)]
+
+
+@dataclass
+class Spec:
+    name: str
+    fn: Callable
+    ref: Callable
+    shapes: list
+    low: float = -2.0
+    high: float = 2.0
+    grad: bool = True
+    dtypes: tuple = (F32, F64)
+    rtol: float = 1e-5  # float32 against the float64 reference
+    atol: float = 1e-6
+    elementwise: bool = False  # also run on long inputs (SIMD main loop and tails)
+    tags: set = field(default_factory=set)
+
+
+def binary(name, fn, reffn, low=-2.0, high=2.0, **kw):
+    return Spec(name, fn, reffn, BINARY_SHAPES, low, high, elementwise=True, **kw)
+
+
+def unary(name, fn, reffn, low=-2.0, high=2.0, **kw):
+    return Spec(name, fn, reffn, UNARY_SHAPES, low, high, elementwise=True, **kw)
+
+
+SPECS = [
+    # ---- binary elementwise
+    binary("add", lambda a, b: dl.add(a, b), np.add),
+    binary("add_alpha", lambda a, b: dl.add(a, b, alpha=2.5), lambda a, b: a + 2.5 * b),
+    binary("sub", lambda a, b: a - b, np.subtract),
+    binary("mul", lambda a, b: a * b, np.multiply),
+    binary("div", lambda a, b: a / b, np.divide, low=0.5, high=2.0),
+    binary("pow", lambda a, b: dl.pow(a, b), np.power, low=0.5, high=2.0),
+    binary("maximum", dl.maximum, np.maximum),
+    binary("minimum", dl.minimum, np.minimum),
+    binary("where", lambda a, b: dl.where(a > b, a, b * 2), lambda a, b: np.where(a > b, a, b * 2)),
+    binary("masked_fill", lambda a, b: dl.masked_fill(a + b, b > 0, 1.5),
+           lambda a, b: np.where(b > 0, 1.5, a + b)),
+    # ---- scalars on either side
+    unary("add_scalar", lambda x: x + 1.5, lambda x: x + 1.5),
+    unary("rsub_scalar", lambda x: 2.0 - x, lambda x: 2.0 - x),
+    unary("mul_scalar", lambda x: 3 * x, lambda x: 3 * x),
+    unary("div_scalar", lambda x: x / 4.0, lambda x: x / 4.0),
+    unary("rdiv_scalar", lambda x: 2.0 / x, lambda x: 2.0 / x, low=0.5),
+    unary("pow_scalar", lambda x: x ** 3, lambda x: x ** 3),
+    unary("pow_half", lambda x: x ** 0.5, lambda x: x ** 0.5, low=0.2),
+    unary("rpow_scalar", lambda x: 2.0 ** x, lambda x: 2.0 ** x),
+    # ---- unary elementwise
+    unary("neg", lambda x: -x, np.negative),
+    unary("exp", dl.exp, np.exp, low=-10, high=10),
+    unary("log", dl.log, np.log, low=0.1, high=5),
+    unary("sqrt", dl.sqrt, np.sqrt, low=0.1, high=5),
+    unary("rsqrt", dl.rsqrt, ref.rsqrt, low=0.1, high=5),
+    unary("abs", dl.abs, np.abs),
+    unary("sign", dl.sign, np.sign),
+    unary("sin", dl.sin, np.sin, low=-4, high=4),
+    unary("cos", dl.cos, np.cos, low=-4, high=4),
+    unary("tanh", dl.tanh, np.tanh, low=-5, high=5),
+    unary("tanh_small", dl.tanh, np.tanh, low=-0.3, high=0.3),
+    unary("sigmoid", dl.sigmoid, ref.sigmoid, low=-8, high=8),
+    unary("relu", dl.relu, ref.relu),
+    unary("square", dl.square, np.square),
+    unary("clamp", lambda x: dl.clamp(x, -0.5, 0.7), lambda x: ref.clamp(x, -0.5, 0.7)),
+    unary("clamp_min", lambda x: x.clamp(min=0.1), lambda x: ref.clamp(x, 0.1, None)),
+    # ---- reductions
+    Spec("sum_all", lambda x: x.sum(), np.sum, REDUCE_SHAPES + [((0, 3),), ((),)]),
+    Spec("sum_dim", lambda x: x.sum(1), lambda x: np.sum(x, 1), REDUCE_SHAPES),
+    Spec("sum_dims_keep", lambda x: x.sum((0, 2), keepdim=True), lambda x: np.sum(x, (0, 2), keepdims=True),
+         REDUCE_SHAPES),
+    Spec("sum_last", lambda x: x.sum(-1), lambda x: np.sum(x, -1), REDUCE_SHAPES + [((0, 3),)]),
+    Spec("mean_all", lambda x: x.mean(), np.mean, REDUCE_SHAPES),
+    Spec("mean_dim", lambda x: dl.mean(x, (0, 1)), lambda x: np.mean(x, (0, 1)), REDUCE_SHAPES),
+    Spec("var_all", lambda x: x.var(), lambda x: ref.var(x), REDUCE_SHAPES),
+    Spec("var_dim_biased", lambda x: x.var(1, unbiased=False, keepdim=True),
+         lambda x: ref.var(x, 1, 0, True), REDUCE_SHAPES),
+    Spec("std_dim", lambda x: x.std(2), lambda x: ref.std(x, 2), REDUCE_SHAPES),
+    Spec("prod_all", lambda x: x.prod(), np.prod, [((2, 3),)], low=0.5, high=1.5),
+    Spec("prod_dim", lambda x: x.prod(1), lambda x: np.prod(x, 1), REDUCE_SHAPES, low=0.5, high=1.5),
+    Spec("amax", lambda x: x.amax(1), lambda x: np.max(x, 1), REDUCE_SHAPES),
+    Spec("amin_dims", lambda x: x.amin((0, 2), keepdim=True), lambda x: np.min(x, (0, 2), keepdims=True),
+         REDUCE_SHAPES),
+    Spec("max_all", lambda x: x.max(), np.max, REDUCE_SHAPES + [((),)]),
+    Spec("min_all", lambda x: dl.min(x), np.min, REDUCE_SHAPES),
+    Spec("max_dim_values", lambda x: x.max(2).values, lambda x: np.max(x, 2), REDUCE_SHAPES),
+    Spec("min_dim_values", lambda x: x.min(0, keepdim=True)[0], lambda x: np.min(x, 0, keepdims=True),
+         REDUCE_SHAPES),
+    Spec("logsumexp", lambda x: x.logsumexp(1), lambda x: ref.logsumexp(x, 1), REDUCE_SHAPES),
+    Spec("logsumexp_keep", lambda x: dl.logsumexp(x, -1, keepdim=True),
+         lambda x: ref.logsumexp(x, -1, True), REDUCE_SHAPES, low=-30, high=30),
+    Spec("cumsum", lambda x: x.cumsum(1), lambda x: ref.cumsum(x, 1), REDUCE_SHAPES),
+    Spec("softmax", lambda x: x.softmax(-1), lambda x: ref.softmax(x, -1), REDUCE_SHAPES, low=-5, high=5),
+    Spec("softmax_dim0", lambda x: dl.softmax(x, 0), lambda x: ref.softmax(x, 0), REDUCE_SHAPES),
+    Spec("log_softmax", lambda x: x.log_softmax(1), lambda x: ref.log_softmax(x, 1), REDUCE_SHAPES,
+         low=-5, high=5),
+    # ---- matmul
+    Spec("matmul_2d", dl.matmul, ref.matmul, [((3, 4), (4, 5)), ((1, 7), (7, 1))], rtol=1e-5, atol=1e-5),
+    Spec("matmul_vec", dl.matmul, ref.matmul, [((4,), (4,)), ((4,), (4, 3)), ((2, 4), (4,))], atol=1e-5),
+    Spec("matmul_batched", lambda a, b: a @ b, ref.matmul, [((2, 3, 4), (4, 5)), ((2, 1, 3, 4), (3, 4, 2))],
+         atol=1e-5),
+    Spec("matmul_large", dl.matmul, ref.matmul, [((37, 70), (70, 45))], atol=1e-4, grad=False),
+    # ---- shape ops and views
+    Spec("reshape", lambda x: x.reshape(4, -1) * 2, lambda x: x.reshape(4, -1) * 2, [((2, 3, 2),)]),
+    Spec("permute", lambda x: x.permute(2, 0, 1) * 1, lambda x: np.transpose(x, (2, 0, 1)), [((2, 3, 4),)]),
+    Spec("transpose", lambda x: x.transpose(0, 1) + 0, lambda x: np.swapaxes(x, 0, 1), [((2, 3, 4),)]),
+    Spec("t", lambda x: x.t() * 1, lambda x: x.T, [((2, 3),)]),
+    Spec("squeeze", lambda x: x.squeeze() + 0, np.squeeze, [((1, 3, 1, 2),)]),
+    Spec("unsqueeze", lambda x: x.unsqueeze(1) + 0, lambda x: np.expand_dims(x, 1), [((2, 3),)]),
+    Spec("expand", lambda x: x.expand(2, 3, 4) + 0, lambda x: np.broadcast_to(x, (2, 3, 4)), [((3, 1),)]),
+    Spec("flatten", lambda x: x.flatten(1) + 0, lambda x: x.reshape(x.shape[0], -1), [((2, 3, 4),)]),
+    Spec("narrow", lambda x: x.narrow(1, 1, 2) + 0, lambda x: x[:, 1:3], [((3, 4),)]),
+    Spec("getitem_basic", lambda x: x[1:, ::2, None, ..., -1] + 0, lambda x: x[1:, ::2, None, ..., -1],
+         [((3, 4, 5),)]),
+    Spec("getitem_int_tensor", lambda x: x[dl.tensor([2, 0, 2])] * 1, lambda x: x[[2, 0, 2]], [((3, 4),)]),
+    Spec("getitem_two_tensors", lambda x: x[dl.tensor([0, 2]), :, dl.tensor([1, 1])] * 1,
+         lambda x: x[[0, 2], :, [1, 1]], [((3, 4, 5),)]),
+    Spec("getitem_adjacent", lambda x: x[:, dl.tensor([[0, 1], [2, 2]])] * 1,
+         lambda x: x[:, [[0, 1], [2, 2]]], [((2, 3, 4),)]),
+    Spec("getitem_mask", lambda x: x[x > 0] * 1, lambda x: x[x > 0], [((3, 4),)]),
+    Spec("cat", lambda a, b: dl.cat([a, b, a], 1), lambda a, b: np.concatenate([a, b, a], 1),
+         [((2, 3), (2, 5))]),
+    Spec("stack", lambda a, b: dl.stack([a, b], -1), lambda a, b: np.stack([a, b], -1), [((2, 3), (2, 3))]),
+    Spec("split", lambda x: x.split(2, 1)[1] * 1, lambda x: x[:, 2:4], [((3, 5),)]),
+    Spec("chunk", lambda x: dl.chunk(x, 3, 0)[2] * 1, lambda x: x[4:], [((5, 2),)]),
+    Spec("gather", lambda x: x.gather(1, dl.tensor([[0, 2, 2], [1, 0, 0]])),
+         lambda x: ref.gather(x, 1, np.array([[0, 2, 2], [1, 0, 0]])), [((2, 3),)]),
+    Spec("scatter_add", lambda x, s: x.scatter_add(0, dl.tensor([[1, 0, 1], [1, 1, 0]]), s),
+         lambda x, s: ref.scatter_add(x, 0, np.array([[1, 0, 1], [1, 1, 0]]), s), [((2, 3), (2, 3))]),
+    Spec("index_select", lambda x: x.index_select(1, dl.tensor([3, 0, 3])),
+         lambda x: x[:, [3, 0, 3]], [((2, 4),)]),
+    Spec("index_add", lambda x, s: x.index_add(0, dl.tensor([2, 0, 2]), s),
+         lambda x, s: ref.index_add(x, 0, np.array([2, 0, 2]), s), [((3, 2), (3, 2))]),
+    Spec("clone_contiguous", lambda x: x.t().contiguous().clone(), lambda x: x.T, [((3, 4),)]),
+    Spec("to_float64", lambda x: x.to(dl.float64) * 1, lambda x: x, [((3, 4),)], dtypes=(F64,)),
+    Spec("to_float32", lambda x: x.float() * 1, lambda x: x, [((3, 4),)], dtypes=(F32,), grad=False),
+]
+
+SPEC_BY_NAME = {s.name: s for s in SPECS}
+
+# Ops without a gradient (integer or bool results); checked in test_ops.py too.
+COMPARISONS = [
+    ("eq", lambda a, b: a == b, np.equal),
+    ("ne", lambda a, b: a != b, np.not_equal),
+    ("lt", lambda a, b: a < b, np.less),
+    ("le", lambda a, b: a <= b, np.less_equal),
+    ("gt", lambda a, b: a > b, np.greater),
+    ("ge", dl.ge, np.greater_equal),
+]

@@ -1,0 +1,116 @@
+"""Plain NumPy references for dlcore's ops, written out from their definitions.
+
+Each function takes NumPy arrays (and plain Python arguments) and returns what
+the matching dlcore op should give, computed in float64 where that matters.
+"""
+import numpy as np
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def relu(x):
+    return np.where(x > 0, x, 0).astype(x.dtype)
+
+
+def rsqrt(x):
+    return 1.0 / np.sqrt(x)
+
+
+def softmax(x, dim):
+    shifted = x - np.max(x, axis=dim, keepdims=True)
+    e = np.exp(shifted)
+    return e / np.sum(e, axis=dim, keepdims=True)
+
+
+def log_softmax(x, dim):
+    shifted = x - np.max(x, axis=dim, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+
+
+def logsumexp(x, dim, keepdim=False):
+    m = np.max(x, axis=dim, keepdims=True)
+    r = np.log(np.sum(np.exp(x - m), axis=dim, keepdims=True)) + m
+    return r if keepdim else np.squeeze(r, axis=dim)
+
+
+def var(x, dim=None, correction=1, keepdim=False):
+    n = x.size if dim is None else np.prod([x.shape[d] for d in np.atleast_1d(dim)])
+    m = np.mean(x, axis=dim, keepdims=True)
+    return np.sum((x - m) ** 2, axis=dim, keepdims=keepdim) / max(0, n - correction)
+
+
+def std(x, dim=None, correction=1, keepdim=False):
+    return np.sqrt(var(x, dim, correction, keepdim))
+
+
+def clamp(x, lo, hi):
+    out = x.copy()
+    if lo is not None:
+        out = np.where(out < lo, lo, out)
+    if hi is not None:
+        out = np.where(out > hi, hi, out)
+    return out.astype(x.dtype)
+
+
+def matmul(a, b):
+    """Matrix product by explicit sums over k, broadcasting batch dims like NumPy."""
+    a_vec, b_vec = a.ndim == 1, b.ndim == 1
+    if a_vec:
+        a = a[None, :]
+    if b_vec:
+        b = b[:, None]
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    A = np.broadcast_to(a, batch + a.shape[-2:]).astype(np.float64)
+    B = np.broadcast_to(b, batch + b.shape[-2:]).astype(np.float64)
+    out = (A[..., :, :, None] * B[..., None, :, :]).sum(axis=-2)
+    if a_vec:
+        out = out[..., 0, :]
+    if b_vec:
+        out = out[..., 0]
+    return out
+
+
+def gather(x, dim, index):
+    out = np.empty(index.shape, dtype=x.dtype)
+    for pos in np.ndindex(*index.shape):
+        src = list(pos)
+        src[dim] = index[pos]
+        out[pos] = x[tuple(src)]
+    return out
+
+
+def scatter_add(x, dim, index, src):
+    out = x.copy()
+    for pos in np.ndindex(*index.shape):
+        dst = list(pos)
+        dst[dim] = index[pos]
+        out[tuple(dst)] += src[pos]
+    return out
+
+
+def index_add(x, dim, index, src):
+    out = x.copy()
+    for i, j in enumerate(index):
+        sl_out = [slice(None)] * x.ndim
+        sl_src = [slice(None)] * x.ndim
+        sl_out[dim] = j
+        sl_src[dim] = i
+        out[tuple(sl_out)] += src[tuple(sl_src)]
+    return out
+
+
+def cumsum(x, dim):
+    out = np.zeros_like(x)
+    moved = np.moveaxis(x, dim, 0)
+    acc = np.zeros_like(moved[0])
+    res = np.moveaxis(out, dim, 0)
+    for i in range(moved.shape[0]):
+        acc = acc + moved[i]
+        res[i] = acc
+    return out
+
+
+def prod(x, dim=None, keepdim=False):
+    return np.prod(x, axis=dim, keepdims=keepdim)

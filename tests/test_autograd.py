@@ -1,0 +1,270 @@
+"""Autograd engine: accumulation, graphs, hooks, grad mode, autograd.grad, higher
+derivatives, and the errors for misuse."""
+import numpy as np
+import pytest
+
+import dlcore as dl
+
+
+def leaf(values, dtype=dl.float64):
+    return dl.tensor(values, dtype=dtype, requires_grad=True)
+
+
+def test_leaf_and_non_leaf():
+    x = leaf([1.0, 2.0])
+    y = x * 2
+    assert x.is_leaf and x.grad_fn is None and x.requires_grad
+    assert not y.is_leaf and y.grad_fn is not None and y.grad_fn.name() == "mul"
+    assert dl.tensor([1.0]).is_leaf and not dl.tensor([1.0]).requires_grad
+
+
+def test_grad_accumulates_across_backward_calls():
+    x = leaf([1.0, -2.0, 3.0])
+    (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, -4.0, 6.0])
+    (3 * x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [5.0, -1.0, 9.0])
+    x.grad = None
+    x.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1.0, 1.0, 1.0])
+
+
+def test_shared_subexpression_and_diamond_graph():
+    x = leaf([0.5, 1.5])
+    a = x.exp()
+    y = (a * a + a.sin()).sum()  # a used twice
+    y.backward()
+    xa = np.array([0.5, 1.5])
+    expected = 2 * np.exp(2 * xa) + np.cos(np.exp(xa)) * np.exp(xa)
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-12)
+
+
+def test_backward_with_gradient_argument_and_non_scalar_error():
+    x = leaf([1.0, 2.0, 3.0])
+    y = x * x
+    with pytest.raises(RuntimeError, match="only for scalar outputs"):
+        y.backward()
+    y.backward(dl.tensor([1.0, 0.5, 0.0], dtype=dl.float64))
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0, 0.0])
+    with pytest.raises(ValueError, match=r"gradient of shape \(2,\) does not match"):
+        (x * 2).backward(dl.tensor([1.0, 1.0], dtype=dl.float64))
+
+
+def test_second_backward_through_freed_graph_is_an_error():
+    x = leaf([1.0, 2.0])
+    y = (x * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()
+    z = (x * x).sum()
+    z.backward(retain_graph=True)
+    z.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0 + 4.0, 4.0 + 8.0])
+
+
+def test_backward_on_tensor_without_grad_is_an_error():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        dl.tensor([1.0]).sum().backward()
+
+
+def test_no_grad_and_enable_grad_context_and_decorator():
+    x = leaf([1.0])
+    with dl.no_grad():
+        y = x * 2
+        assert not dl.is_grad_enabled()
+        with dl.enable_grad():
+            z = x * 2
+    assert dl.is_grad_enabled()
+    assert not y.requires_grad and y.grad_fn is None and z.requires_grad
+
+    @dl.no_grad()
+    def f(t):
+        return t * 3
+
+    assert not f(x).requires_grad
+    with dl.set_grad_enabled(False):
+        assert not (x + 1).requires_grad
+    assert dl.is_grad_enabled()
+
+
+def test_detach_shares_storage_and_stops_gradient():
+    x = leaf([1.0, 2.0])
+    d = (x * 2).detach()
+    assert not d.requires_grad and d.grad_fn is None
+    y = x * 3
+    yd = y.detach()
+    yd += 1
+    np.testing.assert_allclose(y.detach().numpy(), [4.0, 7.0])
+
+
+def test_requires_grad_rules():
+    with pytest.raises(RuntimeError, match="only floating point tensors"):
+        dl.tensor([1, 2]).requires_grad_()
+    y = leaf([1.0]) * 2
+    with pytest.raises(RuntimeError, match="leaf tensors"):
+        y.requires_grad_(False)
+
+
+def test_retain_grad_and_non_leaf_grad():
+    x = leaf([1.0, 2.0])
+    y = x * 3
+    y.retain_grad()
+    (y * y).sum().backward()
+    np.testing.assert_allclose(y.grad.numpy(), [6.0, 12.0])
+    np.testing.assert_allclose(x.grad.numpy(), [18.0, 36.0])
+    z = x * 3
+    (z * z).sum().backward()
+    assert z.grad is None
+
+
+def test_register_hook_on_leaf_and_non_leaf():
+    x = leaf([1.0, 2.0])
+    seen = []
+    x.register_hook(lambda g: seen.append(g.numpy().copy()))
+    y = x * 2
+    y.register_hook(lambda g: g * 10)  # replaces the gradient flowing on
+    y.sum().backward()
+    np.testing.assert_allclose(seen[0], [20.0, 20.0])
+    np.testing.assert_allclose(x.grad.numpy(), [20.0, 20.0])
+
+
+def test_hook_exception_propagates():
+    x = leaf([1.0])
+
+    def bad(g):
+        raise KeyError("from the hook")
+
+    x.register_hook(bad)
+    with pytest.raises(KeyError, match="from the hook"):
+        (x * 2).sum().backward()
+
+
+def test_autograd_grad_does_not_touch_dot_grad():
+    x = leaf([1.0, 2.0])
+    w = leaf([3.0, 4.0])
+    y = (x * w).sum()
+    gx, gw = dl.autograd.grad(y, (x, w))
+    np.testing.assert_allclose(gx.numpy(), [3.0, 4.0])
+    np.testing.assert_allclose(gw.numpy(), [1.0, 2.0])
+    assert x.grad is None and w.grad is None
+
+
+def test_autograd_grad_unused_and_non_leaf_inputs():
+    x = leaf([1.0, 2.0])
+    u = leaf([1.0])
+    h = x * x
+    y = (h * 2).sum()
+    with pytest.raises(RuntimeError, match="not have been used"):
+        dl.autograd.grad(y, [u], retain_graph=True)
+    gh, gu = dl.autograd.grad(y, [h, u], allow_unused=True)
+    np.testing.assert_allclose(gh.numpy(), [2.0, 2.0])
+    assert gu is None
+
+
+def test_higher_order_derivatives_with_create_graph():
+    x = leaf([0.3, -1.2])
+    y = (x ** 3 + x.sin()).sum()
+    (g,) = dl.autograd.grad(y, x, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), 3 * np.array([0.3, -1.2]) ** 2 + np.cos([0.3, -1.2]))
+    (h,) = dl.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), 6 * np.array([0.3, -1.2]) - np.sin([0.3, -1.2]), rtol=1e-12)
+
+
+def test_double_backward_through_saved_outputs():
+    x = leaf([0.2, 0.7])
+    y = x.exp().tanh().sigmoid().sum()
+    (g,) = dl.autograd.grad(y, x, create_graph=True)
+    g.sum().backward()
+
+    def f(v):
+        return 1 / (1 + np.exp(-np.tanh(np.exp(v))))
+
+    def df(v, e=1e-5):
+        return (f(v + e) - f(v - e)) / (2 * e)
+
+    v = np.array([0.2, 0.7])
+    np.testing.assert_allclose(x.grad.numpy(), (df(v + 1e-4) - df(v - 1e-4)) / 2e-4, rtol=1e-4)
+
+
+def test_inplace_on_tensor_needed_by_backward_is_an_error():
+    x = leaf([1.0, 2.0])
+    y = x * 2
+    z = y * y  # saves y
+    y.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.sum().backward()
+    e = x.exp()  # saves its output
+    e.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        e.sum().backward()
+
+
+def test_inplace_on_non_leaf_is_differentiated():
+    x = leaf([1.0, 2.0])
+    y = x * 2
+    y.mul_(y.detach() + 1)  # y * (y + 1) with the factor constant
+    y += x
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2 * 3 + 1, 2 * 5 + 1])
+
+
+def test_inplace_on_leaf_requiring_grad_is_an_error_unless_no_grad():
+    x = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        x.add_(1.0)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        x *= 2
+    with dl.no_grad():
+        x.add_(1.0)
+        x -= 0.5
+    np.testing.assert_allclose(x.detach().numpy(), [1.5, 2.5])
+    assert x.requires_grad and x.is_leaf
+
+
+def test_version_counter_counts_inplace_writes_on_views():
+    x = dl.zeros(4)
+    v0 = x._version
+    x[1:3] = 5.0
+    x.add_(1)
+    assert x._version == v0 + 2
+    assert x.tolist() == [1.0, 6.0, 6.0, 1.0]
+
+
+def test_view_gradients():
+    x = leaf(np.arange(12.0).reshape(3, 4))
+    y = x[1:, ::2].t().reshape(-1) * dl.arange(4, dtype=dl.float64)
+    y.sum().backward()
+    expected = np.zeros((3, 4))
+    expected[1:, ::2] = np.arange(4.0).reshape(2, 2).T
+    np.testing.assert_allclose(x.grad.numpy(), expected)
+
+
+def test_broadcast_gradients_sum_to_input_shape():
+    a = leaf(np.ones((3, 1)))
+    b = leaf(np.ones((4,)))
+    (a * b).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), np.full((3, 1), 4.0))
+    np.testing.assert_allclose(b.grad.numpy(), np.full((4,), 3.0))
+
+
+def test_mixed_dtype_gradients_keep_input_dtype():
+    a = dl.tensor([1.0, 2.0], dtype=dl.float32, requires_grad=True)
+    b = dl.tensor([3.0, 4.0], dtype=dl.float64, requires_grad=True)
+    y = a * b
+    assert y.dtype == dl.float64
+    y.sum().backward()
+    assert a.grad.dtype == dl.float32 and b.grad.dtype == dl.float64
+    np.testing.assert_allclose(a.grad.numpy(), [3.0, 4.0])
+
+
+def test_gradcheck_detects_a_wrong_gradient():
+    x = leaf([0.5, 1.0])
+    h = []
+
+    def f(t):
+        y = t * t
+        if not h:
+            h.append(y.register_hook(lambda g: g * 2))  # corrupts the analytic gradient
+        return y
+
+    assert not dl.autograd.gradcheck(f, (x,), raise_exception=False)

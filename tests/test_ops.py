@@ -1,0 +1,146 @@
+"""Table-driven checks of every op in op_specs.SPECS: forward against the NumPy
+reference (float32 and float64, broadcasting, 0-d, empty, non-contiguous
+views), gradients against float64 finite differences, every ISA path, and
+the same bits for every thread count."""
+import numpy as np
+import pytest
+
+import dlcore as dl
+from op_specs import COMPARISONS, SPECS, Spec
+
+NP = {dl.float32: np.float32, dl.float64: np.float64}
+
+
+def make_inputs(spec: Spec, shapes, rng, np_dtype):
+    return [rng.uniform(spec.low, spec.high, size=s).astype(np_dtype) for s in shapes]
+
+
+def check_close(out, expected, spec: Spec, dtype):
+    got = out.numpy() if isinstance(out, dl.Tensor) else np.asarray(out)
+    expected = np.asarray(expected, dtype=np.float64)
+    assert got.shape == expected.shape, f"{spec.name}: shape {got.shape} != {expected.shape}"
+    if dtype == dl.float64:
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12, err_msg=spec.name)
+    else:
+        np.testing.assert_allclose(got, expected, rtol=spec.rtol, atol=spec.atol, err_msg=spec.name)
+
+
+CASES = [(s, i, d) for s in SPECS for i in range(len(s.shapes)) for d in s.dtypes]
+
+
+@pytest.mark.parametrize("spec,case,dtype", CASES, ids=[f"{s.name}-{i}-{d}" for s, i, d in CASES])
+def test_forward(spec, case, dtype, rng):
+    arrays = make_inputs(spec, spec.shapes[case], rng, NP[dtype])
+    out = spec.fn(*[dl.tensor(a) for a in arrays])
+    assert out.dtype == dtype
+    check_close(out, spec.ref(*[a.astype(np.float64) for a in arrays]), spec, dtype)
+
+
+def noncontiguous(a):
+    """A dlcore view with a's values whose last dim has stride 2 (0-d and empty: unchanged)."""
+    if a.ndim == 0 or a.size == 0:
+        return dl.tensor(a)
+    big = np.repeat(a, 2, axis=-1)
+    t = dl.tensor(big)[..., ::2]
+    assert not t.is_contiguous() or a.shape[-1] == 1
+    return t
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
+def test_noncontiguous_inputs(spec, rng):
+    arrays = make_inputs(spec, spec.shapes[0], rng, np.float32)
+    out = spec.fn(*[noncontiguous(a) for a in arrays])
+    check_close(out, spec.ref(*[a.astype(np.float64) for a in arrays]), spec, dl.float32)
+
+
+GRAD_SPECS = [s for s in SPECS if s.grad]
+
+
+@pytest.mark.parametrize("spec", GRAD_SPECS, ids=[s.name for s in GRAD_SPECS])
+def test_gradcheck(spec, rng):
+    for shapes in spec.shapes:
+        if any(np.prod(s, dtype=int) == 0 for s in shapes) or sum(np.prod(s, dtype=int) for s in shapes) > 80:
+            continue
+        arrays = make_inputs(spec, shapes, rng, np.float64)
+        inputs = [dl.tensor(a, requires_grad=True) for a in arrays]
+        assert dl.autograd.gradcheck(spec.fn, inputs), spec.name
+
+
+@pytest.mark.parametrize("spec", GRAD_SPECS, ids=[s.name for s in GRAD_SPECS])
+def test_grad_dtype_and_shape(spec, rng):
+    """Gradients have the input's shape and dtype, in float32 too."""
+    arrays = make_inputs(spec, spec.shapes[0], rng, np.float32)
+    inputs = [dl.tensor(a, requires_grad=True) for a in arrays]
+    spec.fn(*inputs).sum().backward()
+    for t in inputs:
+        assert t.grad is not None and t.grad.shape == t.shape and t.grad.dtype == dl.float32
+
+
+ELEMENTWISE = [s for s in SPECS if s.elementwise]
+
+
+@pytest.mark.parametrize("spec", ELEMENTWISE, ids=[s.name for s in ELEMENTWISE])
+@pytest.mark.parametrize("dtype", [dl.float32, dl.float64], ids=["f32", "f64"])
+def test_every_isa_long_inputs(spec, dtype, isa, rng):
+    """1003 elements: the vector main loop and the scalar tail of each ISA's kernels."""
+    n = len(spec.shapes[0])
+    arrays = make_inputs(spec, [(1003,)] * n, rng, NP[dtype])
+    out = spec.fn(*[dl.tensor(a) for a in arrays])
+    check_close(out, spec.ref(*[a.astype(np.float64) for a in arrays]), spec, dtype)
+
+
+@pytest.mark.parametrize("name,fn,reffn", COMPARISONS, ids=[c[0] for c in COMPARISONS])
+def test_comparisons(name, fn, reffn, rng):
+    a = rng.integers(-3, 3, size=(4, 5))
+    b = rng.integers(-3, 3, size=(5,))
+    for da, db in [(np.float32, np.float32), (np.int64, np.int64), (np.int32, np.float64)]:
+        out = fn(dl.tensor(a.astype(da)), dl.tensor(b.astype(db)))
+        assert out.dtype == dl.bool
+        np.testing.assert_array_equal(out.numpy(), reffn(a, b))
+    out = fn(dl.tensor(a.astype(np.float32)), 1)
+    np.testing.assert_array_equal(out.numpy(), reffn(a, 1))
+    assert not fn(dl.tensor(a.astype(np.float64), requires_grad=True), 0.0).requires_grad
+
+
+@pytest.mark.parametrize("op", ["add", "mul", "sum_all", "sum_dim", "sum_last", "exp", "tanh", "matmul_large",
+                                "softmax", "cumsum"])
+def test_same_bits_for_any_thread_count(op, threads):
+    from op_specs import SPEC_BY_NAME
+
+    spec = SPEC_BY_NAME[op]
+    rng = np.random.default_rng(7)
+    shapes = [(2000, 300)] * len(spec.shapes[0])
+    if op == "matmul_large":
+        shapes = [(130, 257), (257, 190)]
+    arrays = make_inputs(spec, shapes, rng, np.float32)
+    results = []
+    for n in (1, 2, 3):
+        dl.set_num_threads(n)
+        results.append(spec.fn(*[dl.tensor(a) for a in arrays]).numpy().copy())
+        results.append(spec.fn(*[dl.tensor(a) for a in arrays]).numpy().copy())
+    for r in results[1:]:
+        np.testing.assert_array_equal(r, results[0])
+
+
+def test_integer_arithmetic_keeps_integer_dtype():
+    a = dl.tensor([[1, 2, 3], [4, 5, 6]])
+    assert (a + 1).dtype == dl.int64 and (a * a).tolist() == [[1, 4, 9], [16, 25, 36]]
+    assert (a + 1.5).dtype == dl.float32
+    assert (a / 2).dtype == dl.float32 and (a / 2).tolist() == [[0.5, 1.0, 1.5], [2.0, 2.5, 3.0]]
+    assert (a ** 2).tolist() == [[1, 4, 9], [16, 25, 36]]
+    assert a.sum().dtype == dl.int64 and a.sum().item() == 21
+    assert dl.tensor([True, False, True]).sum().item() == 2
+    assert (dl.tensor([1, 2], dtype=dl.int32) + dl.tensor([1.0])).dtype == dl.float32
+    assert (dl.tensor([1.0], dtype=dl.float32) + dl.tensor(2.0, dtype=dl.float64)).dtype == dl.float32
+    assert (dl.tensor([1, 2]) + dl.tensor(2.0, dtype=dl.float64)).dtype == dl.float64
+    assert a.max().item() == 6 and a.argmax().item() == 5
+    assert a.cumsum(1).tolist() == [[1, 3, 6], [4, 9, 15]]
+    assert (-a).tolist() == [[-1, -2, -3], [-4, -5, -6]] and a.abs().dtype == dl.int64
+    assert (a @ a.t()).tolist() == [[14, 32], [32, 77]]
+
+
+def test_nan_propagates_through_max_min_relu():
+    x = dl.tensor([1.0, float("nan"), -1.0])
+    assert np.isnan(x.max().item()) and np.isnan(x.min().item())
+    assert np.isnan(dl.maximum(x, dl.zeros(3)).numpy()[1]) and np.isnan(dl.relu(x).numpy()[1])
+    assert x.argmax().item() == 1
