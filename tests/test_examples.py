@@ -1,0 +1,71 @@
+"""The demo and the C++ example: they run and reach their stated results."""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import dlcore as dl
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_demo_trains_to_high_accuracy(capsys):
+    from dlcore import demo
+
+    acc = demo.main(["--epochs", "15"])
+    out = capsys.readouterr().out
+    assert "final test accuracy" in out and "epoch   1" in out
+    assert acc > 0.93
+
+
+def test_digits_dataset_is_shipped_in_the_package():
+    from dlcore.datasets import load_digits
+
+    x, y = load_digits()
+    assert x.shape == (1797, 64) and y.shape == (1797,)
+    assert x.dtype == dl.float32 and y.dtype == dl.int64
+    assert 0.0 <= x.min().item() and x.max().item() == 1.0
+    assert sorted(set(y.tolist())) == list(range(10))
+
+
+def compiler():
+    cxx = shutil.which(os.environ.get("CXX", "c++")) or shutil.which("g++")
+    assert cxx, "a C++ compiler is needed to build dlcore, so it must be present here"
+    return cxx
+
+
+def test_cpp_example_builds_against_the_installed_core_and_fits_a_line(tmp_path):
+    inc, lib = dl.get_include(), dl.get_library_dir()
+    assert os.path.exists(os.path.join(inc, "dlcore", "dlcore.h"))
+    exe = tmp_path / "linear_regression"
+    cmd = [compiler(), "-std=c++17", "-O1", str(ROOT / "examples/cpp/linear_regression.cpp"), "-I", inc,
+           "-L", lib, "-ldlcore", "-fopenmp", f"-Wl,-rpath,{lib}", "-o", str(exe)]
+    build = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert build.returncode == 0, build.stderr
+    run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "fitted w = 2.4" in run.stdout or "fitted w = 2.5" in run.stdout
+
+
+def test_cmake_find_package(tmp_path):
+    cmake = shutil.which("cmake")
+    if cmake is None:
+        pytest.skip("cmake is not on PATH")
+    if not os.path.exists(os.path.join(dl.cmake_prefix_path(), "lib", "cmake", "dlcore", "dlcoreConfig.cmake")):
+        pytest.skip("this dlcore was not installed from a wheel (no CMake package)")
+    (tmp_path / "CMakeLists.txt").write_text(
+        "cmake_minimum_required(VERSION 3.18)\nproject(app CXX)\nset(CMAKE_CXX_STANDARD 17)\n"
+        "find_package(dlcore REQUIRED)\nadd_executable(app main.cpp)\n"
+        "target_link_libraries(app PRIVATE dlcore::dlcore)\n")
+    shutil.copy(ROOT / "examples/cpp/linear_regression.cpp", tmp_path / "main.cpp")
+    build = tmp_path / "build"
+    r = subprocess.run([cmake, "-S", str(tmp_path), "-B", str(build), f"-DCMAKE_PREFIX_PATH={dl.cmake_prefix_path()}"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = subprocess.run([cmake, "--build", str(build)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    run = subprocess.run([str(build / "app")], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and "fitted w" in run.stdout

@@ -1,0 +1,69 @@
+"""Runtime: config(), instruction-set dispatch (DLCORE_ISA), threads."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import dlcore as dl
+
+
+def run_python(code, **env):
+    e = dict(os.environ)
+    e.update(env)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=e, timeout=120)
+
+
+def test_config_reports_the_build():
+    c = dl.config()
+    assert c["version"] == dl.__version__
+    assert c["isa"] in c["available_isas"] and "generic" in c["available_isas"]
+    assert set(c["available_isas"]) <= set(c["compiled_isas"])
+    assert c["threads"] == dl.get_num_threads() >= 1
+    assert c["openmp"] is True and c["cuda"] is False and c["compiler"]
+
+
+def test_default_isa_is_the_best_available():
+    r = run_python("import dlcore; c = dlcore.config(); print(c['isa'], c['available_isas'][-1])", DLCORE_ISA="")
+    chosen, best = r.stdout.split()
+    assert chosen == best
+
+
+@pytest.mark.parametrize("isa", dl.config()["available_isas"])
+def test_dlcore_isa_forces_a_level(isa):
+    r = run_python("import dlcore; print(dlcore.config()['isa'])", DLCORE_ISA=isa)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == isa
+
+
+def test_unknown_isa_is_a_clear_import_error():
+    r = run_python("import dlcore", DLCORE_ISA="sse9")
+    assert r.returncode != 0
+    assert "DLCORE_ISA: unknown instruction set 'sse9'" in r.stderr
+
+
+def test_unsupported_isa_is_a_clear_error():
+    missing = [i for i in dl.config()["compiled_isas"] if i not in dl.config()["available_isas"]]
+    if not missing:
+        pytest.skip("this CPU supports every compiled instruction set")
+    r = run_python("import dlcore", DLCORE_ISA=missing[0])
+    assert r.returncode != 0 and "does not support" in r.stderr
+
+
+def test_set_num_threads(threads):
+    dl.set_num_threads(1)
+    assert dl.get_num_threads() == 1 and dl.config()["threads"] == 1
+    x = dl.rand(1000, 1000)
+    single = x.sum(1).numpy().copy()
+    dl.set_num_threads(2)
+    np.testing.assert_array_equal(x.sum(1).numpy(), single)
+
+
+def test_errors_inside_parallel_regions_become_exceptions(threads):
+    dl.set_num_threads(2)
+    x = dl.rand(4096, 64)
+    idx = dl.randint(0, 64, (4096, 64))
+    idx[4000, 3] = 99
+    with pytest.raises(IndexError, match="out of bounds"):
+        x.gather(1, idx)

@@ -1,0 +1,176 @@
+"""Tensors: creation, dtypes, views sharing storage, conversions, subscripts and
+zero-copy exchange with NumPy and DLPack."""
+import numpy as np
+import pytest
+
+import dlcore as dl
+
+
+def test_tensor_from_lists_scalars_and_arrays():
+    assert dl.tensor([[1.0, 2.0]]).dtype == dl.float32
+    assert dl.tensor([1, 2]).dtype == dl.int64
+    assert dl.tensor([True, False]).dtype == dl.bool
+    assert dl.tensor(3.5).shape == () and dl.tensor(3.5).item() == 3.5
+    assert dl.tensor(np.zeros(3)).dtype == dl.float64
+    assert dl.tensor(np.zeros(3, np.int32)).dtype == dl.int32
+    assert dl.tensor([1, 2], dtype=dl.float64).dtype == dl.float64
+    assert dl.tensor([[1, 2], [3, 4]]).tolist() == [[1, 2], [3, 4]]
+    t = dl.tensor([1.0, 2.0], requires_grad=True)
+    assert t.requires_grad and t.is_leaf
+    with pytest.raises(ValueError, match="could not build a tensor"):
+        dl.tensor([[1, 2], [3]])
+    with pytest.raises(TypeError, match="unsupported"):
+        dl.tensor(["a"])
+
+
+def test_creation_functions():
+    assert dl.zeros(2, 3).tolist() == [[0.0] * 3] * 2
+    assert dl.ones((2,), dtype=dl.int32).tolist() == [1, 1]
+    assert dl.full((2, 2), 7).dtype == dl.int64 and dl.full((1,), 1.5).tolist() == [1.5]
+    assert dl.arange(5).tolist() == [0, 1, 2, 3, 4] and dl.arange(5).dtype == dl.int64
+    np.testing.assert_allclose(dl.arange(0, 1, 0.25).numpy(), [0, 0.25, 0.5, 0.75])
+    np.testing.assert_allclose(dl.linspace(0, 1, 5).numpy(), np.linspace(0, 1, 5))
+    assert dl.linspace(-1, 3, 7).numpy()[-1] == 3.0
+    np.testing.assert_array_equal(dl.eye(3, 2).numpy(), np.eye(3, 2))
+    x = dl.zeros(2, 3)
+    assert dl.zeros_like(x).shape == (2, 3) and dl.ones_like(x, dtype=dl.int64).dtype == dl.int64
+    assert dl.empty(0, 4).numel() == 0
+    with pytest.raises(ValueError, match="negative dimension"):
+        dl.zeros(-1)
+
+
+def test_random_is_seeded_and_generators_are_independent():
+    dl.manual_seed(3)
+    a = dl.randn(100)
+    dl.manual_seed(3)
+    b = dl.randn(100)
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+    g1, g2 = dl.Generator().manual_seed(5), dl.Generator().manual_seed(5)
+    np.testing.assert_array_equal(dl.rand(10, generator=g1).numpy(), dl.rand(10, generator=g2).numpy())
+    u = dl.rand(20000).numpy()
+    assert u.min() >= 0 and u.max() < 1 and abs(u.mean() - 0.5) < 0.01
+    n = dl.normal(2.0, 3.0, (20000,)).numpy()
+    assert abs(n.mean() - 2.0) < 0.1 and abs(n.std() - 3.0) < 0.1
+    r = dl.randint(-2, 3, (10000,)).numpy()
+    assert set(np.unique(r)) == {-2, -1, 0, 1, 2}
+    assert dl.randint(10, (3,)).dtype == dl.int64
+
+
+def test_views_share_storage():
+    x = dl.arange(12, dtype=dl.float32)
+    v = x.view(3, 4)
+    v[1, 2] = 100.0
+    assert x[6].item() == 100.0
+    t = v.t()
+    assert not t.is_contiguous() and t.stride() == (1, 4)
+    assert t.contiguous().is_contiguous() and t.contiguous().tolist() == v.numpy().T.tolist()
+    assert v.unsqueeze(0).shape == (1, 3, 4) and v.unsqueeze(0).squeeze(0).shape == (3, 4)
+    assert v.expand(2, 3, 4).stride() == (0, 4, 1)
+    assert v.narrow(1, 1, 2).shape == (3, 2) and v.flatten().shape == (12,)
+    assert v.permute(1, 0).shape == (4, 3)
+    with pytest.raises(RuntimeError, match="view: size"):
+        t.view(12)
+    assert t.reshape(12).tolist() == v.numpy().T.reshape(12).tolist()
+
+
+def test_subscripts_match_numpy(rng):
+    a = rng.standard_normal((4, 5, 6)).astype(np.float32)
+    t = dl.tensor(a)
+    for idx in [1, -1, (slice(1, 3),), (slice(None), 2), (Ellipsis, 1), (None, 1, Ellipsis),
+                (slice(None, None, 2), slice(4, 0, -1) if False else slice(1, None, 3)),
+                (slice(-3, None), None, 0), (1, 2, 3)]:
+        np.testing.assert_array_equal(t[idx].numpy(), a[idx])
+    for idx in [([0, 3, 3],), (slice(None), [1, 0]), ([1, 2], slice(None), [0, 5]), (a[:, 0, 0] > 0,),
+                (Ellipsis, [5, 0])]:
+        dl_idx = tuple(dl.tensor(np.asarray(i)) if isinstance(i, (list, np.ndarray)) else i for i in idx)
+        np.testing.assert_array_equal(t[dl_idx].numpy(), a[idx])
+    with pytest.raises(IndexError, match="out of bounds"):
+        t[4]
+    with pytest.raises(IndexError, match="too many indices"):
+        t[0, 0, 0, 0]
+    with pytest.raises(IndexError, match="out of bounds"):
+        t[dl.tensor([0, 9])]
+    with pytest.raises(IndexError):
+        t[dl.tensor([0.5])]
+
+
+def test_setitem(rng):
+    a = np.zeros((3, 4), np.float32)
+    t = dl.zeros(3, 4)
+    t[1] = 2.0
+    a[1] = 2.0
+    t[:, 1:3] = dl.tensor([5.0, 6.0])
+    a[:, 1:3] = [5.0, 6.0]
+    t[dl.tensor([0, 2]), dl.tensor([3, 0])] = 9.0
+    a[[0, 2], [3, 0]] = 9.0
+    t[t > 5.5] = -1.0
+    a[a > 5.5] = -1.0
+    np.testing.assert_array_equal(t.numpy(), a)
+
+
+def test_dtype_conversions_and_item():
+    x = dl.tensor([1.7, -2.2])
+    assert x.long().tolist() == [1, -2] and x.double().dtype == dl.float64
+    assert x.to(dl.int32).dtype == dl.int32 and x.bool().tolist() == [True, True]
+    assert x.to(dl.float32) is not None and float(dl.tensor([2.5])) == 2.5 and int(dl.tensor(3)) == 3
+    with pytest.raises(ValueError, match="one element"):
+        x.item()
+    with pytest.raises(RuntimeError, match="ambiguous"):
+        bool(x)
+    assert repr(dl.float32) == "dlcore.float32"
+    assert "requires_grad=True" in repr(dl.tensor([1.0], requires_grad=True))
+
+
+def test_numpy_shares_memory_both_ways():
+    t = dl.arange(6, dtype=dl.float32).reshape(2, 3)
+    a = t.numpy()
+    a[0, 0] = 42
+    assert t[0, 0].item() == 42
+    b = np.arange(6, dtype=np.float64).reshape(2, 3)
+    u = dl.from_numpy(b)
+    u[1, 1] = -5
+    assert b[1, 1] == -5
+    assert np.shares_memory(np.asarray(u), b)
+    s = dl.from_numpy(b[:, ::2])
+    assert s.stride() == (3, 2) and s.tolist() == b[:, ::2].tolist()
+    with pytest.raises(TypeError, match="unsupported NumPy dtype"):
+        dl.from_numpy(np.zeros(2, np.float16))
+    with pytest.raises(ValueError, match="negative"):
+        dl.from_numpy(b[:, ::-1])
+    with pytest.raises(RuntimeError, match="requires grad"):
+        dl.tensor([1.0], requires_grad=True).numpy()
+    del b
+    assert u.tolist() == [[0.0, 1.0, 2.0], [3.0, -5.0, 5.0]]  # the array lives on in the tensor
+
+
+def test_dlpack_round_trip_with_numpy():
+    t = dl.arange(6, dtype=dl.int32).reshape(2, 3).t()
+    a = np.from_dlpack(t)
+    assert a.shape == (3, 2) and a.dtype == np.int32 and a.tolist() == t.tolist()
+    assert t.__dlpack_device__() == (1, 0)
+    b = np.arange(5.0)
+    u = dl.from_dlpack(b)
+    assert np.shares_memory(np.asarray(u), b) and u.dtype == dl.float64
+    cap = t.__dlpack__()
+    v = dl.from_dlpack(cap)
+    assert v.tolist() == t.tolist()
+
+
+def test_dlpack_with_torch_when_installed():
+    torch = pytest.importorskip("torch")
+    t = dl.arange(6, dtype=dl.float32).reshape(2, 3)
+    pt = torch.from_dlpack(t)
+    pt[0, 0] = 7
+    assert t[0, 0].item() == 7
+    back = dl.from_dlpack(torch.ones(2, 2, dtype=torch.float64))
+    assert back.dtype == dl.float64 and back.tolist() == [[1.0, 1.0], [1.0, 1.0]]
+
+
+def test_empty_and_zero_dim_tensors():
+    e = dl.zeros(0, 3)
+    assert (e + 1).shape == (0, 3) and e.sum().item() == 0 and e.sum(0).tolist() == [0.0, 0.0, 0.0]
+    assert e.mean(1).shape == (0,)
+    s = dl.tensor(2.0)
+    assert (s * dl.ones(2, 2)).shape == (2, 2) and s.sum().shape == () and s.ndim == 0
+    with pytest.raises(ValueError, match="empty"):
+        e.max()
