@@ -147,7 +147,9 @@ SPECS = [
          lambda x: x[:, [3, 0, 3]], [((2, 4),)]),
     Spec("index_add", lambda x, s: x.index_add(0, dl.tensor([2, 0, 2]), s),
          lambda x, s: ref.index_add(x, 0, np.array([2, 0, 2]), s), [((3, 2), (3, 2))]),
-    Spec("clone_contiguous", lambda x: x.t().contiguous().clone(), lambda x: x.T, [((3, 4),)]),
+    Spec("contiguous", lambda x: x.t().contiguous(), lambda x: x.T, [((3, 4),)]),
+    Spec("clone", lambda x: x[:, 1:].clone(), lambda x: x[:, 1:], [((3, 4),)]),
+    Spec("view", lambda x: x.view(2, -1, 3) * 1, lambda x: x.reshape(2, -1, 3), [((4, 3),)]),
     Spec("to_float64", lambda x: x.to(dl.float64) * 1, lambda x: x, [((3, 4),)], dtypes=(F64,)),
     Spec("to_float32", lambda x: x.float() * 1, lambda x: x, [((3, 4),)], dtypes=(F32,), grad=False),
 ]

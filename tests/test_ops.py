@@ -144,3 +144,15 @@ def test_nan_propagates_through_max_min_relu():
     assert np.isnan(x.max().item()) and np.isnan(x.min().item())
     assert np.isnan(dl.maximum(x, dl.zeros(3)).numpy()[1]) and np.isnan(dl.relu(x).numpy()[1])
     assert x.argmax().item() == 1
+
+
+def test_argmax_argmin_nonzero_logical_not(rng):
+    a = rng.integers(-3, 4, size=(4, 5, 3)).astype(np.float32)  # ties: the first index wins
+    t = dl.tensor(a)
+    for d in (0, 1, -1):
+        np.testing.assert_array_equal(t.argmax(d).numpy(), np.argmax(a, d))
+        np.testing.assert_array_equal(t.argmin(d, keepdim=True).numpy(), np.expand_dims(np.argmin(a, d), d))
+    assert t.argmax().item() == np.argmax(a) and t.argmin().item() == np.argmin(a)
+    np.testing.assert_array_equal(t.nonzero().numpy(), np.argwhere(a))
+    np.testing.assert_array_equal(dl.logical_not(t).numpy(), np.logical_not(a))
+    np.testing.assert_array_equal((~(t > 0)).numpy(), ~(a > 0))

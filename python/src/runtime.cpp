@@ -34,6 +34,11 @@ void init_runtime(py::module_& m) {
   m.def("_compiled_isas", &compiled_isas);
   m.def("_set_isa", &set_isa, py::arg("name"));
   m.def("_version", &version);
+  m.def("_op_registry", [] {
+    py::list out;
+    for (const auto& op : op_registry()) out.append(py::make_tuple(op.name, op.family, op.differentiable));
+    return out;
+  });
   m.def("_compiler", &compiler);
   m.def("_openmp", &openmp_enabled);
   m.def("_cuda_available", &cuda_available);

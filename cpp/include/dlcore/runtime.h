@@ -18,6 +18,13 @@ std::vector<std::string> compiled_isas();
 // RuntimeError for one the CPU lacks.
 void set_isa(const std::string& name);
 
+// One entry per op of ops/op_list.h.
+struct OpInfo {
+  std::string name, family;
+  bool differentiable;
+};
+std::vector<OpInfo> op_registry();
+
 std::string version();
 std::string compiler();
 bool openmp_enabled();

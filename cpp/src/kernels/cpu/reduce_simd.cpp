@@ -28,33 +28,19 @@ template <class T> double sum_contig(const T* x, int64_t n) {
 }
 
 template <class T> void colsum(const T* x, int64_t rows, int64_t ld, int64_t m, T* out) {
+  // Row by row over the whole block: each row is one sequential read, and out
+  // (the caller keeps m small) stays in L1. Every out[j] adds rows in order.
   using V = Vec<T>;
   constexpr int W = V::size;
-  int64_t j = 0;
-  for (; j + 4 * W <= m; j += 4 * W) {
-    V a0 = V::load(x + j), a1 = V::load(x + j + W), a2 = V::load(x + j + 2 * W),
-      a3 = V::load(x + j + 3 * W);
-    for (int64_t r = 1; r < rows; ++r) {
-      const T* row = x + r * ld + j;
-      a0 = vadd(a0, V::load(row));
-      a1 = vadd(a1, V::load(row + W));
-      a2 = vadd(a2, V::load(row + 2 * W));
-      a3 = vadd(a3, V::load(row + 3 * W));
+  for (int64_t j = 0; j < m; ++j) out[j] = x[j];
+  for (int64_t r = 1; r < rows; ++r) {
+    const T* row = x + r * ld;
+    int64_t j = 0;
+    for (; j + 2 * W <= m; j += 2 * W) {
+      vadd(V::load(out + j), V::load(row + j)).store(out + j);
+      vadd(V::load(out + j + W), V::load(row + j + W)).store(out + j + W);
     }
-    a0.store(out + j);
-    a1.store(out + j + W);
-    a2.store(out + j + 2 * W);
-    a3.store(out + j + 3 * W);
-  }
-  for (; j + W <= m; j += W) {
-    V a = V::load(x + j);
-    for (int64_t r = 1; r < rows; ++r) a = vadd(a, V::load(x + r * ld + j));
-    a.store(out + j);
-  }
-  for (; j < m; ++j) {
-    T a = x[j];
-    for (int64_t r = 1; r < rows; ++r) a += x[r * ld + j];
-    out[j] = a;
+    for (; j < m; ++j) out[j] += row[j];
   }
 }
 
