@@ -128,6 +128,18 @@ def test_register_hook_on_leaf_and_non_leaf():
     np.testing.assert_allclose(x.grad.numpy(), [20.0, 20.0])
 
 
+def test_removed_hooks_no_longer_run():
+    x = leaf([1.0, 2.0])
+    h1 = x.register_hook(lambda g: g * 100)
+    y = x * 2
+    h2 = y.register_hook(lambda g: g * 10)
+    h1.remove()
+    h2.remove()
+    h2.remove()  # a second remove is harmless
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0])
+
+
 def test_hook_exception_propagates():
     x = leaf([1.0])
 

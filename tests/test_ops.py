@@ -156,3 +156,28 @@ def test_argmax_argmin_nonzero_logical_not(rng):
     np.testing.assert_array_equal(t.nonzero().numpy(), np.argwhere(a))
     np.testing.assert_array_equal(dl.logical_not(t).numpy(), np.logical_not(a))
     np.testing.assert_array_equal((~(t > 0)).numpy(), ~(a > 0))
+
+
+REDUCTIONS = [s for s in SPECS if s.name.split("_")[0] in (
+    "sum", "mean", "var", "std", "amax", "amin", "max", "min", "logsumexp", "cumsum", "softmax", "log")]
+
+
+@pytest.mark.parametrize("spec", REDUCTIONS, ids=[s.name for s in REDUCTIONS])
+@pytest.mark.parametrize("shape", [(37, 129, 11), (2, 3, 40000)], ids=["colsum", "long-rows"])
+def test_every_isa_reductions(spec, shape, isa):
+    """Reductions on every ISA: row sums split into fixed chunks, column sums, long rows.
+    Positive inputs keep float32 sums away from cancellation, so rtol alone applies."""
+    rng = np.random.default_rng(11)
+    a = rng.uniform(0.5, 1.5, size=shape).astype(np.float32)
+    out = spec.fn(dl.tensor(a))
+    np.testing.assert_allclose(out.numpy(), spec.ref(a.astype(np.float64)), rtol=2e-5, atol=1e-6,
+                               err_msg=f"{spec.name} on {isa}")
+
+
+@pytest.mark.parametrize("shapes", [((37, 70), (70, 45)), ((5, 129, 33), (33, 17)), ((1, 1), (1, 300))])
+def test_every_isa_matmul(shapes, isa):
+    rng = np.random.default_rng(5)
+    for dtype, rtol in [(np.float32, 2e-5), (np.float64, 1e-12)]:
+        a, b = (rng.uniform(-1, 1, size=s).astype(dtype) for s in shapes)
+        out = dl.tensor(a) @ dl.tensor(b)
+        np.testing.assert_allclose(out.numpy(), a.astype(np.float64) @ b.astype(np.float64), rtol=rtol, atol=rtol)

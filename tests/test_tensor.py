@@ -105,6 +105,10 @@ def test_setitem(rng):
     a[[0, 2], [3, 0]] = 9.0
     t[t > 5.5] = -1.0
     a[a > 5.5] = -1.0
+    t[2, :2] = [7.0, 8.0]
+    a[2, :2] = [7.0, 8.0]
+    t[0] = np.arange(4)
+    a[0] = np.arange(4)
     np.testing.assert_array_equal(t.numpy(), a)
 
 

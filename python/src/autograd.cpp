@@ -33,7 +33,16 @@ std::vector<Tensor> tensor_list(const py::object& o) {
 
 }  // namespace
 
+// What register_hook returns: handle.remove() unregisters the hook.
+struct HookHandle {
+  std::function<void()> remove;
+};
+
 void init_autograd(py::module_& m, py::class_<Tensor>& cls) {
+  py::class_<HookHandle>(m, "RemovableHandle").def("remove", [](HookHandle& h) {
+    if (h.remove) h.remove();
+    h.remove = nullptr;
+  });
   m.def("is_grad_enabled", &grad_enabled);
   m.def("_set_grad_enabled", &set_grad_enabled, py::arg("mode"));
 
@@ -75,8 +84,9 @@ void init_autograd(py::module_& m, py::class_<Tensor>& cls) {
       })
       .def("retain_grad", &Tensor::retain_grad)
       .def_property_readonly("retains_grad", &Tensor::retains_grad)
-      .def("register_hook", [](const Tensor& t, py::function fn) { t.register_hook(wrap_hook(std::move(fn))); },
-           py::arg("hook"))
+      .def("register_hook", [](const Tensor& t, py::function fn) {
+        return HookHandle{t.register_hook(wrap_hook(std::move(fn)))};
+      }, py::arg("hook"))
       .def("backward", [](const Tensor& t, py::object gradient, py::object retain_graph, bool create_graph) {
         Tensor g = gradient.is_none() ? Tensor() : gradient.cast<Tensor>();
         bool keep = retain_graph.is_none() ? create_graph : retain_graph.cast<bool>();

@@ -32,14 +32,19 @@ template <> struct type_caster<dlcore::Scalar> {
     }
     if (!convert) return false;
     std::string tname = Py_TYPE(o)->tp_name;
-    if (tname.rfind("numpy.", 0) != 0) return false;  // NumPy scalars only
+    if (tname.rfind("numpy.", 0) != 0 || tname == "numpy.ndarray") return false;  // NumPy scalars only
     if (tname == "numpy.bool" || tname == "numpy.bool_") {
       value = dlcore::Scalar(PyObject_IsTrue(o) == 1);
       return true;
     }
     if (PyIndex_Check(o)) {
-      value = dlcore::Scalar(static_cast<int64_t>(PyNumber_AsSsize_t(o, nullptr)));
-      return !PyErr_Occurred();
+      Py_ssize_t v = PyNumber_AsSsize_t(o, nullptr);
+      if (PyErr_Occurred()) {
+        PyErr_Clear();
+        return false;
+      }
+      value = dlcore::Scalar(static_cast<int64_t>(v));
+      return true;
     }
     double d = PyFloat_AsDouble(o);
     if (PyErr_Occurred()) {

@@ -6,6 +6,8 @@ namespace dlcore::python {
 namespace {
 
 using TT = const Tensor&;
+// Runs the bound function with the GIL released (for ops whose arguments are C++ values).
+using nogil = py::call_guard<py::gil_scoped_release>;
 
 // Binds f as dlcore._C.<name>(input, ...) and Tensor.<name>(...).
 template <class F, class... Extra>
@@ -14,9 +16,17 @@ void def_both(py::module_& m, py::class_<Tensor>& c, const char* name, F f, cons
   c.def(name, f, extra...);
 }
 
+// Converts the Python operand with the GIL held, then runs the op without it.
 Tensor binop(const char* name, TT a, const py::handle& b, Tensor (*f)(TT, TT)) {
-  (void)name;
-  return f(a, to_tensor_operand(b, name));
+  Tensor other = to_tensor_operand(b, name);
+  py::gil_scoped_release nogil;
+  return f(a, other);
+}
+
+Tensor rbinop(const char* name, TT a, const py::handle& b, Tensor (*f)(TT, TT)) {
+  Tensor other = to_tensor_operand(b, name);
+  py::gil_scoped_release nogil;
+  return f(other, a);
 }
 
 std::optional<Scalar> opt_scalar(const py::object& o) {
@@ -25,14 +35,35 @@ std::optional<Scalar> opt_scalar(const py::object& o) {
 }
 
 py::object minmax(TT x, const py::object& dim, bool keepdim, bool is_max) {
-  if (dim.is_none()) return py::cast(is_max ? max(x) : min(x));
-  auto r = is_max ? max(x, dim.cast<int64_t>(), keepdim) : min(x, dim.cast<int64_t>(), keepdim);
+  if (dim.is_none()) {
+    Tensor r;
+    {
+      py::gil_scoped_release nogil;
+      r = is_max ? max(x) : min(x);
+    }
+    return py::cast(r);
+  }
+  int64_t d = dim.cast<int64_t>();
+  std::pair<Tensor, Tensor> r;
+  {
+    py::gil_scoped_release nogil;
+    r = is_max ? max(x, d, keepdim) : min(x, d, keepdim);
+  }
   py::object nt = py::module_::import("dlcore").attr("_MinMax");
   return nt(r.first, r.second);
 }
 
 Tensor& iop(Tensor& a, const py::handle& b, Tensor& (*f)(Tensor&, TT)) {
-  return f(a, to_tensor_operand(b, "inplace"));
+  Tensor other = to_tensor_operand(b, "inplace");
+  py::gil_scoped_release nogil;
+  return f(a, other);
+}
+
+// Reductions: dims converted with the GIL held, the op run without it.
+template <class F> Tensor reduce_nogil(const py::object& dim, F f) {
+  Dims dims = to_dims(dim);
+  py::gil_scoped_release nogil;
+  return f(dims);
 }
 
 Tensor& add_i(Tensor& a, TT b) { return add_(a, b); }
@@ -45,27 +76,37 @@ Tensor sub2(TT a, TT b) { return sub(a, b); }
 void init_ops(py::module_& m, py::class_<Tensor>& c) {
   using py::arg;
   // ---- binary arithmetic: tensor or number on either side
-  def_both(m, c, "add", [](TT a, py::object b, Scalar alpha) { return add(a, to_tensor_operand(b, "add"), alpha); },
+  def_both(m, c, "add", [](TT a, py::object b, Scalar alpha) {
+    Tensor o = to_tensor_operand(b, "add");
+    py::gil_scoped_release nogil;
+    return add(a, o, alpha);
+  },
            arg("other"), py::kw_only(), arg("alpha") = Scalar(int64_t(1)));
-  def_both(m, c, "sub", [](TT a, py::object b, Scalar alpha) { return sub(a, to_tensor_operand(b, "sub"), alpha); },
+  def_both(m, c, "sub", [](TT a, py::object b, Scalar alpha) {
+    Tensor o = to_tensor_operand(b, "sub");
+    py::gil_scoped_release nogil;
+    return sub(a, o, alpha);
+  },
            arg("other"), py::kw_only(), arg("alpha") = Scalar(int64_t(1)));
   def_both(m, c, "mul", [](TT a, py::object b) { return binop("mul", a, b, &mul); }, arg("other"));
   def_both(m, c, "div", [](TT a, py::object b) { return binop("div", a, b, &div); }, arg("other"));
   def_both(m, c, "pow", [](TT a, py::object b) { return binop("pow", a, b, &pow); }, arg("exponent"));
-  def_both(m, c, "maximum", [](TT a, TT b) { return maximum(a, b); }, arg("other"));
-  def_both(m, c, "minimum", [](TT a, TT b) { return minimum(a, b); }, arg("other"));
+  def_both(m, c, "maximum", [](TT a, TT b) { return maximum(a, b); }, arg("other"), nogil());
+  def_both(m, c, "minimum", [](TT a, TT b) { return minimum(a, b); }, arg("other"), nogil());
   for (auto [name, fn] : std::initializer_list<std::pair<const char*, Tensor (*)(TT, TT)>>{
            {"eq", &eq}, {"ne", &ne}, {"lt", &lt}, {"le", &le}, {"gt", &gt}, {"ge", &ge}}) {
     std::string n = name;
-    auto f = [fn, n](TT a, py::object b) { return fn(a, to_tensor_operand(b, n.c_str())); };
+    auto f = [fn, n](TT a, py::object b) { return binop(n.c_str(), a, b, fn); };
     m.def(name, f, arg("input"), arg("other"));
     c.def(name, f, arg("other"));
   }
   m.def("where", [](TT cond, py::object a, py::object b) {
-    return where(cond, to_tensor_operand(a, "where"), to_tensor_operand(b, "where"));
+    Tensor ta = to_tensor_operand(a, "where"), tb = to_tensor_operand(b, "where");
+    py::gil_scoped_release nogil;
+    return where(cond, ta, tb);
   }, arg("condition"), arg("input"), arg("other"));
   def_both(m, c, "masked_fill", [](TT x, TT mask, Scalar v) { return masked_fill(x, mask, v); },
-           arg("mask"), arg("value"));
+           arg("mask"), arg("value"), nogil());
   def_both(m, c, "clamp", [](TT x, py::object lo, py::object hi) {
     return clamp(x, opt_scalar(lo), opt_scalar(hi));
   }, arg("min") = py::none(), arg("max") = py::none());
@@ -79,22 +120,22 @@ void init_ops(py::module_& m, py::class_<Tensor>& c) {
            {"neg", &neg}, {"exp", &exp}, {"log", &log}, {"sqrt", &sqrt}, {"rsqrt", &rsqrt},
            {"abs", &abs}, {"sign", &sign}, {"sin", &sin}, {"cos", &cos}, {"tanh", &tanh},
            {"sigmoid", &sigmoid}, {"relu", &relu}, {"square", &square}}) {
-    m.def(name, fn, arg("input"));
-    c.def(name, fn);
+    m.def(name, fn, arg("input"), nogil());
+    c.def(name, fn, nogil());
   }
 
   // ---- operators
   c.def("__add__", [](TT a, py::object b) { return binop("add", a, b, &add2); }, py::is_operator())
-      .def("__radd__", [](TT a, py::object b) { return add(to_tensor_operand(b, "add"), a); }, py::is_operator())
+      .def("__radd__", [](TT a, py::object b) { return rbinop("add", a, b, &add2); }, py::is_operator())
       .def("__sub__", [](TT a, py::object b) { return binop("sub", a, b, &sub2); }, py::is_operator())
-      .def("__rsub__", [](TT a, py::object b) { return sub(to_tensor_operand(b, "sub"), a); }, py::is_operator())
+      .def("__rsub__", [](TT a, py::object b) { return rbinop("sub", a, b, &sub2); }, py::is_operator())
       .def("__mul__", [](TT a, py::object b) { return binop("mul", a, b, &mul); }, py::is_operator())
-      .def("__rmul__", [](TT a, py::object b) { return mul(to_tensor_operand(b, "mul"), a); }, py::is_operator())
+      .def("__rmul__", [](TT a, py::object b) { return rbinop("mul", a, b, &mul); }, py::is_operator())
       .def("__truediv__", [](TT a, py::object b) { return binop("div", a, b, &div); }, py::is_operator())
-      .def("__rtruediv__", [](TT a, py::object b) { return div(to_tensor_operand(b, "div"), a); }, py::is_operator())
+      .def("__rtruediv__", [](TT a, py::object b) { return rbinop("div", a, b, &div); }, py::is_operator())
       .def("__pow__", [](TT a, py::object b) { return binop("pow", a, b, &pow); }, py::is_operator())
-      .def("__rpow__", [](TT a, py::object b) { return pow(to_tensor_operand(b, "pow"), a); }, py::is_operator())
-      .def("__matmul__", [](TT a, TT b) { return matmul(a, b); }, py::is_operator())
+      .def("__rpow__", [](TT a, py::object b) { return rbinop("pow", a, b, &pow); }, py::is_operator())
+      .def("__matmul__", [](TT a, TT b) { return matmul(a, b); }, py::is_operator(), nogil())
       .def("__neg__", [](TT a) { return neg(a); })
       .def("__abs__", [](TT a) { return abs(a); })
       .def("__invert__", [](TT a) {
@@ -109,12 +150,12 @@ void init_ops(py::module_& m, py::class_<Tensor>& c) {
         if (a.dtype() != DType::Bool || b.dtype() != DType::Bool) throw TypeError("| is only supported on bool tensors");
         return add(a, b);
       }, py::is_operator())
-      .def("__eq__", [](TT a, py::object b) { return eq(a, to_tensor_operand(b, "eq")); }, py::is_operator())
-      .def("__ne__", [](TT a, py::object b) { return ne(a, to_tensor_operand(b, "ne")); }, py::is_operator())
-      .def("__lt__", [](TT a, py::object b) { return lt(a, to_tensor_operand(b, "lt")); }, py::is_operator())
-      .def("__le__", [](TT a, py::object b) { return le(a, to_tensor_operand(b, "le")); }, py::is_operator())
-      .def("__gt__", [](TT a, py::object b) { return gt(a, to_tensor_operand(b, "gt")); }, py::is_operator())
-      .def("__ge__", [](TT a, py::object b) { return ge(a, to_tensor_operand(b, "ge")); }, py::is_operator())
+      .def("__eq__", [](TT a, py::object b) { return binop("eq", a, b, &eq); }, py::is_operator())
+      .def("__ne__", [](TT a, py::object b) { return binop("ne", a, b, &ne); }, py::is_operator())
+      .def("__lt__", [](TT a, py::object b) { return binop("lt", a, b, &lt); }, py::is_operator())
+      .def("__le__", [](TT a, py::object b) { return binop("le", a, b, &le); }, py::is_operator())
+      .def("__gt__", [](TT a, py::object b) { return binop("gt", a, b, &gt); }, py::is_operator())
+      .def("__ge__", [](TT a, py::object b) { return binop("ge", a, b, &ge); }, py::is_operator())
       .def("__iadd__", [](Tensor& a, py::object b) -> Tensor& { return iop(a, b, &add_i); }, py::is_operator())
       .def("__isub__", [](Tensor& a, py::object b) -> Tensor& { return iop(a, b, &sub_i); }, py::is_operator())
       .def("__imul__", [](Tensor& a, py::object b) -> Tensor& { return iop(a, b, &mul_); }, py::is_operator())
@@ -140,16 +181,20 @@ void init_ops(py::module_& m, py::class_<Tensor>& c) {
 
   // ---- reductions
   def_both(m, c, "sum", [](TT x, py::object dim, bool keepdim, std::optional<DType> dtype) {
-    return sum(x, to_dims(dim), keepdim, dtype);
+    return reduce_nogil(dim, [&](const Dims& d) { return sum(x, d, keepdim, dtype); });
   }, arg("dim") = py::none(), arg("keepdim") = false, py::kw_only(), arg("dtype") = py::none());
-  def_both(m, c, "mean", [](TT x, py::object dim, bool keepdim) { return mean(x, to_dims(dim), keepdim); },
+  def_both(m, c, "mean", [](TT x, py::object dim, bool keepdim) {
+    return reduce_nogil(dim, [&](const Dims& d) { return mean(x, d, keepdim); });
+  },
            arg("dim") = py::none(), arg("keepdim") = false);
   auto var_like = [](bool is_std) {
     return [is_std](TT x, py::object dim, py::object unbiased, bool keepdim, py::object correction) {
       double corr = 1.0;
       if (!correction.is_none()) corr = correction.cast<double>();
       else if (!unbiased.is_none()) corr = unbiased.cast<bool>() ? 1.0 : 0.0;
-      return is_std ? dlcore::std(x, to_dims(dim), corr, keepdim) : var(x, to_dims(dim), corr, keepdim);
+      return reduce_nogil(dim, [&](const Dims& d) {
+        return is_std ? dlcore::std(x, d, corr, keepdim) : var(x, d, corr, keepdim);
+      });
     };
   };
   def_both(m, c, "var", var_like(false), arg("dim") = py::none(), arg("unbiased") = py::none(),
@@ -157,42 +202,50 @@ void init_ops(py::module_& m, py::class_<Tensor>& c) {
   def_both(m, c, "std", var_like(true), arg("dim") = py::none(), arg("unbiased") = py::none(),
            arg("keepdim") = false, py::kw_only(), arg("correction") = py::none());
   def_both(m, c, "prod", [](TT x, std::optional<int64_t> dim, bool keepdim) { return prod(x, dim, keepdim); },
+           arg("dim") = py::none(), arg("keepdim") = false, nogil());
+  def_both(m, c, "amax", [](TT x, py::object dim, bool keepdim) {
+    return reduce_nogil(dim, [&](const Dims& d) { return amax(x, d, keepdim); });
+  },
            arg("dim") = py::none(), arg("keepdim") = false);
-  def_both(m, c, "amax", [](TT x, py::object dim, bool keepdim) { return amax(x, to_dims(dim), keepdim); },
-           arg("dim") = py::none(), arg("keepdim") = false);
-  def_both(m, c, "amin", [](TT x, py::object dim, bool keepdim) { return amin(x, to_dims(dim), keepdim); },
+  def_both(m, c, "amin", [](TT x, py::object dim, bool keepdim) {
+    return reduce_nogil(dim, [&](const Dims& d) { return amin(x, d, keepdim); });
+  },
            arg("dim") = py::none(), arg("keepdim") = false);
   def_both(m, c, "max", [](TT x, py::object dim, bool keepdim) { return minmax(x, dim, keepdim, true); },
            arg("dim") = py::none(), arg("keepdim") = false);
   def_both(m, c, "min", [](TT x, py::object dim, bool keepdim) { return minmax(x, dim, keepdim, false); },
            arg("dim") = py::none(), arg("keepdim") = false);
   def_both(m, c, "argmax", [](TT x, std::optional<int64_t> dim, bool keepdim) { return argmax(x, dim, keepdim); },
-           arg("dim") = py::none(), arg("keepdim") = false);
+           arg("dim") = py::none(), arg("keepdim") = false, nogil());
   def_both(m, c, "argmin", [](TT x, std::optional<int64_t> dim, bool keepdim) { return argmin(x, dim, keepdim); },
-           arg("dim") = py::none(), arg("keepdim") = false);
-  def_both(m, c, "logsumexp", [](TT x, py::object dim, bool keepdim) { return logsumexp(x, to_dims(dim), keepdim); },
+           arg("dim") = py::none(), arg("keepdim") = false, nogil());
+  def_both(m, c, "logsumexp", [](TT x, py::object dim, bool keepdim) {
+    return reduce_nogil(dim, [&](const Dims& d) { return logsumexp(x, d, keepdim); });
+  },
            arg("dim"), arg("keepdim") = false);
-  def_both(m, c, "cumsum", [](TT x, int64_t dim) { return cumsum(x, dim); }, arg("dim"));
-  def_both(m, c, "softmax", [](TT x, int64_t dim) { return softmax(x, dim); }, arg("dim"));
-  def_both(m, c, "log_softmax", [](TT x, int64_t dim) { return log_softmax(x, dim); }, arg("dim"));
+  def_both(m, c, "cumsum", [](TT x, int64_t dim) { return cumsum(x, dim); }, arg("dim"), nogil());
+  def_both(m, c, "softmax", [](TT x, int64_t dim) { return softmax(x, dim); }, arg("dim"), nogil());
+  def_both(m, c, "log_softmax", [](TT x, int64_t dim) { return log_softmax(x, dim); }, arg("dim"), nogil());
 
   // ---- linear algebra
-  def_both(m, c, "matmul", [](TT a, TT b) { return matmul(a, b); }, arg("other"));
+  def_both(m, c, "matmul", [](TT a, TT b) { return matmul(a, b); }, arg("other"), nogil());
 
   // ---- joining and indexing
-  m.def("cat", [](const std::vector<Tensor>& ts, int64_t dim) { return cat(ts, dim); }, arg("tensors"), arg("dim") = 0);
-  m.def("stack", [](const std::vector<Tensor>& ts, int64_t dim) { return stack(ts, dim); }, arg("tensors"), arg("dim") = 0);
+  m.def("cat", [](const std::vector<Tensor>& ts, int64_t dim) { return cat(ts, dim); }, arg("tensors"),
+        arg("dim") = 0, nogil());
+  m.def("stack", [](const std::vector<Tensor>& ts, int64_t dim) { return stack(ts, dim); }, arg("tensors"),
+        arg("dim") = 0, nogil());
   def_both(m, c, "split", [](TT x, py::object size, int64_t dim) {
     if (py::isinstance<py::int_>(size)) return split(x, size.cast<int64_t>(), dim);
     return split_sizes(x, size.cast<std::vector<int64_t>>(), dim);
   }, arg("split_size_or_sections"), arg("dim") = 0);
   def_both(m, c, "chunk", [](TT x, int64_t chunks, int64_t dim) { return chunk(x, chunks, dim); },
            arg("chunks"), arg("dim") = 0);
-  def_both(m, c, "gather", [](TT x, int64_t dim, TT idx) { return gather(x, dim, idx); }, arg("dim"), arg("index"));
+  def_both(m, c, "gather", [](TT x, int64_t dim, TT idx) { return gather(x, dim, idx); }, arg("dim"), arg("index"), nogil());
   def_both(m, c, "scatter_add", [](TT x, int64_t dim, TT idx, TT src) { return scatter_add(x, dim, idx, src); },
            arg("dim"), arg("index"), arg("src"));
   def_both(m, c, "index_select", [](TT x, int64_t dim, TT idx) { return index_select(x, dim, idx); },
-           arg("dim"), arg("index"));
+           arg("dim"), arg("index"), nogil());
   def_both(m, c, "index_add", [](TT x, int64_t dim, TT idx, TT src) { return index_add(x, dim, idx, src); },
            arg("dim"), arg("index"), arg("source"));
   def_both(m, c, "nonzero", [](TT x) { return nonzero(x); });

@@ -175,8 +175,16 @@ void init_tensor(py::module_& m, py::class_<Tensor>& cls) {
            py::arg("dim"), py::arg("index"))
       .def("__getitem__", [](const Tensor& t, py::object idx) { return index(t, to_indices(idx)); })
       .def("__setitem__", [](Tensor& t, py::object idx, py::object value) {
-        Tensor v = py::isinstance<Tensor>(value) ? value.cast<Tensor>()
-                                                 : scalar_tensor(value.cast<Scalar>(), t.dtype());
+        Tensor v;
+        if (py::isinstance<Tensor>(value)) {
+          v = value.cast<Tensor>();
+        } else {
+          try {
+            v = scalar_tensor(value.cast<Scalar>(), t.dtype());
+          } catch (const py::cast_error&) {  // lists, NumPy arrays
+            v = py::module_::import("dlcore").attr("tensor")(value).cast<Tensor>();
+          }
+        }
         index_put_(t, to_indices(idx), v);
       });
 }

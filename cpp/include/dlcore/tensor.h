@@ -104,7 +104,8 @@ class Tensor {
   bool is_leaf() const { return grad_fn() == nullptr; }
   void retain_grad() const;
   bool retains_grad() const { return impl_->autograd && impl_->autograd->retains_grad; }
-  void register_hook(std::function<Tensor(const Tensor&)> hook) const;
+  // Registers hook(grad) -> new grad or undefined (keep); returns a function that removes it.
+  std::function<void()> register_hook(std::function<Tensor(const Tensor&)> hook) const;
   void backward(const Tensor& gradient = Tensor(), bool retain_graph = false,
                 bool create_graph = false) const;
   Tensor detach() const;

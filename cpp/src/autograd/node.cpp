@@ -58,7 +58,7 @@ Node::Node() : sequence_nr(g_sequence.fetch_add(1)) {}
 
 void Node::run_pre_hooks(std::vector<Tensor>& grads) {
   for (auto& [nr, hook] : pre_hooks) {
-    if (nr >= grads.size() || !grads[nr].defined()) continue;
+    if (!hook || nr >= grads.size() || !grads[nr].defined()) continue;
     Tensor r = hook(grads[nr]);
     if (r.defined()) grads[nr] = r;
   }
@@ -91,6 +91,7 @@ void AccumulateGrad::run_pre_hooks(std::vector<Tensor>& grads) {
   auto v = var.lock();
   if (!v || !v->autograd || grads.empty() || !grads[0].defined()) return;
   for (auto& hook : v->autograd->hooks) {
+    if (!hook) continue;
     Tensor r = hook(grads[0]);
     if (r.defined()) grads[0] = r;
   }

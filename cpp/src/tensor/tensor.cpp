@@ -130,14 +130,27 @@ void Tensor::retain_grad() const {
   });
 }
 
-void Tensor::register_hook(std::function<Tensor(const Tensor&)> hook) const {
+std::function<void()> Tensor::register_hook(std::function<Tensor(const Tensor&)> hook) const {
   if (!requires_grad())
     throw RuntimeError(
         "register_hook: cannot register a hook on a tensor that doesn't require gradient");
-  if (is_leaf())
-    impl_->meta().hooks.push_back(std::move(hook));
-  else
-    grad_fn()->pre_hooks.emplace_back(output_nr(), std::move(hook));
+  // Removal empties the slot, so the positions of other hooks stay valid.
+  if (is_leaf()) {
+    auto& hooks = impl_->meta().hooks;
+    size_t slot = hooks.size();
+    hooks.push_back(std::move(hook));
+    std::weak_ptr<TensorImpl> weak = impl_;
+    return [weak, slot] {
+      if (auto impl = weak.lock()) impl->meta().hooks[slot] = nullptr;
+    };
+  }
+  auto node = grad_fn();
+  size_t slot = node->pre_hooks.size();
+  node->pre_hooks.emplace_back(output_nr(), std::move(hook));
+  std::weak_ptr<Node> weak = node;
+  return [weak, slot] {
+    if (auto n = weak.lock()) n->pre_hooks[slot].second = nullptr;
+  };
 }
 
 void Tensor::backward(const Tensor& gradient, bool retain_graph, bool create_graph) const {
