@@ -5,10 +5,17 @@ machine noise hits all alike; the table shows median milliseconds and the ratios
 numpy/dlcore and torch/dlcore (above 1: dlcore is faster).
 
     python benchmarks/python/compare_core.py [--threads N] [--reps R]
+
+dlcore and PyTorch each bring an OpenMP runtime; with both spinning after their ops,
+each steals the cores from the other when interleaved. The script therefore asks for
+passive waiting (OMP_WAIT_POLICY=PASSIVE, unless set already), the same for both.
 """
 import argparse
+import os
 import statistics
 import time
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before any OpenMP runtime loads
 
 import numpy as np
 
@@ -83,7 +90,8 @@ def main():
 
     print(f"dlcore {dl.__version__} ({dl.config()['isa']}), numpy {np.__version__}"
           + (f", torch {torch.__version__}" if torch is not None else ", torch not installed")
-          + f"; {args.threads} thread(s); median of {args.reps} rounds")
+          + f"; {args.threads} thread(s); OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}; "
+          f"median of {args.reps} rounds")
     header = f"{'op':<22}{'dlcore':>12}{'numpy':>12}"
     if torch is not None:
         header += f"{'torch':>12}"

@@ -156,22 +156,28 @@ def numel(input):
     return input.numel()
 
 
+def _native_dir():
+    # Where the native module was installed (the package itself, or the build tree's
+    # install folder in an editable install); headers and library sit beside it.
+    import os
+
+    return os.path.dirname(os.path.abspath(_C.__file__))
+
+
 def get_include():
     """The directory holding dlcore's C++ headers (``#include <dlcore/dlcore.h>``)."""
     import os
 
-    return os.path.join(os.path.dirname(__file__), "include")
+    return os.path.join(_native_dir(), "include")
 
 
 def get_library_dir():
     """The directory holding ``libdlcore.so``, the C++ core."""
     import os
 
-    return os.path.join(os.path.dirname(__file__), "lib")
+    return os.path.join(_native_dir(), "lib")
 
 
 def cmake_prefix_path():
     """A CMAKE_PREFIX_PATH entry under which ``find_package(dlcore)`` finds this dlcore."""
-    import os
-
-    return os.path.dirname(__file__)
+    return _native_dir()

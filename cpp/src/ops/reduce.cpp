@@ -85,21 +85,41 @@ template <class T> void sum_float(const Plan& p, T* out) {
     }
     return;
   }
-  const int64_t jb = 1024;
+  // Column sums: blocks of jb columns (an L1-sized accumulator) times chunks of
+  // kRowChunk rows, each summed in row order into its own partial; partials are
+  // then added in chunk order. The split depends only on the shape, never on
+  // the thread count.
+  constexpr int64_t kRowChunk = 256;
+  const int64_t jb = 16384 / static_cast<int64_t>(sizeof(T));
   const int64_t nb = (p.inner + jb - 1) / jb;
   if (p.R == 0) {
     std::fill(out, out + p.outer * p.inner, T(0));
     return;
   }
-  parallel_for(0, p.outer * nb, 1, [&](int64_t b, int64_t e) {
+  const int64_t rc = (p.R + kRowChunk - 1) / kRowChunk;
+  std::vector<T> partial(rc > 1 ? p.outer * rc * p.inner : 0);
+  parallel_for(0, p.outer * nb * rc, 1, [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; ++t) {
-      int64_t o = t / nb, j = (t % nb) * jb, m = std::min(jb, p.inner - j);
-      const T* px = x + o * p.R * p.inner + j;
-      T* po = out + o * p.inner + j;
-      if constexpr (std::is_same_v<T, float>) kt.colsum_f32(px, p.R, p.inner, m, po);
-      else kt.colsum_f64(px, p.R, p.inner, m, po);
+      int64_t o = t / (nb * rc), jblk = (t / rc) % nb, c = t % rc;
+      int64_t j = jblk * jb, m = std::min(jb, p.inner - j);
+      int64_t r0 = c * kRowChunk, rows = std::min(kRowChunk, p.R - r0);
+      const T* px = x + (o * p.R + r0) * p.inner + j;
+      T* po = rc > 1 ? partial.data() + (o * rc + c) * p.inner + j : out + o * p.inner + j;
+      if constexpr (std::is_same_v<T, float>) kt.colsum_f32(px, rows, p.inner, m, po);
+      else kt.colsum_f64(px, rows, p.inner, m, po);
     }
   });
+  if (rc > 1) {
+    parallel_for(0, p.outer, 1, [&](int64_t b, int64_t e) {
+      for (int64_t o = b; o < e; ++o) {
+        T* po = out + o * p.inner;
+        const T* pp = partial.data() + o * rc * p.inner;
+        std::copy(pp, pp + p.inner, po);
+        for (int64_t c = 1; c < rc; ++c)
+          for (int64_t j = 0; j < p.inner; ++j) po[j] += pp[c * p.inner + j];
+      }
+    });
+  }
 }
 
 // Generic ordered fold over R for each (outer, inner) element.
