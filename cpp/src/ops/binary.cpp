@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "kernels/cpu/kernels.h"
+#include "kernels/cpu/scalar_ops.h"
 #include "ops/common.h"
 
 namespace dlcore {
@@ -12,6 +13,8 @@ namespace {
 using kernels::BinaryOp;
 
 enum class BK { Add, Sub, Mul, Div, Max, Min, Pow, Eq, Ne, Lt, Le, Gt, Ge };
+// Add..Min double as kernels::BinaryOp values.
+static_assert(static_cast<int>(BK::Min) == static_cast<int>(BinaryOp::Min));
 
 constexpr int64_t kGrain = 32768;
 constexpr int64_t kStreamBytes = int64_t(8) << 20;
@@ -29,25 +32,10 @@ template <class T> inline T int_pow(T base, T exp) {
 }
 
 template <class T> inline T apply(BK k, T x, T y) {
-  switch (k) {
-    case BK::Add: return static_cast<T>(x + y);
-    case BK::Sub: return static_cast<T>(x - y);
-    case BK::Mul: return static_cast<T>(x * y);
-    case BK::Div:
-      if constexpr (std::is_floating_point_v<T>) return x / y;
-      else return y == 0 ? T(0) : static_cast<T>(x / y);
-    case BK::Max:
-      if constexpr (std::is_floating_point_v<T>) return (x != x || x > y) ? x : y;
-      else return x > y ? x : y;
-    case BK::Min:
-      if constexpr (std::is_floating_point_v<T>) return (x != x || x < y) ? x : y;
-      else return x < y ? x : y;
-    case BK::Pow:
-      if constexpr (std::is_floating_point_v<T>) return std::pow(x, y);
-      else if constexpr (std::is_same_v<T, bool>) return x || !y;
-      else return int_pow(x, y);
-    default: return x;
-  }
+  if (k != BK::Pow) return kernels::scalar_binary<T>(static_cast<BinaryOp>(static_cast<int>(k)), x, y);
+  if constexpr (std::is_floating_point_v<T>) return std::pow(x, y);
+  else if constexpr (std::is_same_v<T, bool>) return x || !y;
+  else return int_pow(x, y);
 }
 
 template <class T> inline bool compare(BK k, T x, T y) {

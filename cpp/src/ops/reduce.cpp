@@ -269,58 +269,65 @@ Tensor arg_reduce(const Tensor& x, std::optional<int64_t> dim, bool keepdim, boo
   return out;
 }
 
+// x with dim d moved last and made contiguous, as `rows` rows of length R, and
+// an output of the same layout; move_back() restores the original dim order.
+struct Rows {
+  Tensor src, out;
+  int64_t R, rows;
+  Rows(const Tensor& x, int64_t d) {
+    src = contiguous(transpose(detach(x), d, -1));
+    out = empty(src.shape(), src.dtype());
+    R = src.dim() ? src.shape().back() : 1;
+    rows = R ? src.numel() / R : 0;
+  }
+  // Calls f(in_row, out_row) for every row, rows in parallel.
+  template <class F> void for_each_row(F f) const {
+    visit_dtype(src.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      const T* px = src.data<T>();
+      T* po = out.data<T>();
+      parallel_for(0, rows, 64, [&](int64_t b, int64_t e) {
+        for (int64_t row = b; row < e; ++row) f(px + row * R, po + row * R);
+      });
+    });
+  }
+  Tensor move_back(int64_t d) const { return transpose(out, d, -1); }
+};
+
 // Products of all elements of each row except one: out[i] = prod_{j != i} x[j],
 // from prefix and suffix products (exact with zeros in the row).
 Tensor prod_except(const Tensor& x, int64_t d) {
-  Tensor xt = contiguous(transpose(detach(x), d, -1));
-  Tensor out = empty(xt.shape(), xt.dtype());
-  int64_t R = xt.dim() ? xt.shape().back() : 1;
-  int64_t rows = R ? xt.numel() / R : 0;
-  visit_dtype(xt.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    const T* px = xt.data<T>();
-    T* po = out.data<T>();
-    parallel_for(0, rows, 64, [&](int64_t b, int64_t e) {
-      for (int64_t r = b; r < e; ++r) {
-        const T* row = px + r * R;
-        T* o = po + r * R;
-        T acc = T(1);
-        for (int64_t i = 0; i < R; ++i) {
-          o[i] = acc;
-          acc = static_cast<T>(acc * row[i]);
-        }
-        acc = T(1);
-        for (int64_t i = R - 1; i >= 0; --i) {
-          o[i] = static_cast<T>(o[i] * acc);
-          acc = static_cast<T>(acc * row[i]);
-        }
-      }
-    });
+  Rows r(x, d);
+  const int64_t R = r.R;
+  r.for_each_row([R](const auto* in, auto* o) {
+    using T = std::remove_pointer_t<decltype(o)>;
+    T acc = T(1);
+    for (int64_t i = 0; i < R; ++i) {
+      o[i] = acc;
+      acc = static_cast<T>(acc * in[i]);
+    }
+    acc = T(1);
+    for (int64_t i = R - 1; i >= 0; --i) {
+      o[i] = static_cast<T>(o[i] * acc);
+      acc = static_cast<T>(acc * in[i]);
+    }
   });
-  return transpose(out, d, -1);
+  return r.move_back(d);
 }
 
 Tensor cumsum_impl(const Tensor& x, int64_t d, bool reverse) {
-  Tensor xt = contiguous(transpose(detach(x), d, -1));
-  Tensor out = empty(xt.shape(), xt.dtype());
-  int64_t R = xt.dim() ? xt.shape().back() : 1;
-  int64_t rows = R ? xt.numel() / R : 0;
-  visit_dtype(xt.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    const T* px = xt.data<T>();
-    T* po = out.data<T>();
-    parallel_for(0, rows, 64, [&](int64_t b, int64_t e) {
-      for (int64_t r = b; r < e; ++r) {
-        T acc = T(0);
-        for (int64_t k = 0; k < R; ++k) {
-          int64_t i = reverse ? R - 1 - k : k;
-          acc = static_cast<T>(acc + px[r * R + i]);
-          po[r * R + i] = acc;
-        }
-      }
-    });
+  Rows r(x, d);
+  const int64_t R = r.R;
+  r.for_each_row([R, reverse](const auto* in, auto* o) {
+    using T = std::remove_pointer_t<decltype(o)>;
+    T acc = T(0);
+    for (int64_t k = 0; k < R; ++k) {
+      int64_t i = reverse ? R - 1 - k : k;
+      acc = static_cast<T>(acc + in[i]);
+      o[i] = acc;
+    }
   });
-  Tensor res = contiguous(transpose(out, d, -1));
+  Tensor res = contiguous(r.move_back(d));
   if (is_floating(x.dtype()))
     if (auto node = make_node("cumsum", {x})) {
       node->backward = [d, reverse](FunctionNode&, const std::vector<Tensor>& g) {

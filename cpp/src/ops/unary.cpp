@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "kernels/cpu/kernels.h"
+#include "kernels/cpu/scalar_ops.h"
 #include "ops/common.h"
 
 namespace dlcore {
@@ -16,34 +17,6 @@ const char* unary_name(UnaryOp op) {
   static const char* names[] = {"neg", "exp",     "log",  "sqrt", "rsqrt", "abs",
                                 "relu", "sigmoid", "tanh", "sin",  "cos",   "square"};
   return names[static_cast<int>(op)];
-}
-
-template <class T> inline T scalar_op(UnaryOp op, T x) {
-  if constexpr (std::is_floating_point_v<T>) {
-    switch (op) {
-      case UnaryOp::Neg: return -x;
-      case UnaryOp::Exp: return std::exp(x);
-      case UnaryOp::Log: return std::log(x);
-      case UnaryOp::Sqrt: return std::sqrt(x);
-      case UnaryOp::Rsqrt: return T(1) / std::sqrt(x);
-      case UnaryOp::Abs: return std::fabs(x);
-      case UnaryOp::Relu: return (x > T(0) || x != x) ? x : T(0);
-      case UnaryOp::Sigmoid: return T(1) / (T(1) + std::exp(-x));
-      case UnaryOp::Tanh: return std::tanh(x);
-      case UnaryOp::Sin: return std::sin(x);
-      case UnaryOp::Cos: return std::cos(x);
-      case UnaryOp::Square: return x * x;
-    }
-  } else {
-    switch (op) {
-      case UnaryOp::Neg: return static_cast<T>(-x);
-      case UnaryOp::Abs: return x < 0 ? static_cast<T>(-x) : x;
-      case UnaryOp::Relu: return x > 0 ? x : T(0);
-      case UnaryOp::Square: return static_cast<T>(x * x);
-      default: break;
-    }
-  }
-  return x;
 }
 
 bool is_float_op(UnaryOp op) {
@@ -73,7 +46,7 @@ void unary_kernel(UnaryOp op, const Tensor& x, const Tensor& out) {
     using T = decltype(tag);
     strided_for_each<2>(out.shape(), ops, [op](char** p, const int64_t* st, int64_t m) {
       for (int64_t i = 0; i < m; ++i)
-        *reinterpret_cast<T*>(p[0] + i * st[0]) = scalar_op<T>(op, *reinterpret_cast<const T*>(p[1] + i * st[1]));
+        *reinterpret_cast<T*>(p[0] + i * st[0]) = kernels::scalar_unary<T>(op, *reinterpret_cast<const T*>(p[1] + i * st[1]));
     });
   });
 }

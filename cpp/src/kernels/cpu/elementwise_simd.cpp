@@ -10,42 +10,11 @@
 #include <cstdint>
 
 #include "kernels/cpu/kernels.h"
+#include "kernels/cpu/scalar_ops.h"
 #include "kernels/cpu/vec.h"
 
 namespace dlcore::kernels::DLCORE_ISA_NS {
 namespace {
-
-template <class T> inline T scalar_binary(BinaryOp op, T x, T y) {
-  switch (op) {
-    case BinaryOp::Add: return x + y;
-    case BinaryOp::Sub: return x - y;
-    case BinaryOp::Mul: return x * y;
-    case BinaryOp::Div: return x / y;
-    case BinaryOp::Max: return (x != x || x > y) ? x : y;
-    case BinaryOp::Min: return (x != x || x < y) ? x : y;
-  }
-  return x;
-}
-
-template <class T> inline T scalar_sigmoid(T x) { return T(1) / (T(1) + std::exp(-x)); }
-
-template <class T> inline T scalar_unary(UnaryOp op, T x) {
-  switch (op) {
-    case UnaryOp::Neg: return -x;
-    case UnaryOp::Exp: return std::exp(x);
-    case UnaryOp::Log: return std::log(x);
-    case UnaryOp::Sqrt: return std::sqrt(x);
-    case UnaryOp::Rsqrt: return T(1) / std::sqrt(x);
-    case UnaryOp::Abs: return std::fabs(x);
-    case UnaryOp::Relu: return (x > T(0) || x != x) ? x : T(0);
-    case UnaryOp::Sigmoid: return scalar_sigmoid(x);
-    case UnaryOp::Tanh: return std::tanh(x);
-    case UnaryOp::Sin: return std::sin(x);
-    case UnaryOp::Cos: return std::cos(x);
-    case UnaryOp::Square: return x * x;
-  }
-  return x;
-}
 
 template <class T, class Op>
 inline void binary_loop(const T* a, int64_t sa, const T* b, int64_t sb, T* out, int64_t n,
