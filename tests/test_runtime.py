@@ -37,6 +37,18 @@ def test_dlcore_isa_forces_a_level(isa):
     assert r.stdout.strip() == isa
 
 
+def test_op_tests_pass_in_a_process_started_with_the_generic_isa():
+    """The forward tests again in a fresh interpreter where DLCORE_ISA picked the kernels
+    at import (the in-process `isa` fixture covers the switch after import)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x",
+                        os.path.join(here, "test_ops.py"), "-k", "test_forward or noncontiguous"],
+                       capture_output=True, text=True, timeout=600,
+                       env=dict(os.environ, DLCORE_ISA="generic"))
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert " passed" in r.stdout and "failed" not in r.stdout
+
+
 def test_unknown_isa_is_a_clear_import_error():
     r = run_python("import dlcore", DLCORE_ISA="sse9")
     assert r.returncode != 0

@@ -23,6 +23,14 @@ def test_tensor_from_lists_scalars_and_arrays():
         dl.tensor(["a"])
 
 
+def test_tensor_constructor_copies_lists_and_shares_tensors():
+    t = dl.Tensor([1, 2, 3])
+    assert t.dtype == dl.float32 and t.tolist() == [1.0, 2.0, 3.0]
+    u = dl.Tensor(t)
+    u[0] = 5.0
+    assert t[0].item() == 5.0
+
+
 def test_creation_functions():
     assert dl.zeros(2, 3).tolist() == [[0.0] * 3] * 2
     assert dl.ones((2,), dtype=dl.int32).tolist() == [1, 1]

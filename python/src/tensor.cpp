@@ -91,6 +91,12 @@ void init_tensor(py::module_& m, py::class_<Tensor>& cls) {
   (void)m;
   cls.def(py::init([](const Tensor& other) { return Tensor(other.impl_ptr()); }), py::arg("data"),
           "A new Python reference to the same tensor (used by subclasses such as Parameter).")
+      .def(py::init([](py::object data) {
+             // Tensor([1, 2]) as in PyTorch: a float32 copy of the data.
+             py::object tensor_fn = py::module_::import("dlcore").attr("tensor");
+             return tensor_fn(data, py::arg("dtype") = DType::Float32).cast<Tensor>();
+           }),
+           py::arg("data"))
       .def_property_readonly("shape", [](const Tensor& t) { return py::tuple(py::cast(t.shape())); })
       .def_property_readonly("dtype", &Tensor::dtype)
       .def_property_readonly("device", &Tensor::device)
