@@ -181,3 +181,34 @@ def test_every_isa_matmul(shapes, isa):
         a, b = (rng.uniform(-1, 1, size=s).astype(dtype) for s in shapes)
         out = dl.tensor(a) @ dl.tensor(b)
         np.testing.assert_allclose(out.numpy(), a.astype(np.float64) @ b.astype(np.float64), rtol=rtol, atol=rtol)
+
+
+@pytest.mark.parametrize("name", ["neg", "exp", "log", "sqrt", "rsqrt", "abs", "sin", "cos", "tanh", "sigmoid",
+                                  "relu", "square"])
+def test_inplace_unary_matches_out_of_place(name, rng):
+    a = rng.uniform(0.2, 2.0, size=(3, 5)).astype(np.float32)
+    t = dl.tensor(a)
+    v0 = t._version
+    out = getattr(t, name + "_")()
+    np.testing.assert_allclose(t.numpy(), getattr(dl, name)(dl.tensor(a)).numpy(), rtol=1e-6)
+    assert t._version == v0 + 1 and out.shape == t.shape
+    s = dl.tensor(a)[:, ::2]  # a strided view: writes land in the base
+    getattr(s, name + "_")()
+    np.testing.assert_allclose(s.numpy(), getattr(dl, name)(dl.tensor(a[:, ::2])).numpy(), rtol=1e-6)
+    # Through autograd: d(relu_(x*2))/dx etc. equal the out-of-place op's gradient.
+    x1 = dl.tensor(a.astype(np.float64), requires_grad=True)
+    x2 = dl.tensor(a.astype(np.float64), requires_grad=True)
+    y1 = x1 * 2
+    getattr(y1, name + "_")()
+    y1.sum().backward()
+    getattr(dl, name)(x2 * 2).sum().backward()
+    np.testing.assert_allclose(x1.grad.numpy(), x2.grad.numpy(), rtol=1e-12)
+
+
+def test_max_min_of_two_tensors_and_inplace_errors():
+    a, b = dl.tensor([1.0, 5.0]), dl.tensor([3.0, 2.0])
+    assert dl.max(a, b).tolist() == [3.0, 5.0] and a.min(b).tolist() == [1.0, 2.0]
+    with pytest.raises(TypeError, match="exp_: result type float32 can't be cast"):
+        dl.tensor([1, 2]).exp_()
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        dl.tensor([1.0], requires_grad=True).relu_()

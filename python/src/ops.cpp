@@ -35,6 +35,14 @@ std::optional<Scalar> opt_scalar(const py::object& o) {
 }
 
 py::object minmax(TT x, const py::object& dim, bool keepdim, bool is_max) {
+  if (py::isinstance<Tensor>(dim)) {  // max(a, b) is maximum(a, b), as in PyTorch
+    Tensor other = dim.cast<Tensor>(), r;
+    {
+      py::gil_scoped_release nogil;
+      r = is_max ? maximum(x, other) : minimum(x, other);
+    }
+    return py::cast(r);
+  }
   if (dim.is_none()) {
     Tensor r;
     {
@@ -122,6 +130,11 @@ void init_ops(py::module_& m, py::class_<Tensor>& c) {
            {"sigmoid", &sigmoid}, {"relu", &relu}, {"square", &square}}) {
     m.def(name, fn, arg("input"), nogil());
     c.def(name, fn, nogil());
+    if (std::string(name) == "sign") continue;
+    std::string n = name;
+    auto inplace = [n](Tensor& t) -> Tensor& { return unary_(t, n); };
+    c.def((n + "_").c_str(), inplace, nogil());
+    m.def((n + "_").c_str(), inplace, arg("input"), nogil());
   }
 
   // ---- operators

@@ -122,6 +122,9 @@ Tensor& zero_(Tensor& t);
 Tensor& fill_(Tensor& t, Scalar value);
 Tensor& clamp_(Tensor& t, std::optional<Scalar> min, std::optional<Scalar> max);
 Tensor& masked_fill_(Tensor& t, const Tensor& mask, Scalar value);
+// In-place unary ops on floating tensors: neg_, exp_, log_, sqrt_, rsqrt_, abs_,
+// sin_, cos_, tanh_, sigmoid_, relu_, square_ (name without the underscore).
+Tensor& unary_(Tensor& t, const std::string& name);
 
 // ---------------------------------------------------------------- reductions
 // dims empty = all dims.

@@ -197,6 +197,27 @@ Tensor& clamp_(Tensor& t, std::optional<Scalar> lo, std::optional<Scalar> hi) {
   return t;
 }
 
+Tensor& unary_(Tensor& t, const std::string& name) {
+  static const std::pair<const char*, UnaryOp> table[] = {
+      {"neg", UnaryOp::Neg},   {"exp", UnaryOp::Exp},         {"log", UnaryOp::Log},
+      {"sqrt", UnaryOp::Sqrt}, {"rsqrt", UnaryOp::Rsqrt},     {"abs", UnaryOp::Abs},
+      {"sin", UnaryOp::Sin},   {"cos", UnaryOp::Cos},         {"tanh", UnaryOp::Tanh},
+      {"sigmoid", UnaryOp::Sigmoid}, {"relu", UnaryOp::Relu}, {"square", UnaryOp::Square}};
+  const UnaryOp* op = nullptr;
+  for (const auto& [n, o] : table)
+    if (name == n) op = &o;
+  if (!op) throw ValueError(str_cat("unary_: unknown in-place op '", name, "_'"));
+  std::string opname = name + "_";
+  check_inplace(t, opname.c_str());
+  if (is_float_op(*op) && !is_floating(t.dtype()))
+    throw TypeError(str_cat(opname, ": result type float32 can't be cast to the desired output type ",
+                            dtype_name(t.dtype())));
+  if (grad_enabled() && t.requires_grad()) return commit_inplace(t, unary(*op, clone(t)));
+  unary_kernel(*op, t, t);  // each element depends only on itself: safe in place
+  t.bump_version();
+  return t;
+}
+
 Tensor& zero_(Tensor& t) { return fill_(t, Scalar(int64_t(0))); }
 
 Tensor& fill_(Tensor& t, Scalar value) {
