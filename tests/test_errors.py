@@ -56,6 +56,8 @@ CASES = [
     (lambda: A[dl.tensor([True, False, True])], IndexError, r"the shape of the mask \(3,\) at index 0 does not match"),
     (lambda: A.view(-1, 4), ValueError, r"view: shape \(-1, 4\) is invalid for input of size 6"),
     (lambda: dl.tensor([1.0]).backward(), RuntimeError, r"does not require grad"),
+    (lambda: dl.zeros(2**40, 2**40), ValueError, r"has more elements than memory can hold"),
+    (lambda: dl.ones(1).expand(2**40, 2**40) + 1, ValueError, r"has more elements than memory can hold"),
     (lambda: dl._C._set_isa("sse9"), ValueError, r"DLCORE_ISA: unknown instruction set 'sse9'"),
 ]
 

@@ -7,10 +7,17 @@
 namespace dlcore {
 namespace {
 
-void check_shape(const Shape& shape, const char* op) {
-  for (int64_t s : shape)
-    if (s < 0)
-      throw ValueError(str_cat(op, ": negative dimension in shape ", shape_str(shape)));
+// Rejects negative sizes and shapes whose element count or byte size overflows.
+void check_shape(const Shape& shape, const char* op, DType dtype = DType::Float64) {
+  int64_t n = 1;
+  bool overflow = false;
+  for (int64_t s : shape) {
+    if (s < 0) throw ValueError(str_cat(op, ": negative dimension in shape ", shape_str(shape)));
+    overflow = overflow || __builtin_mul_overflow(n, s, &n);
+  }
+  int64_t bytes = 0;
+  if (overflow || __builtin_mul_overflow(n, static_cast<int64_t>(dtype_size(dtype)), &bytes))
+    throw ValueError(str_cat(op, ": shape ", shape_str(shape), " has more elements than memory can hold"));
 }
 
 DType scalar_default_dtype(Scalar v) {
@@ -23,7 +30,7 @@ Generator& gen_or_default(Generator* g) { return g ? *g : default_generator(); }
 }  // namespace
 
 Tensor empty(const Shape& shape, DType dtype) {
-  check_shape(shape, "empty");
+  check_shape(shape, "empty", dtype);
   auto impl = std::make_shared<TensorImpl>();
   int64_t n = shape_numel(shape);
   impl->storage = std::make_shared<Storage>(static_cast<size_t>(n) * dtype_size(dtype), Device{});
