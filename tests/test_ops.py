@@ -212,3 +212,19 @@ def test_max_min_of_two_tensors_and_inplace_errors():
         dl.tensor([1, 2]).exp_()
     with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
         dl.tensor([1.0], requires_grad=True).relu_()
+
+
+def test_exp_sigmoid_tanh_at_the_edges_on_every_isa(isa):
+    """Overflow, subnormal results, infinities and NaN, mixed into vectors with ordinary
+    values (so the vector kernels' wide-range path runs too)."""
+    edges = np.array([-np.inf, -104.0, -100.0, -95.0, -90.0, -87.5, -86.5, -20.0, -1e-3, 0.0, 1e-3, 3.0,
+                      20.0, 86.5, 88.0, 88.7, 88.8, 89.0, 100.0, np.inf, np.nan], dtype=np.float32)
+    x = np.concatenate([edges, np.linspace(-5, 5, 43, dtype=np.float32), edges[::-1]])
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        want_exp = np.exp(x.astype(np.float64)).astype(np.float32)
+        want_sig = (1 / (1 + np.exp(-x.astype(np.float64)))).astype(np.float32)
+        want_tanh = np.tanh(x.astype(np.float64)).astype(np.float32)
+    t = dl.tensor(x)
+    np.testing.assert_allclose(dl.exp(t).numpy(), want_exp, rtol=2e-6, atol=1e-44)
+    np.testing.assert_allclose(dl.sigmoid(t).numpy(), want_sig, rtol=2e-6, atol=1e-44)
+    np.testing.assert_allclose(dl.tanh(t).numpy(), want_tanh, rtol=2e-6, atol=1e-7)

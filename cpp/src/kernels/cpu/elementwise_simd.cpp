@@ -101,14 +101,8 @@ inline void unary_loop(const T* x, T* out, int64_t n, bool stream, Op op) {
 }
 
 #if !defined(DLCORE_ISA_generic)
-inline VF vexp(VF x) {
-  const VF log2e = VF::broadcast(1.44269504088896341f);
-  const VF ln2_hi = VF::broadcast(-0.693359375f);
-  const VF ln2_lo = VF::broadcast(2.12194440e-4f);
-  x = vclamp(x, -104.0f, 89.0f);
-  VF n = vround(vmul(x, log2e));
-  VF r = vfma(n, ln2_hi, x);
-  r = vfma(n, ln2_lo, r);
+// p(r) ~ exp(r) for |r| <= ln2 / 2 (degree-7 Taylor polynomial).
+inline VF exp_poly(VF r) {
   VF p = VF::broadcast(1.0f / 5040.0f);
   p = vfma(p, r, VF::broadcast(1.0f / 720.0f));
   p = vfma(p, r, VF::broadcast(1.0f / 120.0f));
@@ -116,14 +110,33 @@ inline VF vexp(VF x) {
   p = vfma(p, r, VF::broadcast(1.0f / 6.0f));
   p = vfma(p, r, VF::broadcast(0.5f));
   p = vfma(p, r, VF::broadcast(1.0f));
-  p = vfma(p, r, VF::broadcast(1.0f));
+  return vfma(p, r, VF::broadcast(1.0f));
+}
+inline VF exp_reduce(VF x, VF& n) {
+  n = vround(vmul(x, VF::broadcast(1.44269504088896341f)));
+  VF r = vfma(n, VF::broadcast(-0.693359375f), x);  // ln2 split in two for exact n*ln2
+  return vfma(n, VF::broadcast(2.12194440e-4f), r);
+}
+inline VF vexp(VF x) {
+  VF n;
+  if (vall_in(x, -86.0f, 87.0f)) {  // the common case: 2^n scales into a normal float
+    VF r = exp_reduce(x, n);
+    return vscale_pow2(exp_poly(r), n);
+  }
+  // Overflow, subnormal results, inf and NaN: scale by 2^(n/2) twice.
+  x = vclamp(x, -104.0f, 89.0f);
+  VF r = exp_reduce(x, n);
   VF n1 = vround(vmul(n, VF::broadcast(0.5f)));
   VF n2 = vsub(n, n1);
-  return vmul(vmul(p, vexp2_int(n1)), vexp2_int(n2));
+  return vmul(vmul(exp_poly(r), vexp2_int(n1)), vexp2_int(n2));
 }
+// sigmoid(x) = 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0, e = exp(-|x|):
+// e never overflows, so tiny results for very negative x keep their precision.
 inline VF vsigmoid(VF x) {
   const VF one = VF::broadcast(1.0f);
-  return vdiv(one, vadd(one, vexp(vneg(x))));
+  VF e = vexp(vneg(vabs(x)));
+  VF s = vdiv(one, vadd(one, e));
+  return vselect_neg(x, vmul(e, s), s);
 }
 // tanh(x) = sign(x) (1 - e) / (1 + e), e = exp(-2|x|); an odd Taylor polynomial
 // for |x| < 0.25, where 1 - e would lose relative precision.

@@ -41,7 +41,10 @@ template <class T> inline T scalar_unary(UnaryOp op, T x) {
       case UnaryOp::Rsqrt: return T(1) / std::sqrt(x);
       case UnaryOp::Abs: return std::fabs(x);
       case UnaryOp::Relu: return (x > T(0) || x != x) ? x : T(0);
-      case UnaryOp::Sigmoid: return T(1) / (T(1) + std::exp(-x));
+      case UnaryOp::Sigmoid: {  // e = exp(-|x|) cannot overflow
+        T e = std::exp(-std::fabs(x));
+        return x < T(0) ? e / (T(1) + e) : T(1) / (T(1) + e);
+      }
       case UnaryOp::Tanh: return std::tanh(x);
       case UnaryOp::Sin: return std::sin(x);
       case UnaryOp::Cos: return std::cos(x);

@@ -62,6 +62,22 @@ inline VF vexp2_int(VF n) {
   i = _mm256_slli_epi32(_mm256_add_epi32(i, _mm256_set1_epi32(127)), 23);
   return {_mm256_castsi256_ps(i)};
 }
+// Whether every lane lies in [lo, hi] (NaN lanes do not).
+inline bool vall_in(VF x, float lo, float hi) {
+  __m256 m = _mm256_and_ps(_mm256_cmp_ps(x.v, _mm256_set1_ps(lo), _CMP_GE_OQ),
+                           _mm256_cmp_ps(x.v, _mm256_set1_ps(hi), _CMP_LE_OQ));
+  return _mm256_movemask_ps(m) == 0xFF;
+}
+// p * 2^n by adding n to p's exponent bits (n integral, the result a normal float).
+inline VF vscale_pow2(VF p, VF n) {
+  __m256i i = _mm256_slli_epi32(_mm256_cvtps_epi32(n.v), 23);
+  return {_mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p.v), i))};
+}
+// Lanes where x < 0 take if_neg, the others if_nonneg.
+inline VF vselect_neg(VF x, VF if_neg, VF if_nonneg) {
+  __m256 m = _mm256_cmp_ps(x.v, _mm256_setzero_ps(), _CMP_LT_OQ);
+  return {_mm256_blendv_ps(if_nonneg.v, if_neg.v, m)};
+}
 inline VF vselect_abs_lt(VF x, float t, VF if_true, VF if_false) {
   __m256 m = _mm256_cmp_ps(vabs(x).v, _mm256_set1_ps(t), _CMP_LT_OQ);
   return {_mm256_blendv_ps(if_false.v, if_true.v, m)};

@@ -64,6 +64,19 @@ inline VF vexp2_int(VF n) {
   i = _mm512_slli_epi32(_mm512_add_epi32(i, _mm512_set1_epi32(127)), 23);
   return {_mm512_castsi512_ps(i)};
 }
+inline bool vall_in(VF x, float lo, float hi) {
+  __mmask16 m = _mm512_cmp_ps_mask(x.v, _mm512_set1_ps(lo), _CMP_GE_OQ) &
+                _mm512_cmp_ps_mask(x.v, _mm512_set1_ps(hi), _CMP_LE_OQ);
+  return m == 0xFFFF;
+}
+inline VF vscale_pow2(VF p, VF n) {
+  __m512i i = _mm512_slli_epi32(_mm512_cvtps_epi32(n.v), 23);
+  return {_mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(p.v), i))};
+}
+inline VF vselect_neg(VF x, VF if_neg, VF if_nonneg) {
+  __mmask16 m = _mm512_cmp_ps_mask(x.v, _mm512_setzero_ps(), _CMP_LT_OQ);
+  return {_mm512_mask_blend_ps(m, if_nonneg.v, if_neg.v)};
+}
 inline VF vselect_abs_lt(VF x, float t, VF if_true, VF if_false) {
   __mmask16 m = _mm512_cmp_ps_mask(vabs(x).v, _mm512_set1_ps(t), _CMP_LT_OQ);
   return {_mm512_mask_blend_ps(m, if_false.v, if_true.v)};
