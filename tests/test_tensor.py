@@ -186,3 +186,16 @@ def test_empty_and_zero_dim_tensors():
     assert (s * dl.ones(2, 2)).shape == (2, 2) and s.sum().shape == () and s.ndim == 0
     with pytest.raises(ValueError, match="empty"):
         e.max()
+
+
+def test_inplace_ops_return_the_same_object_and_keep_subclasses():
+    class Param(dl.Tensor):
+        pass
+
+    p = Param(dl.zeros(2))
+    q = p
+    assert p.add_(1) is p and p.relu_() is p and p.requires_grad_() is p
+    with dl.no_grad():
+        p -= 0.5
+        p *= 4
+    assert p is q and type(p) is Param and p.tolist() == [2.0, 2.0]
