@@ -3,9 +3,10 @@
 //   unary:  out[i] = op(x[i])
 // float32 exp/tanh/sigmoid use a vectorised exp on AVX2/AVX-512:
 //   exp(x) = 2^n * p(r),  n = round(x / ln2),  r = x - n ln2,  |r| <= ln2 / 2,
-// p the degree-7 Taylor polynomial (relative error < 1e-8 before rounding), and
-// 2^n applied as two factors 2^(n/2) 2^(n - n/2) so results stay exact down to
-// subnormals and up to overflow.
+// p the degree-7 Taylor polynomial (relative error < 1e-8 before rounding). 2^n is
+// added to p's exponent bits when every lane's result is a normal float, and applied
+// as two factors 2^(n/2) 2^(n - n/2) otherwise, so results stay right down to
+// subnormals and up to overflow. The generic set and float64 use libm.
 #include <cmath>
 #include <cstdint>
 

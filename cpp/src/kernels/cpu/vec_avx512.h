@@ -6,8 +6,6 @@
 
 namespace dlcore::kernels::DLCORE_ISA_NS {
 
-constexpr bool kHasFastExp = true;
-
 template <class T> struct Vec;
 
 template <> struct Vec<float> {

@@ -6,8 +6,6 @@
 
 namespace dlcore::kernels::DLCORE_ISA_NS {
 
-constexpr bool kHasFastExp = false;  // exp/tanh/sigmoid use libm per element
-
 template <class T> struct Vec {
   static constexpr int size = 16 / sizeof(T);
   T v[size];
