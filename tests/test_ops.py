@@ -137,6 +137,8 @@ def test_integer_arithmetic_keeps_integer_dtype():
     assert a.cumsum(1).tolist() == [[1, 3, 6], [4, 9, 15]]
     assert (-a).tolist() == [[-1, -2, -3], [-4, -5, -6]] and a.abs().dtype == dl.int64
     assert (a @ a.t()).tolist() == [[14, 32], [32, 77]]
+    assert a.clamp(2, 5).dtype == dl.int64 and a.clamp(2, 5).tolist() == [[2, 2, 3], [4, 5, 5]]
+    assert a.clamp(max=2.5).dtype == dl.float32 and a.clamp(max=2.5).tolist() == [[1.0, 2.0, 2.5], [2.5] * 3]
 
 
 def test_nan_propagates_through_max_min_relu():

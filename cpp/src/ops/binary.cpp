@@ -255,10 +255,8 @@ Tensor& binary_inplace(BK k, Tensor& a, const Tensor& b) {
   return a;
 }
 
-Tensor wrap(const Tensor& like, Scalar s) {
-  (void)like;
-  return scalar_tensor(s);
-}
+// A caller's number as a 0-d wrapped tensor (weak in dtype promotion).
+Tensor wrap(Scalar s) { return scalar_tensor(s); }
 
 }  // namespace
 
@@ -275,14 +273,14 @@ Tensor div(const Tensor& a, const Tensor& b) { return binary(BK::Div, a, b); }
 Tensor pow(const Tensor& a, const Tensor& b) { return binary(BK::Pow, a, b); }
 Tensor maximum(const Tensor& a, const Tensor& b) { return binary(BK::Max, a, b); }
 Tensor minimum(const Tensor& a, const Tensor& b) { return binary(BK::Min, a, b); }
-Tensor add(const Tensor& a, Scalar b) { return binary(BK::Add, a, wrap(a, b)); }
-Tensor sub(const Tensor& a, Scalar b) { return binary(BK::Sub, a, wrap(a, b)); }
-Tensor rsub(const Tensor& a, Scalar b) { return binary(BK::Sub, wrap(a, b), a); }
-Tensor mul(const Tensor& a, Scalar b) { return binary(BK::Mul, a, wrap(a, b)); }
-Tensor div(const Tensor& a, Scalar b) { return binary(BK::Div, a, wrap(a, b)); }
-Tensor rdiv(const Tensor& a, Scalar b) { return binary(BK::Div, wrap(a, b), a); }
-Tensor pow(const Tensor& a, Scalar b) { return binary(BK::Pow, a, wrap(a, b)); }
-Tensor rpow(const Tensor& a, Scalar b) { return binary(BK::Pow, wrap(a, b), a); }
+Tensor add(const Tensor& a, Scalar b) { return binary(BK::Add, a, wrap(b)); }
+Tensor sub(const Tensor& a, Scalar b) { return binary(BK::Sub, a, wrap(b)); }
+Tensor rsub(const Tensor& a, Scalar b) { return binary(BK::Sub, wrap(b), a); }
+Tensor mul(const Tensor& a, Scalar b) { return binary(BK::Mul, a, wrap(b)); }
+Tensor div(const Tensor& a, Scalar b) { return binary(BK::Div, a, wrap(b)); }
+Tensor rdiv(const Tensor& a, Scalar b) { return binary(BK::Div, wrap(b), a); }
+Tensor pow(const Tensor& a, Scalar b) { return binary(BK::Pow, a, wrap(b)); }
+Tensor rpow(const Tensor& a, Scalar b) { return binary(BK::Pow, wrap(b), a); }
 
 Tensor eq(const Tensor& a, const Tensor& b) { return binary_forward(BK::Eq, a, b); }
 Tensor ne(const Tensor& a, const Tensor& b) { return binary_forward(BK::Ne, a, b); }

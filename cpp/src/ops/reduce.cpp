@@ -139,7 +139,7 @@ void fold(const Plan& p, Acc init, Acc* out, F f) {
   });
 }
 
-Tensor sum_forward(const Tensor& x, const Plan& p, DType out_dtype) {
+Tensor sum_forward(const Plan& p, DType out_dtype) {
   Tensor out = empty(p.out_shape, out_dtype);
   Tensor src = p.src.dtype() == out_dtype ? p.src : p.src.to(out_dtype);
   Plan q = p;
@@ -154,7 +154,6 @@ Tensor sum_forward(const Tensor& x, const Plan& p, DType out_dtype) {
       fold<T, T>(q, T(0), out.data<T>(), [](T a, T v) { return static_cast<T>(a + v); });
     }
   });
-  (void)x;
   return out;
 }
 
@@ -343,7 +342,7 @@ Tensor cumsum_impl(const Tensor& x, int64_t d, bool reverse) {
 Tensor sum(const Tensor& x, const Dims& dims, bool keepdim, std::optional<DType> dtype) {
   Plan p = make_plan(x, dims, keepdim, "sum");
   DType od = dtype.value_or(is_floating(x.dtype()) ? x.dtype() : DType::Int64);
-  Tensor out = sum_forward(x, p, od);
+  Tensor out = sum_forward(p, od);
   if (is_floating(od) && is_floating(x.dtype()))
     if (auto node = make_node("sum", {x})) {
       Shape in_shape = x.shape();

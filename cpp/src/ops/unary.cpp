@@ -146,9 +146,11 @@ Tensor logical_not(const Tensor& x) { return eq(x, scalar_tensor(Scalar(int64_t(
 
 Tensor clamp(const Tensor& x, std::optional<Scalar> lo, std::optional<Scalar> hi) {
   if (!lo && !hi) throw ValueError("clamp: at least one of min or max must be given");
+  // The bounds promote like numbers in a binary op (an int tensor clamped to 0.5 is float32).
   DType d = x.dtype();
   for (const auto& s : {lo, hi})
-    if (s) d = result_type(x.dtype() == d ? x : empty({1}, d), scalar_tensor(*s));
+    if (s && dtype_category(scalar_tensor(*s).dtype()) > dtype_category(d))
+      d = is_floating(scalar_tensor(*s).dtype()) ? DType::Float32 : DType::Int64;
   Tensor in = x.dtype() == d ? x : detach(x).to(d);
   Tensor out = empty(in.shape(), d);
   if (out.numel()) {
