@@ -56,6 +56,8 @@ CASES = [
     (lambda: A[dl.tensor([True, False, True])], IndexError, r"the shape of the mask \(3,\) at index 0 does not match"),
     (lambda: A.view(-1, 4), ValueError, r"view: shape \(-1, 4\) is invalid for input of size 6"),
     (lambda: dl.tensor([1.0]).backward(), RuntimeError, r"does not require grad"),
+    (lambda: dl.zeros(2, 3).copy_(dl.ones(4, 2, 3)), ValueError, r"copy_: source of shape \(4, 2, 3\) cannot be broadcast to the destination's shape \(2, 3\)"),
+    (lambda: dl.zeros(3, 1).copy_(dl.ones(1, 3)), ValueError, r"copy_: source of shape \(1, 3\) cannot be broadcast"),
     (lambda: dl.zeros(2**40, 2**40), ValueError, r"has more elements than memory can hold"),
     (lambda: dl.ones(1).expand(2**40, 2**40) + 1, ValueError, r"has more elements than memory can hold"),
     (lambda: dl._C._set_isa("sse9"), ValueError, r"DLCORE_ISA: unknown instruction set 'sse9'"),

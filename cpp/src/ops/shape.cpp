@@ -347,8 +347,7 @@ Tensor detach(const Tensor& x) { return make_alias(x, x.shape(), x.strides(), x.
 
 Tensor& copy_(Tensor& dst, const Tensor& src) {
   check_inplace(dst, "copy_");
-  broadcast_shapes(dst.shape(), src.shape(), "copy_");
-  if (shape_numel(broadcast_shapes(dst.shape(), src.shape(), "copy_")) != dst.numel())
+  if (broadcast_shapes(dst.shape(), src.shape(), "copy_") != dst.shape())
     throw ValueError(str_cat("copy_: source of shape ", shape_str(src.shape()),
                              " cannot be broadcast to the destination's shape ",
                              shape_str(dst.shape())));
