@@ -8,7 +8,7 @@ namespace dlcore {
 namespace {
 
 // Rejects negative sizes and shapes whose element count or byte size overflows.
-void check_shape(const Shape& shape, const char* op, DType dtype = DType::Float64) {
+void check_shape(const Shape& shape, const char* op, DType dtype) {
   int64_t n = 1;
   bool overflow = false;
   for (int64_t s : shape) {

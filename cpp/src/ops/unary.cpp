@@ -200,14 +200,9 @@ Tensor& clamp_(Tensor& t, std::optional<Scalar> lo, std::optional<Scalar> hi) {
 }
 
 Tensor& unary_(Tensor& t, const std::string& name) {
-  static const std::pair<const char*, UnaryOp> table[] = {
-      {"neg", UnaryOp::Neg},   {"exp", UnaryOp::Exp},         {"log", UnaryOp::Log},
-      {"sqrt", UnaryOp::Sqrt}, {"rsqrt", UnaryOp::Rsqrt},     {"abs", UnaryOp::Abs},
-      {"sin", UnaryOp::Sin},   {"cos", UnaryOp::Cos},         {"tanh", UnaryOp::Tanh},
-      {"sigmoid", UnaryOp::Sigmoid}, {"relu", UnaryOp::Relu}, {"square", UnaryOp::Square}};
-  const UnaryOp* op = nullptr;
-  for (const auto& [n, o] : table)
-    if (name == n) op = &o;
+  std::optional<UnaryOp> op;
+  for (int k = 0; k <= static_cast<int>(UnaryOp::Square); ++k)
+    if (name == unary_name(static_cast<UnaryOp>(k))) op = static_cast<UnaryOp>(k);
   if (!op) throw ValueError(str_cat("unary_: unknown in-place op '", name, "_'"));
   std::string opname = name + "_";
   check_inplace(t, opname.c_str());
