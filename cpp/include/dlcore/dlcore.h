@@ -4,6 +4,7 @@
 #include "dlcore/device.h"
 #include "dlcore/dtype.h"
 #include "dlcore/error.h"
+#include "dlcore/gemm.h"
 #include "dlcore/ops.h"
 #include "dlcore/random.h"
 #include "dlcore/runtime.h"

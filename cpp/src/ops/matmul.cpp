@@ -2,82 +2,84 @@
 // added dim removed again; batch dims broadcast. The core op multiplies
 // (B..., n, k) @ (B..., k, m) with equal batch shapes; its backward is
 //   dA = dC @ B^T,   dB = A^T @ dC
-// and the broadcast of the batch dims is undone by expand's backward.
-#include "kernels/cpu/kernels.h"
+// and the broadcast of the batch dims is undone by expand's backward. The
+// transposes are strided views: the GEMM reads them in place, no copy.
+#include "dlcore/gemm.h"
 #include "ops/common.h"
+#include "runtime/parallel.h"
 
 namespace dlcore {
 namespace {
 
-// Row-major operand with unit stride in the last dim, or a contiguous copy.
-Tensor unit_inner(const Tensor& t) {
-  if (t.strides().back() == 1 && t.strides()[t.dim() - 2] >= std::max<int64_t>(t.shape().back(), 1)) return t;
-  return contiguous(t);
-}
-
 template <class T>
-void gemm_generic(int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const T* B, int64_t ldb,
-                  T* C, int64_t ldc) {
+void gemm_generic(int64_t M, int64_t N, int64_t K, const T* A, int64_t ars, int64_t acs, const T* B,
+                  int64_t brs, int64_t bcs, T* C) {
   for (int64_t i = 0; i < M; ++i)
     for (int64_t j = 0; j < N; ++j) {
       T s = T(0);
-      for (int64_t k = 0; k < K; ++k) s = static_cast<T>(s + A[i * lda + k] * B[k * ldb + j]);
-      C[i * ldc + j] = s;
+      for (int64_t k = 0; k < K; ++k) s = static_cast<T>(s + A[i * ars + k * acs] * B[k * brs + j * bcs]);
+      C[i * N + j] = s;
     }
 }
 
-Tensor bmm_core(const Tensor& a_in, const Tensor& b_in) {
-  Tensor a = unit_inner(a_in), b = unit_inner(b_in);
+// (B..., n, k) @ (B..., k, m) with equal batch shapes and any strides: the
+// GEMM reads transposed and sliced operands in place. Batch dims that step
+// evenly in both operands merge into the GEMM's strided batch; the rest loop.
+Tensor bmm_core(const Tensor& a, const Tensor& b) {
   const int64_t nd = a.dim();
   const int64_t n = a.shape()[nd - 2], k = a.shape()[nd - 1], m = b.shape()[nd - 1];
   Shape out_shape(a.shape().begin(), a.shape().end() - 2);
   out_shape.push_back(n);
   out_shape.push_back(m);
   Tensor out = empty(out_shape, a.dtype());
-  int64_t batch = 1;
-  for (int64_t d = 0; d < nd - 2; ++d) batch *= out_shape[d];
   if (out.numel() > 0) {
-    const auto& kt = kernels::active();
-    const int64_t lda = a.strides()[nd - 2], ldb = b.strides()[nd - 2];
-    constexpr int64_t RB = 64;  // rows of C per task
-    const int64_t row_blocks = (n + RB - 1) / RB;
-    // Element offsets of each batch entry (batch dims may have stride 0).
-    std::vector<int64_t> offa(batch), offb(batch);
-    for (int64_t bi = 0; bi < batch; ++bi) {
-      int64_t rem = bi, oa = 0, ob = 0;
-      for (int64_t d = nd - 3; d >= 0; --d) {
-        int64_t i = rem % out_shape[d];
-        rem /= out_shape[d];
-        oa += i * a.strides()[d];
-        ob += i * b.strides()[d];
+    // Merge batch dims from the innermost outwards while both operands allow.
+    int64_t inner = 1, sa = 0, sb = 0, d = nd - 3;
+    if (d >= 0) {
+      inner = out_shape[d], sa = a.strides()[d], sb = b.strides()[d];
+      for (--d; d >= 0; --d) {
+        if (a.strides()[d] != sa * inner || b.strides()[d] != sb * inner) break;
+        inner *= out_shape[d];
       }
-      offa[bi] = oa;
-      offb[bi] = ob;
     }
-    int64_t flops_per_task = std::max<int64_t>(RB * k * m, 1);
+    const int64_t outer_dims = d + 1;  // dims [0, outer_dims) loop one by one
+    int64_t outer = 1;
+    for (int64_t i = 0; i < outer_dims; ++i) outer *= out_shape[i];
     visit_dtype(a.dtype(), [&](auto tag) {
       using T = decltype(tag);
-      const T* pa = a.data<T>();
-      const T* pb = b.data<T>();
-      T* pc = out.data<T>();
-      parallel_for(0, batch * row_blocks, std::max<int64_t>(1, (1 << 16) / flops_per_task),
-                   [&](int64_t s, int64_t e) {
-        for (int64_t t = s; t < e; ++t) {
-          int64_t bi = t / row_blocks, r0 = (t % row_blocks) * RB, rows = std::min(RB, n - r0);
-          const T* A = pa + offa[bi] + r0 * lda;
-          const T* B = pb + offb[bi];
-          T* C = pc + bi * n * m + r0 * m;
-          if constexpr (std::is_same_v<T, float>) kt.gemm_f32(rows, m, k, A, lda, B, ldb, C, m);
-          else if constexpr (std::is_same_v<T, double>) kt.gemm_f64(rows, m, k, A, lda, B, ldb, C, m);
-          else gemm_generic<T>(rows, m, k, A, lda, B, ldb, C, m);
+      for (int64_t o = 0; o < outer; ++o) {
+        int64_t rem = o, oa = 0, ob = 0;
+        for (int64_t i = outer_dims - 1; i >= 0; --i) {
+          const int64_t idx = rem % out_shape[i];
+          rem /= out_shape[i];
+          oa += idx * a.strides()[i];
+          ob += idx * b.strides()[i];
         }
-      });
+        const T* pa = a.data<T>() + oa;
+        const T* pb = b.data<T>() + ob;
+        T* pc = out.data<T>() + o * inner * n * m;
+        if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+          GemmProblem<T> p;
+          p.M = n, p.N = m, p.K = k;
+          p.a = pa, p.a_rs = a.strides()[nd - 2], p.a_cs = a.strides()[nd - 1];
+          p.b = pb, p.b_rs = b.strides()[nd - 2], p.b_cs = b.strides()[nd - 1];
+          p.c = pc, p.ldc = m;
+          p.batch = inner, p.a_bs = sa, p.b_bs = sb, p.c_bs = n * m;
+          gemm(p);
+        } else {
+          parallel_for(0, inner, 1, [&](int64_t lo, int64_t hi) {
+            for (int64_t t = lo; t < hi; ++t)
+              gemm_generic<T>(n, m, k, pa + t * sa, a.strides()[nd - 2], a.strides()[nd - 1],
+                              pb + t * sb, b.strides()[nd - 2], b.strides()[nd - 1], pc + t * n * m);
+          });
+        }
+      }
     });
   }
   if (is_floating(a.dtype()))
-    if (auto node = make_node("matmul", {a_in, b_in})) {
-      node->save(a_in);
-      node->save(b_in);
+    if (auto node = make_node("matmul", {a, b})) {
+      node->save(a);
+      node->save(b);
       node->backward = [](FunctionNode& fn, const std::vector<Tensor>& g) {
         Tensor A = fn.saved(0), B = fn.saved(1);
         Tensor ga, gb;

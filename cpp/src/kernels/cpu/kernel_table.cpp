@@ -11,18 +11,16 @@ double sum_f32(const float*, int64_t);
 double sum_f64(const double*, int64_t);
 void colsum_f32(const float*, int64_t, int64_t, int64_t, float*);
 void colsum_f64(const double*, int64_t, int64_t, int64_t, double*);
-void gemm_f32(int64_t, int64_t, int64_t, const float*, int64_t, const float*, int64_t, float*,
-              int64_t);
-void gemm_f64(int64_t, int64_t, int64_t, const double*, int64_t, const double*, int64_t, double*,
-              int64_t);
+GemmKernels<float> gemm_kernels_f32();
+GemmKernels<double> gemm_kernels_f64();
 
 #define DLCORE_STR2(x) #x
 #define DLCORE_STR(x) DLCORE_STR2(x)
 
 const KernelTable& table() {
   static const KernelTable t = {DLCORE_STR(DLCORE_ISA_NS), binary_f32, binary_f64, unary_f32,
-                                unary_f64, sum_f32, sum_f64, colsum_f32, colsum_f64, gemm_f32,
-                                gemm_f64};
+                                unary_f64, sum_f32, sum_f64, colsum_f32, colsum_f64, gemm_kernels_f32(),
+                                gemm_kernels_f64()};
   return t;
 }
 

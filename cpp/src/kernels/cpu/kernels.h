@@ -6,6 +6,8 @@
 #pragma once
 #include <cstdint>
 
+#include "kernels/cpu/gemm/gemm_kernels.h"
+
 namespace dlcore::kernels {
 
 enum class BinaryOp : int { Add, Sub, Mul, Div, Max, Min };
@@ -30,11 +32,9 @@ struct KernelTable {
   // out[j] = sum over r < rows of x[r * ld + j], j < m (rows >= 1), in order of r.
   void (*colsum_f32)(const float* x, int64_t rows, int64_t ld, int64_t m, float* out);
   void (*colsum_f64)(const double* x, int64_t rows, int64_t ld, int64_t m, double* out);
-  // C[M, N] = A[M, K] @ B[K, N]; row-major with leading dimensions lda, ldb, ldc.
-  void (*gemm_f32)(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
-                   int64_t ldb, float* C, int64_t ldc);
-  void (*gemm_f64)(int64_t M, int64_t N, int64_t K, const double* A, int64_t lda,
-                   const double* B, int64_t ldb, double* C, int64_t ldc);
+  // Packing and micro-kernels of the GEMM (gemm/gemm_driver.cpp runs the loops).
+  GemmKernels<float> gemm_f32;
+  GemmKernels<double> gemm_f64;
 };
 
 // The table in use (set at load time, or by set_isa / DLCORE_ISA).

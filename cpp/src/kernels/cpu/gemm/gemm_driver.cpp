@@ -1,0 +1,340 @@
+// The GEMM driver: cache blocking, packing and threads around the per-ISA
+// micro-kernels of gemm_microkernel.cpp (Goto/BLIS structure).
+//
+//   for each panel of B's columns (jc, at most kBPanelBytes packed):
+//     for each block of A's rows (ic, at most kAPanelBytes packed):
+//       pack A[ic, :] and B[:, jc] for every k block       (threads over slivers)
+//       for each task = (block of nc columns) x (chunk of rows):  (threads over tasks)
+//         for each k block p (kc deep, in order):
+//           for each MR-row sliver of A:        (kc x MR, stays in L1)
+//             for each NR-column sliver of B:   (kc x NR, streamed from the L2 block)
+//               micro-kernel on one MR x NR tile of C
+//
+// K is never split between threads and the k blocks depend on K alone, so each
+// element of C gets the same operations in the same order whatever the thread
+// count: results are bitwise reproducible. Small problems skip the threads and
+// read A in place instead of packing it.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <new>
+#include <string>
+
+#include "dlcore/error.h"
+#include "dlcore/gemm.h"
+#include "kernels/cpu/kernels.h"
+#include "runtime/parallel.h"
+
+namespace dlcore {
+namespace {
+
+using kernels::GemmKernels;
+using kernels::GemmTile;
+
+constexpr int64_t kAPanelBytes = int64_t(4) << 20;  // packed A rows x K
+constexpr int64_t kBPanelBytes = int64_t(8) << 20;  // packed K x B columns
+// Below this many multiply-adds a problem runs on the calling thread: a
+// parallel region costs more than it saves.
+constexpr int64_t kParallelMinFma = int64_t(1) << 17;
+// Below this many multiply-adds (or with at most two column slivers) A is read
+// in place: packing it would cost more than the reuse it buys.
+constexpr int64_t kPackAMinFma = int64_t(1) << 16;
+
+int64_t env_int(const char* name, int64_t fallback) {
+  const char* s = std::getenv(name);
+  if (!s || !*s) return fallback;
+  char* end = nullptr;
+  long long v = std::strtoll(s, &end, 10);
+  return (end && *end == '\0' && v > 0) ? v : fallback;
+}
+
+int64_t cache_bytes(int name, int64_t fallback) {
+  long v = sysconf(name);
+  return v > 0 ? v : fallback;
+}
+
+int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+int64_t ceil_div(int64_t x, int64_t m) { return (x + m - 1) / m; }
+
+GemmBlocking blocking_for(int64_t mr, int64_t nr, int64_t elem) {
+  static const int64_t l1 = cache_bytes(_SC_LEVEL1_DCACHE_SIZE, 32 << 10);
+  static const int64_t l2 = cache_bytes(_SC_LEVEL2_CACHE_SIZE, 512 << 10);
+  // A's kc x mr sliver fills half of L1; B's kc x nc block half of L2.
+  // DLCORE_GEMM_KC / DLCORE_GEMM_NC override both (for tuning runs).
+  int64_t kc = std::clamp<int64_t>(l1 / 2 / (mr * elem) / 8 * 8, 64, 1024);
+  static const int64_t kc_env = env_int("DLCORE_GEMM_KC", 0);
+  static const int64_t nc_env = env_int("DLCORE_GEMM_NC", 0);
+  if (kc_env > 0) kc = kc_env;
+  int64_t nc = std::max<int64_t>(nr, l2 / 2 / (kc * elem) / nr * nr);
+  if (nc_env > 0) nc = round_up(nc_env, nr);
+  return {kc, nc, mr, nr, l1, l2};
+}
+
+// A buffer per thread that only grows, so steady-state calls never allocate.
+struct Workspace {
+  void* p = nullptr;
+  size_t cap = 0;
+  ~Workspace() { std::free(p); }
+  void* get(size_t bytes) {
+    if (bytes > cap) {
+      std::free(p);
+      p = nullptr;
+      cap = 0;
+      size_t n = (bytes + 63) / 64 * 64;
+      p = std::aligned_alloc(64, n);
+      if (!p) throw std::bad_alloc();
+      cap = n;
+    }
+    return p;
+  }
+};
+thread_local Workspace tls_pack_a, tls_pack_b;
+
+template <class T>
+const GemmKernels<T>& kernels_for() {
+  if constexpr (std::is_same_v<T, float>) return kernels::active().gemm_f32;
+  else return kernels::active().gemm_f64;
+}
+
+// C = act(beta * C + bias) for alpha == 0 or K == 0: A and B are not read.
+template <class T>
+void scale_only(const GemmProblem<T>& p, T* c) {
+  const auto& ep = p.epilogue;
+  for (int64_t i = 0; i < p.M; ++i)
+    for (int64_t j = 0; j < p.N; ++j) {
+      T& x = c[i * p.ldc + j];
+      T v = p.beta == T(0) ? T(0) : p.beta * x;
+      if (ep.bias) v += ep.bias[ep.bias_per_row ? i : j];
+      if (ep.activation == GemmActivation::Relu) v = v > T(0) || v != v ? v : T(0);
+      x = v;
+    }
+}
+
+template <class T>
+class Driver {
+ public:
+  Driver(const GemmProblem<T>& p, const GemmKernels<T>& kern)
+      : p_(p), kern_(kern),
+        blk_(blocking_for(kern.mr, kern.nr, sizeof(T))),
+        mr_(kern.mr), nr_(kern.nr) {
+    nk_ = ceil_div(p.K, blk_.kc);
+    const int64_t fma = p.M * p.N * p.K;
+    pack_a_ = fma >= kPackAMinFma && ceil_div(p.N, nr_) > 2;
+    parallel_ = fma >= kParallelMinFma;
+    panel_n_ = std::max(blk_.nc, kBPanelBytes / (p.K * int64_t(sizeof(T))) / blk_.nc * blk_.nc);
+    panel_m_ = std::max<int64_t>(mr_, kAPanelBytes / (p.K * int64_t(sizeof(T))) / mr_ * mr_);
+  }
+
+  bool parallel() const { return parallel_; }
+
+  // One problem of the batch; `threads` false runs it on this thread only.
+  void run(const T* a, const T* b, T* c, bool threads) {
+    const int64_t M = p_.M, N = p_.N, K = p_.K;
+    const int64_t pn = std::min(panel_n_, N), pm = std::min(panel_m_, M);
+    T* bp = static_cast<T*>(tls_pack_b.get(sizeof(T) * K * round_up(pn, nr_)));
+    T* ap = pack_a_ ? static_cast<T*>(tls_pack_a.get(sizeof(T) * K * round_up(pm, mr_))) : nullptr;
+    const bool par = threads && parallel_;
+    for (int64_t jc = 0; jc < N; jc += panel_n_) {
+      const int64_t nc = std::min(panel_n_, N - jc);
+      for (int64_t ic = 0; ic < M; ic += panel_m_) {
+        const int64_t mc = std::min(panel_m_, M - ic);
+        // A is packed once when all its rows fit one panel; B once per panel.
+        const bool new_a = pack_a_ && (jc == 0 || M > panel_m_);
+        pack(new_a ? a + ic * p_.a_rs : nullptr, mc, ic == 0 ? b + jc * p_.b_cs : nullptr, nc,
+             ap, bp, par);
+        compute(a + ic * p_.a_rs, ap, bp, c + ic * p_.ldc + jc, ic, jc, mc, nc, par);
+      }
+    }
+  }
+
+ private:
+  int64_t k_begin(int64_t blk) const { return blk * p_.K / nk_; }
+
+  // Packs mc rows of A when a is given and nc columns of B when b is given,
+  // for every k block. A job is one sliver of A, or kBGroup slivers of B
+  // (B is read row by row, so wider jobs read longer runs), of one k block.
+  static constexpr int64_t kBGroup = 8;
+  void pack(const T* a, int64_t mc, const T* b, int64_t nc, T* ap, T* bp, bool par) {
+    const int64_t sa = a ? ceil_div(mc, mr_) : 0, sb = b ? ceil_div(nc, nr_ * kBGroup) : 0;
+    const int64_t per_k = sa + sb, jobs = per_k * nk_;
+    if (jobs == 0) return;
+    const int64_t mp = round_up(mc, mr_), np = round_up(nc, nr_);
+    auto body = [&](int64_t lo, int64_t hi) {
+      for (int64_t j = lo; j < hi; ++j) {
+        const int64_t blk = j / per_k, s = j % per_k;
+        const int64_t k0 = k_begin(blk), kc = k_begin(blk + 1) - k0;
+        if (s < sa) {
+          const int64_t i0 = s * mr_;
+          kern_.pack_a(std::min<int64_t>(mr_, mc - i0), kc, a + i0 * p_.a_rs + k0 * p_.a_cs,
+                       p_.a_rs, p_.a_cs, ap + k0 * mp + i0 * kc);
+        } else {
+          const int64_t j0 = (s - sa) * nr_ * kBGroup;
+          kern_.pack_b(kc, std::min<int64_t>(nr_ * kBGroup, nc - j0), b + k0 * p_.b_rs + j0 * p_.b_cs,
+                       p_.b_rs, p_.b_cs, bp + k0 * np + j0 * kc);
+        }
+      }
+    };
+    if (par) parallel_for(0, jobs, 1, body);
+    else body(0, jobs);
+  }
+
+  void compute(const T* a, const T* ap, const T* bp, T* c, int64_t ic, int64_t jc, int64_t mc,
+               int64_t nc, bool par) {
+    const int64_t mp = round_up(mc, mr_), np = round_up(nc, nr_);
+    // Tasks: column blocks of about blk_.nc (whole slivers), times row chunks.
+    const int64_t nblocks = ceil_div(nc, blk_.nc);
+    const int64_t bw = round_up(ceil_div(nc, nblocks), nr_);
+    const int64_t m_slivers = ceil_div(mc, mr_);
+    int64_t mchunks = 1;
+    if (par) {
+      const int64_t nt = get_num_threads();
+      while (mchunks < m_slivers && ((nblocks * mchunks) % nt != 0 || nblocks * mchunks < nt) &&
+             nblocks * mchunks < 4 * nt)
+        ++mchunks;
+    }
+    const int64_t slivers_per_chunk = ceil_div(m_slivers, mchunks);
+    const auto& ep = p_.epilogue;
+    auto body = [&](int64_t lo, int64_t hi) {
+      for (int64_t t = lo; t < hi; ++t) {
+        const int64_t jb = t % nblocks, mb = t / nblocks;
+        const int64_t j_lo = jb * bw, j_hi = std::min(nc, j_lo + bw);
+        const int64_t i_lo = mb * slivers_per_chunk * mr_;
+        const int64_t i_hi = std::min(mc, i_lo + slivers_per_chunk * mr_);
+        for (int64_t blk = 0; blk < nk_; ++blk) {
+          const int64_t k0 = k_begin(blk), kc = k_begin(blk + 1) - k0;
+          GemmTile<T> tile{p_.alpha, p_.beta, blk == 0, blk == nk_ - 1, nullptr, nullptr,
+                           static_cast<kernels::GemmAct>(ep.activation)};
+          for (int64_t i0 = i_lo; i0 < i_hi; i0 += mr_) {
+            const int m = static_cast<int>(std::min<int64_t>(mr_, mc - i0));
+            const T* asl = pack_a_ ? ap + k0 * mp + i0 * kc : nullptr;
+            const T* arow = a + i0 * p_.a_rs + k0 * p_.a_cs;
+            for (int64_t j0 = j_lo; j0 < j_hi; j0 += nr_) {
+              const int n = static_cast<int>(std::min<int64_t>(nr_, nc - j0));
+              if (ep.bias) {
+                if (ep.bias_per_row) tile.bias_row = ep.bias + ic + i0;
+                else tile.bias_col = ep.bias + jc + j0;
+              }
+              const T* bsl = bp + k0 * np + j0 * kc;
+              T* ct = c + i0 * p_.ldc + j0;
+              if (pack_a_) kern_.micro(kc, asl, bsl, ct, p_.ldc, m, n, tile);
+              else kern_.micro_strided_a(kc, arow, p_.a_rs, p_.a_cs, bsl, ct, p_.ldc, m, n, tile);
+            }
+          }
+        }
+      }
+    };
+    const int64_t tasks = nblocks * mchunks;
+    if (par) parallel_for(0, tasks, 1, body);
+    else body(0, tasks);
+  }
+
+  const GemmProblem<T>& p_;
+  const GemmKernels<T>& kern_;
+  GemmBlocking blk_;
+  int64_t mr_, nr_, nk_ = 1, panel_n_ = 0, panel_m_ = 0;
+  bool pack_a_ = true, parallel_ = false;
+};
+
+template <class T>
+void check_problem(const GemmProblem<T>& p) {
+  if (p.M < 0 || p.N < 0 || p.K < 0 || p.batch < 0)
+    throw ValueError(str_cat("gemm: sizes must be non-negative, got M=", p.M, " N=", p.N,
+                             " K=", p.K, " batch=", p.batch));
+  if (p.M == 0 || p.N == 0 || p.batch == 0) return;
+  if (!p.c) throw ValueError("gemm: C is null");
+  if (p.ldc < p.N)
+    throw ValueError(str_cat("gemm: the row stride of C (", p.ldc, ") is below N (", p.N, ")"));
+  if (p.K > 0 && p.alpha != T(0) && (!p.a || !p.b)) throw ValueError("gemm: A or B is null");
+}
+
+}  // namespace
+
+template <class T>
+void gemm(const GemmProblem<T>& p) {
+  check_problem(p);
+  if (p.M == 0 || p.N == 0 || p.batch == 0) return;
+  if (p.K == 0 || p.alpha == T(0)) {
+    auto body = [&](int64_t lo, int64_t hi) {
+      for (int64_t t = lo; t < hi; ++t) scale_only(p, p.c + t * p.c_bs);
+    };
+    body(0, p.batch);
+    return;
+  }
+  Driver<T> drv(p, kernels_for<T>());
+  // Many problems: one per thread, each on its own; few: threads inside each.
+  const int64_t nt = get_num_threads();
+  const bool across = p.batch > 1 && (!drv.parallel() || p.batch % nt == 0 || p.batch >= 4 * nt);
+  auto one = [&](int64_t t, bool threads) {
+    drv.run(p.a + t * p.a_bs, p.b + t * p.b_bs, p.c + t * p.c_bs, threads);
+  };
+  if (across) {
+    const int64_t fma = p.M * p.N * p.K;
+    parallel_for(0, p.batch, std::max<int64_t>(1, kParallelMinFma / std::max<int64_t>(fma, 1)),
+                 [&](int64_t lo, int64_t hi) {
+                   for (int64_t t = lo; t < hi; ++t) one(t, false);
+                 });
+  } else {
+    for (int64_t t = 0; t < p.batch; ++t) one(t, true);
+  }
+}
+
+template void gemm<float>(const GemmProblem<float>&);
+template void gemm<double>(const GemmProblem<double>&);
+
+namespace {
+
+template <class T>
+GemmProblem<T> blas_problem(Transpose ta, Transpose tb, int64_t M, int64_t N, int64_t K, T alpha,
+                            const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C,
+                            int64_t ldc) {
+  const bool at = ta == Transpose::Yes, bt = tb == Transpose::Yes;
+  // The stored shapes: A is M x K (or K x M), B is K x N (or N x K), row-major.
+  const int64_t a_cols = at ? M : K, b_cols = bt ? K : N;
+  if (lda < std::max<int64_t>(1, a_cols) || ldb < std::max<int64_t>(1, b_cols))
+    throw ValueError(str_cat("gemm: lda (", lda, ") or ldb (", ldb,
+                             ") is below the stored row length (", a_cols, ", ", b_cols, ")"));
+  GemmProblem<T> p;
+  p.M = M, p.N = N, p.K = K, p.alpha = alpha, p.beta = beta;
+  p.a = A, p.a_rs = at ? 1 : lda, p.a_cs = at ? lda : 1;
+  p.b = B, p.b_rs = bt ? 1 : ldb, p.b_cs = bt ? ldb : 1;
+  p.c = C, p.ldc = ldc;
+  return p;
+}
+
+}  // namespace
+
+void gemm(Transpose ta, Transpose tb, int64_t M, int64_t N, int64_t K, float alpha,
+          const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+          int64_t ldc) {
+  gemm(blas_problem(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc));
+}
+void gemm(Transpose ta, Transpose tb, int64_t M, int64_t N, int64_t K, double alpha,
+          const double* A, int64_t lda, const double* B, int64_t ldb, double beta, double* C,
+          int64_t ldc) {
+  gemm(blas_problem(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc));
+}
+void gemm_strided_batched(Transpose ta, Transpose tb, int64_t M, int64_t N, int64_t K,
+                          float alpha, const float* A, int64_t lda, int64_t stride_a,
+                          const float* B, int64_t ldb, int64_t stride_b, float beta, float* C,
+                          int64_t ldc, int64_t stride_c, int64_t batch) {
+  auto p = blas_problem(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  p.batch = batch, p.a_bs = stride_a, p.b_bs = stride_b, p.c_bs = stride_c;
+  gemm(p);
+}
+void gemm_strided_batched(Transpose ta, Transpose tb, int64_t M, int64_t N, int64_t K,
+                          double alpha, const double* A, int64_t lda, int64_t stride_a,
+                          const double* B, int64_t ldb, int64_t stride_b, double beta,
+                          double* C, int64_t ldc, int64_t stride_c, int64_t batch) {
+  auto p = blas_problem(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  p.batch = batch, p.a_bs = stride_a, p.b_bs = stride_b, p.c_bs = stride_c;
+  gemm(p);
+}
+
+GemmBlocking gemm_blocking(bool double_precision) {
+  const auto& t = kernels::active();
+  return double_precision ? blocking_for(t.gemm_f64.mr, t.gemm_f64.nr, sizeof(double))
+                          : blocking_for(t.gemm_f32.mr, t.gemm_f32.nr, sizeof(float));
+}
+
+}  // namespace dlcore

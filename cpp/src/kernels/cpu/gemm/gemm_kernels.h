@@ -1,0 +1,48 @@
+// What the GEMM driver (gemm_driver.cpp, compiled once) needs from each
+// instruction set (gemm_microkernel.cpp, compiled once per ISA): the register
+// tile MR x NR, two packing routines and the micro-kernel.
+//
+// Packed layouts (Goto/BLIS). A block of A (m rows, kc columns of the k range)
+// is stored as ceil(m / MR) slivers, each kc x MR with the MR values of one k
+// adjacent; a block of B (kc rows, n columns) as ceil(n / NR) slivers, each
+// kc x NR. Rows and columns past the edge are zero, so the micro-kernel always
+// computes a whole MR x NR tile and only the write-back looks at the edge.
+#pragma once
+#include <cstdint>
+
+namespace dlcore::kernels {
+
+enum class GemmAct : int { None = 0, Relu = 1 };
+
+// How the micro-kernel writes its tile:
+//   first k block:  C = alpha * acc + beta * C   (beta == 0: C is not read)
+//   later blocks:   C = alpha * acc + C
+//   last k block:   then C = act(C + bias)
+// bias_row / bias_col point at the tile's first row / column entry, or are null.
+template <class T>
+struct GemmTile {
+  T alpha, beta;
+  bool first, last;
+  const T* bias_row;  // bias[i], one value per row of C
+  const T* bias_col;  // bias[j], one value per column of C
+  GemmAct act;
+};
+
+template <class T>
+struct GemmKernels {
+  int mr, nr;
+  // Packs A rows [0, m) x k [0, kc), element (i, k) at a[i * rs + k * cs].
+  void (*pack_a)(int64_t m, int64_t kc, const T* a, int64_t rs, int64_t cs, T* out);
+  // Packs B k [0, kc) x columns [0, n), element (k, j) at b[k * rs + j * cs].
+  void (*pack_b)(int64_t kc, int64_t n, const T* b, int64_t rs, int64_t cs, T* out);
+  // acc(i, j) = sum over k < kc of a[k * MR + i] * b[k * NR + j] for one packed
+  // A sliver and one packed B sliver; writes the m x n corner of C (row stride ldc).
+  void (*micro)(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, int m, int n,
+                const GemmTile<T>& tile);
+  // The same with A read where it lies (element (i, k) at a[i * rs + k * cs],
+  // rows past m never read): the path for small problems that skip packing A.
+  void (*micro_strided_a)(int64_t kc, const T* a, int64_t rs, int64_t cs, const T* b, T* c,
+                          int64_t ldc, int m, int n, const GemmTile<T>& tile);
+};
+
+}  // namespace dlcore::kernels

@@ -1,0 +1,266 @@
+// GEMM packing routines and register-blocked micro-kernels, compiled once per
+// instruction set. The micro-kernel keeps an MR x NR tile of C in MR x NV
+// vector registers (NR = NV * W lanes) and, for each k, broadcasts MR values of
+// A and multiplies them with NV vectors of B:
+//   acc[r][v] += broadcast(A[i0 + r, k]) * B[k, j0 + v*W : j0 + (v+1)*W]
+// Tiles per ISA (accumulators + NV loads + one broadcast must fit the registers):
+//   avx512  float 14 x 32, double 14 x 16  (28 of 32 zmm)
+//   avx2    float  6 x 16, double  6 x 8   (12 of 16 ymm)
+//   generic float  4 x 8,  double  4 x 4   (SSE2 baseline)
+// Each C element is summed in k order inside one tile, so the result does not
+// depend on how the driver spreads tiles over threads.
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/cpu/gemm/gemm_kernels.h"
+#include "kernels/cpu/vec.h"
+
+namespace dlcore::kernels::DLCORE_ISA_NS {
+namespace {
+
+#if defined(DLCORE_GEMM_TILE_MR)  // experiments: -DDLCORE_GEMM_TILE_MR=14 -DDLCORE_GEMM_TILE_NV=2
+constexpr int kMR = DLCORE_GEMM_TILE_MR, kNV = DLCORE_GEMM_TILE_NV;
+#elif defined(DLCORE_ISA_avx512)
+constexpr int kMR = 14, kNV = 2;
+#elif defined(DLCORE_ISA_avx2)
+constexpr int kMR = 6, kNV = 2;
+#else
+constexpr int kMR = 4, kNV = 2;
+#endif
+
+// How many k steps ahead the micro-kernel prefetches B's sliver.
+constexpr int kPrefetchB = 8;
+
+template <class T>
+struct Tile {
+  using V = Vec<T>;
+  static constexpr int W = V::size, MR = kMR, NV = kNV, NR = NV * W;
+};
+
+// ---- packing ---------------------------------------------------------------
+
+template <class T>
+void pack_a(int64_t m, int64_t kc, const T* a, int64_t rs, int64_t cs, T* out) {
+  constexpr int MR = Tile<T>::MR;
+  for (int64_t i0 = 0; i0 < m; i0 += MR, out += MR * kc) {
+    const int rows = static_cast<int>(m - i0 < MR ? m - i0 : MR);
+    const T* src = a + i0 * rs;
+    if (rows == MR && cs == 1) {
+      // Row-major A: read MR rows side by side, eight k at a time.
+      int64_t k = 0;
+      for (; k + 8 <= kc; k += 8)
+        for (int r = 0; r < MR; ++r) {
+          const T* s = src + r * rs + k;
+#pragma GCC unroll 8
+          for (int kk = 0; kk < 8; ++kk) out[(k + kk) * MR + r] = s[kk];
+        }
+      for (; k < kc; ++k)
+        for (int r = 0; r < MR; ++r) out[k * MR + r] = src[r * rs + k];
+    } else if (rows == MR && rs == 1) {
+      // Column-major A (a transposed operand): each k is MR adjacent values.
+      for (int64_t k = 0; k < kc; ++k) std::memcpy(out + k * MR, src + k * cs, MR * sizeof(T));
+    } else {
+      for (int64_t k = 0; k < kc; ++k) {
+        int r = 0;
+        for (; r < rows; ++r) out[k * MR + r] = src[r * rs + k * cs];
+        for (; r < MR; ++r) out[k * MR + r] = T(0);
+      }
+    }
+  }
+}
+
+template <class T>
+void pack_b(int64_t kc, int64_t n, const T* b, int64_t rs, int64_t cs, T* out) {
+  using V = Vec<T>;
+  constexpr int W = Tile<T>::W, NV = Tile<T>::NV, NR = Tile<T>::NR;
+  const int64_t full = n / NR;  // whole slivers
+  if (cs == 1) {
+    // Row-major B: read each row of the block once, left to right, and
+    // deal its NR-wide pieces out to the slivers.
+    for (int64_t k = 0; k < kc; ++k) {
+      const T* src = b + k * rs;
+      for (int64_t s = 0; s < full; ++s)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v)
+          V::load(src + s * NR + v * W).store(out + s * NR * kc + k * NR + v * W);
+    }
+  } else if (rs == 1) {
+    // Transposed B: column j is contiguous in k; read eight k at a time.
+    for (int64_t s = 0; s < full; ++s) {
+      const T* src = b + s * NR * cs;
+      T* dst = out + s * NR * kc;
+      int64_t k = 0;
+      for (; k + 8 <= kc; k += 8)
+        for (int j = 0; j < NR; ++j) {
+#pragma GCC unroll 8
+          for (int kk = 0; kk < 8; ++kk) dst[(k + kk) * NR + j] = src[j * cs + k + kk];
+        }
+      for (; k < kc; ++k)
+        for (int j = 0; j < NR; ++j) dst[k * NR + j] = src[j * cs + k];
+    }
+  } else {
+    for (int64_t s = 0; s < full; ++s)
+      for (int64_t k = 0; k < kc; ++k)
+        for (int j = 0; j < NR; ++j) out[s * NR * kc + k * NR + j] = b[k * rs + (s * NR + j) * cs];
+  }
+  if (full * NR < n) {  // the last, partial sliver: zero past the edge
+    const int cols = static_cast<int>(n - full * NR);
+    const T* src = b + full * NR * cs;
+    T* dst = out + full * NR * kc;
+    for (int64_t k = 0; k < kc; ++k) {
+      int j = 0;
+      for (; j < cols; ++j) dst[k * NR + j] = src[k * rs + j * cs];
+      for (; j < NR; ++j) dst[k * NR + j] = T(0);
+    }
+  }
+}
+
+// ---- write-back --------------------------------------------------------------
+
+// Writes the whole MR x NR accumulator tile to c (row stride ldc); bias_col
+// holds NR values and bias_row MR values when the tile's epilogue has them.
+template <class T>
+__attribute__((always_inline)) inline void store_tile(Vec<T> (&acc)[kMR][kNV], T* c, int64_t ldc, const GemmTile<T>& t,
+                       const T* bias_row, const T* bias_col) {
+  using V = Vec<T>;
+  constexpr int W = Tile<T>::W;
+  const V alpha = V::broadcast(t.alpha), beta = V::broadcast(t.beta);
+  const bool scale = t.alpha != T(1);
+  const bool read_c = !t.first || t.beta != T(0);
+  const bool beta_one = !t.first || t.beta == T(1);
+#pragma GCC unroll 16
+  for (int r = 0; r < kMR; ++r) {
+#pragma GCC unroll 4
+    for (int v = 0; v < kNV; ++v) {
+      T* p = c + r * ldc + v * W;
+      V x = scale ? vmul(acc[r][v], alpha) : acc[r][v];
+      if (read_c) x = beta_one ? vadd(V::load(p), x) : vfma(beta, V::load(p), x);
+      if (t.last) {
+        if (bias_col) x = vadd(x, V::load(bias_col + v * W));
+        if (bias_row) x = vadd(x, V::broadcast(bias_row[r]));
+        if (t.act == GemmAct::Relu) x = vrelu(x);
+      }
+      x.store(p);
+    }
+  }
+}
+
+// Writes the m x n corner of a tile whose accumulators were stored to acc
+// (MR x NR, row-major): through a full tile in a local buffer, so the edge
+// values get exactly the arithmetic of the interior ones.
+template <class T>
+__attribute__((noinline)) void store_tile_edge(const T* acc, T* c, int64_t ldc, int m, int n,
+                                               const GemmTile<T>& t) {
+  using V = Vec<T>;
+  constexpr int MR = Tile<T>::MR, NR = Tile<T>::NR, W = Tile<T>::W;
+  alignas(64) T buf[MR * NR] = {};
+  alignas(64) T brow[MR] = {}, bcol[NR] = {};
+  const bool read_c = !t.first || t.beta != T(0);
+  for (int r = 0; r < m; ++r) {
+    if (read_c) std::memcpy(buf + r * NR, c + r * ldc, n * sizeof(T));
+    if (t.bias_row) brow[r] = t.bias_row[r];
+  }
+  if (t.bias_col) std::memcpy(bcol, t.bias_col, n * sizeof(T));
+  V regs[kMR][kNV];
+  for (int r = 0; r < kMR; ++r)
+    for (int v = 0; v < kNV; ++v) regs[r][v] = V::load(acc + r * NR + v * W);
+  store_tile<T>(regs, buf, NR, t, t.bias_row ? brow : nullptr, t.bias_col ? bcol : nullptr);
+  for (int r = 0; r < m; ++r) std::memcpy(c + r * ldc, buf + r * NR, n * sizeof(T));
+}
+
+// Full tiles are written straight from the registers; edge tiles go through
+// memory to store_tile_edge.
+template <class T>
+inline void write_back(Vec<T> (&acc)[kMR][kNV], T* c, int64_t ldc, int m, int n,
+                       const GemmTile<T>& t) {
+  constexpr int NR = Tile<T>::NR, W = Tile<T>::W;
+  if (m == Tile<T>::MR && n == NR) {
+    store_tile<T>(acc, c, ldc, t, t.bias_row, t.bias_col);
+  } else {
+    alignas(64) T spill[kMR * NR];
+#pragma GCC unroll 16
+    for (int r = 0; r < kMR; ++r)
+#pragma GCC unroll 4
+      for (int v = 0; v < kNV; ++v) acc[r][v].store(spill + r * NR + v * W);
+    store_tile_edge<T>(spill, c, ldc, m, n, t);
+  }
+}
+
+// ---- micro-kernels -------------------------------------------------------------
+
+template <class T>
+void micro(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, int m, int n,
+           const GemmTile<T>& t) {
+  using V = Vec<T>;
+  constexpr int W = Tile<T>::W, MR = kMR, NV = kNV, NR = Tile<T>::NR;
+  // The tile of C is needed only at the end: start fetching it now.
+  for (int r = 0; r < m; ++r) {
+    __builtin_prefetch(c + r * ldc, 1);
+    __builtin_prefetch(c + r * ldc + n - 1, 1);
+  }
+  V acc[MR][NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[r][v] = V::zero();
+#pragma GCC unroll 4
+  for (int64_t k = 0; k < kc; ++k, a += MR, b += NR) {
+#pragma GCC unroll 4
+    for (int line = 0; line < NR * int(sizeof(T)); line += 64)
+      __builtin_prefetch(b + kPrefetchB * NR + line / int(sizeof(T)));
+    V bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) bv[v] = V::load(b + v * W);
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+      const V ar = V::broadcast(a[r]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[r][v] = vfma(ar, bv[v], acc[r][v]);
+    }
+  }
+  write_back<T>(acc, c, ldc, m, n, t);
+}
+
+template <class T>
+void micro_strided_a(int64_t kc, const T* a, int64_t rs, int64_t cs, const T* b, T* c,
+                     int64_t ldc, int m, int n, const GemmTile<T>& t) {
+  using V = Vec<T>;
+  constexpr int W = Tile<T>::W, MR = kMR, NV = kNV, NR = Tile<T>::NR;
+  if (m < MR) {
+    // A short tile would read rows past A's end: pack its rows (zero-padded).
+    T* pa = static_cast<T*>(__builtin_alloca(sizeof(T) * MR * kc + 64));
+    pack_a<T>(m, kc, a, rs, cs, pa);
+    micro<T>(kc, pa, b, c, ldc, m, n, t);
+    return;
+  }
+  V acc[MR][NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[r][v] = V::zero();
+  for (int64_t k = 0; k < kc; ++k, a += cs, b += NR) {
+    V bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) bv[v] = V::load(b + v * W);
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+      const V ar = V::broadcast(a[r * rs]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[r][v] = vfma(ar, bv[v], acc[r][v]);
+    }
+  }
+  write_back<T>(acc, c, ldc, m, n, t);
+}
+
+}  // namespace
+
+GemmKernels<float> gemm_kernels_f32() {
+  return {kMR, Tile<float>::NR, pack_a<float>, pack_b<float>, micro<float>,
+          micro_strided_a<float>};
+}
+GemmKernels<double> gemm_kernels_f64() {
+  return {kMR, Tile<double>::NR, pack_a<double>, pack_b<double>, micro<double>,
+          micro_strided_a<double>};
+}
+
+}  // namespace dlcore::kernels::DLCORE_ISA_NS
