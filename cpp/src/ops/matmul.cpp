@@ -114,7 +114,9 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   Shape sa = batch, sb = batch;
   sa.insert(sa.end(), a.shape().end() - 2, a.shape().end());
   sb.insert(sb.end(), b.shape().end() - 2, b.shape().end());
-  Tensor out = bmm_core(expand(a, sa), expand(b, sb));
+  // Operands whose batch shape is already the broadcast one need no expand
+  // (and no expand node in the graph): the common 2-D case among them.
+  Tensor out = bmm_core(a.shape() == sa ? a : expand(a, sa), b.shape() == sb ? b : expand(b, sb));
   if (a_vec) out = squeeze(out, -2);
   if (b_vec) out = squeeze(out, -1);
   return out;

@@ -227,10 +227,27 @@ void micro_strided_a(int64_t kc, const T* a, int64_t rs, int64_t cs, const T* b,
   using V = Vec<T>;
   constexpr int W = Tile<T>::W, MR = kMR, NV = kNV, NR = Tile<T>::NR;
   if (m < MR) {
-    // A short tile would read rows past A's end: pack its rows (zero-padded).
-    T* pa = static_cast<T*>(__builtin_alloca(sizeof(T) * MR * kc + 64));
-    pack_a<T>(m, kc, a, rs, cs, pa);
-    micro<T>(kc, pa, b, c, ldc, m, n, t);
+    // A short tile: rows past m repeat the last row (never past A's end);
+    // their results are computed and dropped.
+    const T* rows[MR];
+    for (int r = 0; r < MR; ++r) rows[r] = a + (r < m ? r : m - 1) * rs;
+    V acc[MR][NV];
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[r][v] = V::zero();
+    for (int64_t k = 0; k < kc; ++k, b += NR) {
+      V bv[NV];
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) bv[v] = V::load(b + v * W);
+#pragma GCC unroll 16
+      for (int r = 0; r < MR; ++r) {
+        const V ar = V::broadcast(rows[r][k * cs]);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) acc[r][v] = vfma(ar, bv[v], acc[r][v]);
+      }
+    }
+    write_back<T>(acc, c, ldc, m, n, t);
     return;
   }
   V acc[MR][NV];
@@ -238,6 +255,7 @@ void micro_strided_a(int64_t kc, const T* a, int64_t rs, int64_t cs, const T* b,
   for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) acc[r][v] = V::zero();
+#pragma GCC unroll 4
   for (int64_t k = 0; k < kc; ++k, a += cs, b += NR) {
     V bv[NV];
 #pragma GCC unroll 4
