@@ -1,0 +1,233 @@
+// Checks dlcore's C++ GEMM API against a plain triple loop in long double.
+// Built and run by tests/test_gemm.py. Covers every instruction set the CPU
+// has, float and double, all four transpose combinations, general strides,
+// alpha and beta (beta = 0 must ignore NaNs in C), the bias and ReLU epilogue,
+// strided batches, edge sizes around the register tile and the cache blocks,
+// 1 and 2 threads (which must give the same bits), and argument errors.
+// Prints one line per failure and a summary; exits 1 on any failure.
+#include <dlcore/dlcore.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace dlcore;
+
+static int failures = 0, checks = 0;
+
+static void fail(const std::string& what) {
+  ++failures;
+  if (failures <= 20) std::printf("FAIL %s\n", what.c_str());
+}
+
+template <class T>
+struct Case {
+  int64_t M, N, K;
+  bool ta, tb;       // A stored K x M, B stored N x K
+  int64_t pad;       // extra elements per stored row (lda, ldb, ldc beyond the minimum)
+  int64_t col_step;  // 1, or 2 for operands whose columns are every other element
+  T alpha, beta;
+  int bias;          // 0 none, 1 per column, 2 per row
+  bool relu;
+  int64_t batch;
+};
+
+template <class T>
+std::string describe(const Case<T>& c, const std::string& isa, int threads) {
+  char s[256];
+  std::snprintf(s, sizeof s,
+                "%s %s threads=%d M=%lld N=%lld K=%lld %c%c pad=%lld step=%lld alpha=%g beta=%g "
+                "bias=%d relu=%d batch=%lld",
+                sizeof(T) == 4 ? "f32" : "f64", isa.c_str(), threads, (long long)c.M,
+                (long long)c.N, (long long)c.K, c.ta ? 'T' : 'N', c.tb ? 'T' : 'N',
+                (long long)c.pad, (long long)c.col_step, double(c.alpha), double(c.beta), c.bias,
+                int(c.relu), (long long)c.batch);
+  return s;
+}
+
+// Runs one case; with `check`, compares it with the loop (in double for
+// float, long double for double).
+template <class T>
+std::vector<T> run_case(const Case<T>& c, const std::string& isa, int threads, uint32_t seed,
+                        bool check) {
+  using R = std::conditional_t<sizeof(T) == 4, double, long double>;
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> u(-1, 1);
+  // Stored shapes (rows x cols) before the column step and padding.
+  const int64_t ar = c.ta ? c.K : c.M, ac = c.ta ? c.M : c.K;
+  const int64_t br = c.tb ? c.N : c.K, bc = c.tb ? c.K : c.N;
+  const int64_t lda = ac * c.col_step + c.pad, ldb = bc * c.col_step + c.pad, ldc = c.N + c.pad;
+  const int64_t sa = ar * lda + 3, sb = br * ldb + 5, sc = c.M * ldc + 1;  // batch strides
+  std::vector<T> A(sa * c.batch + 1), B(sb * c.batch + 1), C(sc * c.batch + 1), C0;
+  for (auto& x : A) x = T(u(rng));
+  for (auto& x : B) x = T(u(rng));
+  for (auto& x : C) x = c.beta == T(0) ? std::numeric_limits<T>::quiet_NaN() : T(u(rng));
+  C0 = C;
+  std::vector<T> bias(std::max(c.M, c.N));
+  for (auto& x : bias) x = T(u(rng));
+
+  GemmProblem<T> p;
+  p.M = c.M, p.N = c.N, p.K = c.K, p.alpha = c.alpha, p.beta = c.beta;
+  p.a = A.data(), p.a_rs = c.ta ? c.col_step : lda, p.a_cs = c.ta ? lda : c.col_step;
+  p.b = B.data(), p.b_rs = c.tb ? c.col_step : ldb, p.b_cs = c.tb ? ldb : c.col_step;
+  p.c = C.data(), p.ldc = ldc;
+  p.batch = c.batch, p.a_bs = sa, p.b_bs = sb, p.c_bs = sc;
+  if (c.bias) p.epilogue.bias = bias.data(), p.epilogue.bias_per_row = c.bias == 2;
+  if (c.relu) p.epilogue.activation = GemmActivation::Relu;
+  gemm(p);
+
+  const R tol = sizeof(T) == 4 ? R(1e-6) * (c.K + 4) : R(1e-14) * (c.K + 4);
+  if (!check) return C;
+  ++checks;
+  for (int64_t t = 0; t < c.batch; ++t) {
+    const T* a = A.data() + t * sa;
+    const T* b = B.data() + t * sb;
+    const T* c0 = C0.data() + t * sc;
+    const T* got = C.data() + t * sc;
+    for (int64_t i = 0; i < c.M; ++i) {
+      for (int64_t j = 0; j < c.N; ++j) {
+        R s = 0;
+        for (int64_t k = 0; k < c.K; ++k)
+          s += R(a[i * p.a_rs + k * p.a_cs]) * R(b[k * p.b_rs + j * p.b_cs]);
+        R ref = R(c.alpha) * s;
+        if (c.beta != T(0)) ref += R(c.beta) * c0[i * ldc + j];
+        if (c.bias == 1) ref += bias[j];
+        if (c.bias == 2) ref += bias[i];
+        if (c.relu && ref < 0) ref = 0;
+        const T g = got[i * ldc + j];
+        if (!(std::fabs(R(g) - ref) <= tol)) {
+          char m[160];
+          std::snprintf(m, sizeof m, " at batch %lld (%lld, %lld): got %.9g want %.9Lg",
+                        (long long)t, (long long)i, (long long)j, double(g), (long double)ref);
+          fail(describe(c, isa, threads) + m);
+          return C;
+        }
+      }
+      // The padding of each row of C is left alone.
+      for (int64_t j = c.N; j < ldc; ++j)
+        if (std::memcmp(&got[i * ldc + j], &c0[i * ldc + j], sizeof(T)) != 0) {
+          fail(describe(c, isa, threads) + " wrote into C's row padding");
+          return C;
+        }
+    }
+  }
+  return C;
+}
+
+template <class T>
+void check_both_thread_counts(const Case<T>& c, const std::string& isa, uint32_t seed) {
+  set_num_threads(1);
+  std::vector<T> one = run_case(c, isa, 1, seed, true);
+  set_num_threads(2);
+  std::vector<T> two = run_case(c, isa, 2, seed, false);
+  ++checks;
+  if (one.size() != two.size() || std::memcmp(one.data(), two.data(), one.size() * sizeof(T)) != 0)
+    fail(describe(c, isa, 2) + ": 1 and 2 threads differ in their bits");
+}
+
+template <class T>
+void grid(const std::string& isa, uint32_t& seed) {
+  const int64_t sizes[] = {1, 2, 7, 13, 17, 33, 64};
+  // Every transpose pair over a grid of small edge sizes (tiles are at most 14 x 32).
+  for (int64_t M : sizes)
+    for (int64_t N : sizes)
+      for (int t = 0; t < 4; ++t) {
+        const int64_t K = sizes[(M + 2 * N + t) % 7];
+        check_both_thread_counts<T>({M, N, K, bool(t & 1), bool(t & 2), 0, 1, T(1), T(0), 0, false, 1},
+                                    isa, ++seed);
+      }
+  // Options, on shapes that cross the k block and the register tile; two
+  // option sets per shape and transpose pair.
+  const int64_t shapes[][3] = {{45, 70, 300}, {130, 97, 333}, {300, 260, 200}};
+  for (int si = 0; si < 3; ++si)
+    for (int t = 0; t < 4; ++t)
+      for (int opt : {0, (si * 4 + t) % 5 + 1}) {
+        Case<T> c{shapes[si][0], shapes[si][1], shapes[si][2], bool(t & 1), bool(t & 2), 0, 1,
+                  T(1), T(0), 0, false, 1};
+        if (opt == 1) c.alpha = T(-0.5), c.beta = T(2);
+        if (opt == 2) c.beta = T(1), c.bias = 1, c.relu = true;
+        if (opt == 3) c.pad = 5, c.col_step = 2, c.bias = 2;
+        if (opt == 4) c.batch = 3, c.pad = 1, c.alpha = T(1.5);
+        if (opt == 5) c.relu = true, c.beta = T(-1);
+        check_both_thread_counts<T>(c, isa, ++seed);
+      }
+  // Large enough to pack A: row-major, transposed and strided A.
+  check_both_thread_counts<T>({600, 600, 100, false, false, 0, 1, T(1), T(0), 1, false, 1}, isa, ++seed);
+  check_both_thread_counts<T>({600, 600, 100, true, false, 0, 1, T(1), T(0), 0, false, 1}, isa, ++seed);
+  check_both_thread_counts<T>({600, 600, 100, false, true, 3, 2, T(1), T(0), 0, false, 1}, isa, ++seed);
+  // K = 0 and alpha = 0: C = beta C (+ epilogue) without reading A or B.
+  check_both_thread_counts<T>({5, 6, 0, false, false, 0, 1, T(1), T(0.5), 1, true, 2}, isa, ++seed);
+  check_both_thread_counts<T>({5, 6, 4, false, false, 0, 1, T(0), T(2), 2, false, 1}, isa, ++seed);
+}
+
+template <class T>
+void expect_value_error(const char* what, const GemmProblem<T>& p) {
+  ++checks;
+  try {
+    gemm(p);
+    fail(std::string("no error for ") + what);
+  } catch (const ValueError& e) {
+    if (std::strncmp(e.what(), "gemm:", 5) != 0) fail(std::string("message for ") + what + ": " + e.what());
+  }
+}
+
+int main() {
+  uint32_t seed = 0;
+  for (const std::string& isa : available_isas()) {
+    set_isa(isa);
+    grid<float>(isa, seed);
+    grid<double>(isa, seed);
+  }
+  set_isa(available_isas().back());
+  // Crosses the packed panels of both A (4 MiB) and B (8 MiB), packing A.
+  check_both_thread_counts<float>({220, 500, 5000, false, false, 0, 1, 1.f, 0.f, 1, false, 1},
+                                  available_isas().back(), ++seed);
+  check_both_thread_counts<double>({110, 500, 5000, true, true, 3, 1, 1.0, 0.5, 0, true, 1},
+                                   available_isas().back(), ++seed);
+  // The BLAS-style entry points against the general form.
+  {
+    std::vector<float> a(6 * 4), b(4 * 5), c1(6 * 5), c2(6 * 5, 0.f);
+    for (size_t i = 0; i < a.size(); ++i) a[i] = float(i % 7) - 3;
+    for (size_t i = 0; i < b.size(); ++i) b[i] = float(i % 5) - 2;
+    gemm(Transpose::Yes, Transpose::No, 6, 5, 4, 1.f, a.data(), 6, b.data(), 5, 0.f, c1.data(), 5);
+    for (int i = 0; i < 6; ++i)
+      for (int j = 0; j < 5; ++j)
+        for (int k = 0; k < 4; ++k) c2[i * 5 + j] += a[k * 6 + i] * b[k * 5 + j];
+    ++checks;
+    if (c1 != c2) fail("gemm(Transpose::Yes, Transpose::No, ...) differs from the loop");
+    std::vector<float> cb(2 * 6 * 5);
+    gemm_strided_batched(Transpose::Yes, Transpose::No, 6, 5, 4, 1.f, a.data(), 6, 0, b.data(), 5, 0,
+                         0.f, cb.data(), 5, 30, 2);
+    ++checks;
+    if (!std::equal(c2.begin(), c2.end(), cb.begin()) || !std::equal(c2.begin(), c2.end(), cb.begin() + 30))
+      fail("gemm_strided_batched with batch stride 0 for A and B differs from the loop");
+  }
+  // Bad arguments.
+  {
+    float x[4] = {};
+    GemmProblem<float> p;
+    p.M = 2, p.N = 2, p.K = 2, p.a = x, p.a_rs = 2, p.b = x, p.b_rs = 2, p.c = x, p.ldc = 2;
+    auto q = p;
+    q.M = -1;
+    expect_value_error("a negative M", q);
+    q = p, q.ldc = 1;
+    expect_value_error("ldc below N", q);
+    q = p, q.a = nullptr;
+    expect_value_error("a null A", q);
+    q = p, q.c = nullptr;
+    expect_value_error("a null C", q);
+    ++checks;
+    try {
+      gemm(Transpose::No, Transpose::No, 2, 2, 3, 1.f, x, 2, x, 2, 0.f, x, 2);
+      fail("no error for lda below K");
+    } catch (const ValueError&) {
+    }
+  }
+  std::printf("%d checks, %d failures\n", checks, failures);
+  return failures ? 1 : 0;
+}

@@ -1,0 +1,127 @@
+"""The packed GEMM (cpp/src/kernels/cpu/gemm/) through matmul, and its C++ API.
+
+matmul hands transposed and sliced operands to the GEMM as strided views, so the
+transpose combinations, non-contiguous inputs and batches below all reach the
+kernel's own stride handling. The C++ checker (tests/cpp/gemm_check.cpp) covers
+what matmul cannot reach: alpha, beta, the bias and ReLU epilogue, leading
+dimensions, the BLAS-style entry points and argument errors.
+"""
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from reference import ops as ref
+from test_examples import compiler
+
+import dlcore as dl
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Sizes around the register tiles (at most 14 x 32), primes, empty, and larger
+# than the k block (288 floats / 144 doubles on this machine's caches).
+SHAPES = [(1, 1, 1), (1, 5, 3), (7, 1, 11), (13, 17, 19), (14, 32, 8), (15, 33, 290), (64, 64, 64),
+          (0, 4, 3), (3, 0, 4), (5, 6, 0), (97, 131, 301), (300, 200, 170)]
+
+
+def tol(dtype, k):
+    return (1e-5 * np.sqrt(k + 1), 1e-5) if dtype == np.float32 else (1e-12 * np.sqrt(k + 1), 1e-12)
+
+
+def check(got, want, dtype, k):
+    atol, rtol = tol(dtype, k)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got.numpy().astype(np.float64), want, rtol=rtol, atol=atol)
+
+
+def operands(rng, m, n, k, ta, tb, dtype):
+    """NumPy A (M x K) and B (K x N), stored transposed when ta / tb."""
+    a = rng.standard_normal((k, m) if ta else (m, k)).astype(dtype)
+    b = rng.standard_normal((n, k) if tb else (k, n)).astype(dtype)
+    return a, b
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
+def test_matmul_matches_numpy_in_float64_every_transpose(isa, rng, dtype, shape):
+    m, n, k = shape
+    for ta in (False, True):
+        for tb in (False, True):
+            a, b = operands(rng, m, n, k, ta, tb, dtype)
+            da, db = dl.from_numpy(a), dl.from_numpy(b)
+            da, db = (da.T if ta else da), (db.T if tb else db)
+            want = ref.matmul((a.T if ta else a).astype(np.float64), (b.T if tb else b).astype(np.float64))
+            check(dl.matmul(da, db), want, dtype, k)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_matmul_reads_non_contiguous_operands_in_place(isa, rng, dtype):
+    # Every other row and column of larger arrays: neither stride is 1 or the row length.
+    big_a = rng.standard_normal((2 * 45, 3 * 70)).astype(dtype)
+    big_b = rng.standard_normal((2 * 70, 2 * 33)).astype(dtype)
+    a, b = big_a[::2, ::3], big_b[::2, ::2]
+    got = dl.matmul(dl.from_numpy(big_a)[::2, ::3], dl.from_numpy(big_b)[::2, ::2])
+    check(got, ref.matmul(a.astype(np.float64), b.astype(np.float64)), dtype, 70)
+    # A column slice of a transposed view.
+    got = dl.matmul(dl.from_numpy(big_a).T[5:75], dl.from_numpy(big_a)[:, 10:40])
+    want = ref.matmul(big_a.T[5:75].astype(np.float64), big_a[:, 10:40].astype(np.float64))
+    check(got, want, dtype, big_a.shape[0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batched_matmul_with_broadcast_and_strided_batches(isa, rng, dtype):
+    a = rng.standard_normal((3, 1, 20, 33)).astype(dtype)
+    b = rng.standard_normal((4, 33, 17)).astype(dtype)
+    check(dl.matmul(dl.from_numpy(a), dl.from_numpy(b)), ref.matmul(a.astype(np.float64), b.astype(np.float64)),
+          dtype, 33)
+    # Batch dims that do not merge into one stride (a permuted batch), transposed matrices.
+    c = rng.standard_normal((5, 2, 31, 29)).astype(dtype)
+    d = rng.standard_normal((2, 5, 40, 29)).astype(dtype)
+    dc = dl.from_numpy(c).permute(1, 0, 3, 2)  # (2, 5, 29, 31)
+    dd = dl.from_numpy(d).transpose(-1, -2)  # (2, 5, 29, 40)
+    got = dl.matmul(dc.transpose(-1, -2), dd)  # (2, 5, 31, 40)
+    want = ref.matmul(np.transpose(c, (1, 0, 2, 3)).astype(np.float64), np.swapaxes(d, -1, -2).astype(np.float64))
+    check(got, want, dtype, 29)
+
+
+@pytest.mark.parametrize("shape", [(300, 200, 170), (700, 650, 90), (5, 9, 3000)],
+                         ids=lambda s: "x".join(map(str, s)))
+def test_same_bits_on_one_and_two_threads(threads, rng, shape):
+    m, n, k = shape
+    a = dl.from_numpy(rng.standard_normal((m, k)).astype(np.float32))
+    b = dl.from_numpy(rng.standard_normal((n, k)).astype(np.float32))
+    batched = dl.from_numpy(rng.standard_normal((6, 40, k)).astype(np.float32))
+    results = []
+    for t in (1, 2):
+        dl.set_num_threads(t)
+        results.append((dl.matmul(a, b.T).numpy(), dl.matmul(batched, b.T).numpy()))
+    for x, y in zip(*results):
+        assert np.array_equal(x.view(np.uint32), y.view(np.uint32))
+
+
+def test_matmul_gradients_use_the_transposed_products(rng):
+    # Larger than gradcheck can afford: compare with the backward formulas in NumPy.
+    a = rng.standard_normal((70, 300)).astype(np.float64)
+    b = rng.standard_normal((300, 45)).astype(np.float64)
+    g = rng.standard_normal((70, 45)).astype(np.float64)
+    da, db = dl.tensor(a, requires_grad=True), dl.tensor(b, requires_grad=True)
+    dl.matmul(da, db).backward(dl.tensor(g))
+    np.testing.assert_allclose(da.grad.numpy(), g @ b.T, rtol=1e-12, atol=1e-11)
+    np.testing.assert_allclose(db.grad.numpy(), a.T @ g, rtol=1e-12, atol=1e-11)
+
+
+def test_cpp_gemm_api_against_a_plain_loop(tmp_path):
+    """Builds tests/cpp/gemm_check.cpp against the installed core and runs it."""
+    inc, lib = dl.get_include(), dl.get_library_dir()
+    exe = tmp_path / "gemm_check"
+    cmd = [compiler(), "-std=c++17", "-O2", str(ROOT / "tests/cpp/gemm_check.cpp"), "-I", inc, "-L", lib,
+           "-ldlcore", "-fopenmp", f"-Wl,-rpath,{lib}", "-o", str(exe)]
+    build = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert build.returncode == 0, build.stderr
+    env = dict(os.environ)
+    env.pop("DLCORE_ISA", None)  # the checker walks every ISA itself
+    run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=600, env=env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.strip().endswith(" 0 failures")
+    assert int(run.stdout.split()[-4]) > 2000  # every case ran
