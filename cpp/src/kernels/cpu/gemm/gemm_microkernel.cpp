@@ -188,23 +188,43 @@ inline void write_back(Vec<T> (&acc)[kMR][kNV], T* c, int64_t ldc, int m, int n,
 
 // ---- micro-kernels -------------------------------------------------------------
 
+// Where the micro-kernel reads A's MR values of step k: at(r) for the current
+// step, next() to step on. Packed slivers, rows in place, and rows in place
+// with the short tile's last row repeated.
 template <class T>
-void micro(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, int m, int n,
-           const GemmTile<T>& t) {
+struct PackedA {
+  const T* p;
+  T at(int r) const { return p[r]; }
+  void next() { p += kMR; }
+};
+template <class T>
+struct StridedA {
+  const T* p;
+  int64_t rs, cs;
+  T at(int r) const { return p[r * rs]; }
+  void next() { p += cs; }
+};
+template <class T>
+struct RowsA {
+  const T* const* rows;
+  int64_t off, cs;
+  T at(int r) const { return rows[r][off]; }
+  void next() { off += cs; }
+};
+
+// acc = sum over k < kc of broadcast(A[r, k]) * B[k, v*W : (v+1)*W] for a
+// packed B sliver: the loop every micro-kernel runs.
+template <class T, class A>
+__attribute__((always_inline)) inline void multiply_tile(int64_t kc, A a, const T* b,
+                                                         Vec<T> (&acc)[kMR][kNV]) {
   using V = Vec<T>;
   constexpr int W = Tile<T>::W, MR = kMR, NV = kNV, NR = Tile<T>::NR;
-  // The tile of C is needed only at the end: start fetching it now.
-  for (int r = 0; r < m; ++r) {
-    __builtin_prefetch(c + r * ldc, 1);
-    __builtin_prefetch(c + r * ldc + n - 1, 1);
-  }
-  V acc[MR][NV];
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) acc[r][v] = V::zero();
 #pragma GCC unroll 4
-  for (int64_t k = 0; k < kc; ++k, a += MR, b += NR) {
+  for (int64_t k = 0; k < kc; ++k, a.next(), b += NR) {
 #pragma GCC unroll 4
     for (int line = 0; line < NR * int(sizeof(T)); line += 64)
       __builtin_prefetch(b + kPrefetchB * NR + line / int(sizeof(T)));
@@ -213,59 +233,38 @@ void micro(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, int m, int n,
     for (int v = 0; v < NV; ++v) bv[v] = V::load(b + v * W);
 #pragma GCC unroll 16
     for (int r = 0; r < MR; ++r) {
-      const V ar = V::broadcast(a[r]);
+      const V ar = V::broadcast(a.at(r));
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) acc[r][v] = vfma(ar, bv[v], acc[r][v]);
     }
   }
+}
+
+template <class T>
+void micro(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, int m, int n,
+           const GemmTile<T>& t) {
+  // The tile of C is needed only at the end: start fetching it now.
+  for (int r = 0; r < m; ++r) {
+    __builtin_prefetch(c + r * ldc, 1);
+    __builtin_prefetch(c + r * ldc + n - 1, 1);
+  }
+  Vec<T> acc[kMR][kNV];
+  multiply_tile<T>(kc, PackedA<T>{a}, b, acc);
   write_back<T>(acc, c, ldc, m, n, t);
 }
 
 template <class T>
 void micro_strided_a(int64_t kc, const T* a, int64_t rs, int64_t cs, const T* b, T* c,
                      int64_t ldc, int m, int n, const GemmTile<T>& t) {
-  using V = Vec<T>;
-  constexpr int W = Tile<T>::W, MR = kMR, NV = kNV, NR = Tile<T>::NR;
-  if (m < MR) {
+  Vec<T> acc[kMR][kNV];
+  if (m == kMR) {
+    multiply_tile<T>(kc, StridedA<T>{a, rs, cs}, b, acc);
+  } else {
     // A short tile: rows past m repeat the last row (never past A's end);
     // their results are computed and dropped.
-    const T* rows[MR];
-    for (int r = 0; r < MR; ++r) rows[r] = a + (r < m ? r : m - 1) * rs;
-    V acc[MR][NV];
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) acc[r][v] = V::zero();
-    for (int64_t k = 0; k < kc; ++k, b += NR) {
-      V bv[NV];
-#pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) bv[v] = V::load(b + v * W);
-#pragma GCC unroll 16
-      for (int r = 0; r < MR; ++r) {
-        const V ar = V::broadcast(rows[r][k * cs]);
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) acc[r][v] = vfma(ar, bv[v], acc[r][v]);
-      }
-    }
-    write_back<T>(acc, c, ldc, m, n, t);
-    return;
-  }
-  V acc[MR][NV];
-#pragma GCC unroll 16
-  for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) acc[r][v] = V::zero();
-#pragma GCC unroll 4
-  for (int64_t k = 0; k < kc; ++k, a += cs, b += NR) {
-    V bv[NV];
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) bv[v] = V::load(b + v * W);
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r) {
-      const V ar = V::broadcast(a[r * rs]);
-#pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) acc[r][v] = vfma(ar, bv[v], acc[r][v]);
-    }
+    const T* rows[kMR];
+    for (int r = 0; r < kMR; ++r) rows[r] = a + (r < m ? r : m - 1) * rs;
+    multiply_tile<T>(kc, RowsA<T>{rows, 0, cs}, b, acc);
   }
   write_back<T>(acc, c, ldc, m, n, t);
 }
