@@ -122,8 +122,13 @@ class Driver {
     const int64_t fma = p.M * p.N * p.K;
     pack_a_ = fma >= kPackAMinFma && ceil_div(p.N, nr_) > 2;
     parallel_ = fma >= kParallelMinFma;
-    panel_n_ = std::max(blk_.nc, kBPanelBytes / (p.K * int64_t(sizeof(T))) / blk_.nc * blk_.nc);
-    panel_m_ = std::max<int64_t>(mr_, kAPanelBytes / (p.K * int64_t(sizeof(T))) / mr_ * mr_);
+    // As few packed panels as the budgets allow, of balanced sizes (an operand
+    // just over a budget splits in two halves, not a full panel and a sliver).
+    const int64_t col_bytes = p.K * int64_t(sizeof(T));
+    const int64_t n_panels = std::max<int64_t>(1, ceil_div(p.N * col_bytes, kBPanelBytes));
+    const int64_t m_panels = std::max<int64_t>(1, ceil_div(p.M * col_bytes, kAPanelBytes));
+    panel_n_ = round_up(ceil_div(p.N, n_panels), nr_);
+    panel_m_ = round_up(ceil_div(p.M, m_panels), mr_);
   }
 
   bool parallel() const { return parallel_; }

@@ -28,8 +28,10 @@ constexpr int kMR = 6, kNV = 2;
 constexpr int kMR = 4, kNV = 2;
 #endif
 
-// How many k steps ahead the micro-kernel prefetches B's sliver.
+// How many k steps ahead the micro-kernel prefetches B's sliver, and how many
+// rows ahead pack_b fetches B.
 constexpr int kPrefetchB = 8;
+constexpr int kPrefetchRows = 4;
 
 template <class T>
 struct Tile {
@@ -46,11 +48,13 @@ void pack_a(int64_t m, int64_t kc, const T* a, int64_t rs, int64_t cs, T* out) {
     const int rows = static_cast<int>(m - i0 < MR ? m - i0 : MR);
     const T* src = a + i0 * rs;
     if (rows == MR && cs == 1) {
-      // Row-major A: read MR rows side by side, eight k at a time.
+      // Row-major A: read MR rows side by side, eight k at a time, fetching
+      // each row a few lines ahead.
       int64_t k = 0;
       for (; k + 8 <= kc; k += 8)
         for (int r = 0; r < MR; ++r) {
           const T* s = src + r * rs + k;
+          if (k % (64 / sizeof(T)) == 0) __builtin_prefetch(s + 4 * 64 / sizeof(T));
 #pragma GCC unroll 8
           for (int kk = 0; kk < 8; ++kk) out[(k + kk) * MR + r] = s[kk];
         }
@@ -77,12 +81,18 @@ void pack_b(int64_t kc, int64_t n, const T* b, int64_t rs, int64_t cs, T* out) {
   if (cs == 1) {
     // Row-major B: read each row of the block once, left to right, and
     // deal its NR-wide pieces out to the slivers.
+    // Rows lie far apart, each on its own pages, where the hardware
+    // prefetcher does not follow: fetch a few rows ahead by hand.
     for (int64_t k = 0; k < kc; ++k) {
       const T* src = b + k * rs;
-      for (int64_t s = 0; s < full; ++s)
+      const T* ahead = src + (k + kPrefetchRows < kc ? kPrefetchRows * rs : 0);
+      for (int64_t s = 0; s < full; ++s) {
+        for (int line = 0; line < NR * int(sizeof(T)); line += 64)
+          __builtin_prefetch(ahead + s * NR + line / int(sizeof(T)));
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v)
           V::load(src + s * NR + v * W).store(out + s * NR * kc + k * NR + v * W);
+      }
     }
   } else if (rs == 1) {
     // Transposed B: column j is contiguous in k; read eight k at a time.
