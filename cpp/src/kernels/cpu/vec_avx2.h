@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "kernels/cpu/transpose_avx2.h"
+
 namespace dlcore::kernels::DLCORE_ISA_NS {
 
 template <class T> struct Vec;

@@ -16,6 +16,16 @@ template <class T> struct Vec {
   void stream(T* p) const { store(p); }
 };
 
+// dst[c * ldd + r] = rows[r][k + c] for r, c < kTransposeSize<T>, stores in
+// order of c (the AVX builds do this in registers: transpose_avx2.h).
+template <class T>
+constexpr int kTransposeSize = 16 / sizeof(T);
+template <class T>
+inline void transpose_block(const T* const* rows, int64_t k, T* dst, int64_t ldd) {
+  for (int c = 0; c < kTransposeSize<T>; ++c)
+    for (int r = 0; r < kTransposeSize<T>; ++r) dst[c * ldd + r] = rows[r][k + c];
+}
+
 #define DLCORE_GENERIC_BINOP(NAME, EXPR)                              \
   template <class T> inline Vec<T> NAME(const Vec<T>& a, const Vec<T>& b) { \
     Vec<T> r;                                                         \

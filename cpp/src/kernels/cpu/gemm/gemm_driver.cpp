@@ -60,9 +60,11 @@ int64_t ceil_div(int64_t x, int64_t m) { return (x + m - 1) / m; }
 GemmBlocking blocking_for(int64_t mr, int64_t nr, int64_t elem) {
   static const int64_t l1 = cache_bytes(_SC_LEVEL1_DCACHE_SIZE, 32 << 10);
   static const int64_t l2 = cache_bytes(_SC_LEVEL2_CACHE_SIZE, 512 << 10);
-  // A's kc x mr sliver fills half of L1; B's kc x nc block half of L2.
-  // DLCORE_GEMM_KC / DLCORE_GEMM_NC override both (for tuning runs).
-  int64_t kc = std::clamp<int64_t>(l1 / 2 / (mr * elem) / 8 * 8, 64, 1024);
+  // A's kc x mr sliver takes 7/8 of L1, at most 384 deep (deeper blocks gave
+  // nothing more in float32 here; float64's 14 x 256 sliver fills the 28 KiB);
+  // B's kc x nc block half of L2. DLCORE_GEMM_KC / DLCORE_GEMM_NC override
+  // both (for tuning runs).
+  int64_t kc = std::clamp<int64_t>(l1 * 7 / 8 / (mr * elem) / 8 * 8, 64, 384);
   static const int64_t kc_env = env_int("DLCORE_GEMM_KC", 0);
   static const int64_t nc_env = env_int("DLCORE_GEMM_NC", 0);
   if (kc_env > 0) kc = kc_env;
@@ -212,18 +214,17 @@ class Driver {
                            static_cast<kernels::GemmAct>(ep.activation)};
           for (int64_t i0 = i_lo; i0 < i_hi; i0 += mr_) {
             const int m = static_cast<int>(std::min<int64_t>(mr_, mc - i0));
-            const T* asl = pack_a_ ? ap + k0 * mp + i0 * kc : nullptr;
-            const T* arow = a + i0 * p_.a_rs + k0 * p_.a_cs;
+            // A's sliver: packed (MR values per k) or its rows in place.
+            const T* as = pack_a_ ? ap + k0 * mp + i0 * kc : a + i0 * p_.a_rs + k0 * p_.a_cs;
+            const int64_t a_rs = pack_a_ ? 1 : p_.a_rs, a_cs = pack_a_ ? mr_ : p_.a_cs;
             for (int64_t j0 = j_lo; j0 < j_hi; j0 += nr_) {
               const int n = static_cast<int>(std::min<int64_t>(nr_, nc - j0));
               if (ep.bias) {
                 if (ep.bias_per_row) tile.bias_row = ep.bias + ic + i0;
                 else tile.bias_col = ep.bias + jc + j0;
               }
-              const T* bsl = bp + k0 * np + j0 * kc;
-              T* ct = c + i0 * p_.ldc + j0;
-              if (pack_a_) kern_.micro(kc, asl, bsl, ct, p_.ldc, m, n, tile);
-              else kern_.micro_strided_a(kc, arow, p_.a_rs, p_.a_cs, bsl, ct, p_.ldc, m, n, tile);
+              kern_.micro(kc, as, a_rs, a_cs, bp + k0 * np + j0 * kc, c + i0 * p_.ldc + j0, p_.ldc,
+                          m, n, tile);
             }
           }
         }

@@ -35,14 +35,12 @@ struct GemmKernels {
   void (*pack_a)(int64_t m, int64_t kc, const T* a, int64_t rs, int64_t cs, T* out);
   // Packs B k [0, kc) x columns [0, n), element (k, j) at b[k * rs + j * cs].
   void (*pack_b)(int64_t kc, int64_t n, const T* b, int64_t rs, int64_t cs, T* out);
-  // acc(i, j) = sum over k < kc of a[k * MR + i] * b[k * NR + j] for one packed
-  // A sliver and one packed B sliver; writes the m x n corner of C (row stride ldc).
-  void (*micro)(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, int m, int n,
-                const GemmTile<T>& tile);
-  // The same with A read where it lies (element (i, k) at a[i * rs + k * cs],
-  // rows past m never read): the path for small problems that skip packing A.
-  void (*micro_strided_a)(int64_t kc, const T* a, int64_t rs, int64_t cs, const T* b, T* c,
-                          int64_t ldc, int m, int n, const GemmTile<T>& tile);
+  // One MR x NR tile: acc(i, j) = sum over k < kc of A(i, k) * b[k * NR + j]
+  // for a packed B sliver, then writes the m x n corner of C (row stride ldc).
+  // A(i, k) is a[i * a_rs + k * a_cs]: a packed sliver (a_rs = 1, a_cs = MR)
+  // or A's rows where they lie; rows past m are never read.
+  void (*micro)(int64_t kc, const T* a, int64_t a_rs, int64_t a_cs, const T* b, T* c,
+                int64_t ldc, int m, int n, const GemmTile<T>& tile);
 };
 
 }  // namespace dlcore::kernels

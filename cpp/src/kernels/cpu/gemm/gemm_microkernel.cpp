@@ -48,16 +48,17 @@ void pack_a(int64_t m, int64_t kc, const T* a, int64_t rs, int64_t cs, T* out) {
     const int rows = static_cast<int>(m - i0 < MR ? m - i0 : MR);
     const T* src = a + i0 * rs;
     if (rows == MR && cs == 1) {
-      // Row-major A: read MR rows side by side, eight k at a time, fetching
-      // each row a few lines ahead.
+      // Row-major A: transpose B x B blocks in registers (B = kTransposeSize),
+      // MR rows in groups of B, the last group padded by repeating row MR - 1.
+      // A group's stores may run past its MR values into the next k's first
+      // ones; those are written again by group 0, which goes last, and the
+      // final k block is copied one by one so nothing lands past the sliver.
+      constexpr int B = kTransposeSize<T>, G = (MR + B - 1) / B;
+      const T* row[G * B];
+      for (int r = 0; r < G * B; ++r) row[r] = src + (r < MR ? r : MR - 1) * rs;
       int64_t k = 0;
-      for (; k + 8 <= kc; k += 8)
-        for (int r = 0; r < MR; ++r) {
-          const T* s = src + r * rs + k;
-          if (k % (64 / sizeof(T)) == 0) __builtin_prefetch(s + 4 * 64 / sizeof(T));
-#pragma GCC unroll 8
-          for (int kk = 0; kk < 8; ++kk) out[(k + kk) * MR + r] = s[kk];
-        }
+      for (; k + B < kc; k += B)
+        for (int g = G - 1; g >= 0; --g) transpose_block(row + g * B, k, out + k * MR + g * B, MR);
       for (; k < kc; ++k)
         for (int r = 0; r < MR; ++r) out[k * MR + r] = src[r * rs + k];
     } else if (rows == MR && rs == 1) {
@@ -198,9 +199,9 @@ inline void write_back(Vec<T> (&acc)[kMR][kNV], T* c, int64_t ldc, int m, int n,
 
 // ---- micro-kernels -------------------------------------------------------------
 
-// Where the micro-kernel reads A's MR values of step k: at(r) for the current
-// step, next() to step on. Packed slivers, rows in place, and rows in place
-// with the short tile's last row repeated.
+// Where the micro-kernel reads A's MR values of step k (at(r)), and how it
+// steps on (next()): a packed sliver, or A's rows where they lie (a short
+// tile repeating its last row so no row past m is read).
 template <class T>
 struct PackedA {
   const T* p;
@@ -221,9 +222,8 @@ struct RowsA {
   T at(int r) const { return rows[r][off]; }
   void next() { off += cs; }
 };
-
-// acc = sum over k < kc of broadcast(A[r, k]) * B[k, v*W : (v+1)*W] for a
-// packed B sliver: the loop every micro-kernel runs.
+// acc = sum over k < kc of broadcast(A(r, k)) * B(k, v*W : (v+1)*W) for a
+// packed B sliver, whose rows are fetched kPrefetchB steps ahead.
 template <class T, class A>
 __attribute__((always_inline)) inline void multiply_tile(int64_t kc, A a, const T* b,
                                                          Vec<T> (&acc)[kMR][kNV]) {
@@ -251,30 +251,22 @@ __attribute__((always_inline)) inline void multiply_tile(int64_t kc, A a, const 
 }
 
 template <class T>
-void micro(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, int m, int n,
-           const GemmTile<T>& t) {
+void micro(int64_t kc, const T* a, int64_t a_rs, int64_t a_cs, const T* b, T* c, int64_t ldc,
+           int m, int n, const GemmTile<T>& t) {
   // The tile of C is needed only at the end: start fetching it now.
   for (int r = 0; r < m; ++r) {
     __builtin_prefetch(c + r * ldc, 1);
     __builtin_prefetch(c + r * ldc + n - 1, 1);
   }
   Vec<T> acc[kMR][kNV];
-  multiply_tile<T>(kc, PackedA<T>{a}, b, acc);
-  write_back<T>(acc, c, ldc, m, n, t);
-}
-
-template <class T>
-void micro_strided_a(int64_t kc, const T* a, int64_t rs, int64_t cs, const T* b, T* c,
-                     int64_t ldc, int m, int n, const GemmTile<T>& t) {
-  Vec<T> acc[kMR][kNV];
-  if (m == kMR) {
-    multiply_tile<T>(kc, StridedA<T>{a, rs, cs}, b, acc);
+  if (a_rs == 1 && a_cs == kMR && m == kMR) {
+    multiply_tile<T>(kc, PackedA<T>{a}, b, acc);
+  } else if (m == kMR) {
+    multiply_tile<T>(kc, StridedA<T>{a, a_rs, a_cs}, b, acc);
   } else {
-    // A short tile: rows past m repeat the last row (never past A's end);
-    // their results are computed and dropped.
     const T* rows[kMR];
-    for (int r = 0; r < kMR; ++r) rows[r] = a + (r < m ? r : m - 1) * rs;
-    multiply_tile<T>(kc, RowsA<T>{rows, 0, cs}, b, acc);
+    for (int r = 0; r < kMR; ++r) rows[r] = a + (r < m ? r : m - 1) * a_rs;
+    multiply_tile<T>(kc, RowsA<T>{rows, 0, a_cs}, b, acc);
   }
   write_back<T>(acc, c, ldc, m, n, t);
 }
@@ -282,12 +274,10 @@ void micro_strided_a(int64_t kc, const T* a, int64_t rs, int64_t cs, const T* b,
 }  // namespace
 
 GemmKernels<float> gemm_kernels_f32() {
-  return {kMR, Tile<float>::NR, pack_a<float>, pack_b<float>, micro<float>,
-          micro_strided_a<float>};
+  return {kMR, Tile<float>::NR, pack_a<float>, pack_b<float>, micro<float>};
 }
 GemmKernels<double> gemm_kernels_f64() {
-  return {kMR, Tile<double>::NR, pack_a<double>, pack_b<double>, micro<double>,
-          micro_strided_a<double>};
+  return {kMR, Tile<double>::NR, pack_a<double>, pack_b<double>, micro<double>};
 }
 
 }  // namespace dlcore::kernels::DLCORE_ISA_NS
