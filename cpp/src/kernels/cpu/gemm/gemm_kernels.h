@@ -5,8 +5,9 @@
 // Packed layouts (Goto/BLIS). A block of A (m rows, kc columns of the k range)
 // is stored as ceil(m / MR) slivers, each kc x MR with the MR values of one k
 // adjacent; a block of B (kc rows, n columns) as ceil(n / NR) slivers, each
-// kc x NR. Rows and columns past the edge are zero, so the micro-kernel always
-// computes a whole MR x NR tile and only the write-back looks at the edge.
+// kc x NR. Rows and columns past the edge are zero (in B, up to the vectors
+// the micro-kernel reads), so the micro-kernel computes whole vectors and
+// only the write-back looks at the edge.
 #pragma once
 #include <cstdint>
 

@@ -9,6 +9,7 @@
 //   generic float  4 x 8,  double  4 x 4   (SSE2 baseline)
 // Each C element is summed in k order inside one tile, so the result does not
 // depend on how the driver spreads tiles over threads.
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -88,7 +89,7 @@ void pack_b(int64_t kc, int64_t n, const T* b, int64_t rs, int64_t cs, T* out) {
       const T* src = b + k * rs;
       const T* ahead = src + (k + kPrefetchRows < kc ? kPrefetchRows * rs : 0);
       for (int64_t s = 0; s < full; ++s) {
-        for (int line = 0; line < NR * int(sizeof(T)); line += 64)
+        for (int line = 0; line < NV * W * int(sizeof(T)); line += 64)
           __builtin_prefetch(ahead + s * NR + line / int(sizeof(T)));
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v)
@@ -96,43 +97,47 @@ void pack_b(int64_t kc, int64_t n, const T* b, int64_t rs, int64_t cs, T* out) {
       }
     }
   } else if (rs == 1) {
-    // Transposed B: column j is contiguous in k; read eight k at a time.
+    // Transposed B: column j is contiguous in k. Transpose blocks of
+    // kTransposeSize columns x as many k in registers (NR is a multiple).
+    constexpr int TB = kTransposeSize<T>;
     for (int64_t s = 0; s < full; ++s) {
-      const T* src = b + s * NR * cs;
+      const T* col[NR];
+      for (int j = 0; j < NR; ++j) col[j] = b + (s * NR + j) * cs;
       T* dst = out + s * NR * kc;
       int64_t k = 0;
-      for (; k + 8 <= kc; k += 8)
-        for (int j = 0; j < NR; ++j) {
-#pragma GCC unroll 8
-          for (int kk = 0; kk < 8; ++kk) dst[(k + kk) * NR + j] = src[j * cs + k + kk];
-        }
+      for (; k + TB <= kc; k += TB)
+        for (int g = 0; g < NR; g += TB) transpose_block(col + g, k, dst + k * NR + g, NR);
       for (; k < kc; ++k)
-        for (int j = 0; j < NR; ++j) dst[k * NR + j] = src[j * cs + k];
+        for (int j = 0; j < NR; ++j) dst[k * NR + j] = col[j][k];
     }
   } else {
     for (int64_t s = 0; s < full; ++s)
       for (int64_t k = 0; k < kc; ++k)
         for (int j = 0; j < NR; ++j) out[s * NR * kc + k * NR + j] = b[k * rs + (s * NR + j) * cs];
   }
-  if (full * NR < n) {  // the last, partial sliver: zero past the edge
+  if (full * NR < n) {
+    // The last, partial sliver, zero past the edge up to the vectors the
+    // micro-kernel reads: one when the sliver is at most W wide (see micro).
     const int cols = static_cast<int>(n - full * NR);
+    const int width = cols <= W ? W : NR;
     const T* src = b + full * NR * cs;
     T* dst = out + full * NR * kc;
     for (int64_t k = 0; k < kc; ++k) {
       int j = 0;
       for (; j < cols; ++j) dst[k * NR + j] = src[k * rs + j * cs];
-      for (; j < NR; ++j) dst[k * NR + j] = T(0);
+      for (; j < width; ++j) dst[k * NR + j] = T(0);
     }
   }
 }
 
 // ---- write-back --------------------------------------------------------------
 
-// Writes the whole MR x NR accumulator tile to c (row stride ldc); bias_col
-// holds NR values and bias_row MR values when the tile's epilogue has them.
-template <class T>
-__attribute__((always_inline)) inline void store_tile(Vec<T> (&acc)[kMR][kNV], T* c, int64_t ldc, const GemmTile<T>& t,
-                       const T* bias_row, const T* bias_col) {
+// Writes a whole MR x (NV * W) accumulator tile to c (row stride ldc);
+// bias_col holds NV * W values and bias_row MR values when the epilogue has them.
+template <class T, int NV>
+__attribute__((always_inline)) inline void store_tile(Vec<T> (&acc)[kMR][NV], T* c, int64_t ldc,
+                                                      const GemmTile<T>& t, const T* bias_row,
+                                                      const T* bias_col) {
   using V = Vec<T>;
   constexpr int W = Tile<T>::W;
   const V alpha = V::broadcast(t.alpha), beta = V::broadcast(t.beta);
@@ -142,7 +147,7 @@ __attribute__((always_inline)) inline void store_tile(Vec<T> (&acc)[kMR][kNV], T
 #pragma GCC unroll 16
   for (int r = 0; r < kMR; ++r) {
 #pragma GCC unroll 4
-    for (int v = 0; v < kNV; ++v) {
+    for (int v = 0; v < NV; ++v) {
       T* p = c + r * ldc + v * W;
       V x = scale ? vmul(acc[r][v], alpha) : acc[r][v];
       if (read_c) x = beta_one ? vadd(V::load(p), x) : vfma(beta, V::load(p), x);
@@ -157,43 +162,55 @@ __attribute__((always_inline)) inline void store_tile(Vec<T> (&acc)[kMR][kNV], T
 }
 
 // Writes the m x n corner of a tile whose accumulators were stored to acc
-// (MR x NR, row-major): through a full tile in a local buffer, so the edge
-// values get exactly the arithmetic of the interior ones.
-template <class T>
+// (MR rows of NR, NV vectors used): through a full tile in a local buffer, so
+// the edge values get exactly the arithmetic of the interior ones.
+template <class T, int NV>
 __attribute__((noinline)) void store_tile_edge(const T* acc, T* c, int64_t ldc, int m, int n,
                                                const GemmTile<T>& t) {
   using V = Vec<T>;
   constexpr int MR = Tile<T>::MR, NR = Tile<T>::NR, W = Tile<T>::W;
-  alignas(64) T buf[MR * NR] = {};
-  alignas(64) T brow[MR] = {}, bcol[NR] = {};
+  // Only what store_tile reads is filled in: C's values (zero past the
+  // corner) when it reads C, and the bias values (zero past the corner).
+  alignas(64) T buf[MR * NR];
+  alignas(64) T brow[MR], bcol[NR];
   const bool read_c = !t.first || t.beta != T(0);
-  for (int r = 0; r < m; ++r) {
-    if (read_c) std::memcpy(buf + r * NR, c + r * ldc, n * sizeof(T));
-    if (t.bias_row) brow[r] = t.bias_row[r];
+  if (read_c)
+    for (int r = 0; r < MR; ++r) {
+      T* row = buf + r * NR;
+      const int have = r < m ? n : 0;
+      if (have) std::memcpy(row, c + r * ldc, have * sizeof(T));
+      std::fill(row + have, row + NV * W, T(0));
+    }
+  if (t.bias_row) {
+    std::copy(t.bias_row, t.bias_row + m, brow);
+    std::fill(brow + m, brow + MR, T(0));
   }
-  if (t.bias_col) std::memcpy(bcol, t.bias_col, n * sizeof(T));
-  V regs[kMR][kNV];
+  if (t.bias_col) {
+    std::copy(t.bias_col, t.bias_col + n, bcol);
+    std::fill(bcol + n, bcol + NV * W, T(0));
+  }
+  V regs[kMR][NV];
   for (int r = 0; r < kMR; ++r)
-    for (int v = 0; v < kNV; ++v) regs[r][v] = V::load(acc + r * NR + v * W);
-  store_tile<T>(regs, buf, NR, t, t.bias_row ? brow : nullptr, t.bias_col ? bcol : nullptr);
+    for (int v = 0; v < NV; ++v) regs[r][v] = V::load(acc + r * NR + v * W);
+  store_tile<T, NV>(regs, buf, NR, t, t.bias_row ? brow : nullptr, t.bias_col ? bcol : nullptr);
   for (int r = 0; r < m; ++r) std::memcpy(c + r * ldc, buf + r * NR, n * sizeof(T));
 }
 
 // Full tiles are written straight from the registers; edge tiles go through
 // memory to store_tile_edge.
-template <class T>
-inline void write_back(Vec<T> (&acc)[kMR][kNV], T* c, int64_t ldc, int m, int n,
+template <class T, int NV>
+inline void write_back(Vec<T> (&acc)[kMR][NV], T* c, int64_t ldc, int m, int n,
                        const GemmTile<T>& t) {
   constexpr int NR = Tile<T>::NR, W = Tile<T>::W;
-  if (m == Tile<T>::MR && n == NR) {
-    store_tile<T>(acc, c, ldc, t, t.bias_row, t.bias_col);
+  if (m == kMR && n == NV * W) {
+    store_tile<T, NV>(acc, c, ldc, t, t.bias_row, t.bias_col);
   } else {
     alignas(64) T spill[kMR * NR];
 #pragma GCC unroll 16
     for (int r = 0; r < kMR; ++r)
 #pragma GCC unroll 4
-      for (int v = 0; v < kNV; ++v) acc[r][v].store(spill + r * NR + v * W);
-    store_tile_edge<T>(spill, c, ldc, m, n, t);
+      for (int v = 0; v < NV; ++v) acc[r][v].store(spill + r * NR + v * W);
+    store_tile_edge<T, NV>(spill, c, ldc, m, n, t);
   }
 }
 
@@ -224,11 +241,11 @@ struct RowsA {
 };
 // acc = sum over k < kc of broadcast(A(r, k)) * B(k, v*W : (v+1)*W) for a
 // packed B sliver, whose rows are fetched kPrefetchB steps ahead.
-template <class T, class A>
+template <class T, int NV, class A>
 __attribute__((always_inline)) inline void multiply_tile(int64_t kc, A a, const T* b,
-                                                         Vec<T> (&acc)[kMR][kNV]) {
+                                                         Vec<T> (&acc)[kMR][NV]) {
   using V = Vec<T>;
-  constexpr int W = Tile<T>::W, MR = kMR, NV = kNV, NR = Tile<T>::NR;
+  constexpr int W = Tile<T>::W, MR = kMR, NR = Tile<T>::NR;
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
@@ -236,7 +253,7 @@ __attribute__((always_inline)) inline void multiply_tile(int64_t kc, A a, const 
 #pragma GCC unroll 4
   for (int64_t k = 0; k < kc; ++k, a.next(), b += NR) {
 #pragma GCC unroll 4
-    for (int line = 0; line < NR * int(sizeof(T)); line += 64)
+    for (int line = 0; line < NV * W * int(sizeof(T)); line += 64)
       __builtin_prefetch(b + kPrefetchB * NR + line / int(sizeof(T)));
     V bv[NV];
 #pragma GCC unroll 4
@@ -250,6 +267,25 @@ __attribute__((always_inline)) inline void multiply_tile(int64_t kc, A a, const 
   }
 }
 
+// One tile with NV of the kNV vectors of B's sliver (the columns past n are
+// zero or unused).
+template <class T, int NV>
+__attribute__((always_inline)) inline void micro_nv(int64_t kc, const T* a, int64_t a_rs,
+                                                    int64_t a_cs, const T* b, T* c, int64_t ldc,
+                                                    int m, int n, const GemmTile<T>& t) {
+  Vec<T> acc[kMR][NV];
+  if (a_rs == 1 && a_cs == kMR && m == kMR) {
+    multiply_tile<T, NV>(kc, PackedA<T>{a}, b, acc);
+  } else if (m == kMR) {
+    multiply_tile<T, NV>(kc, StridedA<T>{a, a_rs, a_cs}, b, acc);
+  } else {
+    const T* rows[kMR];
+    for (int r = 0; r < kMR; ++r) rows[r] = a + (r < m ? r : m - 1) * a_rs;
+    multiply_tile<T, NV>(kc, RowsA<T>{rows, 0, a_cs}, b, acc);
+  }
+  write_back<T, NV>(acc, c, ldc, m, n, t);
+}
+
 template <class T>
 void micro(int64_t kc, const T* a, int64_t a_rs, int64_t a_cs, const T* b, T* c, int64_t ldc,
            int m, int n, const GemmTile<T>& t) {
@@ -258,17 +294,12 @@ void micro(int64_t kc, const T* a, int64_t a_rs, int64_t a_cs, const T* b, T* c,
     __builtin_prefetch(c + r * ldc, 1);
     __builtin_prefetch(c + r * ldc + n - 1, 1);
   }
-  Vec<T> acc[kMR][kNV];
-  if (a_rs == 1 && a_cs == kMR && m == kMR) {
-    multiply_tile<T>(kc, PackedA<T>{a}, b, acc);
-  } else if (m == kMR) {
-    multiply_tile<T>(kc, StridedA<T>{a, a_rs, a_cs}, b, acc);
-  } else {
-    const T* rows[kMR];
-    for (int r = 0; r < kMR; ++r) rows[r] = a + (r < m ? r : m - 1) * a_rs;
-    multiply_tile<T>(kc, RowsA<T>{rows, 0, a_cs}, b, acc);
-  }
-  write_back<T>(acc, c, ldc, m, n, t);
+  // A tile at most one vector wide (a narrow product, or the last columns)
+  // multiplies only that vector.
+  if (kNV > 1 && n <= Tile<T>::W)
+    micro_nv<T, 1>(kc, a, a_rs, a_cs, b, c, ldc, m, n, t);
+  else
+    micro_nv<T, kNV>(kc, a, a_rs, a_cs, b, c, ldc, m, n, t);
 }
 
 }  // namespace
