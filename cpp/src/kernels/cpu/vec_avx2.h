@@ -16,6 +16,11 @@ template <> struct Vec<float> {
   static Vec load(const float* p) { return {_mm256_loadu_ps(p)}; }
   static Vec broadcast(float x) { return {_mm256_set1_ps(x)}; }
   static Vec zero() { return {_mm256_setzero_ps()}; }
+  // p[0..n) (n <= size), zero in the other lanes; memory past p + n is not touched.
+  static Vec load_first(const float* p, int n) {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return {_mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lane))};
+  }
   void store(float* p) const { _mm256_storeu_ps(p, v); }
   void stream(float* p) const { _mm256_stream_ps(p, v); }  // p 32-byte aligned
 };
@@ -26,6 +31,10 @@ template <> struct Vec<double> {
   static Vec load(const double* p) { return {_mm256_loadu_pd(p)}; }
   static Vec broadcast(double x) { return {_mm256_set1_pd(x)}; }
   static Vec zero() { return {_mm256_setzero_pd()}; }
+  static Vec load_first(const double* p, int n) {
+    const __m256i lane = _mm256_setr_epi64x(0, 1, 2, 3);
+    return {_mm256_maskload_pd(p, _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), lane))};
+  }
   void store(double* p) const { _mm256_storeu_pd(p, v); }
   void stream(double* p) const { _mm256_stream_pd(p, v); }
 };

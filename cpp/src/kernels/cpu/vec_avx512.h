@@ -16,6 +16,10 @@ template <> struct Vec<float> {
   static Vec load(const float* p) { return {_mm512_loadu_ps(p)}; }
   static Vec broadcast(float x) { return {_mm512_set1_ps(x)}; }
   static Vec zero() { return {_mm512_setzero_ps()}; }
+  // p[0..n) (n <= size), zero in the other lanes; memory past p + n is not touched.
+  static Vec load_first(const float* p, int n) {
+    return {_mm512_maskz_loadu_ps(__mmask16((1u << n) - 1), p)};
+  }
   void store(float* p) const { _mm512_storeu_ps(p, v); }
   void stream(float* p) const { _mm512_stream_ps(p, v); }  // p 64-byte aligned
 };
@@ -26,6 +30,9 @@ template <> struct Vec<double> {
   static Vec load(const double* p) { return {_mm512_loadu_pd(p)}; }
   static Vec broadcast(double x) { return {_mm512_set1_pd(x)}; }
   static Vec zero() { return {_mm512_setzero_pd()}; }
+  static Vec load_first(const double* p, int n) {
+    return {_mm512_maskz_loadu_pd(__mmask8((1u << n) - 1), p)};
+  }
   void store(double* p) const { _mm512_storeu_pd(p, v); }
   void stream(double* p) const { _mm512_stream_pd(p, v); }
 };

@@ -12,6 +12,12 @@ template <class T> struct Vec {
   static Vec load(const T* p) { Vec r; for (int i = 0; i < size; ++i) r.v[i] = p[i]; return r; }
   static Vec broadcast(T x) { Vec r; for (int i = 0; i < size; ++i) r.v[i] = x; return r; }
   static Vec zero() { return broadcast(T(0)); }
+  // p[0..n) (n <= size), zero in the other lanes; memory past p + n is not touched.
+  static Vec load_first(const T* p, int n) {
+    Vec r = zero();
+    for (int i = 0; i < n; ++i) r.v[i] = p[i];
+    return r;
+  }
   void store(T* p) const { for (int i = 0; i < size; ++i) p[i] = v[i]; }
   void stream(T* p) const { store(p); }
 };

@@ -122,10 +122,17 @@ void pack_b(int64_t kc, int64_t n, const T* b, int64_t rs, int64_t cs, T* out) {
     const int width = cols <= W ? W : NR;
     const T* src = b + full * NR * cs;
     T* dst = out + full * NR * kc;
-    for (int64_t k = 0; k < kc; ++k) {
-      int j = 0;
-      for (; j < cols; ++j) dst[k * NR + j] = src[k * rs + j * cs];
-      for (; j < width; ++j) dst[k * NR + j] = T(0);
+    if (cs == 1) {
+      for (int64_t k = 0; k < kc; ++k)
+        for (int v = 0; v * W < width; ++v)
+          V::load_first(src + k * rs + v * W, std::clamp(cols - v * W, 0, W))
+              .store(dst + k * NR + v * W);
+    } else {
+      for (int64_t k = 0; k < kc; ++k) {
+        int j = 0;
+        for (; j < cols; ++j) dst[k * NR + j] = src[k * rs + j * cs];
+        for (; j < width; ++j) dst[k * NR + j] = T(0);
+      }
     }
   }
 }
