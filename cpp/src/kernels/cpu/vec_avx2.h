@@ -23,6 +23,11 @@ template <> struct Vec<float> {
   }
   void store(float* p) const { _mm256_storeu_ps(p, v); }
   void stream(float* p) const { _mm256_stream_ps(p, v); }  // p 32-byte aligned
+  // Stores lanes [0, n) (n <= size); memory past p + n is not touched.
+  void store_first(float* p, int n) const {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    _mm256_maskstore_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lane), v);
+  }
 };
 
 template <> struct Vec<double> {
@@ -37,6 +42,10 @@ template <> struct Vec<double> {
   }
   void store(double* p) const { _mm256_storeu_pd(p, v); }
   void stream(double* p) const { _mm256_stream_pd(p, v); }
+  void store_first(double* p, int n) const {
+    const __m256i lane = _mm256_setr_epi64x(0, 1, 2, 3);
+    _mm256_maskstore_pd(p, _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), lane), v);
+  }
 };
 
 using VF = Vec<float>;

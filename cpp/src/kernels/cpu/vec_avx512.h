@@ -22,6 +22,8 @@ template <> struct Vec<float> {
   }
   void store(float* p) const { _mm512_storeu_ps(p, v); }
   void stream(float* p) const { _mm512_stream_ps(p, v); }  // p 64-byte aligned
+  // Stores lanes [0, n) (n <= size); memory past p + n is not touched.
+  void store_first(float* p, int n) const { _mm512_mask_storeu_ps(p, __mmask16((1u << n) - 1), v); }
 };
 
 template <> struct Vec<double> {
@@ -35,6 +37,7 @@ template <> struct Vec<double> {
   }
   void store(double* p) const { _mm512_storeu_pd(p, v); }
   void stream(double* p) const { _mm512_stream_pd(p, v); }
+  void store_first(double* p, int n) const { _mm512_mask_storeu_pd(p, __mmask8((1u << n) - 1), v); }
 };
 
 using VF = Vec<float>;

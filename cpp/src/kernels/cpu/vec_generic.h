@@ -20,6 +20,8 @@ template <class T> struct Vec {
   }
   void store(T* p) const { for (int i = 0; i < size; ++i) p[i] = v[i]; }
   void stream(T* p) const { store(p); }
+  // Stores lanes [0, n) (n <= size); memory past p + n is not touched.
+  void store_first(T* p, int n) const { for (int i = 0; i < n; ++i) p[i] = v[i]; }
 };
 
 // dst[c * ldd + r] = rows[r][k + c] for r, c < kTransposeSize<T>, stores in

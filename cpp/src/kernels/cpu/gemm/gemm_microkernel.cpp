@@ -139,86 +139,52 @@ void pack_b(int64_t kc, int64_t n, const T* b, int64_t rs, int64_t cs, T* out) {
 
 // ---- write-back --------------------------------------------------------------
 
-// Writes a whole MR x (NV * W) accumulator tile to c (row stride ldc);
-// bias_col holds NV * W values and bias_row MR values when the epilogue has them.
-template <class T, int NV>
+// Writes the m x n corner of an MR x (NV * W) accumulator tile to c (row
+// stride ldc), with bias_row / bias_col holding m / n values when the
+// epilogue has them. Full tiles (Full: m = MR, n = NV * W) use plain vector
+// loads and stores; edge tiles masked ones that leave memory past the corner
+// alone, with the same arithmetic.
+template <class T, int NV, bool Full>
 __attribute__((always_inline)) inline void store_tile(Vec<T> (&acc)[kMR][NV], T* c, int64_t ldc,
-                                                      const GemmTile<T>& t, const T* bias_row,
-                                                      const T* bias_col) {
+                                                      int m, int n, const GemmTile<T>& t) {
   using V = Vec<T>;
   constexpr int W = Tile<T>::W;
   const V alpha = V::broadcast(t.alpha), beta = V::broadcast(t.beta);
   const bool scale = t.alpha != T(1);
   const bool read_c = !t.first || t.beta != T(0);
   const bool beta_one = !t.first || t.beta == T(1);
+  const T* bias_row = t.bias_row;
+  const T* bias_col = t.bias_col;
 #pragma GCC unroll 16
   for (int r = 0; r < kMR; ++r) {
+    if (!Full && r >= m) break;
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) {
+      const int cnt = Full ? W : std::min(n - v * W, W);
+      if (!Full && cnt <= 0) break;
+      const bool whole = Full || cnt == W;
+      auto load = [&](const T* q) { return whole ? V::load(q) : V::load_first(q, cnt); };
       T* p = c + r * ldc + v * W;
       V x = scale ? vmul(acc[r][v], alpha) : acc[r][v];
-      if (read_c) x = beta_one ? vadd(V::load(p), x) : vfma(beta, V::load(p), x);
+      if (read_c) x = beta_one ? vadd(load(p), x) : vfma(beta, load(p), x);
       if (t.last) {
-        if (bias_col) x = vadd(x, V::load(bias_col + v * W));
+        if (bias_col) x = vadd(x, load(bias_col + v * W));
         if (bias_row) x = vadd(x, V::broadcast(bias_row[r]));
         if (t.act == GemmAct::Relu) x = vrelu(x);
       }
-      x.store(p);
+      if (whole) x.store(p);
+      else x.store_first(p, cnt);
     }
   }
 }
 
-// Writes the m x n corner of a tile whose accumulators were stored to acc
-// (MR rows of NR, NV vectors used): through a full tile in a local buffer, so
-// the edge values get exactly the arithmetic of the interior ones.
-template <class T, int NV>
-__attribute__((noinline)) void store_tile_edge(const T* acc, T* c, int64_t ldc, int m, int n,
-                                               const GemmTile<T>& t) {
-  using V = Vec<T>;
-  constexpr int MR = Tile<T>::MR, NR = Tile<T>::NR, W = Tile<T>::W;
-  // Only what store_tile reads is filled in: C's values (zero past the
-  // corner) when it reads C, and the bias values (zero past the corner).
-  alignas(64) T buf[MR * NR];
-  alignas(64) T brow[MR], bcol[NR];
-  const bool read_c = !t.first || t.beta != T(0);
-  if (read_c)
-    for (int r = 0; r < MR; ++r) {
-      T* row = buf + r * NR;
-      const int have = r < m ? n : 0;
-      if (have) std::memcpy(row, c + r * ldc, have * sizeof(T));
-      std::fill(row + have, row + NV * W, T(0));
-    }
-  if (t.bias_row) {
-    std::copy(t.bias_row, t.bias_row + m, brow);
-    std::fill(brow + m, brow + MR, T(0));
-  }
-  if (t.bias_col) {
-    std::copy(t.bias_col, t.bias_col + n, bcol);
-    std::fill(bcol + n, bcol + NV * W, T(0));
-  }
-  V regs[kMR][NV];
-  for (int r = 0; r < kMR; ++r)
-    for (int v = 0; v < NV; ++v) regs[r][v] = V::load(acc + r * NR + v * W);
-  store_tile<T, NV>(regs, buf, NR, t, t.bias_row ? brow : nullptr, t.bias_col ? bcol : nullptr);
-  for (int r = 0; r < m; ++r) std::memcpy(c + r * ldc, buf + r * NR, n * sizeof(T));
-}
-
-// Full tiles are written straight from the registers; edge tiles go through
-// memory to store_tile_edge.
 template <class T, int NV>
 inline void write_back(Vec<T> (&acc)[kMR][NV], T* c, int64_t ldc, int m, int n,
                        const GemmTile<T>& t) {
-  constexpr int NR = Tile<T>::NR, W = Tile<T>::W;
-  if (m == kMR && n == NV * W) {
-    store_tile<T, NV>(acc, c, ldc, t, t.bias_row, t.bias_col);
-  } else {
-    alignas(64) T spill[kMR * NR];
-#pragma GCC unroll 16
-    for (int r = 0; r < kMR; ++r)
-#pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) acc[r][v].store(spill + r * NR + v * W);
-    store_tile_edge<T, NV>(spill, c, ldc, m, n, t);
-  }
+  if (m == kMR && n == NV * Tile<T>::W)
+    store_tile<T, NV, true>(acc, c, ldc, m, n, t);
+  else
+    store_tile<T, NV, false>(acc, c, ldc, m, n, t);
 }
 
 // ---- micro-kernels -------------------------------------------------------------
