@@ -190,13 +190,15 @@ inline void write_back(Vec<T> (&acc)[kMR][NV], T* c, int64_t ldc, int m, int n,
 // ---- micro-kernels -------------------------------------------------------------
 
 // Where the micro-kernel reads A's MR values of step k (at(r)), and how it
-// steps on (next()): a packed sliver, or A's rows where they lie (a short
-// tile repeating its last row so no row past m is read).
+// steps on (next()): MR adjacent values (a packed sliver, or a transposed A
+// in place), A's rows where they lie, or those rows with a short tile's last
+// row repeated so no row past m is read.
 template <class T>
-struct PackedA {
+struct AdjacentA {
   const T* p;
+  int64_t cs;
   T at(int r) const { return p[r]; }
-  void next() { p += kMR; }
+  void next() { p += cs; }
 };
 template <class T>
 struct StridedA {
@@ -247,8 +249,8 @@ __attribute__((always_inline)) inline void micro_nv(int64_t kc, const T* a, int6
                                                     int64_t a_cs, const T* b, T* c, int64_t ldc,
                                                     int m, int n, const GemmTile<T>& t) {
   Vec<T> acc[kMR][NV];
-  if (a_rs == 1 && a_cs == kMR && m == kMR) {
-    multiply_tile<T, NV>(kc, PackedA<T>{a}, b, acc);
+  if (a_rs == 1 && m == kMR) {
+    multiply_tile<T, NV>(kc, AdjacentA<T>{a, a_cs}, b, acc);
   } else if (m == kMR) {
     multiply_tile<T, NV>(kc, StridedA<T>{a, a_rs, a_cs}, b, acc);
   } else {
