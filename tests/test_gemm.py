@@ -125,3 +125,8 @@ def test_cpp_gemm_api_against_a_plain_loop(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.strip().endswith(" 0 failures")
     assert int(run.stdout.split()[-4]) > 2000  # every case ran
+    # Again with 64 KiB packing panels: products cross many panels of A and B.
+    env["DLCORE_GEMM_PANEL_KIB"] = "64"
+    run = subprocess.run([str(exe), "--one-isa"], capture_output=True, text=True, timeout=600, env=env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.strip().endswith(" 0 failures")

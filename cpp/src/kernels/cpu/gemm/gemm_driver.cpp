@@ -1,8 +1,8 @@
 // The GEMM driver: cache blocking, packing and threads around the per-ISA
 // micro-kernels of gemm_microkernel.cpp (Goto/BLIS structure).
 //
-//   for each panel of B's columns (jc, at most kBPanelBytes packed):
-//     for each block of A's rows (ic, at most kAPanelBytes packed):
+//   for each panel of B's columns (jc, at most panel_bytes() packed):
+//     for each block of A's rows (ic, at most panel_bytes() packed):
 //       pack A[ic, :] and B[:, jc] for every k block       (threads over slivers)
 //       for each task = (block of nc columns) x (chunk of rows):  (threads over tasks)
 //         for each k block p (kc deep, in order):
@@ -32,8 +32,6 @@ namespace {
 using kernels::GemmKernels;
 using kernels::GemmTile;
 
-constexpr int64_t kAPanelBytes = int64_t(4) << 20;  // packed A rows x K
-constexpr int64_t kBPanelBytes = int64_t(8) << 20;  // packed K x B columns
 // Below this many multiply-adds a problem runs on the calling thread: a
 // parallel region costs more than it saves.
 constexpr int64_t kParallelMinFma = int64_t(1) << 17;
@@ -71,6 +69,15 @@ GemmBlocking blocking_for(int64_t mr, int64_t nr, int64_t elem) {
   int64_t nc = std::max<int64_t>(nr, l2 / 2 / (kc * elem) / nr * nr);
   if (nc_env > 0) nc = round_up(nc_env, nr);
   return {kc, nc, mr, nr, l1, l2};
+}
+
+// The most bytes of packed A (rows x K) or packed B (K x columns) a thread
+// holds at once: 16 MiB each, so a calling thread keeps at most 32 MiB of
+// packing buffers. DLCORE_GEMM_PANEL_KIB sets another size (tests use a small
+// one to cross many panels).
+int64_t panel_bytes() {
+  static const int64_t bytes = env_int("DLCORE_GEMM_PANEL_KIB", int64_t(16) << 10) << 10;
+  return bytes;
 }
 
 // A buffer per thread that only grows, so steady-state calls never allocate.
@@ -127,8 +134,8 @@ class Driver {
     // As few packed panels as the budgets allow, of balanced sizes (an operand
     // just over a budget splits in two halves, not a full panel and a sliver).
     const int64_t col_bytes = p.K * int64_t(sizeof(T));
-    const int64_t n_panels = std::max<int64_t>(1, ceil_div(p.N * col_bytes, kBPanelBytes));
-    const int64_t m_panels = std::max<int64_t>(1, ceil_div(p.M * col_bytes, kAPanelBytes));
+    const int64_t n_panels = std::max<int64_t>(1, ceil_div(p.N * col_bytes, panel_bytes()));
+    const int64_t m_panels = std::max<int64_t>(1, ceil_div(p.M * col_bytes, panel_bytes()));
     panel_n_ = round_up(ceil_div(p.N, n_panels), nr_);
     panel_m_ = round_up(ceil_div(p.M, m_panels), mr_);
   }
