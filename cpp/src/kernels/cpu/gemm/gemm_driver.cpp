@@ -72,11 +72,15 @@ GemmBlocking blocking_for(int64_t mr, int64_t nr, int64_t elem) {
 }
 
 // The most bytes of packed A (rows x K) or packed B (K x columns) a thread
-// holds at once: 16 MiB each, so a calling thread keeps at most 32 MiB of
-// packing buffers. DLCORE_GEMM_PANEL_KIB sets another size (tests use a small
-// one to cross many panels).
+// holds at once: half the L3 cache, between 2 and 16 MiB, so a calling thread
+// keeps at most 32 MiB of packing buffers. DLCORE_GEMM_PANEL_KIB sets another
+// size (tests use a small one to cross many panels).
 int64_t panel_bytes() {
-  static const int64_t bytes = env_int("DLCORE_GEMM_PANEL_KIB", int64_t(16) << 10) << 10;
+  static const int64_t bytes = [] {
+    const int64_t l3 = cache_bytes(_SC_LEVEL3_CACHE_SIZE, 8 << 20);
+    const int64_t fallback = std::clamp<int64_t>(l3 / 2, int64_t(2) << 20, int64_t(16) << 20);
+    return env_int("DLCORE_GEMM_PANEL_KIB", fallback >> 10) << 10;
+  }();
   return bytes;
 }
 
