@@ -19,14 +19,14 @@
 namespace dlcore::kernels::DLCORE_ISA_NS {
 namespace {
 
-#if defined(DLCORE_GEMM_TILE_MR)  // experiments: -DDLCORE_GEMM_TILE_MR=14 -DDLCORE_GEMM_TILE_NV=2
-constexpr int kMR = DLCORE_GEMM_TILE_MR, kNV = DLCORE_GEMM_TILE_NV;
-#elif defined(DLCORE_ISA_avx512)
-constexpr int kMR = 14, kNV = 2;
+// kMR x kNV vectors is the register tile; tiles of the last rows of C use
+// the first of kMR, kMR2, kMR3 that covers them, so few rows go to waste.
+#if defined(DLCORE_ISA_avx512)
+constexpr int kMR = 14, kMR2 = 8, kMR3 = 4, kNV = 2;
 #elif defined(DLCORE_ISA_avx2)
-constexpr int kMR = 6, kNV = 2;
+constexpr int kMR = 6, kMR2 = 4, kMR3 = 2, kNV = 2;
 #else
-constexpr int kMR = 4, kNV = 2;
+constexpr int kMR = 4, kMR2 = 2, kMR3 = 1, kNV = 2;
 #endif
 
 // How many k steps ahead the micro-kernel prefetches B's sliver, and how many
@@ -144,8 +144,8 @@ void pack_b(int64_t kc, int64_t n, const T* b, int64_t rs, int64_t cs, T* out) {
 // epilogue has them. Full tiles (Full: m = MR, n = NV * W) use plain vector
 // loads and stores; edge tiles masked ones that leave memory past the corner
 // alone, with the same arithmetic.
-template <class T, int NV, bool Full>
-__attribute__((always_inline)) inline void store_tile(Vec<T> (&acc)[kMR][NV], T* c, int64_t ldc,
+template <class T, int R, int NV, bool Full>
+__attribute__((always_inline)) inline void store_tile(Vec<T> (&acc)[R][NV], T* c, int64_t ldc,
                                                       int m, int n, const GemmTile<T>& t) {
   using V = Vec<T>;
   constexpr int W = Tile<T>::W;
@@ -156,7 +156,7 @@ __attribute__((always_inline)) inline void store_tile(Vec<T> (&acc)[kMR][NV], T*
   const T* bias_row = t.bias_row;
   const T* bias_col = t.bias_col;
 #pragma GCC unroll 16
-  for (int r = 0; r < kMR; ++r) {
+  for (int r = 0; r < R; ++r) {
     if (!Full && r >= m) break;
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) {
@@ -178,13 +178,13 @@ __attribute__((always_inline)) inline void store_tile(Vec<T> (&acc)[kMR][NV], T*
   }
 }
 
-template <class T, int NV>
-inline void write_back(Vec<T> (&acc)[kMR][NV], T* c, int64_t ldc, int m, int n,
+template <class T, int R, int NV>
+inline void write_back(Vec<T> (&acc)[R][NV], T* c, int64_t ldc, int m, int n,
                        const GemmTile<T>& t) {
-  if (m == kMR && n == NV * Tile<T>::W)
-    store_tile<T, NV, true>(acc, c, ldc, m, n, t);
+  if (m == R && n == NV * Tile<T>::W)
+    store_tile<T, R, NV, true>(acc, c, ldc, m, n, t);
   else
-    store_tile<T, NV, false>(acc, c, ldc, m, n, t);
+    store_tile<T, R, NV, false>(acc, c, ldc, m, n, t);
 }
 
 // ---- micro-kernels -------------------------------------------------------------
@@ -216,11 +216,11 @@ struct RowsA {
 };
 // acc = sum over k < kc of broadcast(A(r, k)) * B(k, v*W : (v+1)*W) for a
 // packed B sliver, whose rows are fetched kPrefetchB steps ahead.
-template <class T, int NV, class A>
+template <class T, int R, int NV, class A>
 __attribute__((always_inline)) inline void multiply_tile(int64_t kc, A a, const T* b,
-                                                         Vec<T> (&acc)[kMR][NV]) {
+                                                         Vec<T> (&acc)[R][NV]) {
   using V = Vec<T>;
-  constexpr int W = Tile<T>::W, MR = kMR, NR = Tile<T>::NR;
+  constexpr int W = Tile<T>::W, MR = R, NR = Tile<T>::NR;
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
@@ -242,23 +242,34 @@ __attribute__((always_inline)) inline void multiply_tile(int64_t kc, A a, const 
   }
 }
 
-// One tile with NV of the kNV vectors of B's sliver (the columns past n are
-// zero or unused).
-template <class T, int NV>
-__attribute__((always_inline)) inline void micro_nv(int64_t kc, const T* a, int64_t a_rs,
-                                                    int64_t a_cs, const T* b, T* c, int64_t ldc,
-                                                    int m, int n, const GemmTile<T>& t) {
-  Vec<T> acc[kMR][NV];
-  if (a_rs == 1 && m == kMR) {
-    multiply_tile<T, NV>(kc, AdjacentA<T>{a, a_cs}, b, acc);
-  } else if (m == kMR) {
-    multiply_tile<T, NV>(kc, StridedA<T>{a, a_rs, a_cs}, b, acc);
+// One tile of R rows (m <= R) and NV of the kNV vectors of B's sliver (the
+// columns past n are zero or unused).
+template <class T, int R, int NV>
+__attribute__((always_inline)) inline void micro_tile(int64_t kc, const T* a, int64_t a_rs,
+                                                      int64_t a_cs, const T* b, T* c, int64_t ldc,
+                                                      int m, int n, const GemmTile<T>& t) {
+  Vec<T> acc[R][NV];
+  if (a_rs == 1 && m == R) {
+    multiply_tile<T, R, NV>(kc, AdjacentA<T>{a, a_cs}, b, acc);
+  } else if (m == R) {
+    multiply_tile<T, R, NV>(kc, StridedA<T>{a, a_rs, a_cs}, b, acc);
   } else {
-    const T* rows[kMR];
-    for (int r = 0; r < kMR; ++r) rows[r] = a + (r < m ? r : m - 1) * a_rs;
-    multiply_tile<T, NV>(kc, RowsA<T>{rows, 0, a_cs}, b, acc);
+    const T* rows[R];
+    for (int r = 0; r < R; ++r) rows[r] = a + (r < m ? r : m - 1) * a_rs;
+    multiply_tile<T, R, NV>(kc, RowsA<T>{rows, 0, a_cs}, b, acc);
   }
-  write_back<T, NV>(acc, c, ldc, m, n, t);
+  write_back<T, R, NV>(acc, c, ldc, m, n, t);
+}
+
+// A tile at most one vector wide (a narrow product, or the last columns)
+// multiplies only that vector.
+template <class T, int R>
+void micro_rows(int64_t kc, const T* a, int64_t a_rs, int64_t a_cs, const T* b, T* c,
+                int64_t ldc, int m, int n, const GemmTile<T>& t) {
+  if (kNV > 1 && n <= Tile<T>::W)
+    micro_tile<T, R, 1>(kc, a, a_rs, a_cs, b, c, ldc, m, n, t);
+  else
+    micro_tile<T, R, kNV>(kc, a, a_rs, a_cs, b, c, ldc, m, n, t);
 }
 
 template <class T>
@@ -269,12 +280,12 @@ void micro(int64_t kc, const T* a, int64_t a_rs, int64_t a_cs, const T* b, T* c,
     __builtin_prefetch(c + r * ldc, 1);
     __builtin_prefetch(c + r * ldc + n - 1, 1);
   }
-  // A tile at most one vector wide (a narrow product, or the last columns)
-  // multiplies only that vector.
-  if (kNV > 1 && n <= Tile<T>::W)
-    micro_nv<T, 1>(kc, a, a_rs, a_cs, b, c, ldc, m, n, t);
+  if (m <= kMR3)
+    micro_rows<T, kMR3>(kc, a, a_rs, a_cs, b, c, ldc, m, n, t);
+  else if (m <= kMR2)
+    micro_rows<T, kMR2>(kc, a, a_rs, a_cs, b, c, ldc, m, n, t);
   else
-    micro_nv<T, kNV>(kc, a, a_rs, a_cs, b, c, ldc, m, n, t);
+    micro_rows<T, kMR>(kc, a, a_rs, a_cs, b, c, ldc, m, n, t);
 }
 
 }  // namespace
