@@ -58,14 +58,22 @@ double median_seconds(const std::function<void()>& f, int runs) {
 constexpr int kChains = 12;
 constexpr int64_t kPeakIters = 20'000'000;
 
+// The sum of every lane of the accumulators (so the loop is not optimised away).
+template <class V>
+double sum_lanes(const V (&acc)[kChains]) {
+  float t[sizeof(acc) / sizeof(float)];
+  std::memcpy(t, acc, sizeof(acc));
+  double s = 0;
+  for (float v : t) s += v;
+  return s;
+}
+
 __attribute__((target("avx512f"))) double peak_avx512(int64_t iters) {
   __m512 acc[kChains], x = _mm512_set1_ps(1.0000001f), y = _mm512_set1_ps(0.9999999f);
   for (int c = 0; c < kChains; ++c) acc[c] = _mm512_set1_ps(float(c));
   for (int64_t i = 0; i < iters; ++i)
     for (int c = 0; c < kChains; ++c) acc[c] = _mm512_fmadd_ps(acc[c], x, y);
-  float s = 0;
-  for (int c = 0; c < kChains; ++c) s += _mm512_reduce_add_ps(acc[c]);
-  return s;
+  return sum_lanes(acc);
 }
 
 __attribute__((target("avx2,fma"))) double peak_avx2(int64_t iters) {
@@ -73,13 +81,7 @@ __attribute__((target("avx2,fma"))) double peak_avx2(int64_t iters) {
   for (int c = 0; c < kChains; ++c) acc[c] = _mm256_set1_ps(float(c));
   for (int64_t i = 0; i < iters; ++i)
     for (int c = 0; c < kChains; ++c) acc[c] = _mm256_fmadd_ps(acc[c], x, y);
-  alignas(32) float t[8];
-  float s = 0;
-  for (int c = 0; c < kChains; ++c) {
-    _mm256_store_ps(t, acc[c]);
-    for (float v : t) s += v;
-  }
-  return s;
+  return sum_lanes(acc);
 }
 
 double peak_generic(int64_t iters) {  // SSE2: mul + add, two flops per lane
@@ -87,13 +89,7 @@ double peak_generic(int64_t iters) {  // SSE2: mul + add, two flops per lane
   for (int c = 0; c < kChains; ++c) acc[c] = _mm_set1_ps(float(c));
   for (int64_t i = 0; i < iters; ++i)
     for (int c = 0; c < kChains; ++c) acc[c] = _mm_add_ps(_mm_mul_ps(acc[c], x), y);
-  alignas(16) float t[4];
-  float s = 0;
-  for (int c = 0; c < kChains; ++c) {
-    _mm_store_ps(t, acc[c]);
-    for (float v : t) s += v;
-  }
-  return s;
+  return sum_lanes(acc);
 }
 
 // float32 GFLOP/s of one core times `threads` cores running the peak kernel.
