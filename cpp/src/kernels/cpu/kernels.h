@@ -2,7 +2,9 @@
 // compiles the same sources into its own namespace and fills one table;
 // runtime/dispatch.cpp picks the table at load time. Kernels take raw
 // pointers and sizes, never Tensors, and never know about autograd or threads:
-// the ops split work with parallel_for and call a kernel per range.
+// the ops split work with parallel_for and call a kernel per range. (The GEMM
+// is the exception for threads: gemm/gemm_driver.cpp owns its blocking and
+// spreads output tiles over threads itself, never splitting K.)
 #pragma once
 #include <cstdint>
 

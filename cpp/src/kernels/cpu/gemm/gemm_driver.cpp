@@ -272,10 +272,7 @@ void gemm(const GemmProblem<T>& p) {
   check_problem(p);
   if (p.M == 0 || p.N == 0 || p.batch == 0) return;
   if (p.K == 0 || p.alpha == T(0)) {
-    auto body = [&](int64_t lo, int64_t hi) {
-      for (int64_t t = lo; t < hi; ++t) scale_only(p, p.c + t * p.c_bs);
-    };
-    body(0, p.batch);
+    for (int64_t t = 0; t < p.batch; ++t) scale_only(p, p.c + t * p.c_bs);
     return;
   }
   Driver<T> drv(p, kernels_for<T>());
