@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from reference import ops as ref
 from test_examples import compiler
 
@@ -53,6 +55,23 @@ def test_matmul_matches_numpy_in_float64_every_transpose(isa, rng, dtype, shape)
             da, db = (da.T if ta else da), (db.T if tb else db)
             want = ref.matmul((a.T if ta else a).astype(np.float64), (b.T if tb else b).astype(np.float64))
             check(dl.matmul(da, db), want, dtype, k)
+
+
+@given(st.integers(0, 70), st.integers(0, 70), st.integers(0, 400), st.booleans(), st.booleans(),
+       st.sampled_from([1, 2]), st.sampled_from([np.float32, np.float64]), st.integers(0, 2**32 - 1))
+def test_matmul_random_shapes_strides_and_transposes(m, n, k, ta, tb, step, dtype, seed):
+    rng = np.random.default_rng(seed)
+    # Stored operands with `step` times the columns, of which every step-th is used: with
+    # step 2, neither stride of an operand is 1 or its row length.
+    a_store = rng.standard_normal((k, m * step) if ta else (m, k * step)).astype(dtype)
+    b_store = rng.standard_normal((n, k * step) if tb else (k, n * step)).astype(dtype)
+    a, b = a_store[:, ::step], b_store[:, ::step]
+    da, db = dl.from_numpy(a_store)[:, ::step], dl.from_numpy(b_store)[:, ::step]
+    if ta:
+        a, da = a.T, da.T
+    if tb:
+        b, db = b.T, db.T
+    check(dl.matmul(da, db), ref.matmul(a.astype(np.float64), b.astype(np.float64)), dtype, k)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
