@@ -37,7 +37,7 @@ using kernels::GemmTile;
 constexpr int64_t kParallelMinFma = int64_t(1) << 17;
 // Below this many multiply-adds (or with at most two column slivers) A is read
 // in place: packing it would cost more than the reuse it buys.
-constexpr int64_t kPackAMinFma = int64_t(1) << 25;
+constexpr int64_t kPackAMinFma = int64_t(1) << 22;
 
 int64_t env_int(const char* name, int64_t fallback) {
   const char* s = std::getenv(name);
