@@ -189,10 +189,10 @@ inline void write_back(Vec<T> (&acc)[R][NV], T* c, int64_t ldc, int m, int n,
 
 // ---- micro-kernels -------------------------------------------------------------
 
-// Where the micro-kernel reads A's MR values of step k (at(r)), and how it
-// steps on (next()): MR adjacent values (a packed sliver, or a transposed A
-// in place), A's rows where they lie, or those rows with a short tile's last
-// row repeated so no row past m is read.
+// Where the micro-kernel reads A's R values of step k (at(r), asked for in
+// order of r), and how it steps on (next()): R adjacent values (a packed
+// sliver, or a transposed A in place), A's rows where they lie, or those rows
+// with a short tile's last row repeated so no row past m is read.
 template <class T>
 struct AdjacentA {
   const T* p;
@@ -204,15 +204,26 @@ template <class T>
 struct StridedA {
   const T* p;
   int64_t rs, cs;
-  T at(int r) const { return p[r * rs]; }
+  // Rows are visited in order: walking a pointer down them keeps one
+  // register busy instead of MR row offsets (which spill).
+  mutable const T* row = nullptr;
+  T at(int r) const {
+    row = r == 0 ? p : row + rs;
+    return *row;
+  }
   void next() { p += cs; }
 };
 template <class T>
-struct RowsA {
-  const T* const* rows;
-  int64_t off, cs;
-  T at(int r) const { return rows[r][off]; }
-  void next() { off += cs; }
+struct ShortA {  // StridedA for a tile of m < R rows: row m - 1 stands in for the rest
+  const T* p;
+  int64_t rs, cs;
+  int m;
+  mutable const T* row = nullptr;
+  T at(int r) const {
+    row = r == 0 ? p : (r < m ? row + rs : row);
+    return *row;
+  }
+  void next() { p += cs; }
 };
 // acc = sum over k < kc of broadcast(A(r, k)) * B(k, v*W : (v+1)*W) for a
 // packed B sliver, whose rows are fetched kPrefetchB steps ahead.
@@ -254,9 +265,7 @@ __attribute__((always_inline)) inline void micro_tile(int64_t kc, const T* a, in
   } else if (m == R) {
     multiply_tile<T, R, NV>(kc, StridedA<T>{a, a_rs, a_cs}, b, acc);
   } else {
-    const T* rows[R];
-    for (int r = 0; r < R; ++r) rows[r] = a + (r < m ? r : m - 1) * a_rs;
-    multiply_tile<T, R, NV>(kc, RowsA<T>{rows, 0, a_cs}, b, acc);
+    multiply_tile<T, R, NV>(kc, ShortA<T>{a, a_rs, a_cs, m}, b, acc);
   }
   write_back<T, R, NV>(acc, c, ldc, m, n, t);
 }
