@@ -32,6 +32,7 @@ constexpr int kMR = 4, kMR2 = 2, kMR3 = 1, kNV = 2;
 // How many k steps ahead the micro-kernel prefetches B's sliver, and how many
 // rows ahead pack_b fetches B.
 constexpr int kPrefetchB = 8;
+constexpr int kPrefetchA = 8;  // k steps ahead, for a transposed A read in place
 constexpr int kPrefetchRows = 4;
 
 template <class T>
@@ -193,11 +194,14 @@ inline void write_back(Vec<T> (&acc)[R][NV], T* c, int64_t ldc, int m, int n,
 // order of r), and how it steps on (next()): R adjacent values (a packed
 // sliver, or a transposed A in place), A's rows where they lie, or those rows
 // with a short tile's last row repeated so no row past m is read.
-template <class T>
-struct AdjacentA {
+template <class T, bool Ahead>
+struct AdjacentA {  // Ahead: fetch kPrefetchA steps ahead (a transposed A in place)
   const T* p;
   int64_t cs;
   T at(int r) const { return p[r]; }
+  void prefetch() const {
+    if (Ahead) __builtin_prefetch(p + kPrefetchA * cs);
+  }
   void next() { p += cs; }
 };
 template <class T>
@@ -211,6 +215,7 @@ struct StridedA {
     row = r == 0 ? p : row + rs;
     return *row;
   }
+  void prefetch() const {}
   void next() { p += cs; }
 };
 template <class T>
@@ -223,6 +228,7 @@ struct ShortA {  // StridedA for a tile of m < R rows: row m - 1 stands in for t
     row = r == 0 ? p : (r < m ? row + rs : row);
     return *row;
   }
+  void prefetch() const {}
   void next() { p += cs; }
 };
 // acc = sum over k < kc of broadcast(A(r, k)) * B(k, v*W : (v+1)*W) for a
@@ -238,6 +244,7 @@ __attribute__((always_inline)) inline void multiply_tile(int64_t kc, A a, const 
     for (int v = 0; v < NV; ++v) acc[r][v] = V::zero();
 #pragma GCC unroll 4
   for (int64_t k = 0; k < kc; ++k, a.next(), b += NR) {
+    a.prefetch();
 #pragma GCC unroll 4
     for (int line = 0; line < NV * W * int(sizeof(T)); line += 64)
       __builtin_prefetch(b + kPrefetchB * NR + line / int(sizeof(T)));
@@ -260,8 +267,10 @@ __attribute__((always_inline)) inline void micro_tile(int64_t kc, const T* a, in
                                                       int64_t a_cs, const T* b, T* c, int64_t ldc,
                                                       int m, int n, const GemmTile<T>& t) {
   Vec<T> acc[R][NV];
-  if (a_rs == 1 && m == R) {
-    multiply_tile<T, R, NV>(kc, AdjacentA<T>{a, a_cs}, b, acc);
+  if (a_rs == 1 && m == R && a_cs == kMR) {
+    multiply_tile<T, R, NV>(kc, AdjacentA<T, false>{a, a_cs}, b, acc);
+  } else if (a_rs == 1 && m == R) {
+    multiply_tile<T, R, NV>(kc, AdjacentA<T, true>{a, a_cs}, b, acc);
   } else if (m == R) {
     multiply_tile<T, R, NV>(kc, StridedA<T>{a, a_rs, a_cs}, b, acc);
   } else {
