@@ -109,20 +109,19 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   if (k1 != k2)
     throw ValueError(str_cat("matmul: shapes ", shape_str(a_in.shape()), " and ",
                              shape_str(b_in.shape()), " cannot be multiplied (", k1, " != ", k2, ")"));
+  Tensor out;
   if (a.dim() == 2 && b.dim() == 2) {  // the common case: no batch to broadcast
-    Tensor out = bmm_core(a, b);
-    if (a_vec) out = squeeze(out, -2);
-    if (b_vec) out = squeeze(out, -1);
-    return out;
+    out = bmm_core(a, b);
+  } else {
+    Shape ba(a.shape().begin(), a.shape().end() - 2), bb(b.shape().begin(), b.shape().end() - 2);
+    Shape batch = broadcast_shapes(ba, bb, "matmul");
+    Shape sa = batch, sb = batch;
+    sa.insert(sa.end(), a.shape().end() - 2, a.shape().end());
+    sb.insert(sb.end(), b.shape().end() - 2, b.shape().end());
+    // Operands whose batch shape is already the broadcast one need no expand
+    // (and no expand node in the graph).
+    out = bmm_core(a.shape() == sa ? a : expand(a, sa), b.shape() == sb ? b : expand(b, sb));
   }
-  Shape ba(a.shape().begin(), a.shape().end() - 2), bb(b.shape().begin(), b.shape().end() - 2);
-  Shape batch = broadcast_shapes(ba, bb, "matmul");
-  Shape sa = batch, sb = batch;
-  sa.insert(sa.end(), a.shape().end() - 2, a.shape().end());
-  sb.insert(sb.end(), b.shape().end() - 2, b.shape().end());
-  // Operands whose batch shape is already the broadcast one need no expand
-  // (and no expand node in the graph).
-  Tensor out = bmm_core(a.shape() == sa ? a : expand(a, sa), b.shape() == sb ? b : expand(b, sb));
   if (a_vec) out = squeeze(out, -2);
   if (b_vec) out = squeeze(out, -1);
   return out;
