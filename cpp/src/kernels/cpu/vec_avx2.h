@@ -16,17 +16,19 @@ template <> struct Vec<float> {
   static Vec load(const float* p) { return {_mm256_loadu_ps(p)}; }
   static Vec broadcast(float x) { return {_mm256_set1_ps(x)}; }
   static Vec zero() { return {_mm256_setzero_ps()}; }
+  // All-ones in lanes [0, n): the mask of the masked loads and stores below.
+  static __m256i first_lanes(int n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
   // p[0..n) (n <= size), zero in the other lanes; memory past p + n is not touched.
   static Vec load_first(const float* p, int n) {
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    return {_mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lane))};
+    return {_mm256_maskload_ps(p, first_lanes(n))};
   }
   void store(float* p) const { _mm256_storeu_ps(p, v); }
   void stream(float* p) const { _mm256_stream_ps(p, v); }  // p 32-byte aligned
   // Stores lanes [0, n) (n <= size); memory past p + n is not touched.
   void store_first(float* p, int n) const {
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    _mm256_maskstore_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lane), v);
+    _mm256_maskstore_ps(p, first_lanes(n), v);
   }
 };
 
@@ -36,15 +38,16 @@ template <> struct Vec<double> {
   static Vec load(const double* p) { return {_mm256_loadu_pd(p)}; }
   static Vec broadcast(double x) { return {_mm256_set1_pd(x)}; }
   static Vec zero() { return {_mm256_setzero_pd()}; }
+  static __m256i first_lanes(int n) {
+    return _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3));
+  }
   static Vec load_first(const double* p, int n) {
-    const __m256i lane = _mm256_setr_epi64x(0, 1, 2, 3);
-    return {_mm256_maskload_pd(p, _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), lane))};
+    return {_mm256_maskload_pd(p, first_lanes(n))};
   }
   void store(double* p) const { _mm256_storeu_pd(p, v); }
   void stream(double* p) const { _mm256_stream_pd(p, v); }
   void store_first(double* p, int n) const {
-    const __m256i lane = _mm256_setr_epi64x(0, 1, 2, 3);
-    _mm256_maskstore_pd(p, _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), lane), v);
+    _mm256_maskstore_pd(p, first_lanes(n), v);
   }
 };
 
