@@ -69,6 +69,7 @@ void init_tensor(py::module_& m, py::class_<Tensor>& cls);
 void init_ops(py::module_& m, py::class_<Tensor>& cls);
 void init_autograd(py::module_& m, py::class_<Tensor>& cls);
 void init_interop(py::module_& m, py::class_<Tensor>& cls);
+void init_nn(py::module_& m);
 
 // None -> all dims; an int or a sequence of ints -> those dims.
 Dims to_dims(const py::object& dim);

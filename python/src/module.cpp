@@ -27,4 +27,5 @@ PYBIND11_MODULE(_C, m) {
   python::init_ops(m, cls);
   python::init_autograd(m, cls);
   python::init_interop(m, cls);
+  python::init_nn(m);
 }

@@ -6,6 +6,7 @@
 #include "dlcore/error.h"
 #include "dlcore/gemm.h"
 #include "dlcore/ops.h"
+#include "dlcore/optim.h"
 #include "dlcore/random.h"
 #include "dlcore/runtime.h"
 #include "dlcore/tensor.h"

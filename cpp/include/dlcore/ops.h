@@ -152,6 +152,33 @@ Tensor sum_to(const Tensor& x, const Shape& shape);
 // ---------------------------------------------------------------- linear algebra
 Tensor matmul(const Tensor& a, const Tensor& b);
 
+// ---------------------------------------------------------------- neural-network ops
+// y = x W^T + b for x (..., in), W (out, in), b (out) or undefined: one GEMM with
+// the bias added in its write-back. Gradients for x, W and b.
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
+// Activations, each one fused SIMD kernel forward and one backward (formulas in
+// kernels/cpu/activation_simd.cpp). Their backward is not differentiable again.
+Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
+Tensor elu(const Tensor& x, double alpha = 1.0);
+Tensor softplus(const Tensor& x, double beta = 1.0, double threshold = 20.0);
+Tensor gelu(const Tensor& x, bool tanh_approximation = false);
+Tensor silu(const Tensor& x);
+Tensor hardtanh(const Tensor& x, double min_val = -1.0, double max_val = 1.0);
+Tensor hardsigmoid(const Tensor& x);
+Tensor piecewise_linear(const Tensor& x);  // clip(x + 1/2, 0, 1)
+Tensor heaviside_step(const Tensor& x);    // 1 for x > 0, 1/2 at 0, 0 below; zero gradient
+
+enum class Reduction { None, Mean, Sum };
+// Cross-entropy of logits (N, C), (C) or (N, C, d1, ...) against class indices
+// (N), () or (N, d1, ...): log-softmax and negative log-likelihood in one fused
+// kernel, forward and backward. weight (C) rescales each class; targets equal to
+// ignore_index contribute nothing; label_smoothing mixes the one-hot target with
+// the uniform distribution. Mean divides by the summed weight of the counted
+// targets. Targets outside [0, C) (other than ignore_index) raise IndexError.
+Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& weight = Tensor(),
+                     int64_t ignore_index = -100, double label_smoothing = 0.0,
+                     Reduction reduction = Reduction::Mean);
+
 // ---------------------------------------------------------------- joining, indexing
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
 Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);

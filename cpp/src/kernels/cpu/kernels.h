@@ -8,12 +8,34 @@
 #pragma once
 #include <cstdint>
 
+#include "dlcore/optim.h"
 #include "kernels/cpu/gemm/gemm_kernels.h"
 
 namespace dlcore::kernels {
 
+using dlcore::OptimKind;
+using dlcore::OptimStep;
+
 enum class BinaryOp : int { Add, Sub, Mul, Div, Max, Min };
 enum class UnaryOp : int { Neg, Exp, Log, Sqrt, Rsqrt, Abs, Relu, Sigmoid, Tanh, Sin, Cos, Square };
+
+// Activations of the nn layers, each with a fused backward (dx = g * f'(x)).
+// a and b are the op's parameters (see activation_simd.cpp for each formula).
+enum class ActOp : int {
+  LeakyRelu,        // a = negative_slope
+  Elu,              // a = alpha
+  Softplus,         // a = beta, b = threshold
+  Gelu,             // exact, with erf
+  GeluTanh,         // the tanh approximation
+  Silu,
+  Hardtanh,         // a = min_val, b = max_val
+  Hardsigmoid,      // clip(x / 6 + 1/2, 0, 1)
+  PiecewiseLinear,  // clip(x + 1/2, 0, 1)
+  Step,             // Heaviside step, 1/2 at 0, zero gradient
+};
+
+template <class T> using OptimFn = void (*)(const OptimStep& s, T* p, const T* g, T* s1, T* s2,
+                                            T* s3, int64_t n);
 
 // Bit flags for elementwise kernels.
 constexpr int kStreamStores = 1;  // write with non-temporal stores (output larger than cache)
@@ -34,6 +56,16 @@ struct KernelTable {
   // out[j] = sum over r < rows of x[r * ld + j], j < m (rows >= 1), in order of r.
   void (*colsum_f32)(const float* x, int64_t rows, int64_t ld, int64_t m, float* out);
   void (*colsum_f64)(const double* x, int64_t rows, int64_t ld, int64_t m, double* out);
+  // out[i] = f(x[i]) and dx[i] = g[i] * f'(x[i]), i < n.
+  void (*act_forward_f32)(ActOp op, double a, double b, const float* x, float* out, int64_t n);
+  void (*act_forward_f64)(ActOp op, double a, double b, const double* x, double* out, int64_t n);
+  void (*act_backward_f32)(ActOp op, double a, double b, const float* x, const float* g, float* dx,
+                           int64_t n);
+  void (*act_backward_f64)(ActOp op, double a, double b, const double* x, const double* g,
+                           double* dx, int64_t n);
+  // An optimizer's update of p[0..n) from its gradient g and state.
+  OptimFn<float> optim_f32;
+  OptimFn<double> optim_f64;
   // Packing and micro-kernels of the GEMM (gemm/gemm_driver.cpp runs the loops).
   GemmKernels<float> gemm_f32;
   GemmKernels<double> gemm_f64;

@@ -1,0 +1,175 @@
+// Activation kernels of the nn layers, forward and fused backward, compiled once
+// per instruction set. For x of any shape flattened to n elements:
+//   forward   out[i] = f(x[i])
+//   backward  dx[i]  = g[i] * f'(x[i])        (one pass, from the saved input)
+// The functions, with their parameters a and b:
+//   LeakyRelu        x > 0 ? x : a x                         f' = x > 0 ? 1 : a
+//   Elu              x > 0 ? x : a (e^x - 1)                 f' = x > 0 ? 1 : a e^x
+//   Softplus         log(1 + e^(a x)) / a, x where a x > b   f' = sigmoid(a x), 1 where a x > b
+//   Gelu             x Phi(x) = x (1 + erf(x / sqrt2)) / 2   f' = Phi(x) + x phi(x)
+//   GeluTanh         x (1 + tanh(u)) / 2, u = sqrt(2/pi) (x + 0.044715 x^3)
+//   Silu             x sigmoid(x)                            f' = s (1 + x (1 - s))
+//   Hardtanh         clamp(x, a, b)                          f' = a < x < b ? 1 : 0
+//   Hardsigmoid      clamp(x / 6 + 1/2, 0, 1)                f' = -3 < x < 3 ? 1/6 : 0
+//   PiecewiseLinear  clamp(x + 1/2, 0, 1)                    f' = -1/2 < x < 1/2 ? 1 : 0
+//   Step             x > 0 ? 1 : x < 0 ? 0 : 1/2             f' = 0
+// NaN inputs give NaN outputs. float32 Elu, Silu and GeluTanh (and the clamps) use
+// the vector forms of vmath.h on AVX2/AVX-512; the rest are scalar loops the
+// compiler vectorises where it can (erf and log1p come from libm).
+#include <cmath>
+#include <cstdint>
+
+#include "kernels/cpu/kernels.h"
+#include "kernels/cpu/vec.h"
+#include "kernels/cpu/vec_loop.h"
+#include "kernels/cpu/vmath.h"
+
+namespace dlcore::kernels::DLCORE_ISA_NS {
+namespace {
+
+constexpr double kSqrt2OverPi = 0.7978845608028654;  // sqrt(2 / pi)
+constexpr double kGeluCubic = 0.044715;
+constexpr double kInvSqrt2 = 0.7071067811865476;
+constexpr double kInvSqrt2Pi = 0.3989422804014327;  // 1 / sqrt(2 pi)
+
+template <class T> inline T scalar_sigmoid(T x) {
+  T e = std::exp(-std::fabs(x));
+  return x < T(0) ? e / (T(1) + e) : T(1) / (T(1) + e);
+}
+
+template <class T> inline T clamp_keep_nan(T x, T lo, T hi) { return x < lo ? lo : (x > hi ? hi : x); }
+
+template <class T> inline T act_scalar(ActOp op, T a, T b, T x) {
+  switch (op) {
+    case ActOp::LeakyRelu: return x > T(0) ? x : x * a;
+    case ActOp::Elu: return x > T(0) ? x : a * std::expm1(x);
+    case ActOp::Softplus: return x * a > b ? x : std::log1p(std::exp(x * a)) / a;
+    case ActOp::Gelu: return T(0.5) * x * (T(1) + std::erf(x * T(kInvSqrt2)));
+    case ActOp::GeluTanh: {
+      T u = T(kSqrt2OverPi) * (x + T(kGeluCubic) * x * x * x);
+      return T(0.5) * x * (T(1) + std::tanh(u));
+    }
+    case ActOp::Silu: return x * scalar_sigmoid(x);
+    case ActOp::Hardtanh: return clamp_keep_nan(x, a, b);
+    case ActOp::Hardsigmoid: return clamp_keep_nan(x / T(6) + T(0.5), T(0), T(1));
+    case ActOp::PiecewiseLinear: return clamp_keep_nan(x + T(0.5), T(0), T(1));
+    case ActOp::Step: return x != x ? x : (x > T(0) ? T(1) : (x < T(0) ? T(0) : T(0.5)));
+  }
+  return x;
+}
+
+// f'(x); NaN where x is NaN, so a NaN input never turns into a finite gradient.
+template <class T> inline T act_derivative(ActOp op, T a, T b, T x) {
+  if (x != x) return x;
+  switch (op) {
+    case ActOp::LeakyRelu: return x > T(0) ? T(1) : a;
+    case ActOp::Elu: return x > T(0) ? T(1) : a * std::exp(x);
+    case ActOp::Softplus: return x * a > b ? T(1) : scalar_sigmoid(x * a);
+    case ActOp::Gelu:
+      return T(0.5) * (T(1) + std::erf(x * T(kInvSqrt2))) + x * T(kInvSqrt2Pi) * std::exp(T(-0.5) * x * x);
+    case ActOp::GeluTanh: {
+      T x2 = x * x;
+      T t = std::tanh(T(kSqrt2OverPi) * (x + T(kGeluCubic) * x2 * x));
+      return T(0.5) * (T(1) + t) +
+             T(0.5) * x * (T(1) - t * t) * T(kSqrt2OverPi) * (T(1) + T(3 * kGeluCubic) * x2);
+    }
+    case ActOp::Silu: {
+      T s = scalar_sigmoid(x);
+      return s * (T(1) + x * (T(1) - s));
+    }
+    case ActOp::Hardtanh: return (x > a && x < b) ? T(1) : T(0);
+    case ActOp::Hardsigmoid: return (x > T(-3) && x < T(3)) ? T(1) / T(6) : T(0);
+    case ActOp::PiecewiseLinear: return (x > T(-0.5) && x < T(0.5)) ? T(1) : T(0);
+    case ActOp::Step: return T(0);
+  }
+  return T(0);
+}
+
+#if !defined(DLCORE_ISA_generic)
+// Vector forms for float32; false when op has none.
+inline bool act_forward_vec(ActOp op, float a, float b, const float* x, float* out, int64_t n) {
+  const VF one = VF::broadcast(1.0f), half = VF::broadcast(0.5f);
+  auto run = [&](auto f) {
+    vec_loop<float>(n, [&](int64_t i, int c) { store_n(f(load_n(x, i, c)), out, i, c); });
+    return true;
+  };
+  switch (op) {
+    case ActOp::Elu:
+      return run([&](VF v) { return vselect_neg(v, vmul(VF::broadcast(a), vsub(vexp(v), one)), v); });
+    case ActOp::Silu: return run([&](VF v) { return vmul(v, vsigmoid(v)); });
+    case ActOp::GeluTanh:
+      return run([&](VF v) {
+        VF u = vmul(VF::broadcast(float(kSqrt2OverPi)), vfma(vmul(VF::broadcast(float(kGeluCubic)), vmul(v, v)), v, v));
+        return vmul(vmul(half, v), vadd(one, vtanh(u)));
+      });
+    case ActOp::Hardtanh: return run([&](VF v) { return vclamp(v, a, b); });
+    case ActOp::Hardsigmoid:
+      return run([&](VF v) { return vclamp(vfma(v, VF::broadcast(1.0f / 6.0f), half), 0.0f, 1.0f); });
+    case ActOp::PiecewiseLinear: return run([&](VF v) { return vclamp(vadd(v, half), 0.0f, 1.0f); });
+    default: return false;
+  }
+}
+
+inline bool act_backward_vec(ActOp op, const float* x, const float* g, float* dx, int64_t n) {
+  const VF one = VF::broadcast(1.0f);
+  auto run = [&](auto f) {
+    vec_loop<float>(n, [&](int64_t i, int c) { store_n(f(load_n(x, i, c), load_n(g, i, c)), dx, i, c); });
+    return true;
+  };
+  switch (op) {
+    case ActOp::Silu:
+      return run([&](VF v, VF gv) {
+        VF s = vsigmoid(v);
+        return vmul(gv, vmul(s, vfma(v, vsub(one, s), one)));
+      });
+    case ActOp::GeluTanh:
+      return run([&](VF v, VF gv) {
+        const VF k = VF::broadcast(float(kSqrt2OverPi)), half = VF::broadcast(0.5f);
+        VF x2 = vmul(v, v);
+        VF t = vtanh(vmul(k, vfma(vmul(VF::broadcast(float(kGeluCubic)), x2), v, v)));
+        VF du = vmul(k, vfma(VF::broadcast(float(3 * kGeluCubic)), x2, one));
+        VF d = vfma(vmul(vmul(half, v), vsub(one, vmul(t, t))), du, vmul(half, vadd(one, t)));
+        return vmul(gv, d);
+      });
+    default: return false;
+  }
+}
+#endif
+
+template <class T> void act_forward(ActOp op, double a, double b, const T* x, T* out, int64_t n) {
+#if !defined(DLCORE_ISA_generic)
+  if constexpr (sizeof(T) == 4)
+    if (act_forward_vec(op, static_cast<float>(a), static_cast<float>(b), x, out, n)) return;
+#endif
+  const T ta = static_cast<T>(a), tb = static_cast<T>(b);
+  for (int64_t i = 0; i < n; ++i) out[i] = act_scalar<T>(op, ta, tb, x[i]);
+}
+
+template <class T>
+void act_backward(ActOp op, double a, double b, const T* x, const T* g, T* dx, int64_t n) {
+#if !defined(DLCORE_ISA_generic)
+  if constexpr (sizeof(T) == 4)
+    if (act_backward_vec(op, x, g, dx, n)) return;
+#endif
+  const T ta = static_cast<T>(a), tb = static_cast<T>(b);
+  for (int64_t i = 0; i < n; ++i) dx[i] = g[i] * act_derivative<T>(op, ta, tb, x[i]);
+}
+
+}  // namespace
+
+void act_forward_f32(ActOp op, double a, double b, const float* x, float* out, int64_t n) {
+  act_forward<float>(op, a, b, x, out, n);
+}
+void act_forward_f64(ActOp op, double a, double b, const double* x, double* out, int64_t n) {
+  act_forward<double>(op, a, b, x, out, n);
+}
+void act_backward_f32(ActOp op, double a, double b, const float* x, const float* g, float* dx,
+                      int64_t n) {
+  act_backward<float>(op, a, b, x, g, dx, n);
+}
+void act_backward_f64(ActOp op, double a, double b, const double* x, const double* g, double* dx,
+                      int64_t n) {
+  act_backward<double>(op, a, b, x, g, dx, n);
+}
+
+}  // namespace dlcore::kernels::DLCORE_ISA_NS

@@ -1,0 +1,126 @@
+// Optimizer updates, compiled once per instruction set: one pass over a
+// parameter p, its gradient g and its state, following PyTorch's documented
+// update rules (g is first negated under maximize; "wd" is weight_decay):
+//   Sgd      g += wd p;  b = first ? g : momentum b + (1 - dampening) g;
+//            d = nesterov ? g + momentum b : b  (d = g without momentum);  p -= lr d
+//   Adam     g += wd p (Adam) or p *= 1 - lr wd (AdamW, decoupled);
+//            m += (1 - beta1) (g - m);  v = beta2 v + (1 - beta2) g^2;
+//            vmax = max(vmax, v) (amsgrad, used instead of v);
+//            p -= step_size m / (sqrt(v) / bias_correction2_sqrt + eps)
+//   Adagrad  g += wd p;  sum += g^2;  p -= lr g / (sqrt(sum) + eps)   (lr already decayed)
+//   Rmsprop  g += wd p;  sa = alpha sa + (1 - alpha) g^2;
+//            centered: ga += (1 - alpha) (g - ga), avg = sqrt(sa - ga^2) + eps, else sqrt(sa) + eps;
+//            momentum: b = momentum b + g / avg, p -= lr b;  else p -= lr g / avg
+#include <cstdint>
+
+#include "kernels/cpu/kernels.h"
+#include "kernels/cpu/vec.h"
+#include "kernels/cpu/vec_loop.h"
+
+namespace dlcore::kernels::DLCORE_ISA_NS {
+namespace {
+
+template <class T>
+void optim(const OptimStep& s, T* p, const T* g, T* s1, T* s2, T* s3, int64_t n) {
+  using V = Vec<T>;
+  const V zero = V::zero();
+  const V wd = V::broadcast(static_cast<T>(s.weight_decay)), lr = V::broadcast(static_cast<T>(s.lr));
+  const bool has_wd = s.weight_decay != 0.0;
+  // The gradient with maximize and (coupled) weight decay applied.
+  auto grad = [&](const V& pv, int64_t i, int c) {
+    V gv = load_n(g, i, c);
+    if (s.maximize) gv = vsub(zero, gv);
+    if (has_wd && !s.decoupled) gv = vfma(wd, pv, gv);
+    return gv;
+  };
+  switch (s.kind) {
+    case OptimKind::Sgd: {
+      const V mom = V::broadcast(static_cast<T>(s.momentum));
+      const V damp = V::broadcast(static_cast<T>(1.0 - s.dampening));
+      vec_loop<T>(n, [&](int64_t i, int c) {
+        V pv = load_n(p, i, c);
+        V d = grad(pv, i, c);
+        if (s.momentum != 0.0) {
+          V b = s.first ? d : vfma(mom, load_n(s1, i, c), vmul(damp, d));
+          store_n(b, s1, i, c);
+          d = s.nesterov ? vfma(mom, b, d) : b;
+        }
+        store_n(vsub(pv, vmul(lr, d)), p, i, c);
+      });
+      break;
+    }
+    case OptimKind::Adam: {
+      const V b1c = V::broadcast(static_cast<T>(1.0 - s.beta1)), b2 = V::broadcast(static_cast<T>(s.beta2));
+      const V b2c = V::broadcast(static_cast<T>(1.0 - s.beta2)), eps = V::broadcast(static_cast<T>(s.eps));
+      const V step = V::broadcast(static_cast<T>(s.step_size));
+      const V bc2 = V::broadcast(static_cast<T>(s.bias_correction2_sqrt));
+      const V decay = V::broadcast(static_cast<T>(1.0 - s.lr * s.weight_decay));
+      vec_loop<T>(n, [&](int64_t i, int c) {
+        V pv = load_n(p, i, c);
+        V gv = grad(pv, i, c);
+        if (has_wd && s.decoupled) pv = vmul(pv, decay);
+        V m = load_n(s1, i, c);
+        m = vfma(b1c, vsub(gv, m), m);
+        V v = vfma(b2c, vmul(gv, gv), vmul(b2, load_n(s2, i, c)));
+        store_n(m, s1, i, c);
+        store_n(v, s2, i, c);
+        if (s.amsgrad) {
+          v = vmax(load_n(s3, i, c), v);
+          store_n(v, s3, i, c);
+        }
+        V denom = vadd(vdiv(vsqrt(v), bc2), eps);
+        store_n(vsub(pv, vdiv(vmul(step, m), denom)), p, i, c);
+      });
+      break;
+    }
+    case OptimKind::Adagrad: {
+      const V eps = V::broadcast(static_cast<T>(s.eps));
+      vec_loop<T>(n, [&](int64_t i, int c) {
+        V pv = load_n(p, i, c);
+        V gv = grad(pv, i, c);
+        V sum = vfma(gv, gv, load_n(s1, i, c));
+        store_n(sum, s1, i, c);
+        store_n(vsub(pv, vdiv(vmul(lr, gv), vadd(vsqrt(sum), eps))), p, i, c);
+      });
+      break;
+    }
+    case OptimKind::Rmsprop: {
+      const V alpha = V::broadcast(static_cast<T>(s.alpha)), ac = V::broadcast(static_cast<T>(1.0 - s.alpha));
+      const V eps = V::broadcast(static_cast<T>(s.eps)), mom = V::broadcast(static_cast<T>(s.momentum));
+      vec_loop<T>(n, [&](int64_t i, int c) {
+        V pv = load_n(p, i, c);
+        V gv = grad(pv, i, c);
+        V sa = vfma(ac, vmul(gv, gv), vmul(alpha, load_n(s1, i, c)));
+        store_n(sa, s1, i, c);
+        V avg;
+        if (s.centered) {
+          V ga = load_n(s2, i, c);
+          ga = vfma(ac, vsub(gv, ga), ga);
+          store_n(ga, s2, i, c);
+          avg = vadd(vsqrt(vsub(sa, vmul(ga, ga))), eps);
+        } else {
+          avg = vadd(vsqrt(sa), eps);
+        }
+        V d = vdiv(gv, avg);
+        if (s.momentum > 0.0) {
+          d = vfma(mom, load_n(s3, i, c), d);
+          store_n(d, s3, i, c);
+        }
+        store_n(vsub(pv, vmul(lr, d)), p, i, c);
+      });
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+void optim_f32(const OptimStep& s, float* p, const float* g, float* s1, float* s2, float* s3, int64_t n) {
+  optim<float>(s, p, g, s1, s2, s3, n);
+}
+void optim_f64(const OptimStep& s, double* p, const double* g, double* s1, double* s2, double* s3,
+               int64_t n) {
+  optim<double>(s, p, g, s1, s2, s3, n);
+}
+
+}  // namespace dlcore::kernels::DLCORE_ISA_NS
