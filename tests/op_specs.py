@@ -8,9 +8,39 @@ from typing import Callable
 import numpy as np
 
 import dlcore as dl
+from reference import nn as nnref
 from reference import ops as ref
 
 F32, F64 = dl.float32, dl.float64
+F = dl.nn.functional
+
+
+def class_targets(shape, n_classes, ignore=None):
+    """Deterministic class indices for a logits shape (the class dim is 0 for 1-D, else 1)."""
+    tshape = () if len(shape) == 1 else (shape[0],) + tuple(shape[2:])
+    t = (np.arange(int(np.prod(tshape, dtype=int))) * 7 + 3) % n_classes
+    if ignore is not None and t.size > 1:
+        t[1] = ignore
+    return t.reshape(tshape).astype(np.int64)
+
+
+def ce_spec(name, shapes, **kw):
+    """A cross_entropy row: logits are the input, targets follow from the shape."""
+    def fn(x):
+        c = x.shape[0] if x.ndim == 1 else x.shape[1]
+        w = kw.get("weight")
+        return F.cross_entropy(x, dl.tensor(class_targets(tuple(x.shape), c, kw.get("ignore_index"))),
+                               weight=None if w is None else dl.tensor(w(c)).to(x.dtype),
+                               ignore_index=kw.get("ignore_index", -100), reduction=kw.get("reduction", "mean"),
+                               label_smoothing=kw.get("label_smoothing", 0.0))
+
+    def reffn(x):
+        c = x.shape[0] if x.ndim == 1 else x.shape[1]
+        w = kw.get("weight")
+        return nnref.cross_entropy(x, class_targets(x.shape, c, kw.get("ignore_index")),
+                                   None if w is None else w(c), kw.get("ignore_index", -100),
+                                   kw.get("label_smoothing", 0.0), kw.get("reduction", "mean"))
+    return Spec(name, fn, reffn, shapes, low=-4, high=4)
 
 BINARY_SHAPES = [((3, 4), (3, 4)), ((3, 1), (1, 4)), ((), (2, 3)), ((2, 3, 4), (4,)), ((0, 3), (1, 3))]
 UNARY_SHAPES = [((3, 4),), ((),), ((0,),), ((2, 3, 5),)]
@@ -116,6 +146,33 @@ SPECS = [
     Spec("matmul_batched", lambda a, b: a @ b, ref.matmul, [((2, 3, 4), (4, 5)), ((2, 1, 3, 4), (3, 4, 2))],
          atol=1e-5),
     Spec("matmul_large", dl.matmul, ref.matmul, [((37, 70), (70, 45))], atol=1e-4, grad=False),
+    # ---- nn: linear, activations, cross-entropy (python/dlcore/nn/functional.py)
+    Spec("linear", F.linear, nnref.linear, [((3, 4), (5, 4), (5,)), ((2, 3, 4), (2, 4), (2,)),
+                                            ((4,), (3, 4), (3,)), ((0, 4), (3, 4), (3,))], atol=1e-5),
+    Spec("linear_nobias", lambda x, w: F.linear(x, w), nnref.linear, [((3, 4), (5, 4)), ((2, 1, 3), (2, 3))],
+         atol=1e-5),
+    unary("leaky_relu", lambda x: F.leaky_relu(x, 0.2), lambda x: nnref.leaky_relu(x, 0.2)),
+    unary("elu", lambda x: F.elu(x, 0.7), lambda x: nnref.elu(x, 0.7)),
+    unary("softplus", lambda x: F.softplus(x, 2.0), lambda x: nnref.softplus(x, 2.0), low=-6, high=6),
+    unary("softplus_threshold", lambda x: F.softplus(x, 1.0, 1.0), lambda x: nnref.softplus(x, 1.0, 1.0),
+          grad=False),
+    unary("gelu", F.gelu, nnref.gelu, low=-4, high=4),
+    unary("gelu_tanh", lambda x: F.gelu(x, approximate="tanh"), nnref.gelu_tanh, low=-4, high=4),
+    unary("silu", F.silu, nnref.silu, low=-8, high=8),
+    unary("hardtanh", lambda x: F.hardtanh(x, -0.5, 1.5), lambda x: nnref.hardtanh(x, -0.5, 1.5)),
+    unary("hardsigmoid", F.hardsigmoid, nnref.hardsigmoid, low=-4, high=4),
+    unary("piecewise_linear", F.piecewise_linear, nnref.piecewise_linear),
+    unary("heaviside_step", F.heaviside_step, nnref.heaviside_step),
+    Spec("maxout", lambda x, w, b: F.maxout(x, w, b, 3), lambda x, w, b: nnref.maxout(x, w, b, 3),
+         [((4, 5), (6, 5), (6,))], atol=1e-5),
+    ce_spec("cross_entropy", [((4, 5),), ((5,),), ((2, 3, 4),)]),
+    ce_spec("cross_entropy_sum", [((4, 5),)], reduction="sum"),
+    ce_spec("cross_entropy_none", [((4, 5),), ((2, 3, 2),)], reduction="none"),
+    ce_spec("cross_entropy_weight_ignore", [((5, 4),), ((2, 4, 3),)], weight=lambda c: np.linspace(0.5, 2.0, c),
+            ignore_index=2),
+    ce_spec("cross_entropy_smoothing", [((4, 6),), ((2, 6, 3),)], label_smoothing=0.2,
+            weight=lambda c: np.linspace(1.0, 2.0, c)),
+    ce_spec("cross_entropy_smoothing_none", [((4, 6),)], label_smoothing=0.1, reduction="none", ignore_index=0),
     # ---- shape ops and views
     Spec("reshape", lambda x: x.reshape(4, -1) * 2, lambda x: x.reshape(4, -1) * 2, [((2, 3, 2),)]),
     Spec("permute", lambda x: x.permute(2, 0, 1) * 1, lambda x: np.transpose(x, (2, 0, 1)), [((2, 3, 4),)]),

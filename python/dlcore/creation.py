@@ -181,3 +181,14 @@ def normal(mean, std, size, generator=None, dtype=None, device=None, requires_gr
     _check_device(device)
     return _finish(_C._normal(float(mean), float(std), _shape((size,), "normal"), _dtype(dtype), generator),
                    requires_grad)
+
+
+def randperm(n, generator=None, dtype=None, device=None, requires_grad=False):
+    """A random permutation of 0..n-1 (int64), drawn from dlcore's default generator or
+    ``generator``, so ``manual_seed`` makes it reproducible."""
+    _check_device(device)
+    if isinstance(n, builtins.bool) or not isinstance(n, (builtins.int, np.integer)) or n < 0:
+        raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
+    keys = _C._rand([builtins.int(n)], _C.dtype.float64, generator).numpy()
+    order = np.argsort(keys, kind="stable").astype(np.int64)
+    return _finish(_C.from_numpy(order).to(_dtype(dtype, _C.dtype.int64)), requires_grad)

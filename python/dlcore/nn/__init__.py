@@ -1,0 +1,34 @@
+"""Layers, losses and the Module system (``dlcore.nn``), shaped like ``torch.nn``."""
+from . import functional, init, utils  # noqa: F401
+from .activation import (  # noqa: F401
+    ELU,
+    GELU,
+    Hardsigmoid,
+    Hardtanh,
+    LeakyReLU,
+    LogSoftmax,
+    PiecewiseLinear,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    Sign,
+    SiLU,
+    Softmax,
+    Softplus,
+    Step,
+    Tanh,
+)
+from .dropout import Dropout, Embedding  # noqa: F401
+from .linear import Flatten, Identity, Linear, Maxout, Unflatten  # noqa: F401
+from .loss import (  # noqa: F401
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
+from .module import Module, ModuleDict, ModuleList, Parameter, Sequential  # noqa: F401
+from .summary import summary  # noqa: F401

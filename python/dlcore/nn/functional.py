@@ -1,0 +1,241 @@
+"""Functional forms of dlcore's layers, activations and losses (``dlcore.nn.functional``,
+usually imported as ``F``). Names, arguments and defaults follow ``torch.nn.functional``.
+
+The heavy ones are single C++ ops: ``linear`` (one GEMM with the bias added in its
+write-back), the activations (one fused kernel forward and one backward) and
+``cross_entropy`` with class indices (log-softmax and NLL fused, forward and backward).
+The other losses are short compositions of dlcore ops.
+"""
+import numpy as np
+
+from .. import _C
+from ..creation import rand
+
+Tensor = _C.Tensor
+
+# ---- layers
+linear = _C.linear
+
+# ---- activations: fused C++ kernels (relu, sigmoid, tanh, sign are core unary ops)
+relu = _C.relu
+sigmoid = _C.sigmoid
+tanh = _C.tanh
+sign = _C.sign
+leaky_relu = _C.leaky_relu
+elu = _C.elu
+softplus = _C.softplus
+gelu = _C.gelu
+silu = _C.silu
+hardtanh = _C.hardtanh
+hardsigmoid = _C.hardsigmoid
+piecewise_linear = _C.piecewise_linear
+heaviside_step = _C.heaviside_step
+
+
+def relu6(input):
+    return hardtanh(input, 0.0, 6.0)
+
+
+def softmax(input, dim):
+    return _C.softmax(input, dim)
+
+
+def log_softmax(input, dim):
+    return _C.log_softmax(input, dim)
+
+
+def maxout(input, weight, bias, pieces):
+    """max over ``pieces`` affine maps: ``linear(input, weight, bias)`` viewed as
+    (..., out_features, pieces), reduced by max over the last dim. ``weight`` has shape
+    (out_features * pieces, in_features), row ``j * pieces + k`` being piece k of unit j."""
+    if weight.shape[0] % pieces:
+        raise ValueError(f"maxout: weight has {weight.shape[0]} rows, not a multiple of pieces={pieces}")
+    y = linear(input, weight, bias)
+    return y.reshape(*y.shape[:-1], weight.shape[0] // pieces, pieces).amax(-1)
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zeroes each element with probability p and scales the rest by 1 / (1 - p) in training.
+
+    The mask comes from dlcore's default generator, so ``dlcore.manual_seed`` makes it
+    reproducible. ``inplace`` is accepted for PyTorch compatibility; the result is a new tensor.
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: probability has to be between 0 and 1, got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    keep = rand(*input.shape, dtype=input.dtype) >= p
+    return _C.where(keep, input * (1.0 / (1.0 - p)), 0.0)
+
+
+def embedding(input, weight, padding_idx=None):
+    """Rows of ``weight`` (num_embeddings, dim) picked by the integer ``input`` (any shape);
+    the output has shape ``input.shape + (dim,)``. The row at ``padding_idx`` gets no gradient."""
+    if input.dtype not in (_C.dtype.int64, _C.dtype.int32):
+        raise TypeError(f"embedding: indices must be int64 or int32, got {input.dtype!r}")
+    if weight.ndim != 2:
+        raise ValueError("embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape "
+                         f"{tuple(weight.shape)}")
+    flat = input.reshape(-1)
+    out = weight.index_select(0, flat).reshape(*input.shape, weight.shape[1])
+    if padding_idx is not None and weight.requires_grad:
+        keep = (input != _padding(padding_idx, weight.shape[0])).unsqueeze(-1)
+        out = _C.where(keep, out, out.detach())
+    return out
+
+
+def _padding(padding_idx, n):
+    if not -n <= padding_idx < n:
+        raise IndexError(f"embedding: padding_idx {padding_idx} is out of range for {n} embeddings")
+    return padding_idx % n
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 one-hot encoding with a new last dim of size num_classes (max + 1 when -1)."""
+    a = tensor.numpy()
+    if num_classes < 0:
+        num_classes = int(a.max()) + 1 if a.size else 0
+    if a.size and (a.min() < 0 or a.max() >= num_classes):
+        raise IndexError(f"one_hot: class values must be in [0, {num_classes}), got [{a.min()}, {a.max()}]")
+    return _C.from_numpy((a[..., None] == np.arange(num_classes)).astype(np.int64))
+
+
+# ---- losses
+def _reduce(loss, reduction, op):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _same_shape(input, target, op):
+    if tuple(input.shape) != tuple(target.shape):
+        raise ValueError(f"{op}: input of shape {tuple(input.shape)} and target of shape "
+                         f"{tuple(target.shape)} must have the same shape")
+
+
+def mse_loss(input, target, reduction="mean"):
+    _same_shape(input, target, "mse_loss")
+    return _reduce((input - target).square(), reduction, "mse_loss")
+
+
+def l1_loss(input, target, reduction="mean"):
+    _same_shape(input, target, "l1_loss")
+    return _reduce((input - target).abs(), reduction, "l1_loss")
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    """0.5 d^2 where |d| < delta, delta (|d| - delta / 2) elsewhere, d = input - target."""
+    _same_shape(input, target, "huber_loss")
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    d = input - target
+    a = d.abs()
+    return _reduce(_C.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction, "huber_loss")
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    if beta == 0.0:
+        return l1_loss(input, target, reduction)
+    _same_shape(input, target, "smooth_l1_loss")
+    d = input - target
+    a = d.abs()
+    return _reduce(_C.where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta), reduction, "smooth_l1_loss")
+
+
+def _check_class_indices(target, n_classes, ignore_index, op):
+    if target.dtype not in (_C.dtype.int64, _C.dtype.int32):
+        raise TypeError(f"{op}: expected class indices of type int64, got {target.dtype!r}")
+    t = target.numpy()
+    bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
+    if bad.any():
+        raise IndexError(f"{op}: target {int(t[bad].flat[0])} is out of bounds for {n_classes} classes")
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """Negative log-likelihood of class indices under log-probabilities ``input``
+    (N, C), (C) or (N, C, d...). Mean divides by the summed weight of the counted targets."""
+    if input.ndim < 1:
+        raise ValueError("nll_loss: input must have a class dim")
+    cdim = 0 if input.ndim == 1 else 1
+    n_classes = input.shape[cdim]
+    expected = tuple(input.shape[:cdim]) + tuple(input.shape[cdim + 1:])
+    if tuple(target.shape) != expected:
+        raise ValueError(f"nll_loss: target of shape {tuple(target.shape)} does not match input of shape "
+                         f"{tuple(input.shape)} (expected {expected})")
+    _check_class_indices(target, n_classes, ignore_index, "nll_loss")
+    counted = target != ignore_index
+    safe = _C.where(counted, target, 0).to(_C.dtype.int64)
+    picked = input.gather(cdim, safe.unsqueeze(cdim)).squeeze(cdim)
+    w = counted.to(input.dtype)
+    if weight is not None:
+        w = w * weight.index_select(0, safe.reshape(-1)).reshape(safe.shape)
+    loss = -(picked * w)
+    if reduction == "mean":
+        return loss.sum() / w.sum()
+    return _reduce(loss, reduction, "nll_loss")
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """Cross-entropy between logits ``input`` (N, C), (C) or (N, C, d...) and ``target``:
+    class indices (one fused C++ kernel, forward and backward) or class probabilities of
+    ``input``'s shape. ``weight`` (C) rescales classes, ``ignore_index`` drops targets,
+    ``label_smoothing`` mixes the target with the uniform distribution, as in PyTorch."""
+    if target.dtype.is_floating_point:
+        return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
+    return _C.cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing)
+
+
+def _cross_entropy_probs(input, target, weight, reduction, label_smoothing):
+    if tuple(input.shape) != tuple(target.shape):
+        raise ValueError(f"cross_entropy: probability target of shape {tuple(target.shape)} must match "
+                         f"input of shape {tuple(input.shape)}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    cdim = 0 if input.ndim == 1 else 1
+    n_classes = input.shape[cdim]
+    logp = input.log_softmax(cdim)
+    if label_smoothing > 0:
+        target = target * (1.0 - label_smoothing) + label_smoothing / n_classes
+    terms = logp * target
+    if weight is not None:
+        shape = [1] * input.ndim
+        shape[cdim] = n_classes
+        terms = terms * weight.reshape(shape)
+    loss = -terms.sum(cdim)
+    return _reduce(loss, reduction, "cross_entropy")
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """-w (y log x + (1 - y) log(1 - x)) for probabilities x; logs are clamped at -100 as in
+    PyTorch, so x = 0 or 1 gives a finite loss."""
+    _same_shape(input, target, "binary_cross_entropy")
+    a = input.detach().numpy()
+    if a.size and (np.nanmin(a) < 0 or np.nanmax(a) > 1):
+        raise ValueError("binary_cross_entropy: input values must lie in [0, 1]; use "
+                         "binary_cross_entropy_with_logits for logits")
+    log_x = input.log().clamp(min=-100.0)
+    log_1mx = (1.0 - input).log().clamp(min=-100.0)
+    loss = -(target * log_x + (1.0 - target) * log_1mx)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+    """Sigmoid and binary cross-entropy in one stable expression:
+    (1 - y) x + (1 + (p - 1) y) softplus(-x), p = pos_weight (1 without)."""
+    _same_shape(input, target, "binary_cross_entropy_with_logits")
+    sp = softplus(-input)
+    if pos_weight is not None:
+        loss = (1.0 - target) * input + (1.0 + (pos_weight - 1.0) * target) * sp
+    else:
+        loss = (1.0 - target) * input + sp
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")

@@ -1,0 +1,134 @@
+"""Parameter initialisation (``dlcore.nn.init``), with PyTorch's names and formulas.
+
+Each function fills its tensor in place under no_grad, draws from dlcore's default
+generator (or ``generator``), and returns the tensor.
+"""
+import math
+
+import numpy as np
+
+from .. import _C
+from ..creation import normal as _normal, rand as _rand
+from ..grad_mode import no_grad
+
+
+def calculate_gain(nonlinearity, param=None):
+    """The recommended gain for an activation: linear/conv/sigmoid 1, tanh 5/3, relu sqrt(2),
+    leaky_relu sqrt(2 / (1 + slope^2)) (slope 0.01 by default), selu 3/4."""
+    if nonlinearity in ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+                        "conv_transpose3d", "sigmoid"):
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        if isinstance(slope, bool) or not isinstance(slope, (int, float)):
+            raise ValueError(f"calculate_gain: negative_slope {slope!r} is not a number")
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
+
+
+def _fans(tensor):
+    if tensor.ndim < 2:
+        raise ValueError(f"fan in and fan out can't be computed for a tensor with fewer than 2 dims "
+                         f"(shape {tuple(tensor.shape)})")
+    receptive = int(np.prod(tensor.shape[2:])) if tensor.ndim > 2 else 1
+    return tensor.shape[1] * receptive, tensor.shape[0] * receptive
+
+
+def _calculate_fan(tensor, mode):
+    fan_in, fan_out = _fans(tensor)
+    if mode == "fan_in":
+        return fan_in
+    if mode == "fan_out":
+        return fan_out
+    raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
+
+
+def _fill(tensor, values):
+    with no_grad():
+        tensor.copy_(values)
+    return tensor
+
+
+def uniform_(tensor, a=0.0, b=1.0, generator=None):
+    if a > b:
+        raise ValueError(f"uniform_: a ({a}) must not exceed b ({b})")
+    u = _rand(*tensor.shape, generator=generator, dtype=tensor.dtype)
+    return _fill(tensor, u * (b - a) + a)
+
+
+def normal_(tensor, mean=0.0, std=1.0, generator=None):
+    if std < 0:
+        raise ValueError(f"normal_: std must be non-negative, got {std}")
+    return _fill(tensor, _normal(mean, std, tuple(tensor.shape), generator=generator, dtype=tensor.dtype))
+
+
+def constant_(tensor, val):
+    with no_grad():
+        tensor.fill_(val)
+    return tensor
+
+
+def zeros_(tensor):
+    return constant_(tensor, 0.0)
+
+
+def ones_(tensor):
+    return constant_(tensor, 1.0)
+
+
+def xavier_uniform_(tensor, gain=1.0, generator=None):
+    fan_in, fan_out = _fans(tensor)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def xavier_normal_(tensor, gain=1.0, generator=None):
+    fan_in, fan_out = _fans(tensor)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
+
+
+def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    fan = _calculate_fan(tensor, mode)
+    bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(fan) if fan else 0.0
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    fan = _calculate_fan(tensor, mode)
+    std = calculate_gain(nonlinearity, a) / math.sqrt(fan) if fan else 0.0
+    return normal_(tensor, 0.0, std, generator)
+
+
+def orthogonal_(tensor, gain=1.0, generator=None):
+    """A (semi-)orthogonal matrix (rows or columns orthonormal) from the QR decomposition of a
+    normal sample, with the signs fixed by R's diagonal; higher dims are flattened after dim 0."""
+    if tensor.ndim < 2:
+        raise ValueError(f"orthogonal_: only tensors with 2 or more dims are supported, got shape "
+                         f"{tuple(tensor.shape)}")
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows if rows else 0
+    flat = _normal(0.0, 1.0, (rows, cols), generator=generator, dtype=_C.dtype.float64).numpy()
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q = q * np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    values = _C.from_numpy(np.ascontiguousarray(q * gain)).to(tensor.dtype).reshape(tuple(tensor.shape))
+    return _fill(tensor, values)
+
+
+def _default_linear_init(weight, bias):
+    """PyTorch's Linear/Conv default: kaiming_uniform_(a=sqrt(5)) for the weight, i.e.
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the same bound for the bias."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _fans(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound)

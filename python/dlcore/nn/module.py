@@ -1,0 +1,529 @@
+"""``Module``, ``Parameter`` and the containers (``Sequential``, ``ModuleList``, ``ModuleDict``).
+
+A module holds parameters, buffers and sub-modules registered by attribute assignment,
+exactly as in PyTorch: ``self.fc = Linear(2, 3)`` registers a child, ``self.w =
+Parameter(...)`` a parameter, ``self.register_buffer("running_mean", t)`` a buffer.
+"""
+from collections import OrderedDict
+
+from .. import _C
+from ..creation import zeros
+
+Tensor = _C.Tensor
+
+
+class Parameter(Tensor):
+    """A tensor that is a module's parameter: assigning it to a module attribute registers it.
+
+    ``Parameter(data)`` shares ``data``'s memory and requires grad by default.
+    """
+
+    def __init__(self, data=None, requires_grad=True):
+        if data is None:
+            data = zeros(0)
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Parameter: expected a dlcore Tensor, got {type(data).__name__}")
+        super().__init__(data.detach())
+        self.requires_grad_(requires_grad)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + Tensor.__repr__(self)
+
+    def __reduce_ex__(self, proto):
+        return (Parameter, (self.detach().clone(), self.requires_grad))
+
+
+class Module:
+    """Base class of every layer and model; subclasses define ``forward``."""
+
+    training: bool
+
+    def __init__(self):
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent", set())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} has no forward()")
+
+    def __call__(self, *args, **kwargs):
+        if not (self._forward_pre_hooks or self._forward_hooks):
+            return self.forward(*args, **kwargs)
+        for hook in list(self._forward_pre_hooks.values()):
+            r = hook(self, args)
+            if r is not None:
+                args = r if isinstance(r, tuple) else (r,)
+        out = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            r = hook(self, args, out)
+            if r is not None:
+                out = r
+        return out
+
+    # ---- registration
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"cannot assign '{name}' before Module.__init__() is called")
+        params, buffers, modules = self._parameters, self._buffers, self._modules
+        if isinstance(value, Parameter):
+            self._remove_from(name, buffers, modules)
+            params[name] = value
+        elif isinstance(value, Module):
+            self._remove_from(name, params, buffers)
+            modules[name] = value
+        elif name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} as parameter '{name}' "
+                                "(a Parameter or None is expected)")
+            params[name] = None
+        elif name in modules:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} as child module '{name}' "
+                                "(a Module or None is expected)")
+            modules[name] = None
+        elif name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign {type(value).__name__} as buffer '{name}' "
+                                "(a Tensor or None is expected)")
+            buffers[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def _remove_from(self, name, *dicts):
+        for d in dicts:
+            d.pop(name, None)
+        self.__dict__.pop(name, None)
+
+    def __getattr__(self, name):
+        d = self.__dict__
+        for key in ("_parameters", "_buffers", "_modules"):
+            if key in d and name in d[key]:
+                return d[key][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        for key in ("_parameters", "_buffers", "_modules"):
+            if name in self.__dict__.get(key, {}):
+                del self.__dict__[key][name]
+                self._non_persistent.discard(name)
+                return
+        object.__delattr__(self, name)
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
+
+    def register_parameter(self, name, param):
+        _check_name(name, self, "parameter")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: '{name}' must be a Parameter or None, got {type(param).__name__}")
+        self._parameters[name] = param
+
+    def register_buffer(self, name, tensor, persistent=True):
+        _check_name(name, self, "buffer")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer: '{name}' must be a Tensor or None, got {type(tensor).__name__}")
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
+            self._non_persistent.add(name)
+
+    def add_module(self, name, module):
+        _check_name(name, self, "module", allow_existing_module=True)
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: '{name}' must be a Module or None, got {type(module).__name__}")
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def register_forward_hook(self, hook):
+        """``hook(module, args, output)`` runs after forward; a non-None result replaces the output."""
+        return _HookHandle(self._forward_hooks, hook)
+
+    def register_forward_pre_hook(self, hook):
+        """``hook(module, args)`` runs before forward; a non-None result replaces the arguments."""
+        return _HookHandle(self._forward_pre_hooks, hook)
+
+    # ---- traversal
+    def named_modules(self, memo=None, prefix=""):
+        memo = set() if memo is None else memo
+        if id(self) in memo:
+            return
+        memo.add(id(self))
+        yield prefix, self
+        for name, m in self._modules.items():
+            if m is not None:
+                yield from m.named_modules(memo, prefix + ("." if prefix else "") + name)
+
+    def modules(self):
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self):
+        seen = set()
+        for name, m in self._modules.items():
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
+                yield name, m
+
+    def children(self):
+        for _, m in self.named_children():
+            yield m
+
+    def _named_members(self, key, prefix, recurse):
+        seen = set()
+        mods = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for mprefix, m in mods:
+            for name, t in getattr(m, key).items():
+                if t is None or id(t) in seen:
+                    continue
+                seen.add(id(t))
+                yield mprefix + ("." if mprefix else "") + name, t
+
+    def named_parameters(self, prefix="", recurse=True):
+        return self._named_members("_parameters", prefix, recurse)
+
+    def parameters(self, recurse=True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix="", recurse=True):
+        return self._named_members("_buffers", prefix, recurse)
+
+    def buffers(self, recurse=True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    # ---- modes and conversions
+    def train(self, mode=True):
+        if not isinstance(mode, bool):
+            raise TypeError(f"train: mode must be a bool, got {type(mode).__name__}")
+        for m in self.modules():
+            object.__setattr__(m, "training", mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        for p in self.parameters():
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            else:
+                g = p.grad.detach()
+                g.zero_()
+                p.grad = g
+
+    def apply(self, fn):
+        """Calls ``fn(module)`` on every sub-module (children first) and on self; returns self."""
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
+
+    def _apply_to_tensors(self, convert):
+        for m in self.modules():
+            for name, p in m._parameters.items():
+                if p is None:
+                    continue
+                new = convert(p)
+                if new is not p:
+                    q = Parameter(new, requires_grad=p.requires_grad)
+                    if p.grad is not None:
+                        q.grad = convert(p.grad)
+                    m._parameters[name] = q
+            for name, b in m._buffers.items():
+                if b is not None:
+                    m._buffers[name] = convert(b)
+        return self
+
+    def to(self, *args, **kwargs):
+        """``to(dtype)`` (or ``to(device)``, ``to(device, dtype)``): converts floating-point
+        parameters and buffers. Only the CPU device exists; replaces Parameters whose dtype
+        changes, so build the optimizer after calling ``to``."""
+        dtype = kwargs.pop("dtype", None)
+        device = kwargs.pop("device", None)
+        if kwargs:
+            raise TypeError(f"to: unexpected arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, _C.dtype):
+                dtype = a
+            else:
+                device = a
+        if device is not None and str(device) != "cpu":
+            raise TypeError(f"to: only the 'cpu' device is available, got {device!r}")
+        if dtype is None:
+            return self
+        if not dtype.is_floating_point:
+            raise TypeError(f"to: module parameters can only be converted to a floating-point dtype, got {dtype!r}")
+        return self._apply_to_tensors(lambda t: t.detach().to(dtype) if t.dtype.is_floating_point
+                                      and t.dtype != dtype else t)
+
+    def float(self):
+        return self.to(_C.dtype.float32)
+
+    def double(self):
+        return self.to(_C.dtype.float64)
+
+    def cpu(self):
+        return self
+
+    # ---- state
+    def state_dict(self, destination=None, prefix="", keep_vars=False):
+        """An ordered dict from dotted names to parameters and persistent buffers (detached
+        unless ``keep_vars``)."""
+        out = OrderedDict() if destination is None else destination
+        for mprefix, m in self.named_modules(prefix=prefix.rstrip(".")):
+            dot = mprefix + ("." if mprefix else "")
+            for name, p in m._parameters.items():
+                if p is not None:
+                    out[dot + name] = p if keep_vars else p.detach()
+            for name, b in m._buffers.items():
+                if b is not None and name not in m._non_persistent:
+                    out[dot + name] = b if keep_vars else b.detach()
+        return out
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copies values into this module's parameters and buffers (in place, under no_grad).
+
+        Shape mismatches always raise; with ``strict`` missing and unexpected keys raise too.
+        Returns ``(missing_keys, unexpected_keys)``.
+        """
+        own = self.state_dict(keep_vars=True)
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        mismatched = []
+        for k, t in own.items():
+            if k in state_dict:
+                v = state_dict[k]
+                shape = tuple(v.shape) if hasattr(v, "shape") else None
+                if shape != tuple(t.shape):
+                    mismatched.append(f"{k}: checkpoint {shape}, model {tuple(t.shape)}")
+        errors = []
+        if mismatched:
+            errors.append("size mismatch for " + "; ".join(mismatched))
+        if strict and missing:
+            errors.append("missing keys: " + ", ".join(missing))
+        if strict and unexpected:
+            errors.append("unexpected keys: " + ", ".join(unexpected))
+        if errors:
+            raise ValueError(f"load_state_dict of {type(self).__name__}: " + ". ".join(errors))
+        from ..grad_mode import no_grad
+
+        with no_grad():
+            for k, t in own.items():
+                if k in state_dict:
+                    v = state_dict[k]
+                    if not isinstance(v, Tensor):
+                        v = _C.from_numpy(__import__("numpy").ascontiguousarray(v))
+                    t.copy_(v.detach())
+        return _IncompatibleKeys(missing, unexpected)
+
+    # ---- printing
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        lines = []
+        extra = self.extra_repr()
+        for name, m in self._modules.items():
+            body = repr(m).replace("\n", "\n  ")
+            lines.append(f"({name}): {body}")
+        if not lines:
+            return f"{type(self).__name__}({extra})"
+        head = f"{type(self).__name__}(" + (f"\n  {extra}" if extra else "")
+        return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+class _IncompatibleKeys(tuple):
+    def __new__(cls, missing, unexpected):
+        return super().__new__(cls, (missing, unexpected))
+
+    missing_keys = property(lambda self: self[0])
+    unexpected_keys = property(lambda self: self[1])
+
+    def __repr__(self):
+        return f"<keys: missing {self[0]}, unexpected {self[1]}>"
+
+
+class _HookHandle:
+    _next_id = 0
+
+    def __init__(self, hooks, hook):
+        self.hooks = hooks
+        self.id = _HookHandle._next_id
+        _HookHandle._next_id += 1
+        hooks[self.id] = hook
+
+    def remove(self):
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _check_name(name, module, what, allow_existing_module=False):
+    if not isinstance(name, str):
+        raise TypeError(f"{what} name must be a str, got {type(name).__name__}")
+    if not name or "." in name:
+        raise KeyError(f"{what} name can't be empty or contain '.', got '{name}'")
+    if name in module.__dict__ and name not in module._parameters and name not in module._buffers:
+        raise KeyError(f"attribute '{name}' already exists")
+
+
+class Sequential(Module):
+    """Modules applied in order: ``Sequential(Linear(4, 8), ReLU(), Linear(8, 2))`` or from an
+    OrderedDict of names to modules."""
+
+    def __init__(self, *mods):
+        super().__init__()
+        if len(mods) == 1 and isinstance(mods[0], OrderedDict):
+            for name, m in mods[0].items():
+                self.add_module(name, m)
+        else:
+            for i, m in enumerate(mods):
+                self.add_module(str(i), m)
+
+    def forward(self, x):
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return Sequential(OrderedDict(list(self._modules.items())[idx]))
+        return self._modules[_key(idx, len(self), "Sequential")]
+
+    def __setitem__(self, idx, module):
+        self.add_module(_key(idx, len(self), "Sequential"), module)
+
+    def __delitem__(self, idx):
+        del self._modules[_key(idx, len(self), "Sequential")]
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+
+def _key(idx, n, what):
+    if not isinstance(idx, int):
+        raise TypeError(f"{what} indices must be integers or slices, got {type(idx).__name__}")
+    if not -n <= idx < n:
+        raise IndexError(f"{what} index {idx} is out of range for length {n}")
+    return str(idx % n) if n else str(idx)
+
+
+class ModuleList(Module):
+    """A list of modules, registered as children (indexable, iterable, appendable)."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def _keys(self):
+        return list(self._modules.keys())
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return ModuleList(list(self._modules.values())[idx])
+        return self._modules[self._keys()[int(_key(idx, len(self), "ModuleList"))]]
+
+    def __setitem__(self, idx, module):
+        self.add_module(self._keys()[int(_key(idx, len(self), "ModuleList"))], module)
+
+    def __delitem__(self, idx):
+        del self._modules[self._keys()[int(_key(idx, len(self), "ModuleList"))]]
+        mods = list(self._modules.values())
+        self._modules.clear()
+        for i, m in enumerate(mods):
+            self._modules[str(i)] = m
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index, module):
+        mods = list(self._modules.values())
+        mods.insert(index, module)
+        self._modules.clear()
+        for i, m in enumerate(mods):
+            self.add_module(str(i), m)
+
+
+class ModuleDict(Module):
+    """An ordered dict of named modules, registered as children."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key):
+        return self._modules[key]
+
+    def __setitem__(self, key, module):
+        self.add_module(key, module)
+
+    def __delitem__(self, key):
+        del self._modules[key]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+    def pop(self, key):
+        return self._modules.pop(key)
+
+    def update(self, modules):
+        items = modules.items() if hasattr(modules, "items") else modules
+        for k, m in items:
+            self.add_module(k, m)
+
+
+__all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict"]

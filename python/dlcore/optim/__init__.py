@@ -1,0 +1,8 @@
+"""Optimizers (``dlcore.optim``), shaped like ``torch.optim``: each ``step()`` is one fused,
+multithreaded C++ update per parameter group."""
+from . import lr_scheduler  # noqa: F401
+from .adagrad import Adagrad  # noqa: F401
+from .adam import Adam, AdamW  # noqa: F401
+from .optimizer import Optimizer  # noqa: F401
+from .rmsprop import RMSprop  # noqa: F401
+from .sgd import SGD  # noqa: F401

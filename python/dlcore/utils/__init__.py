@@ -1,0 +1,2 @@
+"""Data loading (``dlcore.utils.data``) and a progress bar (``dlcore.utils.progress``)."""
+from . import data, progress  # noqa: F401

@@ -1,0 +1,149 @@
+"""Plain NumPy references for dlcore.nn: layers, activations, losses, written from their
+definitions (PyTorch's documented formulas), in float64."""
+import math
+
+import numpy as np
+
+
+def linear(x, w, b=None):
+    y = x @ w.T
+    return y if b is None else y + b
+
+
+# ---- activations
+def leaky_relu(x, slope=0.01):
+    return np.where(x > 0, x, slope * x)
+
+
+def elu(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * np.expm1(x))
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    return np.where(beta * x > threshold, x, np.log1p(np.exp(beta * x)) / beta)
+
+
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def gelu(x):
+    return 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)))
+
+
+def gelu_tanh(x):
+    return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
+
+
+def silu(x):
+    return x / (1.0 + np.exp(-x))
+
+
+def hardtanh(x, lo=-1.0, hi=1.0):
+    return np.minimum(np.maximum(x, lo), hi)
+
+
+def hardsigmoid(x):
+    return np.clip(x / 6.0 + 0.5, 0.0, 1.0)
+
+
+def piecewise_linear(x):
+    return np.clip(x + 0.5, 0.0, 1.0)
+
+
+def heaviside_step(x):
+    return np.where(x > 0, 1.0, np.where(x < 0, 0.0, 0.5))
+
+
+def maxout(x, w, b, pieces):
+    y = linear(x, w, b)
+    return y.reshape(*y.shape[:-1], w.shape[0] // pieces, pieces).max(-1)
+
+
+# ---- losses
+def _reduce(loss, reduction):
+    return {"mean": np.mean, "sum": np.sum, "none": lambda a: a}[reduction](loss)
+
+
+def log_softmax(x, axis):
+    m = np.max(x, axis=axis, keepdims=True)
+    return x - m - np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
+
+
+def cross_entropy(x, target, weight=None, ignore_index=-100, label_smoothing=0.0, reduction="mean"):
+    """Class-index targets; x is (C), (N, C) or (N, C, d...). Loops over samples plainly."""
+    if x.ndim == 1:
+        x, target = x[None], np.asarray(target)[None]
+        squeeze = True
+    else:
+        squeeze = False
+    c = x.shape[1]
+    xs = np.moveaxis(x, 1, -1).reshape(-1, c)
+    ts = np.asarray(target).reshape(-1)
+    w = np.ones(c) if weight is None else weight
+    losses, weights = np.zeros(len(ts)), np.zeros(len(ts))
+    for r in range(len(ts)):
+        if ts[r] == ignore_index:
+            continue
+        logp = log_softmax(xs[r], 0)
+        nll = -w[ts[r]] * logp[ts[r]]
+        smooth = -np.sum(w * logp)
+        losses[r] = (1 - label_smoothing) * nll + label_smoothing / c * smooth
+        weights[r] = w[ts[r]]
+    if reduction == "none":
+        out = losses.reshape(np.asarray(target).shape)
+        return out[0] if squeeze else out
+    if reduction == "sum":
+        return losses.sum()
+    return losses.sum() / weights.sum()
+
+
+def cross_entropy_probs(x, p, weight=None, label_smoothing=0.0, reduction="mean"):
+    c = x.shape[1] if x.ndim > 1 else x.shape[0]
+    axis = 1 if x.ndim > 1 else 0
+    p = p * (1 - label_smoothing) + label_smoothing / c
+    w = np.ones(c) if weight is None else weight
+    shape = [1] * x.ndim
+    shape[axis] = c
+    loss = -np.sum(w.reshape(shape) * p * log_softmax(x, axis), axis=axis)
+    return _reduce(loss, reduction)
+
+
+def nll_loss(logp, target, weight=None, ignore_index=-100, reduction="mean"):
+    c = logp.shape[1]
+    w = np.ones(c) if weight is None else weight
+    flat = np.moveaxis(logp, 1, -1).reshape(-1, c)
+    t = np.asarray(target).reshape(-1)
+    loss = np.array([0.0 if t[r] == ignore_index else -w[t[r]] * flat[r, t[r]] for r in range(len(t))])
+    wsum = sum(w[t[r]] for r in range(len(t)) if t[r] != ignore_index)
+    if reduction == "mean":
+        return loss.sum() / wsum
+    return _reduce(loss.reshape(np.asarray(target).shape), reduction)
+
+
+def mse_loss(x, y, reduction="mean"):
+    return _reduce((x - y) ** 2, reduction)
+
+
+def l1_loss(x, y, reduction="mean"):
+    return _reduce(np.abs(x - y), reduction)
+
+
+def huber_loss(x, y, reduction="mean", delta=1.0):
+    d = np.abs(x - y)
+    return _reduce(np.where(d < delta, 0.5 * d ** 2, delta * (d - 0.5 * delta)), reduction)
+
+
+def binary_cross_entropy(p, y, weight=None, reduction="mean"):
+    loss = -(y * np.maximum(np.log(p), -100) + (1 - y) * np.maximum(np.log(1 - p), -100))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(x, y, weight=None, reduction="mean", pos_weight=None):
+    s = 1.0 / (1.0 + np.exp(-x))
+    pw = 1.0 if pos_weight is None else pos_weight
+    loss = -(pw * y * np.log(s) + (1 - y) * np.log(1 - s))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
