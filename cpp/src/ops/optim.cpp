@@ -30,9 +30,9 @@ int slots_used(OptimKind kind) {
 // Which slots a configuration reads and writes.
 bool slot_needed(const OptimStep& h, int k) {
   switch (h.kind) {
-    case OptimKind::Sgd: return h.momentum != 0.0;
-    case OptimKind::Adam: return k < 2 || h.amsgrad;
-    case OptimKind::Adagrad: return true;
+    case OptimKind::Sgd: return k == 0 && h.momentum != 0.0;
+    case OptimKind::Adam: return k < 2 || (k == 2 && h.amsgrad);
+    case OptimKind::Adagrad: return k == 0;
     case OptimKind::Rmsprop: return k == 0 || (k == 1 && h.centered) || (k == 2 && h.momentum > 0.0);
   }
   return false;
@@ -108,7 +108,7 @@ void optimizer_step(const OptimStep& hyper, const std::vector<Tensor>& params,
     g[i] = grads[i].is_contiguous() ? grads[i] : contiguous(grads[i]);
     for (int k = 0; k < kSlots; ++k) {
       if (!slot_needed(hyper, k)) continue;
-      const Tensor& s = states[k].size() > i ? states[k][i] : Tensor();
+      const Tensor s = states[k].size() > i ? states[k][i] : Tensor();
       check_same(p, s, i, "optimizer state");
       if (!s.is_contiguous())
         throw ValueError(str_cat("optimizer_step: the state of parameter ", i, " is not contiguous"));

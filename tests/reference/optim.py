@@ -1,0 +1,122 @@
+"""NumPy re-implementations of the optimizers' update rules and the learning-rate
+schedules, written from PyTorch's documented algorithms (float64)."""
+import math
+
+import numpy as np
+
+
+class SGD:
+    def __init__(self, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False):
+        self.__dict__.update(locals())
+        self.buf = None
+
+    def step(self, p, g):
+        g = -g if self.maximize else g
+        if self.weight_decay:
+            g = g + self.weight_decay * p
+        if self.momentum:
+            self.buf = g.copy() if self.buf is None else self.momentum * self.buf + (1 - self.dampening) * g
+            g = g + self.momentum * self.buf if self.nesterov else self.buf
+        return p - self.lr * g
+
+
+class Adam:
+    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False,
+                 decoupled=False):
+        self.__dict__.update(locals())
+        self.t, self.m, self.v, self.vmax = 0, 0.0, 0.0, 0.0
+
+    def step(self, p, g):
+        b1, b2 = self.betas
+        self.t += 1
+        g = -g if self.maximize else g
+        if self.decoupled:
+            p = p * (1 - self.lr * self.weight_decay)
+        elif self.weight_decay:
+            g = g + self.weight_decay * p
+        self.m = b1 * self.m + (1 - b1) * g
+        self.v = b2 * self.v + (1 - b2) * g * g
+        m_hat = self.m / (1 - b1 ** self.t)
+        v = self.v
+        if self.amsgrad:
+            self.vmax = np.maximum(self.vmax, self.v)
+            v = self.vmax
+        v_hat = v / (1 - b2 ** self.t)
+        return p - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+def AdamW(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, maximize=False):
+    return Adam(lr, betas, eps, weight_decay, amsgrad, maximize, decoupled=True)
+
+
+class Adagrad:
+    def __init__(self, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
+                 maximize=False):
+        self.__dict__.update(locals())
+        self.t, self.sum = 0, initial_accumulator_value
+
+    def step(self, p, g):
+        self.t += 1
+        g = -g if self.maximize else g
+        if self.weight_decay:
+            g = g + self.weight_decay * p
+        clr = self.lr / (1 + (self.t - 1) * self.lr_decay)
+        self.sum = self.sum + g * g
+        return p - clr * g / (np.sqrt(self.sum) + self.eps)
+
+
+class RMSprop:
+    def __init__(self, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
+                 maximize=False):
+        self.__dict__.update(locals())
+        self.v, self.gavg, self.buf = 0.0, 0.0, 0.0
+
+    def step(self, p, g):
+        g = -g if self.maximize else g
+        if self.weight_decay:
+            g = g + self.weight_decay * p
+        self.v = self.alpha * self.v + (1 - self.alpha) * g * g
+        if self.centered:
+            self.gavg = self.alpha * self.gavg + (1 - self.alpha) * g
+            avg = np.sqrt(self.v - self.gavg ** 2) + self.eps
+        else:
+            avg = np.sqrt(self.v) + self.eps
+        if self.momentum > 0:
+            self.buf = self.momentum * self.buf + g / avg
+            return p - self.lr * self.buf
+        return p - self.lr * g / avg
+
+
+# ---- learning-rate schedules: lr at epoch t for a base rate
+def step_lr(base, t, step_size, gamma=0.1):
+    return base * gamma ** (t // step_size)
+
+
+def multistep_lr(base, t, milestones, gamma=0.1):
+    return base * gamma ** sum(1 for m in milestones if m <= t)
+
+
+def exponential_lr(base, t, gamma):
+    return base * gamma ** t
+
+
+def cosine_lr(base, t, t_max, eta_min=0.0):
+    return eta_min + (base - eta_min) * (1 + math.cos(math.pi * t / t_max)) / 2
+
+
+def linear_lr(base, t, start, end, total):
+    return base * (start + (end - start) * min(t, total) / total)
+
+
+def one_cycle_lr(t, max_lr, total, pct_start=0.3, div=25.0, final_div=1e4):
+    """Two phases with cosine annealing: up from max_lr/div to max_lr until step
+    pct_start*total - 1, then down to max_lr/(div*final_div) at step total - 1."""
+    initial, low = max_lr / div, max_lr / div / final_div
+    peak = pct_start * total - 1
+
+    def cos(a, b, pct):
+        return b + (a - b) / 2 * (math.cos(math.pi * pct) + 1)
+
+    if t <= peak:
+        return cos(initial, max_lr, t / peak)
+    return cos(max_lr, low, (t - peak) / (total - 1 - peak))

@@ -1,0 +1,249 @@
+"""Optimizers against NumPy re-implementations of their update rules (tests/reference/optim.py),
+over 20 steps, with every flag; parameter groups; state_dict round trips; the fused update
+on every ISA and thread count; gradient clipping and the L1 penalty; bad inputs."""
+import math
+
+import numpy as np
+import pytest
+
+import dlcore as dl
+from dlcore import nn, optim
+from reference import optim as ref
+
+# A fixed objective: loss = sum(a p^2 + b p + c sin(p)), gradient 2 a p + b + c cos(p).
+RNG = np.random.default_rng(7)
+A, B, C = RNG.uniform(0.2, 1.0, 6), RNG.normal(size=6), RNG.normal(size=6)
+
+
+def objective(p):
+    a, b, c = (dl.tensor(v).to(p.dtype) for v in (A, B, C))
+    return (a * p * p + b * p + c * p.sin()).sum()
+
+
+def np_grad(p):
+    return 2 * A * p + B + C * np.cos(p)
+
+
+CASES = [
+    ("SGD", dict(lr=0.1)),
+    ("SGD", dict(lr=0.1, weight_decay=0.1)),
+    ("SGD", dict(lr=0.05, momentum=0.9)),
+    ("SGD", dict(lr=0.05, momentum=0.9, dampening=0.3, weight_decay=0.01)),
+    ("SGD", dict(lr=0.05, momentum=0.8, nesterov=True)),
+    ("SGD", dict(lr=0.05, momentum=0.5, maximize=True)),
+    ("Adam", dict(lr=0.05)),
+    ("Adam", dict(lr=0.05, betas=(0.8, 0.99), weight_decay=0.1)),
+    ("Adam", dict(lr=0.05, amsgrad=True, eps=1e-6)),
+    ("Adam", dict(lr=0.05, maximize=True)),
+    ("AdamW", dict(lr=0.05)),
+    ("AdamW", dict(lr=0.05, weight_decay=0.3, amsgrad=True)),
+    ("Adagrad", dict(lr=0.1)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.05, weight_decay=0.1, initial_accumulator_value=0.5)),
+    ("RMSprop", dict(lr=0.01)),
+    ("RMSprop", dict(lr=0.01, alpha=0.9, momentum=0.5, weight_decay=0.1)),
+    ("RMSprop", dict(lr=0.01, centered=True, momentum=0.3)),
+]
+
+
+def run_dlcore(name, kw, dtype, steps=20):
+    p = nn.Parameter(dl.tensor(np.linspace(-1.0, 1.5, 6)).to(dtype))
+    opt = getattr(optim, name)([p], **kw)
+    out = []
+    for _ in range(steps):
+        opt.zero_grad()
+        objective(p).backward()
+        opt.step()
+        out.append(p.detach().numpy().astype(np.float64).copy())
+    return out
+
+
+def run_reference(name, kw, steps=20):
+    r = getattr(ref, name)(**kw)
+    p = np.linspace(-1.0, 1.5, 6)
+    out = []
+    for _ in range(steps):
+        p = r.step(p, np_grad(p))
+        out.append(p.copy())
+    return out
+
+
+@pytest.mark.parametrize("name,kw", CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
+@pytest.mark.parametrize("dtype", [dl.float64, dl.float32], ids=["f64", "f32"])
+def test_trajectory_matches_reference(name, kw, dtype):
+    got, want = run_dlcore(name, kw, dtype), run_reference(name, kw)
+    tol = dict(rtol=1e-10, atol=1e-12) if dtype == dl.float64 else dict(rtol=2e-5, atol=2e-6)
+    for step, (g, w) in enumerate(zip(got, want)):
+        np.testing.assert_allclose(g, w, err_msg=f"{name} {kw} step {step + 1}", **tol)
+
+
+ISA_CASES = [("SGD", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01)),
+             ("Adam", dict(lr=0.05, amsgrad=True, weight_decay=0.1)),
+             ("Adagrad", dict(lr=0.1, weight_decay=0.1)),
+             ("RMSprop", dict(lr=0.01, centered=True, momentum=0.3))]
+
+
+@pytest.mark.parametrize("name,kw", ISA_CASES, ids=[c[0] for c in ISA_CASES])
+def test_every_isa_long_parameter(name, kw, isa):
+    """1003 elements: the vector loop and the masked tail of each ISA's update kernel."""
+    x0 = np.random.default_rng(3).uniform(-1, 1, 1003)
+    p = nn.Parameter(dl.tensor(x0))
+    opt = getattr(optim, name)([p], **kw)
+    r = getattr(ref, name)(**kw)
+    want = x0.copy()
+    for _ in range(5):
+        g = 2 * want + 0.5
+        p.grad = dl.tensor(2 * p.detach().numpy() + 0.5)
+        opt.step()
+        want = r.step(want, g)
+    np.testing.assert_allclose(p.detach().numpy(), want, rtol=1e-10, atol=1e-12, err_msg=isa)
+
+
+@pytest.mark.parametrize("name,kw", ISA_CASES, ids=[c[0] for c in ISA_CASES])
+def test_same_bits_for_any_thread_count(name, kw, threads):
+    """Parameters larger than the grain are split over threads: the bits do not change."""
+    results = []
+    for n in (1, 2):
+        dl.set_num_threads(n)
+        dl.manual_seed(0)
+        ps = [nn.Parameter(dl.randn(70001)), nn.Parameter(dl.randn(33)), nn.Parameter(dl.randn(300, 200))]
+        opt = getattr(optim, name)(ps, **kw)
+        for _ in range(3):
+            for p in ps:
+                p.grad = p.detach() * 0.3 + 0.1
+            opt.step()
+        results.append([p.detach().numpy().copy() for p in ps])
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_param_groups_have_their_own_hyperparameters():
+    p1 = nn.Parameter(dl.tensor([1.0, 2.0], dtype=dl.float64))
+    p2 = nn.Parameter(dl.tensor([3.0], dtype=dl.float64))
+    opt = optim.SGD([{"params": [p1]}, {"params": [p2], "lr": 0.5, "momentum": 0.9}], lr=0.1)
+    assert opt.param_groups[0]["momentum"] == 0.0 and opt.param_groups[1]["lr"] == 0.5
+    for _ in range(3):
+        opt.zero_grad()
+        ((p1 * p1).sum() + (p2 * p2).sum()).backward()
+        opt.step()
+    r1, r2 = ref.SGD(0.1), ref.SGD(0.5, momentum=0.9)
+    a, b = np.array([1.0, 2.0]), np.array([3.0])
+    for _ in range(3):
+        a, b = r1.step(a, 2 * a), r2.step(b, 2 * b)
+    np.testing.assert_allclose(p1.detach().numpy(), a, rtol=1e-12)
+    np.testing.assert_allclose(p2.detach().numpy(), b, rtol=1e-12)
+
+
+def test_add_param_group_and_parameters_without_grad_are_skipped():
+    p1, p2 = nn.Parameter(dl.ones(2)), nn.Parameter(dl.ones(2))
+    opt = optim.Adam([p1], lr=0.1)
+    opt.add_param_group({"params": p2, "lr": 0.01})
+    assert len(opt.param_groups) == 2 and opt.param_groups[1]["betas"] == (0.9, 0.999)
+    (p1.sum()).backward()
+    opt.step()
+    assert np.allclose(p2.detach().numpy(), 1.0) and not np.allclose(p1.detach().numpy(), 1.0)
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        opt.add_param_group({"params": [p1]})
+
+
+def train(model, opt, x, y, steps):
+    losses = []
+    for _ in range(steps):
+        loss = nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
+@pytest.mark.parametrize("name,kw", [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.01, amsgrad=True)),
+                                     ("Adagrad", dict(lr=0.1)), ("RMSprop", dict(lr=0.01, centered=True,
+                                                                                 momentum=0.5))])
+def test_state_dict_round_trip_continues_identically(name, kw, tmp_path):
+    dl.manual_seed(0)
+    x, y = dl.randn(16, 5), dl.randint(0, 3, (16,))
+
+    def make():
+        dl.manual_seed(1)
+        return nn.Sequential(nn.Linear(5, 8), nn.Tanh(), nn.Linear(8, 3))
+
+    model = make()
+    opt = getattr(optim, name)(model.parameters(), **kw)
+    train(model, opt, x, y, 5)
+    dl.save({"model": model.state_dict(), "opt": opt.state_dict()}, tmp_path / "ck.safetensors")
+    expected = train(model, opt, x, y, 5)
+
+    model2 = make()
+    opt2 = getattr(optim, name)(model2.parameters(), **kw)
+    ck = dl.load(tmp_path / "ck.safetensors")
+    model2.load_state_dict(ck["model"])
+    opt2.load_state_dict(ck["opt"])
+    assert train(model2, opt2, x, y, 5) == expected
+
+
+def test_load_state_dict_errors():
+    p = nn.Parameter(dl.ones(3))
+    opt = optim.Adam([p])
+    p.sum().backward()
+    opt.step()
+    sd = opt.state_dict()
+    other = optim.Adam([nn.Parameter(dl.ones(4))])
+    with pytest.raises(ValueError, match="does not match"):
+        other.load_state_dict(sd)
+    with pytest.raises(ValueError, match="parameter groups"):
+        optim.Adam([{"params": [nn.Parameter(dl.ones(3))]}, {"params": [nn.Parameter(dl.ones(1))]}]).load_state_dict(sd)
+    with pytest.raises(ValueError, match="'state' and 'param_groups'"):
+        opt.load_state_dict({"foo": 1})
+
+
+def test_bad_arguments():
+    p = nn.Parameter(dl.ones(2))
+    with pytest.raises(ValueError, match="learning rate"):
+        optim.SGD([p], lr=-1)
+    with pytest.raises(ValueError, match="Nesterov"):
+        optim.SGD([p], lr=0.1, nesterov=True)
+    with pytest.raises(ValueError, match="beta"):
+        optim.Adam([p], betas=(1.0, 0.9))
+    with pytest.raises(ValueError, match="empty parameter list"):
+        optim.Adam([])
+    with pytest.raises(TypeError, match="iterable"):
+        optim.Adam(p)
+    with pytest.raises(ValueError, match="non-leaf"):
+        optim.SGD([p * 2], lr=0.1)
+    with pytest.raises(TypeError, match="floating-point"):
+        optim.SGD([dl.ones(2, dtype=dl.int64)], lr=0.1)
+    # The fused update checks what it is given (assigning .grad checks too).
+    q = nn.Parameter(dl.ones(2))
+    with pytest.raises(ValueError, match=r"shape \(2,\) but its gradient has shape \(3,\)"):
+        dl._C._optimizer_step("sgd", {"lr": 0.1}, [q], [dl.ones(3)], [[None]], [1])
+    with pytest.raises(TypeError, match="float64"):
+        dl._C._optimizer_step("sgd", {"lr": 0.1}, [q], [dl.ones(2, dtype=dl.float64)], [[None]], [1])
+    with pytest.raises(ValueError, match="unknown hyperparameter 'lrr'"):
+        dl._C._optimizer_step("sgd", {"lrr": 0.1}, [q], [dl.ones(2)], [[None]], [1])
+    with pytest.raises(ValueError, match="has no optimizer state"):
+        dl._C._optimizer_step("adam", {"lr": 0.1}, [q], [dl.ones(2)], [[None], [None], [None]], [1])
+
+
+def test_clip_grad_norm_scales_to_max_norm_and_returns_total():
+    a, b = nn.Parameter(dl.zeros(3)), nn.Parameter(dl.zeros(2))
+    a.grad, b.grad = dl.tensor([3.0, 0.0, 4.0]), dl.tensor([0.0, 12.0])
+    total = nn.utils.clip_grad_norm_([a, b], max_norm=1.3)
+    assert math.isclose(total.item(), 13.0, rel_tol=1e-6)
+    np.testing.assert_allclose(a.grad.numpy(), np.array([3.0, 0.0, 4.0]) * 1.3 / (13.0 + 1e-6), rtol=1e-6)
+    total_inf = nn.utils.clip_grad_norm_([a, b], max_norm=100.0, norm_type=math.inf)
+    assert math.isclose(total_inf.item(), 12.0 * 1.3 / 13.0, rel_tol=1e-5)
+    a.grad = dl.tensor([float("nan"), 1.0, 1.0])
+    with pytest.raises(RuntimeError, match="nan"):
+        nn.utils.clip_grad_norm_([a], 1.0, error_if_nonfinite=True)
+
+
+def test_clip_grad_value_and_l1_penalty():
+    p = nn.Parameter(dl.tensor([-2.0, 0.5, 3.0]))
+    p.grad = dl.tensor([-5.0, 0.2, 7.0])
+    nn.utils.clip_grad_value_([p], 1.0)
+    np.testing.assert_allclose(p.grad.numpy(), [-1.0, 0.2, 1.0])
+    p.grad = None
+    penalty = nn.utils.l1_penalty([p], weight=0.1)
+    assert math.isclose(penalty.item(), 0.55, rel_tol=1e-6)
+    penalty.backward()
+    np.testing.assert_allclose(p.grad.numpy(), [-0.1, 0.1, 0.1], rtol=1e-6)
