@@ -150,7 +150,8 @@ def main():
         have_torch = "ratio" in rows[0]
         print(f"\nthreads {t}: training steps per second, median of {args.reps} rounds of {args.steps} steps")
         head = f"{'model':<8} {'batch':>5} {'optim':<5} {'dlcore':>9}"
-        head += f" {'torch':>9} {'ratio':>7} {'loss@100 dlcore':>16} {'torch':>10} {'rel diff':>9}" if have_torch else ""
+        if have_torch:
+            head += f" {'torch':>9} {'ratio':>7} {'loss@100 dlcore':>16} {'torch':>10} {'rel diff':>9}"
         print(head)
         for r in rows:
             line = f"{r['model']:<8} {r['batch']:>5} {r['optimizer']:<5} {r['steps_per_s']['dlcore']:>9.1f}"

@@ -133,7 +133,7 @@ class Module:
             self._non_persistent.add(name)
 
     def add_module(self, name, module):
-        _check_name(name, self, "module", allow_existing_module=True)
+        _check_name(name, self, "module")
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: '{name}' must be a Module or None, got {type(module).__name__}")
         self._modules[name] = module
@@ -376,7 +376,7 @@ class _HookHandle:
         self.remove()
 
 
-def _check_name(name, module, what, allow_existing_module=False):
+def _check_name(name, module, what):
     if not isinstance(name, str):
         raise TypeError(f"{what} name must be a str, got {type(name).__name__}")
     if not name or "." in name:
@@ -412,13 +412,16 @@ class Sequential(Module):
     def __getitem__(self, idx):
         if isinstance(idx, slice):
             return Sequential(OrderedDict(list(self._modules.items())[idx]))
-        return self._modules[_key(idx, len(self), "Sequential")]
+        return self._modules[self._name_at(idx)]
 
     def __setitem__(self, idx, module):
-        self.add_module(_key(idx, len(self), "Sequential"), module)
+        self.add_module(self._name_at(idx), module)
 
     def __delitem__(self, idx):
-        del self._modules[_key(idx, len(self), "Sequential")]
+        del self._modules[self._name_at(idx)]
+
+    def _name_at(self, idx):
+        return list(self._modules)[int(_key(idx, len(self), "Sequential"))]
 
     def append(self, module):
         self.add_module(str(len(self)), module)

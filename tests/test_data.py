@@ -1,0 +1,175 @@
+"""dlcore.utils.data (datasets, DataLoader, random_split), the shipped datasets and their
+stratified split, the progress bar, and checkpoints (format, atomicity, errors)."""
+import io
+import json
+import os
+import struct
+
+import numpy as np
+import pytest
+
+import dlcore as dl
+from dlcore import nn
+from dlcore.utils.data import DataLoader, Dataset, TensorDataset, random_split
+from dlcore.utils.progress import progress
+
+
+def test_tensor_dataset_and_in_order_loader():
+    x, y = dl.arange(10).reshape(10, 1).float(), dl.arange(10)
+    ds = TensorDataset(x, y)
+    assert len(ds) == 10 and ds[3][1].item() == 3
+    batches = list(DataLoader(ds, batch_size=4))
+    assert [b[1].tolist() for b in batches] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert batches[0][0].shape == (4, 1)
+    assert len(DataLoader(ds, batch_size=4)) == 3 and len(DataLoader(ds, batch_size=4, drop_last=True)) == 2
+    assert [b[1].tolist() for b in DataLoader(ds, batch_size=4, drop_last=True)] == [[0, 1, 2, 3], [4, 5, 6, 7]]
+    with pytest.raises(ValueError, match="same size in dim 0"):
+        TensorDataset(dl.ones(3), dl.ones(4))
+    with pytest.raises(ValueError, match="batch_size"):
+        DataLoader(ds, batch_size=0)
+
+
+def test_shuffle_is_a_permutation_and_reproducible():
+    ds = TensorDataset(dl.arange(50))
+
+    def epoch(loader):
+        return [v for (b,) in loader for v in b.tolist()]
+
+    loader = DataLoader(ds, batch_size=7, shuffle=True)
+    dl.manual_seed(3)
+    a, b = epoch(loader), epoch(loader)
+    assert sorted(a) == list(range(50)) and a != list(range(50)) and a != b
+    dl.manual_seed(3)
+    assert epoch(loader) == a
+    g = dl.Generator().manual_seed(11)
+    c = epoch(DataLoader(ds, batch_size=7, shuffle=True, generator=g))
+    g.manual_seed(11)
+    assert epoch(DataLoader(ds, batch_size=7, shuffle=True, generator=g)) == c
+
+
+class Squares(Dataset):
+    def __len__(self):
+        return 5
+
+    def __getitem__(self, i):
+        return {"x": dl.tensor([float(i)]), "y": i * i}
+
+
+def test_map_style_dataset_default_and_custom_collate():
+    batches = list(DataLoader(Squares(), batch_size=2))
+    assert batches[0]["x"].shape == (2, 1) and batches[2]["y"].tolist() == [16]
+    sums = list(DataLoader(Squares(), batch_size=5, collate_fn=lambda items: sum(it["y"] for it in items)))
+    assert sums == [30]
+
+
+def test_random_split():
+    ds = TensorDataset(dl.arange(10))
+    dl.manual_seed(0)
+    a, b = random_split(ds, [7, 3])
+    values = sorted([int(a[i][0].item()) for i in range(7)] + [int(b[i][0].item()) for i in range(3)])
+    assert values == list(range(10))
+    parts = random_split(ds, [0.5, 0.3, 0.2])
+    assert [len(p) for p in parts] == [5, 3, 2]
+    with pytest.raises(ValueError, match="do not sum"):
+        random_split(ds, [3, 3])
+
+
+def test_shipped_datasets_and_stratified_split():
+    x, y = dl.datasets.load_mnist_5k()
+    assert x.shape == (5000, 784) and x.dtype == dl.float32 and 0 <= x.min().item() and x.max().item() <= 1
+    assert np.bincount(y.numpy()).tolist() == [500] * 10
+    (xt, yt), (xs, ys) = dl.datasets.load_digits(split=True, seed=4)
+    assert xt.shape[0] + xs.shape[0] == 1797
+    counts_all = np.bincount(dl.datasets.load_digits()[1].numpy())
+    assert np.all(np.abs(np.bincount(ys.numpy()) - np.round(counts_all * 0.2)) == 0)
+    (xt2, _), _ = dl.datasets.load_digits(split=True, seed=4)
+    np.testing.assert_array_equal(xt.numpy(), xt2.numpy())
+    assert dl.datasets.load_mnist_5k(as_tensors=False, flatten=False)[0].shape == (5000, 1, 28, 28)
+
+
+def test_progress_bar_format():
+    out = io.StringIO()
+    bar = progress(range(4), desc="epoch 1", file=out, force=True)
+    for _ in bar:
+        bar.set_postfix(loss=0.25)
+    text = out.getvalue()
+    assert "epoch 1: |########################| 4/4" in text and "loss=0.25" in text and text.endswith("\n")
+    quiet = io.StringIO()
+    list(progress(range(3), file=quiet))  # not a terminal: nothing drawn
+    assert quiet.getvalue() == ""
+
+
+# ---- checkpoints
+def test_save_load_state_dict_is_plain_safetensors(tmp_path):
+    sd = {"w": dl.randn(3, 2), "b": dl.arange(4), "m": dl.tensor([True, False]), "d": dl.ones(2, dtype=dl.float64)}
+    path = tmp_path / "sd.safetensors"
+    dl.save(sd, path)
+    raw = path.read_bytes()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n])
+    assert header["w"]["dtype"] == "F32" and header["b"]["dtype"] == "I64" and header["m"]["dtype"] == "BOOL"
+    assert (8 + n) % 8 == 0
+    np.testing.assert_array_equal(np.frombuffer(raw, np.float32, 6, 8 + n + header["w"]["data_offsets"][0]),
+                                  sd["w"].numpy().ravel())
+    back = dl.load(path)
+    assert list(back) == list(sd)
+    for k in sd:
+        assert back[k].dtype == sd[k].dtype
+        np.testing.assert_array_equal(back[k].numpy(), sd[k].numpy())
+    safetensors_numpy = pytest.importorskip("safetensors.numpy")
+    other = safetensors_numpy.load_file(str(path))
+    np.testing.assert_array_equal(other["w"], sd["w"].numpy())
+    safetensors_numpy.save_file({"a": np.arange(3.0)}, str(tmp_path / "other.safetensors"))
+    np.testing.assert_array_equal(dl.load(tmp_path / "other.safetensors")["a"].numpy(), np.arange(3.0))
+
+
+def test_nested_objects_round_trip(tmp_path):
+    obj = {"model": {"w": dl.ones(2)}, "opt": {"state": {0: {"step": 3, "m": dl.zeros(2)}},
+                                                 "param_groups": [{"lr": 0.1, "betas": (0.9, 0.99), "params": [0]}]},
+           "epoch": 7, "note": None, "inf": float("inf")}
+    dl.save(obj, tmp_path / "ck")
+    back = dl.load(tmp_path / "ck")
+    assert back["epoch"] == 7 and back["note"] is None and back["inf"] == float("inf")
+    assert back["opt"]["param_groups"][0]["betas"] == (0.9, 0.99)
+    assert back["opt"]["state"][0]["step"] == 3 and back["opt"]["state"][0]["m"].shape == (2,)
+    with pytest.raises(TypeError, match="can't store an object of type object"):
+        dl.save({"x": object()}, tmp_path / "bad")
+
+
+def test_interrupted_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    path = tmp_path / "model.safetensors"
+    dl.save({"w": dl.ones(3)}, path)
+    before = path.read_bytes()
+
+    def crash(src, dst):
+        raise KeyboardInterrupt("killed between write and rename")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(KeyboardInterrupt):
+        dl.save({"w": dl.zeros(3)}, path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["model.safetensors"]  # no temporary file left behind
+    np.testing.assert_array_equal(dl.load(path)["w"].numpy(), 1.0)
+
+
+def test_truncated_or_foreign_files_are_clear_errors(tmp_path):
+    good = tmp_path / "good"
+    dl.save({"w": dl.ones(100)}, good)
+    raw = good.read_bytes()
+    cases = {"short": raw[:5], "header": raw[:20], "data": raw[:-10], "text": b"hello, this is not a checkpoint",
+             "json": struct.pack("<Q", 4) + b"[1]!"}
+    for name, data in cases.items():
+        p = tmp_path / name
+        p.write_bytes(data)
+        with pytest.raises(ValueError, match="truncated|not a dlcore/safetensors checkpoint"):
+            dl.load(p)
+
+
+def test_model_checkpoint_reloads_identically(tmp_path):
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    dl.save(model.state_dict(), tmp_path / "m")
+    other = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    other.load_state_dict(dl.load(tmp_path / "m"))
+    x = dl.randn(5, 3)
+    np.testing.assert_array_equal(model(x).detach().numpy(), other(x).detach().numpy())

@@ -1,0 +1,287 @@
+"""Layers, activation modules, losses and initialisers against the NumPy references in
+tests/reference/nn.py, with float64 gradient checks and bad-input errors. (The functional
+activations, linear and cross_entropy also have rows in op_specs.py.)"""
+import math
+
+import numpy as np
+import pytest
+
+import dlcore as dl
+from dlcore import nn
+from dlcore.nn import functional as F
+from reference import nn as ref
+
+
+def t64(a, grad=True):
+    return dl.tensor(np.asarray(a, dtype=np.float64), requires_grad=grad)
+
+
+def test_linear_layer_forward_backward_and_init():
+    dl.manual_seed(0)
+    lin = nn.Linear(5, 3).double()
+    bound = 1 / math.sqrt(5)
+    w, b = lin.weight.detach().numpy(), lin.bias.detach().numpy()
+    assert np.all(np.abs(w) <= bound) and np.all(np.abs(b) <= bound) and w.std() > bound / 3
+    x = np.random.default_rng(0).normal(size=(2, 4, 5))
+    np.testing.assert_allclose(lin(dl.tensor(x)).detach().numpy(), ref.linear(x, w, b), rtol=1e-12)
+    assert dl.autograd.gradcheck(lambda x, w, b: F.linear(x, w, b), [t64(x), t64(w), t64(b)])
+    assert nn.Linear(3, 2, bias=False).bias is None
+    with pytest.raises(ValueError, match=r"input of shape \(2, 4\) does not match weight of shape \(3, 5\)"):
+        F.linear(dl.ones(2, 4), dl.ones(3, 5))
+    with pytest.raises(TypeError, match="float32 and float64"):
+        F.linear(dl.ones(2, 5), dl.ones(3, 5, dtype=dl.float64))
+    with pytest.raises(ValueError, match=r"bias must have shape \(3\)"):
+        F.linear(dl.ones(2, 5), dl.ones(3, 5), dl.ones(4))
+
+
+def test_linear_double_backward():
+    x, w = t64([[0.5, -1.0]]), t64([[2.0, 3.0]])
+    y = F.linear(x, w).square().sum()
+    (gx,) = dl.autograd.grad(y, [x], create_graph=True)
+    gx.sum().backward()
+    # y = (x.w)^2, dy/dx = 2 (x.w) w, d/dw of sum(dy/dx) = 2 x sum(w) + 2 (x.w)
+    xw = 0.5 * 2 - 3.0
+    np.testing.assert_allclose(w.grad.numpy(), 2 * np.array([[0.5, -1.0]]) * 5.0 + 2 * xw, rtol=1e-12)
+
+
+def test_maxout():
+    dl.manual_seed(1)
+    m = nn.Maxout(4, 3, pieces=2).double()
+    assert m.weight.shape == (6, 4)
+    x = np.random.default_rng(1).normal(size=(5, 4))
+    np.testing.assert_allclose(m(dl.tensor(x)).detach().numpy(),
+                               ref.maxout(x, m.weight.detach().numpy(), m.bias.detach().numpy(), 2), rtol=1e-12)
+    assert dl.autograd.gradcheck(lambda x: m(x), [t64(x)])
+
+
+ACTIVATIONS = [
+    (nn.ReLU(), lambda x: np.maximum(x, 0)),
+    (nn.LeakyReLU(0.1), lambda x: ref.leaky_relu(x, 0.1)),
+    (nn.ELU(0.5), lambda x: ref.elu(x, 0.5)),
+    (nn.Sigmoid(), lambda x: 1 / (1 + np.exp(-x))),
+    (nn.Tanh(), np.tanh),
+    (nn.Softplus(2.0, 3.0), lambda x: ref.softplus(x, 2.0, 3.0)),
+    (nn.GELU(), ref.gelu),
+    (nn.GELU("tanh"), ref.gelu_tanh),
+    (nn.SiLU(), ref.silu),
+    (nn.Hardtanh(-2.0, 0.5), lambda x: ref.hardtanh(x, -2.0, 0.5)),
+    (nn.ReLU6(), lambda x: np.clip(x, 0, 6)),
+    (nn.Hardsigmoid(), ref.hardsigmoid),
+    (nn.PiecewiseLinear(), ref.piecewise_linear),
+    (nn.Step(), ref.heaviside_step),
+    (nn.Sign(), np.sign),
+    (nn.Softmax(dim=1), lambda x: np.exp(x) / np.exp(x).sum(1, keepdims=True)),
+    (nn.LogSoftmax(dim=-1), lambda x: ref.log_softmax(x, -1)),
+]
+
+
+@pytest.mark.parametrize("module,reffn", ACTIVATIONS, ids=[repr(m) for m, _ in ACTIVATIONS])
+def test_activation_modules(module, reffn):
+    x = np.random.default_rng(2).uniform(-7, 7, size=(4, 9))
+    x[0, :3] = [0.0, -0.5, 0.5]
+    np.testing.assert_allclose(module(dl.tensor(x)).numpy(), reffn(x), rtol=1e-12, atol=1e-14)
+
+
+def test_step_and_sign_have_zero_gradient_and_nan_propagates():
+    x = t64([-1.0, 0.0, 2.0])
+    (F.heaviside_step(x) + F.sign(x)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), 0.0)
+    nan = dl.tensor([float("nan")])
+    for f in (F.leaky_relu, F.elu, F.gelu, F.silu, F.hardtanh, F.piecewise_linear, F.heaviside_step, F.softplus):
+        assert math.isnan(f(nan).item()), f
+
+
+def test_activation_double_backward_is_an_error():
+    x = t64([0.3, -0.2])
+    (g,) = dl.autograd.grad(F.silu(x).sum(), [x], create_graph=False)
+    s = 1 / (1 + np.exp(-np.array([0.3, -0.2])))
+    np.testing.assert_allclose(g.numpy(), s * (1 + np.array([0.3, -0.2]) * (1 - s)), rtol=1e-12)
+    with pytest.raises(RuntimeError, match="silu: the gradient of this activation's backward"):
+        dl.autograd.grad(F.silu(x).sum(), [x], create_graph=True)[0].sum().backward()
+    with pytest.raises(TypeError, match="gelu: expected a float32 or float64 tensor, got int64"):
+        F.gelu(dl.tensor([1, 2]))
+    with pytest.raises(ValueError, match="approximate"):
+        F.gelu(x, approximate="fast")
+
+
+def test_dropout_is_reproducible_scaled_and_off_in_eval():
+    d = nn.Dropout(0.25)
+    x = dl.ones(20000)
+    dl.manual_seed(5)
+    a = d(x).numpy()
+    dl.manual_seed(5)
+    b = d(x).numpy()
+    np.testing.assert_array_equal(a, b)
+    kept = a != 0
+    assert set(np.unique(a)) == {0.0, np.float32(1 / 0.75)}
+    assert abs(kept.mean() - 0.75) < 0.02
+    xg = dl.ones(10, requires_grad=True)
+    dl.manual_seed(6)
+    out = d(xg)
+    out.sum().backward()
+    np.testing.assert_array_equal(xg.grad.numpy(), out.detach().numpy())
+    d.eval()
+    assert d(x) is x
+    assert np.all(F.dropout(x, 1.0).numpy() == 0)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        nn.Dropout(1.5)
+
+
+def test_embedding_lookup_gradient_and_padding():
+    dl.manual_seed(0)
+    emb = nn.Embedding(6, 3, padding_idx=2)
+    w = emb.weight.detach().numpy().copy()
+    assert np.all(w[2] == 0)
+    idx = np.array([[1, 2, 1], [5, 0, 2]])
+    out = emb(dl.tensor(idx))
+    np.testing.assert_array_equal(out.detach().numpy(), w[idx])
+    out.sum().backward()
+    counts = np.bincount(idx.ravel(), minlength=6).astype(np.float32)
+    counts[2] = 0  # the padding row gets no gradient
+    np.testing.assert_array_equal(emb.weight.grad.numpy(), np.repeat(counts[:, None], 3, 1))
+    with pytest.raises(IndexError):
+        emb(dl.tensor([6]))
+    with pytest.raises(TypeError, match="int64"):
+        emb(dl.tensor([1.0]))
+    with pytest.raises(IndexError, match="padding_idx 7"):
+        nn.Embedding(3, 2, padding_idx=7)
+
+
+# ---- losses
+def loss_inputs(rng, shape=(4, 5)):
+    return rng.normal(size=shape), rng.normal(size=shape)
+
+
+REDUCTIONS = ["mean", "sum", "none"]
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name", ["mse", "l1", "huber"])
+def test_regression_losses(name, reduction, rng):
+    x, y = loss_inputs(rng)
+    layer = {"mse": nn.MSELoss, "l1": nn.L1Loss, "huber": lambda r: nn.HuberLoss(r, delta=0.7)}[name](reduction)
+    want = {"mse": ref.mse_loss, "l1": ref.l1_loss,
+            "huber": lambda a, b, r: ref.huber_loss(a, b, r, 0.7)}[name](x, y, reduction)
+    np.testing.assert_allclose(layer(dl.tensor(x), dl.tensor(y)).numpy(), want, rtol=1e-12)
+    assert dl.autograd.gradcheck(lambda a: layer(a, dl.tensor(y)), [t64(x)])
+    np.testing.assert_allclose(layer(dl.tensor(x).float(), dl.tensor(y).float()).numpy(), want, rtol=1e-5)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_with_probabilities(reduction, rng):
+    x = rng.normal(size=(4, 5))
+    p = rng.uniform(size=(4, 5))
+    p /= p.sum(1, keepdims=True)
+    w = np.linspace(0.5, 1.5, 5)
+    loss = nn.CrossEntropyLoss(weight=dl.tensor(w), reduction=reduction, label_smoothing=0.1)
+    np.testing.assert_allclose(loss(dl.tensor(x), dl.tensor(p)).numpy(),
+                               ref.cross_entropy_probs(x, p, w, 0.1, reduction), rtol=1e-12)
+    assert dl.autograd.gradcheck(lambda a: loss(a, dl.tensor(p)), [t64(x)])
+
+
+def test_cross_entropy_against_reference_float32_and_errors(rng):
+    x = rng.normal(size=(64, 10)).astype(np.float32)
+    y = rng.integers(0, 10, 64)
+    got = F.cross_entropy(dl.tensor(x), dl.tensor(y)).item()
+    assert math.isclose(got, ref.cross_entropy(x.astype(np.float64), y), rel_tol=1e-6)
+    with pytest.raises(IndexError, match="target 10 is out of bounds for 10 classes"):
+        F.cross_entropy(dl.tensor(x), dl.tensor(np.full(64, 10)))
+    with pytest.raises(IndexError, match="target -1 is out of bounds"):
+        F.cross_entropy(dl.tensor(x), dl.tensor(np.full(64, -1)))
+    with pytest.raises(ValueError, match=r"target of shape \(3,\) does not match logits of shape \(64, 10\)"):
+        F.cross_entropy(dl.tensor(x), dl.tensor([1, 2, 3]))
+    with pytest.raises(ValueError, match=r"weight must have shape \(10\)"):
+        F.cross_entropy(dl.tensor(x), dl.tensor(y), weight=dl.ones(3))
+    with pytest.raises(ValueError, match="label_smoothing"):
+        F.cross_entropy(dl.tensor(x), dl.tensor(y), label_smoothing=1.5)
+    with pytest.raises(ValueError, match="reduction"):
+        F.cross_entropy(dl.tensor(x), dl.tensor(y), reduction="avg")
+    assert math.isnan(F.cross_entropy(dl.tensor(x[:2]), dl.tensor([-100, -100])).item())
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_nll_loss(reduction, rng):
+    logp = ref.log_softmax(rng.normal(size=(2, 4, 3)), 1)
+    y = np.array([[0, 3, 1], [2, 2, 0]])
+    w = np.array([1.0, 0.5, 2.0, 1.5])
+    loss = nn.NLLLoss(weight=dl.tensor(w), ignore_index=3, reduction=reduction)
+    np.testing.assert_allclose(loss(dl.tensor(logp), dl.tensor(y)).numpy(), ref.nll_loss(logp, y, w, 3, reduction),
+                               rtol=1e-12)
+    assert dl.autograd.gradcheck(lambda a: loss(a, dl.tensor(y)), [t64(logp)])
+    with pytest.raises(IndexError, match="target 4 is out of bounds for 4 classes"):
+        F.nll_loss(dl.tensor(logp), dl.tensor(np.full((2, 3), 4)))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_binary_cross_entropy(reduction, rng):
+    p, y = rng.uniform(0.05, 0.95, (3, 4)), rng.uniform(size=(3, 4))
+    w = rng.uniform(0.5, 2, (3, 4))
+    np.testing.assert_allclose(nn.BCELoss(dl.tensor(w), reduction)(dl.tensor(p), dl.tensor(y)).numpy(),
+                               ref.binary_cross_entropy(p, y, w, reduction), rtol=1e-12)
+    assert dl.autograd.gradcheck(lambda a: F.binary_cross_entropy(a, dl.tensor(y), reduction=reduction), [t64(p)])
+    x = rng.normal(scale=3, size=(3, 4))
+    pw = np.array([1.0, 2.0, 0.5, 3.0])
+    layer = nn.BCEWithLogitsLoss(weight=dl.tensor(w), reduction=reduction, pos_weight=dl.tensor(pw))
+    np.testing.assert_allclose(layer(dl.tensor(x), dl.tensor(y)).numpy(),
+                               ref.binary_cross_entropy_with_logits(x, y, w, reduction, pw), rtol=1e-10)
+    assert dl.autograd.gradcheck(lambda a: layer(a, dl.tensor(y)), [t64(x)])
+
+
+def test_binary_losses_are_stable_at_the_extremes():
+    x = dl.tensor([-200.0, 200.0, 0.0])
+    y = dl.tensor([1.0, 0.0, 1.0])
+    np.testing.assert_allclose(F.binary_cross_entropy_with_logits(x, y, reduction="none").numpy(),
+                               [200.0, 200.0, math.log(2)], rtol=1e-6)
+    np.testing.assert_allclose(F.binary_cross_entropy(dl.tensor([0.0, 1.0]), dl.tensor([1.0, 0.0]),
+                                                      reduction="none").numpy(), [100.0, 100.0])
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        F.binary_cross_entropy(dl.tensor([1.5]), dl.tensor([1.0]))
+    with pytest.raises(ValueError, match="same shape"):
+        F.mse_loss(dl.ones(2), dl.ones(3))
+
+
+# ---- init
+def test_calculate_gain():
+    assert nn.init.calculate_gain("relu") == math.sqrt(2)
+    assert nn.init.calculate_gain("tanh") == 5 / 3
+    assert nn.init.calculate_gain("leaky_relu", 0.2) == math.sqrt(2 / 1.04)
+    assert nn.init.calculate_gain("linear") == 1 and nn.init.calculate_gain("selu") == 0.75
+    with pytest.raises(ValueError, match="unsupported nonlinearity"):
+        nn.init.calculate_gain("swishy")
+
+
+@pytest.mark.parametrize("name,expected_std", [
+    ("xavier_uniform_", math.sqrt(2 / (300 + 200))),
+    ("xavier_normal_", math.sqrt(2 / (300 + 200))),
+    ("kaiming_uniform_", math.sqrt(2 / 300)),
+    ("kaiming_normal_", math.sqrt(2 / 300)),
+])
+def test_variance_scaling_inits(name, expected_std):
+    dl.manual_seed(0)
+    w = dl.empty(200, 300)
+    kw = {"nonlinearity": "relu"} if name.startswith("kaiming") else {}
+    out = getattr(nn.init, name)(w, **kw)
+    assert out is w
+    a = w.numpy()
+    assert abs(a.std() / expected_std - 1) < 0.02 and abs(a.mean()) < 0.01 * expected_std * 10
+    if "uniform" in name:
+        assert np.abs(a).max() <= expected_std * math.sqrt(3) * (1 + 1e-6)
+
+
+def test_orthogonal_constant_and_uniform():
+    dl.manual_seed(0)
+    for shape in [(5, 3), (3, 5), (4, 2, 2)]:
+        w = nn.init.orthogonal_(dl.empty(*shape), gain=2.0).numpy().reshape(shape[0], -1)
+        small = w @ w.T if shape[0] <= w.shape[1] else w.T @ w
+        np.testing.assert_allclose(small, 4.0 * np.eye(small.shape[0]), atol=1e-5)
+    assert np.all(nn.init.constant_(dl.empty(3), 0.25).numpy() == 0.25)
+    assert np.all(nn.init.ones_(dl.empty(2)).numpy() == 1) and np.all(nn.init.zeros_(dl.ones(2)).numpy() == 0)
+    u = nn.init.uniform_(dl.empty(10000), -2.0, 3.0).numpy()
+    assert u.min() >= -2.0 and u.max() < 3.0 and abs(u.mean() - 0.5) < 0.05
+    n = nn.init.normal_(dl.empty(10000, dtype=dl.float64), 1.0, 0.5).numpy()
+    assert abs(n.mean() - 1.0) < 0.02 and abs(n.std() - 0.5) < 0.02
+    with pytest.raises(ValueError, match="fewer than 2 dims"):
+        nn.init.xavier_uniform_(dl.empty(3))
+    p = nn.Parameter(dl.zeros(3, 3))
+    nn.init.kaiming_uniform_(p)  # in place on a parameter that requires grad
+    assert p.requires_grad and p.grad_fn is None and np.any(p.detach().numpy() != 0)

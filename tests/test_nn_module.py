@@ -1,0 +1,152 @@
+"""dlcore.nn.Module and the containers: registration, traversal, modes, dtype conversion,
+state dicts and their errors, hooks, repr, and summary's counts."""
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+
+import dlcore as dl
+from dlcore import nn
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+        self.scale = nn.Parameter(dl.ones(3))
+        self.register_buffer("running", dl.zeros(3))
+        self.register_buffer("scratch", dl.zeros(1), persistent=False)
+        self.act = nn.Tanh()
+
+    def forward(self, x):
+        return self.act(self.fc(x)) * self.scale
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.block = Block()
+        self.head = nn.Sequential(nn.Linear(3, 2), nn.ReLU())
+        self.shared = self.head  # the same module twice: listed once
+
+    def forward(self, x):
+        return self.head(self.block(x))
+
+
+def test_registration_and_traversal():
+    net = Net()
+    names = [n for n, _ in net.named_parameters()]
+    assert names == ["block.scale", "block.fc.weight", "block.fc.bias", "head.0.weight", "head.0.bias"]
+    assert [n for n, _ in net.named_buffers()] == ["block.running", "block.scratch"]
+    assert [n for n, _ in net.named_children()] == ["block", "head"]
+    assert [n for n, _ in net.named_modules()] == ["", "block", "block.fc", "block.act", "head", "head.0", "head.1"]
+    assert sum(p.numel() for p in net.parameters()) == 3 + 12 + 3 + 6 + 2
+    assert list(net.state_dict()) == names[:1] + ["block.running"] + names[1:]
+    net.block.fc = None
+    assert "block.fc.weight" not in dict(net.named_parameters())
+    with pytest.raises(TypeError, match="as parameter 'scale'"):
+        net.block.scale = dl.ones(3)
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        net.nope
+
+
+def test_train_eval_apply_zero_grad():
+    net = Net()
+    net.eval()
+    assert not any(m.training for m in net.modules())
+    net.train()
+    assert all(m.training for m in net.modules())
+    seen = []
+    net.apply(lambda m: seen.append(type(m).__name__))
+    assert seen[-1] == "Net" and seen.count("Linear") == 2
+    net(dl.randn(5, 4)).sum().backward()
+    assert all(p.grad is not None for p in net.parameters())
+    net.zero_grad(set_to_none=False)
+    assert all(np.all(p.grad.numpy() == 0) for p in net.parameters())
+    net.zero_grad()
+    assert all(p.grad is None for p in net.parameters())
+
+
+def test_to_dtype_converts_parameters_and_buffers():
+    net = Net().to(dl.float64)
+    assert all(p.dtype == dl.float64 and isinstance(p, nn.Parameter) for p in net.parameters())
+    assert net.block.running.dtype == dl.float64
+    assert net(dl.randn(2, 4, dtype=dl.float64)).dtype == dl.float64
+    with pytest.raises(TypeError, match="floating-point"):
+        net.to(dl.int64)
+
+
+def test_state_dict_round_trip_and_errors():
+    a, b = Net(), Net()
+    x = dl.randn(3, 4)
+    b.load_state_dict(a.state_dict())
+    np.testing.assert_array_equal(a(x).detach().numpy(), b(x).detach().numpy())
+    sd = a.state_dict()
+    del sd["block.scale"]
+    sd["extra.weight"] = dl.ones(1)
+    with pytest.raises(ValueError, match=r"missing keys: block.scale.*unexpected keys: extra.weight"):
+        b.load_state_dict(sd)
+    missing, unexpected = b.load_state_dict(sd, strict=False)
+    assert missing == ["block.scale"] and unexpected == ["extra.weight"]
+    sd = a.state_dict()
+    sd["head.0.weight"] = dl.ones(5, 3)
+    with pytest.raises(ValueError, match=r"size mismatch for head.0.weight: checkpoint \(5, 3\), model \(2, 3\)"):
+        b.load_state_dict(sd, strict=False)
+
+
+def test_forward_hooks():
+    lin = nn.Linear(2, 2)
+    calls = []
+    h1 = lin.register_forward_pre_hook(lambda m, args: (args[0] * 0,))
+    h2 = lin.register_forward_hook(lambda m, args, out: calls.append(tuple(out.shape)) or out + 1)
+    out = lin(dl.ones(3, 2))
+    np.testing.assert_allclose(out.detach().numpy(), np.broadcast_to(lin.bias.detach().numpy() + 1, (3, 2)))
+    assert calls == [(3, 2)]
+    h1.remove()
+    h2.remove()
+    np.testing.assert_allclose(lin(dl.ones(1, 2)).detach().numpy(),
+                               (lin.weight.detach().numpy().sum(1) + lin.bias.detach().numpy())[None], rtol=1e-6)
+
+
+def test_containers():
+    seq = nn.Sequential(OrderedDict([("a", nn.Linear(2, 3)), ("b", nn.ReLU())]))
+    assert isinstance(seq[0], nn.Linear) and isinstance(seq[-1], nn.ReLU) and len(seq) == 2
+    assert isinstance(seq[1:][0], nn.ReLU)
+    with pytest.raises(IndexError, match="out of range"):
+        seq[2]
+    ml = nn.ModuleList([nn.Linear(1, 1), nn.Linear(1, 1)])
+    ml.append(nn.Tanh())
+    ml.insert(0, nn.Identity())
+    assert [type(m).__name__ for m in ml] == ["Identity", "Linear", "Linear", "Tanh"]
+    assert len(list(ml.parameters())) == 4
+    md = nn.ModuleDict({"x": nn.Linear(1, 2)})
+    md["y"] = nn.ReLU()
+    assert list(md.keys()) == ["x", "y"] and "x" in md
+    assert [n for n, _ in md.named_parameters()] == ["x.weight", "x.bias"]
+
+
+def test_shape_layers():
+    x = dl.arange(24).reshape(2, 3, 4).float()
+    assert nn.Identity(5, foo=1)(x) is x
+    assert nn.Flatten()(x).shape == (2, 12)
+    assert nn.Flatten(0, 1)(x).shape == (6, 4)
+    assert nn.Unflatten(1, (3, 2, 2))(nn.Flatten()(x)).shape == (2, 3, 2, 2)
+    np.testing.assert_array_equal(nn.Unflatten(2, (2, 2))(x).numpy(), x.numpy().reshape(2, 3, 2, 2))
+    with pytest.raises(ValueError, match="can't be unflattened"):
+        nn.Unflatten(1, (5, 2))(x)
+
+
+def test_repr_shows_the_tree():
+    text = repr(nn.Sequential(nn.Linear(2, 3), nn.Sequential(nn.ReLU(), nn.Dropout(0.5))))
+    assert text == ("Sequential(\n  (0): Linear(in_features=2, out_features=3, bias=True)\n"
+                    "  (1): Sequential(\n    (0): ReLU()\n    (1): Dropout(p=0.5)\n  )\n)")
+
+
+def test_summary_counts_params_and_flops():
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10, bias=False))
+    lines = []
+    totals = nn.summary(model, (8, 784), print_fn=lines.append)
+    assert totals["params"] == 784 * 256 + 256 + 256 * 10
+    # 2 flops per multiply-add, plus one add per bias element; ReLU one per element.
+    assert totals["flops"] == 8 * 256 * (2 * 784 + 1) + 8 * 256 + 8 * 10 * 2 * 256
+    assert "(8, 256)" in lines[0] and "200,960" in lines[0]
