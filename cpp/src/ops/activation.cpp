@@ -16,12 +16,14 @@ constexpr int64_t kGrain = 16384;
 const char* act_name(ActOp op) {
   static const char* names[] = {"leaky_relu", "elu",         "softplus",         "gelu",          "gelu",
                                 "silu",       "hardtanh",    "hardsigmoid",      "piecewise_linear",
-                                "heaviside_step"};
+                                "heaviside_step", "relu", "sigmoid", "tanh"};
   return names[static_cast<int>(op)];
 }
 
-// dx = g * f'(x) for contiguous x and g of x's shape and dtype.
-Tensor act_backward(ActOp op, double a, double b, const Tensor& x_in, const Tensor& g_in) {
+}  // namespace
+
+// dx = g * f'(x) (f'(y) for the *Output ops), x any layout, g of x's shape.
+Tensor activation_backward(ActOp op, double a, double b, const Tensor& x_in, const Tensor& g_in) {
   Tensor x = contiguous(x_in), g = contiguous(g_in.to(x_in.dtype()));
   Tensor dx = empty(x.shape(), x.dtype());
   const auto& kt = kernels::active();
@@ -40,6 +42,8 @@ Tensor act_backward(ActOp op, double a, double b, const Tensor& x_in, const Tens
   }
   return dx;
 }
+
+namespace {
 
 Tensor activation(ActOp op, const Tensor& x_in, double a = 0.0, double b = 0.0) {
   const char* name = act_name(op);
@@ -68,7 +72,7 @@ Tensor activation(ActOp op, const Tensor& x_in, double a = 0.0, double b = 0.0) 
       if (grad_enabled() && (g[0].requires_grad() || x.requires_grad()))
         throw RuntimeError(str_cat(name, ": the gradient of this activation's backward is not implemented "
                                          "(create_graph=True through it)"));
-      return std::vector<Tensor>{act_backward(op, a, b, x, g[0])};
+      return std::vector<Tensor>{activation_backward(op, a, b, x, g[0])};
     };
     set_history(out, node);
   }

@@ -5,6 +5,7 @@
 
 #include "dlcore/autograd.h"
 #include "dlcore/ops.h"
+#include "kernels/cpu/kernels.h"
 #include "kernels/cpu/strided_loops.h"
 
 namespace dlcore {
@@ -36,6 +37,11 @@ std::vector<int64_t> reduce_dims(const Dims& dims, int64_t ndim, const char* op)
 // g of a reduction result, broadcast back to the input shape.
 Tensor expand_reduced(const Tensor& g, const Shape& in_shape, const std::vector<int64_t>& dims,
                       bool keepdim);
+
+// dx = g * f'(saved) in one fused kernel pass (ops/activation.cpp); saved is the
+// input, or the output for ActOp::ReluOutput, SigmoidOutput and TanhOutput. Not
+// differentiable: callers use it when no graph is being built (grad mode off).
+Tensor activation_backward(kernels::ActOp op, double a, double b, const Tensor& saved, const Tensor& g);
 
 // Typed access to a 0-d or one-element tensor converted to T.
 template <class T> T scalar_as(Scalar s) {

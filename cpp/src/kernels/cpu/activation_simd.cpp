@@ -13,6 +13,8 @@
 //   Hardsigmoid      clamp(x / 6 + 1/2, 0, 1)                f' = -3 < x < 3 ? 1/6 : 0
 //   PiecewiseLinear  clamp(x + 1/2, 0, 1)                    f' = -1/2 < x < 1/2 ? 1 : 0
 //   Step             x > 0 ? 1 : x < 0 ? 0 : 1/2             f' = 0
+// and, for the backward of relu, sigmoid and tanh, which reads their output y:
+//   ReluOutput       f'(y) = y > 0 ? 1 : 0;  SigmoidOutput  y (1 - y);  TanhOutput  1 - y^2
 // NaN inputs give NaN outputs. float32 Elu, Silu and GeluTanh (and the clamps) use
 // the vector forms of vmath.h on AVX2/AVX-512; the rest are scalar loops the
 // compiler vectorises where it can (erf and log1p come from libm).
@@ -54,12 +56,16 @@ template <class T> inline T act_scalar(ActOp op, T a, T b, T x) {
     case ActOp::Hardsigmoid: return clamp_keep_nan(x / T(6) + T(0.5), T(0), T(1));
     case ActOp::PiecewiseLinear: return clamp_keep_nan(x + T(0.5), T(0), T(1));
     case ActOp::Step: return x != x ? x : (x > T(0) ? T(1) : (x < T(0) ? T(0) : T(0.5)));
+    case ActOp::ReluOutput: return (x > T(0) || x != x) ? x : T(0);
+    case ActOp::SigmoidOutput: return scalar_sigmoid(x);
+    case ActOp::TanhOutput: return std::tanh(x);
   }
   return x;
 }
 
 // f'(x); NaN where x is NaN, so a NaN input never turns into a finite gradient.
 template <class T> inline T act_derivative(ActOp op, T a, T b, T x) {
+  if (op == ActOp::ReluOutput) return (x > T(0) || x != x) ? T(1) : T(0);  // passes g where y is NaN
   if (x != x) return x;
   switch (op) {
     case ActOp::LeakyRelu: return x > T(0) ? T(1) : a;
@@ -81,6 +87,9 @@ template <class T> inline T act_derivative(ActOp op, T a, T b, T x) {
     case ActOp::Hardsigmoid: return (x > T(-3) && x < T(3)) ? T(1) / T(6) : T(0);
     case ActOp::PiecewiseLinear: return (x > T(-0.5) && x < T(0.5)) ? T(1) : T(0);
     case ActOp::Step: return T(0);
+    case ActOp::ReluOutput: return T(1);  // handled above
+    case ActOp::SigmoidOutput: return x * (T(1) - x);
+    case ActOp::TanhOutput: return T(1) - x * x;
   }
   return T(0);
 }
@@ -122,6 +131,8 @@ inline bool act_backward_vec(ActOp op, const float* x, const float* g, float* dx
         VF s = vsigmoid(v);
         return vmul(gv, vmul(s, vfma(v, vsub(one, s), one)));
       });
+    case ActOp::SigmoidOutput: return run([&](VF y, VF gv) { return vmul(gv, vmul(y, vsub(one, y))); });
+    case ActOp::TanhOutput: return run([&](VF y, VF gv) { return vmul(gv, vsub(one, vmul(y, y))); });
     case ActOp::GeluTanh:
       return run([&](VF v, VF gv) {
         const VF k = VF::broadcast(float(kSqrt2OverPi)), half = VF::broadcast(0.5f);

@@ -32,6 +32,11 @@ enum class ActOp : int {
   Hardsigmoid,      // clip(x / 6 + 1/2, 0, 1)
   PiecewiseLinear,  // clip(x + 1/2, 0, 1)
   Step,             // Heaviside step, 1/2 at 0, zero gradient
+  // relu, sigmoid and tanh (unary ops): their backward reads the saved output y
+  // in place of x, dx = g * f'(y).
+  ReluOutput,
+  SigmoidOutput,
+  TanhOutput,
 };
 
 template <class T> using OptimFn = void (*)(const OptimStep& s, T* p, const T* g, T* s1, T* s2,
