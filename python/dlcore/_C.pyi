@@ -288,4 +288,30 @@ def manual_seed(seed: int) -> None:
     """Seeds the default generator."""
 def default_generator() -> Generator: ...
 def is_grad_enabled() -> bool: ...
+
+# The neural-network ops behind dlcore.nn.functional.
+def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
+    """input @ weight.T + bias for input (..., in), weight (out, in): one GEMM with the bias
+    added as the output is written."""
+def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor: ...
+def elu(input: Tensor, alpha: float = 1.0) -> Tensor: ...
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta x)) / beta, and x where beta x > threshold."""
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x Phi(x) with erf ('none') or its tanh approximation ('tanh')."""
+def silu(input: Tensor) -> Tensor: ...
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor: ...
+def hardsigmoid(input: Tensor) -> Tensor:
+    """clip(x / 6 + 1/2, 0, 1)."""
+def piecewise_linear(input: Tensor) -> Tensor:
+    """clip(x + 1/2, 0, 1)."""
+def heaviside_step(input: Tensor) -> Tensor:
+    """1 for x > 0, 0 for x < 0, 1/2 at 0; zero gradient."""
+def cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Fused log-softmax + NLL of logits (N, C), (C) or (N, C, d...) against int64 class
+    indices; IndexError for indices outside [0, C) other than ignore_index."""
+def _optimizer_step(kind: str, hyper: dict, params: List[Tensor], grads: List[Tensor],
+                    states: List[List[Optional[Tensor]]], steps: List[int]) -> None:
+    """One fused update of a group of parameters (used by dlcore.optim)."""
 def __getattr__(name: str) -> Any: ...
