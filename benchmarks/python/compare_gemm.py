@@ -17,9 +17,8 @@ thread pools when they load.
 """
 import argparse
 import json
-import os
-import subprocess
-import sys
+
+from per_thread import run_workers
 
 
 def parse_args(argv=None):
@@ -116,20 +115,8 @@ def main():
         worker(args)
         return
     results = []
-    for t in [int(x) for x in args.threads.split(",")]:
-        env = dict(os.environ, OMP_NUM_THREADS=str(t), OPENBLAS_NUM_THREADS=str(t),
-                   MKL_NUM_THREADS=str(t))
-        # Each library keeps its idle threads spinning for a while after a call
-        # (OpenBLAS for about 0.1 s by default), and a spinning pool steals the
-        # cores from the library timed next. All three get the same short spin,
-        # a few tens of microseconds, before their threads sleep.
-        env.setdefault("GOMP_SPINCOUNT", "30000")  # dlcore's and PyTorch's OpenMP
-        env.setdefault("OPENBLAS_THREAD_TIMEOUT", "16")  # 2**16 cycles
-        cmd = [sys.executable, __file__, "--worker", str(t), "--reps", str(args.reps)]
-        if args.quick:
-            cmd.append("--quick")
-        out = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
-        rows = json.loads(out.strip().splitlines()[-1])
+    extra = ["--reps", str(args.reps)] + (["--quick"] if args.quick else [])
+    for t, rows in run_workers(__file__, [int(x) for x in args.threads.split(",")], extra):
         results += rows
         have_torch = "torch" in rows[0]["gflops"]
         print(f"\nthreads {t}: GFLOP/s, median of {args.reps} interleaved rounds")

@@ -18,9 +18,8 @@ Each thread count runs in its own process (OpenMP fixes its pool when it loads).
 """
 import argparse
 import json
-import os
-import subprocess
-import sys
+
+from per_thread import run_workers
 
 
 def parse_args(argv=None):
@@ -140,12 +139,8 @@ def main():
         worker(args)
         return
     results = []
-    for t in [int(x) for x in args.threads.split(",")]:
-        env = dict(os.environ, OMP_NUM_THREADS=str(t), OPENBLAS_NUM_THREADS=str(t), MKL_NUM_THREADS=str(t))
-        env.setdefault("GOMP_SPINCOUNT", "30000")  # the same short idle spin for both libraries' OpenMP
-        cmd = [sys.executable, __file__, "--worker", str(t), "--reps", str(args.reps), "--steps", str(args.steps)]
-        out = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
-        rows = json.loads(out.strip().splitlines()[-1])
+    extra = ["--reps", str(args.reps), "--steps", str(args.steps)]
+    for t, rows in run_workers(__file__, [int(x) for x in args.threads.split(",")], extra):
         results += rows
         have_torch = "ratio" in rows[0]
         print(f"\nthreads {t}: training steps per second, median of {args.reps} rounds of {args.steps} steps")

@@ -215,15 +215,7 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none=True):
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                g = p.grad.detach()
-                g.zero_()
-                p.grad = g
+        zero_grads(self.parameters(), set_to_none)
 
     def apply(self, fn):
         """Calls ``fn(module)`` on every sub-module (children first) and on self; returns self."""
@@ -344,6 +336,19 @@ class Module:
             return f"{type(self).__name__}({extra})"
         head = f"{type(self).__name__}(" + (f"\n  {extra}" if extra else "")
         return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+def zero_grads(params, set_to_none=True):
+    """Drops each parameter's .grad (set_to_none) or fills it with zeros."""
+    for p in params:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            g = p.grad.detach()
+            g.zero_()
+            p.grad = g
 
 
 class _IncompatibleKeys(tuple):

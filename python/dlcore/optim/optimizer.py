@@ -6,6 +6,7 @@ import copy
 from .. import _C
 from ..creation import full, zeros_like
 from ..grad_mode import no_grad
+from ..nn.module import zero_grads
 
 Tensor = _C.Tensor
 
@@ -82,16 +83,7 @@ class Optimizer:
             raise ValueError(f"Invalid epsilon value: {group['eps']}")
 
     def zero_grad(self, set_to_none=True):
-        for g in self.param_groups:
-            for p in g["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    grad = p.grad.detach()
-                    grad.zero_()
-                    p.grad = grad
+        zero_grads((p for g in self.param_groups for p in g["params"]), set_to_none)
 
     # ---- the update
     def _hyper(self, group):
