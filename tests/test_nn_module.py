@@ -150,3 +150,19 @@ def test_summary_counts_params_and_flops():
     # 2 flops per multiply-add, plus one add per bias element; ReLU one per element.
     assert totals["flops"] == 8 * 256 * (2 * 784 + 1) + 8 * 256 + 8 * 10 * 2 * 256
     assert "(8, 256)" in lines[0] and "200,960" in lines[0]
+
+
+def test_deepcopy_and_pickle_copy_values_not_storage():
+    import copy
+    import pickle
+
+    net = Net()
+    twin = copy.deepcopy(net)
+    assert isinstance(twin.block.scale, nn.Parameter) and twin.block.scale.requires_grad
+    with dl.no_grad():
+        twin.block.scale.fill_(5.0)
+    assert np.all(net.block.scale.detach().numpy() == 1.0)
+    x = dl.randn(2, 4)
+    np.testing.assert_array_equal(copy.deepcopy(net)(x).detach().numpy(), net(x).detach().numpy())
+    t = pickle.loads(pickle.dumps(dl.tensor([[1, 2], [3, 4]])))
+    assert t.dtype == dl.int64 and t.tolist() == [[1, 2], [3, 4]]

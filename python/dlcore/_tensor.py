@@ -45,6 +45,17 @@ def _format(self, spec):
     return repr(self)
 
 
+def _rebuild(array, requires_grad):
+    t = _C.from_numpy(array)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def _reduce_ex(self, protocol):
+    # Pickling and copy.deepcopy copy the values (and requires_grad), not the graph.
+    return (_rebuild, (np.array(self.detach().numpy(), copy=True), self.requires_grad))
+
+
+Tensor.__reduce_ex__ = _reduce_ex
 Tensor.__repr__ = _repr
 Tensor.__str__ = _repr
 Tensor.__format__ = _format
