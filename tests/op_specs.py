@@ -8,6 +8,7 @@ from typing import Callable
 import numpy as np
 
 import dlcore as dl
+from reference import conv as convref
 from reference import nn as nnref
 from reference import ops as ref
 
@@ -173,6 +174,11 @@ SPECS = [
     ce_spec("cross_entropy_smoothing", [((4, 6),), ((2, 6, 3),)], label_smoothing=0.2,
             weight=lambda c: np.linspace(1.0, 2.0, c)),
     ce_spec("cross_entropy_smoothing_none", [((4, 6),)], label_smoothing=0.1, reduction="none", ignore_index=0),
+    Spec("conv2d", lambda x, w, b: F.conv2d(x, w, b, 2, 1, 1, 2),
+         lambda x, w, b: convref.conv2d(x, w, b, (2, 2), (1, 1), (1, 1), 2), [((1, 4, 5, 4), (2, 2, 2, 3), (2,))],
+         atol=1e-5),
+    Spec("conv1d", lambda x, w: F.conv1d(x, w, padding=1, dilation=2), lambda x, w: convref.conv1d(x, w, None, 1, 1, 2),
+         [((2, 3, 6), (2, 3, 2))], atol=1e-5),
     # ---- shape ops and views
     Spec("reshape", lambda x: x.reshape(4, -1) * 2, lambda x: x.reshape(4, -1) * 2, [((2, 3, 2),)]),
     Spec("permute", lambda x: x.permute(2, 0, 1) * 1, lambda x: np.transpose(x, (2, 0, 1)), [((2, 3, 4),)]),

@@ -56,6 +56,16 @@ OptimStep to_step(const std::string& kind, const py::dict& hyper) {
 void init_nn(py::module_& m) {
   m.def("linear", [](const Tensor& x, const Tensor& w, const OptTensor& b) { return linear(x, w, or_undefined(b)); },
         py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(), nogil());
+  m.def("_conv2d", [](const Tensor& x, const Tensor& w, const OptTensor& b, std::array<int64_t, 2> stride,
+                      std::array<int64_t, 2> padding, std::array<int64_t, 2> dilation, int64_t groups) {
+          return conv2d(x, w, or_undefined(b), stride, padding, dilation, groups);
+        }, py::arg("input"), py::arg("weight"), py::arg("bias"), py::arg("stride"), py::arg("padding"),
+        py::arg("dilation"), py::arg("groups"), nogil());
+  m.def("_conv1d", [](const Tensor& x, const Tensor& w, const OptTensor& b, int64_t stride, int64_t padding,
+                      int64_t dilation, int64_t groups) {
+          return conv1d(x, w, or_undefined(b), stride, padding, dilation, groups);
+        }, py::arg("input"), py::arg("weight"), py::arg("bias"), py::arg("stride"), py::arg("padding"),
+        py::arg("dilation"), py::arg("groups"), nogil());
   m.def("leaky_relu", &leaky_relu, py::arg("input"), py::arg("negative_slope") = 0.01, nogil());
   m.def("elu", &elu, py::arg("input"), py::arg("alpha") = 1.0, nogil());
   m.def("softplus", &softplus, py::arg("input"), py::arg("beta") = 1.0, py::arg("threshold") = 20.0, nogil());

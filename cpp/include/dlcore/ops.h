@@ -2,6 +2,7 @@
 // rules and promote dtypes like PyTorch; every op on floating tensors records
 // its gradient when grad mode is on and an input requires grad.
 #pragma once
+#include <array>
 #include <optional>
 #include <vector>
 
@@ -167,6 +168,16 @@ Tensor hardtanh(const Tensor& x, double min_val = -1.0, double max_val = 1.0);
 Tensor hardsigmoid(const Tensor& x);
 Tensor piecewise_linear(const Tensor& x);  // clip(x + 1/2, 0, 1)
 Tensor heaviside_step(const Tensor& x);    // 1 for x > 0, 1/2 at 0, 0 below; zero gradient
+
+// 2-D convolution, NCHW: x (N, C, H, W), weight (O, C / groups, kh, kw), bias (O) or
+// undefined, zero padding of padding[d] on both sides; y (N, O, Ho, Wo). Patches are
+// gathered per sample and multiplied by the packed GEMM (ops/conv.cpp).
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
+              std::array<int64_t, 2> stride = {1, 1}, std::array<int64_t, 2> padding = {0, 0},
+              std::array<int64_t, 2> dilation = {1, 1}, int64_t groups = 1);
+// 1-D convolution, NCL: x (N, C, L), weight (O, C / groups, k); conv2d over H = 1.
+Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), int64_t stride = 1,
+              int64_t padding = 0, int64_t dilation = 1, int64_t groups = 1);
 
 enum class Reduction { None, Mean, Sum };
 // Cross-entropy of logits (N, C), (C) or (N, C, d1, ...) against class indices

@@ -239,3 +239,124 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+
+
+# ---- padding and convolution
+def _ntuple(v, n, name, op):
+    if isinstance(v, (list, tuple)):
+        if len(v) != n or not all(isinstance(e, int) for e in v):
+            raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {v!r}")
+        return tuple(v)
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {v!r}")
+    return (v,) * n
+
+
+def _pad_indices(n, lo, hi, mode, op):
+    """Source index for each position of a dim of size n padded by lo and hi."""
+    if mode == "reflect" and (lo >= n or hi >= n):
+        raise ValueError(f"{op}: reflect padding ({lo}, {hi}) must be smaller than the dim's size {n}")
+    if mode == "circular" and (lo > n or hi > n):
+        raise ValueError(f"{op}: circular padding ({lo}, {hi}) must not exceed the dim's size {n}")
+    if n == 0:
+        raise ValueError(f"{op}: {mode} padding of an empty dim")
+    i = np.arange(-lo, n + hi)
+    if mode == "reflect":
+        i = np.abs(i)
+        i = np.where(i >= n, 2 * (n - 1) - i, i)
+    elif mode == "replicate":
+        i = np.clip(i, 0, n - 1)
+    else:  # circular
+        i = np.mod(i, n)
+    return _C.from_numpy(i.astype(np.int64))
+
+
+def pad(input, pad, mode="constant", value=0.0):
+    """Pads the last len(pad) // 2 dims: ``pad = (left, right, top, bottom, ...)`` starting from
+    the last dim, as in PyTorch. Modes: 'constant' (with value; negative pads crop),
+    'reflect' (mirror without repeating the edge), 'replicate' (repeat the edge) and
+    'circular' (wrap around). Differentiable in the input."""
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(f"pad: padding {tuple(pad)} must have an even length of at most 2 * {input.ndim}")
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
+    out = input
+    for k in range(len(pad) // 2):
+        dim = input.ndim - 1 - k
+        lo, hi = int(pad[2 * k]), int(pad[2 * k + 1])
+        if lo == 0 and hi == 0:
+            continue
+        n = out.shape[dim]
+        if mode == "constant":
+            if lo < 0 or hi < 0:
+                start, stop = max(-lo, 0), n - max(-hi, 0)
+                if stop < start:
+                    raise ValueError(f"pad: negative padding ({lo}, {hi}) removes more than the dim's size {n}")
+                out = out.narrow(dim, start, stop - start)
+                lo, hi = max(lo, 0), max(hi, 0)
+            parts = [_full(out.shape, dim, lo, value, out.dtype), out, _full(out.shape, dim, hi, value, out.dtype)]
+            out = _C.cat([p for p in parts if p is not None], dim)
+        else:
+            if lo < 0 or hi < 0:
+                raise ValueError(f"pad: {mode} padding must be non-negative, got ({lo}, {hi})")
+            out = out.index_select(dim, _pad_indices(n, lo, hi, mode, "pad"))
+    return out
+
+
+def _full(shape, dim, size, value, dtype):
+    """A block of `value` shaped like `shape` but `size` long in `dim` (None when size is 0)."""
+    if size == 0:
+        return None
+    from ..creation import full
+
+    shape = list(shape)
+    shape[dim] = size
+    return full(tuple(shape), value, dtype=dtype)
+
+
+def _conv_pads(padding, kernel, dilation, stride, op):
+    """(lo, hi) zero padding per spatial dim from an int, a tuple, 'valid' or 'same'."""
+    n = len(kernel)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return [(0, 0)] * n
+        if padding != "same":
+            raise ValueError(f"{op}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
+        if any(s != 1 for s in stride):
+            raise ValueError(f"{op}: padding='same' needs stride 1, got stride {tuple(stride)}")
+        pads = []
+        for k, d in zip(kernel, dilation):
+            total = d * (k - 1)
+            pads.append((total // 2, total - total // 2))
+        return pads
+    return [(p, p) for p in _ntuple(padding, n, "padding", op)]
+
+
+def _conv(input, weight, bias, stride, padding, dilation, groups, n, padding_mode, op):
+    stride = _ntuple(stride, n, "stride", op)
+    dilation = _ntuple(dilation, n, "dilation", op)
+    if weight.ndim != n + 2:
+        raise ValueError(f"{op}: weight must have {n + 2} dims, got shape {tuple(weight.shape)}")
+    pads = _conv_pads(padding, tuple(weight.shape[2:]), dilation, stride, op)
+    if padding_mode != "zeros" or any(lo != hi for lo, hi in pads):
+        if input.ndim != n + 2:
+            raise ValueError(f"{op}: expected a {n + 2}-D input, got shape {tuple(input.shape)}")
+        flat = [v for lo_hi in reversed(pads) for v in lo_hi]
+        input = pad(input, flat, "constant" if padding_mode == "zeros" else padding_mode)
+        pads = [(0, 0)] * n
+    sym = tuple(lo for lo, _ in pads)
+    if n == 1:
+        return _C._conv1d(input, weight, bias, stride[0], sym[0], dilation[0], groups)
+    return _C._conv2d(input, weight, bias, stride, sym, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution of input (N, C, H, W) with weight (O, C / groups, kh, kw); padding is
+    an int, a pair, 'valid' or 'same' (stride 1; uneven 'same' padding goes to the bottom
+    and right, as in PyTorch)."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 2, "zeros", "conv2d")
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution of input (N, C, L) with weight (O, C / groups, k)."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 1, "zeros", "conv1d")

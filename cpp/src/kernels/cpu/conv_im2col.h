@@ -1,0 +1,77 @@
+// Patch gathering for convolution as GEMM (templates on raw pointers; ops/conv.cpp
+// owns the loops over samples and groups and the threads).
+//   im2col: col[(c kh + i) kw + j][oh Wo + ow] = x[c][oh sh - ph + i dh][ow sw - pw + j dw]
+//           (0 where the index falls in the zero padding), for c < C of one sample
+//   col2im: the adjoint, dx[c][ih][iw] += col[...] over the same index map
+// x and dx are one sample's (C, H, W) planes, contiguous; col is (C kh kw, Ho Wo).
+#pragma once
+#include <cstdint>
+#include <cstring>
+
+namespace dlcore::kernels {
+
+struct ConvGeometry {
+  int64_t C, H, W;    // input channels (of the group) and spatial size
+  int64_t kh, kw;     // kernel
+  int64_t sh, sw;     // stride
+  int64_t ph, pw;     // zero padding (top/left; bottom/right follow from Ho, Wo)
+  int64_t dh, dw;     // dilation
+  int64_t Ho, Wo;     // output size
+  int64_t rows() const { return C * kh * kw; }
+  int64_t cols() const { return Ho * Wo; }
+};
+
+template <class T> void im2col(const ConvGeometry& g, const T* x, T* col) {
+  const int64_t cols = g.cols();
+  for (int64_t c = 0; c < g.C; ++c)
+    for (int64_t i = 0; i < g.kh; ++i)
+      for (int64_t j = 0; j < g.kw; ++j) {
+        T* out = col + ((c * g.kh + i) * g.kw + j) * cols;
+        const T* plane = x + c * g.H * g.W;
+        // Output columns whose input column lies inside [0, W): ow in [lo, hi).
+        const int64_t off = j * g.dw - g.pw;
+        int64_t lo = off >= 0 ? 0 : (-off + g.sw - 1) / g.sw;
+        int64_t hi = g.W - off <= 0 ? 0 : (g.W - off + g.sw - 1) / g.sw;
+        if (hi > g.Wo) hi = g.Wo;
+        if (lo > hi) lo = hi;
+        for (int64_t oh = 0; oh < g.Ho; ++oh) {
+          T* o = out + oh * g.Wo;
+          const int64_t ih = oh * g.sh - g.ph + i * g.dh;
+          if (ih < 0 || ih >= g.H) {
+            for (int64_t ow = 0; ow < g.Wo; ++ow) o[ow] = T(0);
+            continue;
+          }
+          const T* row = plane + ih * g.W + off;
+          for (int64_t ow = 0; ow < lo; ++ow) o[ow] = T(0);
+          if (g.sw == 1) {
+            if (hi > lo) std::memcpy(o + lo, row + lo, sizeof(T) * static_cast<size_t>(hi - lo));
+          } else {
+            for (int64_t ow = lo; ow < hi; ++ow) o[ow] = row[ow * g.sw];
+          }
+          for (int64_t ow = hi; ow < g.Wo; ++ow) o[ow] = T(0);
+        }
+      }
+}
+
+template <class T> void col2im(const ConvGeometry& g, const T* col, T* dx) {
+  const int64_t cols = g.cols();
+  for (int64_t c = 0; c < g.C; ++c)
+    for (int64_t i = 0; i < g.kh; ++i)
+      for (int64_t j = 0; j < g.kw; ++j) {
+        const T* in = col + ((c * g.kh + i) * g.kw + j) * cols;
+        T* plane = dx + c * g.H * g.W;
+        const int64_t off = j * g.dw - g.pw;
+        int64_t lo = off >= 0 ? 0 : (-off + g.sw - 1) / g.sw;
+        int64_t hi = g.W - off <= 0 ? 0 : (g.W - off + g.sw - 1) / g.sw;
+        if (hi > g.Wo) hi = g.Wo;
+        for (int64_t oh = 0; oh < g.Ho; ++oh) {
+          const int64_t ih = oh * g.sh - g.ph + i * g.dh;
+          if (ih < 0 || ih >= g.H) continue;
+          T* row = plane + ih * g.W + off;
+          const T* r = in + oh * g.Wo;
+          for (int64_t ow = lo; ow < hi; ++ow) row[ow * g.sw] += r[ow];
+        }
+      }
+}
+
+}  // namespace dlcore::kernels

@@ -1,0 +1,245 @@
+// conv2d (and conv1d through it), NCHW, with stride, zero padding, dilation and
+// groups, as GEMMs over gathered patches (kernels/cpu/conv_im2col.h).
+// Shapes: x (N, C, H, W), w (O, C/G, kh, kw), b (O), y (N, O, Ho, Wo), with
+//   Ho = (H + 2 ph - dh (kh - 1) - 1) / sh + 1  (and the same for Wo).
+// Per sample n and group g, with col = im2col(x[n, g]) of shape (C/G kh kw, Ho Wo):
+//   y[n, g]  = w[g] col + b[g]           (bias added in the GEMM write-back)
+//   dx[n, g] = col2im(w[g]^T dy[n, g])
+//   dw[g]   += dy[n, g] col^T            (summed over n in a fixed order)
+//   db       = sum of dy over n, Ho, Wo
+// A 1x1 convolution with stride 1 and no padding multiplies x[n] itself (no patches).
+// Samples run on separate threads when there are at least as many as threads (the
+// GEMMs then run serially inside); otherwise the GEMMs use the threads. dw takes the
+// samples in chunks of a size fixed by the shapes alone, so every result has the same
+// bits for any thread count.
+#include <algorithm>
+#include <vector>
+
+#include "dlcore/gemm.h"
+#include "kernels/cpu/conv_im2col.h"
+#include "ops/common.h"
+#include "runtime/parallel.h"
+
+namespace dlcore {
+namespace {
+
+using kernels::ConvGeometry;
+constexpr int64_t kColChunkBytes = int64_t(4) << 20;  // bound on the patch buffer of dw
+
+struct Conv {
+  int64_t N, C, H, W, O, G, kh, kw, Ho, Wo;
+  ConvGeometry geo;  // one group's geometry
+  bool direct;       // 1x1, stride 1, no padding: x[n] is its own patch matrix
+  int64_t Cg() const { return C / G; }
+  int64_t Og() const { return O / G; }
+  int64_t K() const { return geo.rows(); }
+  int64_t P() const { return Ho * Wo; }
+};
+
+Conv make_conv(const Tensor& x, const Tensor& w, const Tensor& b, const std::array<int64_t, 2>& stride,
+               const std::array<int64_t, 2>& padding, const std::array<int64_t, 2>& dilation, int64_t groups) {
+  if (x.dim() != 4)
+    throw ValueError(str_cat("conv2d: expected input of shape (N, C, H, W), got ", shape_str(x.shape())));
+  if (w.dim() != 4)
+    throw ValueError(str_cat("conv2d: expected weight of shape (out_channels, in_channels / groups, kh, kw), got ",
+                             shape_str(w.shape())));
+  if (!is_floating(x.dtype()) || x.dtype() != w.dtype())
+    throw TypeError(str_cat("conv2d: input and weight must be float tensors of one dtype, got ",
+                            dtype_name(x.dtype()), " and ", dtype_name(w.dtype())));
+  if (groups < 1) throw ValueError(str_cat("conv2d: groups must be positive, got ", groups));
+  for (int d = 0; d < 2; ++d) {
+    if (stride[d] < 1 || dilation[d] < 1 || padding[d] < 0)
+      throw ValueError(str_cat("conv2d: stride and dilation must be positive and padding non-negative, got stride (",
+                               stride[0], ", ", stride[1], "), padding (", padding[0], ", ", padding[1],
+                               "), dilation (", dilation[0], ", ", dilation[1], ")"));
+  }
+  Conv c{};
+  c.N = x.shape()[0], c.C = x.shape()[1], c.H = x.shape()[2], c.W = x.shape()[3];
+  c.O = w.shape()[0], c.G = groups, c.kh = w.shape()[2], c.kw = w.shape()[3];
+  if (c.C % groups || c.O % groups)
+    throw ValueError(str_cat("conv2d: in_channels (", c.C, ") and out_channels (", c.O,
+                             ") must both be divisible by groups (", groups, ")"));
+  if (w.shape()[1] != c.C / groups)
+    throw ValueError(str_cat("conv2d: weight of shape ", shape_str(w.shape()), " expects ", w.shape()[1] * groups,
+                             " input channels (groups=", groups, "), but the input of shape ", shape_str(x.shape()),
+                             " has ", c.C));
+  if (b.defined() && (b.dim() != 1 || b.shape()[0] != c.O))
+    throw ValueError(str_cat("conv2d: bias must have shape (", c.O, "), got ", shape_str(b.shape())));
+  if (b.defined() && b.dtype() != x.dtype())
+    throw TypeError(str_cat("conv2d: bias is ", dtype_name(b.dtype()), " but input is ", dtype_name(x.dtype())));
+  const int64_t eh = dilation[0] * (c.kh - 1) + 1, ew = dilation[1] * (c.kw - 1) + 1;
+  if (c.H + 2 * padding[0] < eh || c.W + 2 * padding[1] < ew)
+    throw ValueError(str_cat("conv2d: the (padded) input of size (", c.H + 2 * padding[0], ", ", c.W + 2 * padding[1],
+                             ") is smaller than the (dilated) kernel of size (", eh, ", ", ew, ")"));
+  c.Ho = (c.H + 2 * padding[0] - eh) / stride[0] + 1;
+  c.Wo = (c.W + 2 * padding[1] - ew) / stride[1] + 1;
+  c.geo = ConvGeometry{c.C / groups, c.H,       c.W,       c.kh,        c.kw,        stride[0], stride[1],
+                       padding[0],   padding[1], dilation[0], dilation[1], c.Ho,      c.Wo};
+  c.direct = c.kh == 1 && c.kw == 1 && stride[0] == 1 && stride[1] == 1 && padding[0] == 0 && padding[1] == 0;
+  return c;
+}
+
+// Runs f(n, col) for each sample; col is a per-thread patch buffer of K x P
+// (unused when direct). Samples go to threads when there are enough of them.
+template <class T, class F> void for_samples(const Conv& c, F f) {
+  const bool across = c.N >= get_num_threads() && get_num_threads() > 1;
+  const int64_t col_size = c.direct ? 0 : c.K() * c.P();
+  auto range = [&](int64_t lo, int64_t hi) {
+    std::vector<T> col(static_cast<size_t>(col_size));
+    for (int64_t n = lo; n < hi; ++n) f(n, col.data());
+  };
+  if (across) parallel_for(0, c.N, 1, range);
+  else range(0, c.N);
+}
+
+template <class T> void conv_forward(const Conv& c, const T* x, const T* w, const T* b, T* y) {
+  for_samples<T>(c, [&](int64_t n, T* col) {
+    for (int64_t g = 0; g < c.G; ++g) {
+      const T* xs = x + (n * c.C + g * c.Cg()) * c.H * c.W;
+      const T* patches = xs;
+      if (!c.direct) {
+        kernels::im2col<T>(c.geo, xs, col);
+        patches = col;
+      }
+      GemmProblem<T> p;
+      p.M = c.Og(), p.N = c.P(), p.K = c.K();
+      p.a = w + g * c.Og() * c.K(), p.a_rs = c.K(), p.a_cs = 1;
+      p.b = patches, p.b_rs = c.P(), p.b_cs = 1;
+      p.c = y + (n * c.O + g * c.Og()) * c.P(), p.ldc = c.P();
+      if (b) p.epilogue.bias = b + g * c.Og(), p.epilogue.bias_per_row = true;
+      gemm(p);
+    }
+  });
+}
+
+template <class T> void conv_backward_input(const Conv& c, const T* w, const T* dy, T* dx) {
+  for_samples<T>(c, [&](int64_t n, T* col) {
+    for (int64_t g = 0; g < c.G; ++g) {
+      T* dxs = dx + (n * c.C + g * c.Cg()) * c.H * c.W;
+      GemmProblem<T> p;
+      p.M = c.K(), p.N = c.P(), p.K = c.Og();
+      p.a = w + g * c.Og() * c.K(), p.a_rs = 1, p.a_cs = c.K();  // w[g]^T
+      p.b = dy + (n * c.O + g * c.Og()) * c.P(), p.b_rs = c.P(), p.b_cs = 1;
+      p.c = c.direct ? dxs : col, p.ldc = c.P();
+      gemm(p);
+      if (!c.direct) {
+        std::fill(dxs, dxs + c.Cg() * c.H * c.W, T(0));
+        kernels::col2im<T>(c.geo, col, dxs);
+      }
+    }
+  });
+}
+
+// dw[g] = sum_n dy[n, g] col(x[n, g])^T, over chunks of B samples: the chunk's
+// patches side by side (K x B P) and its output gradients packed to (Og x B P),
+// one GEMM per chunk and group accumulating into dw in chunk order.
+template <class T> void conv_backward_weight(const Conv& c, const T* x, const T* dy, T* dw) {
+  const int64_t K = c.K(), P = c.P(), Og = c.Og();
+  const int64_t per_sample = (c.direct ? 0 : K * P) + Og * P;
+  const int64_t B = std::max<int64_t>(1, std::min<int64_t>(c.N, kColChunkBytes / std::max<int64_t>(1, per_sample * int64_t(sizeof(T)))));
+  std::vector<T> cols(static_cast<size_t>(c.direct ? 0 : K * B * P)), grads(static_cast<size_t>(Og * B * P));
+  for (int64_t n0 = 0; n0 < c.N; n0 += B) {
+    const int64_t nb = std::min(B, c.N - n0);
+    for (int64_t g = 0; g < c.G; ++g) {
+      parallel_for(0, nb, 1, [&](int64_t lo, int64_t hi) {
+        std::vector<T> one(static_cast<size_t>(c.direct ? 0 : K * P));
+        for (int64_t s = lo; s < hi; ++s) {
+          const int64_t n = n0 + s;
+          const T* src = dy + (n * c.O + g * Og) * P;
+          for (int64_t o = 0; o < Og; ++o) std::copy(src + o * P, src + (o + 1) * P, grads.data() + o * nb * P + s * P);
+          if (!c.direct) {
+            // im2col writes rows of length P; the chunk's matrix has rows of length nb P.
+            kernels::im2col<T>(c.geo, x + (n * c.C + g * c.Cg()) * c.H * c.W, one.data());
+            for (int64_t r = 0; r < K; ++r)
+              std::copy(one.data() + r * P, one.data() + (r + 1) * P, cols.data() + r * nb * P + s * P);
+          }
+        }
+      });
+      GemmProblem<T> p;
+      p.M = Og, p.N = K, p.K = nb * P;
+      p.a = grads.data(), p.a_rs = nb * P, p.a_cs = 1;
+      p.b = cols.data(), p.b_rs = 1, p.b_cs = nb * P;
+      p.c = dw + g * Og * K, p.ldc = K;
+      p.beta = n0 == 0 ? T(0) : T(1);
+      if (c.direct) {
+        // x[n, g] is its own (K, P) patch matrix: one GEMM per sample, read in place.
+        for (int64_t s = 0; s < nb; ++s) {
+          GemmProblem<T> q = p;
+          q.K = P;
+          q.a = grads.data() + s * P;
+          q.b = x + ((n0 + s) * c.C + g * c.Cg()) * c.H * c.W, q.b_rs = 1, q.b_cs = P;
+          q.beta = (n0 == 0 && s == 0) ? T(0) : T(1);
+          gemm(q);
+        }
+      } else {
+        gemm(p);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias_in, std::array<int64_t, 2> stride,
+              std::array<int64_t, 2> padding, std::array<int64_t, 2> dilation, int64_t groups) {
+  Conv c = make_conv(input, weight, bias_in, stride, padding, dilation, groups);
+  Tensor x = contiguous(input), w = contiguous(weight);
+  Tensor b = bias_in.defined() ? contiguous(bias_in) : bias_in;
+  Tensor y = empty({c.N, c.O, c.Ho, c.Wo}, x.dtype());
+  if (y.numel() > 0) {
+    visit_dtype(x.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      if constexpr (std::is_floating_point_v<T>) {
+        if (c.K() == 0) {
+          fill_kernel(y, Scalar(0.0));
+          if (b.defined()) y = add(y, reshape(b, {1, c.O, 1, 1}));
+        } else {
+          conv_forward<T>(c, x.data<T>(), w.data<T>(), b.defined() ? b.data<T>() : nullptr, y.data<T>());
+        }
+      }
+    });
+  }
+  std::vector<Tensor> inputs{input, weight};
+  if (bias_in.defined()) inputs.push_back(bias_in);
+  if (auto node = make_node("conv2d", inputs)) {
+    node->save(x);
+    node->save(w);
+    node->backward = [c](FunctionNode& n, const std::vector<Tensor>& grads) {
+      Tensor x = n.saved(0), w = n.saved(1);
+      if (grad_enabled() && (grads[0].requires_grad() || x.requires_grad() || w.requires_grad()))
+        throw RuntimeError("conv2d: the gradient of its backward is not implemented (create_graph=True)");
+      Tensor dy = contiguous(grads[0].to(x.dtype()));
+      std::vector<Tensor> r(n.next_edges.size());
+      visit_dtype(x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        if constexpr (std::is_floating_point_v<T>) {
+          if (n.needs_input_grad(0)) {
+            r[0] = zeros_like(x);
+            if (c.K() > 0 && dy.numel() > 0) conv_backward_input<T>(c, w.data<T>(), dy.data<T>(), r[0].data<T>());
+          }
+          if (n.needs_input_grad(1)) {
+            r[1] = zeros_like(w);
+            if (c.K() > 0 && dy.numel() > 0) conv_backward_weight<T>(c, x.data<T>(), dy.data<T>(), r[1].data<T>());
+          }
+        }
+      });
+      if (r.size() > 2 && n.needs_input_grad(2)) r[2] = sum(dy, Dims{0, 2, 3});
+      return r;
+    };
+    set_history(y, node);
+  }
+  return y;
+}
+
+Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, int64_t stride, int64_t padding,
+              int64_t dilation, int64_t groups) {
+  if (input.dim() != 3)
+    throw ValueError(str_cat("conv1d: expected input of shape (N, C, L), got ", shape_str(input.shape())));
+  if (weight.dim() != 3)
+    throw ValueError(str_cat("conv1d: expected weight of shape (out_channels, in_channels / groups, k), got ",
+                             shape_str(weight.shape())));
+  Tensor y = conv2d(unsqueeze(input, 2), unsqueeze(weight, 2), bias, {1, stride}, {0, padding}, {1, dilation}, groups);
+  return squeeze(y, 2);
+}
+
+}  // namespace dlcore

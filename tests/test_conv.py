@@ -1,0 +1,178 @@
+"""conv2d / conv1d and the Conv layers against the NumPy reference in tests/reference/conv.py:
+stride, padding (ints, pairs, 'same', 'valid', every padding mode), dilation, groups
+(depthwise included), odd sizes, batch 1, channel 1, non-contiguous inputs, float32 and
+float64, every ISA and thread count; gradients by float64 finite differences; bad inputs."""
+import numpy as np
+import pytest
+
+import dlcore as dl
+from dlcore import nn
+from dlcore.nn import functional as F
+from reference import conv as ref
+
+CASES = [
+    # x shape, w shape, stride, padding, dilation, groups
+    ((2, 3, 7, 6), (4, 3, 3, 3), (1, 1), (0, 0), (1, 1), 1),
+    ((1, 1, 5, 5), (1, 1, 2, 2), (1, 1), (1, 1), (1, 1), 1),
+    ((2, 4, 9, 8), (6, 2, 3, 2), (2, 3), (1, 2), (2, 1), 2),
+    ((3, 6, 8, 8), (6, 1, 3, 3), (1, 1), (1, 1), (1, 1), 6),  # depthwise
+    ((2, 5, 6, 7), (3, 5, 1, 1), (1, 1), (0, 0), (1, 1), 1),  # 1x1: the direct path
+    ((2, 4, 6, 7), (8, 4, 1, 1), (2, 2), (0, 0), (1, 1), 1),  # 1x1 strided: patches
+    ((1, 2, 11, 4), (2, 2, 5, 3), (3, 1), (2, 0), (1, 1), 1),
+]
+IDS = [f"case{i}" for i in range(len(CASES))]
+
+
+def rnd(shape, rng):
+    return rng.uniform(-1, 1, size=shape)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+@pytest.mark.parametrize("dtype", [dl.float32, dl.float64], ids=["f32", "f64"])
+def test_conv2d_forward(case, dtype, rng):
+    xs, ws, stride, padding, dilation, groups = case
+    x, w, b = rnd(xs, rng), rnd(ws, rng), rnd(ws[0], rng)
+    got = F.conv2d(dl.tensor(x).to(dtype), dl.tensor(w).to(dtype), dl.tensor(b).to(dtype), stride, padding,
+                   dilation, groups)
+    want = ref.conv2d(x, w, b, stride, padding, dilation, groups)
+    tol = dict(rtol=1e-12, atol=1e-12) if dtype == dl.float64 else dict(rtol=1e-5, atol=1e-5)
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got.numpy(), want, **tol)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_conv2d_gradcheck(case, rng):
+    xs, ws, stride, padding, dilation, groups = case
+    ts = [dl.tensor(rnd(s, rng), requires_grad=True) for s in (xs, ws, (ws[0],))]
+    assert dl.autograd.gradcheck(lambda x, w, b: F.conv2d(x, w, b, stride, padding, dilation, groups), ts)
+
+
+def test_conv2d_gradients_against_reference_large_batch(rng):
+    """A batch whose patches exceed one weight-gradient chunk: dw sums chunks in order."""
+    x, w = rnd((40, 16, 20, 20), rng), rnd((8, 16, 3, 3), rng)
+    tx, tw = dl.tensor(x, requires_grad=True), dl.tensor(w, requires_grad=True)
+    tb = dl.zeros(8, dtype=dl.float64, requires_grad=True)
+    g = rnd((40, 8, 20, 20), rng)
+    F.conv2d(tx, tw, tb, padding=1).backward(dl.tensor(g))
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    dw = np.zeros_like(w)
+    for i in range(3):
+        for j in range(3):
+            dw[:, :, i, j] = np.einsum("nohw,nchw->oc", g, xp[:, :, i:i + 20, j:j + 20])
+    np.testing.assert_allclose(tw.grad.numpy(), dw, rtol=1e-10)
+    np.testing.assert_allclose(tb.grad.numpy(), g.sum((0, 2, 3)), rtol=1e-10)
+    # dx is the convolution of g with the flipped, transposed kernel.
+    dx = ref.conv2d(g, np.flip(w, (2, 3)).transpose(1, 0, 2, 3), padding=(1, 1))
+    np.testing.assert_allclose(tx.grad.numpy(), dx, rtol=1e-10, atol=1e-12)
+
+
+def test_noncontiguous_input_and_weight(rng):
+    x, w = rnd((2, 3, 6, 10), rng), rnd((4, 3, 3, 3), rng)
+    tx = dl.tensor(np.repeat(x, 2, axis=-1))[..., ::2]
+    tw = dl.tensor(w.transpose(1, 0, 2, 3).copy()).transpose(0, 1)
+    assert not tx.is_contiguous() and not tw.is_contiguous()
+    np.testing.assert_allclose(F.conv2d(tx, tw, padding=1).numpy(), ref.conv2d(x, w, padding=(1, 1)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("n", [1, 5])
+def test_same_bits_for_any_thread_count(n, threads, rng):
+    x, w = rnd((n, 8, 12, 12), rng).astype(np.float32), rnd((16, 8, 3, 3), rng).astype(np.float32)
+    results = []
+    for t in (1, 2):
+        dl.set_num_threads(t)
+        tx, tw = dl.tensor(x, requires_grad=True), dl.tensor(w, requires_grad=True)
+        y = F.conv2d(tx, tw, padding=1, stride=(1, 2))
+        (y * y).sum().backward()
+        results.append([y.detach().numpy().copy(), tx.grad.numpy().copy(), tw.grad.numpy().copy()])
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_every_isa(isa, rng):
+    x, w, b = rnd((3, 6, 9, 9), rng), rnd((10, 3, 3, 3), rng), rnd(10, rng)
+    got = F.conv2d(dl.tensor(x).float(), dl.tensor(w).float(), dl.tensor(b).float(), 1, 2, 2, 2).numpy()
+    np.testing.assert_allclose(got, ref.conv2d(x, w, b, (1, 1), (2, 2), (2, 2), 2), rtol=1e-5, atol=1e-5,
+                               err_msg=isa)
+
+
+@pytest.mark.parametrize("k,d", [(3, 1), (4, 1), (3, 2), (2, 3)])
+def test_same_and_valid_padding(k, d, rng):
+    x, w = rnd((2, 3, 7, 8), rng), rnd((5, 3, k, k), rng)
+    y = F.conv2d(dl.tensor(x), dl.tensor(w), padding="same", dilation=d)
+    assert y.shape == (2, 5, 7, 8)
+    total = d * (k - 1)
+    xp = np.pad(x, ((0, 0), (0, 0), (total // 2, total - total // 2), (total // 2, total - total // 2)))
+    np.testing.assert_allclose(y.numpy(), ref.conv2d(xp, w, dilation=(d, d)), rtol=1e-12)
+    np.testing.assert_allclose(F.conv2d(dl.tensor(x), dl.tensor(w), padding="valid", dilation=d).numpy(),
+                               ref.conv2d(x, w, dilation=(d, d)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["zeros", "reflect", "replicate", "circular"])
+def test_conv2d_layer_padding_modes(mode, rng):
+    dl.manual_seed(0)
+    layer = nn.Conv2d(3, 4, (3, 2), padding=(2, 1), padding_mode=mode).double()
+    x = rnd((2, 3, 6, 5), rng)
+    pads = (1, 1, 2, 2)
+    xp = ref.pad(x, pads, "constant" if mode == "zeros" else mode)
+    want = ref.conv2d(xp, layer.weight.detach().numpy(), layer.bias.detach().numpy())
+    np.testing.assert_allclose(layer(dl.tensor(x)).detach().numpy(), want, rtol=1e-12)
+    assert dl.autograd.gradcheck(lambda t: layer(t), [dl.tensor(x, requires_grad=True)])
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
+def test_pad(mode, rng):
+    x = rnd((2, 3, 4, 5), rng)
+    pads = (2, 1, 0, 3)
+    got = F.pad(dl.tensor(x), pads, mode, *([1.5] if mode == "constant" else []))
+    np.testing.assert_allclose(got.numpy(), ref.pad(x, pads, mode, 1.5), rtol=1e-15)
+    assert dl.autograd.gradcheck(lambda t: F.pad(t, pads, mode), [dl.tensor(x, requires_grad=True)])
+    with pytest.raises(ValueError, match="even length"):
+        F.pad(dl.tensor(x), (1, 2, 3))
+    np.testing.assert_array_equal(F.pad(dl.tensor(x), (-1, 1)).numpy(), ref.pad(x[..., 1:], (0, 1)))
+    with pytest.raises(ValueError, match="smaller than the dim's size"):
+        F.pad(dl.tensor(x), (5, 0), "reflect")
+
+
+def test_conv1d_and_layer(rng):
+    x, w, b = rnd((2, 4, 13), rng), rnd((6, 2, 3), rng), rnd(6, rng)
+    got = F.conv1d(dl.tensor(x), dl.tensor(w), dl.tensor(b), stride=2, padding=1, dilation=2, groups=2)
+    np.testing.assert_allclose(got.numpy(), ref.conv1d(x, w, b, 2, 1, 2, 2), rtol=1e-12)
+    ts = [dl.tensor(a, requires_grad=True) for a in (x, w, b)]
+    assert dl.autograd.gradcheck(lambda x, w, b: F.conv1d(x, w, b, 2, 1, 2, 2), ts)
+    layer = nn.Conv1d(4, 3, 5, padding="same", padding_mode="reflect")
+    assert layer.weight.shape == (3, 4, 5) and layer(dl.randn(1, 4, 9)).shape == (1, 3, 9)
+
+
+def test_conv_layer_init_and_summary():
+    dl.manual_seed(0)
+    layer = nn.Conv2d(6, 12, 5, groups=3)
+    bound = 1 / np.sqrt(2 * 25)
+    w = layer.weight.detach().numpy()
+    assert w.shape == (12, 2, 5, 5) and np.abs(w).max() <= bound and w.std() > bound / 3
+    totals = nn.summary(nn.Sequential(layer), (2, 6, 9, 9), print_fn=lambda s: None)
+    assert totals["flops"] == 2 * 12 * 5 * 5 * (2 * 2 * 25 + 1)
+
+
+def test_bad_inputs():
+    x, w = dl.ones(2, 4, 5, 5), dl.ones(6, 4, 3, 3)
+    with pytest.raises(ValueError, match=r"expected input of shape \(N, C, H, W\), got \(4, 5, 5\)"):
+        F.conv2d(dl.ones(4, 5, 5), w)
+    with pytest.raises(ValueError, match=r"expects 8 input channels \(groups=2\)"):
+        F.conv2d(x, w, groups=2)
+    with pytest.raises(ValueError, match="divisible by groups"):
+        F.conv2d(x, dl.ones(6, 4, 3, 3), groups=4)
+    with pytest.raises(ValueError, match="smaller than the"):
+        F.conv2d(x, dl.ones(6, 4, 7, 7))
+    with pytest.raises(ValueError, match="'same' needs stride 1"):
+        F.conv2d(x, w, padding="same", stride=2)
+    with pytest.raises(TypeError, match="one dtype"):
+        F.conv2d(x, w.double())
+    with pytest.raises(ValueError, match=r"bias must have shape \(6\)"):
+        F.conv2d(x, w, dl.ones(5))
+    with pytest.raises(ValueError, match="stride and dilation must be positive"):
+        F.conv2d(x, w, stride=0)
+    with pytest.raises(ValueError, match="padding_mode"):
+        nn.Conv2d(4, 6, 3, padding_mode="mirror")
+    with pytest.raises(RuntimeError, match="create_graph"):
+        tx = dl.ones(1, 4, 5, 5, requires_grad=True)
+        (g,) = dl.autograd.grad(F.conv2d(tx, w).sum(), [tx], create_graph=True)
