@@ -66,6 +66,15 @@ void init_nn(py::module_& m) {
           return conv1d(x, w, or_undefined(b), stride, padding, dilation, groups);
         }, py::arg("input"), py::arg("weight"), py::arg("bias"), py::arg("stride"), py::arg("padding"),
         py::arg("dilation"), py::arg("groups"), nogil());
+  using Pair = std::array<int64_t, 2>;
+  m.def("_max_pool2d", &max_pool2d, py::arg("input"), py::arg("kernel_size"), py::arg("stride"), py::arg("padding"),
+        py::arg("dilation"), py::arg("ceil_mode"), nogil());
+  m.def("_avg_pool2d", &avg_pool2d, py::arg("input"), py::arg("kernel_size"), py::arg("stride"), py::arg("padding"),
+        py::arg("ceil_mode"), py::arg("count_include_pad"), py::arg("divisor_override"), nogil());
+  m.def("_adaptive_avg_pool2d", [](const Tensor& x, Pair size) { return adaptive_avg_pool2d(x, size); },
+        py::arg("input"), py::arg("output_size"), nogil());
+  m.def("_adaptive_max_pool2d", [](const Tensor& x, Pair size) { return adaptive_max_pool2d(x, size); },
+        py::arg("input"), py::arg("output_size"), nogil());
   m.def("leaky_relu", &leaky_relu, py::arg("input"), py::arg("negative_slope") = 0.01, nogil());
   m.def("elu", &elu, py::arg("input"), py::arg("alpha") = 1.0, nogil());
   m.def("softplus", &softplus, py::arg("input"), py::arg("beta") = 1.0, py::arg("threshold") = 20.0, nogil());

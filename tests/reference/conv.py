@@ -39,3 +39,59 @@ def pad(x, pads, mode="constant", value=0.0):
     if mode == "constant":
         return np.pad(x, widths, constant_values=value)
     return np.pad(x, widths, mode=NUMPY_PAD_MODE[mode])
+
+
+def _pool_out(n, k, s, p, d, ceil):
+    span = n + 2 * p - d * (k - 1) - 1
+    o = (span + (s - 1 if ceil else 0)) // s + 1
+    if ceil and (o - 1) * s >= n + p:
+        o -= 1
+    return o
+
+
+def max_pool2d(x, k, s, p=(0, 0), d=(1, 1), ceil=False):
+    """Values and flat indices h W + w of the maxima, plain loops (first maximum on ties)."""
+    n, c, h, w = x.shape
+    ho, wo = _pool_out(h, k[0], s[0], p[0], d[0], ceil), _pool_out(w, k[1], s[1], p[1], d[1], ceil)
+    y, idx = np.zeros((n, c, ho, wo)), np.zeros((n, c, ho, wo), dtype=np.int64)
+    for a in range(n):
+        for b in range(c):
+            for i in range(ho):
+                for j in range(wo):
+                    best, at = -np.inf, -1
+                    for u in range(k[0]):
+                        for v in range(k[1]):
+                            r, q = i * s[0] - p[0] + u * d[0], j * s[1] - p[1] + v * d[1]
+                            if 0 <= r < h and 0 <= q < w and (at < 0 or x[a, b, r, q] > best):
+                                best, at = x[a, b, r, q], r * w + q
+                    y[a, b, i, j], idx[a, b, i, j] = best, at
+    return y, idx
+
+
+def avg_pool2d(x, k, s, p=(0, 0), ceil=False, count_include_pad=True, divisor_override=None):
+    n, c, h, w = x.shape
+    ho, wo = _pool_out(h, k[0], s[0], p[0], 1, ceil), _pool_out(w, k[1], s[1], p[1], 1, ceil)
+    y = np.zeros((n, c, ho, wo))
+    for i in range(ho):
+        for j in range(wo):
+            h0, w0 = i * s[0] - p[0], j * s[1] - p[1]
+            h1, w1 = min(h0 + k[0], h + p[0]), min(w0 + k[1], w + p[1])
+            padded_size = (h1 - h0) * (w1 - w0)
+            r0, r1, q0, q1 = max(h0, 0), min(h1, h), max(w0, 0), min(w1, w)
+            total = x[:, :, r0:r1, q0:q1].sum((2, 3))
+            div = divisor_override or (padded_size if count_include_pad else (r1 - r0) * (q1 - q0))
+            y[:, :, i, j] = total / div
+    return y
+
+
+def adaptive_windows(n, out):
+    return [(i * n // out, -(-(i + 1) * n // out)) for i in range(out)]
+
+
+def adaptive_pool2d(x, size, reduce):
+    n, c, h, w = x.shape
+    y = np.zeros((n, c) + tuple(size))
+    for i, (h0, h1) in enumerate(adaptive_windows(h, size[0])):
+        for j, (w0, w1) in enumerate(adaptive_windows(w, size[1])):
+            y[:, :, i, j] = reduce(x[:, :, h0:h1, w0:w1], axis=(2, 3))
+    return y

@@ -179,6 +179,20 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor
 Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), int64_t stride = 1,
               int64_t padding = 0, int64_t dilation = 1, int64_t groups = 1);
 
+// Pooling over the last two dims of x (N, C, H, W). max_pool2d returns the values
+// and the flat index h W + w of each maximum within its plane; its gradient goes to
+// that element only. avg_pool2d divides by the window clipped to the padded input
+// (count_include_pad) or by the real elements; divisor_override > 0 replaces both.
+// The adaptive forms cover the input with output_size windows of near-equal size.
+std::pair<Tensor, Tensor> max_pool2d(const Tensor& x, std::array<int64_t, 2> kernel, std::array<int64_t, 2> stride,
+                                     std::array<int64_t, 2> padding = {0, 0}, std::array<int64_t, 2> dilation = {1, 1},
+                                     bool ceil_mode = false);
+Tensor avg_pool2d(const Tensor& x, std::array<int64_t, 2> kernel, std::array<int64_t, 2> stride,
+                  std::array<int64_t, 2> padding = {0, 0}, bool ceil_mode = false, bool count_include_pad = true,
+                  int64_t divisor_override = 0);
+Tensor adaptive_avg_pool2d(const Tensor& x, std::array<int64_t, 2> output_size);
+std::pair<Tensor, Tensor> adaptive_max_pool2d(const Tensor& x, std::array<int64_t, 2> output_size);
+
 enum class Reduction { None, Mean, Sum };
 // Cross-entropy of logits (N, C), (C) or (N, C, d1, ...) against class indices
 // (N), () or (N, d1, ...): log-softmax and negative log-likelihood in one fused

@@ -360,3 +360,16 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution of input (N, C, L) with weight (O, C / groups, k)."""
     return _conv(input, weight, bias, stride, padding, dilation, groups, 1, "zeros", "conv1d")
+
+
+from .pooling import (  # noqa: E402, F401  (the pooling functions live beside their layers)
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+    max_unpool2d,
+)
