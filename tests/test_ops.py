@@ -161,7 +161,8 @@ def test_argmax_argmin_nonzero_logical_not(rng):
 
 
 REDUCTIONS = [s for s in SPECS if s.name.split("_")[0] in (
-    "sum", "mean", "var", "std", "amax", "amin", "max", "min", "logsumexp", "cumsum", "softmax", "log")]
+    "sum", "mean", "var", "std", "amax", "amin", "max", "min", "logsumexp", "cumsum", "softmax", "log")
+    and "pool" not in s.name]
 
 
 @pytest.mark.parametrize("spec", REDUCTIONS, ids=[s.name for s in REDUCTIONS])
