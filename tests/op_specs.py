@@ -187,6 +187,9 @@ SPECS = [
          lambda x: convref.adaptive_pool2d(x, (2, 3), np.mean), [((1, 2, 3, 5),)]),
     Spec("adaptive_max_pool2d", lambda x: F.adaptive_max_pool2d(x, 2),
          lambda x: convref.adaptive_pool2d(x, (2, 2), np.max), [((1, 2, 3, 5),)]),
+    Spec("batch_norm", lambda x, w, b: F.batch_norm(x, None, None, w, b, True),
+         lambda x, w, b: nnref.batch_norm_train(x, w, b, 0, 0, 0.1, 1e-5)[0], [((4, 3, 2), (3,), (3,))],
+         rtol=1e-4, atol=1e-5),
     # ---- shape ops and views
     Spec("reshape", lambda x: x.reshape(4, -1) * 2, lambda x: x.reshape(4, -1) * 2, [((2, 3, 2),)]),
     Spec("permute", lambda x: x.permute(2, 0, 1) * 1, lambda x: np.transpose(x, (2, 0, 1)), [((2, 3, 4),)]),

@@ -75,6 +75,12 @@ void init_nn(py::module_& m) {
         py::arg("input"), py::arg("output_size"), nogil());
   m.def("_adaptive_max_pool2d", [](const Tensor& x, Pair size) { return adaptive_max_pool2d(x, size); },
         py::arg("input"), py::arg("output_size"), nogil());
+  m.def("_batch_norm", [](const Tensor& x, const OptTensor& rm, const OptTensor& rv, const OptTensor& w,
+                         const OptTensor& b, bool training, double momentum, double eps) {
+          return batch_norm(x, or_undefined(rm), or_undefined(rv), or_undefined(w), or_undefined(b), training,
+                            momentum, eps);
+        }, py::arg("input"), py::arg("running_mean"), py::arg("running_var"), py::arg("weight"), py::arg("bias"),
+        py::arg("training"), py::arg("momentum"), py::arg("eps"), nogil());
   m.def("leaky_relu", &leaky_relu, py::arg("input"), py::arg("negative_slope") = 0.01, nogil());
   m.def("elu", &elu, py::arg("input"), py::arg("alpha") = 1.0, nogil());
   m.def("softplus", &softplus, py::arg("input"), py::arg("beta") = 1.0, py::arg("threshold") = 20.0, nogil());

@@ -147,3 +147,33 @@ def binary_cross_entropy_with_logits(x, y, weight=None, reduction="mean", pos_we
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
+
+
+# ---- normalisation
+def batch_norm_train(x, w, b, rm, rv, momentum, eps):
+    """Returns y and the updated running statistics (variance unbiased in the update)."""
+    axes = (0,) + tuple(range(2, x.ndim))
+    mean, var = x.mean(axes), x.var(axes)
+    shape = [1, x.shape[1]] + [1] * (x.ndim - 2)
+    y = (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps) * w.reshape(shape) + b.reshape(shape)
+    m = x.size // x.shape[1]
+    return y, (1 - momentum) * rm + momentum * mean, (1 - momentum) * rv + momentum * var * m / (m - 1)
+
+
+def batch_norm_eval(x, w, b, rm, rv, eps):
+    shape = [1, x.shape[1]] + [1] * (x.ndim - 2)
+    return (x - rm.reshape(shape)) / np.sqrt(rv.reshape(shape) + eps) * w.reshape(shape) + b.reshape(shape)
+
+
+def layer_norm(x, n_dims, w, b, eps):
+    axes = tuple(range(x.ndim - n_dims, x.ndim))
+    y = (x - x.mean(axes, keepdims=True)) / np.sqrt(x.var(axes, keepdims=True) + eps)
+    return y * w + b
+
+
+def group_norm(x, groups, w, b, eps):
+    n, c = x.shape[:2]
+    g = x.reshape(n, groups, -1)
+    y = ((g - g.mean(2, keepdims=True)) / np.sqrt(g.var(2, keepdims=True) + eps)).reshape(x.shape)
+    shape = [1, c] + [1] * (x.ndim - 2)
+    return y * w.reshape(shape) + b.reshape(shape)

@@ -193,6 +193,13 @@ Tensor avg_pool2d(const Tensor& x, std::array<int64_t, 2> kernel, std::array<int
 Tensor adaptive_avg_pool2d(const Tensor& x, std::array<int64_t, 2> output_size);
 std::pair<Tensor, Tensor> adaptive_max_pool2d(const Tensor& x, std::array<int64_t, 2> output_size);
 
+// Batch normalisation of x (N, C, ...) per channel: with batch statistics when
+// training (or when no running statistics are given), updating running_mean and
+// running_var in place as (1 - momentum) r + momentum stat (the variance unbiased);
+// with the running statistics otherwise. weight and bias (C) may be undefined.
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                  const Tensor& bias, bool training, double momentum = 0.1, double eps = 1e-5);
+
 enum class Reduction { None, Mean, Sum };
 // Cross-entropy of logits (N, C), (C) or (N, C, d1, ...) against class indices
 // (N), () or (N, d1, ...): log-softmax and negative log-likelihood in one fused

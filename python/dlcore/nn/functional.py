@@ -373,3 +373,4 @@ from .pooling import (  # noqa: E402, F401  (the pooling functions live beside t
     max_pool2d,
     max_unpool2d,
 )
+from .norm import batch_norm, group_norm, instance_norm, layer_norm  # noqa: E402, F401

@@ -1,0 +1,143 @@
+// batch_norm over (N, C, *): per-channel statistics of the batch (training) or the
+// running ones (eval), with the running statistics updated in place during
+// training; one pass per channel forward and one backward (kernels/cpu/batch_norm.h).
+// Channels run on threads; each channel's sums go in a fixed order, so the bits do
+// not depend on the thread count.
+#include <cmath>
+#include <vector>
+
+#include "kernels/cpu/batch_norm.h"
+#include "ops/common.h"
+#include "runtime/parallel.h"
+
+namespace dlcore {
+namespace {
+
+using kernels::ChannelLayout;
+
+struct BnShape {
+  int64_t N, C, S;
+  ChannelLayout layout() const { return {N, S, C * S}; }
+};
+
+void check_param(const Tensor& t, const char* name, const BnShape& s, DType dtype) {
+  if (!t.defined()) return;
+  if (t.dim() != 1 || t.shape()[0] != s.C)
+    throw ValueError(str_cat("batch_norm: ", name, " must have shape (", s.C, "), got ", shape_str(t.shape())));
+  if (t.dtype() != dtype)
+    throw TypeError(str_cat("batch_norm: ", name, " is ", dtype_name(t.dtype()), " but the input is ", dtype_name(dtype)));
+}
+
+template <class T> const T* ptr_or_null(const Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
+
+}  // namespace
+
+Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                  const Tensor& bias, bool training, double momentum, double eps) {
+  if (input.dim() < 2)
+    throw ValueError(str_cat("batch_norm: expected input of shape (N, C, ...), got ", shape_str(input.shape())));
+  if (!is_floating(input.dtype()))
+    throw TypeError(str_cat("batch_norm: expected a float input, got ", dtype_name(input.dtype())));
+  BnShape s{input.shape()[0], input.shape()[1], 1};
+  for (int64_t d = 2; d < input.dim(); ++d) s.S *= input.shape()[d];
+  check_param(weight, "weight", s, input.dtype());
+  check_param(bias, "bias", s, input.dtype());
+  check_param(running_mean, "running_mean", s, input.dtype());
+  check_param(running_var, "running_var", s, input.dtype());
+  const bool batch_stats = training || !running_mean.defined();
+  if (!batch_stats && !running_var.defined())
+    throw ValueError("batch_norm: running_var is needed with running_mean outside training");
+  if (batch_stats && s.N * s.S <= 1)
+    throw ValueError(str_cat("batch_norm: expected more than 1 value per channel when training, got input of shape ",
+                             shape_str(input.shape())));
+  for (const Tensor* r : {&running_mean, &running_var})
+    if (r->defined() && !r->is_contiguous())
+      throw ValueError("batch_norm: running statistics must be contiguous (they are updated in place)");
+  Tensor x = contiguous(input);
+  Tensor wc = weight.defined() ? contiguous(weight) : weight, bc = bias.defined() ? contiguous(bias) : bias;
+  Tensor y = empty(x.shape(), x.dtype());
+  Tensor mean = empty({s.C}, DType::Float64), invstd = empty({s.C}, DType::Float64);
+  visit_dtype(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T>) {
+      const T *pw = ptr_or_null<T>(wc), *pb = ptr_or_null<T>(bc);
+      double* pm = mean.data<double>();
+      double* pi = invstd.data<double>();
+      const ChannelLayout l = s.layout();
+      parallel_for(0, s.C, 1, [&](int64_t lo, int64_t hi) {
+        for (int64_t c = lo; c < hi; ++c) {
+          const T* xc = x.data<T>() + c * s.S;
+          double m, v;
+          if (batch_stats) {
+            kernels::channel_stats<T>(l, xc, m, v);
+            if (training && running_mean.defined()) {
+              T* rm = running_mean.data<T>() + c;
+              *rm = static_cast<T>((1.0 - momentum) * static_cast<double>(*rm) + momentum * m);
+            }
+            if (training && running_var.defined()) {
+              const double M = static_cast<double>(s.N * s.S);
+              T* rv = running_var.data<T>() + c;
+              *rv = static_cast<T>((1.0 - momentum) * static_cast<double>(*rv) + momentum * v * M / (M - 1.0));
+            }
+          } else {
+            m = static_cast<double>(running_mean.data<T>()[c]);
+            v = static_cast<double>(running_var.data<T>()[c]);
+          }
+          pm[c] = m;
+          pi[c] = 1.0 / std::sqrt(v + eps);
+          kernels::channel_normalize<T>(l, xc, m, pi[c], pw ? static_cast<double>(pw[c]) : 1.0,
+                                        pb ? static_cast<double>(pb[c]) : 0.0, y.data<T>() + c * s.S);
+        }
+      });
+    }
+  });
+  if (training) {
+    if (running_mean.defined()) running_mean.bump_version();
+    if (running_var.defined()) running_var.bump_version();
+  }
+  std::vector<Tensor> inputs{input};
+  if (weight.defined()) inputs.push_back(weight);
+  if (bias.defined()) inputs.push_back(bias);
+  if (auto node = make_node("batch_norm", inputs)) {
+    node->save(x);
+    if (weight.defined()) node->save(wc);
+    const bool has_w = weight.defined(), has_b = bias.defined();
+    node->backward = [s, batch_stats, mean, invstd, has_w, has_b](FunctionNode& n, const std::vector<Tensor>& grads) {
+      Tensor x = n.saved(0), w = has_w ? n.saved(1) : Tensor();
+      if (grad_enabled() && (grads[0].requires_grad() || x.requires_grad()))
+        throw RuntimeError("batch_norm: the gradient of its backward is not implemented (create_graph=True)");
+      Tensor g = contiguous(grads[0].to(x.dtype()));
+      Tensor dx = empty(x.shape(), x.dtype());
+      Tensor dw = empty({s.C}, x.dtype()), db = empty({s.C}, x.dtype());
+      visit_dtype(x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        if constexpr (std::is_floating_point_v<T>) {
+          const ChannelLayout l = s.layout();
+          const T* pw = ptr_or_null<T>(w);
+          parallel_for(0, s.C, 1, [&](int64_t lo, int64_t hi) {
+            for (int64_t c = lo; c < hi; ++c) {
+              const T* xc = x.data<T>() + c * s.S;
+              const T* gc = g.data<T>() + c * s.S;
+              const double m = mean.data<double>()[c], is = invstd.data<double>()[c];
+              double sum_g, sum_gx;
+              kernels::channel_grad_sums<T>(l, xc, gc, m, is, sum_g, sum_gx);
+              dw.data<T>()[c] = static_cast<T>(sum_gx);
+              db.data<T>()[c] = static_cast<T>(sum_g);
+              kernels::channel_backward<T>(l, xc, gc, m, is, pw ? static_cast<double>(pw[c]) : 1.0, sum_g, sum_gx,
+                                           batch_stats, dx.data<T>() + c * s.S);
+            }
+          });
+        }
+      });
+      std::vector<Tensor> r;
+      r.push_back(n.needs_input_grad(0) ? dx : Tensor());
+      if (has_w) r.push_back(n.needs_input_grad(1) ? dw : Tensor());
+      if (has_b) r.push_back(n.needs_input_grad(has_w ? 2 : 1) ? db : Tensor());
+      return r;
+    };
+    set_history(y, node);
+  }
+  return y;
+}
+
+}  // namespace dlcore
