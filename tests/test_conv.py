@@ -155,8 +155,8 @@ def test_conv_layer_init_and_summary():
 
 def test_bad_inputs():
     x, w = dl.ones(2, 4, 5, 5), dl.ones(6, 4, 3, 3)
-    with pytest.raises(ValueError, match=r"expected input of shape \(N, C, H, W\), got \(4, 5, 5\)"):
-        F.conv2d(dl.ones(4, 5, 5), w)
+    with pytest.raises(ValueError, match=r"expected input of shape \(N, C, H, W\), got \(5, 5\)"):
+        F.conv2d(dl.ones(5, 5), w)
     with pytest.raises(ValueError, match=r"expects 8 input channels \(groups=2\)"):
         F.conv2d(x, w, groups=2)
     with pytest.raises(ValueError, match="divisible by groups"):
@@ -176,3 +176,44 @@ def test_bad_inputs():
     with pytest.raises(RuntimeError, match="create_graph"):
         tx = dl.ones(1, 4, 5, 5, requires_grad=True)
         (g,) = dl.autograd.grad(F.conv2d(tx, w).sum(), [tx], create_graph=True)
+
+
+TRANSPOSE_CASES = [((2, 4, 3, 5), (4, 3, 3, 2), (2, 2), (1, 1), (1, 1), 2, (1, 2)),
+                   ((1, 2, 4, 4), (2, 5, 2, 2), (2, 2), (0, 0), (0, 0), 1, (1, 1)),
+                   ((2, 3, 5, 4), (3, 2, 3, 3), (1, 2), (1, 0), (0, 1), 1, (2, 1))]
+
+
+@pytest.mark.parametrize("case", TRANSPOSE_CASES, ids=[f"case{i}" for i in range(len(TRANSPOSE_CASES))])
+def test_conv_transpose2d(case, rng):
+    xs, ws, stride, padding, out_pad, groups, dilation = case
+    x, w, b = rnd(xs, rng), rnd(ws, rng), rnd(ws[1] * groups, rng)
+    got = F.conv_transpose2d(dl.tensor(x), dl.tensor(w), dl.tensor(b), stride, padding, out_pad, groups, dilation)
+    np.testing.assert_allclose(got.numpy(), ref.conv_transpose2d(x, w, b, stride, padding, out_pad, groups, dilation),
+                               rtol=1e-12, atol=1e-12)
+    ts = [dl.tensor(a, requires_grad=True) for a in (x, w, b)]
+    assert dl.autograd.gradcheck(
+        lambda x, w, b: F.conv_transpose2d(x, w, b, stride, padding, out_pad, groups, dilation), ts)
+
+
+def test_conv_transpose_layers(rng):
+    dl.manual_seed(0)
+    up = nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1)
+    assert up.weight.shape == (4, 6, 3, 3) and up(dl.randn(1, 4, 5, 5)).shape == (1, 6, 10, 10)
+    bound = 1 / np.sqrt(6 * 9)
+    assert np.abs(up.weight.detach().numpy()).max() <= bound
+    x, w = rnd((2, 3, 7), rng), rnd((3, 2, 4), rng)
+    got = F.conv_transpose1d(dl.tensor(x), dl.tensor(w), stride=3, padding=1, output_padding=2)
+    want = ref.conv_transpose2d(x[:, :, None], w[:, :, None], None, (1, 3), (0, 1), (0, 2))[:, :, 0]
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)
+    assert nn.ConvTranspose1d(3, 2, 4, stride=3)(dl.randn(2, 3, 7)).shape == (2, 2, 22)
+    with pytest.raises(ValueError, match="output_padding"):
+        F.conv_transpose2d(dl.ones(1, 4, 3, 3), dl.ones(4, 2, 3, 3), stride=1, output_padding=1)
+    with pytest.raises(ValueError, match="expects 4 input channels"):
+        F.conv_transpose2d(dl.ones(1, 3, 3, 3), dl.ones(4, 2, 3, 3))
+
+
+def test_unbatched_convolutions(rng):
+    x, w = rnd((3, 6, 6), rng), rnd((2, 3, 3, 3), rng)
+    np.testing.assert_allclose(F.conv2d(dl.tensor(x), dl.tensor(w), padding=1).numpy(),
+                               ref.conv2d(x[None], w, padding=(1, 1))[0], rtol=1e-12)
+    assert nn.Conv1d(3, 4, 3)(dl.randn(3, 10)).shape == (4, 8)

@@ -61,6 +61,12 @@ void init_nn(py::module_& m) {
           return conv2d(x, w, or_undefined(b), stride, padding, dilation, groups);
         }, py::arg("input"), py::arg("weight"), py::arg("bias"), py::arg("stride"), py::arg("padding"),
         py::arg("dilation"), py::arg("groups"), nogil());
+  m.def("_conv_transpose2d", [](const Tensor& x, const Tensor& w, const OptTensor& b, std::array<int64_t, 2> stride,
+                                std::array<int64_t, 2> padding, std::array<int64_t, 2> output_padding, int64_t groups,
+                                std::array<int64_t, 2> dilation) {
+          return conv_transpose2d(x, w, or_undefined(b), stride, padding, output_padding, groups, dilation);
+        }, py::arg("input"), py::arg("weight"), py::arg("bias"), py::arg("stride"), py::arg("padding"),
+        py::arg("output_padding"), py::arg("groups"), py::arg("dilation"), nogil());
   m.def("_conv1d", [](const Tensor& x, const Tensor& w, const OptTensor& b, int64_t stride, int64_t padding,
                       int64_t dilation, int64_t groups) {
           return conv1d(x, w, or_undefined(b), stride, padding, dilation, groups);

@@ -95,3 +95,26 @@ def adaptive_pool2d(x, size, reduce):
         for j, (w0, w1) in enumerate(adaptive_windows(w, size[1])):
             y[:, :, i, j] = reduce(x[:, :, h0:h1, w0:w1], axis=(2, 3))
     return y
+
+
+def conv_transpose2d(x, w, b=None, stride=(1, 1), padding=(0, 0), output_padding=(0, 0), groups=1, dilation=(1, 1)):
+    """Scatters each input value times the kernel into the output, then crops the padding."""
+    n, cin, h, wd = x.shape
+    _, cog, kh, kw = w.shape
+    (sh, sw), (ph, pw), (oph, opw), (dh, dw) = stride, padding, output_padding, dilation
+    full_h = (h - 1) * sh + dh * (kh - 1) + 1 + oph
+    full_w = (wd - 1) * sw + dw * (kw - 1) + 1 + opw
+    y = np.zeros((n, cog * groups, full_h, full_w))
+    cig = cin // groups
+    for g in range(groups):
+        for c in range(g * cig, (g + 1) * cig):
+            for u in range(kh):
+                for v in range(kw):
+                    for i in range(h):
+                        for j in range(wd):
+                            y[:, g * cog:(g + 1) * cog, i * sh + u * dh, j * sw + v * dw] += \
+                                x[:, c, i, j][:, None] * w[c, :, u, v][None]
+    y = y[:, :, ph:full_h - ph, pw:full_w - pw]
+    if b is not None:
+        y = y + b[None, :, None, None]
+    return y

@@ -175,6 +175,12 @@ Tensor heaviside_step(const Tensor& x);    // 1 for x > 0, 1/2 at 0, 0 below; ze
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
               std::array<int64_t, 2> stride = {1, 1}, std::array<int64_t, 2> padding = {0, 0},
               std::array<int64_t, 2> dilation = {1, 1}, int64_t groups = 1);
+// Transposed convolution (the adjoint of conv2d): x (N, Cin, H, W), weight
+// (Cin, Cout / groups, kh, kw); output size (H - 1) s - 2 p + d (k - 1) + output_padding + 1.
+Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
+                        std::array<int64_t, 2> stride = {1, 1}, std::array<int64_t, 2> padding = {0, 0},
+                        std::array<int64_t, 2> output_padding = {0, 0}, int64_t groups = 1,
+                        std::array<int64_t, 2> dilation = {1, 1});
 // 1-D convolution, NCL: x (N, C, L), weight (O, C / groups, k); conv2d over H = 1.
 Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), int64_t stride = 1,
               int64_t padding = 0, int64_t dilation = 1, int64_t groups = 1);

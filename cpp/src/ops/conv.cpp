@@ -36,40 +36,23 @@ struct Conv {
   int64_t P() const { return Ho * Wo; }
 };
 
-Conv make_conv(const Tensor& x, const Tensor& w, const Tensor& b, const std::array<int64_t, 2>& stride,
-               const std::array<int64_t, 2>& padding, const std::array<int64_t, 2>& dilation, int64_t groups) {
-  if (x.dim() != 4)
-    throw ValueError(str_cat("conv2d: expected input of shape (N, C, H, W), got ", shape_str(x.shape())));
-  if (w.dim() != 4)
-    throw ValueError(str_cat("conv2d: expected weight of shape (out_channels, in_channels / groups, kh, kw), got ",
-                             shape_str(w.shape())));
-  if (!is_floating(x.dtype()) || x.dtype() != w.dtype())
-    throw TypeError(str_cat("conv2d: input and weight must be float tensors of one dtype, got ",
-                            dtype_name(x.dtype()), " and ", dtype_name(w.dtype())));
-  if (groups < 1) throw ValueError(str_cat("conv2d: groups must be positive, got ", groups));
+// The geometry of a convolution of x (N, C, H, W) by w (O, C / groups, kh, kw),
+// checked; op names the caller in messages.
+Conv conv_geometry(const char* op, const Shape& xs, const Shape& ws, const std::array<int64_t, 2>& stride,
+                   const std::array<int64_t, 2>& padding, const std::array<int64_t, 2>& dilation, int64_t groups) {
+  if (groups < 1) throw ValueError(str_cat(op, ": groups must be positive, got ", groups));
   for (int d = 0; d < 2; ++d) {
     if (stride[d] < 1 || dilation[d] < 1 || padding[d] < 0)
-      throw ValueError(str_cat("conv2d: stride and dilation must be positive and padding non-negative, got stride (",
+      throw ValueError(str_cat(op, ": stride and dilation must be positive and padding non-negative, got stride (",
                                stride[0], ", ", stride[1], "), padding (", padding[0], ", ", padding[1],
                                "), dilation (", dilation[0], ", ", dilation[1], ")"));
   }
   Conv c{};
-  c.N = x.shape()[0], c.C = x.shape()[1], c.H = x.shape()[2], c.W = x.shape()[3];
-  c.O = w.shape()[0], c.G = groups, c.kh = w.shape()[2], c.kw = w.shape()[3];
-  if (c.C % groups || c.O % groups)
-    throw ValueError(str_cat("conv2d: in_channels (", c.C, ") and out_channels (", c.O,
-                             ") must both be divisible by groups (", groups, ")"));
-  if (w.shape()[1] != c.C / groups)
-    throw ValueError(str_cat("conv2d: weight of shape ", shape_str(w.shape()), " expects ", w.shape()[1] * groups,
-                             " input channels (groups=", groups, "), but the input of shape ", shape_str(x.shape()),
-                             " has ", c.C));
-  if (b.defined() && (b.dim() != 1 || b.shape()[0] != c.O))
-    throw ValueError(str_cat("conv2d: bias must have shape (", c.O, "), got ", shape_str(b.shape())));
-  if (b.defined() && b.dtype() != x.dtype())
-    throw TypeError(str_cat("conv2d: bias is ", dtype_name(b.dtype()), " but input is ", dtype_name(x.dtype())));
+  c.N = xs[0], c.C = xs[1], c.H = xs[2], c.W = xs[3];
+  c.O = ws[0], c.G = groups, c.kh = ws[2], c.kw = ws[3];
   const int64_t eh = dilation[0] * (c.kh - 1) + 1, ew = dilation[1] * (c.kw - 1) + 1;
   if (c.H + 2 * padding[0] < eh || c.W + 2 * padding[1] < ew)
-    throw ValueError(str_cat("conv2d: the (padded) input of size (", c.H + 2 * padding[0], ", ", c.W + 2 * padding[1],
+    throw ValueError(str_cat(op, ": the (padded) input of size (", c.H + 2 * padding[0], ", ", c.W + 2 * padding[1],
                              ") is smaller than the (dilated) kernel of size (", eh, ", ", ew, ")"));
   c.Ho = (c.H + 2 * padding[0] - eh) / stride[0] + 1;
   c.Wo = (c.W + 2 * padding[1] - ew) / stride[1] + 1;
@@ -77,6 +60,34 @@ Conv make_conv(const Tensor& x, const Tensor& w, const Tensor& b, const std::arr
                        padding[0],   padding[1], dilation[0], dilation[1], c.Ho,      c.Wo};
   c.direct = c.kh == 1 && c.kw == 1 && stride[0] == 1 && stride[1] == 1 && padding[0] == 0 && padding[1] == 0;
   return c;
+}
+
+void check_operands(const char* op, const Tensor& x, const Tensor& w, const Tensor& b, int64_t bias_size) {
+  if (x.dim() != 4)
+    throw ValueError(str_cat(op, ": expected input of shape (N, C, H, W), got ", shape_str(x.shape())));
+  if (w.dim() != 4)
+    throw ValueError(str_cat(op, ": expected a 4-D weight, got ", shape_str(w.shape())));
+  if (!is_floating(x.dtype()) || x.dtype() != w.dtype())
+    throw TypeError(str_cat(op, ": input and weight must be float tensors of one dtype, got ", dtype_name(x.dtype()),
+                            " and ", dtype_name(w.dtype())));
+  if (b.defined() && (b.dim() != 1 || b.shape()[0] != bias_size))
+    throw ValueError(str_cat(op, ": bias must have shape (", bias_size, "), got ", shape_str(b.shape())));
+  if (b.defined() && b.dtype() != x.dtype())
+    throw TypeError(str_cat(op, ": bias is ", dtype_name(b.dtype()), " but input is ", dtype_name(x.dtype())));
+}
+
+Conv make_conv(const Tensor& x, const Tensor& w, const Tensor& b, const std::array<int64_t, 2>& stride,
+               const std::array<int64_t, 2>& padding, const std::array<int64_t, 2>& dilation, int64_t groups) {
+  check_operands("conv2d", x, w, b, w.dim() == 4 ? w.shape()[0] : 0);
+  const int64_t C = x.shape()[1], O = w.shape()[0];
+  if (groups < 1 || C % groups || O % groups)
+    throw ValueError(str_cat("conv2d: in_channels (", C, ") and out_channels (", O,
+                             ") must both be divisible by groups (", groups, ")"));
+  if (w.shape()[1] != C / groups)
+    throw ValueError(str_cat("conv2d: weight of shape ", shape_str(w.shape()), " expects ", w.shape()[1] * groups,
+                             " input channels (groups=", groups, "), but the input of shape ", shape_str(x.shape()),
+                             " has ", C));
+  return conv_geometry("conv2d", x.shape(), w.shape(), stride, padding, dilation, groups);
 }
 
 // Runs f(n, col) for each sample; col is a per-thread patch buffer of K x P
@@ -220,6 +231,76 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias_in, 
           if (n.needs_input_grad(1)) {
             r[1] = zeros_like(w);
             if (c.K() > 0 && dy.numel() > 0) conv_backward_weight<T>(c, x.data<T>(), dy.data<T>(), r[1].data<T>());
+          }
+        }
+      });
+      if (r.size() > 2 && n.needs_input_grad(2)) r[2] = sum(dy, Dims{0, 2, 3});
+      return r;
+    };
+    set_history(y, node);
+  }
+  return y;
+}
+
+// conv_transpose2d: the adjoint of conv2d. x (N, Cin, H, W), w (Cin, Cout / G, kh, kw),
+// y (N, Cout, Ho, Wo) with Ho = (H - 1) sh - 2 ph + dh (kh - 1) + output_padding + 1.
+// It is conv2d's input gradient for a conv from y's shape to x's with weight w, so
+//   y = conv2d_backward_input(w, x) + b,  dx = conv2d(dy, w),  dw = conv2d_backward_weight(dy, x).
+Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor& bias_in, std::array<int64_t, 2> stride,
+                        std::array<int64_t, 2> padding, std::array<int64_t, 2> output_padding, int64_t groups,
+                        std::array<int64_t, 2> dilation) {
+  const char* op = "conv_transpose2d";
+  check_operands(op, input, weight, Tensor(), 0);
+  if (groups < 1 || weight.shape()[0] != input.shape()[1] || input.shape()[1] % groups)
+    throw ValueError(str_cat(op, ": weight of shape ", shape_str(weight.shape()), " expects ", weight.shape()[0],
+                             " input channels divisible by groups (", groups, "), got input of shape ",
+                             shape_str(input.shape())));
+  const int64_t Cout = weight.shape()[1] * groups;
+  check_operands(op, input, weight, bias_in, Cout);
+  Shape ys{input.shape()[0], Cout, 0, 0};
+  for (int d = 0; d < 2; ++d) {
+    if (output_padding[d] < 0 || output_padding[d] >= std::max(stride[d], dilation[d]))
+      throw ValueError(str_cat(op, ": output_padding (", output_padding[0], ", ", output_padding[1],
+                               ") must be non-negative and smaller than stride or dilation"));
+    ys[2 + d] = (input.shape()[2 + d] - 1) * stride[d] - 2 * padding[d] + dilation[d] * (weight.shape()[2 + d] - 1) +
+                output_padding[d] + 1;
+    if (ys[2 + d] <= 0)
+      throw ValueError(str_cat(op, ": the output size would be ", ys[2 + d], " for input of shape ",
+                               shape_str(input.shape())));
+  }
+  Conv c = conv_geometry(op, ys, weight.shape(), stride, padding, dilation, groups);
+  Tensor x = contiguous(input), w = contiguous(weight);
+  Tensor y = zeros(ys, x.dtype());
+  visit_dtype(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T>)
+      if (y.numel() > 0 && c.K() > 0 && x.numel() > 0) conv_backward_input<T>(c, w.data<T>(), x.data<T>(), y.data<T>());
+  });
+  if (bias_in.defined()) {
+    NoGradGuard guard;
+    y = add(y, reshape(bias_in, {1, Cout, 1, 1}));
+  }
+  std::vector<Tensor> inputs{input, weight};
+  if (bias_in.defined()) inputs.push_back(bias_in);
+  if (auto node = make_node(op, inputs)) {
+    node->save(x);
+    node->save(w);
+    node->backward = [c](FunctionNode& n, const std::vector<Tensor>& grads) {
+      Tensor x = n.saved(0), w = n.saved(1);
+      if (grad_enabled() && (grads[0].requires_grad() || x.requires_grad() || w.requires_grad()))
+        throw RuntimeError("conv_transpose2d: the gradient of its backward is not implemented (create_graph=True)");
+      Tensor dy = contiguous(grads[0].to(x.dtype()));
+      std::vector<Tensor> r(n.next_edges.size());
+      visit_dtype(x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        if constexpr (std::is_floating_point_v<T>) {
+          if (n.needs_input_grad(0)) {
+            r[0] = zeros_like(x);
+            if (c.K() > 0 && x.numel() > 0) conv_forward<T>(c, dy.data<T>(), w.data<T>(), nullptr, r[0].data<T>());
+          }
+          if (n.needs_input_grad(1)) {
+            r[1] = zeros_like(w);
+            if (c.K() > 0 && x.numel() > 0) conv_backward_weight<T>(c, dy.data<T>(), x.data<T>(), r[1].data<T>());
           }
         }
       });

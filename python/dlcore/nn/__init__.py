@@ -18,7 +18,7 @@ from .activation import (  # noqa: F401
     Step,
     Tanh,
 )
-from .conv import Conv1d, Conv2d  # noqa: F401
+from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d  # noqa: F401
 from .dropout import Dropout, Embedding  # noqa: F401
 from .linear import Flatten, Identity, Linear, Maxout, Unflatten  # noqa: F401
 from .loss import (  # noqa: F401

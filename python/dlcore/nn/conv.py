@@ -73,3 +73,46 @@ class Conv2d(_ConvNd):
     """2-D convolution over (N, C, H, W) inputs; weight (out_channels, in_channels / groups, kh, kw).
     ``groups=in_channels`` gives a depthwise convolution."""
     _n = 2
+
+
+class _ConvTransposeNd(_ConvNd):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        name = type(self).__name__
+        if padding_mode != "zeros":
+            raise ValueError(f"{name}: only padding_mode='zeros' is supported, got {padding_mode!r}")
+        if isinstance(padding, str):
+            raise ValueError(f"{name}: padding must be an int or a tuple, got {padding!r}")
+        super().__init__(out_channels, in_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, device, dtype)
+        # The weight is (in_channels, out_channels / groups, *kernel_size).
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.output_padding = F._ntuple(output_padding, self._n, "output_padding", name)
+        dtype = dtype or _C.dtype.float32
+        self.weight = Parameter(empty(in_channels, out_channels // groups, *self.kernel_size, dtype=dtype))
+        if bias:
+            self.bias = Parameter(empty(out_channels, dtype=dtype))
+        self.reset_parameters()
+
+    def forward(self, input):
+        f = F.conv_transpose1d if self._n == 1 else F.conv_transpose2d
+        p = self.padding if self._n == 2 else self.padding[0]
+        s = self.stride if self._n == 2 else self.stride[0]
+        d = self.dilation if self._n == 2 else self.dilation[0]
+        op = self.output_padding if self._n == 2 else self.output_padding[0]
+        return f(input, self.weight, self.bias, s, p, op, self.groups, d)
+
+    def _flops(self, inputs, output):
+        x = inputs[0]
+        per_input = 2 * (self.out_channels // self.groups) * math.prod(self.kernel_size)
+        return x.numel() * per_input + (output.numel() if self.bias is not None else 0)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """Transposed 1-D convolution; weight (in_channels, out_channels / groups, k)."""
+    _n = 1
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """Transposed 2-D convolution (a learned upsampling); weight (in_channels, out_channels / groups, kh, kw)."""
+    _n = 2

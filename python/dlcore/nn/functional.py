@@ -333,6 +333,9 @@ def _conv_pads(padding, kernel, dilation, stride, op):
 
 
 def _conv(input, weight, bias, stride, padding, dilation, groups, n, padding_mode, op):
+    if input.ndim == n + 1:  # unbatched
+        return _conv(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups, n, padding_mode,
+                     op).squeeze(0)
     stride = _ntuple(stride, n, "stride", op)
     dilation = _ntuple(dilation, n, "dilation", op)
     if weight.ndim != n + 2:
@@ -360,6 +363,34 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution of input (N, C, L) with weight (O, C / groups, k)."""
     return _conv(input, weight, bias, stride, padding, dilation, groups, 1, "zeros", "conv1d")
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed convolution (the adjoint of conv2d) of input (N, Cin, H, W) with weight
+    (Cin, Cout / groups, kh, kw): output (N, Cout, (H - 1) s - 2 p + d (kh - 1) + output_padding + 1, ...)."""
+    op = "conv_transpose2d"
+    if input.ndim == 3:
+        return conv_transpose2d(input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
+                                dilation).squeeze(0)
+    return _C._conv_transpose2d(input, weight, bias, _ntuple(stride, 2, "stride", op),
+                                _ntuple(padding, 2, "padding", op), _ntuple(output_padding, 2, "output_padding", op),
+                                groups, _ntuple(dilation, 2, "dilation", op))
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed 1-D convolution of input (N, Cin, L) with weight (Cin, Cout / groups, k)."""
+    op = "conv_transpose1d"
+    if input.ndim == 2:
+        return conv_transpose1d(input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
+                                dilation).squeeze(0)
+    if input.ndim != 3 or weight.ndim != 3:
+        raise ValueError(f"{op}: expected input (N, C, L) and weight (Cin, Cout / groups, k), got shapes "
+                         f"{tuple(input.shape)} and {tuple(weight.shape)}")
+    y = _C._conv_transpose2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1, _ntuple(stride, 1, "stride", op)[0]),
+                             (0, _ntuple(padding, 1, "padding", op)[0]),
+                             (0, _ntuple(output_padding, 1, "output_padding", op)[0]), groups,
+                             (1, _ntuple(dilation, 1, "dilation", op)[0]))
+    return y.squeeze(2)
 
 
 from .pooling import (  # noqa: E402, F401  (the pooling functions live beside their layers)
