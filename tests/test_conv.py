@@ -19,6 +19,8 @@ CASES = [
     ((2, 5, 6, 7), (3, 5, 1, 1), (1, 1), (0, 0), (1, 1), 1),  # 1x1: the direct path
     ((2, 4, 6, 7), (8, 4, 1, 1), (2, 2), (0, 0), (1, 1), 1),  # 1x1 strided: patches
     ((1, 2, 11, 4), (2, 2, 5, 3), (3, 1), (2, 0), (1, 1), 1),
+    ((2, 3, 9, 8), (6, 1, 3, 3), (2, 2), (1, 2), (2, 1), 3),  # depthwise, multiplier 2, strided, dilated
+    ((2, 4, 5, 37), (4, 1, 3, 5), (1, 1), (1, 2), (1, 1), 4),  # depthwise rows longer than a vector
 ]
 IDS = [f"case{i}" for i in range(len(CASES))]
 
@@ -88,11 +90,18 @@ def test_same_bits_for_any_thread_count(n, threads, rng):
         np.testing.assert_array_equal(a, b)
 
 
-def test_every_isa(isa, rng):
-    x, w, b = rnd((3, 6, 9, 9), rng), rnd((10, 3, 3, 3), rng), rnd(10, rng)
-    got = F.conv2d(dl.tensor(x).float(), dl.tensor(w).float(), dl.tensor(b).float(), 1, 2, 2, 2).numpy()
-    np.testing.assert_allclose(got, ref.conv2d(x, w, b, (1, 1), (2, 2), (2, 2), 2), rtol=1e-5, atol=1e-5,
-                               err_msg=isa)
+@pytest.mark.parametrize("wshape,groups", [((10, 3, 3, 3), 2), ((6, 1, 3, 3), 6)], ids=["grouped", "depthwise"])
+def test_every_isa(wshape, groups, isa, rng):
+    x, w, b = rnd((3, 6, 9, 19), rng), rnd(wshape, rng), rnd(wshape[0], rng)
+    tx, tw = dl.tensor(x).float().requires_grad_(), dl.tensor(w).float().requires_grad_()
+    y = F.conv2d(tx, tw, dl.tensor(b).float(), 1, 2, 2, groups)
+    np.testing.assert_allclose(y.detach().numpy(), ref.conv2d(x, w, b, (1, 1), (2, 2), (2, 2), groups), rtol=1e-5,
+                               atol=1e-5, err_msg=isa)
+    y.sum().backward()
+    xd, wd = dl.tensor(x, requires_grad=True), dl.tensor(w, requires_grad=True)
+    F.conv2d(xd, wd, None, 1, 2, 2, groups).sum().backward()
+    np.testing.assert_allclose(tx.grad.numpy(), xd.grad.numpy(), rtol=1e-5, atol=1e-5, err_msg=isa)
+    np.testing.assert_allclose(tw.grad.numpy(), wd.grad.numpy(), rtol=1e-5, atol=1e-4, err_msg=isa)
 
 
 @pytest.mark.parametrize("k,d", [(3, 1), (4, 1), (3, 2), (2, 3)])

@@ -36,6 +36,65 @@ struct Conv {
   int64_t P() const { return Ho * Wo; }
 };
 
+// Depthwise convolutions (one input channel per group) run their own SIMD plane
+// kernels (kernels/cpu/conv_depthwise_simd.cpp) instead of GEMMs with K = kh kw:
+// planes go to threads, and dw sums the samples in order for each channel.
+bool is_depthwise(const Conv& c) { return c.Cg() == 1 && c.G > 1; }
+
+template <class T> struct DepthwiseKernels {
+  kernels::DepthwiseFn<T> forward, backward_input, backward_weight;
+};
+template <class T> DepthwiseKernels<T> depthwise_kernels() {
+  const auto& kt = kernels::active();
+  if constexpr (sizeof(T) == 4)
+    return {kt.depthwise_forward_f32, kt.depthwise_backward_input_f32, kt.depthwise_backward_weight_f32};
+  else
+    return {kt.depthwise_forward_f64, kt.depthwise_backward_input_f64, kt.depthwise_backward_weight_f64};
+}
+
+int64_t plane_grain(const Conv& c) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, c.P() * c.kh * c.kw)); }
+
+template <class T> void depthwise_forward(const Conv& c, const T* x, const T* w, const T* b, T* y) {
+  const auto k = depthwise_kernels<T>();
+  const int64_t kk = c.kh * c.kw, in_plane = c.H * c.W;
+  parallel_for(0, c.N * c.O, plane_grain(c), [&](int64_t lo, int64_t hi) {
+    for (int64_t pl = lo; pl < hi; ++pl) {
+      const int64_t n = pl / c.O, o = pl % c.O;
+      T* yp = y + pl * c.P();
+      std::fill(yp, yp + c.P(), b ? b[o] : T(0));
+      k.forward(c.geo, x + (n * c.C + o / c.Og()) * in_plane, w + o * kk, yp);
+    }
+  });
+}
+
+template <class T> void depthwise_backward_input(const Conv& c, const T* w, const T* dy, T* dx) {
+  const auto k = depthwise_kernels<T>();
+  const int64_t kk = c.kh * c.kw, in_plane = c.H * c.W;
+  parallel_for(0, c.N * c.C, plane_grain(c), [&](int64_t lo, int64_t hi) {
+    for (int64_t pl = lo; pl < hi; ++pl) {
+      const int64_t n = pl / c.C, ch = pl % c.C;
+      T* dxp = dx + pl * in_plane;
+      std::fill(dxp, dxp + in_plane, T(0));
+      for (int64_t m = 0; m < c.Og(); ++m) {
+        const int64_t o = ch * c.Og() + m;
+        k.backward_input(c.geo, dy + (n * c.O + o) * c.P(), w + o * kk, dxp);
+      }
+    }
+  });
+}
+
+template <class T> void depthwise_backward_weight(const Conv& c, const T* x, const T* dy, T* dw) {
+  const auto k = depthwise_kernels<T>();
+  const int64_t kk = c.kh * c.kw, in_plane = c.H * c.W;
+  parallel_for(0, c.O, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t o = lo; o < hi; ++o) {
+      std::fill(dw + o * kk, dw + (o + 1) * kk, T(0));
+      for (int64_t n = 0; n < c.N; ++n)
+        k.backward_weight(c.geo, x + (n * c.C + o / c.Og()) * in_plane, dy + (n * c.O + o) * c.P(), dw + o * kk);
+    }
+  });
+}
+
 // The geometry of a convolution of x (N, C, H, W) by w (O, C / groups, kh, kw),
 // checked; op names the caller in messages.
 Conv conv_geometry(const char* op, const Shape& xs, const Shape& ws, const std::array<int64_t, 2>& stride,
@@ -204,6 +263,8 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias_in, 
         if (c.K() == 0) {
           fill_kernel(y, Scalar(0.0));
           if (b.defined()) y = add(y, reshape(b, {1, c.O, 1, 1}));
+        } else if (is_depthwise(c)) {
+          depthwise_forward<T>(c, x.data<T>(), w.data<T>(), b.defined() ? b.data<T>() : nullptr, y.data<T>());
         } else {
           conv_forward<T>(c, x.data<T>(), w.data<T>(), b.defined() ? b.data<T>() : nullptr, y.data<T>());
         }
@@ -224,13 +285,20 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias_in, 
       visit_dtype(x.dtype(), [&](auto tag) {
         using T = decltype(tag);
         if constexpr (std::is_floating_point_v<T>) {
+          const bool dwise = is_depthwise(c);
           if (n.needs_input_grad(0)) {
             r[0] = zeros_like(x);
-            if (c.K() > 0 && dy.numel() > 0) conv_backward_input<T>(c, w.data<T>(), dy.data<T>(), r[0].data<T>());
+            if (c.K() > 0 && dy.numel() > 0) {
+              if (dwise) depthwise_backward_input<T>(c, w.data<T>(), dy.data<T>(), r[0].data<T>());
+              else conv_backward_input<T>(c, w.data<T>(), dy.data<T>(), r[0].data<T>());
+            }
           }
           if (n.needs_input_grad(1)) {
             r[1] = zeros_like(w);
-            if (c.K() > 0 && dy.numel() > 0) conv_backward_weight<T>(c, x.data<T>(), dy.data<T>(), r[1].data<T>());
+            if (c.K() > 0 && dy.numel() > 0) {
+              if (dwise) depthwise_backward_weight<T>(c, x.data<T>(), dy.data<T>(), r[1].data<T>());
+              else conv_backward_weight<T>(c, x.data<T>(), dy.data<T>(), r[1].data<T>());
+            }
           }
         }
       });

@@ -17,6 +17,12 @@ void act_backward_f32(ActOp, double, double, const float*, const float*, float*,
 void act_backward_f64(ActOp, double, double, const double*, const double*, double*, int64_t);
 void optim_f32(const OptimStep&, float*, const float*, float*, float*, float*, int64_t);
 void optim_f64(const OptimStep&, double*, const double*, double*, double*, double*, int64_t);
+void depthwise_forward_f32(const ConvGeometry&, const float*, const float*, float*);
+void depthwise_forward_f64(const ConvGeometry&, const double*, const double*, double*);
+void depthwise_backward_input_f32(const ConvGeometry&, const float*, const float*, float*);
+void depthwise_backward_input_f64(const ConvGeometry&, const double*, const double*, double*);
+void depthwise_backward_weight_f32(const ConvGeometry&, const float*, const float*, float*);
+void depthwise_backward_weight_f64(const ConvGeometry&, const double*, const double*, double*);
 GemmKernels<float> gemm_kernels_f32();
 GemmKernels<double> gemm_kernels_f64();
 
@@ -27,7 +33,10 @@ const KernelTable& table() {
   static const KernelTable t = {DLCORE_STR(DLCORE_ISA_NS), binary_f32, binary_f64, unary_f32,
                                 unary_f64, sum_f32, sum_f64, colsum_f32, colsum_f64,
                                 act_forward_f32, act_forward_f64, act_backward_f32,
-                                act_backward_f64, optim_f32, optim_f64, gemm_kernels_f32(),
+                                act_backward_f64, optim_f32, optim_f64, depthwise_forward_f32,
+                                depthwise_forward_f64, depthwise_backward_input_f32,
+                                depthwise_backward_input_f64, depthwise_backward_weight_f32,
+                                depthwise_backward_weight_f64, gemm_kernels_f32(),
                                 gemm_kernels_f64()};
   return t;
 }

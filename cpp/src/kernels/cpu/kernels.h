@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "dlcore/optim.h"
+#include "kernels/cpu/conv_im2col.h"
 #include "kernels/cpu/gemm/gemm_kernels.h"
 
 namespace dlcore::kernels {
@@ -42,6 +43,8 @@ enum class ActOp : int {
 template <class T> using OptimFn = void (*)(const OptimStep& s, T* p, const T* g, T* s1, T* s2,
                                             T* s3, int64_t n);
 
+template <class T> using DepthwiseFn = void (*)(const ConvGeometry& g, const T* a, const T* b, T* out);
+
 // Bit flags for elementwise kernels.
 constexpr int kStreamStores = 1;  // write with non-temporal stores (output larger than cache)
 
@@ -71,6 +74,14 @@ struct KernelTable {
   // An optimizer's update of p[0..n) from its gradient g and state.
   OptimFn<float> optim_f32;
   OptimFn<double> optim_f64;
+  // Depthwise convolution, one plane (conv_depthwise_simd.cpp): y += w * x, its
+  // input gradient dx += adjoint(w, dy), and its weight gradient dw += dy . x.
+  DepthwiseFn<float> depthwise_forward_f32;
+  DepthwiseFn<double> depthwise_forward_f64;
+  DepthwiseFn<float> depthwise_backward_input_f32;
+  DepthwiseFn<double> depthwise_backward_input_f64;
+  DepthwiseFn<float> depthwise_backward_weight_f32;
+  DepthwiseFn<double> depthwise_backward_weight_f64;
   // Packing and micro-kernels of the GEMM (gemm/gemm_driver.cpp runs the loops).
   GemmKernels<float> gemm_f32;
   GemmKernels<double> gemm_f64;
