@@ -19,7 +19,7 @@ from .activation import (  # noqa: F401
     Tanh,
 )
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d  # noqa: F401
-from .dropout import Dropout, Embedding  # noqa: F401
+from .dropout import Dropout, Dropout2d, Embedding  # noqa: F401
 from .linear import Flatten, Identity, Linear, Maxout, Unflatten  # noqa: F401
 from .loss import (  # noqa: F401
     BCELoss,
@@ -52,3 +52,4 @@ from .pooling import (  # noqa: F401
     MaxUnpool2d,
 )
 from .summary import summary  # noqa: F401
+from .upsampling import PixelShuffle, PixelUnshuffle, Upsample, ZeroPad2d  # noqa: F401

@@ -70,6 +70,22 @@ def dropout(input, p=0.5, training=True, inplace=False):
     return _C.where(keep, input * (1.0 / (1.0 - p)), 0.0)
 
 
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zeroes whole channels (dims after the first two are kept together) with probability p
+    in training and scales the rest by 1 / (1 - p)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout2d: probability has to be between 0 and 1, got {p}")
+    if input.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected a 3-D or 4-D input, got shape {tuple(input.shape)}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    lead = input.shape[:input.ndim - 2]
+    keep = rand(*lead, 1, 1, dtype=input.dtype) >= p
+    return _C.where(keep, input * (1.0 / (1.0 - p)), 0.0)
+
+
 def embedding(input, weight, padding_idx=None):
     """Rows of ``weight`` (num_embeddings, dim) picked by the integer ``input`` (any shape);
     the output has shape ``input.shape + (dim,)``. The row at ``padding_idx`` gets no gradient."""
@@ -405,3 +421,4 @@ from .pooling import (  # noqa: E402, F401  (the pooling functions live beside t
     max_unpool2d,
 )
 from .norm import batch_norm, group_norm, instance_norm, layer_norm  # noqa: E402, F401
+from .upsampling import interpolate, pixel_shuffle, pixel_unshuffle  # noqa: E402, F401
