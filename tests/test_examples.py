@@ -34,6 +34,14 @@ def test_train_mlp_example_checkpoints_and_reloads(tmp_path):
     assert dl.load(tmp_path / "mlp_digits.safetensors")["epoch"] == 4
 
 
+def test_train_lenet_example_reaches_98_percent_on_digits():
+    run = subprocess.run([sys.executable, str(ROOT / "examples/train_lenet.py")], capture_output=True, text=True,
+                         timeout=600)
+    assert run.returncode == 0, run.stderr
+    final = [ln for ln in run.stdout.splitlines() if "final test accuracy" in ln][0]
+    assert float(final.split()[-1]) >= 0.98
+
+
 def test_digits_dataset_is_shipped_in_the_package():
     from dlcore.datasets import load_digits
 

@@ -52,6 +52,7 @@ def test_one_cycle():
     got = [lr[0] for lr in rates(sched, 19)]
     for t, lr in enumerate(got):
         assert math.isclose(lr, ref.one_cycle_lr(t, 1.0, 20), rel_tol=1e-9), t
+    sched.step()  # step total_steps is the last one allowed, as in PyTorch
     with pytest.raises(ValueError, match="total_steps"):
         sched.step()
 

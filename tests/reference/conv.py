@@ -118,3 +118,25 @@ def conv_transpose2d(x, w, b=None, stride=(1, 1), padding=(0, 0), output_padding
     if b is not None:
         y = y + b[None, :, None, None]
     return y
+
+
+def interpolate_linear_1d(x, axis, n_out, align_corners):
+    """PyTorch's linear resampling along one axis (no scale_factor)."""
+    n_in = x.shape[axis]
+    out = []
+    for i in range(n_out):
+        if align_corners:
+            src = i * (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+        else:
+            src = max((i + 0.5) * n_in / n_out - 0.5, 0.0)
+        lo = min(int(np.floor(src)), n_in - 1)
+        hi = min(lo + 1, n_in - 1)
+        f = src - lo
+        out.append(np.take(x, lo, axis) * (1 - f) + np.take(x, hi, axis) * f)
+    return np.stack(out, axis)
+
+
+def window_view(x, size, mode):
+    r = size // 2
+    xp = np.pad(x, ((0, 0), (0, 0), (r, r), (r, r)), mode=NUMPY_PAD_MODE[mode])
+    return np.lib.stride_tricks.sliding_window_view(xp, (size, size), axis=(2, 3))

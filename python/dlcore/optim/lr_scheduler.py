@@ -174,7 +174,7 @@ class OneCycleLR(LRScheduler):
 
     def get_lr(self):
         t = self.last_epoch
-        if t >= self.total_steps:
+        if t > self.total_steps:
             raise ValueError(f"OneCycleLR: tried to step {t} times with total_steps={self.total_steps}")
         lrs = []
         for g in self.optimizer.param_groups:

@@ -1,0 +1,112 @@
+"""dlcore.vision (models, filters) and the resampling layers (interpolate, PixelShuffle,
+ZeroPad2d, Dropout2d) against NumPy references and known facts (published parameter
+counts, filter responses)."""
+import math
+
+import numpy as np
+import pytest
+
+import dlcore as dl
+from dlcore import nn
+from dlcore.nn import functional as F
+from dlcore.vision import models
+from reference import conv as ref
+
+
+@pytest.mark.parametrize("align", [False, True])
+def test_bilinear_and_linear_interpolate(align, rng):
+    x = rng.normal(size=(2, 3, 5, 7))
+    got = F.interpolate(dl.tensor(x), size=(8, 4), mode="bilinear", align_corners=align)
+    want = ref.interpolate_linear_1d(ref.interpolate_linear_1d(x, 2, 8, align), 3, 4, align)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-12)
+    assert dl.autograd.gradcheck(lambda t: F.interpolate(t, size=(8, 4), mode="bilinear", align_corners=align),
+                                 [dl.tensor(x, requires_grad=True)])
+    s = rng.normal(size=(2, 3, 6))
+    np.testing.assert_allclose(F.interpolate(dl.tensor(s), size=9, mode="linear", align_corners=align).numpy(),
+                               ref.interpolate_linear_1d(s, 2, 9, align), rtol=1e-12, atol=1e-12)
+
+
+def test_nearest_interpolate_and_upsample(rng):
+    x = rng.normal(size=(1, 2, 3, 4))
+    up = nn.Upsample(scale_factor=2)(dl.tensor(x)).numpy()
+    np.testing.assert_array_equal(up, x.repeat(2, 2).repeat(2, 3))
+    down = F.interpolate(dl.tensor(x), size=(2, 3)).numpy()
+    np.testing.assert_array_equal(down, x[:, :, [0, 1]][:, :, :, [0, 1, 2]])
+    with pytest.raises(ValueError, match="exactly one of size and scale_factor"):
+        F.interpolate(dl.tensor(x))
+    with pytest.raises(ValueError, match="needs a 4-D input"):
+        F.interpolate(dl.tensor(x[0]), size=4, mode="bilinear")
+
+
+def test_pixel_shuffle_and_unshuffle(rng):
+    x = rng.normal(size=(2, 8, 3, 5))
+    got = nn.PixelShuffle(2)(dl.tensor(x)).numpy()
+    want = np.zeros((2, 2, 6, 10))
+    for c in range(2):
+        for i in range(2):
+            for j in range(2):
+                want[:, c, i::2, j::2] = x[:, c * 4 + i * 2 + j]
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(nn.PixelUnshuffle(2)(dl.tensor(got)).numpy(), x)
+    with pytest.raises(ValueError, match="divisible"):
+        F.pixel_shuffle(dl.ones(1, 3, 2, 2), 2)
+
+
+def test_zero_pad_and_dropout2d(rng):
+    x = rng.normal(size=(1, 2, 3, 3))
+    np.testing.assert_array_equal(nn.ZeroPad2d((1, 0, 2, 1))(dl.tensor(x)).numpy(),
+                                  np.pad(x, ((0, 0), (0, 0), (2, 1), (1, 0))))
+    d = nn.Dropout2d(0.5)
+    dl.manual_seed(1)
+    y = d(dl.ones(64, 8, 3, 3)).numpy()
+    per_channel = y.reshape(64, 8, -1)
+    assert np.all((per_channel == 0).all(-1) | (per_channel == 2.0).all(-1))
+    assert 0.35 < (per_channel[..., 0] == 0).mean() < 0.65
+    assert d.eval()(dl.tensor(x)).numpy() is not None and np.array_equal(d(dl.tensor(x)).numpy(), x)
+
+
+def test_filters(rng):
+    x = rng.uniform(size=(2, 3, 9, 10))
+    np.testing.assert_allclose(dl.vision.mean_filter(dl.tensor(x), 3).numpy(),
+                               ref.window_view(x, 3, "reflect").mean((-2, -1)), rtol=1e-12)
+    np.testing.assert_allclose(dl.vision.median_filter(dl.tensor(x), 5).numpy(),
+                               np.median(ref.window_view(x, 5, "reflect"), (-2, -1)), rtol=1e-12)
+    const = dl.full((1, 1, 8, 8), 3.0, dtype=dl.float64)
+    np.testing.assert_allclose(dl.vision.gaussian_blur(const, 1.5).numpy(), 3.0, rtol=1e-12)
+    blur = dl.vision.gaussian_blur(dl.tensor(x), 1.0).numpy()
+    assert blur.std() < x.std()  # smoothing lowers the variance
+    edge = np.zeros((1, 1, 6, 6))
+    edge[..., 3:] = 1.0
+    mag = dl.vision.sobel(dl.tensor(edge)).numpy()[0, 0]
+    np.testing.assert_allclose(mag[:, 2:4], 4.0)  # |[-1 0 1; -2 0 2; -1 0 1] . step| = 4 beside the edge
+    np.testing.assert_allclose(mag[:, [0, 5]], 0.0)
+    assert dl.autograd.gradcheck(lambda t: dl.vision.gaussian_blur(t, 0.8), [dl.tensor(x[:1, :1], requires_grad=True)])
+    with pytest.raises(ValueError, match="odd"):
+        dl.vision.mean_filter(dl.tensor(x), 4)
+
+
+@pytest.mark.parametrize("build,shape,out,params", [
+    (lambda: models.LeNet5(), (2, 1, 28, 28), (2, 10), 61706),
+    (lambda: models.resnet18(), (1, 3, 64, 64), (1, 1000), 11689512),
+    (lambda: models.resnet_cifar(depth=20), (2, 3, 32, 32), (2, 10), 272474),
+    (lambda: models.ResNet(models.Bottleneck, [1, 1, 1, 1], 5, widths=(8, 16, 32, 64)), (2, 3, 64, 64), (2, 5), None),
+    (lambda: models.VGG("small"), (2, 3, 32, 32), (2, 10), None),
+    (lambda: models.UNet(1, 2, base=8, depth=2), (2, 1, 16, 24), (2, 2, 16, 24), None),
+    (lambda: models.UNet(3, 1, base=4, depth=2, up="upsample"), (1, 3, 8, 8), (1, 1, 8, 8), None),
+], ids=["lenet5", "resnet18", "resnet20", "bottleneck", "vgg", "unet", "unet-upsample"])
+def test_models(build, shape, out, params):
+    dl.manual_seed(0)
+    model = build()
+    x = dl.randn(*shape)
+    y = model(x)
+    assert y.shape == out
+    if params is not None:  # the published parameter counts
+        assert sum(p.numel() for p in model.parameters()) == params
+    y.square().mean().backward()
+    assert all(p.grad is not None and p.grad.shape == p.shape for p in model.parameters())
+    assert all(math.isfinite(p.grad.abs().sum().item()) for p in model.parameters())
+
+
+def test_unet_rejects_sides_not_divisible():
+    with pytest.raises(ValueError, match="divisible by 8"):
+        models.UNet(depth=3)(dl.ones(1, 1, 20, 16))
