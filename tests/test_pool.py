@@ -12,7 +12,8 @@ from reference import conv as ref
 MAX_CASES = [((2, 3, 7, 7), (3, 3), (2, 2), (1, 1), (1, 1), False),
              ((1, 2, 8, 9), (2, 2), (2, 2), (0, 0), (1, 1), False),
              ((2, 1, 7, 6), (3, 2), (2, 3), (1, 1), (1, 1), True),
-             ((1, 2, 9, 9), (2, 3), (1, 2), (0, 1), (2, 1), True)]
+             ((1, 2, 9, 9), (2, 3), (1, 2), (0, 1), (2, 1), True),
+             ((2, 2, 10, 9), (3, 3), (3, 2), (0, 0), (1, 1), False)]  # full 3x3 windows: the unrolled kernel
 
 
 @pytest.mark.parametrize("case", MAX_CASES, ids=[f"case{i}" for i in range(len(MAX_CASES))])
@@ -99,6 +100,14 @@ def test_max_unpool2d_inverts_the_pool_and_routes_gradients(rng):
     assert dl.autograd.gradcheck(lambda t: unpool(t, idx), [yt.double().detach().requires_grad_()])
     with pytest.raises(IndexError, match="out of range"):
         F.max_unpool2d(y, idx + 100, 2)
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_max_pool_propagates_nan(k):
+    x = np.arange(36.0).reshape(1, 1, 6, 6)
+    x[0, 0, 1, 1] = np.nan
+    y = F.max_pool2d(dl.tensor(x), k).numpy()
+    assert np.isnan(y[0, 0, 0, 0]) and not np.isnan(y[0, 0, -1, -1])
 
 
 def test_bad_inputs():

@@ -12,6 +12,7 @@
 namespace dlcore {
 namespace {
 
+using kernels::AxisWindows;
 using kernels::PoolAxis;
 constexpr int64_t kPlaneWork = 16384;
 
@@ -85,12 +86,19 @@ std::pair<Tensor, Tensor> max_pool(const Pool& pool, const Tensor& input, const 
   Tensor x = contiguous(input);
   Tensor y = empty(pool.out_shape, x.dtype()), idx = empty(pool.out_shape, DType::Int64);
   const int64_t in_plane = pool.h.in * pool.w.in, out_plane = pool.h.out * pool.w.out;
+  const AxisWindows wh(pool.h, false), ww(pool.w, false);
   visit_dtype(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>) {
+      // 2x2 and 3x3 windows without clipping (the common pools) take an unrolled kernel.
+      auto plane = kernels::max_pool_plane<T>;
+      const bool full2 = kernels::windows_full(wh, 2) && kernels::windows_full(ww, 2);
+      const bool full3 = kernels::windows_full(wh, 3) && kernels::windows_full(ww, 3);
+      if (!pool.h.adaptive && full2) plane = kernels::max_pool_plane_full<T, 2, 2>;
+      if (!pool.h.adaptive && full3) plane = kernels::max_pool_plane_full<T, 3, 3>;
       over_planes(pool, [&](int64_t pl) {
-        kernels::max_pool_plane<T>(pool.h, pool.w, x.data<T>() + pl * in_plane, y.data<T>() + pl * out_plane,
-                                   idx.data<int64_t>() + pl * out_plane);
+        plane(wh, ww, pool.w.in, x.data<T>() + pl * in_plane, y.data<T>() + pl * out_plane,
+              idx.data<int64_t>() + pl * out_plane);
       });
     }
   });
@@ -127,11 +135,12 @@ Tensor avg_pool(const Pool& pool, const Tensor& input, bool count_include_pad, i
   Tensor x = contiguous(input);
   Tensor y = empty(pool.out_shape, x.dtype());
   const int64_t in_plane = pool.h.in * pool.w.in, out_plane = pool.h.out * pool.w.out;
+  const AxisWindows wh(pool.h, count_include_pad), ww(pool.w, count_include_pad);
   visit_dtype(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>) {
       over_planes(pool, [&](int64_t pl) {
-        kernels::avg_pool_plane<T>(pool.h, pool.w, count_include_pad, divisor_override, x.data<T>() + pl * in_plane,
+        kernels::avg_pool_plane<T>(wh, ww, pool.w.in, divisor_override, x.data<T>() + pl * in_plane,
                                    y.data<T>() + pl * out_plane);
       });
     }
@@ -143,12 +152,13 @@ Tensor avg_pool(const Pool& pool, const Tensor& input, bool count_include_pad, i
       Tensor dy = contiguous(g[0]);
       Tensor dx = zeros(pool.in_shape, dy.dtype());
       const int64_t in_plane = pool.h.in * pool.w.in, out_plane = pool.h.out * pool.w.out;
+      const AxisWindows wh(pool.h, count_include_pad), ww(pool.w, count_include_pad);
       visit_dtype(dy.dtype(), [&](auto tag) {
         using T = decltype(tag);
         if constexpr (std::is_floating_point_v<T>) {
           over_planes(pool, [&](int64_t pl) {
-            kernels::avg_pool_plane_backward<T>(pool.h, pool.w, count_include_pad, divisor_override,
-                                                dy.data<T>() + pl * out_plane, dx.data<T>() + pl * in_plane);
+            kernels::avg_pool_plane_backward<T>(wh, ww, pool.w.in, divisor_override, dy.data<T>() + pl * out_plane,
+                                                dx.data<T>() + pl * in_plane);
           });
         }
       });

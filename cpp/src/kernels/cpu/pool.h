@@ -5,10 +5,12 @@
 //   adaptive: positions floor(o in / out) .. ceil((o + 1) in / out) - 1
 // max:  y = the largest value (NaN if any is NaN), idx = its flat index h W + w in
 //       the plane (the first one on ties), as PyTorch records it
-// avg:  y = sum / divisor, divisor from the clipped window (see avg_divisor)
+// avg:  y = sum / divisor, divisor from the clipped window (see avg_divisor); the sum
+//       runs in T, in window order
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
 namespace dlcore::kernels {
 
@@ -35,33 +37,6 @@ struct PoolAxis {
   }
 };
 
-template <class T>
-void max_pool_plane(const PoolAxis& ah, const PoolAxis& aw, const T* x, T* y, int64_t* idx) {
-  for (int64_t oh = 0; oh < ah.out; ++oh) {
-    int64_t fh, ch, sh, hlo, hhi;
-    ah.window(oh, fh, ch, sh);
-    ah.valid(fh, ch, sh, hlo, hhi);
-    for (int64_t ow = 0; ow < aw.out; ++ow) {
-      int64_t fw, cw, sw, wlo, whi;
-      aw.window(ow, fw, cw, sw);
-      aw.valid(fw, cw, sw, wlo, whi);
-      T best = T(0);
-      int64_t at = -1;
-      for (int64_t i = hlo; i < hhi; ++i) {
-        const int64_t h = fh + i * sh;
-        const T* row = x + h * aw.in;
-        for (int64_t j = wlo; j < whi; ++j) {
-          const int64_t w = fw + j * sw;
-          const T v = row[w];
-          if (at < 0 || v > best || (v != v && best == best)) best = v, at = h * aw.in + w;
-        }
-      }
-      y[oh * aw.out + ow] = best;
-      idx[oh * aw.out + ow] = at;
-    }
-  }
-}
-
 // The divisor of an average window: with count_include_pad, the window clipped to
 // the padded input (PyTorch's rule, which also counts padding beyond the input for
 // ceil_mode windows only up to in + p); otherwise the number of real elements.
@@ -72,48 +47,113 @@ inline int64_t avg_divisor(const PoolAxis& a, int64_t first, int64_t count, int6
   return end - first;
 }
 
+// The windows of one axis, computed once per call (no divisions in the plane loops):
+// output o reads positions begin[o] + i step for i < count[o], all inside [0, in),
+// and divides by divisor[o] (the avg_divisor factor of this axis).
+struct AxisWindows {
+  std::vector<int64_t> begin, count, divisor;
+  int64_t step = 1;
+  AxisWindows(const PoolAxis& a, bool count_include_pad) : begin(a.out), count(a.out), divisor(a.out) {
+    for (int64_t o = 0; o < a.out; ++o) {
+      int64_t first, cnt, st, lo, hi;
+      a.window(o, first, cnt, st);
+      a.valid(first, cnt, st, lo, hi);
+      step = st;
+      begin[o] = first + lo * st;
+      count[o] = hi - lo;
+      divisor[o] = avg_divisor(a, first, cnt, lo, hi, count_include_pad);
+    }
+  }
+};
+
+// Every max window holds at least one input element (padding <= half the kernel), so
+// the first one seeds the maximum; the updates are selects, not branches.
 template <class T>
-void avg_pool_plane(const PoolAxis& ah, const PoolAxis& aw, bool count_include_pad, int64_t divisor_override,
-                    const T* x, T* y) {
-  for (int64_t oh = 0; oh < ah.out; ++oh) {
-    int64_t fh, ch, sh, hlo, hhi;
-    ah.window(oh, fh, ch, sh);
-    ah.valid(fh, ch, sh, hlo, hhi);
-    const int64_t dh = avg_divisor(ah, fh, ch, hlo, hhi, count_include_pad);
-    for (int64_t ow = 0; ow < aw.out; ++ow) {
-      int64_t fw, cw, sw, wlo, whi;
-      aw.window(ow, fw, cw, sw);
-      aw.valid(fw, cw, sw, wlo, whi);
-      const int64_t div = divisor_override > 0 ? divisor_override : dh * avg_divisor(aw, fw, cw, wlo, whi, count_include_pad);
-      double s = 0.0;
-      for (int64_t i = hlo; i < hhi; ++i) {
-        const T* row = x + (fh + i * sh) * aw.in;
-        for (int64_t j = wlo; j < whi; ++j) s += static_cast<double>(row[fw + j * sw]);
+void max_pool_plane(const AxisWindows& wh, const AxisWindows& ww, int64_t in_w, const T* x, T* y, int64_t* idx) {
+  const int64_t ho = static_cast<int64_t>(wh.begin.size()), wo = static_cast<int64_t>(ww.begin.size());
+  const int64_t *hb = wh.begin.data(), *hc = wh.count.data(), *wb = ww.begin.data(), *wc = ww.count.data();
+  const int64_t hs = wh.step, ws = ww.step;
+  for (int64_t oh = 0; oh < ho; ++oh) {
+    for (int64_t ow = 0; ow < wo; ++ow) {
+      const int64_t h0 = hb[oh], w0 = wb[ow], nh = hc[oh], nw = wc[ow];
+      T best = x[h0 * in_w + w0];
+      int64_t at = h0 * in_w + w0;
+      for (int64_t i = 0, h = h0; i < nh; ++i, h += hs) {
+        const T* row = x + h * in_w;
+        for (int64_t j = 0, w = w0; j < nw; ++j, w += ws) {
+          const T v = row[w];
+          const bool take = (v > best) | ((v != v) & (best == best));
+          best = take ? v : best;
+          at = take ? h * in_w + w : at;
+        }
       }
-      y[oh * aw.out + ow] = div > 0 ? static_cast<T>(s / static_cast<double>(div)) : T(0);
+      y[oh * wo + ow] = best;
+      idx[oh * wo + ow] = nh > 0 && nw > 0 ? at : -1;
+    }
+  }
+}
+
+// The same for planes whose windows are all full KH x KW blocks with unit dilation
+// (no padding or clipping): fixed trip counts the compiler unrolls.
+template <class T, int KH, int KW>
+void max_pool_plane_full(const AxisWindows& wh, const AxisWindows& ww, int64_t in_w, const T* x, T* y, int64_t* idx) {
+  const int64_t ho = static_cast<int64_t>(wh.begin.size()), wo = static_cast<int64_t>(ww.begin.size());
+  for (int64_t oh = 0; oh < ho; ++oh) {
+    const int64_t h0 = wh.begin[oh];
+    for (int64_t ow = 0; ow < wo; ++ow) {
+      const int64_t base = h0 * in_w + ww.begin[ow];
+      T best = x[base];
+      int64_t at = base;
+      for (int i = 0; i < KH; ++i)
+        for (int j = 0; j < KW; ++j) {
+          const int64_t pos = base + i * in_w + j;
+          const T v = x[pos];
+          if (v > best || (v != v && best == best)) best = v, at = pos;
+        }
+      y[oh * wo + ow] = best;
+      idx[oh * wo + ow] = at;
+    }
+  }
+}
+
+// Whether every window of both axes is a full block of k consecutive positions.
+inline bool windows_full(const AxisWindows& w, int64_t k) {
+  if (w.step != 1) return false;
+  for (int64_t c : w.count)
+    if (c != k) return false;
+  return true;
+}
+
+template <class T>
+void avg_pool_plane(const AxisWindows& wh, const AxisWindows& ww, int64_t in_w, int64_t divisor_override, const T* x,
+                    T* y) {
+  const int64_t ho = static_cast<int64_t>(wh.begin.size()), wo = static_cast<int64_t>(ww.begin.size());
+  for (int64_t oh = 0; oh < ho; ++oh) {
+    for (int64_t ow = 0; ow < wo; ++ow) {
+      const int64_t div = divisor_override > 0 ? divisor_override : wh.divisor[oh] * ww.divisor[ow];
+      T s = T(0);
+      for (int64_t i = 0, h = wh.begin[oh]; i < wh.count[oh]; ++i, h += wh.step) {
+        const T* row = x + h * in_w;
+        for (int64_t j = 0, w = ww.begin[ow]; j < ww.count[ow]; ++j, w += ww.step) s += row[w];
+      }
+      y[oh * wo + ow] = div > 0 ? s / static_cast<T>(div) : T(0);
     }
   }
 }
 
 // dx (zeroed by the caller) += dy / divisor over each window.
 template <class T>
-void avg_pool_plane_backward(const PoolAxis& ah, const PoolAxis& aw, bool count_include_pad,
-                             int64_t divisor_override, const T* dy, T* dx) {
-  for (int64_t oh = 0; oh < ah.out; ++oh) {
-    int64_t fh, ch, sh, hlo, hhi;
-    ah.window(oh, fh, ch, sh);
-    ah.valid(fh, ch, sh, hlo, hhi);
-    const int64_t dh = avg_divisor(ah, fh, ch, hlo, hhi, count_include_pad);
-    for (int64_t ow = 0; ow < aw.out; ++ow) {
-      int64_t fw, cw, sw, wlo, whi;
-      aw.window(ow, fw, cw, sw);
-      aw.valid(fw, cw, sw, wlo, whi);
-      const int64_t div = divisor_override > 0 ? divisor_override : dh * avg_divisor(aw, fw, cw, wlo, whi, count_include_pad);
+void avg_pool_plane_backward(const AxisWindows& wh, const AxisWindows& ww, int64_t in_w, int64_t divisor_override,
+                             const T* dy, T* dx) {
+  const int64_t ho = static_cast<int64_t>(wh.begin.size()), wo = static_cast<int64_t>(ww.begin.size());
+  for (int64_t oh = 0; oh < ho; ++oh) {
+    for (int64_t ow = 0; ow < wo; ++ow) {
+      const int64_t div = divisor_override > 0 ? divisor_override : wh.divisor[oh] * ww.divisor[ow];
       if (div <= 0) continue;
-      const T g = static_cast<T>(static_cast<double>(dy[oh * aw.out + ow]) / static_cast<double>(div));
-      for (int64_t i = hlo; i < hhi; ++i) {
-        T* row = dx + (fh + i * sh) * aw.in;
-        for (int64_t j = wlo; j < whi; ++j) row[fw + j * sw] += g;
+      const T g = dy[oh * wo + ow] / static_cast<T>(div);
+      for (int64_t i = 0, h = wh.begin[oh]; i < wh.count[oh]; ++i, h += wh.step) {
+        T* row = dx + h * in_w;
+        for (int64_t j = 0, w = ww.begin[ow]; j < ww.count[ow]; ++j, w += ww.step) row[w] += g;
       }
     }
   }
