@@ -158,6 +158,10 @@ template <class T> void act_forward(ActOp op, double a, double b, const T* x, T*
 
 template <class T>
 void act_backward(ActOp op, double a, double b, const T* x, const T* g, T* dx, int64_t n) {
+  if (op == ActOp::ReluOutput) {  // one unordered compare: g passes where y > 0 or y is NaN
+    for (int64_t i = 0; i < n; ++i) dx[i] = x[i] <= T(0) ? T(0) : g[i];
+    return;
+  }
 #if !defined(DLCORE_ISA_generic)
   if constexpr (sizeof(T) == 4)
     if (act_backward_vec(op, x, g, dx, n)) return;
