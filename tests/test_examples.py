@@ -42,6 +42,35 @@ def test_train_lenet_example_reaches_98_percent_on_digits():
     assert float(final.split()[-1]) >= 0.98
 
 
+def test_unet_denoise_example_improves_psnr_and_writes_a_png(tmp_path):
+    run = subprocess.run([sys.executable, str(ROOT / "examples/unet_denoise.py"), "--epochs", "2", "--train", "800",
+                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    before = float(lines[0].split("PSNR")[1].split()[0])
+    after = float([ln for ln in lines if "denoised test PSNR" in ln][-1].split("PSNR")[1].split()[0])
+    assert after > before + 5.0
+    assert (tmp_path / "unet_denoise.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_save_png_round_trips_through_a_plain_decoder(tmp_path):
+    import struct
+    import zlib
+
+    import numpy as np
+
+    from dlcore.utils.image import save_png
+
+    img = (np.arange(12 * 7).reshape(12, 7) * 3 % 256).astype(np.uint8)
+    save_png(tmp_path / "a.png", img)
+    data = (tmp_path / "a.png").read_bytes()
+    w, h = struct.unpack(">II", data[16:24])
+    idat = data[data.index(b"IDAT") + 4:data.index(b"IEND") - 8]
+    raw = np.frombuffer(zlib.decompress(idat), np.uint8).reshape(h, w + 1)
+    assert (w, h) == (7, 12) and np.all(raw[:, 0] == 0)
+    np.testing.assert_array_equal(raw[:, 1:], img)
+
+
 def test_digits_dataset_is_shipped_in_the_package():
     from dlcore.datasets import load_digits
 

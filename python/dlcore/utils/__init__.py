@@ -1,2 +1,2 @@
 """Data loading (``dlcore.utils.data``) and a progress bar (``dlcore.utils.progress``)."""
-from . import data, progress  # noqa: F401
+from . import data, image, progress  # noqa: F401
