@@ -12,12 +12,20 @@ import dlcore as dl
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_demo_trains_to_high_accuracy(capsys):
+def test_demo_cnn_trains_to_high_accuracy(capsys):
     from dlcore import demo
 
     acc = demo.main([])
     out = capsys.readouterr().out
-    assert "final test accuracy" in out and "epoch   1" in out
+    assert "a CNN on" in out and "final test accuracy" in out and "epoch   1" in out
+    assert acc >= 0.98
+
+
+def test_demo_mlp_trains_to_high_accuracy(capsys):
+    from dlcore import demo
+
+    acc = demo.main(["--model", "mlp"])
+    assert "a MLP on" in capsys.readouterr().out
     assert acc >= 0.97
 
 
