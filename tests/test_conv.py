@@ -21,6 +21,8 @@ CASES = [
     ((1, 2, 11, 4), (2, 2, 5, 3), (3, 1), (2, 0), (1, 1), 1),
     ((2, 3, 9, 8), (6, 1, 3, 3), (2, 2), (1, 2), (2, 1), 3),  # depthwise, multiplier 2, strided, dilated
     ((2, 4, 5, 37), (4, 1, 3, 5), (1, 1), (1, 2), (1, 1), 4),  # depthwise rows longer than a vector
+    ((1, 3, 6, 7), (3, 1, 2, 3), (1, 1), (2, 3), (1, 1), 3),  # depthwise, padding beyond the kernel
+    ((2, 2, 7, 19), (4, 1, 3, 3), (1, 1), (0, 0), (2, 1), 2),  # depthwise, no padding, multiplier 2
 ]
 IDS = [f"case{i}" for i in range(len(CASES))]
 

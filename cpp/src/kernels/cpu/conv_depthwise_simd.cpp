@@ -5,8 +5,12 @@
 //   backward  dx[...]    += w[t] dy[oh][ow]          (the same index map, reversed)
 //   weight    dw[t]      += sum over (oh, ow) of dy[oh][ow] x[...]
 // Positions outside the input are skipped (zero padding). Each tap adds a strided
-// row segment at a time; with stride 1 these are vector axpy and dot loops.
+// row segment at a time; with stride 1 these are vector axpy and dot loops, and the
+// forward pass sums every tap of an output vector in a register.
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
+#include <vector>
 
 #include "kernels/cpu/conv_im2col.h"
 #include "kernels/cpu/kernels.h"
@@ -40,8 +44,34 @@ template <class F> inline void for_tap_rows(const ConvGeometry& g, F f) {
     }
 }
 
+// Stride 1: the plane is copied once into a zero-padded buffer, and each output vector
+// sums all kh kw taps in a register before one store (no bounds tests, one pass over y).
+template <class T> void forward_stride1(const ConvGeometry& g, const T* x, const T* w, T* y) {
+  using V = Vec<T>;
+  const int64_t hp = g.H + 2 * g.ph, wp = g.W + 2 * g.pw, taps = g.kh * g.kw;
+  thread_local std::vector<T> padded;
+  thread_local std::vector<V> weights;
+  padded.assign(static_cast<size_t>(hp * wp), T(0));
+  for (int64_t h = 0; h < g.H; ++h)
+    std::memcpy(padded.data() + (h + g.ph) * wp + g.pw, x + h * g.W, sizeof(T) * static_cast<size_t>(g.W));
+  weights.resize(static_cast<size_t>(taps));
+  for (int64_t t = 0; t < taps; ++t) weights[t] = V::broadcast(w[t]);
+  for (int64_t oh = 0; oh < g.Ho; ++oh) {
+    T* o = y + oh * g.Wo;
+    vec_loop<T>(g.Wo, [&](int64_t k, int c) {
+      V acc = load_n(o, k, c);
+      for (int64_t i = 0; i < g.kh; ++i) {
+        const T* row = padded.data() + (oh + i * g.dh) * wp + k;
+        for (int64_t j = 0; j < g.kw; ++j) acc = vfma(weights[i * g.kw + j], load_n(row + j * g.dw, 0, c), acc);
+      }
+      store_n(acc, o, k, c);
+    });
+  }
+}
+
 template <class T> void forward(const ConvGeometry& g, const T* x, const T* w, T* y) {
   using V = Vec<T>;
+  if (g.sh == 1 && g.sw == 1) return forward_stride1(g, x, w, y);
   for_tap_rows(g, [&](int64_t oh, int64_t in_row, int64_t lo, int64_t hi, int64_t t) {
     T* o = y + oh * g.Wo;
     const T* r = x + in_row;
@@ -57,8 +87,42 @@ template <class T> void forward(const ConvGeometry& g, const T* x, const T* w, T
   });
 }
 
+// Stride 1 with padding within the kernel's extent: dx[h][w] = sum over taps of
+// w[i][j] dy[h + ph - i dh][w + pw - j dw], a correlation of dy (copied into a
+// zero-bordered buffer, A = (kh - 1) dh - ph rows above, B = (kw - 1) dw - pw columns
+// left) with the flipped kernel, summed per output vector in a register.
+template <class T> bool backward_input_stride1(const ConvGeometry& g, const T* dy, const T* w, T* dx) {
+  using V = Vec<T>;
+  const int64_t A = (g.kh - 1) * g.dh - g.ph, B = (g.kw - 1) * g.dw - g.pw;
+  if (A < 0 || B < 0) return false;
+  const int64_t hp = g.H + (g.kh - 1) * g.dh, wp = g.W + (g.kw - 1) * g.dw, taps = g.kh * g.kw;
+  thread_local std::vector<T> padded;
+  thread_local std::vector<V> weights;
+  padded.assign(static_cast<size_t>(hp * wp), T(0));
+  for (int64_t r = 0; r < g.Ho && r + A < hp; ++r) {
+    const int64_t cols = std::min<int64_t>(g.Wo, wp - B);
+    if (cols > 0) std::memcpy(padded.data() + (r + A) * wp + B, dy + r * g.Wo, sizeof(T) * static_cast<size_t>(cols));
+  }
+  weights.resize(static_cast<size_t>(taps));
+  for (int64_t t = 0; t < taps; ++t) weights[t] = V::broadcast(w[t]);
+  for (int64_t h = 0; h < g.H; ++h) {
+    T* o = dx + h * g.W;
+    vec_loop<T>(g.W, [&](int64_t k, int c) {
+      V acc = load_n(o, k, c);
+      for (int64_t i = 0; i < g.kh; ++i) {
+        const T* row = padded.data() + (h + (g.kh - 1 - i) * g.dh) * wp + k;
+        for (int64_t j = 0; j < g.kw; ++j)
+          acc = vfma(weights[i * g.kw + j], load_n(row + (g.kw - 1 - j) * g.dw, 0, c), acc);
+      }
+      store_n(acc, o, k, c);
+    });
+  }
+  return true;
+}
+
 template <class T> void backward_input(const ConvGeometry& g, const T* dy, const T* w, T* dx) {
   using V = Vec<T>;
+  if (g.sh == 1 && g.sw == 1 && backward_input_stride1(g, dy, w, dx)) return;
   for_tap_rows(g, [&](int64_t oh, int64_t in_row, int64_t lo, int64_t hi, int64_t t) {
     const T* gy = dy + oh * g.Wo;
     T* r = dx + in_row;
