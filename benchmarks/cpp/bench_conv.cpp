@@ -40,8 +40,10 @@ int main(int argc, char** argv) {
   int reps = 7;
   const char* json = nullptr;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--runs") && i + 1 < argc) reps = std::atoi(argv[++i]);
-    else if (!std::strcmp(argv[i], "--json") && i + 1 < argc) json = argv[++i];
+    if (!std::strcmp(argv[i], "--runs") && i + 1 < argc)
+      reps = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--json") && i + 1 < argc)
+      json = argv[++i];
     else {
       std::fprintf(stderr, "usage: bench_conv [--runs N] [--json FILE]\n");
       return 2;
@@ -52,15 +54,19 @@ int main(int argc, char** argv) {
                             {"conv 64->128 16x16 1x1", 32, 64, 128, 16, 1, 0, 1},
                             {"conv 1->6 28x28 5x5", 64, 1, 6, 28, 5, 0, 1},
                             {"depthwise 64 32x32 3x3", 32, 64, 64, 32, 3, 1, 64}};
-  std::printf("dlcore %s, ISA %s, float32, median of %d runs\n", version().c_str(), active_isa().c_str(), reps);
+  std::printf("dlcore %s, ISA %s, float32, median of %d runs\n", version().c_str(),
+              active_isa().c_str(), reps);
   std::printf("%-8s %-34s %10s %10s\n", "threads", "case", "ms", "GFLOP/s");
   std::string rows;
   auto report = [&](int threads, const std::string& name, double seconds, double flops) {
     const double gflops = flops > 0 ? flops / seconds / 1e9 : 0.0;
-    if (flops > 0) std::printf("%-8d %-34s %10.3f %10.1f\n", threads, name.c_str(), seconds * 1e3, gflops);
-    else std::printf("%-8d %-34s %10.3f %10s\n", threads, name.c_str(), seconds * 1e3, "-");
+    if (flops > 0)
+      std::printf("%-8d %-34s %10.3f %10.1f\n", threads, name.c_str(), seconds * 1e3, gflops);
+    else
+      std::printf("%-8d %-34s %10.3f %10s\n", threads, name.c_str(), seconds * 1e3, "-");
     char buf[256];
-    std::snprintf(buf, sizeof buf, "%s{\"threads\": %d, \"case\": \"%s\", \"ms\": %.4f, \"gflops\": %.2f}",
+    std::snprintf(buf, sizeof buf,
+                  "%s{\"threads\": %d, \"case\": \"%s\", \"ms\": %.4f, \"gflops\": %.2f}",
                   rows.empty() ? "" : ",\n ", threads, name.c_str(), seconds * 1e3, gflops);
     rows += buf;
   };
@@ -72,13 +78,15 @@ int main(int argc, char** argv) {
       Tensor b = rand({c.O}).requires_grad_();
       const int64_t ho = c.H + 2 * c.pad - c.k + 1;
       const double flops = 2.0 * c.N * c.O * ho * ho * (c.C / c.groups) * c.k * c.k;
-      double fwd = median_seconds([&] {
-        NoGradGuard g;
-        conv2d(x, w, b, {1, 1}, {c.pad, c.pad}, {1, 1}, c.groups);
-      }, reps);
+      double fwd = median_seconds(
+          [&] {
+            NoGradGuard g;
+            conv2d(x, w, b, {1, 1}, {c.pad, c.pad}, {1, 1}, c.groups);
+          },
+          reps);
       report(threads, std::string(c.name) + " fwd", fwd, flops);
-      double both = median_seconds([&] { sum(conv2d(x, w, b, {1, 1}, {c.pad, c.pad}, {1, 1}, c.groups)).backward(); },
-                                   reps);
+      double both = median_seconds(
+          [&] { sum(conv2d(x, w, b, {1, 1}, {c.pad, c.pad}, {1, 1}, c.groups)).backward(); }, reps);
       report(threads, std::string(c.name) + " fwd+bwd", both, 3 * flops);
     }
     Tensor x = rand({32, 64, 32, 32}).requires_grad_();
@@ -86,7 +94,8 @@ int main(int argc, char** argv) {
            median_seconds([&] { sum(max_pool2d(x, {2, 2}, {2, 2}).first).backward(); }, reps), 0);
     report(threads, "avg_pool2d 2x2 fwd+bwd",
            median_seconds([&] { sum(avg_pool2d(x, {2, 2}, {2, 2})).backward(); }, reps), 0);
-    Tensor rm = zeros({64}), rv = ones({64}), gw = ones({64}).requires_grad_(), gb = zeros({64}).requires_grad_();
+    Tensor rm = zeros({64}), rv = ones({64}), gw = ones({64}).requires_grad_(),
+           gb = zeros({64}).requires_grad_();
     report(threads, "batch_norm fwd+bwd",
            median_seconds([&] { sum(batch_norm(x, rm, rv, gw, gb, true)).backward(); }, reps), 0);
   }

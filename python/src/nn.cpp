@@ -32,21 +32,36 @@ OptimStep to_step(const std::string& kind, const py::dict& hyper) {
   for (auto item : hyper) {
     std::string k = item.first.cast<std::string>();
     py::handle v = item.second;
-    if (k == "lr") s.lr = v.cast<double>();
-    else if (k == "weight_decay") s.weight_decay = v.cast<double>();
-    else if (k == "maximize") s.maximize = v.cast<bool>();
-    else if (k == "momentum") s.momentum = v.cast<double>();
-    else if (k == "dampening") s.dampening = v.cast<double>();
-    else if (k == "nesterov") s.nesterov = v.cast<bool>();
-    else if (k == "beta1") s.beta1 = v.cast<double>();
-    else if (k == "beta2") s.beta2 = v.cast<double>();
-    else if (k == "eps") s.eps = v.cast<double>();
-    else if (k == "amsgrad") s.amsgrad = v.cast<bool>();
-    else if (k == "decoupled") s.decoupled = v.cast<bool>();
-    else if (k == "lr_decay") s.lr_decay = v.cast<double>();
-    else if (k == "alpha") s.alpha = v.cast<double>();
-    else if (k == "centered") s.centered = v.cast<bool>();
-    else throw ValueError("optimizer_step: unknown hyperparameter '" + k + "'");
+    if (k == "lr")
+      s.lr = v.cast<double>();
+    else if (k == "weight_decay")
+      s.weight_decay = v.cast<double>();
+    else if (k == "maximize")
+      s.maximize = v.cast<bool>();
+    else if (k == "momentum")
+      s.momentum = v.cast<double>();
+    else if (k == "dampening")
+      s.dampening = v.cast<double>();
+    else if (k == "nesterov")
+      s.nesterov = v.cast<bool>();
+    else if (k == "beta1")
+      s.beta1 = v.cast<double>();
+    else if (k == "beta2")
+      s.beta2 = v.cast<double>();
+    else if (k == "eps")
+      s.eps = v.cast<double>();
+    else if (k == "amsgrad")
+      s.amsgrad = v.cast<bool>();
+    else if (k == "decoupled")
+      s.decoupled = v.cast<bool>();
+    else if (k == "lr_decay")
+      s.lr_decay = v.cast<double>();
+    else if (k == "alpha")
+      s.alpha = v.cast<double>();
+    else if (k == "centered")
+      s.centered = v.cast<bool>();
+    else
+      throw ValueError("optimizer_step: unknown hyperparameter '" + k + "'");
   }
   return s;
 }
@@ -54,73 +69,107 @@ OptimStep to_step(const std::string& kind, const py::dict& hyper) {
 }  // namespace
 
 void init_nn(py::module_& m) {
-  m.def("linear", [](const Tensor& x, const Tensor& w, const OptTensor& b) { return linear(x, w, or_undefined(b)); },
-        py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(), nogil());
-  m.def("_conv2d", [](const Tensor& x, const Tensor& w, const OptTensor& b, std::array<int64_t, 2> stride,
-                      std::array<int64_t, 2> padding, std::array<int64_t, 2> dilation, int64_t groups) {
-          return conv2d(x, w, or_undefined(b), stride, padding, dilation, groups);
-        }, py::arg("input"), py::arg("weight"), py::arg("bias"), py::arg("stride"), py::arg("padding"),
-        py::arg("dilation"), py::arg("groups"), nogil());
-  m.def("_conv_transpose2d", [](const Tensor& x, const Tensor& w, const OptTensor& b, std::array<int64_t, 2> stride,
-                                std::array<int64_t, 2> padding, std::array<int64_t, 2> output_padding, int64_t groups,
-                                std::array<int64_t, 2> dilation) {
-          return conv_transpose2d(x, w, or_undefined(b), stride, padding, output_padding, groups, dilation);
-        }, py::arg("input"), py::arg("weight"), py::arg("bias"), py::arg("stride"), py::arg("padding"),
-        py::arg("output_padding"), py::arg("groups"), py::arg("dilation"), nogil());
-  m.def("_conv1d", [](const Tensor& x, const Tensor& w, const OptTensor& b, int64_t stride, int64_t padding,
-                      int64_t dilation, int64_t groups) {
-          return conv1d(x, w, or_undefined(b), stride, padding, dilation, groups);
-        }, py::arg("input"), py::arg("weight"), py::arg("bias"), py::arg("stride"), py::arg("padding"),
-        py::arg("dilation"), py::arg("groups"), nogil());
+  m.def(
+      "linear",
+      [](const Tensor& x, const Tensor& w, const OptTensor& b) {
+        return linear(x, w, or_undefined(b));
+      },
+      py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(), nogil());
+  m.def(
+      "_conv2d",
+      [](const Tensor& x, const Tensor& w, const OptTensor& b, std::array<int64_t, 2> stride,
+         std::array<int64_t, 2> padding, std::array<int64_t, 2> dilation, int64_t groups) {
+        return conv2d(x, w, or_undefined(b), stride, padding, dilation, groups);
+      },
+      py::arg("input"), py::arg("weight"), py::arg("bias"), py::arg("stride"), py::arg("padding"),
+      py::arg("dilation"), py::arg("groups"), nogil());
+  m.def(
+      "_conv_transpose2d",
+      [](const Tensor& x, const Tensor& w, const OptTensor& b, std::array<int64_t, 2> stride,
+         std::array<int64_t, 2> padding, std::array<int64_t, 2> output_padding, int64_t groups,
+         std::array<int64_t, 2> dilation) {
+        return conv_transpose2d(x, w, or_undefined(b), stride, padding, output_padding, groups,
+                                dilation);
+      },
+      py::arg("input"), py::arg("weight"), py::arg("bias"), py::arg("stride"), py::arg("padding"),
+      py::arg("output_padding"), py::arg("groups"), py::arg("dilation"), nogil());
+  m.def(
+      "_conv1d",
+      [](const Tensor& x, const Tensor& w, const OptTensor& b, int64_t stride, int64_t padding,
+         int64_t dilation, int64_t groups) {
+        return conv1d(x, w, or_undefined(b), stride, padding, dilation, groups);
+      },
+      py::arg("input"), py::arg("weight"), py::arg("bias"), py::arg("stride"), py::arg("padding"),
+      py::arg("dilation"), py::arg("groups"), nogil());
   using Pair = std::array<int64_t, 2>;
-  m.def("_max_pool2d", &max_pool2d, py::arg("input"), py::arg("kernel_size"), py::arg("stride"), py::arg("padding"),
-        py::arg("dilation"), py::arg("ceil_mode"), nogil());
-  m.def("_avg_pool2d", &avg_pool2d, py::arg("input"), py::arg("kernel_size"), py::arg("stride"), py::arg("padding"),
-        py::arg("ceil_mode"), py::arg("count_include_pad"), py::arg("divisor_override"), nogil());
-  m.def("_adaptive_avg_pool2d", [](const Tensor& x, Pair size) { return adaptive_avg_pool2d(x, size); },
-        py::arg("input"), py::arg("output_size"), nogil());
-  m.def("_adaptive_max_pool2d", [](const Tensor& x, Pair size) { return adaptive_max_pool2d(x, size); },
-        py::arg("input"), py::arg("output_size"), nogil());
-  m.def("_batch_norm", [](const Tensor& x, const OptTensor& rm, const OptTensor& rv, const OptTensor& w,
-                         const OptTensor& b, bool training, double momentum, double eps) {
-          return batch_norm(x, or_undefined(rm), or_undefined(rv), or_undefined(w), or_undefined(b), training,
-                            momentum, eps);
-        }, py::arg("input"), py::arg("running_mean"), py::arg("running_var"), py::arg("weight"), py::arg("bias"),
-        py::arg("training"), py::arg("momentum"), py::arg("eps"), nogil());
+  m.def("_max_pool2d", &max_pool2d, py::arg("input"), py::arg("kernel_size"), py::arg("stride"),
+        py::arg("padding"), py::arg("dilation"), py::arg("ceil_mode"), nogil());
+  m.def("_avg_pool2d", &avg_pool2d, py::arg("input"), py::arg("kernel_size"), py::arg("stride"),
+        py::arg("padding"), py::arg("ceil_mode"), py::arg("count_include_pad"),
+        py::arg("divisor_override"), nogil());
+  m.def(
+      "_adaptive_avg_pool2d",
+      [](const Tensor& x, Pair size) { return adaptive_avg_pool2d(x, size); }, py::arg("input"),
+      py::arg("output_size"), nogil());
+  m.def(
+      "_adaptive_max_pool2d",
+      [](const Tensor& x, Pair size) { return adaptive_max_pool2d(x, size); }, py::arg("input"),
+      py::arg("output_size"), nogil());
+  m.def(
+      "_batch_norm",
+      [](const Tensor& x, const OptTensor& rm, const OptTensor& rv, const OptTensor& w,
+         const OptTensor& b, bool training, double momentum, double eps) {
+        return batch_norm(x, or_undefined(rm), or_undefined(rv), or_undefined(w), or_undefined(b),
+                          training, momentum, eps);
+      },
+      py::arg("input"), py::arg("running_mean"), py::arg("running_var"), py::arg("weight"),
+      py::arg("bias"), py::arg("training"), py::arg("momentum"), py::arg("eps"), nogil());
   m.def("leaky_relu", &leaky_relu, py::arg("input"), py::arg("negative_slope") = 0.01, nogil());
   m.def("elu", &elu, py::arg("input"), py::arg("alpha") = 1.0, nogil());
-  m.def("softplus", &softplus, py::arg("input"), py::arg("beta") = 1.0, py::arg("threshold") = 20.0, nogil());
-  m.def("gelu", [](const Tensor& x, const std::string& approximate) {
-          if (approximate != "none" && approximate != "tanh")
-            throw ValueError("gelu: approximate must be 'none' or 'tanh', got '" + approximate + "'");
-          py::gil_scoped_release release;
-          return gelu(x, approximate == "tanh");
-        }, py::arg("input"), py::arg("approximate") = "none");
+  m.def("softplus", &softplus, py::arg("input"), py::arg("beta") = 1.0, py::arg("threshold") = 20.0,
+        nogil());
+  m.def(
+      "gelu",
+      [](const Tensor& x, const std::string& approximate) {
+        if (approximate != "none" && approximate != "tanh")
+          throw ValueError("gelu: approximate must be 'none' or 'tanh', got '" + approximate + "'");
+        py::gil_scoped_release release;
+        return gelu(x, approximate == "tanh");
+      },
+      py::arg("input"), py::arg("approximate") = "none");
   m.def("silu", &silu, py::arg("input"), nogil());
-  m.def("hardtanh", &hardtanh, py::arg("input"), py::arg("min_val") = -1.0, py::arg("max_val") = 1.0, nogil());
+  m.def("hardtanh", &hardtanh, py::arg("input"), py::arg("min_val") = -1.0,
+        py::arg("max_val") = 1.0, nogil());
   m.def("hardsigmoid", &hardsigmoid, py::arg("input"), nogil());
   m.def("piecewise_linear", &piecewise_linear, py::arg("input"), nogil());
   m.def("heaviside_step", &heaviside_step, py::arg("input"), nogil());
-  m.def("cross_entropy", [](const Tensor& x, const Tensor& y, const OptTensor& w, int64_t ignore_index,
-                            const std::string& reduction, double label_smoothing) {
-          Reduction r = to_reduction(reduction, "cross_entropy");
-          py::gil_scoped_release release;
-          return cross_entropy(x, y, or_undefined(w), ignore_index, label_smoothing, r);
-        }, py::arg("input"), py::arg("target"), py::arg("weight") = py::none(), py::arg("ignore_index") = -100,
-        py::arg("reduction") = "mean", py::arg("label_smoothing") = 0.0);
-  m.def("_optimizer_step", [](const std::string& kind, const py::dict& hyper, const std::vector<Tensor>& params,
-                              const std::vector<Tensor>& grads, const std::vector<std::vector<OptTensor>>& states,
-                              const std::vector<int64_t>& steps) {
-          OptimStep s = to_step(kind, hyper);
-          std::vector<std::vector<Tensor>> st;
-          for (const auto& list : states) {
-            st.emplace_back();
-            for (const auto& t : list) st.back().push_back(or_undefined(t));
-          }
-          py::gil_scoped_release release;
-          optimizer_step(s, params, grads, st, steps);
-        }, py::arg("kind"), py::arg("hyper"), py::arg("params"), py::arg("grads"), py::arg("states"),
-        py::arg("steps"));
+  m.def(
+      "cross_entropy",
+      [](const Tensor& x, const Tensor& y, const OptTensor& w, int64_t ignore_index,
+         const std::string& reduction, double label_smoothing) {
+        Reduction r = to_reduction(reduction, "cross_entropy");
+        py::gil_scoped_release release;
+        return cross_entropy(x, y, or_undefined(w), ignore_index, label_smoothing, r);
+      },
+      py::arg("input"), py::arg("target"), py::arg("weight") = py::none(),
+      py::arg("ignore_index") = -100, py::arg("reduction") = "mean",
+      py::arg("label_smoothing") = 0.0);
+  m.def(
+      "_optimizer_step",
+      [](const std::string& kind, const py::dict& hyper, const std::vector<Tensor>& params,
+         const std::vector<Tensor>& grads, const std::vector<std::vector<OptTensor>>& states,
+         const std::vector<int64_t>& steps) {
+        OptimStep s = to_step(kind, hyper);
+        std::vector<std::vector<Tensor>> st;
+        for (const auto& list : states) {
+          st.emplace_back();
+          for (const auto& t : list) st.back().push_back(or_undefined(t));
+        }
+        py::gil_scoped_release release;
+        optimizer_step(s, params, grads, st, steps);
+      },
+      py::arg("kind"), py::arg("hyper"), py::arg("params"), py::arg("grads"), py::arg("states"),
+      py::arg("steps"));
 }
 
 }  // namespace dlcore::python

@@ -178,24 +178,27 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor
 // Transposed convolution (the adjoint of conv2d): x (N, Cin, H, W), weight
 // (Cin, Cout / groups, kh, kw); output size (H - 1) s - 2 p + d (k - 1) + output_padding + 1.
 Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
-                        std::array<int64_t, 2> stride = {1, 1}, std::array<int64_t, 2> padding = {0, 0},
+                        std::array<int64_t, 2> stride = {1, 1},
+                        std::array<int64_t, 2> padding = {0, 0},
                         std::array<int64_t, 2> output_padding = {0, 0}, int64_t groups = 1,
                         std::array<int64_t, 2> dilation = {1, 1});
 // 1-D convolution, NCL: x (N, C, L), weight (O, C / groups, k); conv2d over H = 1.
-Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), int64_t stride = 1,
-              int64_t padding = 0, int64_t dilation = 1, int64_t groups = 1);
+Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
+              int64_t stride = 1, int64_t padding = 0, int64_t dilation = 1, int64_t groups = 1);
 
 // Pooling over the last two dims of x (N, C, H, W). max_pool2d returns the values
 // and the flat index h W + w of each maximum within its plane; its gradient goes to
 // that element only. avg_pool2d divides by the window clipped to the padded input
 // (count_include_pad) or by the real elements; divisor_override > 0 replaces both.
 // The adaptive forms cover the input with output_size windows of near-equal size.
-std::pair<Tensor, Tensor> max_pool2d(const Tensor& x, std::array<int64_t, 2> kernel, std::array<int64_t, 2> stride,
-                                     std::array<int64_t, 2> padding = {0, 0}, std::array<int64_t, 2> dilation = {1, 1},
+std::pair<Tensor, Tensor> max_pool2d(const Tensor& x, std::array<int64_t, 2> kernel,
+                                     std::array<int64_t, 2> stride,
+                                     std::array<int64_t, 2> padding = {0, 0},
+                                     std::array<int64_t, 2> dilation = {1, 1},
                                      bool ceil_mode = false);
 Tensor avg_pool2d(const Tensor& x, std::array<int64_t, 2> kernel, std::array<int64_t, 2> stride,
-                  std::array<int64_t, 2> padding = {0, 0}, bool ceil_mode = false, bool count_include_pad = true,
-                  int64_t divisor_override = 0);
+                  std::array<int64_t, 2> padding = {0, 0}, bool ceil_mode = false,
+                  bool count_include_pad = true, int64_t divisor_override = 0);
 Tensor adaptive_avg_pool2d(const Tensor& x, std::array<int64_t, 2> output_size);
 std::pair<Tensor, Tensor> adaptive_max_pool2d(const Tensor& x, std::array<int64_t, 2> output_size);
 
@@ -203,8 +206,9 @@ std::pair<Tensor, Tensor> adaptive_max_pool2d(const Tensor& x, std::array<int64_
 // training (or when no running statistics are given), updating running_mean and
 // running_var in place as (1 - momentum) r + momentum stat (the variance unbiased);
 // with the running statistics otherwise. weight and bias (C) may be undefined.
-Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
-                  const Tensor& bias, bool training, double momentum = 0.1, double eps = 1e-5);
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                  const Tensor& weight, const Tensor& bias, bool training, double momentum = 0.1,
+                  double eps = 1e-5);
 
 enum class Reduction { None, Mean, Sum };
 // Cross-entropy of logits (N, C), (C) or (N, C, d1, ...) against class indices
@@ -221,7 +225,8 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& w
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
 Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
 std::vector<Tensor> split(const Tensor& t, int64_t split_size, int64_t dim = 0);
-std::vector<Tensor> split_sizes(const Tensor& t, const std::vector<int64_t>& sizes, int64_t dim = 0);
+std::vector<Tensor> split_sizes(const Tensor& t, const std::vector<int64_t>& sizes,
+                                int64_t dim = 0);
 std::vector<Tensor> chunk(const Tensor& t, int64_t chunks, int64_t dim = 0);
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);
 Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src);
@@ -237,13 +242,32 @@ struct TensorIndex {
   std::optional<int64_t> start, stop;
   int64_t step = 1;
   Tensor tensor;
-  static TensorIndex make_int(int64_t i) { TensorIndex r; r.kind = Integer; r.integer = i; return r; }
+  static TensorIndex make_int(int64_t i) {
+    TensorIndex r;
+    r.kind = Integer;
+    r.integer = i;
+    return r;
+  }
   static TensorIndex make_slice(std::optional<int64_t> a, std::optional<int64_t> b, int64_t s) {
-    TensorIndex r; r.kind = Slice; r.start = a; r.stop = b; r.step = s; return r;
+    TensorIndex r;
+    r.kind = Slice;
+    r.start = a;
+    r.stop = b;
+    r.step = s;
+    return r;
   }
   static TensorIndex make_none() { return TensorIndex(); }
-  static TensorIndex make_ellipsis() { TensorIndex r; r.kind = Ellipsis; return r; }
-  static TensorIndex make_tensor(const Tensor& t) { TensorIndex r; r.kind = Tensor_; r.tensor = t; return r; }
+  static TensorIndex make_ellipsis() {
+    TensorIndex r;
+    r.kind = Ellipsis;
+    return r;
+  }
+  static TensorIndex make_tensor(const Tensor& t) {
+    TensorIndex r;
+    r.kind = Tensor_;
+    r.tensor = t;
+    return r;
+  }
 };
 Tensor index(const Tensor& t, const std::vector<TensorIndex>& indices);
 // t[indices] = value (value broadcasts to the indexed shape).

@@ -28,7 +28,7 @@ struct OptimStep {
   double alpha = 0.99;                      // Rmsprop smoothing constant
   bool centered = false;                    // Rmsprop
   // Filled per parameter by optimizer_step from its step count t:
-  bool first = false;                       // Sgd: t == 1, the buffer starts as the gradient
+  bool first = false;  // Sgd: t == 1, the buffer starts as the gradient
   double step_size = 0, bias_correction2_sqrt = 1;  // Adam: lr / (1 - beta1^t), sqrt(1 - beta2^t)
 };
 

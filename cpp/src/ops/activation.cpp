@@ -14,9 +14,10 @@ using kernels::ActOp;
 constexpr int64_t kGrain = 16384;
 
 const char* act_name(ActOp op) {
-  static const char* names[] = {"leaky_relu", "elu",         "softplus",         "gelu",          "gelu",
-                                "silu",       "hardtanh",    "hardsigmoid",      "piecewise_linear",
-                                "heaviside_step", "relu", "sigmoid", "tanh"};
+  static const char* names[] = {
+      "leaky_relu", "elu",         "softplus",         "gelu",           "gelu", "silu",
+      "hardtanh",   "hardsigmoid", "piecewise_linear", "heaviside_step", "relu", "sigmoid",
+      "tanh"};
   return names[static_cast<int>(op)];
 }
 
@@ -30,15 +31,21 @@ Tensor activation_backward(ActOp op, double a, double b, const Tensor& x_in, con
   if (x.dtype() == DType::Float32) {
     const float *px = x.data<float>(), *pg = g.data<float>();
     float* pd = dx.data<float>();
-    parallel_for(0, x.numel(), kGrain, [&](int64_t lo, int64_t hi) {
-      kt.act_backward_f32(op, a, b, px + lo, pg + lo, pd + lo, hi - lo);
-    }, 16);
+    parallel_for(
+        0, x.numel(), kGrain,
+        [&](int64_t lo, int64_t hi) {
+          kt.act_backward_f32(op, a, b, px + lo, pg + lo, pd + lo, hi - lo);
+        },
+        16);
   } else {
     const double *px = x.data<double>(), *pg = g.data<double>();
     double* pd = dx.data<double>();
-    parallel_for(0, x.numel(), kGrain, [&](int64_t lo, int64_t hi) {
-      kt.act_backward_f64(op, a, b, px + lo, pg + lo, pd + lo, hi - lo);
-    }, 8);
+    parallel_for(
+        0, x.numel(), kGrain,
+        [&](int64_t lo, int64_t hi) {
+          kt.act_backward_f64(op, a, b, px + lo, pg + lo, pd + lo, hi - lo);
+        },
+        8);
   }
   return dx;
 }
@@ -48,30 +55,35 @@ namespace {
 Tensor activation(ActOp op, const Tensor& x_in, double a = 0.0, double b = 0.0) {
   const char* name = act_name(op);
   if (!is_floating(x_in.dtype()))
-    throw TypeError(str_cat(name, ": expected a float32 or float64 tensor, got ", dtype_name(x_in.dtype())));
+    throw TypeError(
+        str_cat(name, ": expected a float32 or float64 tensor, got ", dtype_name(x_in.dtype())));
   Tensor x = contiguous(x_in);
   Tensor out = empty(x.shape(), x.dtype());
   const auto& kt = kernels::active();
   if (x.dtype() == DType::Float32) {
     const float* px = x.data<float>();
     float* po = out.data<float>();
-    parallel_for(0, x.numel(), kGrain, [&](int64_t lo, int64_t hi) {
-      kt.act_forward_f32(op, a, b, px + lo, po + lo, hi - lo);
-    }, 16);
+    parallel_for(
+        0, x.numel(), kGrain,
+        [&](int64_t lo, int64_t hi) { kt.act_forward_f32(op, a, b, px + lo, po + lo, hi - lo); },
+        16);
   } else {
     const double* px = x.data<double>();
     double* po = out.data<double>();
-    parallel_for(0, x.numel(), kGrain, [&](int64_t lo, int64_t hi) {
-      kt.act_forward_f64(op, a, b, px + lo, po + lo, hi - lo);
-    }, 8);
+    parallel_for(
+        0, x.numel(), kGrain,
+        [&](int64_t lo, int64_t hi) { kt.act_forward_f64(op, a, b, px + lo, po + lo, hi - lo); },
+        8);
   }
   if (auto node = make_node(name, {x_in})) {
     node->save(x_in);
     node->backward = [op, a, b, name](FunctionNode& n, const std::vector<Tensor>& g) {
       Tensor x = n.saved(0);
       if (grad_enabled() && (g[0].requires_grad() || x.requires_grad()))
-        throw RuntimeError(str_cat(name, ": the gradient of this activation's backward is not implemented "
-                                         "(create_graph=True through it)"));
+        throw RuntimeError(
+            str_cat(name,
+                    ": the gradient of this activation's backward is not implemented "
+                    "(create_graph=True through it)"));
       return std::vector<Tensor>{activation_backward(op, a, b, x, g[0])};
     };
     set_history(out, node);
@@ -81,7 +93,9 @@ Tensor activation(ActOp op, const Tensor& x_in, double a = 0.0, double b = 0.0) 
 
 }  // namespace
 
-Tensor leaky_relu(const Tensor& x, double negative_slope) { return activation(ActOp::LeakyRelu, x, negative_slope); }
+Tensor leaky_relu(const Tensor& x, double negative_slope) {
+  return activation(ActOp::LeakyRelu, x, negative_slope);
+}
 Tensor elu(const Tensor& x, double alpha) { return activation(ActOp::Elu, x, alpha); }
 Tensor softplus(const Tensor& x, double beta, double threshold) {
   if (beta == 0.0) throw ValueError("softplus: beta must be nonzero");
@@ -93,7 +107,8 @@ Tensor gelu(const Tensor& x, bool tanh_approximation) {
 Tensor silu(const Tensor& x) { return activation(ActOp::Silu, x); }
 Tensor hardtanh(const Tensor& x, double min_val, double max_val) {
   if (min_val > max_val)
-    throw ValueError(str_cat("hardtanh: min_val (", min_val, ") must not exceed max_val (", max_val, ")"));
+    throw ValueError(
+        str_cat("hardtanh: min_val (", min_val, ") must not exceed max_val (", max_val, ")"));
   return activation(ActOp::Hardtanh, x, min_val, max_val);
 }
 Tensor hardsigmoid(const Tensor& x) { return activation(ActOp::Hardsigmoid, x); }

@@ -41,7 +41,8 @@ Tensor expand_reduced(const Tensor& g, const Shape& in_shape, const std::vector<
 // dx = g * f'(saved) in one fused kernel pass (ops/activation.cpp); saved is the
 // input, or the output for ActOp::ReluOutput, SigmoidOutput and TanhOutput. Not
 // differentiable: callers use it when no graph is being built (grad mode off).
-Tensor activation_backward(kernels::ActOp op, double a, double b, const Tensor& saved, const Tensor& g);
+Tensor activation_backward(kernels::ActOp op, double a, double b, const Tensor& saved,
+                           const Tensor& g);
 
 // Typed access to a 0-d or one-element tensor converted to T.
 template <class T> T scalar_as(Scalar s) {

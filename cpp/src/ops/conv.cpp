@@ -41,20 +41,27 @@ struct Conv {
 // planes go to threads, and dw sums the samples in order for each channel.
 bool is_depthwise(const Conv& c) { return c.Cg() == 1 && c.G > 1; }
 
-template <class T> struct DepthwiseKernels {
+template <class T>
+struct DepthwiseKernels {
   kernels::DepthwiseFn<T> forward, backward_input, backward_weight;
 };
-template <class T> DepthwiseKernels<T> depthwise_kernels() {
+template <class T>
+DepthwiseKernels<T> depthwise_kernels() {
   const auto& kt = kernels::active();
   if constexpr (sizeof(T) == 4)
-    return {kt.depthwise_forward_f32, kt.depthwise_backward_input_f32, kt.depthwise_backward_weight_f32};
+    return {kt.depthwise_forward_f32, kt.depthwise_backward_input_f32,
+            kt.depthwise_backward_weight_f32};
   else
-    return {kt.depthwise_forward_f64, kt.depthwise_backward_input_f64, kt.depthwise_backward_weight_f64};
+    return {kt.depthwise_forward_f64, kt.depthwise_backward_input_f64,
+            kt.depthwise_backward_weight_f64};
 }
 
-int64_t plane_grain(const Conv& c) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, c.P() * c.kh * c.kw)); }
+int64_t plane_grain(const Conv& c) {
+  return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, c.P() * c.kh * c.kw));
+}
 
-template <class T> void depthwise_forward(const Conv& c, const T* x, const T* w, const T* b, T* y) {
+template <class T>
+void depthwise_forward(const Conv& c, const T* x, const T* w, const T* b, T* y) {
   const auto k = depthwise_kernels<T>();
   const int64_t kk = c.kh * c.kw, in_plane = c.H * c.W;
   parallel_for(0, c.N * c.O, plane_grain(c), [&](int64_t lo, int64_t hi) {
@@ -67,7 +74,8 @@ template <class T> void depthwise_forward(const Conv& c, const T* x, const T* w,
   });
 }
 
-template <class T> void depthwise_backward_input(const Conv& c, const T* w, const T* dy, T* dx) {
+template <class T>
+void depthwise_backward_input(const Conv& c, const T* w, const T* dy, T* dx) {
   const auto k = depthwise_kernels<T>();
   const int64_t kk = c.kh * c.kw, in_plane = c.H * c.W;
   parallel_for(0, c.N * c.C, plane_grain(c), [&](int64_t lo, int64_t hi) {
@@ -83,86 +91,102 @@ template <class T> void depthwise_backward_input(const Conv& c, const T* w, cons
   });
 }
 
-template <class T> void depthwise_backward_weight(const Conv& c, const T* x, const T* dy, T* dw) {
+template <class T>
+void depthwise_backward_weight(const Conv& c, const T* x, const T* dy, T* dw) {
   const auto k = depthwise_kernels<T>();
   const int64_t kk = c.kh * c.kw, in_plane = c.H * c.W;
   parallel_for(0, c.O, 1, [&](int64_t lo, int64_t hi) {
     for (int64_t o = lo; o < hi; ++o) {
       std::fill(dw + o * kk, dw + (o + 1) * kk, T(0));
       for (int64_t n = 0; n < c.N; ++n)
-        k.backward_weight(c.geo, x + (n * c.C + o / c.Og()) * in_plane, dy + (n * c.O + o) * c.P(), dw + o * kk);
+        k.backward_weight(c.geo, x + (n * c.C + o / c.Og()) * in_plane, dy + (n * c.O + o) * c.P(),
+                          dw + o * kk);
     }
   });
 }
 
 // The geometry of a convolution of x (N, C, H, W) by w (O, C / groups, kh, kw),
 // checked; op names the caller in messages.
-Conv conv_geometry(const char* op, const Shape& xs, const Shape& ws, const std::array<int64_t, 2>& stride,
-                   const std::array<int64_t, 2>& padding, const std::array<int64_t, 2>& dilation, int64_t groups) {
+Conv conv_geometry(const char* op, const Shape& xs, const Shape& ws,
+                   const std::array<int64_t, 2>& stride, const std::array<int64_t, 2>& padding,
+                   const std::array<int64_t, 2>& dilation, int64_t groups) {
   if (groups < 1) throw ValueError(str_cat(op, ": groups must be positive, got ", groups));
   for (int d = 0; d < 2; ++d) {
     if (stride[d] < 1 || dilation[d] < 1 || padding[d] < 0)
-      throw ValueError(str_cat(op, ": stride and dilation must be positive and padding non-negative, got stride (",
-                               stride[0], ", ", stride[1], "), padding (", padding[0], ", ", padding[1],
-                               "), dilation (", dilation[0], ", ", dilation[1], ")"));
+      throw ValueError(str_cat(
+          op, ": stride and dilation must be positive and padding non-negative, got stride (",
+          stride[0], ", ", stride[1], "), padding (", padding[0], ", ", padding[1], "), dilation (",
+          dilation[0], ", ", dilation[1], ")"));
   }
   Conv c{};
   c.N = xs[0], c.C = xs[1], c.H = xs[2], c.W = xs[3];
   c.O = ws[0], c.G = groups, c.kh = ws[2], c.kw = ws[3];
   const int64_t eh = dilation[0] * (c.kh - 1) + 1, ew = dilation[1] * (c.kw - 1) + 1;
   if (c.H + 2 * padding[0] < eh || c.W + 2 * padding[1] < ew)
-    throw ValueError(str_cat(op, ": the (padded) input of size (", c.H + 2 * padding[0], ", ", c.W + 2 * padding[1],
-                             ") is smaller than the (dilated) kernel of size (", eh, ", ", ew, ")"));
+    throw ValueError(str_cat(
+        op, ": the (padded) input of size (", c.H + 2 * padding[0], ", ", c.W + 2 * padding[1],
+        ") is smaller than the (dilated) kernel of size (", eh, ", ", ew, ")"));
   c.Ho = (c.H + 2 * padding[0] - eh) / stride[0] + 1;
   c.Wo = (c.W + 2 * padding[1] - ew) / stride[1] + 1;
-  c.geo = ConvGeometry{c.C / groups, c.H,       c.W,       c.kh,        c.kw,        stride[0], stride[1],
-                       padding[0],   padding[1], dilation[0], dilation[1], c.Ho,      c.Wo};
-  c.direct = c.kh == 1 && c.kw == 1 && stride[0] == 1 && stride[1] == 1 && padding[0] == 0 && padding[1] == 0;
+  c.geo =
+      ConvGeometry{c.C / groups, c.H,        c.W,         c.kh,        c.kw, stride[0], stride[1],
+                   padding[0],   padding[1], dilation[0], dilation[1], c.Ho, c.Wo};
+  c.direct = c.kh == 1 && c.kw == 1 && stride[0] == 1 && stride[1] == 1 && padding[0] == 0 &&
+             padding[1] == 0;
   return c;
 }
 
-void check_operands(const char* op, const Tensor& x, const Tensor& w, const Tensor& b, int64_t bias_size) {
+void check_operands(const char* op, const Tensor& x, const Tensor& w, const Tensor& b,
+                    int64_t bias_size) {
   if (x.dim() != 4)
-    throw ValueError(str_cat(op, ": expected input of shape (N, C, H, W), got ", shape_str(x.shape())));
+    throw ValueError(
+        str_cat(op, ": expected input of shape (N, C, H, W), got ", shape_str(x.shape())));
   if (w.dim() != 4)
     throw ValueError(str_cat(op, ": expected a 4-D weight, got ", shape_str(w.shape())));
   if (!is_floating(x.dtype()) || x.dtype() != w.dtype())
-    throw TypeError(str_cat(op, ": input and weight must be float tensors of one dtype, got ", dtype_name(x.dtype()),
-                            " and ", dtype_name(w.dtype())));
+    throw TypeError(str_cat(op, ": input and weight must be float tensors of one dtype, got ",
+                            dtype_name(x.dtype()), " and ", dtype_name(w.dtype())));
   if (b.defined() && (b.dim() != 1 || b.shape()[0] != bias_size))
-    throw ValueError(str_cat(op, ": bias must have shape (", bias_size, "), got ", shape_str(b.shape())));
+    throw ValueError(
+        str_cat(op, ": bias must have shape (", bias_size, "), got ", shape_str(b.shape())));
   if (b.defined() && b.dtype() != x.dtype())
-    throw TypeError(str_cat(op, ": bias is ", dtype_name(b.dtype()), " but input is ", dtype_name(x.dtype())));
+    throw TypeError(
+        str_cat(op, ": bias is ", dtype_name(b.dtype()), " but input is ", dtype_name(x.dtype())));
 }
 
-Conv make_conv(const Tensor& x, const Tensor& w, const Tensor& b, const std::array<int64_t, 2>& stride,
-               const std::array<int64_t, 2>& padding, const std::array<int64_t, 2>& dilation, int64_t groups) {
+Conv make_conv(const Tensor& x, const Tensor& w, const Tensor& b,
+               const std::array<int64_t, 2>& stride, const std::array<int64_t, 2>& padding,
+               const std::array<int64_t, 2>& dilation, int64_t groups) {
   check_operands("conv2d", x, w, b, w.dim() == 4 ? w.shape()[0] : 0);
   const int64_t C = x.shape()[1], O = w.shape()[0];
   if (groups < 1 || C % groups || O % groups)
     throw ValueError(str_cat("conv2d: in_channels (", C, ") and out_channels (", O,
                              ") must both be divisible by groups (", groups, ")"));
   if (w.shape()[1] != C / groups)
-    throw ValueError(str_cat("conv2d: weight of shape ", shape_str(w.shape()), " expects ", w.shape()[1] * groups,
-                             " input channels (groups=", groups, "), but the input of shape ", shape_str(x.shape()),
-                             " has ", C));
+    throw ValueError(str_cat("conv2d: weight of shape ", shape_str(w.shape()), " expects ",
+                             w.shape()[1] * groups, " input channels (groups=", groups,
+                             "), but the input of shape ", shape_str(x.shape()), " has ", C));
   return conv_geometry("conv2d", x.shape(), w.shape(), stride, padding, dilation, groups);
 }
 
 // Runs f(n, col) for each sample; col is a per-thread patch buffer of K x P
 // (unused when direct). Samples go to threads when there are enough of them.
-template <class T, class F> void for_samples(const Conv& c, F f) {
+template <class T, class F>
+void for_samples(const Conv& c, F f) {
   const bool across = c.N >= get_num_threads() && get_num_threads() > 1;
   const int64_t col_size = c.direct ? 0 : c.K() * c.P();
   auto range = [&](int64_t lo, int64_t hi) {
     std::vector<T> col(static_cast<size_t>(col_size));
     for (int64_t n = lo; n < hi; ++n) f(n, col.data());
   };
-  if (across) parallel_for(0, c.N, 1, range);
-  else range(0, c.N);
+  if (across)
+    parallel_for(0, c.N, 1, range);
+  else
+    range(0, c.N);
 }
 
-template <class T> void conv_forward(const Conv& c, const T* x, const T* w, const T* b, T* y) {
+template <class T>
+void conv_forward(const Conv& c, const T* x, const T* w, const T* b, T* y) {
   for_samples<T>(c, [&](int64_t n, T* col) {
     for (int64_t g = 0; g < c.G; ++g) {
       const T* xs = x + (n * c.C + g * c.Cg()) * c.H * c.W;
@@ -182,7 +206,8 @@ template <class T> void conv_forward(const Conv& c, const T* x, const T* w, cons
   });
 }
 
-template <class T> void conv_backward_input(const Conv& c, const T* w, const T* dy, T* dx) {
+template <class T>
+void conv_backward_input(const Conv& c, const T* w, const T* dy, T* dx) {
   for_samples<T>(c, [&](int64_t n, T* col) {
     for (int64_t g = 0; g < c.G; ++g) {
       T* dxs = dx + (n * c.C + g * c.Cg()) * c.H * c.W;
@@ -203,11 +228,15 @@ template <class T> void conv_backward_input(const Conv& c, const T* w, const T* 
 // dw[g] = sum_n dy[n, g] col(x[n, g])^T, over chunks of B samples: the chunk's
 // patches side by side (K x B P) and its output gradients packed to (Og x B P),
 // one GEMM per chunk and group accumulating into dw in chunk order.
-template <class T> void conv_backward_weight(const Conv& c, const T* x, const T* dy, T* dw) {
+template <class T>
+void conv_backward_weight(const Conv& c, const T* x, const T* dy, T* dw) {
   const int64_t K = c.K(), P = c.P(), Og = c.Og();
   const int64_t per_sample = (c.direct ? 0 : K * P) + Og * P;
-  const int64_t B = std::max<int64_t>(1, std::min<int64_t>(c.N, kColChunkBytes / std::max<int64_t>(1, per_sample * int64_t(sizeof(T)))));
-  std::vector<T> cols(static_cast<size_t>(c.direct ? 0 : K * B * P)), grads(static_cast<size_t>(Og * B * P));
+  const int64_t B = std::max<int64_t>(
+      1, std::min<int64_t>(c.N,
+                           kColChunkBytes / std::max<int64_t>(1, per_sample * int64_t(sizeof(T)))));
+  std::vector<T> cols(static_cast<size_t>(c.direct ? 0 : K * B * P)),
+      grads(static_cast<size_t>(Og * B * P));
   for (int64_t n0 = 0; n0 < c.N; n0 += B) {
     const int64_t nb = std::min(B, c.N - n0);
     for (int64_t g = 0; g < c.G; ++g) {
@@ -216,12 +245,14 @@ template <class T> void conv_backward_weight(const Conv& c, const T* x, const T*
         for (int64_t s = lo; s < hi; ++s) {
           const int64_t n = n0 + s;
           const T* src = dy + (n * c.O + g * Og) * P;
-          for (int64_t o = 0; o < Og; ++o) std::copy(src + o * P, src + (o + 1) * P, grads.data() + o * nb * P + s * P);
+          for (int64_t o = 0; o < Og; ++o)
+            std::copy(src + o * P, src + (o + 1) * P, grads.data() + o * nb * P + s * P);
           if (!c.direct) {
             // im2col writes rows of length P; the chunk's matrix has rows of length nb P.
             kernels::im2col<T>(c.geo, x + (n * c.C + g * c.Cg()) * c.H * c.W, one.data());
             for (int64_t r = 0; r < K; ++r)
-              std::copy(one.data() + r * P, one.data() + (r + 1) * P, cols.data() + r * nb * P + s * P);
+              std::copy(one.data() + r * P, one.data() + (r + 1) * P,
+                        cols.data() + r * nb * P + s * P);
           }
         }
       });
@@ -250,8 +281,9 @@ template <class T> void conv_backward_weight(const Conv& c, const T* x, const T*
 
 }  // namespace
 
-Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias_in, std::array<int64_t, 2> stride,
-              std::array<int64_t, 2> padding, std::array<int64_t, 2> dilation, int64_t groups) {
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias_in,
+              std::array<int64_t, 2> stride, std::array<int64_t, 2> padding,
+              std::array<int64_t, 2> dilation, int64_t groups) {
   Conv c = make_conv(input, weight, bias_in, stride, padding, dilation, groups);
   Tensor x = contiguous(input), w = contiguous(weight);
   Tensor b = bias_in.defined() ? contiguous(bias_in) : bias_in;
@@ -264,9 +296,11 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias_in, 
           fill_kernel(y, Scalar(0.0));
           if (b.defined()) y = add(y, reshape(b, {1, c.O, 1, 1}));
         } else if (is_depthwise(c)) {
-          depthwise_forward<T>(c, x.data<T>(), w.data<T>(), b.defined() ? b.data<T>() : nullptr, y.data<T>());
+          depthwise_forward<T>(c, x.data<T>(), w.data<T>(), b.defined() ? b.data<T>() : nullptr,
+                               y.data<T>());
         } else {
-          conv_forward<T>(c, x.data<T>(), w.data<T>(), b.defined() ? b.data<T>() : nullptr, y.data<T>());
+          conv_forward<T>(c, x.data<T>(), w.data<T>(), b.defined() ? b.data<T>() : nullptr,
+                          y.data<T>());
         }
       }
     });
@@ -279,7 +313,8 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias_in, 
     node->backward = [c](FunctionNode& n, const std::vector<Tensor>& grads) {
       Tensor x = n.saved(0), w = n.saved(1);
       if (grad_enabled() && (grads[0].requires_grad() || x.requires_grad() || w.requires_grad()))
-        throw RuntimeError("conv2d: the gradient of its backward is not implemented (create_graph=True)");
+        throw RuntimeError(
+            "conv2d: the gradient of its backward is not implemented (create_graph=True)");
       Tensor dy = contiguous(grads[0].to(x.dtype()));
       std::vector<Tensor> r(n.next_edges.size());
       visit_dtype(x.dtype(), [&](auto tag) {
@@ -289,15 +324,19 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias_in, 
           if (n.needs_input_grad(0)) {
             r[0] = zeros_like(x);
             if (c.K() > 0 && dy.numel() > 0) {
-              if (dwise) depthwise_backward_input<T>(c, w.data<T>(), dy.data<T>(), r[0].data<T>());
-              else conv_backward_input<T>(c, w.data<T>(), dy.data<T>(), r[0].data<T>());
+              if (dwise)
+                depthwise_backward_input<T>(c, w.data<T>(), dy.data<T>(), r[0].data<T>());
+              else
+                conv_backward_input<T>(c, w.data<T>(), dy.data<T>(), r[0].data<T>());
             }
           }
           if (n.needs_input_grad(1)) {
             r[1] = zeros_like(w);
             if (c.K() > 0 && dy.numel() > 0) {
-              if (dwise) depthwise_backward_weight<T>(c, x.data<T>(), dy.data<T>(), r[1].data<T>());
-              else conv_backward_weight<T>(c, x.data<T>(), dy.data<T>(), r[1].data<T>());
+              if (dwise)
+                depthwise_backward_weight<T>(c, x.data<T>(), dy.data<T>(), r[1].data<T>());
+              else
+                conv_backward_weight<T>(c, x.data<T>(), dy.data<T>(), r[1].data<T>());
             }
           }
         }
@@ -314,15 +353,16 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias_in, 
 // y (N, Cout, Ho, Wo) with Ho = (H - 1) sh - 2 ph + dh (kh - 1) + output_padding + 1.
 // It is conv2d's input gradient for a conv from y's shape to x's with weight w, so
 //   y = conv2d_backward_input(w, x) + b,  dx = conv2d(dy, w),  dw = conv2d_backward_weight(dy, x).
-Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor& bias_in, std::array<int64_t, 2> stride,
-                        std::array<int64_t, 2> padding, std::array<int64_t, 2> output_padding, int64_t groups,
+Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor& bias_in,
+                        std::array<int64_t, 2> stride, std::array<int64_t, 2> padding,
+                        std::array<int64_t, 2> output_padding, int64_t groups,
                         std::array<int64_t, 2> dilation) {
   const char* op = "conv_transpose2d";
   check_operands(op, input, weight, Tensor(), 0);
   if (groups < 1 || weight.shape()[0] != input.shape()[1] || input.shape()[1] % groups)
-    throw ValueError(str_cat(op, ": weight of shape ", shape_str(weight.shape()), " expects ", weight.shape()[0],
-                             " input channels divisible by groups (", groups, "), got input of shape ",
-                             shape_str(input.shape())));
+    throw ValueError(str_cat(op, ": weight of shape ", shape_str(weight.shape()), " expects ",
+                             weight.shape()[0], " input channels divisible by groups (", groups,
+                             "), got input of shape ", shape_str(input.shape())));
   const int64_t Cout = weight.shape()[1] * groups;
   check_operands(op, input, weight, bias_in, Cout);
   Shape ys{input.shape()[0], Cout, 0, 0};
@@ -330,8 +370,8 @@ Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor&
     if (output_padding[d] < 0 || output_padding[d] >= std::max(stride[d], dilation[d]))
       throw ValueError(str_cat(op, ": output_padding (", output_padding[0], ", ", output_padding[1],
                                ") must be non-negative and smaller than stride or dilation"));
-    ys[2 + d] = (input.shape()[2 + d] - 1) * stride[d] - 2 * padding[d] + dilation[d] * (weight.shape()[2 + d] - 1) +
-                output_padding[d] + 1;
+    ys[2 + d] = (input.shape()[2 + d] - 1) * stride[d] - 2 * padding[d] +
+                dilation[d] * (weight.shape()[2 + d] - 1) + output_padding[d] + 1;
     if (ys[2 + d] <= 0)
       throw ValueError(str_cat(op, ": the output size would be ", ys[2 + d], " for input of shape ",
                                shape_str(input.shape())));
@@ -342,7 +382,8 @@ Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor&
   visit_dtype(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>)
-      if (y.numel() > 0 && c.K() > 0 && x.numel() > 0) conv_backward_input<T>(c, w.data<T>(), x.data<T>(), y.data<T>());
+      if (y.numel() > 0 && c.K() > 0 && x.numel() > 0)
+        conv_backward_input<T>(c, w.data<T>(), x.data<T>(), y.data<T>());
   });
   if (bias_in.defined()) {
     NoGradGuard guard;
@@ -356,7 +397,9 @@ Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor&
     node->backward = [c](FunctionNode& n, const std::vector<Tensor>& grads) {
       Tensor x = n.saved(0), w = n.saved(1);
       if (grad_enabled() && (grads[0].requires_grad() || x.requires_grad() || w.requires_grad()))
-        throw RuntimeError("conv_transpose2d: the gradient of its backward is not implemented (create_graph=True)");
+        throw RuntimeError(
+            "conv_transpose2d: the gradient of its backward is not implemented "
+            "(create_graph=True)");
       Tensor dy = contiguous(grads[0].to(x.dtype()));
       std::vector<Tensor> r(n.next_edges.size());
       visit_dtype(x.dtype(), [&](auto tag) {
@@ -364,11 +407,13 @@ Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor&
         if constexpr (std::is_floating_point_v<T>) {
           if (n.needs_input_grad(0)) {
             r[0] = zeros_like(x);
-            if (c.K() > 0 && x.numel() > 0) conv_forward<T>(c, dy.data<T>(), w.data<T>(), nullptr, r[0].data<T>());
+            if (c.K() > 0 && x.numel() > 0)
+              conv_forward<T>(c, dy.data<T>(), w.data<T>(), nullptr, r[0].data<T>());
           }
           if (n.needs_input_grad(1)) {
             r[1] = zeros_like(w);
-            if (c.K() > 0 && x.numel() > 0) conv_backward_weight<T>(c, dy.data<T>(), x.data<T>(), r[1].data<T>());
+            if (c.K() > 0 && x.numel() > 0)
+              conv_backward_weight<T>(c, dy.data<T>(), x.data<T>(), r[1].data<T>());
           }
         }
       });
@@ -380,14 +425,17 @@ Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor&
   return y;
 }
 
-Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, int64_t stride, int64_t padding,
-              int64_t dilation, int64_t groups) {
+Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, int64_t stride,
+              int64_t padding, int64_t dilation, int64_t groups) {
   if (input.dim() != 3)
-    throw ValueError(str_cat("conv1d: expected input of shape (N, C, L), got ", shape_str(input.shape())));
+    throw ValueError(
+        str_cat("conv1d: expected input of shape (N, C, L), got ", shape_str(input.shape())));
   if (weight.dim() != 3)
-    throw ValueError(str_cat("conv1d: expected weight of shape (out_channels, in_channels / groups, k), got ",
-                             shape_str(weight.shape())));
-  Tensor y = conv2d(unsqueeze(input, 2), unsqueeze(weight, 2), bias, {1, stride}, {0, padding}, {1, dilation}, groups);
+    throw ValueError(
+        str_cat("conv1d: expected weight of shape (out_channels, in_channels / groups, k), got ",
+                shape_str(weight.shape())));
+  Tensor y = conv2d(unsqueeze(input, 2), unsqueeze(weight, 2), bias, {1, stride}, {0, padding},
+                    {1, dilation}, groups);
   return squeeze(y, 2);
 }
 

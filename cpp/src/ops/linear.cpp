@@ -17,21 +17,24 @@ void check_linear(const Tensor& x, const Tensor& w, const Tensor& b) {
     throw ValueError(str_cat("linear: weight must be 2-D (out_features, in_features), got shape ",
                              shape_str(w.shape())));
   if (x.dim() < 1 || x.shape().back() != w.shape()[1])
-    throw ValueError(str_cat("linear: input of shape ", shape_str(x.shape()), " does not match weight of shape ",
-                             shape_str(w.shape()), " (expected the last dim of the input to be ", w.shape()[1],
-                             ")"));
+    throw ValueError(str_cat("linear: input of shape ", shape_str(x.shape()),
+                             " does not match weight of shape ", shape_str(w.shape()),
+                             " (expected the last dim of the input to be ", w.shape()[1], ")"));
   if (!is_floating(x.dtype()) || x.dtype() != w.dtype())
     throw TypeError(str_cat("linear: input and weight must be float tensors of one dtype, got ",
                             dtype_name(x.dtype()), " and ", dtype_name(w.dtype())));
   if (b.defined()) {
     if (b.dim() != 1 || b.shape()[0] != w.shape()[0])
-      throw ValueError(str_cat("linear: bias must have shape (", w.shape()[0], "), got ", shape_str(b.shape())));
+      throw ValueError(
+          str_cat("linear: bias must have shape (", w.shape()[0], "), got ", shape_str(b.shape())));
     if (b.dtype() != w.dtype())
-      throw TypeError(str_cat("linear: bias is ", dtype_name(b.dtype()), " but weight is ", dtype_name(w.dtype())));
+      throw TypeError(str_cat("linear: bias is ", dtype_name(b.dtype()), " but weight is ",
+                              dtype_name(w.dtype())));
   }
 }
 
-template <class T> void linear_forward(const Tensor& x2, const Tensor& w, const Tensor& b, const Tensor& out) {
+template <class T>
+void linear_forward(const Tensor& x2, const Tensor& w, const Tensor& b, const Tensor& out) {
   GemmProblem<T> p;
   p.M = x2.shape()[0], p.N = w.shape()[0], p.K = w.shape()[1];
   p.a = x2.data<T>(), p.a_rs = x2.strides()[0], p.a_cs = x2.strides()[1];
@@ -56,8 +59,10 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias_in) {
   out_shape.push_back(out_f);
   Tensor out = empty(out_shape, x.dtype());
   if (out.numel() > 0) {
-    if (x.dtype() == DType::Float32) linear_forward<float>(x2, weight, bias, out);
-    else linear_forward<double>(x2, weight, bias, out);
+    if (x.dtype() == DType::Float32)
+      linear_forward<float>(x2, weight, bias, out);
+    else
+      linear_forward<double>(x2, weight, bias, out);
   }
   std::vector<Tensor> inputs{x, weight};
   if (bias_in.defined()) inputs.push_back(bias_in);

@@ -23,19 +23,26 @@ struct BnShape {
 void check_param(const Tensor& t, const char* name, const BnShape& s, DType dtype) {
   if (!t.defined()) return;
   if (t.dim() != 1 || t.shape()[0] != s.C)
-    throw ValueError(str_cat("batch_norm: ", name, " must have shape (", s.C, "), got ", shape_str(t.shape())));
+    throw ValueError(
+        str_cat("batch_norm: ", name, " must have shape (", s.C, "), got ", shape_str(t.shape())));
   if (t.dtype() != dtype)
-    throw TypeError(str_cat("batch_norm: ", name, " is ", dtype_name(t.dtype()), " but the input is ", dtype_name(dtype)));
+    throw TypeError(str_cat("batch_norm: ", name, " is ", dtype_name(t.dtype()),
+                            " but the input is ", dtype_name(dtype)));
 }
 
-template <class T> const T* ptr_or_null(const Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
+template <class T>
+const T* ptr_or_null(const Tensor& t) {
+  return t.defined() ? t.data<T>() : nullptr;
+}
 
 }  // namespace
 
-Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
-                  const Tensor& bias, bool training, double momentum, double eps) {
+Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var,
+                  const Tensor& weight, const Tensor& bias, bool training, double momentum,
+                  double eps) {
   if (input.dim() < 2)
-    throw ValueError(str_cat("batch_norm: expected input of shape (N, C, ...), got ", shape_str(input.shape())));
+    throw ValueError(
+        str_cat("batch_norm: expected input of shape (N, C, ...), got ", shape_str(input.shape())));
   if (!is_floating(input.dtype()))
     throw TypeError(str_cat("batch_norm: expected a float input, got ", dtype_name(input.dtype())));
   BnShape s{input.shape()[0], input.shape()[1], 1};
@@ -48,13 +55,16 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
   if (!batch_stats && !running_var.defined())
     throw ValueError("batch_norm: running_var is needed with running_mean outside training");
   if (batch_stats && s.N * s.S <= 1)
-    throw ValueError(str_cat("batch_norm: expected more than 1 value per channel when training, got input of shape ",
-                             shape_str(input.shape())));
+    throw ValueError(str_cat(
+        "batch_norm: expected more than 1 value per channel when training, got input of shape ",
+        shape_str(input.shape())));
   for (const Tensor* r : {&running_mean, &running_var})
     if (r->defined() && !r->is_contiguous())
-      throw ValueError("batch_norm: running statistics must be contiguous (they are updated in place)");
+      throw ValueError(
+          "batch_norm: running statistics must be contiguous (they are updated in place)");
   Tensor x = contiguous(input);
-  Tensor wc = weight.defined() ? contiguous(weight) : weight, bc = bias.defined() ? contiguous(bias) : bias;
+  Tensor wc = weight.defined() ? contiguous(weight) : weight,
+         bc = bias.defined() ? contiguous(bias) : bias;
   Tensor y = empty(x.shape(), x.dtype());
   Tensor mean = empty({s.C}, DType::Float64), invstd = empty({s.C}, DType::Float64);
   visit_dtype(x.dtype(), [&](auto tag) {
@@ -77,7 +87,8 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
             if (training && running_var.defined()) {
               const double M = static_cast<double>(s.N * s.S);
               T* rv = running_var.data<T>() + c;
-              *rv = static_cast<T>((1.0 - momentum) * static_cast<double>(*rv) + momentum * v * M / (M - 1.0));
+              *rv = static_cast<T>((1.0 - momentum) * static_cast<double>(*rv) +
+                                   momentum * v * M / (M - 1.0));
             }
           } else {
             m = static_cast<double>(running_mean.data<T>()[c]);
@@ -86,7 +97,8 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
           pm[c] = m;
           pi[c] = 1.0 / std::sqrt(v + eps);
           kernels::channel_normalize<T>(l, xc, m, pi[c], pw ? static_cast<double>(pw[c]) : 1.0,
-                                        pb ? static_cast<double>(pb[c]) : 0.0, y.data<T>() + c * s.S);
+                                        pb ? static_cast<double>(pb[c]) : 0.0,
+                                        y.data<T>() + c * s.S);
         }
       });
     }
@@ -102,10 +114,12 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
     node->save(x);
     if (weight.defined()) node->save(wc);
     const bool has_w = weight.defined(), has_b = bias.defined();
-    node->backward = [s, batch_stats, mean, invstd, has_w, has_b](FunctionNode& n, const std::vector<Tensor>& grads) {
+    node->backward = [s, batch_stats, mean, invstd, has_w, has_b](
+                         FunctionNode& n, const std::vector<Tensor>& grads) {
       Tensor x = n.saved(0), w = has_w ? n.saved(1) : Tensor();
       if (grad_enabled() && (grads[0].requires_grad() || x.requires_grad()))
-        throw RuntimeError("batch_norm: the gradient of its backward is not implemented (create_graph=True)");
+        throw RuntimeError(
+            "batch_norm: the gradient of its backward is not implemented (create_graph=True)");
       Tensor g = contiguous(grads[0].to(x.dtype()));
       Tensor dx = empty(x.shape(), x.dtype());
       Tensor dw = empty({s.C}, x.dtype()), db = empty({s.C}, x.dtype());
@@ -123,8 +137,8 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
               kernels::channel_grad_sums<T>(l, xc, gc, m, is, sum_g, sum_gx);
               dw.data<T>()[c] = static_cast<T>(sum_gx);
               db.data<T>()[c] = static_cast<T>(sum_g);
-              kernels::channel_backward<T>(l, xc, gc, m, is, pw ? static_cast<double>(pw[c]) : 1.0, sum_g, sum_gx,
-                                           batch_stats, dx.data<T>() + c * s.S);
+              kernels::channel_backward<T>(l, xc, gc, m, is, pw ? static_cast<double>(pw[c]) : 1.0,
+                                           sum_g, sum_gx, batch_stats, dx.data<T>() + c * s.S);
             }
           });
         }

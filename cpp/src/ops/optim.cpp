@@ -2,11 +2,12 @@
 // parameter slice, with the group's elements spread evenly over the threads
 // (small parameters share a thread, large ones are split). Each element's update
 // depends only on its own values, so the result is the same for any thread count.
+#include "dlcore/optim.h"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
 
-#include "dlcore/optim.h"
 #include "kernels/cpu/kernels.h"
 #include "ops/common.h"
 #include "runtime/parallel.h"
@@ -33,20 +34,20 @@ bool slot_needed(const OptimStep& h, int k) {
     case OptimKind::Sgd: return k == 0 && h.momentum != 0.0;
     case OptimKind::Adam: return k < 2 || (k == 2 && h.amsgrad);
     case OptimKind::Adagrad: return k == 0;
-    case OptimKind::Rmsprop: return k == 0 || (k == 1 && h.centered) || (k == 2 && h.momentum > 0.0);
+    case OptimKind::Rmsprop:
+      return k == 0 || (k == 1 && h.centered) || (k == 2 && h.momentum > 0.0);
   }
   return false;
 }
 
 void check_same(const Tensor& p, const Tensor& t, size_t i, const char* what) {
-  if (!t.defined())
-    throw ValueError(str_cat("optimizer_step: parameter ", i, " has no ", what));
+  if (!t.defined()) throw ValueError(str_cat("optimizer_step: parameter ", i, " has no ", what));
   if (t.shape() != p.shape())
     throw ValueError(str_cat("optimizer_step: parameter ", i, " has shape ", shape_str(p.shape()),
                              " but its ", what, " has shape ", shape_str(t.shape())));
   if (t.dtype() != p.dtype())
-    throw TypeError(str_cat("optimizer_step: parameter ", i, " is ", dtype_name(p.dtype()), " but its ",
-                            what, " is ", dtype_name(t.dtype())));
+    throw TypeError(str_cat("optimizer_step: parameter ", i, " is ", dtype_name(p.dtype()),
+                            " but its ", what, " is ", dtype_name(t.dtype())));
 }
 
 template <class T>
@@ -55,38 +56,50 @@ void run(const std::vector<OptimStep>& per_param, const std::vector<Tensor>& par
          const std::vector<int64_t>& offsets) {
   const auto& kt = kernels::active();
   kernels::OptimFn<T> fn;
-  if constexpr (sizeof(T) == 4) fn = kt.optim_f32;
-  else fn = kt.optim_f64;
-  auto slot = [&](size_t i, int k) { return st[i][k].defined() ? st[i][k].template data<T>() : nullptr; };
+  if constexpr (sizeof(T) == 4)
+    fn = kt.optim_f32;
+  else
+    fn = kt.optim_f64;
+  auto slot = [&](size_t i, int k) {
+    return st[i][k].defined() ? st[i][k].template data<T>() : nullptr;
+  };
   // The group's elements as one range [0, total): a thread's chunk may cover the
   // end of one parameter and the start of the next.
-  parallel_for(0, offsets.back(), kGrain, [&](int64_t b, int64_t e) {
-    size_t i = static_cast<size_t>(std::upper_bound(offsets.begin(), offsets.end(), b) - offsets.begin()) - 1;
-    for (; i < params.size() && offsets[i] < e; ++i) {
-      const int64_t lo = std::max(b, offsets[i]) - offsets[i], hi = std::min(e, offsets[i + 1]) - offsets[i];
-      if (hi <= lo) continue;
-      T* s1 = slot(i, 0);
-      T* s2 = slot(i, 1);
-      T* s3 = slot(i, 2);
-      fn(per_param[i], params[i].data<T>() + lo, grads[i].data<T>() + lo, s1 ? s1 + lo : nullptr,
-         s2 ? s2 + lo : nullptr, s3 ? s3 + lo : nullptr, hi - lo);
-    }
-  }, 16);
+  parallel_for(
+      0, offsets.back(), kGrain,
+      [&](int64_t b, int64_t e) {
+        size_t i = static_cast<size_t>(std::upper_bound(offsets.begin(), offsets.end(), b) -
+                                       offsets.begin()) -
+                   1;
+        for (; i < params.size() && offsets[i] < e; ++i) {
+          const int64_t lo = std::max(b, offsets[i]) - offsets[i],
+                        hi = std::min(e, offsets[i + 1]) - offsets[i];
+          if (hi <= lo) continue;
+          T* s1 = slot(i, 0);
+          T* s2 = slot(i, 1);
+          T* s3 = slot(i, 2);
+          fn(per_param[i], params[i].data<T>() + lo, grads[i].data<T>() + lo,
+             s1 ? s1 + lo : nullptr, s2 ? s2 + lo : nullptr, s3 ? s3 + lo : nullptr, hi - lo);
+        }
+      },
+      16);
 }
 
 }  // namespace
 
 void optimizer_step(const OptimStep& hyper, const std::vector<Tensor>& params,
-                    const std::vector<Tensor>& grads, const std::vector<std::vector<Tensor>>& states,
+                    const std::vector<Tensor>& grads,
+                    const std::vector<std::vector<Tensor>>& states,
                     const std::vector<int64_t>& steps) {
   const size_t n = params.size();
   if (grads.size() != n || steps.size() != n)
-    throw ValueError(str_cat("optimizer_step: got ", n, " parameters, ", grads.size(), " gradients and ",
-                             steps.size(), " step counts"));
+    throw ValueError(str_cat("optimizer_step: got ", n, " parameters, ", grads.size(),
+                             " gradients and ", steps.size(), " step counts"));
   if (static_cast<int>(states.size()) < slots_used(hyper.kind))
-    throw ValueError(str_cat("optimizer_step: expected ", slots_used(hyper.kind), " state lists, got ",
-                             states.size()));
-  if (!(hyper.lr >= 0.0)) throw ValueError(str_cat("optimizer_step: invalid learning rate ", hyper.lr));
+    throw ValueError(str_cat("optimizer_step: expected ", slots_used(hyper.kind),
+                             " state lists, got ", states.size()));
+  if (!(hyper.lr >= 0.0))
+    throw ValueError(str_cat("optimizer_step: invalid learning rate ", hyper.lr));
   std::vector<OptimStep> per_param(n, hyper);
   std::vector<std::array<Tensor, kSlots>> st(n);
   std::vector<Tensor> g(n);
@@ -99,11 +112,13 @@ void optimizer_step(const OptimStep& hyper, const std::vector<Tensor>& params,
       throw TypeError(str_cat("optimizer_step: parameter ", i, " is ", dtype_name(p.dtype()),
                               "; only float32 and float64 parameters can be optimized"));
     if (p.dtype() != dtype)
-      throw TypeError(str_cat("optimizer_step: parameters of one call must share a dtype; parameter ", i,
-                              " is ", dtype_name(p.dtype()), ", parameter 0 is ", dtype_name(dtype)));
+      throw TypeError(
+          str_cat("optimizer_step: parameters of one call must share a dtype; parameter ", i,
+                  " is ", dtype_name(p.dtype()), ", parameter 0 is ", dtype_name(dtype)));
     if (!p.is_contiguous())
       throw ValueError(str_cat("optimizer_step: parameter ", i, " is not contiguous"));
-    if (steps[i] < 1) throw ValueError(str_cat("optimizer_step: step count of parameter ", i, " is ", steps[i]));
+    if (steps[i] < 1)
+      throw ValueError(str_cat("optimizer_step: step count of parameter ", i, " is ", steps[i]));
     check_same(p, grads[i], i, "gradient");
     g[i] = grads[i].is_contiguous() ? grads[i] : contiguous(grads[i]);
     for (int k = 0; k < kSlots; ++k) {
@@ -111,7 +126,8 @@ void optimizer_step(const OptimStep& hyper, const std::vector<Tensor>& params,
       const Tensor s = states[k].size() > i ? states[k][i] : Tensor();
       check_same(p, s, i, "optimizer state");
       if (!s.is_contiguous())
-        throw ValueError(str_cat("optimizer_step: the state of parameter ", i, " is not contiguous"));
+        throw ValueError(
+            str_cat("optimizer_step: the state of parameter ", i, " is not contiguous"));
       st[i][k] = s;
     }
     OptimStep& h = per_param[i];
@@ -126,8 +142,10 @@ void optimizer_step(const OptimStep& hyper, const std::vector<Tensor>& params,
     offsets[i + 1] = offsets[i] + p.numel();
   }
   if (n == 0 || offsets.back() == 0) return;
-  if (dtype == DType::Float32) run<float>(per_param, params, g, st, offsets);
-  else run<double>(per_param, params, g, st, offsets);
+  if (dtype == DType::Float32)
+    run<float>(per_param, params, g, st, offsets);
+  else
+    run<double>(per_param, params, g, st, offsets);
   for (const Tensor& p : params) p.bump_version();
   for (const auto& s : st)
     for (const Tensor& t : s)

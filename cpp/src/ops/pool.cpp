@@ -3,9 +3,10 @@
 // and gradient depend only on that plane, so results do not depend on the thread
 // count. Max backward routes each gradient to its arg-max only; average backward
 // spreads it evenly over the window (kernels/cpu/pool.h).
+#include "kernels/cpu/pool.h"
+
 #include <vector>
 
-#include "kernels/cpu/pool.h"
 #include "ops/common.h"
 #include "runtime/parallel.h"
 
@@ -24,13 +25,16 @@ struct Pool {
 
 void check_input(const Tensor& x, const char* op) {
   if (x.dim() != 4)
-    throw ValueError(str_cat(op, ": expected input of shape (N, C, H, W), got ", shape_str(x.shape())));
+    throw ValueError(
+        str_cat(op, ": expected input of shape (N, C, H, W), got ", shape_str(x.shape())));
   if (!is_floating(x.dtype()))
-    throw TypeError(str_cat(op, ": expected a float32 or float64 tensor, got ", dtype_name(x.dtype())));
+    throw TypeError(
+        str_cat(op, ": expected a float32 or float64 tensor, got ", dtype_name(x.dtype())));
 }
 
-Pool regular_pool(const Tensor& x, std::array<int64_t, 2> k, std::array<int64_t, 2> s, std::array<int64_t, 2> p,
-                  std::array<int64_t, 2> d, bool ceil_mode, const char* op) {
+Pool regular_pool(const Tensor& x, std::array<int64_t, 2> k, std::array<int64_t, 2> s,
+                  std::array<int64_t, 2> p, std::array<int64_t, 2> d, bool ceil_mode,
+                  const char* op) {
   check_input(x, op);
   Pool pool;
   pool.in_shape = x.shape();
@@ -39,19 +43,24 @@ Pool regular_pool(const Tensor& x, std::array<int64_t, 2> k, std::array<int64_t,
   for (int i = 0; i < 2; ++i) {
     const int64_t in = x.shape()[2 + i];
     if (k[i] < 1 || s[i] < 1 || d[i] < 1 || p[i] < 0)
-      throw ValueError(str_cat(op, ": kernel_size, stride and dilation must be positive and padding non-negative, got "
-                               "kernel_size (", k[0], ", ", k[1], "), stride (", s[0], ", ", s[1], "), padding (",
-                               p[0], ", ", p[1], "), dilation (", d[0], ", ", d[1], ")"));
+      throw ValueError(str_cat(
+          op,
+          ": kernel_size, stride and dilation must be positive and padding non-negative, got "
+          "kernel_size (",
+          k[0], ", ", k[1], "), stride (", s[0], ", ", s[1], "), padding (", p[0], ", ", p[1],
+          "), dilation (", d[0], ", ", d[1], ")"));
     if (2 * p[i] > d[i] * (k[i] - 1) + 1)
-      throw ValueError(str_cat(op, ": padding (", p[0], ", ", p[1], ") must be at most half of the (dilated) kernel size (",
-                               k[0], ", ", k[1], ")"));
+      throw ValueError(str_cat(op, ": padding (", p[0], ", ", p[1],
+                               ") must be at most half of the (dilated) kernel size (", k[0], ", ",
+                               k[1], ")"));
     const int64_t span = in + 2 * p[i] - d[i] * (k[i] - 1) - 1;
     int64_t o = span < 0 ? 0 : (span + (ceil_mode ? s[i] - 1 : 0)) / s[i] + 1;
     if (ceil_mode && o > 0 && (o - 1) * s[i] >= in + p[i]) --o;
     if (o <= 0)
-      throw ValueError(str_cat(op, ": the output of an input of shape ", shape_str(x.shape()), " would be empty (kernel (",
-                               k[0], ", ", k[1], "), stride (", s[0], ", ", s[1], "), padding (", p[0], ", ", p[1],
-                               "), dilation (", d[0], ", ", d[1], "))"));
+      throw ValueError(str_cat(op, ": the output of an input of shape ", shape_str(x.shape()),
+                               " would be empty (kernel (", k[0], ", ", k[1], "), stride (", s[0],
+                               ", ", s[1], "), padding (", p[0], ", ", p[1], "), dilation (", d[0],
+                               ", ", d[1], "))"));
     out[i] = o;
   }
   pool.h = PoolAxis{x.shape()[2], out[0], k[0], s[0], p[0], d[0], false};
@@ -64,8 +73,9 @@ Pool adaptive_pool(const Tensor& x, std::array<int64_t, 2> size, const char* op)
   check_input(x, op);
   for (int i = 0; i < 2; ++i)
     if (size[i] < 1 || (x.shape()[2 + i] == 0))
-      throw ValueError(str_cat(op, ": output_size (", size[0], ", ", size[1], ") must be positive and the input of shape ",
-                               shape_str(x.shape()), " non-empty in H and W"));
+      throw ValueError(str_cat(op, ": output_size (", size[0], ", ", size[1],
+                               ") must be positive and the input of shape ", shape_str(x.shape()),
+                               " non-empty in H and W"));
   Pool pool;
   pool.in_shape = x.shape();
   pool.planes = x.shape()[0] * x.shape()[1];
@@ -75,11 +85,13 @@ Pool adaptive_pool(const Tensor& x, std::array<int64_t, 2> size, const char* op)
   return pool;
 }
 
-template <class F> void over_planes(const Pool& pool, F f) {
+template <class F>
+void over_planes(const Pool& pool, F f) {
   const int64_t per_plane = std::max<int64_t>(1, pool.h.in * pool.w.in);
-  parallel_for(0, pool.planes, std::max<int64_t>(1, kPlaneWork / per_plane), [&](int64_t lo, int64_t hi) {
-    for (int64_t pl = lo; pl < hi; ++pl) f(pl);
-  });
+  parallel_for(0, pool.planes, std::max<int64_t>(1, kPlaneWork / per_plane),
+               [&](int64_t lo, int64_t hi) {
+                 for (int64_t pl = lo; pl < hi; ++pl) f(pl);
+               });
 }
 
 std::pair<Tensor, Tensor> max_pool(const Pool& pool, const Tensor& input, const char* op) {
@@ -107,7 +119,8 @@ std::pair<Tensor, Tensor> max_pool(const Pool& pool, const Tensor& input, const 
     node->backward = [pool, op](FunctionNode& n, const std::vector<Tensor>& g) {
       Tensor idx = n.saved(0);
       if (grad_enabled() && g[0].requires_grad())
-        throw RuntimeError(str_cat(op, ": the gradient of its backward is not implemented (create_graph=True)"));
+        throw RuntimeError(
+            str_cat(op, ": the gradient of its backward is not implemented (create_graph=True)"));
       Tensor dy = contiguous(g[0]);
       Tensor dx = zeros(pool.in_shape, dy.dtype());
       const int64_t in_plane = pool.h.in * pool.w.in, out_plane = pool.h.out * pool.w.out;
@@ -130,8 +143,8 @@ std::pair<Tensor, Tensor> max_pool(const Pool& pool, const Tensor& input, const 
   return {y, idx};
 }
 
-Tensor avg_pool(const Pool& pool, const Tensor& input, bool count_include_pad, int64_t divisor_override,
-                const char* op) {
+Tensor avg_pool(const Pool& pool, const Tensor& input, bool count_include_pad,
+                int64_t divisor_override, const char* op) {
   Tensor x = contiguous(input);
   Tensor y = empty(pool.out_shape, x.dtype());
   const int64_t in_plane = pool.h.in * pool.w.in, out_plane = pool.h.out * pool.w.out;
@@ -146,9 +159,11 @@ Tensor avg_pool(const Pool& pool, const Tensor& input, bool count_include_pad, i
     }
   });
   if (auto node = make_node(op, {input})) {
-    node->backward = [pool, count_include_pad, divisor_override, op](FunctionNode&, const std::vector<Tensor>& g) {
+    node->backward = [pool, count_include_pad, divisor_override, op](FunctionNode&,
+                                                                     const std::vector<Tensor>& g) {
       if (grad_enabled() && g[0].requires_grad())
-        throw RuntimeError(str_cat(op, ": the gradient of its backward is not implemented (create_graph=True)"));
+        throw RuntimeError(
+            str_cat(op, ": the gradient of its backward is not implemented (create_graph=True)"));
       Tensor dy = contiguous(g[0]);
       Tensor dx = zeros(pool.in_shape, dy.dtype());
       const int64_t in_plane = pool.h.in * pool.w.in, out_plane = pool.h.out * pool.w.out;
@@ -157,7 +172,8 @@ Tensor avg_pool(const Pool& pool, const Tensor& input, bool count_include_pad, i
         using T = decltype(tag);
         if constexpr (std::is_floating_point_v<T>) {
           over_planes(pool, [&](int64_t pl) {
-            kernels::avg_pool_plane_backward<T>(wh, ww, pool.w.in, divisor_override, dy.data<T>() + pl * out_plane,
+            kernels::avg_pool_plane_backward<T>(wh, ww, pool.w.in, divisor_override,
+                                                dy.data<T>() + pl * out_plane,
                                                 dx.data<T>() + pl * in_plane);
           });
         }
@@ -171,20 +187,26 @@ Tensor avg_pool(const Pool& pool, const Tensor& input, bool count_include_pad, i
 
 }  // namespace
 
-std::pair<Tensor, Tensor> max_pool2d(const Tensor& x, std::array<int64_t, 2> kernel, std::array<int64_t, 2> stride,
-                                     std::array<int64_t, 2> padding, std::array<int64_t, 2> dilation, bool ceil_mode) {
-  return max_pool(regular_pool(x, kernel, stride, padding, dilation, ceil_mode, "max_pool2d"), x, "max_pool2d");
+std::pair<Tensor, Tensor> max_pool2d(const Tensor& x, std::array<int64_t, 2> kernel,
+                                     std::array<int64_t, 2> stride, std::array<int64_t, 2> padding,
+                                     std::array<int64_t, 2> dilation, bool ceil_mode) {
+  return max_pool(regular_pool(x, kernel, stride, padding, dilation, ceil_mode, "max_pool2d"), x,
+                  "max_pool2d");
 }
 
 Tensor avg_pool2d(const Tensor& x, std::array<int64_t, 2> kernel, std::array<int64_t, 2> stride,
-                  std::array<int64_t, 2> padding, bool ceil_mode, bool count_include_pad, int64_t divisor_override) {
-  if (divisor_override < 0) throw ValueError(str_cat("avg_pool2d: divisor_override must be positive, got ", divisor_override));
-  return avg_pool(regular_pool(x, kernel, stride, padding, {1, 1}, ceil_mode, "avg_pool2d"), x, count_include_pad,
-                  divisor_override, "avg_pool2d");
+                  std::array<int64_t, 2> padding, bool ceil_mode, bool count_include_pad,
+                  int64_t divisor_override) {
+  if (divisor_override < 0)
+    throw ValueError(
+        str_cat("avg_pool2d: divisor_override must be positive, got ", divisor_override));
+  return avg_pool(regular_pool(x, kernel, stride, padding, {1, 1}, ceil_mode, "avg_pool2d"), x,
+                  count_include_pad, divisor_override, "avg_pool2d");
 }
 
 Tensor adaptive_avg_pool2d(const Tensor& x, std::array<int64_t, 2> output_size) {
-  return avg_pool(adaptive_pool(x, output_size, "adaptive_avg_pool2d"), x, false, 0, "adaptive_avg_pool2d");
+  return avg_pool(adaptive_pool(x, output_size, "adaptive_avg_pool2d"), x, false, 0,
+                  "adaptive_avg_pool2d");
 }
 
 std::pair<Tensor, Tensor> adaptive_max_pool2d(const Tensor& x, std::array<int64_t, 2> output_size) {

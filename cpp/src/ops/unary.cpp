@@ -79,10 +79,12 @@ Tensor unary(UnaryOp op, const Tensor& x) {
     // Without a graph to build (no create_graph), relu, sigmoid and tanh run one
     // fused backward kernel; with one, the rules below are differentiable again.
     if (!grad_enabled() && g.dtype() == s.dtype()) {
-      if (op == UnaryOp::Relu) return std::vector<Tensor>{activation_backward(kernels::ActOp::ReluOutput, 0, 0, s, g)};
+      if (op == UnaryOp::Relu)
+        return std::vector<Tensor>{activation_backward(kernels::ActOp::ReluOutput, 0, 0, s, g)};
       if (op == UnaryOp::Sigmoid)
         return std::vector<Tensor>{activation_backward(kernels::ActOp::SigmoidOutput, 0, 0, s, g)};
-      if (op == UnaryOp::Tanh) return std::vector<Tensor>{activation_backward(kernels::ActOp::TanhOutput, 0, 0, s, g)};
+      if (op == UnaryOp::Tanh)
+        return std::vector<Tensor>{activation_backward(kernels::ActOp::TanhOutput, 0, 0, s, g)};
     }
     Tensor r;
     switch (op) {

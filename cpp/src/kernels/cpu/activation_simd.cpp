@@ -34,14 +34,19 @@ constexpr double kGeluCubic = 0.044715;
 constexpr double kInvSqrt2 = 0.7071067811865476;
 constexpr double kInvSqrt2Pi = 0.3989422804014327;  // 1 / sqrt(2 pi)
 
-template <class T> inline T scalar_sigmoid(T x) {
+template <class T>
+inline T scalar_sigmoid(T x) {
   T e = std::exp(-std::fabs(x));
   return x < T(0) ? e / (T(1) + e) : T(1) / (T(1) + e);
 }
 
-template <class T> inline T clamp_keep_nan(T x, T lo, T hi) { return x < lo ? lo : (x > hi ? hi : x); }
+template <class T>
+inline T clamp_keep_nan(T x, T lo, T hi) {
+  return x < lo ? lo : (x > hi ? hi : x);
+}
 
-template <class T> inline T act_scalar(ActOp op, T a, T b, T x) {
+template <class T>
+inline T act_scalar(ActOp op, T a, T b, T x) {
   switch (op) {
     case ActOp::LeakyRelu: return x > T(0) ? x : x * a;
     case ActOp::Elu: return x > T(0) ? x : a * std::expm1(x);
@@ -64,15 +69,18 @@ template <class T> inline T act_scalar(ActOp op, T a, T b, T x) {
 }
 
 // f'(x); NaN where x is NaN, so a NaN input never turns into a finite gradient.
-template <class T> inline T act_derivative(ActOp op, T a, T b, T x) {
-  if (op == ActOp::ReluOutput) return (x > T(0) || x != x) ? T(1) : T(0);  // passes g where y is NaN
+template <class T>
+inline T act_derivative(ActOp op, T a, T b, T x) {
+  if (op == ActOp::ReluOutput)
+    return (x > T(0) || x != x) ? T(1) : T(0);  // passes g where y is NaN
   if (x != x) return x;
   switch (op) {
     case ActOp::LeakyRelu: return x > T(0) ? T(1) : a;
     case ActOp::Elu: return x > T(0) ? T(1) : a * std::exp(x);
     case ActOp::Softplus: return x * a > b ? T(1) : scalar_sigmoid(x * a);
     case ActOp::Gelu:
-      return T(0.5) * (T(1) + std::erf(x * T(kInvSqrt2))) + x * T(kInvSqrt2Pi) * std::exp(T(-0.5) * x * x);
+      return T(0.5) * (T(1) + std::erf(x * T(kInvSqrt2))) +
+             x * T(kInvSqrt2Pi) * std::exp(T(-0.5) * x * x);
     case ActOp::GeluTanh: {
       T x2 = x * x;
       T t = std::tanh(T(kSqrt2OverPi) * (x + T(kGeluCubic) * x2 * x));
@@ -104,17 +112,21 @@ inline bool act_forward_vec(ActOp op, float a, float b, const float* x, float* o
   };
   switch (op) {
     case ActOp::Elu:
-      return run([&](VF v) { return vselect_neg(v, vmul(VF::broadcast(a), vsub(vexp(v), one)), v); });
+      return run(
+          [&](VF v) { return vselect_neg(v, vmul(VF::broadcast(a), vsub(vexp(v), one)), v); });
     case ActOp::Silu: return run([&](VF v) { return vmul(v, vsigmoid(v)); });
     case ActOp::GeluTanh:
       return run([&](VF v) {
-        VF u = vmul(VF::broadcast(float(kSqrt2OverPi)), vfma(vmul(VF::broadcast(float(kGeluCubic)), vmul(v, v)), v, v));
+        VF u = vmul(VF::broadcast(float(kSqrt2OverPi)),
+                    vfma(vmul(VF::broadcast(float(kGeluCubic)), vmul(v, v)), v, v));
         return vmul(vmul(half, v), vadd(one, vtanh(u)));
       });
     case ActOp::Hardtanh: return run([&](VF v) { return vclamp(v, a, b); });
     case ActOp::Hardsigmoid:
-      return run([&](VF v) { return vclamp(vfma(v, VF::broadcast(1.0f / 6.0f), half), 0.0f, 1.0f); });
-    case ActOp::PiecewiseLinear: return run([&](VF v) { return vclamp(vadd(v, half), 0.0f, 1.0f); });
+      return run(
+          [&](VF v) { return vclamp(vfma(v, VF::broadcast(1.0f / 6.0f), half), 0.0f, 1.0f); });
+    case ActOp::PiecewiseLinear:
+      return run([&](VF v) { return vclamp(vadd(v, half), 0.0f, 1.0f); });
     default: return false;
   }
 }
@@ -122,7 +134,8 @@ inline bool act_forward_vec(ActOp op, float a, float b, const float* x, float* o
 inline bool act_backward_vec(ActOp op, const float* x, const float* g, float* dx, int64_t n) {
   const VF one = VF::broadcast(1.0f);
   auto run = [&](auto f) {
-    vec_loop<float>(n, [&](int64_t i, int c) { store_n(f(load_n(x, i, c), load_n(g, i, c)), dx, i, c); });
+    vec_loop<float>(
+        n, [&](int64_t i, int c) { store_n(f(load_n(x, i, c), load_n(g, i, c)), dx, i, c); });
     return true;
   };
   switch (op) {
@@ -131,8 +144,10 @@ inline bool act_backward_vec(ActOp op, const float* x, const float* g, float* dx
         VF s = vsigmoid(v);
         return vmul(gv, vmul(s, vfma(v, vsub(one, s), one)));
       });
-    case ActOp::SigmoidOutput: return run([&](VF y, VF gv) { return vmul(gv, vmul(y, vsub(one, y))); });
-    case ActOp::TanhOutput: return run([&](VF y, VF gv) { return vmul(gv, vsub(one, vmul(y, y))); });
+    case ActOp::SigmoidOutput:
+      return run([&](VF y, VF gv) { return vmul(gv, vmul(y, vsub(one, y))); });
+    case ActOp::TanhOutput:
+      return run([&](VF y, VF gv) { return vmul(gv, vsub(one, vmul(y, y))); });
     case ActOp::GeluTanh:
       return run([&](VF v, VF gv) {
         const VF k = VF::broadcast(float(kSqrt2OverPi)), half = VF::broadcast(0.5f);
@@ -147,7 +162,8 @@ inline bool act_backward_vec(ActOp op, const float* x, const float* g, float* dx
 }
 #endif
 
-template <class T> void act_forward(ActOp op, double a, double b, const T* x, T* out, int64_t n) {
+template <class T>
+void act_forward(ActOp op, double a, double b, const T* x, T* out, int64_t n) {
 #if !defined(DLCORE_ISA_generic)
   if constexpr (sizeof(T) == 4)
     if (act_forward_vec(op, static_cast<float>(a), static_cast<float>(b), x, out, n)) return;

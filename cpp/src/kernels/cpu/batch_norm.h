@@ -17,12 +17,14 @@ struct ChannelLayout {
   int64_t N, S, stride;  // stride between samples (C S)
 };
 
-template <class T, class F> inline void for_channel(const ChannelLayout& l, F f) {
+template <class T, class F>
+inline void for_channel(const ChannelLayout& l, F f) {
   for (int64_t n = 0; n < l.N; ++n)
     for (int64_t s = 0; s < l.S; ++s) f(n * l.stride + s);
 }
 
-template <class T> void channel_stats(const ChannelLayout& l, const T* x, double& mean, double& var) {
+template <class T>
+void channel_stats(const ChannelLayout& l, const T* x, double& mean, double& var) {
   const double M = static_cast<double>(l.N * l.S);
   double sum = 0.0;
   for_channel<T>(l, [&](int64_t i) { sum += static_cast<double>(x[i]); });
@@ -36,15 +38,17 @@ template <class T> void channel_stats(const ChannelLayout& l, const T* x, double
 }
 
 template <class T>
-void channel_normalize(const ChannelLayout& l, const T* x, double mean, double invstd, double w, double b, T* y) {
+void channel_normalize(const ChannelLayout& l, const T* x, double mean, double invstd, double w,
+                       double b, T* y) {
   const double scale = invstd * w, shift = b - mean * invstd * w;
-  for_channel<T>(l, [&](int64_t i) { y[i] = static_cast<T>(static_cast<double>(x[i]) * scale + shift); });
+  for_channel<T>(
+      l, [&](int64_t i) { y[i] = static_cast<T>(static_cast<double>(x[i]) * scale + shift); });
 }
 
 // Sums of g and g xhat over the channel.
 template <class T>
-void channel_grad_sums(const ChannelLayout& l, const T* x, const T* g, double mean, double invstd, double& sum_g,
-                       double& sum_gx) {
+void channel_grad_sums(const ChannelLayout& l, const T* x, const T* g, double mean, double invstd,
+                       double& sum_g, double& sum_gx) {
   sum_g = 0.0, sum_gx = 0.0;
   for_channel<T>(l, [&](int64_t i) {
     const double gi = static_cast<double>(g[i]);
@@ -55,8 +59,8 @@ void channel_grad_sums(const ChannelLayout& l, const T* x, const T* g, double me
 
 // dx from the sums; batch_stats selects the training formula.
 template <class T>
-void channel_backward(const ChannelLayout& l, const T* x, const T* g, double mean, double invstd, double w,
-                      double sum_g, double sum_gx, bool batch_stats, T* dx) {
+void channel_backward(const ChannelLayout& l, const T* x, const T* g, double mean, double invstd,
+                      double w, double sum_g, double sum_gx, bool batch_stats, T* dx) {
   if (!batch_stats) {
     const double k = w * invstd;
     for_channel<T>(l, [&](int64_t i) { dx[i] = static_cast<T>(static_cast<double>(g[i]) * k); });

@@ -30,7 +30,8 @@ inline void tap_columns(const ConvGeometry& g, int64_t j, int64_t& off, int64_t&
 }
 
 // Calls f(out_row, in_row, lo, hi, tap) for every tap and output row that meets the input.
-template <class F> inline void for_tap_rows(const ConvGeometry& g, F f) {
+template <class F>
+inline void for_tap_rows(const ConvGeometry& g, F f) {
   for (int64_t i = 0; i < g.kh; ++i)
     for (int64_t j = 0; j < g.kw; ++j) {
       int64_t off, lo, hi;
@@ -46,14 +47,16 @@ template <class F> inline void for_tap_rows(const ConvGeometry& g, F f) {
 
 // Stride 1: the plane is copied once into a zero-padded buffer, and each output vector
 // sums all kh kw taps in a register before one store (no bounds tests, one pass over y).
-template <class T> void forward_stride1(const ConvGeometry& g, const T* x, const T* w, T* y) {
+template <class T>
+void forward_stride1(const ConvGeometry& g, const T* x, const T* w, T* y) {
   using V = Vec<T>;
   const int64_t hp = g.H + 2 * g.ph, wp = g.W + 2 * g.pw, taps = g.kh * g.kw;
   thread_local std::vector<T> padded;
   thread_local std::vector<V> weights;
   padded.assign(static_cast<size_t>(hp * wp), T(0));
   for (int64_t h = 0; h < g.H; ++h)
-    std::memcpy(padded.data() + (h + g.ph) * wp + g.pw, x + h * g.W, sizeof(T) * static_cast<size_t>(g.W));
+    std::memcpy(padded.data() + (h + g.ph) * wp + g.pw, x + h * g.W,
+                sizeof(T) * static_cast<size_t>(g.W));
   weights.resize(static_cast<size_t>(taps));
   for (int64_t t = 0; t < taps; ++t) weights[t] = V::broadcast(w[t]);
   for (int64_t oh = 0; oh < g.Ho; ++oh) {
@@ -62,14 +65,16 @@ template <class T> void forward_stride1(const ConvGeometry& g, const T* x, const
       V acc = load_n(o, k, c);
       for (int64_t i = 0; i < g.kh; ++i) {
         const T* row = padded.data() + (oh + i * g.dh) * wp + k;
-        for (int64_t j = 0; j < g.kw; ++j) acc = vfma(weights[i * g.kw + j], load_n(row + j * g.dw, 0, c), acc);
+        for (int64_t j = 0; j < g.kw; ++j)
+          acc = vfma(weights[i * g.kw + j], load_n(row + j * g.dw, 0, c), acc);
       }
       store_n(acc, o, k, c);
     });
   }
 }
 
-template <class T> void forward(const ConvGeometry& g, const T* x, const T* w, T* y) {
+template <class T>
+void forward(const ConvGeometry& g, const T* x, const T* w, T* y) {
   using V = Vec<T>;
   if (g.sh == 1 && g.sw == 1) return forward_stride1(g, x, w, y);
   for_tap_rows(g, [&](int64_t oh, int64_t in_row, int64_t lo, int64_t hi, int64_t t) {
@@ -91,7 +96,8 @@ template <class T> void forward(const ConvGeometry& g, const T* x, const T* w, T
 // w[i][j] dy[h + ph - i dh][w + pw - j dw], a correlation of dy (copied into a
 // zero-bordered buffer, A = (kh - 1) dh - ph rows above, B = (kw - 1) dw - pw columns
 // left) with the flipped kernel, summed per output vector in a register.
-template <class T> bool backward_input_stride1(const ConvGeometry& g, const T* dy, const T* w, T* dx) {
+template <class T>
+bool backward_input_stride1(const ConvGeometry& g, const T* dy, const T* w, T* dx) {
   using V = Vec<T>;
   const int64_t A = (g.kh - 1) * g.dh - g.ph, B = (g.kw - 1) * g.dw - g.pw;
   if (A < 0 || B < 0) return false;
@@ -101,7 +107,9 @@ template <class T> bool backward_input_stride1(const ConvGeometry& g, const T* d
   padded.assign(static_cast<size_t>(hp * wp), T(0));
   for (int64_t r = 0; r < g.Ho && r + A < hp; ++r) {
     const int64_t cols = std::min<int64_t>(g.Wo, wp - B);
-    if (cols > 0) std::memcpy(padded.data() + (r + A) * wp + B, dy + r * g.Wo, sizeof(T) * static_cast<size_t>(cols));
+    if (cols > 0)
+      std::memcpy(padded.data() + (r + A) * wp + B, dy + r * g.Wo,
+                  sizeof(T) * static_cast<size_t>(cols));
   }
   weights.resize(static_cast<size_t>(taps));
   for (int64_t t = 0; t < taps; ++t) weights[t] = V::broadcast(w[t]);
@@ -120,7 +128,8 @@ template <class T> bool backward_input_stride1(const ConvGeometry& g, const T* d
   return true;
 }
 
-template <class T> void backward_input(const ConvGeometry& g, const T* dy, const T* w, T* dx) {
+template <class T>
+void backward_input(const ConvGeometry& g, const T* dy, const T* w, T* dx) {
   using V = Vec<T>;
   if (g.sh == 1 && g.sw == 1 && backward_input_stride1(g, dy, w, dx)) return;
   for_tap_rows(g, [&](int64_t oh, int64_t in_row, int64_t lo, int64_t hi, int64_t t) {
@@ -138,14 +147,17 @@ template <class T> void backward_input(const ConvGeometry& g, const T* dy, const
   });
 }
 
-template <class T> void backward_weight(const ConvGeometry& g, const T* x, const T* dy, T* dw) {
+template <class T>
+void backward_weight(const ConvGeometry& g, const T* x, const T* dy, T* dw) {
   using V = Vec<T>;
   for_tap_rows(g, [&](int64_t oh, int64_t in_row, int64_t lo, int64_t hi, int64_t t) {
     const T* gy = dy + oh * g.Wo;
     const T* r = x + in_row;
     if (g.sw == 1) {
       V acc = V::zero();
-      vec_loop<T>(hi - lo, [&](int64_t k, int c) { acc = vfma(load_n(gy + lo, k, c), load_n(r + lo, k, c), acc); });
+      vec_loop<T>(hi - lo, [&](int64_t k, int c) {
+        acc = vfma(load_n(gy + lo, k, c), load_n(r + lo, k, c), acc);
+      });
       dw[t] += vreduce_add(acc);
     } else {
       T s = T(0);
@@ -157,18 +169,26 @@ template <class T> void backward_weight(const ConvGeometry& g, const T* x, const
 
 }  // namespace
 
-void depthwise_forward_f32(const ConvGeometry& g, const float* x, const float* w, float* y) { forward(g, x, w, y); }
-void depthwise_forward_f64(const ConvGeometry& g, const double* x, const double* w, double* y) { forward(g, x, w, y); }
-void depthwise_backward_input_f32(const ConvGeometry& g, const float* dy, const float* w, float* dx) {
+void depthwise_forward_f32(const ConvGeometry& g, const float* x, const float* w, float* y) {
+  forward(g, x, w, y);
+}
+void depthwise_forward_f64(const ConvGeometry& g, const double* x, const double* w, double* y) {
+  forward(g, x, w, y);
+}
+void depthwise_backward_input_f32(const ConvGeometry& g, const float* dy, const float* w,
+                                  float* dx) {
   backward_input(g, dy, w, dx);
 }
-void depthwise_backward_input_f64(const ConvGeometry& g, const double* dy, const double* w, double* dx) {
+void depthwise_backward_input_f64(const ConvGeometry& g, const double* dy, const double* w,
+                                  double* dx) {
   backward_input(g, dy, w, dx);
 }
-void depthwise_backward_weight_f32(const ConvGeometry& g, const float* x, const float* dy, float* dw) {
+void depthwise_backward_weight_f32(const ConvGeometry& g, const float* x, const float* dy,
+                                   float* dw) {
   backward_weight(g, x, dy, dw);
 }
-void depthwise_backward_weight_f64(const ConvGeometry& g, const double* x, const double* dy, double* dw) {
+void depthwise_backward_weight_f64(const ConvGeometry& g, const double* x, const double* dy,
+                                   double* dw) {
   backward_weight(g, x, dy, dw);
 }
 

@@ -11,17 +11,18 @@
 namespace dlcore::kernels {
 
 struct ConvGeometry {
-  int64_t C, H, W;    // input channels (of the group) and spatial size
-  int64_t kh, kw;     // kernel
-  int64_t sh, sw;     // stride
-  int64_t ph, pw;     // zero padding (top/left; bottom/right follow from Ho, Wo)
-  int64_t dh, dw;     // dilation
-  int64_t Ho, Wo;     // output size
+  int64_t C, H, W;  // input channels (of the group) and spatial size
+  int64_t kh, kw;   // kernel
+  int64_t sh, sw;   // stride
+  int64_t ph, pw;   // zero padding (top/left; bottom/right follow from Ho, Wo)
+  int64_t dh, dw;   // dilation
+  int64_t Ho, Wo;   // output size
   int64_t rows() const { return C * kh * kw; }
   int64_t cols() const { return Ho * Wo; }
 };
 
-template <class T> void im2col(const ConvGeometry& g, const T* x, T* col) {
+template <class T>
+void im2col(const ConvGeometry& g, const T* x, T* col) {
   const int64_t cols = g.cols();
   for (int64_t c = 0; c < g.C; ++c)
     for (int64_t i = 0; i < g.kh; ++i)
@@ -53,7 +54,8 @@ template <class T> void im2col(const ConvGeometry& g, const T* x, T* col) {
       }
 }
 
-template <class T> void col2im(const ConvGeometry& g, const T* col, T* dx) {
+template <class T>
+void col2im(const ConvGeometry& g, const T* col, T* dx) {
   const int64_t cols = g.cols();
   for (int64_t c = 0; c < g.C; ++c)
     for (int64_t i = 0; i < g.kh; ++i)

@@ -14,14 +14,15 @@
 namespace dlcore::kernels {
 
 template <class T>
-void cross_entropy_forward(const T* x, const int64_t* y, const T* w, int64_t C, int64_t D, int64_t ignore,
-                           double smoothing, int64_t row_begin, int64_t row_end, T* loss, T* lse,
-                           T* row_weight) {
+void cross_entropy_forward(const T* x, const int64_t* y, const T* w, int64_t C, int64_t D,
+                           int64_t ignore, double smoothing, int64_t row_begin, int64_t row_end,
+                           T* loss, T* lse, T* row_weight) {
   for (int64_t r = row_begin; r < row_end; ++r) {
     const int64_t i = r / D, d = r % D;
     const T* xr = x + i * C * D + d;
     T mx = xr[0];
-    for (int64_t c = 1; c < C; ++c) mx = (xr[c * D] > mx || xr[c * D] != xr[c * D]) ? xr[c * D] : mx;
+    for (int64_t c = 1; c < C; ++c)
+      mx = (xr[c * D] > mx || xr[c * D] != xr[c * D]) ? xr[c * D] : mx;
     double s = 0.0;
     for (int64_t c = 0; c < C; ++c) s += std::exp(static_cast<double>(xr[c * D] - mx));
     const double l = static_cast<double>(mx) + std::log(s);
@@ -35,7 +36,8 @@ void cross_entropy_forward(const T* x, const int64_t* y, const T* w, int64_t C, 
     double v = wy * (l - static_cast<double>(xr[y[r] * D]));
     if (smoothing > 0.0) {
       double sm = 0.0;
-      for (int64_t c = 0; c < C; ++c) sm += (w ? static_cast<double>(w[c]) : 1.0) * (l - static_cast<double>(xr[c * D]));
+      for (int64_t c = 0; c < C; ++c)
+        sm += (w ? static_cast<double>(w[c]) : 1.0) * (l - static_cast<double>(xr[c * D]));
       v = (1.0 - smoothing) * v + smoothing / static_cast<double>(C) * sm;
     }
     loss[r] = static_cast<T>(v);
@@ -45,9 +47,10 @@ void cross_entropy_forward(const T* x, const int64_t* y, const T* w, int64_t C, 
 
 // scale: the incoming gradient per row (scale_stride 1) or one value for all rows (0).
 template <class T>
-void cross_entropy_backward(const T* x, const int64_t* y, const T* w, const T* lse, int64_t C, int64_t D,
-                            int64_t ignore, double smoothing, double sum_w, const T* scale,
-                            int64_t scale_stride, double scale_mul, int64_t row_begin, int64_t row_end, T* dx) {
+void cross_entropy_backward(const T* x, const int64_t* y, const T* w, const T* lse, int64_t C,
+                            int64_t D, int64_t ignore, double smoothing, double sum_w,
+                            const T* scale, int64_t scale_stride, double scale_mul,
+                            int64_t row_begin, int64_t row_end, T* dx) {
   for (int64_t r = row_begin; r < row_end; ++r) {
     const int64_t i = r / D, d = r % D;
     const T* xr = x + i * C * D + d;
@@ -63,7 +66,8 @@ void cross_entropy_backward(const T* x, const int64_t* y, const T* w, const T* l
     const double l = static_cast<double>(lse[r]);
     for (int64_t c = 0; c < C; ++c) {
       double p = std::exp(static_cast<double>(xr[c * D]) - l);
-      double coef = e * (w ? static_cast<double>(w[c]) : 1.0) + (c == y[r] ? (1.0 - smoothing) * wy : 0.0);
+      double coef =
+          e * (w ? static_cast<double>(w[c]) : 1.0) + (c == y[r] ? (1.0 - smoothing) * wy : 0.0);
       dr[c * D] = static_cast<T>(s * (total * p - coef));
     }
   }

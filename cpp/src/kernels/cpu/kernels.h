@@ -23,11 +23,11 @@ enum class UnaryOp : int { Neg, Exp, Log, Sqrt, Rsqrt, Abs, Relu, Sigmoid, Tanh,
 // Activations of the nn layers, each with a fused backward (dx = g * f'(x)).
 // a and b are the op's parameters (see activation_simd.cpp for each formula).
 enum class ActOp : int {
-  LeakyRelu,        // a = negative_slope
-  Elu,              // a = alpha
-  Softplus,         // a = beta, b = threshold
-  Gelu,             // exact, with erf
-  GeluTanh,         // the tanh approximation
+  LeakyRelu,  // a = negative_slope
+  Elu,        // a = alpha
+  Softplus,   // a = beta, b = threshold
+  Gelu,       // exact, with erf
+  GeluTanh,   // the tanh approximation
   Silu,
   Hardtanh,         // a = min_val, b = max_val
   Hardsigmoid,      // clip(x / 6 + 1/2, 0, 1)
@@ -40,10 +40,11 @@ enum class ActOp : int {
   TanhOutput,
 };
 
-template <class T> using OptimFn = void (*)(const OptimStep& s, T* p, const T* g, T* s1, T* s2,
-                                            T* s3, int64_t n);
+template <class T>
+using OptimFn = void (*)(const OptimStep& s, T* p, const T* g, T* s1, T* s2, T* s3, int64_t n);
 
-template <class T> using DepthwiseFn = void (*)(const ConvGeometry& g, const T* a, const T* b, T* out);
+template <class T>
+using DepthwiseFn = void (*)(const ConvGeometry& g, const T* a, const T* b, T* out);
 
 // Bit flags for elementwise kernels.
 constexpr int kStreamStores = 1;  // write with non-temporal stores (output larger than cache)

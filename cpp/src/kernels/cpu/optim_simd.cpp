@@ -9,8 +9,8 @@
 //            p -= step_size m / (sqrt(v) / bias_correction2_sqrt + eps)
 //   Adagrad  g += wd p;  sum += g^2;  p -= lr g / (sqrt(sum) + eps)   (lr already decayed)
 //   Rmsprop  g += wd p;  sa = alpha sa + (1 - alpha) g^2;
-//            centered: ga += (1 - alpha) (g - ga), avg = sqrt(sa - ga^2) + eps, else sqrt(sa) + eps;
-//            momentum: b = momentum b + g / avg, p -= lr b;  else p -= lr g / avg
+//            centered: ga += (1 - alpha) (g - ga), avg = sqrt(sa - ga^2) + eps, else sqrt(sa) +
+//            eps; momentum: b = momentum b + g / avg, p -= lr b;  else p -= lr g / avg
 #include <cstdint>
 
 #include "kernels/cpu/kernels.h"
@@ -24,7 +24,8 @@ template <class T>
 void optim(const OptimStep& s, T* p, const T* g, T* s1, T* s2, T* s3, int64_t n) {
   using V = Vec<T>;
   const V zero = V::zero();
-  const V wd = V::broadcast(static_cast<T>(s.weight_decay)), lr = V::broadcast(static_cast<T>(s.lr));
+  const V wd = V::broadcast(static_cast<T>(s.weight_decay)),
+          lr = V::broadcast(static_cast<T>(s.lr));
   const bool has_wd = s.weight_decay != 0.0;
   // The gradient with maximize and (coupled) weight decay applied.
   auto grad = [&](const V& pv, int64_t i, int c) {
@@ -50,8 +51,10 @@ void optim(const OptimStep& s, T* p, const T* g, T* s1, T* s2, T* s3, int64_t n)
       break;
     }
     case OptimKind::Adam: {
-      const V b1c = V::broadcast(static_cast<T>(1.0 - s.beta1)), b2 = V::broadcast(static_cast<T>(s.beta2));
-      const V b2c = V::broadcast(static_cast<T>(1.0 - s.beta2)), eps = V::broadcast(static_cast<T>(s.eps));
+      const V b1c = V::broadcast(static_cast<T>(1.0 - s.beta1)),
+              b2 = V::broadcast(static_cast<T>(s.beta2));
+      const V b2c = V::broadcast(static_cast<T>(1.0 - s.beta2)),
+              eps = V::broadcast(static_cast<T>(s.eps));
       const V step = V::broadcast(static_cast<T>(s.step_size));
       const V bc2 = V::broadcast(static_cast<T>(s.bias_correction2_sqrt));
       const V decay = V::broadcast(static_cast<T>(1.0 - s.lr * s.weight_decay));
@@ -85,8 +88,10 @@ void optim(const OptimStep& s, T* p, const T* g, T* s1, T* s2, T* s3, int64_t n)
       break;
     }
     case OptimKind::Rmsprop: {
-      const V alpha = V::broadcast(static_cast<T>(s.alpha)), ac = V::broadcast(static_cast<T>(1.0 - s.alpha));
-      const V eps = V::broadcast(static_cast<T>(s.eps)), mom = V::broadcast(static_cast<T>(s.momentum));
+      const V alpha = V::broadcast(static_cast<T>(s.alpha)),
+              ac = V::broadcast(static_cast<T>(1.0 - s.alpha));
+      const V eps = V::broadcast(static_cast<T>(s.eps)),
+              mom = V::broadcast(static_cast<T>(s.momentum));
       vec_loop<T>(n, [&](int64_t i, int c) {
         V pv = load_n(p, i, c);
         V gv = grad(pv, i, c);
@@ -115,7 +120,8 @@ void optim(const OptimStep& s, T* p, const T* g, T* s1, T* s2, T* s3, int64_t n)
 
 }  // namespace
 
-void optim_f32(const OptimStep& s, float* p, const float* g, float* s1, float* s2, float* s3, int64_t n) {
+void optim_f32(const OptimStep& s, float* p, const float* g, float* s1, float* s2, float* s3,
+               int64_t n) {
   optim<float>(s, p, g, s1, s2, s3, n);
 }
 void optim_f64(const OptimStep& s, double* p, const double* g, double* s1, double* s2, double* s3,

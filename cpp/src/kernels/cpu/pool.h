@@ -53,7 +53,8 @@ inline int64_t avg_divisor(const PoolAxis& a, int64_t first, int64_t count, int6
 struct AxisWindows {
   std::vector<int64_t> begin, count, divisor;
   int64_t step = 1;
-  AxisWindows(const PoolAxis& a, bool count_include_pad) : begin(a.out), count(a.out), divisor(a.out) {
+  AxisWindows(const PoolAxis& a, bool count_include_pad)
+      : begin(a.out), count(a.out), divisor(a.out) {
     for (int64_t o = 0; o < a.out; ++o) {
       int64_t first, cnt, st, lo, hi;
       a.window(o, first, cnt, st);
@@ -69,9 +70,12 @@ struct AxisWindows {
 // Every max window holds at least one input element (padding <= half the kernel), so
 // the first one seeds the maximum; the updates are selects, not branches.
 template <class T>
-void max_pool_plane(const AxisWindows& wh, const AxisWindows& ww, int64_t in_w, const T* x, T* y, int64_t* idx) {
-  const int64_t ho = static_cast<int64_t>(wh.begin.size()), wo = static_cast<int64_t>(ww.begin.size());
-  const int64_t *hb = wh.begin.data(), *hc = wh.count.data(), *wb = ww.begin.data(), *wc = ww.count.data();
+void max_pool_plane(const AxisWindows& wh, const AxisWindows& ww, int64_t in_w, const T* x, T* y,
+                    int64_t* idx) {
+  const int64_t ho = static_cast<int64_t>(wh.begin.size()),
+                wo = static_cast<int64_t>(ww.begin.size());
+  const int64_t *hb = wh.begin.data(), *hc = wh.count.data(), *wb = ww.begin.data(),
+                *wc = ww.count.data();
   const int64_t hs = wh.step, ws = ww.step;
   for (int64_t oh = 0; oh < ho; ++oh) {
     for (int64_t ow = 0; ow < wo; ++ow) {
@@ -96,8 +100,10 @@ void max_pool_plane(const AxisWindows& wh, const AxisWindows& ww, int64_t in_w, 
 // The same for planes whose windows are all full KH x KW blocks with unit dilation
 // (no padding or clipping): fixed trip counts the compiler unrolls.
 template <class T, int KH, int KW>
-void max_pool_plane_full(const AxisWindows& wh, const AxisWindows& ww, int64_t in_w, const T* x, T* y, int64_t* idx) {
-  const int64_t ho = static_cast<int64_t>(wh.begin.size()), wo = static_cast<int64_t>(ww.begin.size());
+void max_pool_plane_full(const AxisWindows& wh, const AxisWindows& ww, int64_t in_w, const T* x,
+                         T* y, int64_t* idx) {
+  const int64_t ho = static_cast<int64_t>(wh.begin.size()),
+                wo = static_cast<int64_t>(ww.begin.size());
   for (int64_t oh = 0; oh < ho; ++oh) {
     const int64_t h0 = wh.begin[oh];
     for (int64_t ow = 0; ow < wo; ++ow) {
@@ -125,9 +131,10 @@ inline bool windows_full(const AxisWindows& w, int64_t k) {
 }
 
 template <class T>
-void avg_pool_plane(const AxisWindows& wh, const AxisWindows& ww, int64_t in_w, int64_t divisor_override, const T* x,
-                    T* y) {
-  const int64_t ho = static_cast<int64_t>(wh.begin.size()), wo = static_cast<int64_t>(ww.begin.size());
+void avg_pool_plane(const AxisWindows& wh, const AxisWindows& ww, int64_t in_w,
+                    int64_t divisor_override, const T* x, T* y) {
+  const int64_t ho = static_cast<int64_t>(wh.begin.size()),
+                wo = static_cast<int64_t>(ww.begin.size());
   for (int64_t oh = 0; oh < ho; ++oh) {
     for (int64_t ow = 0; ow < wo; ++ow) {
       const int64_t div = divisor_override > 0 ? divisor_override : wh.divisor[oh] * ww.divisor[ow];
@@ -143,9 +150,10 @@ void avg_pool_plane(const AxisWindows& wh, const AxisWindows& ww, int64_t in_w, 
 
 // dx (zeroed by the caller) += dy / divisor over each window.
 template <class T>
-void avg_pool_plane_backward(const AxisWindows& wh, const AxisWindows& ww, int64_t in_w, int64_t divisor_override,
-                             const T* dy, T* dx) {
-  const int64_t ho = static_cast<int64_t>(wh.begin.size()), wo = static_cast<int64_t>(ww.begin.size());
+void avg_pool_plane_backward(const AxisWindows& wh, const AxisWindows& ww, int64_t in_w,
+                             int64_t divisor_override, const T* dy, T* dx) {
+  const int64_t ho = static_cast<int64_t>(wh.begin.size()),
+                wo = static_cast<int64_t>(ww.begin.size());
   for (int64_t oh = 0; oh < ho; ++oh) {
     for (int64_t ow = 0; ow < wo; ++ow) {
       const int64_t div = divisor_override > 0 ? divisor_override : wh.divisor[oh] * ww.divisor[ow];
