@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import _C
 from ..creation import rand
+from ._args import _ntuple  # noqa: F401  (also used by conv.py)
 
 Tensor = _C.Tensor
 
@@ -258,16 +259,6 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
 
 
 # ---- padding and convolution
-def _ntuple(v, n, name, op):
-    if isinstance(v, (list, tuple)):
-        if len(v) != n or not all(isinstance(e, int) for e in v):
-            raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {v!r}")
-        return tuple(v)
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {v!r}")
-    return (v,) * n
-
-
 def _pad_indices(n, lo, hi, mode, op):
     """Source index for each position of a dim of size n padded by lo and hi."""
     if mode == "reflect" and (lo >= n or hi >= n):

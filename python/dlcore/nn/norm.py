@@ -76,28 +76,29 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     return y
 
 
+def _setup_norm(module, num_features, eps, momentum, affine, track_running_stats, dtype, count_batches):
+    """The parameters (weight 1, bias 0) and running statistics shared by batch and instance norm."""
+    dtype = dtype or _C.dtype.float32
+    module.num_features, module.eps, module.momentum = num_features, eps, momentum
+    module.affine, module.track_running_stats = affine, track_running_stats
+    if affine:
+        module.weight = Parameter(ones(num_features, dtype=dtype))
+        module.bias = Parameter(zeros(num_features, dtype=dtype))
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
+    names = ["running_mean", "running_var"] + (["num_batches_tracked"] if count_batches else [])
+    values = [zeros(num_features, dtype=dtype), ones(num_features, dtype=dtype), tensor(0)]
+    for name, value in zip(names, values):
+        module.register_buffer(name, value if track_running_stats else None)
+
+
 class _BatchNorm(Module):
     _dims = (2, 3)
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, dtype=None):
         super().__init__()
-        dtype = dtype or _C.dtype.float32
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = Parameter(ones(num_features, dtype=dtype))
-            self.bias = Parameter(zeros(num_features, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", zeros(num_features, dtype=dtype))
-            self.register_buffer("running_var", ones(num_features, dtype=dtype))
-            self.register_buffer("num_batches_tracked", tensor(0))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
+        _setup_norm(self, num_features, eps, momentum, affine, track_running_stats, dtype, count_batches=True)
 
     def reset_running_stats(self):
         if self.track_running_stats:
@@ -184,21 +185,7 @@ class _InstanceNorm(Module):
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, dtype=None):
         super().__init__()
-        dtype = dtype or _C.dtype.float32
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = Parameter(ones(num_features, dtype=dtype))
-            self.bias = Parameter(zeros(num_features, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", zeros(num_features, dtype=dtype))
-            self.register_buffer("running_var", ones(num_features, dtype=dtype))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
+        _setup_norm(self, num_features, eps, momentum, affine, track_running_stats, dtype, count_batches=False)
 
     def forward(self, input):
         x = input.unsqueeze(0) if input.ndim == self._dims - 1 else input

@@ -4,17 +4,12 @@
 for the 1-D forms); arguments and defaults are PyTorch's (stride defaults to the kernel)."""
 from .. import _C
 from ..creation import zeros
+from ._args import _ntuple
 from .module import Module
 
 
 def _pair(v, name, op, n=2):
-    if isinstance(v, (list, tuple)):
-        if len(v) != n or not all(isinstance(e, int) for e in v):
-            raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {v!r}")
-        return tuple(v)
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {v!r}")
-    return (v,) * n
+    return _ntuple(v, n, name, op)
 
 
 def _batched(input, dims, op):
