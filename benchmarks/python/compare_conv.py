@@ -15,7 +15,7 @@ dlcore is faster).
 import argparse
 import json
 
-from per_thread import run_workers
+from per_thread import libraries, run_workers
 
 CONVS = [  # name, N, C, O, H, k, padding, groups
     ("conv 3->64 32x32 3x3", 32, 3, 64, 32, 3, 1, 1),
@@ -153,17 +153,8 @@ def worker(args):
 
     import numpy as np
 
-    import dlcore as dl
 
-    lib = {"dlcore": dl}
-    try:
-        import torch
-
-        torch.set_num_threads(args.worker)
-        lib["torch"] = torch
-    except ImportError:
-        pass
-    dl.set_num_threads(args.worker)
+    lib = libraries(args.worker)
     rows = []
     for name, fns in cases(lib, np) + training_steps(lib, np):
         for f in fns.values():

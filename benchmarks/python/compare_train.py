@@ -19,7 +19,7 @@ Each thread count runs in its own process (OpenMP fixes its pool when it loads).
 import argparse
 import json
 
-from per_thread import run_workers
+from per_thread import libraries, run_workers
 
 
 def parse_args(argv=None):
@@ -82,15 +82,7 @@ def worker(args):
 
     import dlcore as dl
 
-    libs = {"dlcore": dl}
-    try:
-        import torch
-
-        torch.set_num_threads(args.worker)
-        libs["torch"] = torch
-    except ImportError:
-        pass
-    dl.set_num_threads(args.worker)
+    libs = libraries(args.worker)
     data = {"mnist": dl.datasets.load_mnist_5k(as_tensors=False), "digits": dl.datasets.load_digits(as_tensors=False)}
     rows = []
     for name, (sizes, batch, kind, hyper, dataset) in MODELS.items():

@@ -20,3 +20,19 @@ def run_workers(script, thread_counts, extra_args=()):
         cmd = [sys.executable, script, "--worker", str(t), *extra_args]
         out = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
         yield t, json.loads(out.strip().splitlines()[-1])
+
+
+def libraries(threads):
+    """{"dlcore": dlcore, "torch": torch (when importable)}, both set to `threads` threads."""
+    import dlcore
+
+    libs = {"dlcore": dlcore}
+    try:
+        import torch
+
+        torch.set_num_threads(threads)
+        libs["torch"] = torch
+    except ImportError:
+        pass
+    dlcore.set_num_threads(threads)
+    return libs
