@@ -36,9 +36,12 @@ struct Conv {
   int64_t P() const { return Ho * Wo; }
 };
 
-// Depthwise convolutions (one input channel per group) run their own SIMD plane
-// kernels (kernels/cpu/conv_depthwise_simd.cpp) instead of GEMMs with K = kh kw:
-// planes go to threads, and dw sums the samples in order for each channel.
+// Depthwise convolutions (one input channel per group) run as single-channel plane
+// convolutions (kernels/cpu/conv_depthwise_simd.cpp) instead of GEMMs with K = kh kw.
+// Output planes go to threads; dw sums the samples in order for each (output, input)
+// channel pair. (The plane functions below handle several input channels per group
+// too, but then redo each input plane's zero-bordered copy for every output channel,
+// which measured slower than the GEMM even for 1 or 3 channels.)
 bool is_depthwise(const Conv& c) { return c.Cg() == 1 && c.G > 1; }
 
 template <class T>
@@ -60,47 +63,52 @@ int64_t plane_grain(const Conv& c) {
   return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, c.P() * c.kh * c.kw));
 }
 
+// y[n, o] = b[o] + sum over the group's input channels c of plane(x[n, c], w[o, c]).
 template <class T>
 void depthwise_forward(const Conv& c, const T* x, const T* w, const T* b, T* y) {
   const auto k = depthwise_kernels<T>();
-  const int64_t kk = c.kh * c.kw, in_plane = c.H * c.W;
+  const int64_t kk = c.kh * c.kw, in_plane = c.H * c.W, cg = c.Cg();
   parallel_for(0, c.N * c.O, plane_grain(c), [&](int64_t lo, int64_t hi) {
     for (int64_t pl = lo; pl < hi; ++pl) {
-      const int64_t n = pl / c.O, o = pl % c.O;
+      const int64_t n = pl / c.O, o = pl % c.O, c0 = (o / c.Og()) * cg;
       T* yp = y + pl * c.P();
       std::fill(yp, yp + c.P(), b ? b[o] : T(0));
-      k.forward(c.geo, x + (n * c.C + o / c.Og()) * in_plane, w + o * kk, yp);
+      for (int64_t ci = 0; ci < cg; ++ci)
+        k.forward(c.geo, x + (n * c.C + c0 + ci) * in_plane, w + (o * cg + ci) * kk, yp);
     }
   });
 }
 
+// dx[n, ch] = sum over the group's output channels o of adjoint(dy[n, o], w[o, ch]).
 template <class T>
 void depthwise_backward_input(const Conv& c, const T* w, const T* dy, T* dx) {
   const auto k = depthwise_kernels<T>();
-  const int64_t kk = c.kh * c.kw, in_plane = c.H * c.W;
+  const int64_t kk = c.kh * c.kw, in_plane = c.H * c.W, cg = c.Cg();
   parallel_for(0, c.N * c.C, plane_grain(c), [&](int64_t lo, int64_t hi) {
     for (int64_t pl = lo; pl < hi; ++pl) {
-      const int64_t n = pl / c.C, ch = pl % c.C;
+      const int64_t n = pl / c.C, ch = pl % c.C, g = ch / cg, ci = ch % cg;
       T* dxp = dx + pl * in_plane;
       std::fill(dxp, dxp + in_plane, T(0));
       for (int64_t m = 0; m < c.Og(); ++m) {
-        const int64_t o = ch * c.Og() + m;
-        k.backward_input(c.geo, dy + (n * c.O + o) * c.P(), w + o * kk, dxp);
+        const int64_t o = g * c.Og() + m;
+        k.backward_input(c.geo, dy + (n * c.O + o) * c.P(), w + (o * cg + ci) * kk, dxp);
       }
     }
   });
 }
 
+// dw[o, ci] = sum over samples n, in order, of dy[n, o] . x[n, ci] at each tap.
 template <class T>
 void depthwise_backward_weight(const Conv& c, const T* x, const T* dy, T* dw) {
   const auto k = depthwise_kernels<T>();
-  const int64_t kk = c.kh * c.kw, in_plane = c.H * c.W;
-  parallel_for(0, c.O, 1, [&](int64_t lo, int64_t hi) {
-    for (int64_t o = lo; o < hi; ++o) {
-      std::fill(dw + o * kk, dw + (o + 1) * kk, T(0));
+  const int64_t kk = c.kh * c.kw, in_plane = c.H * c.W, cg = c.Cg();
+  parallel_for(0, c.O * cg, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t pair = lo; pair < hi; ++pair) {
+      const int64_t o = pair / cg, ci = pair % cg, ch = (o / c.Og()) * cg + ci;
+      T* d = dw + pair * kk;
+      std::fill(d, d + kk, T(0));
       for (int64_t n = 0; n < c.N; ++n)
-        k.backward_weight(c.geo, x + (n * c.C + o / c.Og()) * in_plane, dy + (n * c.O + o) * c.P(),
-                          dw + o * kk);
+        k.backward_weight(c.geo, x + (n * c.C + ch) * in_plane, dy + (n * c.O + o) * c.P(), d);
     }
   });
 }
