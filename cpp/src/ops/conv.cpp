@@ -36,13 +36,18 @@ struct Conv {
   int64_t P() const { return Ho * Wo; }
 };
 
-// Depthwise convolutions (one input channel per group) run as single-channel plane
-// convolutions (kernels/cpu/conv_depthwise_simd.cpp) instead of GEMMs with K = kh kw.
-// Output planes go to threads; dw sums the samples in order for each (output, input)
-// channel pair. (The plane functions below handle several input channels per group
-// too, but then redo each input plane's zero-bordered copy for every output channel,
-// which measured slower than the GEMM even for 1 or 3 channels.)
-bool is_depthwise(const Conv& c) { return c.Cg() == 1 && c.G > 1; }
+// Convolutions with few input channels per group run as sums of single-channel plane
+// convolutions (kernels/cpu/conv_depthwise_simd.cpp) instead of GEMMs with a short
+// K = C/G kh kw, whose patch gathering and packing cost more than the products:
+// depthwise ones (one channel per group) at any stride, and stride-1 layers with up to
+// 3 input and 16 output channels per group (LeNet's first layer; measured: with 64
+// outputs the GEMM is faster). Each input plane is bordered once for all the outputs
+// that read it. (sample, group) pairs go to threads; dw sums the samples in order for
+// each (output, input) channel pair.
+bool is_depthwise(const Conv& c) {
+  return (c.Cg() == 1 && c.G > 1) ||
+         (c.Cg() <= 3 && c.Og() <= 16 && c.geo.sh == 1 && c.geo.sw == 1);
+}
 
 template <class T>
 struct DepthwiseKernels {
@@ -59,39 +64,44 @@ DepthwiseKernels<T> depthwise_kernels() {
             kt.depthwise_backward_weight_f64};
 }
 
-int64_t plane_grain(const Conv& c) {
-  return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, c.P() * c.kh * c.kw));
+// (sample, group) pairs per thread chunk: about 16K multiply-adds at least.
+int64_t group_grain(const Conv& c) {
+  return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, c.Og() * c.Cg() * c.P() * c.kh * c.kw));
 }
 
-// y[n, o] = b[o] + sum over the group's input channels c of plane(x[n, c], w[o, c]).
+// y[n, o] = b[o] + sum over the group's input channels ci of plane(x[n, ci], w[o, ci]).
 template <class T>
 void depthwise_forward(const Conv& c, const T* x, const T* w, const T* b, T* y) {
   const auto k = depthwise_kernels<T>();
-  const int64_t kk = c.kh * c.kw, in_plane = c.H * c.W, cg = c.Cg();
-  parallel_for(0, c.N * c.O, plane_grain(c), [&](int64_t lo, int64_t hi) {
-    for (int64_t pl = lo; pl < hi; ++pl) {
-      const int64_t n = pl / c.O, o = pl % c.O, c0 = (o / c.Og()) * cg;
-      T* yp = y + pl * c.P();
-      std::fill(yp, yp + c.P(), b ? b[o] : T(0));
+  const int64_t kk = c.kh * c.kw, in_plane = c.H * c.W, cg = c.Cg(), og = c.Og();
+  const kernels::PlaneBatch outs{og, cg * kk, c.P()};
+  parallel_for(0, c.N * c.G, group_grain(c), [&](int64_t lo, int64_t hi) {
+    for (int64_t ng = lo; ng < hi; ++ng) {
+      const int64_t n = ng / c.G, g = ng % c.G;
+      T* yg = y + (n * c.O + g * og) * c.P();
+      for (int64_t m = 0; m < og; ++m)
+        std::fill(yg + m * c.P(), yg + (m + 1) * c.P(), b ? b[g * og + m] : T(0));
       for (int64_t ci = 0; ci < cg; ++ci)
-        k.forward(c.geo, x + (n * c.C + c0 + ci) * in_plane, w + (o * cg + ci) * kk, yp);
+        k.forward(c.geo, x + (n * c.C + g * cg + ci) * in_plane, w + (g * og * cg + ci) * kk, yg,
+                  outs);
     }
   });
 }
 
-// dx[n, ch] = sum over the group's output channels o of adjoint(dy[n, o], w[o, ch]).
+// dx[n, ci] = sum over the group's output channels o of adjoint(dy[n, o], w[o, ci]).
 template <class T>
 void depthwise_backward_input(const Conv& c, const T* w, const T* dy, T* dx) {
   const auto k = depthwise_kernels<T>();
-  const int64_t kk = c.kh * c.kw, in_plane = c.H * c.W, cg = c.Cg();
-  parallel_for(0, c.N * c.C, plane_grain(c), [&](int64_t lo, int64_t hi) {
-    for (int64_t pl = lo; pl < hi; ++pl) {
-      const int64_t n = pl / c.C, ch = pl % c.C, g = ch / cg, ci = ch % cg;
-      T* dxp = dx + pl * in_plane;
-      std::fill(dxp, dxp + in_plane, T(0));
-      for (int64_t m = 0; m < c.Og(); ++m) {
-        const int64_t o = g * c.Og() + m;
-        k.backward_input(c.geo, dy + (n * c.O + o) * c.P(), w + (o * cg + ci) * kk, dxp);
+  const int64_t kk = c.kh * c.kw, in_plane = c.H * c.W, cg = c.Cg(), og = c.Og();
+  const kernels::PlaneBatch ins{cg, kk, in_plane};
+  parallel_for(0, c.N * c.G, group_grain(c), [&](int64_t lo, int64_t hi) {
+    for (int64_t ng = lo; ng < hi; ++ng) {
+      const int64_t n = ng / c.G, g = ng % c.G;
+      T* dxg = dx + (n * c.C + g * cg) * in_plane;
+      std::fill(dxg, dxg + cg * in_plane, T(0));
+      for (int64_t m = 0; m < og; ++m) {
+        const int64_t o = g * og + m;
+        k.backward_input(c.geo, dy + (n * c.O + o) * c.P(), w + o * cg * kk, dxg, ins);
       }
     }
   });
@@ -108,7 +118,7 @@ void depthwise_backward_weight(const Conv& c, const T* x, const T* dy, T* dw) {
       T* d = dw + pair * kk;
       std::fill(d, d + kk, T(0));
       for (int64_t n = 0; n < c.N; ++n)
-        k.backward_weight(c.geo, x + (n * c.C + ch) * in_plane, dy + (n * c.O + o) * c.P(), d);
+        k.backward_weight(c.geo, x + (n * c.C + ch) * in_plane, dy + (n * c.O + o) * c.P(), d, {});
     }
   });
 }

@@ -4,6 +4,8 @@
 //   forward   y[oh][ow]  += w[t] x[oh sh - ph + i dh][ow sw - pw + j dw]
 //   backward  dx[...]    += w[t] dy[oh][ow]          (the same index map, reversed)
 //   weight    dw[t]      += sum over (oh, ow) of dy[oh][ow] x[...]
+// A PlaneBatch runs several outputs that read the same input plane in one call: for
+// r < count, out + r out_stride with weights w + r w_stride (forward and input gradient).
 // Positions outside the input are skipped (zero padding). Each tap adds a strided
 // row segment at a time; with stride 1 these are vector axpy and dot loops, and the
 // forward pass sums every tap of an output vector in a register.
@@ -47,8 +49,9 @@ inline void for_tap_rows(const ConvGeometry& g, F f) {
 
 // Stride 1: the plane is copied once into a zero-padded buffer, and each output vector
 // sums all kh kw taps in a register before one store (no bounds tests, one pass over y).
+// The copy is made once for all `count` outputs that read the same input plane.
 template <class T>
-void forward_stride1(const ConvGeometry& g, const T* x, const T* w, T* y) {
+void forward_stride1(const ConvGeometry& g, const T* x, const T* w, T* y, const PlaneBatch& b) {
   using V = Vec<T>;
   const int64_t hp = g.H + 2 * g.ph, wp = g.W + 2 * g.pw, taps = g.kh * g.kw;
   thread_local std::vector<T> padded;
@@ -58,25 +61,30 @@ void forward_stride1(const ConvGeometry& g, const T* x, const T* w, T* y) {
     std::memcpy(padded.data() + (h + g.ph) * wp + g.pw, x + h * g.W,
                 sizeof(T) * static_cast<size_t>(g.W));
   weights.resize(static_cast<size_t>(taps));
-  for (int64_t t = 0; t < taps; ++t) weights[t] = V::broadcast(w[t]);
-  for (int64_t oh = 0; oh < g.Ho; ++oh) {
-    T* o = y + oh * g.Wo;
-    vec_loop<T>(g.Wo, [&](int64_t k, int c) {
-      V acc = load_n(o, k, c);
-      for (int64_t i = 0; i < g.kh; ++i) {
-        const T* row = padded.data() + (oh + i * g.dh) * wp + k;
-        for (int64_t j = 0; j < g.kw; ++j)
-          acc = vfma(weights[i * g.kw + j], load_n(row + j * g.dw, 0, c), acc);
-      }
-      store_n(acc, o, k, c);
-    });
+  // Plain pointers: thread_local lookups inside the loops would cost a call each.
+  const T* pad = padded.data();
+  V* wts = weights.data();
+  for (int64_t r = 0; r < b.count; ++r) {
+    for (int64_t t = 0; t < taps; ++t) wts[t] = V::broadcast(w[r * b.w_stride + t]);
+    T* yr = y + r * b.out_stride;
+    for (int64_t oh = 0; oh < g.Ho; ++oh) {
+      T* o = yr + oh * g.Wo;
+      vec_loop<T>(g.Wo, [&](int64_t k, int c) {
+        V acc = load_n(o, k, c);
+        for (int64_t i = 0; i < g.kh; ++i) {
+          const T* row = pad + (oh + i * g.dh) * wp + k;
+          for (int64_t j = 0; j < g.kw; ++j)
+            acc = vfma(wts[i * g.kw + j], load_n(row + j * g.dw, 0, c), acc);
+        }
+        store_n(acc, o, k, c);
+      });
+    }
   }
 }
 
 template <class T>
-void forward(const ConvGeometry& g, const T* x, const T* w, T* y) {
+void forward_one(const ConvGeometry& g, const T* x, const T* w, T* y) {
   using V = Vec<T>;
-  if (g.sh == 1 && g.sw == 1) return forward_stride1(g, x, w, y);
   for_tap_rows(g, [&](int64_t oh, int64_t in_row, int64_t lo, int64_t hi, int64_t t) {
     T* o = y + oh * g.Wo;
     const T* r = x + in_row;
@@ -92,12 +100,19 @@ void forward(const ConvGeometry& g, const T* x, const T* w, T* y) {
   });
 }
 
+template <class T>
+void forward(const ConvGeometry& g, const T* x, const T* w, T* y, const PlaneBatch& b) {
+  if (g.sh == 1 && g.sw == 1) return forward_stride1(g, x, w, y, b);
+  for (int64_t r = 0; r < b.count; ++r) forward_one(g, x, w + r * b.w_stride, y + r * b.out_stride);
+}
+
 // Stride 1 with padding within the kernel's extent: dx[h][w] = sum over taps of
 // w[i][j] dy[h + ph - i dh][w + pw - j dw], a correlation of dy (copied into a
 // zero-bordered buffer, A = (kh - 1) dh - ph rows above, B = (kw - 1) dw - pw columns
 // left) with the flipped kernel, summed per output vector in a register.
 template <class T>
-bool backward_input_stride1(const ConvGeometry& g, const T* dy, const T* w, T* dx) {
+bool backward_input_stride1(const ConvGeometry& g, const T* dy, const T* w, T* dx,
+                            const PlaneBatch& b) {
   using V = Vec<T>;
   const int64_t A = (g.kh - 1) * g.dh - g.ph, B = (g.kw - 1) * g.dw - g.pw;
   if (A < 0 || B < 0) return false;
@@ -112,26 +127,30 @@ bool backward_input_stride1(const ConvGeometry& g, const T* dy, const T* w, T* d
                   sizeof(T) * static_cast<size_t>(cols));
   }
   weights.resize(static_cast<size_t>(taps));
-  for (int64_t t = 0; t < taps; ++t) weights[t] = V::broadcast(w[t]);
-  for (int64_t h = 0; h < g.H; ++h) {
-    T* o = dx + h * g.W;
-    vec_loop<T>(g.W, [&](int64_t k, int c) {
-      V acc = load_n(o, k, c);
-      for (int64_t i = 0; i < g.kh; ++i) {
-        const T* row = padded.data() + (h + (g.kh - 1 - i) * g.dh) * wp + k;
-        for (int64_t j = 0; j < g.kw; ++j)
-          acc = vfma(weights[i * g.kw + j], load_n(row + (g.kw - 1 - j) * g.dw, 0, c), acc);
-      }
-      store_n(acc, o, k, c);
-    });
+  const T* pad = padded.data();
+  V* wts = weights.data();
+  for (int64_t r = 0; r < b.count; ++r) {
+    for (int64_t t = 0; t < taps; ++t) wts[t] = V::broadcast(w[r * b.w_stride + t]);
+    T* dxr = dx + r * b.out_stride;
+    for (int64_t h = 0; h < g.H; ++h) {
+      T* o = dxr + h * g.W;
+      vec_loop<T>(g.W, [&](int64_t k, int c) {
+        V acc = load_n(o, k, c);
+        for (int64_t i = 0; i < g.kh; ++i) {
+          const T* row = pad + (h + (g.kh - 1 - i) * g.dh) * wp + k;
+          for (int64_t j = 0; j < g.kw; ++j)
+            acc = vfma(wts[i * g.kw + j], load_n(row + (g.kw - 1 - j) * g.dw, 0, c), acc);
+        }
+        store_n(acc, o, k, c);
+      });
+    }
   }
   return true;
 }
 
 template <class T>
-void backward_input(const ConvGeometry& g, const T* dy, const T* w, T* dx) {
+void backward_input_one(const ConvGeometry& g, const T* dy, const T* w, T* dx) {
   using V = Vec<T>;
-  if (g.sh == 1 && g.sw == 1 && backward_input_stride1(g, dy, w, dx)) return;
   for_tap_rows(g, [&](int64_t oh, int64_t in_row, int64_t lo, int64_t hi, int64_t t) {
     const T* gy = dy + oh * g.Wo;
     T* r = dx + in_row;
@@ -145,6 +164,13 @@ void backward_input(const ConvGeometry& g, const T* dy, const T* w, T* dx) {
       for (int64_t ow = lo; ow < hi; ++ow) r[ow * g.sw] += wt * gy[ow];
     }
   });
+}
+
+template <class T>
+void backward_input(const ConvGeometry& g, const T* dy, const T* w, T* dx, const PlaneBatch& b) {
+  if (g.sh == 1 && g.sw == 1 && backward_input_stride1(g, dy, w, dx, b)) return;
+  for (int64_t r = 0; r < b.count; ++r)
+    backward_input_one(g, dy, w + r * b.w_stride, dx + r * b.out_stride);
 }
 
 template <class T>
@@ -169,26 +195,28 @@ void backward_weight(const ConvGeometry& g, const T* x, const T* dy, T* dw) {
 
 }  // namespace
 
-void depthwise_forward_f32(const ConvGeometry& g, const float* x, const float* w, float* y) {
-  forward(g, x, w, y);
+void depthwise_forward_f32(const ConvGeometry& g, const float* x, const float* w, float* y,
+                           const PlaneBatch& b) {
+  forward(g, x, w, y, b);
 }
-void depthwise_forward_f64(const ConvGeometry& g, const double* x, const double* w, double* y) {
-  forward(g, x, w, y);
+void depthwise_forward_f64(const ConvGeometry& g, const double* x, const double* w, double* y,
+                           const PlaneBatch& b) {
+  forward(g, x, w, y, b);
 }
-void depthwise_backward_input_f32(const ConvGeometry& g, const float* dy, const float* w,
-                                  float* dx) {
-  backward_input(g, dy, w, dx);
+void depthwise_backward_input_f32(const ConvGeometry& g, const float* dy, const float* w, float* dx,
+                                  const PlaneBatch& b) {
+  backward_input(g, dy, w, dx, b);
 }
 void depthwise_backward_input_f64(const ConvGeometry& g, const double* dy, const double* w,
-                                  double* dx) {
-  backward_input(g, dy, w, dx);
+                                  double* dx, const PlaneBatch& b) {
+  backward_input(g, dy, w, dx, b);
 }
 void depthwise_backward_weight_f32(const ConvGeometry& g, const float* x, const float* dy,
-                                   float* dw) {
+                                   float* dw, const PlaneBatch&) {
   backward_weight(g, x, dy, dw);
 }
 void depthwise_backward_weight_f64(const ConvGeometry& g, const double* x, const double* dy,
-                                   double* dw) {
+                                   double* dw, const PlaneBatch&) {
   backward_weight(g, x, dy, dw);
 }
 

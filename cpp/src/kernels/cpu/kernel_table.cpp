@@ -17,12 +17,18 @@ void act_backward_f32(ActOp, double, double, const float*, const float*, float*,
 void act_backward_f64(ActOp, double, double, const double*, const double*, double*, int64_t);
 void optim_f32(const OptimStep&, float*, const float*, float*, float*, float*, int64_t);
 void optim_f64(const OptimStep&, double*, const double*, double*, double*, double*, int64_t);
-void depthwise_forward_f32(const ConvGeometry&, const float*, const float*, float*);
-void depthwise_forward_f64(const ConvGeometry&, const double*, const double*, double*);
-void depthwise_backward_input_f32(const ConvGeometry&, const float*, const float*, float*);
-void depthwise_backward_input_f64(const ConvGeometry&, const double*, const double*, double*);
-void depthwise_backward_weight_f32(const ConvGeometry&, const float*, const float*, float*);
-void depthwise_backward_weight_f64(const ConvGeometry&, const double*, const double*, double*);
+void depthwise_forward_f32(const ConvGeometry&, const float*, const float*, float*,
+                           const PlaneBatch&);
+void depthwise_forward_f64(const ConvGeometry&, const double*, const double*, double*,
+                           const PlaneBatch&);
+void depthwise_backward_input_f32(const ConvGeometry&, const float*, const float*, float*,
+                                  const PlaneBatch&);
+void depthwise_backward_input_f64(const ConvGeometry&, const double*, const double*, double*,
+                                  const PlaneBatch&);
+void depthwise_backward_weight_f32(const ConvGeometry&, const float*, const float*, float*,
+                                   const PlaneBatch&);
+void depthwise_backward_weight_f64(const ConvGeometry&, const double*, const double*, double*,
+                                   const PlaneBatch&);
 GemmKernels<float> gemm_kernels_f32();
 GemmKernels<double> gemm_kernels_f64();
 

@@ -43,8 +43,14 @@ enum class ActOp : int {
 template <class T>
 using OptimFn = void (*)(const OptimStep& s, T* p, const T* g, T* s1, T* s2, T* s3, int64_t n);
 
+// Several single-channel plane convolutions sharing one input plane: output r < count
+// at out + r out_stride, its weights at w + r w_stride.
+struct PlaneBatch {
+  int64_t count = 1, w_stride = 0, out_stride = 0;
+};
 template <class T>
-using DepthwiseFn = void (*)(const ConvGeometry& g, const T* a, const T* b, T* out);
+using DepthwiseFn = void (*)(const ConvGeometry& g, const T* a, const T* b, T* out,
+                             const PlaneBatch& batch);
 
 // Bit flags for elementwise kernels.
 constexpr int kStreamStores = 1;  // write with non-temporal stores (output larger than cache)
