@@ -6,6 +6,8 @@ Parameter(...)`` a parameter, ``self.register_buffer("running_mean", t)`` a buff
 """
 from collections import OrderedDict
 
+import numpy as np
+
 from .. import _C
 from ..creation import zeros
 
@@ -317,8 +319,8 @@ class Module:
             for k, t in own.items():
                 if k in state_dict:
                     v = state_dict[k]
-                    if not isinstance(v, Tensor):
-                        v = _C.from_numpy(__import__("numpy").ascontiguousarray(v))
+                    if not isinstance(v, Tensor):  # a NumPy array, say
+                        v = _C.from_numpy(np.ascontiguousarray(v))
                     t.copy_(v.detach())
         return _IncompatibleKeys(missing, unexpected)
 
