@@ -31,6 +31,8 @@ class Parameter(Tensor):
     def __repr__(self):
         return "Parameter containing:\n" + Tensor.__repr__(self)
 
+    __str__ = __repr__
+
     def __reduce_ex__(self, proto):
         return (Parameter, (self.detach().clone(), self.requires_grad))
 
