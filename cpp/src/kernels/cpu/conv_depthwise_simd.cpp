@@ -7,8 +7,8 @@
 // A PlaneBatch runs several outputs that read the same input plane in one call: for
 // r < count, out + r out_stride with weights w + r w_stride (forward and input gradient).
 // Positions outside the input are skipped (zero padding). Each tap adds a strided
-// row segment at a time; with stride 1 these are vector axpy and dot loops, and the
-// forward pass sums every tap of an output vector in a register.
+// row segment at a time; with stride 1 the forward pass and the input gradient sum
+// every tap of an output vector in a register over a bordered copy of the plane.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -47,32 +47,31 @@ inline void for_tap_rows(const ConvGeometry& g, F f) {
     }
 }
 
-// Stride 1: the plane is copied once into a zero-padded buffer, and each output vector
-// sums all kh kw taps in a register before one store (no bounds tests, one pass over y).
-// The copy is made once for all `count` outputs that read the same input plane.
+// Stride 1 works on a zero-bordered copy of the plane that is read: every output
+// vector then sums all kh kw taps in a register before one store (no bounds tests,
+// one pass over the output), and the copy is made once for all `count` outputs that
+// read the plane. For r < count:
+//   out_r[h][w] += sum over (i, j) of tap_r(i, j) src[h + i dh][w + j dw]
+// where src is the bordered buffer (row length wp) and tap_r(i, j) = w_r[i kw + j],
+// or w_r[(kh - 1 - i) kw + (kw - 1 - j)] with `flip` (the input gradient's flipped kernel).
 template <class T>
-void forward_stride1(const ConvGeometry& g, const T* x, const T* w, T* y, const PlaneBatch& b) {
+void correlate_bordered(const ConvGeometry& g, const T* src, int64_t wp, const T* w,
+                        const PlaneBatch& b, bool flip, int64_t rows, int64_t cols, T* out) {
   using V = Vec<T>;
-  const int64_t hp = g.H + 2 * g.ph, wp = g.W + 2 * g.pw, taps = g.kh * g.kw;
-  thread_local std::vector<T> padded;
+  const int64_t taps = g.kh * g.kw;
   thread_local std::vector<V> weights;
-  padded.assign(static_cast<size_t>(hp * wp), T(0));
-  for (int64_t h = 0; h < g.H; ++h)
-    std::memcpy(padded.data() + (h + g.ph) * wp + g.pw, x + h * g.W,
-                sizeof(T) * static_cast<size_t>(g.W));
   weights.resize(static_cast<size_t>(taps));
-  // Plain pointers: thread_local lookups inside the loops would cost a call each.
-  const T* pad = padded.data();
-  V* wts = weights.data();
+  V* wts = weights.data();  // a plain pointer: thread_local lookups in the loop cost a call each
   for (int64_t r = 0; r < b.count; ++r) {
-    for (int64_t t = 0; t < taps; ++t) wts[t] = V::broadcast(w[r * b.w_stride + t]);
-    T* yr = y + r * b.out_stride;
-    for (int64_t oh = 0; oh < g.Ho; ++oh) {
-      T* o = yr + oh * g.Wo;
-      vec_loop<T>(g.Wo, [&](int64_t k, int c) {
+    for (int64_t t = 0; t < taps; ++t)
+      wts[t] = V::broadcast(w[r * b.w_stride + (flip ? taps - 1 - t : t)]);
+    T* outr = out + r * b.out_stride;
+    for (int64_t h = 0; h < rows; ++h) {
+      T* o = outr + h * cols;
+      vec_loop<T>(cols, [&](int64_t k, int c) {
         V acc = load_n(o, k, c);
         for (int64_t i = 0; i < g.kh; ++i) {
-          const T* row = pad + (oh + i * g.dh) * wp + k;
+          const T* row = src + (h + i * g.dh) * wp + k;
           for (int64_t j = 0; j < g.kw; ++j)
             acc = vfma(wts[i * g.kw + j], load_n(row + j * g.dw, 0, c), acc);
         }
@@ -80,6 +79,26 @@ void forward_stride1(const ConvGeometry& g, const T* x, const T* w, T* y, const 
       });
     }
   }
+}
+
+// Copies a rows x cols plane into a zeroed hp x wp buffer at (top, left); returns it.
+template <class T>
+const T* bordered(const T* plane, int64_t rows, int64_t cols, int64_t hp, int64_t wp, int64_t top,
+                  int64_t left) {
+  thread_local std::vector<T> buf;
+  buf.assign(static_cast<size_t>(hp * wp), T(0));
+  for (int64_t r = 0; r < rows; ++r)
+    std::memcpy(buf.data() + (r + top) * wp + left, plane + r * cols,
+                sizeof(T) * static_cast<size_t>(cols));
+  return buf.data();
+}
+
+// Forward: y[oh][ow] correlates x, bordered by the padding, with the kernel.
+template <class T>
+void forward_stride1(const ConvGeometry& g, const T* x, const T* w, T* y, const PlaneBatch& b) {
+  const int64_t hp = g.H + 2 * g.ph, wp = g.W + 2 * g.pw;
+  const T* src = bordered(x, g.H, g.W, hp, wp, g.ph, g.pw);
+  correlate_bordered(g, src, wp, w, b, false, g.Ho, g.Wo, y);
 }
 
 template <class T>
@@ -106,45 +125,19 @@ void forward(const ConvGeometry& g, const T* x, const T* w, T* y, const PlaneBat
   for (int64_t r = 0; r < b.count; ++r) forward_one(g, x, w + r * b.w_stride, y + r * b.out_stride);
 }
 
-// Stride 1 with padding within the kernel's extent: dx[h][w] = sum over taps of
-// w[i][j] dy[h + ph - i dh][w + pw - j dw], a correlation of dy (copied into a
-// zero-bordered buffer, A = (kh - 1) dh - ph rows above, B = (kw - 1) dw - pw columns
-// left) with the flipped kernel, summed per output vector in a register.
+// Input gradient, when the padding lies within the kernel's extent:
+//   dx[h][w] = sum over taps of w[i][j] dy[h + ph - i dh][w + pw - j dw],
+// a correlation of dy, bordered by A = (kh - 1) dh - ph rows above and
+// B = (kw - 1) dw - pw columns left, with the flipped kernel.
 template <class T>
 bool backward_input_stride1(const ConvGeometry& g, const T* dy, const T* w, T* dx,
                             const PlaneBatch& b) {
-  using V = Vec<T>;
   const int64_t A = (g.kh - 1) * g.dh - g.ph, B = (g.kw - 1) * g.dw - g.pw;
   if (A < 0 || B < 0) return false;
-  const int64_t hp = g.H + (g.kh - 1) * g.dh, wp = g.W + (g.kw - 1) * g.dw, taps = g.kh * g.kw;
-  thread_local std::vector<T> padded;
-  thread_local std::vector<V> weights;
-  padded.assign(static_cast<size_t>(hp * wp), T(0));
-  for (int64_t r = 0; r < g.Ho && r + A < hp; ++r) {
-    const int64_t cols = std::min<int64_t>(g.Wo, wp - B);
-    if (cols > 0)
-      std::memcpy(padded.data() + (r + A) * wp + B, dy + r * g.Wo,
-                  sizeof(T) * static_cast<size_t>(cols));
-  }
-  weights.resize(static_cast<size_t>(taps));
-  const T* pad = padded.data();
-  V* wts = weights.data();
-  for (int64_t r = 0; r < b.count; ++r) {
-    for (int64_t t = 0; t < taps; ++t) wts[t] = V::broadcast(w[r * b.w_stride + t]);
-    T* dxr = dx + r * b.out_stride;
-    for (int64_t h = 0; h < g.H; ++h) {
-      T* o = dxr + h * g.W;
-      vec_loop<T>(g.W, [&](int64_t k, int c) {
-        V acc = load_n(o, k, c);
-        for (int64_t i = 0; i < g.kh; ++i) {
-          const T* row = pad + (h + (g.kh - 1 - i) * g.dh) * wp + k;
-          for (int64_t j = 0; j < g.kw; ++j)
-            acc = vfma(wts[i * g.kw + j], load_n(row + (g.kw - 1 - j) * g.dw, 0, c), acc);
-        }
-        store_n(acc, o, k, c);
-      });
-    }
-  }
+  // Ho + A <= hp and Wo + B <= wp always hold: dy fits inside the border.
+  const int64_t hp = g.H + (g.kh - 1) * g.dh, wp = g.W + (g.kw - 1) * g.dw;
+  const T* src = bordered(dy, g.Ho, g.Wo, hp, wp, A, B);
+  correlate_bordered(g, src, wp, w, b, true, g.H, g.W, dx);
   return true;
 }
 
