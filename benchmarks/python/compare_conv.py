@@ -140,11 +140,7 @@ class TorchModule:
                     return x
                 return type(dl_module).forward(self, x)
 
-        twin = Twin()
-        for attr in ("depth",):
-            if hasattr(dl_module, attr):
-                setattr(twin, attr, getattr(dl_module, attr))
-        return twin
+        return Twin()
 
 
 def worker(args):
