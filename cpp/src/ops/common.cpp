@@ -85,6 +85,14 @@ Tensor grad_for(const Tensor& g, const Tensor& input) {
   return r.dtype() == input.dtype() ? r : r.to(input.dtype());
 }
 
+void check_first_order(const char* op, std::initializer_list<const Tensor*> tensors) {
+  if (!grad_enabled()) return;
+  for (const Tensor* t : tensors)
+    if (t->requires_grad())
+      throw RuntimeError(
+          str_cat(op, ": the gradient of its backward is not implemented (create_graph=True)"));
+}
+
 void check_inplace(const Tensor& t, const char* op) {
   if (!grad_enabled() || !t.impl()->autograd) return;
   if (t.requires_grad() && t.is_leaf())

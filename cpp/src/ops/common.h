@@ -27,6 +27,11 @@ void check_inplace(const Tensor& t, const char* op);
 // result into t and, if result has history, makes it t's history.
 Tensor& commit_inplace(Tensor& t, const Tensor& result);
 
+// For a backward computed by kernels rather than by differentiable ops: raises
+// RuntimeError ("<op>: the gradient of its backward is not implemented") when a graph
+// of the gradient is being built (create_graph=True) through any of `tensors`.
+void check_first_order(const char* op, std::initializer_list<const Tensor*> tensors);
+
 // Writes src (broadcast to dst's shape, any dtype) into dst, no autograd.
 void copy_kernel(const Tensor& dst, const Tensor& src);
 // Fills t with value, no autograd.

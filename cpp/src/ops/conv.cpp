@@ -297,6 +297,30 @@ void conv_backward_weight(const Conv& c, const T* x, const T* dy, T* dw) {
   }
 }
 
+// The three products of a convolution, each by the plane kernels or the GEMM path as
+// is_depthwise decides; conv2d and conv_transpose2d both run through these.
+template <class T>
+void run_forward(const Conv& c, const T* x, const T* w, const T* b, T* y) {
+  if (is_depthwise(c))
+    depthwise_forward<T>(c, x, w, b, y);
+  else
+    conv_forward<T>(c, x, w, b, y);
+}
+template <class T>
+void run_backward_input(const Conv& c, const T* w, const T* dy, T* dx) {
+  if (is_depthwise(c))
+    depthwise_backward_input<T>(c, w, dy, dx);
+  else
+    conv_backward_input<T>(c, w, dy, dx);
+}
+template <class T>
+void run_backward_weight(const Conv& c, const T* x, const T* dy, T* dw) {
+  if (is_depthwise(c))
+    depthwise_backward_weight<T>(c, x, dy, dw);
+  else
+    conv_backward_weight<T>(c, x, dy, dw);
+}
+
 }  // namespace
 
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias_in,
@@ -313,12 +337,9 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias_in,
         if (c.K() == 0) {
           fill_kernel(y, Scalar(0.0));
           if (b.defined()) y = add(y, reshape(b, {1, c.O, 1, 1}));
-        } else if (is_depthwise(c)) {
-          depthwise_forward<T>(c, x.data<T>(), w.data<T>(), b.defined() ? b.data<T>() : nullptr,
-                               y.data<T>());
         } else {
-          conv_forward<T>(c, x.data<T>(), w.data<T>(), b.defined() ? b.data<T>() : nullptr,
-                          y.data<T>());
+          run_forward<T>(c, x.data<T>(), w.data<T>(), b.defined() ? b.data<T>() : nullptr,
+                         y.data<T>());
         }
       }
     });
@@ -330,32 +351,21 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias_in,
     node->save(w);
     node->backward = [c](FunctionNode& n, const std::vector<Tensor>& grads) {
       Tensor x = n.saved(0), w = n.saved(1);
-      if (grad_enabled() && (grads[0].requires_grad() || x.requires_grad() || w.requires_grad()))
-        throw RuntimeError(
-            "conv2d: the gradient of its backward is not implemented (create_graph=True)");
+      check_first_order("conv2d", {&grads[0], &x, &w});
       Tensor dy = contiguous(grads[0].to(x.dtype()));
       std::vector<Tensor> r(n.next_edges.size());
       visit_dtype(x.dtype(), [&](auto tag) {
         using T = decltype(tag);
         if constexpr (std::is_floating_point_v<T>) {
-          const bool dwise = is_depthwise(c);
           if (n.needs_input_grad(0)) {
             r[0] = zeros_like(x);
-            if (c.K() > 0 && dy.numel() > 0) {
-              if (dwise)
-                depthwise_backward_input<T>(c, w.data<T>(), dy.data<T>(), r[0].data<T>());
-              else
-                conv_backward_input<T>(c, w.data<T>(), dy.data<T>(), r[0].data<T>());
-            }
+            if (c.K() > 0 && dy.numel() > 0)
+              run_backward_input<T>(c, w.data<T>(), dy.data<T>(), r[0].data<T>());
           }
           if (n.needs_input_grad(1)) {
             r[1] = zeros_like(w);
-            if (c.K() > 0 && dy.numel() > 0) {
-              if (dwise)
-                depthwise_backward_weight<T>(c, x.data<T>(), dy.data<T>(), r[1].data<T>());
-              else
-                conv_backward_weight<T>(c, x.data<T>(), dy.data<T>(), r[1].data<T>());
-            }
+            if (c.K() > 0 && dy.numel() > 0)
+              run_backward_weight<T>(c, x.data<T>(), dy.data<T>(), r[1].data<T>());
           }
         }
       });
@@ -401,7 +411,7 @@ Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor&
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>)
       if (y.numel() > 0 && c.K() > 0 && x.numel() > 0)
-        conv_backward_input<T>(c, w.data<T>(), x.data<T>(), y.data<T>());
+        run_backward_input<T>(c, w.data<T>(), x.data<T>(), y.data<T>());
   });
   if (bias_in.defined()) {
     NoGradGuard guard;
@@ -414,10 +424,7 @@ Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor&
     node->save(w);
     node->backward = [c](FunctionNode& n, const std::vector<Tensor>& grads) {
       Tensor x = n.saved(0), w = n.saved(1);
-      if (grad_enabled() && (grads[0].requires_grad() || x.requires_grad() || w.requires_grad()))
-        throw RuntimeError(
-            "conv_transpose2d: the gradient of its backward is not implemented "
-            "(create_graph=True)");
+      check_first_order("conv_transpose2d", {&grads[0], &x, &w});
       Tensor dy = contiguous(grads[0].to(x.dtype()));
       std::vector<Tensor> r(n.next_edges.size());
       visit_dtype(x.dtype(), [&](auto tag) {
@@ -426,12 +433,12 @@ Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor&
           if (n.needs_input_grad(0)) {
             r[0] = zeros_like(x);
             if (c.K() > 0 && x.numel() > 0)
-              conv_forward<T>(c, dy.data<T>(), w.data<T>(), nullptr, r[0].data<T>());
+              run_forward<T>(c, dy.data<T>(), w.data<T>(), nullptr, r[0].data<T>());
           }
           if (n.needs_input_grad(1)) {
             r[1] = zeros_like(w);
             if (c.K() > 0 && x.numel() > 0)
-              conv_backward_weight<T>(c, dy.data<T>(), x.data<T>(), r[1].data<T>());
+              run_backward_weight<T>(c, dy.data<T>(), x.data<T>(), r[1].data<T>());
           }
         }
       });

@@ -130,9 +130,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& w
         throw RuntimeError("cross_entropy: the gradient with respect to weight is not implemented");
       Tensor x = n.saved(0), y = n.saved(1), w = has_w ? n.saved(2) : Tensor(),
              lse = n.saved(has_w ? 3 : 2);
-      if (grad_enabled() && (g[0].requires_grad() || x.requires_grad()))
-        throw RuntimeError(
-            "cross_entropy: the gradient of its backward is not implemented (create_graph=True)");
+      check_first_order("cross_entropy", {&g[0], &x});
       Tensor dx = x.dtype() == DType::Float32
                       ? ce_backward<float>(x, y, w, lse, g[0], s, ignore_index, label_smoothing,
                                            reduction, total_weight)

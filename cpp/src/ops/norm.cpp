@@ -117,9 +117,7 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
     node->backward = [s, batch_stats, mean, invstd, has_w, has_b](
                          FunctionNode& n, const std::vector<Tensor>& grads) {
       Tensor x = n.saved(0), w = has_w ? n.saved(1) : Tensor();
-      if (grad_enabled() && (grads[0].requires_grad() || x.requires_grad()))
-        throw RuntimeError(
-            "batch_norm: the gradient of its backward is not implemented (create_graph=True)");
+      check_first_order("batch_norm", {&grads[0], &x});
       Tensor g = contiguous(grads[0].to(x.dtype()));
       Tensor dx = empty(x.shape(), x.dtype());
       Tensor dw = empty({s.C}, x.dtype()), db = empty({s.C}, x.dtype());

@@ -118,9 +118,7 @@ std::pair<Tensor, Tensor> max_pool(const Pool& pool, const Tensor& input, const 
     node->save(idx);
     node->backward = [pool, op](FunctionNode& n, const std::vector<Tensor>& g) {
       Tensor idx = n.saved(0);
-      if (grad_enabled() && g[0].requires_grad())
-        throw RuntimeError(
-            str_cat(op, ": the gradient of its backward is not implemented (create_graph=True)"));
+      check_first_order(op, {&g[0]});
       Tensor dy = contiguous(g[0]);
       Tensor dx = zeros(pool.in_shape, dy.dtype());
       const int64_t in_plane = pool.h.in * pool.w.in, out_plane = pool.h.out * pool.w.out;
@@ -159,15 +157,12 @@ Tensor avg_pool(const Pool& pool, const Tensor& input, bool count_include_pad,
     }
   });
   if (auto node = make_node(op, {input})) {
-    node->backward = [pool, count_include_pad, divisor_override, op](FunctionNode&,
-                                                                     const std::vector<Tensor>& g) {
-      if (grad_enabled() && g[0].requires_grad())
-        throw RuntimeError(
-            str_cat(op, ": the gradient of its backward is not implemented (create_graph=True)"));
+    node->backward = [pool, wh, ww, divisor_override, op](FunctionNode&,
+                                                          const std::vector<Tensor>& g) {
+      check_first_order(op, {&g[0]});
       Tensor dy = contiguous(g[0]);
       Tensor dx = zeros(pool.in_shape, dy.dtype());
       const int64_t in_plane = pool.h.in * pool.w.in, out_plane = pool.h.out * pool.w.out;
-      const AxisWindows wh(pool.h, count_include_pad), ww(pool.w, count_include_pad);
       visit_dtype(dy.dtype(), [&](auto tag) {
         using T = decltype(tag);
         if constexpr (std::is_floating_point_v<T>) {
