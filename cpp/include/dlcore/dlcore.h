@@ -8,5 +8,6 @@
 #include "dlcore/ops.h"
 #include "dlcore/optim.h"
 #include "dlcore/random.h"
+#include "dlcore/rnn.h"
 #include "dlcore/runtime.h"
 #include "dlcore/tensor.h"

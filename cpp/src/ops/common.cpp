@@ -88,7 +88,7 @@ Tensor grad_for(const Tensor& g, const Tensor& input) {
 void check_first_order(const char* op, std::initializer_list<const Tensor*> tensors) {
   if (!grad_enabled()) return;
   for (const Tensor* t : tensors)
-    if (t->requires_grad())
+    if (t->defined() && t->requires_grad())
       throw RuntimeError(
           str_cat(op, ": the gradient of its backward is not implemented (create_graph=True)"));
 }

@@ -32,6 +32,7 @@ from .loss import (  # noqa: F401
     SmoothL1Loss,
 )
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential  # noqa: F401
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: F401
 from .norm import (  # noqa: F401
     BatchNorm1d,
     BatchNorm2d,

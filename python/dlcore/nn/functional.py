@@ -109,6 +109,24 @@ def _padding(padding_idx, n):
     return padding_idx % n
 
 
+def rnn_layer(mode, input, h0, c0, weight_ih, weight_hh, bias_ih=None, bias_hh=None, weight_hr=None,
+              lengths=None, reverse=False):
+    """One layer, one direction of a recurrent network over a whole sequence, as one fused
+    C++ op (forward and backpropagation through time); ``RNN``, ``LSTM`` and ``GRU`` stack it.
+
+    ``mode`` is 'lstm', 'gru', 'rnn_tanh' or 'rnn_relu'; ``input`` is (T, B, I), time-major;
+    ``h0`` (B, P) and, for 'lstm', ``c0`` (B, H) may be None (zeros). Weights are PyTorch's:
+    ``weight_ih`` (G*H, I), ``weight_hh`` (G*H, P), biases (G*H), G = 4, 3 or 1;
+    ``weight_hr`` (P, H) projects an LSTM's h (PyTorch's proj_size), otherwise P = H.
+    ``lengths`` (B) stops sequence b after lengths[b] steps (later outputs 0, state carried);
+    ``reverse`` runs from the last step to the first. Returns (output (T, B, P), h_n (B, P),
+    c_n (B, H) or None)."""
+    if lengths is not None and not isinstance(lengths, Tensor):
+        lengths = _C.from_numpy(np.ascontiguousarray(lengths, dtype=np.int64))
+    return _C._rnn_layer(mode, input, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, weight_hr, lengths,
+                         reverse)
+
+
 def one_hot(tensor, num_classes=-1):
     """int64 one-hot encoding with a new last dim of size num_classes (max + 1 when -1)."""
     a = tensor.numpy()

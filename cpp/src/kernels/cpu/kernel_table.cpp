@@ -29,6 +29,14 @@ void depthwise_backward_weight_f32(const ConvGeometry&, const float*, const floa
                                    const PlaneBatch&);
 void depthwise_backward_weight_f64(const ConvGeometry&, const double*, const double*, double*,
                                    const PlaneBatch&);
+void rnn_cell_forward_f32(RnnCell, int64_t, const float*, const float*, const float*, float*,
+                          float*, float*);
+void rnn_cell_forward_f64(RnnCell, int64_t, const double*, const double*, const double*, double*,
+                          double*, double*);
+void rnn_cell_backward_f32(RnnCell, int64_t, const float*, const float*, const float*,
+                           const float*, float*, float*, float*);
+void rnn_cell_backward_f64(RnnCell, int64_t, const double*, const double*, const double*,
+                           const double*, double*, double*, double*);
 GemmKernels<float> gemm_kernels_f32();
 GemmKernels<double> gemm_kernels_f64();
 
@@ -42,7 +50,9 @@ const KernelTable& table() {
                                 act_backward_f64, optim_f32, optim_f64, depthwise_forward_f32,
                                 depthwise_forward_f64, depthwise_backward_input_f32,
                                 depthwise_backward_input_f64, depthwise_backward_weight_f32,
-                                depthwise_backward_weight_f64, gemm_kernels_f32(),
+                                depthwise_backward_weight_f64, rnn_cell_forward_f32,
+                                rnn_cell_forward_f64, rnn_cell_backward_f32,
+                                rnn_cell_backward_f64, gemm_kernels_f32(),
                                 gemm_kernels_f64()};
   return t;
 }

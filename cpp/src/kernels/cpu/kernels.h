@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "dlcore/optim.h"
+#include "dlcore/rnn.h"
 #include "kernels/cpu/conv_im2col.h"
 #include "kernels/cpu/gemm/gemm_kernels.h"
 
@@ -16,6 +17,7 @@ namespace dlcore::kernels {
 
 using dlcore::OptimKind;
 using dlcore::OptimStep;
+using dlcore::RnnCell;
 
 enum class BinaryOp : int { Add, Sub, Mul, Div, Max, Min };
 enum class UnaryOp : int { Neg, Exp, Log, Sqrt, Rsqrt, Abs, Relu, Sigmoid, Tanh, Sin, Cos, Square };
@@ -39,6 +41,14 @@ enum class ActOp : int {
   SigmoidOutput,
   TanhOutput,
 };
+
+// One batch row of a recurrent cell's step (rnn_cell_simd.cpp has the equations).
+template <class T>
+using RnnForwardFn = void (*)(RnnCell cell, int64_t H, const T* gx, const T* gh, const T* prev,
+                              T* saved, T* c_out, T* h_out);
+template <class T>
+using RnnBackwardFn = void (*)(RnnCell cell, int64_t H, const T* saved, const T* prev,
+                               const T* cur, const T* dh, T* dstate, T* dgx, T* dgh);
 
 template <class T>
 using OptimFn = void (*)(const OptimStep& s, T* p, const T* g, T* s1, T* s2, T* s3, int64_t n);
@@ -89,6 +99,11 @@ struct KernelTable {
   DepthwiseFn<double> depthwise_backward_input_f64;
   DepthwiseFn<float> depthwise_backward_weight_f32;
   DepthwiseFn<double> depthwise_backward_weight_f64;
+  // The gate step of RNN, LSTM and GRU cells, one batch row, forward and backward.
+  RnnForwardFn<float> rnn_cell_forward_f32;
+  RnnForwardFn<double> rnn_cell_forward_f64;
+  RnnBackwardFn<float> rnn_cell_backward_f32;
+  RnnBackwardFn<double> rnn_cell_backward_f64;
   // Packing and micro-kernels of the GEMM (gemm/gemm_driver.cpp runs the loops).
   GemmKernels<float> gemm_f32;
   GemmKernels<double> gemm_f64;

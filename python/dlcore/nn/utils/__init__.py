@@ -1,4 +1,6 @@
-"""Training helpers over a model's parameters: gradient clipping and an L1 penalty."""
+"""Training helpers over a model's parameters (gradient clipping, an L1 penalty) and
+``rnn``, batches of sequences of different lengths."""
+from . import rnn  # noqa: F401
 from .clip_grad import clip_grad_norm_, clip_grad_value_, l1_penalty
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "l1_penalty"]

@@ -1,0 +1,438 @@
+// rnn_layer: one layer, one direction of an RNN, LSTM or GRU over a whole sequence,
+// forward and backpropagation through time, as one op.
+//
+// Shapes: x (T, B, I) time-major, H hidden units, P = H (or proj_size for a projected
+// LSTM), G gates per unit (LSTM 4, GRU 3, RNN 1), GH = G H.
+// Forward:
+//   GX = X W_ih^T + b_ih                 one GEMM over all T B rows      (T, B, GH)
+//   per step t:  GHt = h_prev W_hh^T + b_hh   one GEMM                  (B, GH)
+//                the gate kernel on (GX[t], GHt)  (kernels/cpu/rnn_cell_simd.cpp)
+//                LSTM with projection: h = r W_hr^T, r = o tanh(c)       (B, P)
+// Saved for backward: the activated gates (LSTM i, f, g, o; GRU r, z, n and the
+// hidden projection of n), the state after every step (h, and c for LSTM) and, with
+// projection, r.
+// Backward, per step from the last: dh += dy[t]; (projection: dhp[t] = dh,
+// dr = dh W_hr); the gate kernel gives the pre-activation gradients DGX[t] (and, for
+// GRU, DGH[t], which differ in the n gate) and the cell's dc; dh = DGH[t] W_hh (+ dh z
+// for GRU). After the loop, one GEMM each:
+//   dx = DGX W_ih   dW_ih = DGX^T X   dW_hh = DGH^T H_prev   dW_hr = DHP^T R
+//   db_ih = colsum(DGX)   db_hh = colsum(DGH)
+// where H_prev stacks the state each step started from.
+// lengths: at step t only rows with t < lengths[b] are updated (the others keep
+// their state, output 0 and pass their gradients through). With lengths sorted
+// in decreasing order (as packed sequences are) the active rows are a prefix, and
+// the per-step GEMMs run over that prefix only.
+#include "dlcore/rnn.h"
+
+#include <cstring>
+
+#include "dlcore/gemm.h"
+#include "ops/common.h"
+#include "runtime/parallel.h"
+
+namespace dlcore {
+namespace {
+
+const char* cell_name(RnnCell c) {
+  switch (c) {
+    case RnnCell::RnnTanh: return "rnn_tanh";
+    case RnnCell::RnnRelu: return "rnn_relu";
+    case RnnCell::Lstm: return "lstm";
+    case RnnCell::Gru: return "gru";
+  }
+  return "rnn";
+}
+
+struct RnnDims {
+  RnnCell cell;
+  int64_t T, B, I, H, P, G;
+  bool proj, reverse;
+  int64_t GH() const { return G * H; }
+  int64_t SG() const { return cell == RnnCell::Lstm || cell == RnnCell::Gru ? 4 * H : 0; }
+  int64_t step(int64_t s) const { return reverse ? T - 1 - s : s; }
+};
+
+// Which rows are updated at each time step.
+struct Activity {
+  std::vector<int64_t> lengths;  // empty: every row, every step
+  std::vector<int64_t> rows;     // per t: 1 + the last active row (the GEMM's M)
+  bool active(int64_t t, int64_t b) const { return lengths.empty() || t < lengths[b]; }
+  bool all(int64_t t, int64_t B) const {
+    if (lengths.empty()) return true;
+    for (int64_t b = 0; b < B; ++b)
+      if (t >= lengths[b]) return false;
+    return true;
+  }
+};
+
+void check_shape(const Tensor& t, const char* what, const Shape& want, const RnnDims& d,
+                 DType dtype) {
+  if (!t.defined()) return;
+  if (t.shape() != want)
+    throw ValueError(str_cat(cell_name(d.cell), ": expected ", what, " of shape ", shape_str(want),
+                             ", got ", shape_str(t.shape())));
+  if (t.dtype() != dtype)
+    throw TypeError(str_cat(cell_name(d.cell), ": ", what, " is ", dtype_name(t.dtype()),
+                            " but the input is ", dtype_name(dtype)));
+}
+
+RnnDims check_args(RnnCell cell, const Tensor& x, const Tensor& h0, const Tensor& c0,
+                   const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh,
+                   const Tensor& w_hr, bool reverse) {
+  const char* name = cell_name(cell);
+  if (x.dim() != 3)
+    throw ValueError(
+        str_cat(name, ": expected input of shape (T, B, input_size), got ", shape_str(x.shape())));
+  if (!is_floating(x.dtype()))
+    throw TypeError(str_cat(name, ": expected a float input, got ", dtype_name(x.dtype())));
+  if (w_ih.dim() != 2 || w_hh.dim() != 2)
+    throw ValueError(str_cat(name, ": weight_ih and weight_hh must be 2-D, got ",
+                             shape_str(w_ih.shape()), " and ", shape_str(w_hh.shape())));
+  RnnDims d{cell, x.shape()[0], x.shape()[1], x.shape()[2], 0, 0, 0, w_hr.defined(), reverse};
+  d.G = cell == RnnCell::Lstm ? 4 : cell == RnnCell::Gru ? 3 : 1;
+  if (w_ih.shape()[0] % d.G != 0 || w_ih.shape()[0] == 0)
+    throw ValueError(str_cat(name, ": weight_ih has ", w_ih.shape()[0],
+                             " rows, expected a positive multiple of ", d.G));
+  d.H = w_ih.shape()[0] / d.G;
+  if (d.proj && cell != RnnCell::Lstm)
+    throw ValueError(str_cat(name, ": a projection (weight_hr) is only defined for lstm"));
+  d.P = d.proj ? w_hr.shape()[0] : d.H;
+  if (d.proj && (w_hr.dim() != 2 || w_hr.shape()[1] != d.H || d.P <= 0 || d.P >= d.H))
+    throw ValueError(str_cat(name, ": expected weight_hr of shape (proj_size, ", d.H,
+                             ") with 0 < proj_size < ", d.H, ", got ", shape_str(w_hr.shape())));
+  check_shape(w_ih, "weight_ih", {d.GH(), d.I}, d, x.dtype());
+  check_shape(w_hh, "weight_hh", {d.GH(), d.P}, d, x.dtype());
+  check_shape(b_ih, "bias_ih", {d.GH()}, d, x.dtype());
+  check_shape(b_hh, "bias_hh", {d.GH()}, d, x.dtype());
+  check_shape(w_hr, "weight_hr", {d.P, d.H}, d, x.dtype());
+  check_shape(h0, "h0", {d.B, d.P}, d, x.dtype());
+  if (cell == RnnCell::Lstm)
+    check_shape(c0, "c0", {d.B, d.H}, d, x.dtype());
+  else if (c0.defined())
+    throw ValueError(str_cat(name, ": a cell state c0 is only defined for lstm"));
+  return d;
+}
+
+Activity make_activity(const Tensor& lengths, const RnnDims& d) {
+  Activity a;
+  a.rows.assign(d.T, d.B);
+  if (!lengths.defined()) return a;
+  const char* name = cell_name(d.cell);
+  if (lengths.dim() != 1 || lengths.shape()[0] != d.B)
+    throw ValueError(
+        str_cat(name, ": expected lengths of shape (", d.B, "), got ", shape_str(lengths.shape())));
+  if (is_floating(lengths.dtype()) || lengths.dtype() == DType::Bool)
+    throw TypeError(str_cat(name, ": lengths must be integers, got ", dtype_name(lengths.dtype())));
+  Tensor l = contiguous(lengths.to(DType::Int64));
+  a.lengths.assign(l.data<int64_t>(), l.data<int64_t>() + d.B);
+  for (int64_t b = 0; b < d.B; ++b)
+    if (a.lengths[b] < 0 || a.lengths[b] > d.T)
+      throw ValueError(str_cat(name, ": lengths[", b, "] = ", a.lengths[b],
+                               " is outside [0, T] for input of ", d.T, " steps"));
+  for (int64_t t = 0; t < d.T; ++t) {
+    int64_t m = 0;
+    for (int64_t b = 0; b < d.B; ++b)
+      if (t < a.lengths[b]) m = b + 1;
+    a.rows[t] = m;
+  }
+  return a;
+}
+
+// C (M x N, row stride ldc) = A (M x K) op(B) + beta C (+ bias per column), where
+// op(B) = B^T for B stored (N x K) (trans_b) or B stored (K x N).
+template <class T>
+void gemm_rows(int64_t M, int64_t N, int64_t K, const T* a, int64_t lda, const T* b, int64_t ldb,
+               bool trans_b, T beta, T* c, int64_t ldc, const T* bias = nullptr) {
+  if (M <= 0 || N <= 0) return;
+  GemmProblem<T> p;
+  p.M = M, p.N = N, p.K = K, p.beta = beta;
+  p.a = a, p.a_rs = lda, p.a_cs = 1;
+  p.b = b, p.b_rs = trans_b ? 1 : ldb, p.b_cs = trans_b ? ldb : 1;
+  p.c = c, p.ldc = ldc;
+  p.epilogue.bias = bias;
+  gemm(p);
+}
+
+// C (M x N) = A^T B + beta C for A stored (K x M) and B stored (K x N): the weight
+// gradients, summed over the K = T B rows in one GEMM.
+template <class T>
+void gemm_at_b(int64_t M, int64_t N, int64_t K, const T* a, const T* b, T beta, T* c) {
+  GemmProblem<T> p;
+  p.M = M, p.N = N, p.K = K, p.beta = beta;
+  p.a = a, p.a_rs = 1, p.a_cs = M;
+  p.b = b, p.b_rs = N, p.b_cs = 1;
+  p.c = c, p.ldc = N;
+  gemm(p);
+}
+
+template <class T>
+const T* data_or_null(const Tensor& t) {
+  return t.defined() ? t.data<T>() : nullptr;
+}
+
+template <class T>
+kernels::RnnForwardFn<T> forward_kernel() {
+  const auto& k = kernels::active();
+  if constexpr (std::is_same_v<T, float>)
+    return k.rnn_cell_forward_f32;
+  else
+    return k.rnn_cell_forward_f64;
+}
+template <class T>
+kernels::RnnBackwardFn<T> backward_kernel() {
+  const auto& k = kernels::active();
+  if constexpr (std::is_same_v<T, float>)
+    return k.rnn_cell_backward_f32;
+  else
+    return k.rnn_cell_backward_f64;
+}
+
+// Rows per thread chunk of a gate step: enough work to pay for the fork.
+int64_t row_grain(const RnnDims& d) { return std::max<int64_t>(1, 16384 / (4 * d.H)); }
+
+// What the forward keeps for backward.
+struct RnnState {
+  Tensor gates;   // (T, B, SG): the saved gate values (LSTM, GRU)
+  Tensor hs;      // (T, B, P): h after every step (rows past their length carry h)
+  Tensor cs;      // (T, B, H): c after every step (LSTM)
+  Tensor rs;      // (T, B, H): o tanh(c) before the projection (projected LSTM)
+  Tensor h0, c0;  // contiguous (B, P), (B, H); zeros when not given
+};
+
+template <class T>
+void run_forward(const RnnDims& d, const Activity& act, const Tensor& x, const Tensor& w_ih,
+                 const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh, const Tensor& w_hr,
+                 RnnState& st) {
+  const int64_t T_ = d.T, B = d.B, H = d.H, P = d.P, GH = d.GH(), SG = d.SG();
+  Tensor gx = empty({T_, B, GH}, x.dtype()), gh = empty({B, GH}, x.dtype());
+  gemm_rows<T>(T_ * B, GH, d.I, x.data<T>(), d.I, w_ih.data<T>(), d.I, true, T(0), gx.data<T>(), GH,
+               data_or_null<T>(b_ih));
+  const auto fwd = forward_kernel<T>();
+  T* hs = st.hs.data<T>();
+  T* cs = d.cell == RnnCell::Lstm ? st.cs.data<T>() : nullptr;
+  T* rs = d.proj ? st.rs.data<T>() : nullptr;
+  T* saved = SG ? st.gates.data<T>() : nullptr;
+  const T *pgx = gx.data<T>(), *whh = w_hh.data<T>(), *bhh = data_or_null<T>(b_hh);
+  T* pgh = gh.data<T>();
+  for (int64_t s = 0; s < T_; ++s) {
+    const int64_t t = d.step(s), tp = d.step(s - 1);
+    const T* hprev = s == 0 ? st.h0.data<T>() : hs + tp * B * P;
+    const T* cprev = !cs ? nullptr : s == 0 ? st.c0.data<T>() : cs + tp * B * H;
+    const int64_t m = act.rows[t];
+    gemm_rows<T>(m, GH, P, hprev, P, whh, P, true, T(0), pgh, GH, bhh);
+    T* hout = d.proj ? rs + t * B * H : hs + t * B * P;
+    parallel_for(0, m, row_grain(d), [&](int64_t lo, int64_t hi) {
+      for (int64_t b = lo; b < hi; ++b) {
+        if (!act.active(t, b)) continue;
+        const int64_t r = t * B + b;
+        const T* prev = d.cell == RnnCell::Lstm ? cprev + b * H : hprev + b * P;
+        fwd(d.cell, H, pgx + r * GH, pgh + b * GH, prev, saved ? saved + r * SG : nullptr,
+            cs ? cs + r * H : nullptr, hout + b * H);
+      }
+    });
+    if (d.proj) gemm_rows<T>(m, P, H, hout, H, w_hr.data<T>(), H, true, T(0), hs + t * B * P, P);
+    if (act.all(t, B)) continue;
+    for (int64_t b = 0; b < B; ++b) {  // rows past their length carry their state
+      if (act.active(t, b)) continue;
+      std::memcpy(hs + (t * B + b) * P, hprev + b * P, P * sizeof(T));
+      if (cs) std::memcpy(cs + (t * B + b) * H, cprev + b * H, H * sizeof(T));
+      if (rs) std::memset(rs + (t * B + b) * H, 0, H * sizeof(T));
+    }
+  }
+}
+
+struct RnnGrads {
+  Tensor dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, dw_hr;
+};
+
+template <class T>
+RnnGrads run_backward(const RnnDims& d, const Activity& act, const RnnState& st, const Tensor& x,
+                      const Tensor& w_ih, const Tensor& w_hh, const Tensor& w_hr,
+                      const Tensor& dy_in, const Tensor& dhn, const Tensor& dcn) {
+  const int64_t T_ = d.T, B = d.B, H = d.H, P = d.P, GH = d.GH(), SG = d.SG(), I = d.I;
+  const DType dt = x.dtype();
+  const bool lstm = d.cell == RnnCell::Lstm, gru = d.cell == RnnCell::Gru;
+  RnnGrads r;
+  r.dh0 = dhn.defined() ? contiguous(dhn.to(dt)).clone() : zeros({B, P}, dt);
+  if (lstm) r.dc0 = dcn.defined() ? contiguous(dcn.to(dt)).clone() : zeros({B, H}, dt);
+  Tensor dy = dy_in.defined() ? contiguous(dy_in.to(dt)) : Tensor();
+  Tensor dgx = zeros({T_, B, GH}, dt);
+  Tensor dgh = gru ? zeros({T_, B, GH}, dt) : dgx;
+  Tensor dhp = d.proj ? zeros({T_, B, P}, dt) : Tensor();
+  Tensor dr = d.proj ? empty({B, H}, dt) : Tensor();
+  Tensor dstate = gru ? empty({B, H}, dt) : Tensor();
+  Tensor tmp = empty({B, P}, dt);
+  const auto bwd = backward_kernel<T>();
+  T* dh = r.dh0.data<T>();
+  T* dc = lstm ? r.dc0.data<T>() : nullptr;
+  const T* hs = st.hs.data<T>();
+  const T* cs = lstm ? st.cs.data<T>() : nullptr;
+  const T* saved = SG ? st.gates.data<T>() : nullptr;
+  T *pdgx = dgx.data<T>(), *pdgh = dgh.data<T>(), *ptmp = tmp.data<T>();
+  for (int64_t s = T_ - 1; s >= 0; --s) {
+    const int64_t t = d.step(s), tp = d.step(s - 1), m = act.rows[t];
+    const T* hprev = s == 0 ? st.h0.data<T>() : hs + tp * B * P;
+    const T* cprev = !lstm ? nullptr : s == 0 ? st.c0.data<T>() : cs + tp * B * H;
+    if (dy.defined()) {
+      const T* pdy = dy.data<T>() + t * B * P;
+      for (int64_t b = 0; b < m; ++b)
+        if (act.active(t, b))
+          for (int64_t j = 0; j < P; ++j) dh[b * P + j] += pdy[b * P + j];
+    }
+    const T* dhin = dh;
+    if (d.proj) {
+      T* p = dhp.data<T>() + t * B * P;
+      for (int64_t b = 0; b < m; ++b)
+        if (act.active(t, b)) std::memcpy(p + b * P, dh + b * P, P * sizeof(T));
+      gemm_rows<T>(m, H, P, dh, P, w_hr.data<T>(), H, false, T(0), dr.data<T>(), H);
+      dhin = dr.data<T>();
+    }
+    T* pds = gru ? dstate.data<T>() : dc;
+    parallel_for(0, m, row_grain(d), [&](int64_t lo, int64_t hi) {
+      for (int64_t b = lo; b < hi; ++b) {
+        if (!act.active(t, b)) continue;
+        const int64_t row = t * B + b;
+        const T* prev = lstm ? cprev + b * H : hprev + b * P;
+        const T* cur = lstm ? cs + row * H : hs + row * P;
+        bwd(d.cell, H, saved ? saved + row * SG : nullptr, prev, cur, dhin + b * H,
+            pds ? pds + b * H : nullptr, pdgx + row * GH, pdgh + row * GH);
+      }
+    });
+    gemm_rows<T>(m, P, GH, pdgh + t * B * GH, GH, w_hh.data<T>(), P, false, T(0), ptmp, P);
+    for (int64_t b = 0; b < m; ++b) {
+      if (!act.active(t, b)) continue;
+      T* o = dh + b * P;
+      const T* g = ptmp + b * P;
+      if (gru) {
+        const T* z = pds + b * H;
+        for (int64_t j = 0; j < P; ++j) o[j] = g[j] + z[j];
+      } else {
+        std::memcpy(o, g, P * sizeof(T));
+      }
+    }
+  }
+  // The weight and input gradients, one GEMM each over all steps.
+  const int64_t TB = T_ * B;
+  r.dx = empty({T_, B, I}, dt);
+  gemm_rows<T>(TB, I, GH, pdgx, GH, w_ih.data<T>(), I, false, T(0), r.dx.data<T>(), I);
+  r.dw_ih = empty({GH, I}, dt);
+  gemm_at_b<T>(GH, I, TB, pdgx, x.data<T>(), T(0), r.dw_ih.data<T>());
+  r.dw_hh = empty({GH, P}, dt);
+  // Step s started from hs[step(s - 1)] (s > 0) or h0 (s = 0): in time order, rows
+  // of DGH for t = 1.. pair with hs for t = 0.. (forward), or t = 0.. with t = 1..
+  // (reverse).
+  const int64_t first = d.step(0);
+  if (T_ > 1) {
+    const int64_t g_off = d.reverse ? 0 : B * GH, h_off = d.reverse ? B * P : 0;
+    gemm_at_b<T>(GH, P, (T_ - 1) * B, pdgh + g_off, hs + h_off, T(0), r.dw_hh.data<T>());
+  }
+  gemm_at_b<T>(GH, P, T_ > 0 ? B : 0, pdgh + first * B * GH, st.h0.data<T>(), T_ > 1 ? T(1) : T(0),
+               r.dw_hh.data<T>());
+  auto colsum = [&](const T* m) {
+    Tensor out = empty({GH}, dt);
+    const auto& k = kernels::active();
+    if (TB == 0) {
+      fill_kernel(out, 0.0);
+    } else if constexpr (std::is_same_v<T, float>) {
+      k.colsum_f32(m, TB, GH, GH, out.data<T>());
+    } else {
+      k.colsum_f64(m, TB, GH, GH, out.data<T>());
+    }
+    return out;
+  };
+  r.db_ih = colsum(pdgx);
+  r.db_hh = gru ? colsum(pdgh) : r.db_ih;
+  if (d.proj) {
+    r.dw_hr = empty({P, H}, dt);
+    gemm_at_b<T>(P, H, TB, dhp.data<T>(), st.rs.data<T>(), T(0), r.dw_hr.data<T>());
+  }
+  return r;
+}
+
+}  // namespace
+
+std::vector<Tensor> rnn_layer(RnnCell cell, const Tensor& x_in, const Tensor& h0, const Tensor& c0,
+                              const Tensor& w_ih_in, const Tensor& w_hh_in, const Tensor& b_ih_in,
+                              const Tensor& b_hh_in, const Tensor& w_hr_in, const Tensor& lengths,
+                              bool reverse) {
+  const RnnDims d =
+      check_args(cell, x_in, h0, c0, w_ih_in, w_hh_in, b_ih_in, b_hh_in, w_hr_in, reverse);
+  const Activity act = make_activity(lengths, d);
+  const DType dt = x_in.dtype();
+  auto contig = [](const Tensor& t) { return t.defined() ? contiguous(t) : t; };
+  Tensor x = contiguous(x_in), w_ih = contiguous(w_ih_in), w_hh = contiguous(w_hh_in);
+  Tensor b_ih = contig(b_ih_in), b_hh = contig(b_hh_in), w_hr = contig(w_hr_in);
+  const bool lstm = cell == RnnCell::Lstm;
+  RnnState st;
+  st.h0 = h0.defined() ? contiguous(h0) : zeros({d.B, d.P}, dt);
+  if (lstm) st.c0 = c0.defined() ? contiguous(c0) : zeros({d.B, d.H}, dt);
+  st.hs = empty({d.T, d.B, d.P}, dt);
+  if (lstm) st.cs = empty({d.T, d.B, d.H}, dt);
+  if (d.proj) st.rs = empty({d.T, d.B, d.H}, dt);
+  if (d.SG()) st.gates = empty({d.T, d.B, d.SG()}, dt);
+  if (dt == DType::Float32)
+    run_forward<float>(d, act, x, w_ih, w_hh, b_ih, b_hh, w_hr, st);
+  else
+    run_forward<double>(d, act, x, w_ih, w_hh, b_ih, b_hh, w_hr, st);
+
+  // y is the state sequence itself, or (with lengths) a copy that is 0 past each length.
+  Tensor y = st.hs;
+  if (!act.lengths.empty()) {
+    y = zeros({d.T, d.B, d.P}, dt);
+    const int64_t row = d.P * static_cast<int64_t>(dtype_size(dt));
+    char* py = static_cast<char*>(y.data_ptr());
+    const char* ph = static_cast<const char*>(st.hs.data_ptr());
+    for (int64_t t = 0; t < d.T; ++t)
+      for (int64_t b = 0; b < d.B; ++b)
+        if (act.active(t, b)) std::memcpy(py + (t * d.B + b) * row, ph + (t * d.B + b) * row, row);
+  }
+  const int64_t last = d.step(d.T - 1);
+  Tensor h_n = d.T == 0 ? st.h0.clone() : narrow(st.hs, 0, last, 1).reshape({d.B, d.P}).clone();
+  Tensor c_n;
+  if (lstm) c_n = d.T == 0 ? st.c0.clone() : narrow(st.cs, 0, last, 1).reshape({d.B, d.H}).clone();
+
+  // Inputs in node order: x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr (the defined ones).
+  std::vector<Tensor> inputs{x_in};
+  std::vector<int> slot;  // slot[k]: which of the 8 the k-th node input is
+  slot.push_back(0);
+  const Tensor* optional[] = {&h0, &c0, &w_ih_in, &w_hh_in, &b_ih_in, &b_hh_in, &w_hr_in};
+  for (int k = 0; k < 7; ++k)
+    if (optional[k]->defined()) {
+      inputs.push_back(*optional[k]);
+      slot.push_back(k + 1);
+    }
+  if (auto node = make_node(cell_name(cell), inputs)) {
+    // Without lengths y is the state sequence: saved as an output (no reference
+    // cycle, and an in-place change of y is caught).
+    const bool y_is_hs = act.lengths.empty();
+    node->save(x);
+    node->save(w_ih);
+    node->save(w_hh);
+    node->save(w_hr);
+    node->save(y_is_hs ? y : st.hs, y_is_hs);
+    RnnState keep = st;
+    keep.hs = Tensor();
+    node->backward = [d, act, keep, slot](FunctionNode& n, const std::vector<Tensor>& g) {
+      Tensor x = n.saved(0), w_ih = n.saved(1), w_hh = n.saved(2), w_hr = n.saved(3);
+      RnnState s = keep;
+      s.hs = n.saved(4);
+      const Tensor dcn = g.size() > 2 ? g[2] : Tensor();
+      check_first_order(cell_name(d.cell), {&g[0], &g[1], &dcn, &x, &w_ih, &w_hh, &w_hr});
+      RnnGrads r = x.dtype() == DType::Float32
+                       ? run_backward<float>(d, act, s, x, w_ih, w_hh, w_hr, g[0], g[1], dcn)
+                       : run_backward<double>(d, act, s, x, w_ih, w_hh, w_hr, g[0], g[1], dcn);
+      const Tensor* all[] = {&r.dx,    &r.dh0,   &r.dc0,   &r.dw_ih,
+                             &r.dw_hh, &r.db_ih, &r.db_hh, &r.dw_hr};
+      std::vector<Tensor> out(slot.size());
+      for (size_t k = 0; k < slot.size(); ++k)
+        if (n.needs_input_grad(k)) out[k] = *all[slot[k]];
+      return out;
+    };
+    set_history(y, node, 0);
+    set_history(h_n, node, 1);
+    if (lstm) set_history(c_n, node, 2);
+  }
+  return {y, h_n, c_n};
+}
+
+}  // namespace dlcore
