@@ -11,6 +11,7 @@ import dlcore as dl
 from reference import conv as convref
 from reference import nn as nnref
 from reference import ops as ref
+from reference import rnn as rnnref
 
 F32, F64 = dl.float32, dl.float64
 F = dl.nn.functional
@@ -23,6 +24,25 @@ def class_targets(shape, n_classes, ignore=None):
     if ignore is not None and t.size > 1:
         t[1] = ignore
     return t.reshape(tshape).astype(np.int64)
+
+
+def rnn_spec(mode, reverse=False, lengths=None):
+    """An rnn_layer row over (x, h0, [c0], w_ih, w_hh, b_ih, b_hh): y, h_n (and c_n) flattened."""
+    lstm = mode == "lstm"
+
+    def fn(x, h0, *rest):
+        c0, w = (rest[0], rest[1:]) if lstm else (None, rest)
+        y, h, c = F.rnn_layer(mode, x, h0, c0, *w, lengths=lengths, reverse=reverse)
+        return dl.cat([y.flatten(), h.flatten()] + ([c.flatten()] if lstm else []))
+
+    def reffn(x, h0, *rest):
+        c0, w = (rest[0], rest[1:]) if lstm else (None, rest)
+        y, h, c = rnnref.rnn_layer(mode, x, h0, c0, *w, lengths=lengths, reverse=reverse)
+        return np.concatenate([y.ravel(), h.ravel()] + ([c.ravel()] if lstm else []))
+
+    G, H = {"lstm": 4, "gru": 3}.get(mode, 1), 3
+    shapes = [(4, 2, 3), (2, H)] + ([(2, H)] if lstm else []) + [(G * H, 3), (G * H, H), (G * H,), (G * H,)]
+    return Spec(f"rnn_layer_{mode}", fn, reffn, [tuple(shapes)], low=-1, high=1, atol=2e-6)
 
 
 def ce_spec(name, shapes, **kw):
@@ -193,6 +213,10 @@ SPECS = [
     Spec("batch_norm", lambda x, w, b: F.batch_norm(x, None, None, w, b, True),
          lambda x, w, b: nnref.batch_norm_train(x, w, b, 0, 0, 0.1, 1e-5)[0], [((4, 3, 2), (3,), (3,))],
          rtol=1e-4, atol=1e-5),
+    rnn_spec("lstm"),
+    rnn_spec("gru", reverse=True),
+    rnn_spec("rnn_tanh", lengths=[4, 2]),
+    rnn_spec("rnn_relu", reverse=True, lengths=[1, 3]),
     # ---- shape ops and views
     Spec("reshape", lambda x: x.reshape(4, -1) * 2, lambda x: x.reshape(4, -1) * 2, [((2, 3, 2),)]),
     Spec("permute", lambda x: x.permute(2, 0, 1) * 1, lambda x: np.transpose(x, (2, 0, 1)), [((2, 3, 4),)]),
