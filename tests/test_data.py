@@ -87,6 +87,18 @@ def test_shipped_datasets_and_stratified_split():
     assert dl.datasets.load_mnist_5k(as_tensors=False, flatten=False)[0].shape == (5000, 1, 28, 28)
 
 
+def test_shakespeare_text_and_char_vocab():
+    text = dl.datasets.load_shakespeare()
+    assert len(text) == 1036467 and text.startswith("HAMLET, PRINCE OF DENMARK")
+    vocab = dl.datasets.CharVocab(text)
+    assert len(vocab) == len(set(text)) == 76 and vocab.chars == sorted(vocab.chars)
+    codes = vocab.encode("To be, or not")
+    assert codes.dtype == np.int64 and vocab.decode(codes) == "To be, or not"
+    assert [vocab.chars[i] for i in codes[:2]] == ["T", "o"]
+    with pytest.raises(ValueError, match="'~' is not in the vocabulary"):
+        vocab.encode("~")
+
+
 def test_progress_bar_format():
     out = io.StringIO()
     bar = progress(range(4), desc="epoch 1", file=out, force=True)

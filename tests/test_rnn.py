@@ -29,9 +29,9 @@ def to_np(t):
     return t.detach().numpy()
 
 
-def layer_weights(rng, mode, I, H, P=None, bias=True):
+def layer_weights(rng, mode, n_in, H, P=None, bias=True):
     G, P = GATES[mode], P or H
-    w = [rng.normal(scale=0.5, size=(G * H, I)), rng.normal(scale=0.5, size=(G * H, P))]
+    w = [rng.normal(scale=0.5, size=(G * H, n_in)), rng.normal(scale=0.5, size=(G * H, P))]
     w += [rng.normal(scale=0.5, size=G * H), rng.normal(scale=0.5, size=G * H)] if bias else [None, None]
     w.append(rng.normal(scale=0.5, size=(P, H)) if P != H else None)
     return w
@@ -168,10 +168,10 @@ OP_CASES = [(mode, rev, lens, proj) for mode in GATES for rev in (False, True)
 
 @pytest.mark.parametrize("mode,reverse,lengths,proj", OP_CASES)
 def test_rnn_layer_op_forward_and_gradcheck(mode, reverse, lengths, proj, rng):
-    T, B, I, H = 4, 3, 3, 4
+    T, B, n_in, H = 4, 3, 3, 4
     P = proj or H
-    x, h0, c0 = rng.normal(size=(T, B, I)), rng.normal(size=(B, P)), rng.normal(size=(B, H))
-    w = layer_weights(rng, mode, I, H, P)
+    x, h0, c0 = rng.normal(size=(T, B, n_in)), rng.normal(size=(B, P)), rng.normal(size=(B, H))
+    w = layer_weights(rng, mode, n_in, H, P)
     ry, rh, rc = ref.rnn_layer(mode, x, h0, c0, *w, lengths=lengths, reverse=reverse)
     args = [x, h0, c0 if mode == "lstm" else None] + w
     for dtype, tol in ((dl.float32, 2e-5), (dl.float64, 1e-12)):
@@ -298,9 +298,9 @@ def test_dropout_between_layers_only_in_training():
 # ---------------------------------------------------------------- kernels
 @pytest.mark.parametrize("mode", list(GATES))
 def test_every_isa(mode, isa, rng):
-    T, B, I, H = 3, 5, 6, 21  # H not a multiple of any vector width
-    x, h0, c0 = rng.normal(size=(T, B, I)), rng.normal(size=(B, H)), rng.normal(size=(B, H))
-    w = layer_weights(rng, mode, I, H)
+    T, B, n_in, H = 3, 5, 6, 21  # H not a multiple of any vector width
+    x, h0, c0 = rng.normal(size=(T, B, n_in)), rng.normal(size=(B, H)), rng.normal(size=(B, H))
+    w = layer_weights(rng, mode, n_in, H)
     ry, rh, _ = ref.rnn_layer(mode, x, h0, c0, *w, lengths=[3, 1, 2, 3, 0])
     ts = [None if a is None else dl.tensor(a.astype(np.float32)) for a in [x, h0, c0] + w]
     y, h, _ = F.rnn_layer(mode, ts[0], ts[1], ts[2] if mode == "lstm" else None, *ts[3:], lengths=[3, 1, 2, 3, 0])

@@ -15,7 +15,7 @@ dlcore is faster).
 import argparse
 import json
 
-from per_thread import libraries, run_workers
+from per_thread import libraries, print_ms_table, run_workers, time_lines
 
 CONVS = [  # name, N, C, O, H, k, padding, groups
     ("conv 3->64 32x32 3x3", 32, 3, 64, 32, 3, 1, 1),
@@ -144,30 +144,10 @@ class TorchModule:
 
 
 def worker(args):
-    import statistics
-    import time
-
     import numpy as np
 
-
     lib = libraries(args.worker)
-    rows = []
-    for name, fns in cases(lib, np) + training_steps(lib, np):
-        for f in fns.values():
-            f()  # warm up
-        times = {k: [] for k in fns}
-        for r in range(args.reps):
-            order = list(fns) if r % 2 == 0 else list(fns)[::-1]
-            for k in order:
-                start = time.perf_counter()
-                fns[k]()
-                times[k].append(time.perf_counter() - start)
-        ms = {k: 1e3 * statistics.median(v) for k, v in times.items()}
-        row = {"case": name, "threads": args.worker, "ms": ms}
-        if "torch" in ms:
-            row["ratio"] = ms["torch"] / ms["dlcore"]
-        rows.append(row)
-    print(json.dumps(rows))
+    print(json.dumps(time_lines(cases(lib, np) + training_steps(lib, np), args.reps, args.worker)))
 
 
 def main():
@@ -178,14 +158,7 @@ def main():
     results = []
     for t, rows in run_workers(__file__, [int(x) for x in args.threads.split(",")], ["--reps", str(args.reps)]):
         results += rows
-        have_torch = "ratio" in rows[0]
-        print(f"\nthreads {t}: milliseconds, median of {args.reps} rounds")
-        print(f"{'case':<34} {'dlcore':>9}" + (f" {'torch':>9} {'torch/dlcore':>13}" if have_torch else ""))
-        for r in rows:
-            line = f"{r['case']:<34} {r['ms']['dlcore']:>9.2f}"
-            if have_torch:
-                line += f" {r['ms']['torch']:>9.2f} {r['ratio']:>13.2f}"
-            print(line)
+        print_ms_table(t, rows, args.reps)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)

@@ -36,3 +36,40 @@ def libraries(threads):
         pass
     dlcore.set_num_threads(threads)
     return libs
+
+
+def time_lines(lines, reps, threads):
+    """Times each (name, {library: callable}) line: one warm-up call each, then `reps` rounds
+    alternating the order of the libraries. Rows hold median milliseconds and, with torch,
+    the ratio torch/dlcore (above 1: dlcore is faster)."""
+    import statistics
+    import time
+
+    rows = []
+    for name, fns in lines:
+        for f in fns.values():
+            f()
+        times = {k: [] for k in fns}
+        for r in range(reps):
+            for k in (list(fns) if r % 2 == 0 else list(fns)[::-1]):
+                start = time.perf_counter()
+                fns[k]()
+                times[k].append(time.perf_counter() - start)
+        ms = {k: 1e3 * statistics.median(v) for k, v in times.items()}
+        row = {"case": name, "threads": threads, "ms": ms}
+        if "torch" in ms:
+            row["ratio"] = ms["torch"] / ms["dlcore"]
+        rows.append(row)
+    return rows
+
+
+def print_ms_table(threads, rows, reps, width=34, extra=None):
+    """The table of time_lines rows; extra(row) may add a column string."""
+    have_torch = "ratio" in rows[0]
+    print(f"\nthreads {threads}: milliseconds, median of {reps} rounds")
+    print(f"{'case':<{width}} {'dlcore':>9}" + (f" {'torch':>9} {'torch/dlcore':>13}" if have_torch else ""))
+    for r in rows:
+        line = f"{r['case']:<{width}} {r['ms']['dlcore']:>9.2f}"
+        if have_torch:
+            line += f" {r['ms']['torch']:>9.2f} {r['ratio']:>13.2f}"
+        print(line + (extra(r) if extra else ""))

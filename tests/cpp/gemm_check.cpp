@@ -7,6 +7,8 @@
 // Prints one line per failure and a summary; exits 1 on any failure.
 #include <dlcore/dlcore.h>
 
+#include <array>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -166,6 +168,49 @@ void grid(const std::string& isa, uint32_t& seed) {
   check_both_thread_counts<T>({5, 6, 4, false, false, 0, 1, T(0), T(2), 2, false, 1}, isa, ++seed);
 }
 
+// A B packed once (GemmPackedB) gives the same bits as B packed by each call; one
+// packed under another instruction set, or too large for one panel (under
+// DLCORE_GEMM_PANEL_KIB=64), is not used: B is packed again from b.
+template <class T>
+void check_packed_b(const std::string& isa, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> u(-1, 1);
+  for (auto [M, N, K] : {std::array<int64_t, 3>{32, 1024, 256}, {7, 37, 700}, {1, 5, 3}, {50, 300, 1025}}) {
+    for (bool tb : {false, true}) {
+      std::vector<T> A(M * K), B(K * N), c1(M * N), c2(M * N);
+      for (auto& x : A) x = T(u(rng));
+      for (auto& x : B) x = T(u(rng));
+      const int64_t rs = tb ? 1 : N, cs = tb ? K : 1;  // B stored K x N, or N x K read transposed
+      GemmProblem<T> p;
+      p.M = M, p.N = N, p.K = K, p.a = A.data(), p.a_rs = K, p.a_cs = 1;
+      p.b = B.data(), p.b_rs = rs, p.b_cs = cs, p.c = c1.data(), p.ldc = N;
+      gemm(p);
+      GemmPackedB<T> packed(K, N, B.data(), rs, cs);
+      auto q = p;
+      q.b_packed = &packed, q.c = c2.data();
+      gemm(q);
+      ++checks;
+      if (c1 != c2) fail(isa + " packed B differs from B packed per call, M=" + std::to_string(M) +
+                         " N=" + std::to_string(N) + " K=" + std::to_string(K));
+      for (const std::string& other : available_isas()) {
+        if (other == isa) continue;
+        set_isa(other);
+        auto r = p;
+        r.b_packed = &packed, r.c = c2.data();
+        std::fill(c2.begin(), c2.end(), T(0));
+        gemm(r);
+        std::vector<T> ref(M * N);
+        p.c = ref.data();
+        gemm(p);
+        p.c = c1.data();
+        ++checks;
+        if (ref != c2) fail(isa + " packed B used under " + other);
+        set_isa(isa);
+      }
+    }
+  }
+}
+
 template <class T>
 void expect_value_error(const char* what, const GemmProblem<T>& p) {
   ++checks;
@@ -187,6 +232,8 @@ int main(int argc, char** argv) {
     set_isa(isa);
     grid<float>(isa, seed);
     grid<double>(isa, seed);
+    check_packed_b<float>(isa, ++seed);
+    check_packed_b<double>(isa, ++seed);
   }
   set_isa(available_isas().back());
   // Packs A; under DLCORE_GEMM_PANEL_KIB=64, across many panels of A and B.
@@ -226,6 +273,9 @@ int main(int argc, char** argv) {
     expect_value_error("a null A", q);
     q = p, q.c = nullptr;
     expect_value_error("a null C", q);
+    GemmPackedB<float> packed(3, 2, x, 2, 1);
+    q = p, q.b_packed = &packed;
+    expect_value_error("a packed B of another K", q);
     ++checks;
     try {
       gemm(Transpose::No, Transpose::No, 2, 2, 3, 1.f, x, 2, x, 2, 0.f, x, 2);

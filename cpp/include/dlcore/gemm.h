@@ -14,6 +14,7 @@
 // overwritten), and with alpha == 0 or K == 0, A and B are not read.
 #pragma once
 #include <cstdint>
+#include <memory>
 
 namespace dlcore {
 
@@ -28,6 +29,28 @@ struct GemmEpilogue {
   const T* bias = nullptr;
   bool bias_per_row = false;
   GemmActivation activation = GemmActivation::None;
+};
+
+// B packed once for many products with the same B (a recurrent weight, used at every
+// time step): the packing a GEMM would otherwise repeat on each call. Built for the
+// instruction set and cache blocking active when it is made; a GEMM given one that no
+// longer matches (another ISA was selected since) packs B itself as usual.
+template <class T>
+class GemmPackedB {
+ public:
+  GemmPackedB() = default;
+  // Packs the K x N matrix B, element (k, j) at b[k * rs + j * cs].
+  GemmPackedB(int64_t K, int64_t N, const T* b, int64_t rs, int64_t cs);
+  bool defined() const { return data_ != nullptr; }
+  int64_t K() const { return K_; }
+  int64_t N() const { return N_; }
+  // The packed panel when it fits this GEMM's shape and blocking, else null.
+  const T* usable(int64_t K, int64_t N, const void* kernels, int64_t kc, int64_t nr) const;
+
+ private:
+  std::shared_ptr<T> data_;
+  int64_t K_ = 0, N_ = 0, kc_ = 0, nr_ = 0;
+  const void* kernels_ = nullptr;
 };
 
 // The general form. Element (i, k) of A is a[i * a_rs + k * a_cs], element
@@ -45,6 +68,9 @@ struct GemmProblem {
   int64_t ldc = 0;
   int64_t batch = 1, a_bs = 0, b_bs = 0, c_bs = 0;
   GemmEpilogue<T> epilogue = {};
+  // B already packed, or null; b must still be given (and batch be 1): the GEMM packs
+  // from b where the packed copy does not fit its blocking.
+  const GemmPackedB<T>* b_packed = nullptr;
 };
 
 // Throws ValueError for negative sizes, null pointers or a row stride of C

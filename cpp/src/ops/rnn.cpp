@@ -138,13 +138,22 @@ Activity make_activity(const Tensor& lengths, const RnnDims& d) {
   return a;
 }
 
+// op(B) for B stored (N x K) (trans_b: B^T) or stored (K x N), as a GEMM's K x N operand.
+template <class T>
+GemmPackedB<T> pack_weight(int64_t N, int64_t K, const T* b, int64_t ldb, bool trans_b) {
+  return GemmPackedB<T>(K, N, b, trans_b ? 1 : ldb, trans_b ? ldb : 1);
+}
+
 // C (M x N, row stride ldc) = A (M x K) op(B) + beta C (+ bias per column), where
-// op(B) = B^T for B stored (N x K) (trans_b) or B stored (K x N).
+// op(B) = B^T for B stored (N x K) (trans_b) or B stored (K x N); `packed`, when given,
+// is op(B) packed once (the recurrent weights, the same at every step).
 template <class T>
 void gemm_rows(int64_t M, int64_t N, int64_t K, const T* a, int64_t lda, const T* b, int64_t ldb,
-               bool trans_b, T beta, T* c, int64_t ldc, const T* bias = nullptr) {
+               bool trans_b, T beta, T* c, int64_t ldc, const T* bias = nullptr,
+               const GemmPackedB<T>* packed = nullptr) {
   if (M <= 0 || N <= 0) return;
   GemmProblem<T> p;
+  p.b_packed = packed;
   p.M = M, p.N = N, p.K = K, p.beta = beta;
   p.a = a, p.a_rs = lda, p.a_cs = 1;
   p.b = b, p.b_rs = trans_b ? 1 : ldb, p.b_cs = trans_b ? ldb : 1;
@@ -214,12 +223,14 @@ void run_forward(const RnnDims& d, const Activity& act, const Tensor& x, const T
   T* saved = SG ? st.gates.data<T>() : nullptr;
   const T *pgx = gx.data<T>(), *whh = w_hh.data<T>(), *bhh = data_or_null<T>(b_hh);
   T* pgh = gh.data<T>();
+  const GemmPackedB<T> whh_p = pack_weight<T>(GH, P, whh, P, true);
+  const GemmPackedB<T> whr_p = d.proj ? pack_weight<T>(P, H, w_hr.data<T>(), H, true) : GemmPackedB<T>();
   for (int64_t s = 0; s < T_; ++s) {
     const int64_t t = d.step(s), tp = d.step(s - 1);
     const T* hprev = s == 0 ? st.h0.data<T>() : hs + tp * B * P;
     const T* cprev = !cs ? nullptr : s == 0 ? st.c0.data<T>() : cs + tp * B * H;
     const int64_t m = act.rows[t];
-    gemm_rows<T>(m, GH, P, hprev, P, whh, P, true, T(0), pgh, GH, bhh);
+    gemm_rows<T>(m, GH, P, hprev, P, whh, P, true, T(0), pgh, GH, bhh, &whh_p);
     T* hout = d.proj ? rs + t * B * H : hs + t * B * P;
     parallel_for(0, m, row_grain(d), [&](int64_t lo, int64_t hi) {
       for (int64_t b = lo; b < hi; ++b) {
@@ -230,7 +241,9 @@ void run_forward(const RnnDims& d, const Activity& act, const Tensor& x, const T
             cs ? cs + r * H : nullptr, hout + b * H);
       }
     });
-    if (d.proj) gemm_rows<T>(m, P, H, hout, H, w_hr.data<T>(), H, true, T(0), hs + t * B * P, P);
+    if (d.proj)
+      gemm_rows<T>(m, P, H, hout, H, w_hr.data<T>(), H, true, T(0), hs + t * B * P, P, nullptr,
+                   &whr_p);
     if (act.all(t, B)) continue;
     for (int64_t b = 0; b < B; ++b) {  // rows past their length carry their state
       if (act.active(t, b)) continue;
@@ -269,6 +282,9 @@ RnnGrads run_backward(const RnnDims& d, const Activity& act, const RnnState& st,
   const T* cs = lstm ? st.cs.data<T>() : nullptr;
   const T* saved = SG ? st.gates.data<T>() : nullptr;
   T *pdgx = dgx.data<T>(), *pdgh = dgh.data<T>(), *ptmp = tmp.data<T>();
+  const GemmPackedB<T> whh_p = pack_weight<T>(P, GH, w_hh.data<T>(), P, false);
+  const GemmPackedB<T> whr_p =
+      d.proj ? pack_weight<T>(H, P, w_hr.data<T>(), H, false) : GemmPackedB<T>();
   for (int64_t s = T_ - 1; s >= 0; --s) {
     const int64_t t = d.step(s), tp = d.step(s - 1), m = act.rows[t];
     const T* hprev = s == 0 ? st.h0.data<T>() : hs + tp * B * P;
@@ -284,7 +300,8 @@ RnnGrads run_backward(const RnnDims& d, const Activity& act, const RnnState& st,
       T* p = dhp.data<T>() + t * B * P;
       for (int64_t b = 0; b < m; ++b)
         if (act.active(t, b)) std::memcpy(p + b * P, dh + b * P, P * sizeof(T));
-      gemm_rows<T>(m, H, P, dh, P, w_hr.data<T>(), H, false, T(0), dr.data<T>(), H);
+      gemm_rows<T>(m, H, P, dh, P, w_hr.data<T>(), H, false, T(0), dr.data<T>(), H, nullptr,
+                   &whr_p);
       dhin = dr.data<T>();
     }
     T* pds = gru ? dstate.data<T>() : dc;
@@ -298,7 +315,8 @@ RnnGrads run_backward(const RnnDims& d, const Activity& act, const RnnState& st,
             pds ? pds + b * H : nullptr, pdgx + row * GH, pdgh + row * GH);
       }
     });
-    gemm_rows<T>(m, P, GH, pdgh + t * B * GH, GH, w_hh.data<T>(), P, false, T(0), ptmp, P);
+    gemm_rows<T>(m, P, GH, pdgh + t * B * GH, GH, w_hh.data<T>(), P, false, T(0), ptmp, P,
+                 nullptr, &whh_p);
     for (int64_t b = 0; b < m; ++b) {
       if (!act.active(t, b)) continue;
       T* o = dh + b * P;

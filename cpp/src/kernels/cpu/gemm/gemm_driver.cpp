@@ -152,7 +152,11 @@ class Driver {
   void run(const T* a, const T* b, T* c, bool threads) {
     const int64_t M = p_.M, N = p_.N, K = p_.K;
     const int64_t pn = std::min(panel_n_, N), pm = std::min(panel_m_, M);
-    T* bp = static_cast<T*>(tls_pack_b.get(sizeof(T) * K * round_up(pn, nr_)));
+    // A pre-packed B serves when it is this problem's whole, single panel.
+    const T* prepacked =
+        p_.b_packed && N <= panel_n_ ? p_.b_packed->usable(K, N, &kern_, blk_.kc, nr_) : nullptr;
+    T* bp = prepacked ? const_cast<T*>(prepacked)
+                      : static_cast<T*>(tls_pack_b.get(sizeof(T) * K * round_up(pn, nr_)));
     T* ap = pack_a_ ? static_cast<T*>(tls_pack_a.get(sizeof(T) * K * round_up(pm, mr_))) : nullptr;
     const bool par = threads && parallel_;
     for (int64_t jc = 0; jc < N; jc += panel_n_) {
@@ -161,8 +165,8 @@ class Driver {
         const int64_t mc = std::min(panel_m_, M - ic);
         // A is packed once when all its rows fit one panel; B once per panel.
         const bool new_a = pack_a_ && (jc == 0 || M > panel_m_);
-        pack(new_a ? a + ic * p_.a_rs : nullptr, mc, ic == 0 ? b + jc * p_.b_cs : nullptr, nc,
-             ap, bp, par);
+        pack(new_a ? a + ic * p_.a_rs : nullptr, mc,
+             ic == 0 && !prepacked ? b + jc * p_.b_cs : nullptr, nc, ap, bp, par);
         compute(a + ic * p_.a_rs, ap, bp, c + ic * p_.ldc + jc, ic, jc, mc, nc, par);
       }
     }
@@ -307,6 +311,9 @@ void check_problem(const GemmProblem<T>& p) {
   if (!p.c) throw ValueError("gemm: C is null");
   if (p.ldc < p.N)
     throw ValueError(str_cat("gemm: the row stride of C (", p.ldc, ") is below N (", p.N, ")"));
+  if (p.b_packed && (p.b_packed->K() != p.K || p.b_packed->N() != p.N || p.batch != 1))
+    throw ValueError(str_cat("gemm: a packed B of ", p.b_packed->K(), " x ", p.b_packed->N(),
+                             " does not fit K=", p.K, " N=", p.N, " batch=", p.batch));
   if (p.K > 0 && p.alpha != T(0) && (!p.a || !p.b)) throw ValueError("gemm: A or B is null");
 }
 
@@ -389,6 +396,33 @@ void gemm_strided_batched(Transpose ta, Transpose tb, int64_t M, int64_t N, int6
   p.batch = batch, p.a_bs = stride_a, p.b_bs = stride_b, p.c_bs = stride_c;
   gemm(p);
 }
+
+template <class T>
+GemmPackedB<T>::GemmPackedB(int64_t K, int64_t N, const T* b, int64_t rs, int64_t cs) {
+  if (K < 0 || N < 0) throw ValueError(str_cat("gemm: sizes must be non-negative, got K=", K, " N=", N));
+  const GemmKernels<T>& kern = kernels_for<T>();
+  const GemmBlocking blk = blocking_for(kern.mr, kern.nr, sizeof(T));
+  const int64_t np = round_up(std::max<int64_t>(N, 1), kern.nr), nk = ceil_div(K, blk.kc);
+  T* buf = static_cast<T*>(std::aligned_alloc(64, round_up(sizeof(T) * std::max<int64_t>(K, 1) * np, 64)));
+  if (!buf) throw std::bad_alloc();
+  data_.reset(buf, [](T* q) { std::free(q); });
+  // The driver's layout for one panel of N columns: per k block, its slivers in order.
+  for (int64_t blk_i = 0; blk_i < nk; ++blk_i) {
+    const int64_t k0 = blk_i * K / nk, kc = (blk_i + 1) * K / nk - k0;
+    if (N > 0) kern.pack_b(kc, N, b + k0 * rs, rs, cs, buf + k0 * np);
+  }
+  K_ = K, N_ = N, kc_ = blk.kc, nr_ = kern.nr, kernels_ = &kern;
+}
+
+template <class T>
+const T* GemmPackedB<T>::usable(int64_t K, int64_t N, const void* kernels, int64_t kc,
+                                int64_t nr) const {
+  const bool fits = data_ && K == K_ && N == N_ && kernels == kernels_ && kc == kc_ && nr == nr_;
+  return fits ? data_.get() : nullptr;
+}
+
+template class GemmPackedB<float>;
+template class GemmPackedB<double>;
 
 GemmBlocking gemm_blocking(bool double_precision) {
   const auto& t = kernels::active();

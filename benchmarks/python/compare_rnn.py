@@ -1,0 +1,137 @@
+"""Recurrent layers, dlcore side by side with PyTorch, same weights, same thread count.
+
+Lines (float32): LSTM and GRU, seq 64, batch 32, input 128, hidden 256, 1 and 2 layers,
+unidirectional and bidirectional, forward (no grad) and forward+backward (of out.sum());
+and a training step of the char-LSTM of examples/char_lstm.py (embedding, LSTM, linear
+head, cross-entropy, Adam) on a batch of 32 sequences of 64 characters. The modules are
+built in dlcore and copied into torch, so both run the same weights; `maxdiff` is the
+largest difference between the two forward outputs. Rounds alternate between the
+libraries; the table shows median milliseconds and the ratio torch/dlcore (above 1:
+dlcore is faster).
+
+    python benchmarks/python/compare_rnn.py [--threads 1,2] [--reps 7] [--json FILE]
+"""
+import argparse
+import json
+
+from per_thread import libraries, print_ms_table, run_workers, time_lines
+
+T, B, IN, H = 64, 32, 128, 256
+CHAR = dict(vocab=76, embed=64, hidden=256, layers=2, seq=64, batch=32)
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--threads", default="1,2", help="comma-separated thread counts")
+    p.add_argument("--reps", type=int, default=7)
+    p.add_argument("--json", help="also write the results to this file")
+    p.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+def twins(lib, build_dl, build_torch):
+    """{library: module}: the dlcore module and, with torch, one with the same weights."""
+    import dlcore as dl
+
+    dl.manual_seed(0)
+    m = build_dl(dl)
+    out = {"dlcore": m}
+    if "torch" in lib:
+        torch = lib["torch"]
+        t = build_torch(torch)
+        t.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in m.state_dict().items()})
+        out["torch"] = t
+    return out
+
+
+def layer_lines(lib, np):
+    lines, diffs = [], {}
+    x_np = np.random.default_rng(0).uniform(-1, 1, (T, B, IN)).astype(np.float32)
+    for kind in ("LSTM", "GRU"):
+        for layers in (1, 2):
+            for bi in (False, True):
+                name = f"{kind} {layers} layer{'s' if layers > 1 else ''}{' bidir' if bi else ''}"
+                mods = twins(lib, lambda m: getattr(m.nn, kind)(IN, H, num_layers=layers, bidirectional=bi),
+                             lambda m: getattr(m.nn, kind)(IN, H, num_layers=layers, bidirectional=bi))
+                xs = {k: lib[k].from_numpy(x_np.copy()) for k in lib}
+                xg = {k: lib[k].from_numpy(x_np.copy()).requires_grad_() for k in lib}
+
+                def fwd(k, mods=mods, xs=xs):
+                    with lib[k].no_grad():
+                        return mods[k](xs[k])[0]
+
+                def fwd_bwd(k, mods=mods, xg=xg):
+                    mods[k](xg[k])[0].sum().backward()
+
+                outs = {k: fwd(k).numpy() for k in lib}
+                if "torch" in outs:
+                    diffs[name + " fwd"] = float(np.abs(outs["dlcore"] - outs["torch"]).max())
+                lines.append((name + " fwd", {k: (lambda k=k, f=fwd: f(k)) for k in lib}))
+                lines.append((name + " fwd+bwd", {k: (lambda k=k, f=fwd_bwd: f(k)) for k in lib}))
+    return lines, diffs
+
+
+def char_lstm_line(lib, np):
+    c = CHAR
+
+    def build(m):
+        class CharLSTM(m.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.embed = m.nn.Embedding(c["vocab"], c["embed"])
+                self.lstm = m.nn.LSTM(c["embed"], c["hidden"], num_layers=c["layers"], batch_first=True)
+                self.head = m.nn.Linear(c["hidden"], c["vocab"])
+
+            def forward(self, x):
+                return self.head(self.lstm(self.embed(x))[0])
+
+        return CharLSTM()
+
+    mods = twins(lib, build, build)
+    rng = np.random.default_rng(1)
+    data = rng.integers(0, c["vocab"], (c["batch"], c["seq"] + 1))
+    steps = {}
+    for k, m in lib.items():
+        model = mods[k]
+        opt = m.optim.Adam(model.parameters(), lr=2e-3)
+        x, y = m.from_numpy(data[:, :-1].copy()), m.from_numpy(data[:, 1:].copy())
+
+        def step(model=model, opt=opt, x=x, y=y, m=m):
+            loss = m.nn.functional.cross_entropy(model(x).reshape(-1, c["vocab"]), y.reshape(-1))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+        steps[k] = step
+    return [(f"char-LSTM step ({c['layers']}x{c['hidden']})", steps)]
+
+
+def worker(args):
+    import numpy as np
+
+    lib = libraries(args.worker)
+    lines, diffs = layer_lines(lib, np)
+    rows = time_lines(lines + char_lstm_line(lib, np), args.reps, args.worker)
+    for r in rows:
+        if r["case"] in diffs:
+            r["maxdiff"] = diffs[r["case"]]
+    print(json.dumps(rows))
+
+
+def main():
+    args = parse_args()
+    if args.worker:
+        worker(args)
+        return
+    results = []
+    for t, rows in run_workers(__file__, [int(x) for x in args.threads.split(",")], ["--reps", str(args.reps)]):
+        results += rows
+        print_ms_table(t, rows, args.reps, width=30,
+                       extra=lambda r: f"  maxdiff {r['maxdiff']:.1e}" if "maxdiff" in r else "")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
