@@ -127,3 +127,32 @@ def test_cmake_find_package(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     run = subprocess.run([str(build / "app")], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0 and "fitted w" in run.stdout
+
+
+def run_example(name, *args, timeout=600):
+    run = subprocess.run([sys.executable, str(ROOT / "examples" / name), *args], capture_output=True, text=True,
+                         timeout=timeout)
+    assert run.returncode == 0, run.stderr
+    return run.stdout.splitlines()
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_sequence_mnist_example_classifies_digit_rows(cell):
+    lines = run_example("sequence_mnist.py", "--cell", cell)
+    final = [ln for ln in lines if "final test accuracy" in ln][0]
+    assert float(final.split()[3]) >= 0.95
+
+
+def test_char_lstm_example_learns_and_samples():
+    lines = run_example("char_lstm.py", "--steps", "60", "--sample-len", "80", "--prompt", "KING.")
+    final = [ln for ln in lines if ln.startswith("final val loss")][0]
+    assert float(final.split()[3]) < 3.2  # ln 76 = 4.33 for a uniform guess
+    sample = "\n".join(lines[lines.index("--- sample ---") + 1:])
+    assert sample.startswith("KING.") and len(sample) == len("KING.") + 80
+
+
+def test_bigru_capitalize_example_beats_the_first_letter_rule():
+    lines = run_example("bigru_capitalize.py", "--epochs", "2", "--lines", "3000")
+    epoch = [ln for ln in lines if ln.startswith("epoch 2")][0]
+    score, rule = float(epoch.split("F1 ")[1].split()[0]), float(epoch.split("rule ")[1].rstrip(")"))
+    assert score > rule + 0.15
