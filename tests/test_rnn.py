@@ -391,3 +391,73 @@ def test_bad_lengths_and_op_arguments():
         F.rnn_layer("elman", x, None, None, w_ih, w_hh)
     with pytest.raises(TypeError, match="lengths must be integers"):
         F.rnn_layer("lstm", x, None, None, w_ih, w_hh, lengths=dl.tensor([1.0, 2.0]))
+
+
+# ---------------------------------------------------------------- seq2seq attention
+def test_luong_and_bahdanau_attention_against_reference(rng):
+    q, keys = rng.normal(size=(3, 4)), rng.normal(size=(3, 5, 4))
+    mask = np.ones((3, 5), bool)
+    mask[1, 3:] = mask[2, 1:] = False
+    dot = nn.LuongAttention()
+    ctx, w = dot(dl.tensor(q), dl.tensor(keys), mask=dl.tensor(mask))
+    rc, rw = ref.luong_attention(q, keys, mask)
+    np.testing.assert_allclose(to_np(ctx), rc, rtol=1e-12)
+    np.testing.assert_allclose(to_np(w), rw, rtol=1e-12, atol=1e-15)
+    assert np.all(to_np(w)[~mask] == 0)
+    general = nn.LuongAttention(6, 4, score="general", dtype=dl.float64)
+    q6 = rng.normal(size=(3, 6))
+    ctx, w = general(dl.tensor(q6), dl.tensor(keys))
+    rc, rw = ref.luong_attention(q6, keys, weight=to_np(general.weight))
+    np.testing.assert_allclose(to_np(ctx), rc, rtol=1e-12)
+    add = nn.BahdanauAttention(6, 4, 7, dtype=dl.float64)
+    ctx, w = add(dl.tensor(q6), dl.tensor(keys), mask=dl.tensor(mask))
+    rc, rw = ref.bahdanau_attention(q6, keys, to_np(add.query_proj.weight), to_np(add.key_proj.weight),
+                                    to_np(add.key_proj.bias), to_np(add.v.weight), mask)
+    np.testing.assert_allclose(to_np(ctx), rc, rtol=1e-12)
+    np.testing.assert_allclose(to_np(w), rw, rtol=1e-12, atol=1e-15)
+    ts = [dl.tensor(q6, requires_grad=True), dl.tensor(keys, requires_grad=True)]
+    assert dl.autograd.gradcheck(lambda a, k: add(a, k, mask=dl.tensor(mask))[0], ts)
+    assert dl.autograd.gradcheck(lambda a, k: general(a, k)[0], ts)
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+@pytest.mark.parametrize("attention", ["dot", "general", "additive"])
+def test_attention_decoder_step_against_reference(cell, attention, rng):
+    B, S, n_in, H = 2, 5, 3, 4
+    dec = nn.AttentionDecoderCell(n_in, H, cell=cell, attention=attention, dtype=dl.float64)
+    x, enc = rng.normal(size=(B, n_in)), rng.normal(size=(B, S, H))
+    h, c = rng.normal(size=(B, H)), rng.normal(size=(B, H))
+    mask = np.ones((B, S), bool)
+    mask[0, 4:] = False
+    state = (dl.tensor(h), dl.tensor(c)) if cell == "lstm" else dl.tensor(h)
+    out, new_state, w = dec(dl.tensor(x), state, dl.tensor(enc), mask=dl.tensor(mask))
+    cw = [to_np(p) for p in (dec.cell.weight_ih, dec.cell.weight_hh, dec.cell.bias_ih, dec.cell.bias_hh)]
+    if attention == "additive":
+        a = dec.attention
+        ctx, rw = ref.bahdanau_attention(h, enc, to_np(a.query_proj.weight), to_np(a.key_proj.weight),
+                                         to_np(a.key_proj.bias), to_np(a.v.weight), mask)
+        rh, _ = ref.cell_step(cell, np.concatenate([x, ctx], 1), h, c, *cw)
+        rout = rh
+    else:
+        rh, _ = ref.cell_step(cell, x, h, c, *cw)
+        ctx, rw = ref.luong_attention(rh, enc, mask, None if attention == "dot" else to_np(dec.attention.weight))
+        rout = np.tanh(np.concatenate([ctx, rh], 1) @ to_np(dec.combine.weight).T)
+    np.testing.assert_allclose(to_np(out), rout, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(to_np(w), rw, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(to_np(new_state[0] if cell == "lstm" else new_state), rh, rtol=1e-12)
+    encs = dl.tensor(enc, requires_grad=True)
+    assert dl.autograd.gradcheck(lambda e: dec(dl.tensor(x), state, e, mask=dl.tensor(mask))[0], [encs])
+    out0, _, _ = dec(dl.tensor(x), None, dl.tensor(enc))  # a None state is zeros
+    zero = (dl.zeros(B, H, dtype=dl.float64),) * 2 if cell == "lstm" else dl.zeros(B, H, dtype=dl.float64)
+    np.testing.assert_allclose(to_np(out0), to_np(dec(dl.tensor(x), zero, dl.tensor(enc))[0]), rtol=1e-14)
+
+
+def test_attention_bad_inputs():
+    with pytest.raises(ValueError, match="'dot' attention needs encoder_size == hidden_size"):
+        nn.AttentionDecoderCell(3, 4, encoder_size=5)
+    with pytest.raises(ValueError, match=r"query of size 3 cannot score keys of size 4"):
+        nn.LuongAttention()(dl.zeros(2, 3), dl.zeros(2, 5, 4))
+    with pytest.raises(ValueError, match=r"expected mask of shape \(2, 5\), got \(2, 4\)"):
+        nn.LuongAttention()(dl.zeros(2, 4), dl.zeros(2, 5, 4), mask=dl.ones(2, 4, dtype=dl.bool))
+    with pytest.raises(ValueError, match=r"expected query \(B, H\) and keys \(B, S, H\)"):
+        nn.BahdanauAttention(4, 4, 3)(dl.zeros(2, 4), dl.zeros(3, 5, 4))

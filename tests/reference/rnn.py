@@ -76,3 +76,23 @@ def rnn(mode, x, params, num_layers, bidirectional=False, h0=None, c0=None, leng
         inp = np.concatenate(outs, axis=-1)
     out = np.swapaxes(inp, 0, 1) if batch_first else inp
     return out, np.stack(hs), (np.stack(cs) if mode == "lstm" else None)
+
+
+def softmax_masked(scores, mask):
+    s = np.where(mask, scores, -np.inf) if mask is not None else scores
+    e = np.exp(s - s.max(1, keepdims=True))
+    return e / e.sum(1, keepdims=True)
+
+
+def luong_attention(q, keys, mask=None, weight=None):
+    """score = q . k, or q . (W k) with W (Hq, Hk); returns (context, weights)."""
+    qq = q if weight is None else q @ weight
+    w = softmax_masked(np.einsum("bsh,bh->bs", keys, qq), mask)
+    return np.einsum("bs,bsh->bh", w, keys), w
+
+
+def bahdanau_attention(q, keys, w_q, w_k, b_k, v, mask=None):
+    """score = v . tanh(W_q q + W_k k + b_k), Linear weights (out, in); v (1, hidden)."""
+    e = np.tanh(keys @ w_k.T + b_k + (q @ w_q.T)[:, None, :])
+    w = softmax_masked((e @ v.T)[..., 0], mask)
+    return np.einsum("bs,bsh->bh", w, keys), w

@@ -33,6 +33,7 @@ from .loss import (  # noqa: F401
 )
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential  # noqa: F401
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: F401
+from .seq2seq import AttentionDecoderCell, BahdanauAttention, LuongAttention  # noqa: F401
 from .norm import (  # noqa: F401
     BatchNorm1d,
     BatchNorm2d,
