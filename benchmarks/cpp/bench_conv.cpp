@@ -7,29 +7,12 @@
 #include <dlcore/dlcore.h>
 #include <omp.h>
 
-#include <algorithm>
-#include <chrono>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <functional>
 #include <string>
-#include <vector>
+
+#include "bench_util.h"
 
 using namespace dlcore;
-using Clock = std::chrono::steady_clock;
-
-static double median_seconds(const std::function<void()>& f, int reps) {
-  f();
-  std::vector<double> t;
-  for (int i = 0; i < reps; ++i) {
-    auto a = Clock::now();
-    f();
-    t.push_back(std::chrono::duration<double>(Clock::now() - a).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
+using bench::median_seconds;
 
 struct ConvCase {
   const char* name;
@@ -37,18 +20,8 @@ struct ConvCase {
 };
 
 int main(int argc, char** argv) {
-  int reps = 7;
-  const char* json = nullptr;
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--runs") && i + 1 < argc)
-      reps = std::atoi(argv[++i]);
-    else if (!std::strcmp(argv[i], "--json") && i + 1 < argc)
-      json = argv[++i];
-    else {
-      std::fprintf(stderr, "usage: bench_conv [--runs N] [--json FILE]\n");
-      return 2;
-    }
-  }
+  const bench::Args args = bench::parse_args(argc, argv, "bench_conv");
+  const int reps = args.runs;
   const ConvCase convs[] = {{"conv 3->64 32x32 3x3", 32, 3, 64, 32, 3, 1, 1},
                             {"conv 64->64 16x16 3x3", 32, 64, 64, 16, 3, 1, 1},
                             {"conv 64->128 16x16 1x1", 32, 64, 128, 16, 1, 0, 1},
@@ -56,19 +29,10 @@ int main(int argc, char** argv) {
                             {"depthwise 64 32x32 3x3", 32, 64, 64, 32, 3, 1, 64}};
   std::printf("dlcore %s, ISA %s, float32, median of %d runs\n", version().c_str(),
               active_isa().c_str(), reps);
-  std::printf("%-8s %-34s %10s %10s\n", "threads", "case", "ms", "GFLOP/s");
-  std::string rows;
+  bench::Report rep;
+  rep.header();
   auto report = [&](int threads, const std::string& name, double seconds, double flops) {
-    const double gflops = flops > 0 ? flops / seconds / 1e9 : 0.0;
-    if (flops > 0)
-      std::printf("%-8d %-34s %10.3f %10.1f\n", threads, name.c_str(), seconds * 1e3, gflops);
-    else
-      std::printf("%-8d %-34s %10.3f %10s\n", threads, name.c_str(), seconds * 1e3, "-");
-    char buf[256];
-    std::snprintf(buf, sizeof buf,
-                  "%s{\"threads\": %d, \"case\": \"%s\", \"ms\": %.4f, \"gflops\": %.2f}",
-                  rows.empty() ? "" : ",\n ", threads, name.c_str(), seconds * 1e3, gflops);
-    rows += buf;
+    rep.add(threads, name, seconds, flops);
   };
   for (int threads : {1, omp_get_max_threads()}) {
     set_num_threads(threads);
@@ -99,14 +63,6 @@ int main(int argc, char** argv) {
     report(threads, "batch_norm fwd+bwd",
            median_seconds([&] { sum(batch_norm(x, rm, rv, gw, gb, true)).backward(); }, reps), 0);
   }
-  if (json) {
-    FILE* f = std::fopen(json, "w");
-    if (!f) {
-      std::perror(json);
-      return 1;
-    }
-    std::fprintf(f, "[%s]\n", rows.c_str());
-    std::fclose(f);
-  }
+  if (!rep.write_json(args.json)) return 1;
   return 0;
 }

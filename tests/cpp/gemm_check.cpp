@@ -175,7 +175,8 @@ template <class T>
 void check_packed_b(const std::string& isa, uint32_t seed) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<double> u(-1, 1);
-  for (auto [M, N, K] : {std::array<int64_t, 3>{32, 1024, 256}, {7, 37, 700}, {1, 5, 3}, {50, 300, 1025}}) {
+  for (auto [M, N, K] :
+       {std::array<int64_t, 3>{32, 1024, 256}, {7, 37, 700}, {1, 5, 3}, {50, 300, 1025}}) {
     for (bool tb : {false, true}) {
       std::vector<T> A(M * K), B(K * N), c1(M * N), c2(M * N);
       for (auto& x : A) x = T(u(rng));
@@ -190,8 +191,9 @@ void check_packed_b(const std::string& isa, uint32_t seed) {
       q.b_packed = &packed, q.c = c2.data();
       gemm(q);
       ++checks;
-      if (c1 != c2) fail(isa + " packed B differs from B packed per call, M=" + std::to_string(M) +
-                         " N=" + std::to_string(N) + " K=" + std::to_string(K));
+      if (c1 != c2)
+        fail(isa + " packed B differs from B packed per call, M=" + std::to_string(M) +
+             " N=" + std::to_string(N) + " K=" + std::to_string(K));
       for (const std::string& other : available_isas()) {
         if (other == isa) continue;
         set_isa(other);

@@ -224,7 +224,8 @@ void run_forward(const RnnDims& d, const Activity& act, const Tensor& x, const T
   const T *pgx = gx.data<T>(), *whh = w_hh.data<T>(), *bhh = data_or_null<T>(b_hh);
   T* pgh = gh.data<T>();
   const GemmPackedB<T> whh_p = pack_weight<T>(GH, P, whh, P, true);
-  const GemmPackedB<T> whr_p = d.proj ? pack_weight<T>(P, H, w_hr.data<T>(), H, true) : GemmPackedB<T>();
+  const GemmPackedB<T> whr_p =
+      d.proj ? pack_weight<T>(P, H, w_hr.data<T>(), H, true) : GemmPackedB<T>();
   for (int64_t s = 0; s < T_; ++s) {
     const int64_t t = d.step(s), tp = d.step(s - 1);
     const T* hprev = s == 0 ? st.h0.data<T>() : hs + tp * B * P;
@@ -315,8 +316,8 @@ RnnGrads run_backward(const RnnDims& d, const Activity& act, const RnnState& st,
             pds ? pds + b * H : nullptr, pdgx + row * GH, pdgh + row * GH);
       }
     });
-    gemm_rows<T>(m, P, GH, pdgh + t * B * GH, GH, w_hh.data<T>(), P, false, T(0), ptmp, P,
-                 nullptr, &whh_p);
+    gemm_rows<T>(m, P, GH, pdgh + t * B * GH, GH, w_hh.data<T>(), P, false, T(0), ptmp, P, nullptr,
+                 &whh_p);
     for (int64_t b = 0; b < m; ++b) {
       if (!act.active(t, b)) continue;
       T* o = dh + b * P;

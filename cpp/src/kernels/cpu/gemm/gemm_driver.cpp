@@ -399,11 +399,13 @@ void gemm_strided_batched(Transpose ta, Transpose tb, int64_t M, int64_t N, int6
 
 template <class T>
 GemmPackedB<T>::GemmPackedB(int64_t K, int64_t N, const T* b, int64_t rs, int64_t cs) {
-  if (K < 0 || N < 0) throw ValueError(str_cat("gemm: sizes must be non-negative, got K=", K, " N=", N));
+  if (K < 0 || N < 0)
+    throw ValueError(str_cat("gemm: sizes must be non-negative, got K=", K, " N=", N));
   const GemmKernels<T>& kern = kernels_for<T>();
   const GemmBlocking blk = blocking_for(kern.mr, kern.nr, sizeof(T));
   const int64_t np = round_up(std::max<int64_t>(N, 1), kern.nr), nk = ceil_div(K, blk.kc);
-  T* buf = static_cast<T*>(std::aligned_alloc(64, round_up(sizeof(T) * std::max<int64_t>(K, 1) * np, 64)));
+  T* buf = static_cast<T*>(
+      std::aligned_alloc(64, round_up(sizeof(T) * std::max<int64_t>(K, 1) * np, 64)));
   if (!buf) throw std::bad_alloc();
   data_.reset(buf, [](T* q) { std::free(q); });
   // The driver's layout for one panel of N columns: per k block, its slivers in order.
