@@ -162,16 +162,37 @@ void gemm_rows(int64_t M, int64_t N, int64_t K, const T* a, int64_t lda, const T
   gemm(p);
 }
 
-// C (M x N) = A^T B + beta C for A stored (K x M) and B stored (K x N): the weight
-// gradients, summed over the K = T B rows in one GEMM.
+// One term A^T B of a weight gradient: A stored (K x M), B stored (K x N).
 template <class T>
-void gemm_at_b(int64_t M, int64_t N, int64_t K, const T* a, const T* b, T beta, T* c) {
-  GemmProblem<T> p;
-  p.M = M, p.N = N, p.K = K, p.beta = beta;
-  p.a = a, p.a_rs = 1, p.a_cs = M;
-  p.b = b, p.b_rs = N, p.b_cs = 1;
-  p.c = c, p.ldc = N;
-  gemm(p);
+struct GradTerm {
+  const T* a;
+  const T* b;
+  int64_t K;
+};
+
+// C (M x N) = the sum of the terms' A^T B: a weight gradient summed over all T B rows in
+// one GEMM (two where the first step's h0 makes a separate term). The GEMM reads its
+// transposed operand a column at a time, slowly for long K, so the smaller of A and B
+// takes that role: for N < M it computes C^T = B^T A and transposes it.
+template <class T>
+void weight_grad(int64_t M, int64_t N, std::initializer_list<GradTerm<T>> terms, T* c) {
+  const bool swap = N < M;
+  Tensor tmp = swap ? empty({N, M}, std::is_same_v<T, float> ? DType::Float32 : DType::Float64)
+                    : Tensor();
+  T* out = swap ? tmp.data<T>() : c;
+  T beta = T(0);
+  for (const GradTerm<T>& t : terms) {
+    GemmProblem<T> p;
+    p.M = swap ? N : M, p.N = swap ? M : N, p.K = t.K, p.beta = beta;
+    p.a = swap ? t.b : t.a, p.a_rs = 1, p.a_cs = p.M;
+    p.b = swap ? t.a : t.b, p.b_rs = p.N, p.b_cs = 1;
+    p.c = out, p.ldc = p.N;
+    gemm(p);
+    beta = T(1);
+  }
+  if (swap)
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) c[i * N + j] = out[j * M + i];
 }
 
 template <class T>
@@ -335,18 +356,17 @@ RnnGrads run_backward(const RnnDims& d, const Activity& act, const RnnState& st,
   r.dx = empty({T_, B, I}, dt);
   gemm_rows<T>(TB, I, GH, pdgx, GH, w_ih.data<T>(), I, false, T(0), r.dx.data<T>(), I);
   r.dw_ih = empty({GH, I}, dt);
-  gemm_at_b<T>(GH, I, TB, pdgx, x.data<T>(), T(0), r.dw_ih.data<T>());
+  weight_grad<T>(GH, I, {{pdgx, x.data<T>(), TB}}, r.dw_ih.data<T>());
   r.dw_hh = empty({GH, P}, dt);
   // Step s started from hs[step(s - 1)] (s > 0) or h0 (s = 0): in time order, rows
   // of DGH for t = 1.. pair with hs for t = 0.. (forward), or t = 0.. with t = 1..
   // (reverse).
-  const int64_t first = d.step(0);
-  if (T_ > 1) {
-    const int64_t g_off = d.reverse ? 0 : B * GH, h_off = d.reverse ? B * P : 0;
-    gemm_at_b<T>(GH, P, (T_ - 1) * B, pdgh + g_off, hs + h_off, T(0), r.dw_hh.data<T>());
-  }
-  gemm_at_b<T>(GH, P, T_ > 0 ? B : 0, pdgh + first * B * GH, st.h0.data<T>(), T_ > 1 ? T(1) : T(0),
-               r.dw_hh.data<T>());
+  const int64_t first = T_ > 0 ? d.step(0) : 0;
+  const int64_t g_off = d.reverse ? 0 : B * GH, h_off = d.reverse ? B * P : 0;
+  weight_grad<T>(GH, P,
+                 {{pdgh + first * B * GH, st.h0.data<T>(), T_ > 0 ? B : 0},
+                  {pdgh + g_off, hs + h_off, std::max<int64_t>(T_ - 1, 0) * B}},
+                 r.dw_hh.data<T>());
   auto colsum = [&](const T* m) {
     Tensor out = empty({GH}, dt);
     const auto& k = kernels::active();
@@ -363,7 +383,7 @@ RnnGrads run_backward(const RnnDims& d, const Activity& act, const RnnState& st,
   r.db_hh = gru ? colsum(pdgh) : r.db_ih;
   if (d.proj) {
     r.dw_hr = empty({P, H}, dt);
-    gemm_at_b<T>(P, H, TB, dhp.data<T>(), st.rs.data<T>(), T(0), r.dw_hr.data<T>());
+    weight_grad<T>(P, H, {{dhp.data<T>(), st.rs.data<T>(), TB}}, r.dw_hr.data<T>());
   }
   return r;
 }
