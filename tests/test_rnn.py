@@ -461,3 +461,32 @@ def test_attention_bad_inputs():
         nn.LuongAttention()(dl.zeros(2, 4), dl.zeros(2, 5, 4), mask=dl.ones(2, 4, dtype=dl.bool))
     with pytest.raises(ValueError, match=r"expected query \(B, H\) and keys \(B, S, H\)"):
         nn.BahdanauAttention(4, 4, 3)(dl.zeros(2, 4), dl.zeros(3, 5, 4))
+
+
+def test_directions_of_one_layer_as_one_op(rng, threads):
+    """rnn_layer_directions: each direction equals its own rnn_layer, at 1 and 2 threads, and
+    the input's gradient sums both directions'."""
+    T, B, n_in, H = 5, 3, 2, 4
+    x = rng.normal(size=(T, B, n_in))
+    ws = [layer_weights(rng, "lstm", n_in, H), layer_weights(rng, "lstm", n_in, H, P=2)]
+    h0s = [rng.normal(size=(B, H)), rng.normal(size=(B, 2))]
+    c0s = [rng.normal(size=(B, H)), rng.normal(size=(B, H))]
+    lengths = [5, 2, 4]
+    for n in (1, 2):
+        dl.set_num_threads(n)
+        dirs = [(dl.tensor(h0s[k]), dl.tensor(c0s[k]), *[None if a is None else dl.tensor(a) for a in ws[k]],
+                 k == 1) for k in range(2)]
+        both = F.rnn_layer_directions("lstm", dl.tensor(x), dirs, lengths)
+        for k in range(2):
+            ry, rh, rc = ref.rnn_layer("lstm", x, h0s[k], c0s[k], *ws[k], lengths=lengths, reverse=k == 1)
+            for got, want in zip(both[k], (ry, rh, rc)):
+                np.testing.assert_allclose(to_np(got), want, rtol=1e-12, atol=1e-13)
+
+    def fn(xt, w0, w1):
+        dirs = [(None, None, dl.tensor(ws[0][0]), w0, None, None, None, False),
+                (None, None, dl.tensor(ws[1][0]), w1, None, None, dl.tensor(ws[1][4]), True)]
+        (y0, h0, c0), (y1, h1, c1) = F.rnn_layer_directions("lstm", xt, dirs, lengths)
+        return dl.cat([y0.flatten(), y1.flatten(), h1.flatten(), c0.flatten()])
+
+    ts = [dl.tensor(a, requires_grad=True) for a in (x, ws[0][1], ws[1][1])]
+    assert dl.autograd.gradcheck(fn, ts)

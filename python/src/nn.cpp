@@ -66,6 +66,15 @@ OptimStep to_step(const std::string& kind, const py::dict& hyper) {
   return s;
 }
 
+RnnCell to_cell(const std::string& mode) {
+  if (mode == "lstm") return RnnCell::Lstm;
+  if (mode == "gru") return RnnCell::Gru;
+  if (mode == "rnn_tanh") return RnnCell::RnnTanh;
+  if (mode == "rnn_relu") return RnnCell::RnnRelu;
+  throw ValueError("rnn_layer: mode must be 'lstm', 'gru', 'rnn_tanh' or 'rnn_relu', got '" + mode +
+                   "'");
+}
+
 }  // namespace
 
 void init_nn(py::module_& m) {
@@ -124,34 +133,30 @@ void init_nn(py::module_& m) {
       },
       py::arg("input"), py::arg("running_mean"), py::arg("running_var"), py::arg("weight"),
       py::arg("bias"), py::arg("training"), py::arg("momentum"), py::arg("eps"), nogil());
+  // One layer of a recurrent network, all its directions: each direction is
+  // (h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, weight_hr, reverse).
+  using Direction =
+      std::tuple<OptTensor, OptTensor, Tensor, Tensor, OptTensor, OptTensor, OptTensor, bool>;
   m.def(
       "_rnn_layer",
-      [](const std::string& mode, const Tensor& x, const OptTensor& h0, const OptTensor& c0,
-         const Tensor& w_ih, const Tensor& w_hh, const OptTensor& b_ih, const OptTensor& b_hh,
-         const OptTensor& w_hr, const OptTensor& lengths, bool reverse) {
-        RnnCell cell;
-        if (mode == "lstm")
-          cell = RnnCell::Lstm;
-        else if (mode == "gru")
-          cell = RnnCell::Gru;
-        else if (mode == "rnn_tanh")
-          cell = RnnCell::RnnTanh;
-        else if (mode == "rnn_relu")
-          cell = RnnCell::RnnRelu;
-        else
-          throw ValueError(
-              "rnn_layer: mode must be 'lstm', 'gru', 'rnn_tanh' or 'rnn_relu', got '" + mode +
-              "'");
-        py::gil_scoped_release release;
-        std::vector<Tensor> r =
-            rnn_layer(cell, x, or_undefined(h0), or_undefined(c0), w_ih, w_hh, or_undefined(b_ih),
-                      or_undefined(b_hh), or_undefined(w_hr), or_undefined(lengths), reverse);
-        return std::make_tuple(r[0], r[1],
-                               r[2].defined() ? std::optional<Tensor>(r[2]) : std::nullopt);
+      [](const std::string& mode, const Tensor& x, const std::vector<Direction>& directions,
+         const OptTensor& lengths) {
+        RnnCell cell = to_cell(mode);
+        std::vector<RnnDirection> dirs;
+        for (const auto& [h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse] : directions)
+          dirs.push_back({or_undefined(h0), or_undefined(c0), w_ih, w_hh, or_undefined(b_ih),
+                          or_undefined(b_hh), or_undefined(w_hr), reverse});
+        std::vector<std::vector<Tensor>> outs;
+        {
+          py::gil_scoped_release release;
+          outs = rnn_layer_directions(cell, x, dirs, or_undefined(lengths));
+        }
+        py::list r;
+        for (const auto& o : outs)
+          r.append(py::make_tuple(o[0], o[1], o[2].defined() ? py::cast(o[2]) : py::none()));
+        return r;
       },
-      py::arg("mode"), py::arg("input"), py::arg("h0"), py::arg("c0"), py::arg("weight_ih"),
-      py::arg("weight_hh"), py::arg("bias_ih"), py::arg("bias_hh"), py::arg("weight_hr"),
-      py::arg("lengths"), py::arg("reverse"));
+      py::arg("mode"), py::arg("input"), py::arg("directions"), py::arg("lengths"));
   m.def("leaky_relu", &leaky_relu, py::arg("input"), py::arg("negative_slope") = 0.01, nogil());
   m.def("elu", &elu, py::arg("input"), py::arg("alpha") = 1.0, nogil());
   m.def("softplus", &softplus, py::arg("input"), py::arg("beta") = 1.0, py::arg("threshold") = 20.0,

@@ -24,4 +24,18 @@ std::vector<Tensor> rnn_layer(RnnCell cell, const Tensor& x, const Tensor& h0, c
                               const Tensor& b_hh, const Tensor& w_hr = Tensor(),
                               const Tensor& lengths = Tensor(), bool reverse = false);
 
+// The weights and initial state of one direction of a layer (see rnn_layer).
+struct RnnDirection {
+  Tensor h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr;
+  bool reverse = false;
+};
+
+// Several directions of one layer over the same x (a bidirectional layer: the forward and
+// the reverse one) as one op: with two threads or more, the directions run at the same
+// time, one thread each, forward and backward. Returns {y, h_n, c_n} per direction, as
+// rnn_layer does.
+std::vector<std::vector<Tensor>> rnn_layer_directions(RnnCell cell, const Tensor& x,
+                                                      const std::vector<RnnDirection>& dirs,
+                                                      const Tensor& lengths = Tensor());
+
 }  // namespace dlcore

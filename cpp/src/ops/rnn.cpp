@@ -177,8 +177,8 @@ struct GradTerm {
 template <class T>
 void weight_grad(int64_t M, int64_t N, std::initializer_list<GradTerm<T>> terms, T* c) {
   const bool swap = N < M;
-  Tensor tmp = swap ? empty({N, M}, std::is_same_v<T, float> ? DType::Float32 : DType::Float64)
-                    : Tensor();
+  Tensor tmp =
+      swap ? empty({N, M}, std::is_same_v<T, float> ? DType::Float32 : DType::Float64) : Tensor();
   T* out = swap ? tmp.data<T>() : c;
   T beta = T(0);
   for (const GradTerm<T>& t : terms) {
@@ -390,88 +390,153 @@ RnnGrads run_backward(const RnnDims& d, const Activity& act, const RnnState& st,
 
 }  // namespace
 
-std::vector<Tensor> rnn_layer(RnnCell cell, const Tensor& x_in, const Tensor& h0, const Tensor& c0,
-                              const Tensor& w_ih_in, const Tensor& w_hh_in, const Tensor& b_ih_in,
-                              const Tensor& b_hh_in, const Tensor& w_hr_in, const Tensor& lengths,
-                              bool reverse) {
-  const RnnDims d =
-      check_args(cell, x_in, h0, c0, w_ih_in, w_hh_in, b_ih_in, b_hh_in, w_hr_in, reverse);
-  const Activity act = make_activity(lengths, d);
+std::vector<std::vector<Tensor>> rnn_layer_directions(RnnCell cell, const Tensor& x_in,
+                                                      const std::vector<RnnDirection>& dirs_in,
+                                                      const Tensor& lengths) {
+  const int64_t nd = static_cast<int64_t>(dirs_in.size());
+  if (nd == 0) throw ValueError(str_cat(cell_name(cell), ": expected at least one direction"));
+  std::vector<RnnDims> dims;
+  for (const RnnDirection& r : dirs_in)
+    dims.push_back(
+        check_args(cell, x_in, r.h0, r.c0, r.w_ih, r.w_hh, r.b_ih, r.b_hh, r.w_hr, r.reverse));
+  const Activity act = make_activity(lengths, dims[0]);
   const DType dt = x_in.dtype();
-  auto contig = [](const Tensor& t) { return t.defined() ? contiguous(t) : t; };
-  Tensor x = contiguous(x_in), w_ih = contiguous(w_ih_in), w_hh = contiguous(w_hh_in);
-  Tensor b_ih = contig(b_ih_in), b_hh = contig(b_hh_in), w_hr = contig(w_hr_in);
   const bool lstm = cell == RnnCell::Lstm;
-  RnnState st;
-  st.h0 = h0.defined() ? contiguous(h0) : zeros({d.B, d.P}, dt);
-  if (lstm) st.c0 = c0.defined() ? contiguous(c0) : zeros({d.B, d.H}, dt);
-  st.hs = empty({d.T, d.B, d.P}, dt);
-  if (lstm) st.cs = empty({d.T, d.B, d.H}, dt);
-  if (d.proj) st.rs = empty({d.T, d.B, d.H}, dt);
-  if (d.SG()) st.gates = empty({d.T, d.B, d.SG()}, dt);
-  if (dt == DType::Float32)
-    run_forward<float>(d, act, x, w_ih, w_hh, b_ih, b_hh, w_hr, st);
-  else
-    run_forward<double>(d, act, x, w_ih, w_hh, b_ih, b_hh, w_hr, st);
-
-  // y is the state sequence itself, or (with lengths) a copy that is 0 past each length.
-  Tensor y = st.hs;
-  if (!act.lengths.empty()) {
-    y = zeros({d.T, d.B, d.P}, dt);
-    const int64_t row = d.P * static_cast<int64_t>(dtype_size(dt));
-    char* py = static_cast<char*>(y.data_ptr());
-    const char* ph = static_cast<const char*>(st.hs.data_ptr());
-    for (int64_t t = 0; t < d.T; ++t)
-      for (int64_t b = 0; b < d.B; ++b)
-        if (act.active(t, b)) std::memcpy(py + (t * d.B + b) * row, ph + (t * d.B + b) * row, row);
+  auto contig = [](const Tensor& t) { return t.defined() ? contiguous(t) : t; };
+  const Tensor x = contiguous(x_in);
+  std::vector<RnnDirection> dirs;  // contiguous weights
+  std::vector<RnnState> states(nd);
+  for (int64_t k = 0; k < nd; ++k) {
+    const RnnDirection& r = dirs_in[k];
+    const RnnDims& d = dims[k];
+    dirs.push_back({Tensor(), Tensor(), contiguous(r.w_ih), contiguous(r.w_hh), contig(r.b_ih),
+                    contig(r.b_hh), contig(r.w_hr), r.reverse});
+    RnnState& st = states[k];
+    st.h0 = r.h0.defined() ? contiguous(r.h0) : zeros({d.B, d.P}, dt);
+    if (lstm) st.c0 = r.c0.defined() ? contiguous(r.c0) : zeros({d.B, d.H}, dt);
+    st.hs = empty({d.T, d.B, d.P}, dt);
+    if (lstm) st.cs = empty({d.T, d.B, d.H}, dt);
+    if (d.proj) st.rs = empty({d.T, d.B, d.H}, dt);
+    if (d.SG()) st.gates = empty({d.T, d.B, d.SG()}, dt);
   }
-  const int64_t last = d.step(d.T - 1);
-  Tensor h_n = d.T == 0 ? st.h0.clone() : narrow(st.hs, 0, last, 1).reshape({d.B, d.P}).clone();
-  Tensor c_n;
-  if (lstm) c_n = d.T == 0 ? st.c0.clone() : narrow(st.cs, 0, last, 1).reshape({d.B, d.H}).clone();
-
-  // Inputs in node order: x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr (the defined ones).
-  std::vector<Tensor> inputs{x_in};
-  std::vector<int> slot;  // slot[k]: which of the 8 the k-th node input is
-  slot.push_back(0);
-  const Tensor* optional[] = {&h0, &c0, &w_ih_in, &w_hh_in, &b_ih_in, &b_hh_in, &w_hr_in};
-  for (int k = 0; k < 7; ++k)
-    if (optional[k]->defined()) {
-      inputs.push_back(*optional[k]);
-      slot.push_back(k + 1);
+  // The directions at the same time, one thread each (each runs its own GEMMs serially).
+  parallel_for(0, nd, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t k = lo; k < hi; ++k) {
+      const RnnDirection& r = dirs[k];
+      if (dt == DType::Float32)
+        run_forward<float>(dims[k], act, x, r.w_ih, r.w_hh, r.b_ih, r.b_hh, r.w_hr, states[k]);
+      else
+        run_forward<double>(dims[k], act, x, r.w_ih, r.w_hh, r.b_ih, r.b_hh, r.w_hr, states[k]);
     }
-  if (auto node = make_node(cell_name(cell), inputs)) {
-    // Without lengths y is the state sequence: saved as an output (no reference
-    // cycle, and an in-place change of y is caught).
-    const bool y_is_hs = act.lengths.empty();
-    node->save(x);
-    node->save(w_ih);
-    node->save(w_hh);
-    node->save(w_hr);
-    node->save(y_is_hs ? y : st.hs, y_is_hs);
-    RnnState keep = st;
-    keep.hs = Tensor();
-    node->backward = [d, act, keep, slot](FunctionNode& n, const std::vector<Tensor>& g) {
-      Tensor x = n.saved(0), w_ih = n.saved(1), w_hh = n.saved(2), w_hr = n.saved(3);
-      RnnState s = keep;
-      s.hs = n.saved(4);
-      const Tensor dcn = g.size() > 2 ? g[2] : Tensor();
-      check_first_order(cell_name(d.cell), {&g[0], &g[1], &dcn, &x, &w_ih, &w_hh, &w_hr});
-      RnnGrads r = x.dtype() == DType::Float32
-                       ? run_backward<float>(d, act, s, x, w_ih, w_hh, w_hr, g[0], g[1], dcn)
-                       : run_backward<double>(d, act, s, x, w_ih, w_hh, w_hr, g[0], g[1], dcn);
-      const Tensor* all[] = {&r.dx,    &r.dh0,   &r.dc0,   &r.dw_ih,
-                             &r.dw_hh, &r.db_ih, &r.db_hh, &r.dw_hr};
-      std::vector<Tensor> out(slot.size());
-      for (size_t k = 0; k < slot.size(); ++k)
-        if (n.needs_input_grad(k)) out[k] = *all[slot[k]];
-      return out;
-    };
-    set_history(y, node, 0);
-    set_history(h_n, node, 1);
-    if (lstm) set_history(c_n, node, 2);
+  });
+
+  // Per direction: y is the state sequence itself, or (with lengths) a copy that is 0
+  // past each length; h_n and c_n are the states after the last step.
+  std::vector<std::vector<Tensor>> outs(nd);
+  for (int64_t k = 0; k < nd; ++k) {
+    const RnnDims& d = dims[k];
+    const RnnState& st = states[k];
+    Tensor y = st.hs;
+    if (!act.lengths.empty()) {
+      y = zeros({d.T, d.B, d.P}, dt);
+      const int64_t row = d.P * static_cast<int64_t>(dtype_size(dt));
+      char* py = static_cast<char*>(y.data_ptr());
+      const char* ph = static_cast<const char*>(st.hs.data_ptr());
+      for (int64_t t = 0; t < d.T; ++t)
+        for (int64_t b = 0; b < d.B; ++b)
+          if (act.active(t, b))
+            std::memcpy(py + (t * d.B + b) * row, ph + (t * d.B + b) * row, row);
+    }
+    const int64_t last = d.step(d.T - 1);
+    Tensor h_n = d.T == 0 ? st.h0.clone() : narrow(st.hs, 0, last, 1).reshape({d.B, d.P}).clone();
+    Tensor c_n;
+    if (lstm)
+      c_n = d.T == 0 ? st.c0.clone() : narrow(st.cs, 0, last, 1).reshape({d.B, d.H}).clone();
+    outs[k] = {y, h_n, c_n};
   }
-  return {y, h_n, c_n};
+
+  // Node inputs: x, then per direction its defined h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr;
+  // slot[i] = (direction, which of the 8) of input i (x: direction -1).
+  std::vector<Tensor> inputs{x_in};
+  std::vector<std::pair<int64_t, int>> slot{{-1, 0}};
+  for (int64_t k = 0; k < nd; ++k) {
+    const RnnDirection& r = dirs_in[k];
+    const Tensor* optional[] = {&r.h0, &r.c0, &r.w_ih, &r.w_hh, &r.b_ih, &r.b_hh, &r.w_hr};
+    for (int j = 0; j < 7; ++j)
+      if (optional[j]->defined()) {
+        inputs.push_back(*optional[j]);
+        slot.push_back({k, j + 1});
+      }
+  }
+  auto node = make_node(cell_name(cell), inputs);
+  if (!node) return outs;
+  // Saved: x, then per direction w_ih, w_hh, w_hr and the state sequence.
+  const bool y_is_hs = act.lengths.empty();
+  node->save(x);
+  for (int64_t k = 0; k < nd; ++k) {
+    node->save(dirs[k].w_ih);
+    node->save(dirs[k].w_hh);
+    node->save(dirs[k].w_hr);
+    // y itself without lengths (a view without history: no reference cycle, and an
+    // in-place change of y is caught), else the state sequence.
+    node->save(y_is_hs ? outs[k][0].detach() : states[k].hs);
+    states[k].hs = Tensor();
+  }
+  const int64_t per = lstm ? 3 : 2;  // outputs per direction
+  node->backward = [dims, act, states, slot, nd, per](FunctionNode& n,
+                                                      const std::vector<Tensor>& g) {
+    const char* name = cell_name(dims[0].cell);
+    Tensor x = n.saved(0);
+    std::vector<Tensor> w_ih(nd), w_hh(nd), w_hr(nd);
+    std::vector<RnnState> s = states;
+    std::vector<Tensor> grads(g.begin(), g.end());
+    grads.resize(nd * per);
+    for (int64_t k = 0; k < nd; ++k) {
+      w_ih[k] = n.saved(1 + 4 * k), w_hh[k] = n.saved(2 + 4 * k), w_hr[k] = n.saved(3 + 4 * k);
+      s[k].hs = n.saved(4 + 4 * k);
+      check_first_order(name, {&w_ih[k], &w_hh[k], &w_hr[k]});
+    }
+    for (const Tensor& t : grads) check_first_order(name, {&t, &x});
+    std::vector<RnnGrads> r(nd);
+    parallel_for(0, nd, 1, [&](int64_t lo, int64_t hi) {
+      NoGradGuard no_grad;
+      for (int64_t k = lo; k < hi; ++k) {
+        const Tensor &dy = grads[k * per], &dh = grads[k * per + 1];
+        const Tensor dc = per > 2 ? grads[k * per + 2] : Tensor();
+        r[k] = x.dtype() == DType::Float32 ? run_backward<float>(dims[k], act, s[k], x, w_ih[k],
+                                                                 w_hh[k], w_hr[k], dy, dh, dc)
+                                           : run_backward<double>(dims[k], act, s[k], x, w_ih[k],
+                                                                  w_hh[k], w_hr[k], dy, dh, dc);
+      }
+    });
+    std::vector<Tensor> out(slot.size());
+    for (size_t i = 0; i < slot.size(); ++i) {
+      if (!n.needs_input_grad(i)) continue;
+      auto [k, j] = slot[i];
+      if (k < 0) {  // x feeds every direction
+        Tensor dx = r[0].dx;
+        for (int64_t q = 1; q < nd; ++q) dx = add(dx, r[q].dx);
+        out[i] = dx;
+        continue;
+      }
+      const Tensor* all[] = {&r[k].dx,    &r[k].dh0,   &r[k].dc0,   &r[k].dw_ih,
+                             &r[k].dw_hh, &r[k].db_ih, &r[k].db_hh, &r[k].dw_hr};
+      out[i] = *all[j];
+    }
+    return out;
+  };
+  for (int64_t k = 0; k < nd; ++k)
+    for (int64_t o = 0; o < per; ++o)
+      set_history(outs[k][o], node, static_cast<uint32_t>(k * per + o));
+  return outs;
+}
+
+std::vector<Tensor> rnn_layer(RnnCell cell, const Tensor& x, const Tensor& h0, const Tensor& c0,
+                              const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih,
+                              const Tensor& b_hh, const Tensor& w_hr, const Tensor& lengths,
+                              bool reverse) {
+  return rnn_layer_directions(cell, x, {{h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse}},
+                              lengths)[0];
 }
 
 }  // namespace dlcore

@@ -121,10 +121,18 @@ def rnn_layer(mode, input, h0, c0, weight_ih, weight_hh, bias_ih=None, bias_hh=N
     ``lengths`` (B) stops sequence b after lengths[b] steps (later outputs 0, state carried);
     ``reverse`` runs from the last step to the first. Returns (output (T, B, P), h_n (B, P),
     c_n (B, H) or None)."""
+    return rnn_layer_directions(mode, input, [(h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, weight_hr, reverse)],
+                                lengths)[0]
+
+
+def rnn_layer_directions(mode, input, directions, lengths=None):
+    """Several directions of one layer over the same input as one op (a bidirectional layer):
+    ``directions`` lists ``(h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, weight_hr, reverse)``
+    per direction, and the result is ``rnn_layer``'s triple per direction. With two threads
+    or more the directions run at the same time, one thread each, forward and backward."""
     if lengths is not None and not isinstance(lengths, Tensor):
         lengths = _C.from_numpy(np.ascontiguousarray(lengths, dtype=np.int64))
-    return _C._rnn_layer(mode, input, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, weight_hr, lengths,
-                         reverse)
+    return _C._rnn_layer(mode, input, list(directions), lengths)
 
 
 def one_hot(tensor, num_classes=-1):

@@ -269,15 +269,16 @@ class RNNBase(Module):
         for layer in range(L):
             if layer > 0 and self.dropout > 0 and self.training:
                 x = F.dropout(x, self.dropout, True)
-            outs = []
+            dirs = []
             for d in range(D):
                 k = layer * D + d
                 w_ih, w_hh, b_ih, b_hh, w_hr = self._layer_weights(layer, d)
-                y, h, c = F.rnn_layer(mode, x, None if h0 is None else h0[k], None if c0 is None else c0[k],
-                                      w_ih, w_hh, b_ih, b_hh, w_hr, lengths, reverse=d == 1)
-                outs.append(y)
-                hs.append(h)
-                cs.append(c)
+                dirs.append((None if h0 is None else h0[k], None if c0 is None else c0[k],
+                             w_ih, w_hh, b_ih, b_hh, w_hr, d == 1))
+            results = F.rnn_layer_directions(mode, x, dirs, lengths)
+            outs = [y for y, _, _ in results]
+            hs += [h for _, h, _ in results]
+            cs += [c for _, _, c in results]
             x = outs[0] if D == 1 else _C.cat(outs, 2)
         h_n = _C.stack(hs, 0)
         c_n = _C.stack(cs, 0) if is_lstm else None
