@@ -490,3 +490,16 @@ def test_directions_of_one_layer_as_one_op(rng, threads):
 
     ts = [dl.tensor(a, requires_grad=True) for a in (x, ws[0][1], ws[1][1])]
     assert dl.autograd.gradcheck(fn, ts)
+
+
+def test_gate_functions_accurate_and_nan_propagating_on_every_isa(isa):
+    """float32 sigmoid (as a GRU's update gate) and tanh (an RNN's) to 2e-7 absolute over
+    [-100, 100], with NaN in, NaN out."""
+    v = np.concatenate([np.linspace(-100, 100, 4001), [-1e-6, 1e-30, 0.0, 88.5, -88.5, np.nan]]).astype(np.float32)
+    x = dl.tensor(v.reshape(1, -1, 1))
+    h, = F.rnn_layer("rnn_tanh", x, None, None, dl.ones(1, 1), dl.zeros(1, 1))[1:2]
+    s, = F.rnn_layer("gru", x, dl.ones(v.size, 1), None, dl.tensor([[0.0], [1.0], [0.0]]), dl.zeros(3, 1))[1:2]
+    v64 = v.astype(np.float64)
+    for got, want in ((to_np(h)[:, 0], np.tanh(v64)), (to_np(s)[:, 0], 1 / (1 + np.exp(-v64)))):
+        assert np.isnan(got[-1])
+        np.testing.assert_allclose(got[:-1], want[:-1], rtol=0, atol=2e-7)

@@ -217,6 +217,9 @@ kernels::RnnBackwardFn<T> backward_kernel() {
     return k.rnn_cell_backward_f64;
 }
 
+// The bytes of input projection computed at a time (see run_forward).
+constexpr int64_t kInputChunkBytes = int64_t(512) << 10;
+
 // Rows per thread chunk of a gate step: enough work to pay for the fork.
 int64_t row_grain(const RnnDims& d) { return std::max<int64_t>(1, 16384 / (4 * d.H)); }
 
@@ -234,21 +237,32 @@ void run_forward(const RnnDims& d, const Activity& act, const Tensor& x, const T
                  const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh, const Tensor& w_hr,
                  RnnState& st) {
   const int64_t T_ = d.T, B = d.B, H = d.H, P = d.P, GH = d.GH(), SG = d.SG();
-  Tensor gx = empty({T_, B, GH}, x.dtype()), gh = empty({B, GH}, x.dtype());
-  gemm_rows<T>(T_ * B, GH, d.I, x.data<T>(), d.I, w_ih.data<T>(), d.I, true, T(0), gx.data<T>(), GH,
-               data_or_null<T>(b_ih));
+  if (T_ == 0) return;
+  // The input projection runs `chunk` steps at a time, just before they are used, so
+  // its output is read back from cache rather than from memory (W_ih packed once).
+  const int64_t chunk =
+      std::clamp<int64_t>(kInputChunkBytes / std::max<int64_t>(1, B * GH * sizeof(T)), 1, T_);
+  Tensor gx = empty({chunk, B, GH}, x.dtype()), gh = empty({B, GH}, x.dtype());
+  const GemmPackedB<T> wih_p = pack_weight<T>(GH, d.I, w_ih.data<T>(), d.I, true);
   const auto fwd = forward_kernel<T>();
   T* hs = st.hs.data<T>();
   T* cs = d.cell == RnnCell::Lstm ? st.cs.data<T>() : nullptr;
   T* rs = d.proj ? st.rs.data<T>() : nullptr;
-  T* saved = SG ? st.gates.data<T>() : nullptr;
-  const T *pgx = gx.data<T>(), *whh = w_hh.data<T>(), *bhh = data_or_null<T>(b_hh);
+  T* saved = SG && st.gates.defined() ? st.gates.data<T>() : nullptr;
+  const T *whh = w_hh.data<T>(), *bhh = data_or_null<T>(b_hh);
+  const T* pgx = nullptr;  // row t * B + b of the whole projection, for the steps in gx
   T* pgh = gh.data<T>();
   const GemmPackedB<T> whh_p = pack_weight<T>(GH, P, whh, P, true);
   const GemmPackedB<T> whr_p =
       d.proj ? pack_weight<T>(P, H, w_hr.data<T>(), H, true) : GemmPackedB<T>();
   for (int64_t s = 0; s < T_; ++s) {
     const int64_t t = d.step(s), tp = d.step(s - 1);
+    if (s % chunk == 0) {  // steps s .. s + n - 1 are the times t0 .. t0 + n - 1
+      const int64_t n = std::min(chunk, T_ - s), t0 = d.reverse ? t - n + 1 : t;
+      gemm_rows<T>(n * B, GH, d.I, x.data<T>() + t0 * B * d.I, d.I, w_ih.data<T>(), d.I, true, T(0),
+                   gx.data<T>(), GH, data_or_null<T>(b_ih), &wih_p);
+      pgx = gx.data<T>() - t0 * B * GH;
+    }
     const T* hprev = s == 0 ? st.h0.data<T>() : hs + tp * B * P;
     const T* cprev = !cs ? nullptr : s == 0 ? st.c0.data<T>() : cs + tp * B * H;
     const int64_t m = act.rows[t];
@@ -406,6 +420,11 @@ std::vector<std::vector<Tensor>> rnn_layer_directions(RnnCell cell, const Tensor
   const Tensor x = contiguous(x_in);
   std::vector<RnnDirection> dirs;  // contiguous weights
   std::vector<RnnState> states(nd);
+  // The gate values are kept only for a backward.
+  bool record = grad_enabled() && x_in.requires_grad();
+  for (const RnnDirection& r : dirs_in)
+    for (const Tensor* t : {&r.h0, &r.c0, &r.w_ih, &r.w_hh, &r.b_ih, &r.b_hh, &r.w_hr})
+      record = record || (grad_enabled() && t->defined() && t->requires_grad());
   for (int64_t k = 0; k < nd; ++k) {
     const RnnDirection& r = dirs_in[k];
     const RnnDims& d = dims[k];
@@ -417,7 +436,7 @@ std::vector<std::vector<Tensor>> rnn_layer_directions(RnnCell cell, const Tensor
     st.hs = empty({d.T, d.B, d.P}, dt);
     if (lstm) st.cs = empty({d.T, d.B, d.H}, dt);
     if (d.proj) st.rs = empty({d.T, d.B, d.H}, dt);
-    if (d.SG()) st.gates = empty({d.T, d.B, d.SG()}, dt);
+    if (d.SG() && record) st.gates = empty({d.T, d.B, d.SG()}, dt);
   }
   // The directions at the same time, one thread each (each runs its own GEMMs serially).
   parallel_for(0, nd, 1, [&](int64_t lo, int64_t hi) {
@@ -468,7 +487,7 @@ std::vector<std::vector<Tensor>> rnn_layer_directions(RnnCell cell, const Tensor
         slot.push_back({k, j + 1});
       }
   }
-  auto node = make_node(cell_name(cell), inputs);
+  auto node = record ? make_node(cell_name(cell), inputs) : nullptr;
   if (!node) return outs;
   // Saved: x, then per direction w_ih, w_hh, w_hr and the state sequence.
   const bool y_is_hs = act.lengths.empty();

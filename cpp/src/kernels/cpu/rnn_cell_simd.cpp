@@ -8,7 +8,8 @@
 // LSTM (gates in the order i, f, g, o):
 //   i = s(gx_i + gh_i)  f = s(gx_f + gh_f)  g = tanh(gx_g + gh_g)  o = s(gx_o + gh_o)
 //   c = f c_prev + i g,  h = o tanh(c)
-//   saved = (i, f, g, o); prev = c_prev; c_out = c; h_out = h.
+//   saved = (i, f, g, o) (not written when null: no backward); prev = c_prev; c_out = c;
+//   h_out = h.
 //   Backward, given dh (of h) and dc (of c, from later steps; becomes dc_prev):
 //   dc += dh o (1 - tanh(c)^2);  do = dh tanh(c);  di = dc g;  dg = dc i;  df = dc c_prev
 //   dgx = (di i (1 - i), df f (1 - f), dg (1 - g^2), do o (1 - o)) = dgh;  dc_prev = dc f.
@@ -20,8 +21,8 @@
 //   (the direct part of dh_prev; ops/rnn.cpp adds dgh W_hh).
 // RNN: h = tanh(gx + gh) or relu(gx + gh); backward dgx = dgh = dh f'(h) from h
 //   (cur).
-// float32 runs on the vector forms of vmath.h on AVX2/AVX-512; float64 and the
-// generic set use libm.
+// float32 runs on vector forms of sigmoid and tanh on AVX2/AVX-512 (see VecMath);
+// float64 and the generic set use libm.
 #include <cmath>
 #include <cstdint>
 
@@ -67,8 +68,28 @@ struct VecMath {
   static V add(V a, V b) { return vadd(a, b); }
   static V sub(V a, V b) { return vsub(a, b); }
   static V mul(V a, V b) { return vmul(a, b); }
-  static V sigmoid(V x) { return vsigmoid(x); }
-  static V tanh(V x) { return vtanh(x); }
+  // sigmoid and tanh through e = exp(-|x|) or exp(-2|x|) in (0, 1] and one reciprocal of
+  // 1 + e in [1, 2): a hardware estimate refined by a Newton step instead of a division
+  // (absolute error below 1e-7, which the gates need; vmath.h keeps the exact forms).
+  static V exp_nonpositive(V x) {  // exp(x) for x <= 0, flushed at exp(-87) ~ 1.6e-38
+    V n;
+    V r = exp_reduce(vclamp(x, -87.0f, 0.0f), n);
+    return vscale_pow2(exp_poly(r), n);
+  }
+  static V recip_1p(V e) {  // 1 / (1 + e), e in [0, 1]
+    const V d = vadd(VF::broadcast(1.0f), e);
+    const V r = vrcp_estimate(d);
+    return vmul(r, vfma(vneg(d), r, VF::broadcast(2.0f)));
+  }
+  static V sigmoid(V x) {
+    const V e = exp_nonpositive(vneg(vabs(x)));
+    const V s = recip_1p(e);
+    return vselect_neg(x, vmul(e, s), s);
+  }
+  static V tanh(V x) {
+    const V e = exp_nonpositive(vmul(VF::broadcast(-2.0f), vabs(x)));
+    return vcopysign(vmul(vsub(VF::broadcast(1.0f), e), recip_1p(e)), x);
+  }
   static V relu(V x) { return vrelu(x); }
   static V relu_grad(V h, V g) { return vselect_neg(vneg(h), g, VF::zero()); }
   template <class F>
@@ -97,10 +118,12 @@ void cell_forward(RnnCell cell, int64_t H, const T* gx, const T* gh, const T* pr
         V g = M::tanh(M::add(M::load(gx + 2 * H, j, c), M::load(gh + 2 * H, j, c)));
         V o = M::sigmoid(M::add(M::load(gx + 3 * H, j, c), M::load(gh + 3 * H, j, c)));
         V cn = M::add(M::mul(f, M::load(prev, j, c)), M::mul(i, g));
-        M::store(i, saved, j, c);
-        M::store(f, saved + H, j, c);
-        M::store(g, saved + 2 * H, j, c);
-        M::store(o, saved + 3 * H, j, c);
+        if (saved) {
+          M::store(i, saved, j, c);
+          M::store(f, saved + H, j, c);
+          M::store(g, saved + 2 * H, j, c);
+          M::store(o, saved + 3 * H, j, c);
+        }
         M::store(cn, c_out, j, c);
         M::store(M::mul(o, M::tanh(cn)), h_out, j, c);
       });
@@ -112,10 +135,12 @@ void cell_forward(RnnCell cell, int64_t H, const T* gx, const T* gh, const T* pr
         V ghn = M::load(gh + 2 * H, j, c);
         V n = M::tanh(M::add(M::load(gx + 2 * H, j, c), M::mul(r, ghn)));
         V hp = M::load(prev, j, c);
-        M::store(r, saved, j, c);
-        M::store(z, saved + H, j, c);
-        M::store(n, saved + 2 * H, j, c);
-        M::store(ghn, saved + 3 * H, j, c);
+        if (saved) {
+          M::store(r, saved, j, c);
+          M::store(z, saved + H, j, c);
+          M::store(n, saved + 2 * H, j, c);
+          M::store(ghn, saved + 3 * H, j, c);
+        }
         M::store(M::add(n, M::mul(z, M::sub(hp, n))), h_out, j, c);  // (1 - z) n + z h_prev
       });
       break;

@@ -68,6 +68,8 @@ inline VF vmin(VF a, VF b) {
   __m256 r = _mm256_min_ps(a.v, b.v);
   return {_mm256_blendv_ps(r, a.v, _mm256_cmp_ps(a.v, a.v, _CMP_UNORD_Q))};
 }
+// An estimate of 1 / a (relative error below 2^-11); refine with a Newton step.
+inline VF vrcp_estimate(VF a) { return {_mm256_rcp_ps(a.v)}; }
 inline VF vsqrt(VF a) { return {_mm256_sqrt_ps(a.v)}; }
 inline VF vabs(VF a) { return {_mm256_andnot_ps(_mm256_set1_ps(-0.0f), a.v)}; }
 inline VF vrelu(VF a) { return {_mm256_max_ps(_mm256_setzero_ps(), a.v)}; }  // NaN stays NaN

@@ -56,6 +56,8 @@ inline VF vmin(VF a, VF b) {
   __m512 r = _mm512_min_ps(a.v, b.v);
   return {_mm512_mask_blend_ps(_mm512_cmp_ps_mask(a.v, a.v, _CMP_UNORD_Q), r, a.v)};
 }
+// An estimate of 1 / a (relative error below 2^-11); refine with a Newton step.
+inline VF vrcp_estimate(VF a) { return {_mm512_rcp14_ps(a.v)}; }
 inline VF vsqrt(VF a) { return {_mm512_sqrt_ps(a.v)}; }
 inline VF vabs(VF a) { return {_mm512_abs_ps(a.v)}; }
 inline VF vrelu(VF a) { return {_mm512_max_ps(_mm512_setzero_ps(), a.v)}; }
