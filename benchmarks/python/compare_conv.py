@@ -15,7 +15,7 @@ dlcore is faster).
 import argparse
 import json
 
-from per_thread import libraries, print_ms_table, run_workers, time_lines
+from per_thread import libraries, print_ms_table, run_main, time_lines
 
 CONVS = [  # name, N, C, O, H, k, padding, groups
     ("conv 3->64 32x32 3x3", 32, 3, 64, 32, 3, 1, 1),
@@ -152,16 +152,7 @@ def worker(args):
 
 def main():
     args = parse_args()
-    if args.worker:
-        worker(args)
-        return
-    results = []
-    for t, rows in run_workers(__file__, [int(x) for x in args.threads.split(",")], ["--reps", str(args.reps)]):
-        results += rows
-        print_ms_table(t, rows, args.reps)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=1)
+    run_main(__file__, args, worker, ["--reps", str(args.reps)], lambda t, rows: print_ms_table(t, rows, args.reps))
 
 
 if __name__ == "__main__":

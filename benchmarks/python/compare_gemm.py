@@ -18,7 +18,7 @@ thread pools when they load.
 import argparse
 import json
 
-from per_thread import run_workers
+from per_thread import run_main
 
 
 def parse_args(argv=None):
@@ -109,32 +109,27 @@ def worker(args):
     print(json.dumps(rows))
 
 
+def show(args, t, rows):
+    have_torch = "torch" in rows[0]["gflops"]
+    print(f"\nthreads {t}: GFLOP/s, median of {args.reps} interleaved rounds")
+    head = f"{'case':<10} {'type':<8} {'op':<3} {'M':>5} {'N':>5} {'K':>5} {'dlcore':>8} {'numpy':>8}"
+    head += f" {'torch':>8}" if have_torch else ""
+    head += f" {'vs numpy':>9}" + (f" {'vs torch':>9}" if have_torch else "")
+    print(head)
+    for r in rows:
+        g = r["gflops"]
+        line = (f"{r['case']:<10} {r['dtype']:<8} {r['op']:<3} {r['M']:>5} {r['N']:>5} {r['K']:>5}"
+                f" {g['dlcore']:>8.1f} {g['numpy']:>8.1f}")
+        line += f" {g['torch']:>8.1f}" if have_torch else ""
+        line += f" {g['dlcore'] / g['numpy']:>9.2f}"
+        line += f" {g['dlcore'] / g['torch']:>9.2f}" if have_torch else ""
+        print(line)
+
+
 def main():
     args = parse_args()
-    if args.worker:
-        worker(args)
-        return
-    results = []
     extra = ["--reps", str(args.reps)] + (["--quick"] if args.quick else [])
-    for t, rows in run_workers(__file__, [int(x) for x in args.threads.split(",")], extra):
-        results += rows
-        have_torch = "torch" in rows[0]["gflops"]
-        print(f"\nthreads {t}: GFLOP/s, median of {args.reps} interleaved rounds")
-        head = f"{'case':<10} {'type':<8} {'op':<3} {'M':>5} {'N':>5} {'K':>5} {'dlcore':>8} {'numpy':>8}"
-        head += f" {'torch':>8}" if have_torch else ""
-        head += f" {'vs numpy':>9}" + (f" {'vs torch':>9}" if have_torch else "")
-        print(head)
-        for r in rows:
-            g = r["gflops"]
-            line = (f"{r['case']:<10} {r['dtype']:<8} {r['op']:<3} {r['M']:>5} {r['N']:>5} {r['K']:>5}"
-                    f" {g['dlcore']:>8.1f} {g['numpy']:>8.1f}")
-            line += f" {g['torch']:>8.1f}" if have_torch else ""
-            line += f" {g['dlcore'] / g['numpy']:>9.2f}"
-            line += f" {g['dlcore'] / g['torch']:>9.2f}" if have_torch else ""
-            print(line)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=1)
+    run_main(__file__, args, worker, extra, lambda t, rows: show(args, t, rows))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ dlcore is faster).
 import argparse
 import json
 
-from per_thread import libraries, print_ms_table, run_workers, time_lines
+from per_thread import libraries, print_ms_table, run_main, time_lines
 
 T, B, IN, H = 64, 32, 128, 256
 CHAR = dict(vocab=76, embed=64, hidden=256, layers=2, seq=64, batch=32)
@@ -120,17 +120,9 @@ def worker(args):
 
 def main():
     args = parse_args()
-    if args.worker:
-        worker(args)
-        return
-    results = []
-    for t, rows in run_workers(__file__, [int(x) for x in args.threads.split(",")], ["--reps", str(args.reps)]):
-        results += rows
-        print_ms_table(t, rows, args.reps, width=30,
-                       extra=lambda r: f"  maxdiff {r['maxdiff']:.1e}" if "maxdiff" in r else "")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=1)
+    run_main(__file__, args, worker, ["--reps", str(args.reps)],
+             lambda t, rows: print_ms_table(t, rows, args.reps, width=30, extra=lambda r: (
+                 f"  maxdiff {r['maxdiff']:.1e}" if "maxdiff" in r else "")))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ Each thread count runs in its own process (OpenMP fixes its pool when it loads).
 import argparse
 import json
 
-from per_thread import libraries, run_workers
+from per_thread import libraries, run_main
 
 
 def parse_args(argv=None):
@@ -125,30 +125,25 @@ def worker(args):
     print(json.dumps(rows))
 
 
+def show(args, t, rows):
+    have_torch = "ratio" in rows[0]
+    print(f"\nthreads {t}: training steps per second, median of {args.reps} rounds of {args.steps} steps")
+    head = f"{'model':<8} {'batch':>5} {'optim':<5} {'dlcore':>9}"
+    if have_torch:
+        head += f" {'torch':>9} {'ratio':>7} {'loss@100 dlcore':>16} {'torch':>10} {'rel diff':>9}"
+    print(head)
+    for r in rows:
+        line = f"{r['model']:<8} {r['batch']:>5} {r['optimizer']:<5} {r['steps_per_s']['dlcore']:>9.1f}"
+        if have_torch:
+            line += (f" {r['steps_per_s']['torch']:>9.1f} {r['ratio']:>7.2f} {r['loss_at_100']['dlcore']:>16.6f}"
+                     f" {r['loss_at_100']['torch']:>10.6f} {r['loss_rel_diff']:>9.1e}")
+        print(line)
+
+
 def main():
     args = parse_args()
-    if args.worker:
-        worker(args)
-        return
-    results = []
-    extra = ["--reps", str(args.reps), "--steps", str(args.steps)]
-    for t, rows in run_workers(__file__, [int(x) for x in args.threads.split(",")], extra):
-        results += rows
-        have_torch = "ratio" in rows[0]
-        print(f"\nthreads {t}: training steps per second, median of {args.reps} rounds of {args.steps} steps")
-        head = f"{'model':<8} {'batch':>5} {'optim':<5} {'dlcore':>9}"
-        if have_torch:
-            head += f" {'torch':>9} {'ratio':>7} {'loss@100 dlcore':>16} {'torch':>10} {'rel diff':>9}"
-        print(head)
-        for r in rows:
-            line = f"{r['model']:<8} {r['batch']:>5} {r['optimizer']:<5} {r['steps_per_s']['dlcore']:>9.1f}"
-            if have_torch:
-                line += (f" {r['steps_per_s']['torch']:>9.1f} {r['ratio']:>7.2f} {r['loss_at_100']['dlcore']:>16.6f}"
-                         f" {r['loss_at_100']['torch']:>10.6f} {r['loss_rel_diff']:>9.1e}")
-            print(line)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=1)
+    run_main(__file__, args, worker, ["--reps", str(args.reps), "--steps", str(args.steps)],
+             lambda t, rows: show(args, t, rows))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,22 @@ def run_workers(script, thread_counts, extra_args=()):
         yield t, json.loads(out.strip().splitlines()[-1])
 
 
+def run_main(script, args, worker, extra_args, show):
+    """A compare script's main: in a worker process, `worker(args)`; otherwise one worker per
+    thread count in `args.threads`, `show(threads, rows)` for each, and all rows written to
+    `args.json` when given."""
+    if args.worker:
+        worker(args)
+        return
+    results = []
+    for t, rows in run_workers(script, [int(x) for x in args.threads.split(",")], extra_args):
+        results += rows
+        show(t, rows)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+
+
 def libraries(threads):
     """{"dlcore": dlcore, "torch": torch (when importable)}, both set to `threads` threads."""
     import dlcore
