@@ -12,10 +12,9 @@ dlcore is faster).
 
     python benchmarks/python/compare_conv.py [--threads 1,2] [--reps 7] [--json FILE]
 """
-import argparse
 import json
 
-from per_thread import libraries, print_ms_table, run_main, time_lines
+from per_thread import argument_parser, libraries, print_ms_table, run_main, time_lines
 
 CONVS = [  # name, N, C, O, H, k, padding, groups
     ("conv 3->64 32x32 3x3", 32, 3, 64, 32, 3, 1, 1),
@@ -27,11 +26,7 @@ CONVS = [  # name, N, C, O, H, k, padding, groups
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--threads", default="1,2", help="comma-separated thread counts")
-    p.add_argument("--reps", type=int, default=7)
-    p.add_argument("--json", help="also write the results to this file")
-    p.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    p = argument_parser(__doc__, reps=7)
     return p.parse_args(argv)
 
 

@@ -15,19 +15,14 @@ The transposes are views in all three libraries: no copy is timed.
 Each thread count runs in its own process, because OpenBLAS and OpenMP fix their
 thread pools when they load.
 """
-import argparse
 import json
 
-from per_thread import run_main
+from per_thread import argument_parser, run_main
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--threads", default="1,2", help="comma-separated thread counts")
-    p.add_argument("--reps", type=int, default=11)
+    p = argument_parser(__doc__, reps=11)
     p.add_argument("--quick", action="store_true", help="sizes up to 512 only")
-    p.add_argument("--json", help="also write the results to this file")
-    p.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 

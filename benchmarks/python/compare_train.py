@@ -16,19 +16,14 @@ libraries train 100 steps from the same start and the losses at step 100 are com
 
 Each thread count runs in its own process (OpenMP fixes its pool when it loads).
 """
-import argparse
 import json
 
-from per_thread import libraries, run_main
+from per_thread import argument_parser, libraries, run_main
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--threads", default="1,2", help="comma-separated thread counts")
-    p.add_argument("--reps", type=int, default=7)
+    p = argument_parser(__doc__, reps=7)
     p.add_argument("--steps", type=int, default=200, help="steps per timed round")
-    p.add_argument("--json", help="also write the results to this file")
-    p.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 

@@ -1,6 +1,7 @@
 """Runs a benchmark script once per thread count, each in its own process (OpenMP and
 OpenBLAS fix their thread pools when they load), and collects the JSON list of rows each
 worker prints as its last line."""
+import argparse
 import json
 import os
 import subprocess
@@ -20,6 +21,16 @@ def run_workers(script, thread_counts, extra_args=()):
         cmd = [sys.executable, script, "--worker", str(t), *extra_args]
         out = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
         yield t, json.loads(out.strip().splitlines()[-1])
+
+
+def argument_parser(doc, reps):
+    """The compare scripts' common flags: --threads, --reps, --json (and the hidden --worker)."""
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
+    p.add_argument("--threads", default="1,2", help="comma-separated thread counts")
+    p.add_argument("--reps", type=int, default=reps)
+    p.add_argument("--json", help="also write the results to this file")
+    p.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    return p
 
 
 def run_main(script, args, worker, extra_args, show):

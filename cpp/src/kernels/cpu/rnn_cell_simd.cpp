@@ -109,7 +109,6 @@ void cell_forward(RnnCell cell, int64_t H, const T* gx, const T* gh, const T* pr
                   T* c_out, T* h_out) {
   using M = Math<T>;
   using V = typename M::V;
-  const V one = M::bc(T(1));
   switch (cell) {
     case RnnCell::Lstm:
       M::loop(H, [&](int64_t j, int c) {
@@ -155,7 +154,6 @@ void cell_forward(RnnCell cell, int64_t H, const T* gx, const T* gh, const T* pr
       });
       break;
   }
-  (void)one;
 }
 
 template <class T>
