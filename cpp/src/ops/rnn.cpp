@@ -1,10 +1,11 @@
 // rnn_layer: one layer, one direction of an RNN, LSTM or GRU over a whole sequence,
-// forward and backpropagation through time, as one op.
+// forward and backpropagation through time, as one op; rnn_layer_directions: the
+// directions of a bidirectional layer as one op, run at the same time on two threads.
 //
 // Shapes: x (T, B, I) time-major, H hidden units, P = H (or proj_size for a projected
 // LSTM), G gates per unit (LSTM 4, GRU 3, RNN 1), GH = G H.
 // Forward:
-//   GX = X W_ih^T + b_ih                 one GEMM over all T B rows      (T, B, GH)
+//   GX = X W_ih^T + b_ih                 GEMMs over a few steps at a time  (T, B, GH)
 //   per step t:  GHt = h_prev W_hh^T + b_hh   one GEMM                  (B, GH)
 //                the gate kernel on (GX[t], GHt)  (kernels/cpu/rnn_cell_simd.cpp)
 //                LSTM with projection: h = r W_hr^T, r = o tanh(c)       (B, P)
@@ -250,7 +251,7 @@ void run_forward(const RnnDims& d, const Activity& act, const Tensor& x, const T
   T* rs = d.proj ? st.rs.data<T>() : nullptr;
   T* saved = SG && st.gates.defined() ? st.gates.data<T>() : nullptr;
   const T *whh = w_hh.data<T>(), *bhh = data_or_null<T>(b_hh);
-  const T* pgx = nullptr;  // row t * B + b of the whole projection, for the steps in gx
+  int64_t t0 = 0;  // gx holds the projection of times t0, t0 + 1, ...
   T* pgh = gh.data<T>();
   const GemmPackedB<T> whh_p = pack_weight<T>(GH, P, whh, P, true);
   const GemmPackedB<T> whr_p =
@@ -258,11 +259,12 @@ void run_forward(const RnnDims& d, const Activity& act, const Tensor& x, const T
   for (int64_t s = 0; s < T_; ++s) {
     const int64_t t = d.step(s), tp = d.step(s - 1);
     if (s % chunk == 0) {  // steps s .. s + n - 1 are the times t0 .. t0 + n - 1
-      const int64_t n = std::min(chunk, T_ - s), t0 = d.reverse ? t - n + 1 : t;
+      const int64_t n = std::min(chunk, T_ - s);
+      t0 = d.reverse ? t - n + 1 : t;
       gemm_rows<T>(n * B, GH, d.I, x.data<T>() + t0 * B * d.I, d.I, w_ih.data<T>(), d.I, true, T(0),
                    gx.data<T>(), GH, data_or_null<T>(b_ih), &wih_p);
-      pgx = gx.data<T>() - t0 * B * GH;
     }
+    const T* pgx = gx.data<T>() + (t - t0) * B * GH;
     const T* hprev = s == 0 ? st.h0.data<T>() : hs + tp * B * P;
     const T* cprev = !cs ? nullptr : s == 0 ? st.c0.data<T>() : cs + tp * B * H;
     const int64_t m = act.rows[t];
@@ -273,7 +275,7 @@ void run_forward(const RnnDims& d, const Activity& act, const Tensor& x, const T
         if (!act.active(t, b)) continue;
         const int64_t r = t * B + b;
         const T* prev = d.cell == RnnCell::Lstm ? cprev + b * H : hprev + b * P;
-        fwd(d.cell, H, pgx + r * GH, pgh + b * GH, prev, saved ? saved + r * SG : nullptr,
+        fwd(d.cell, H, pgx + b * GH, pgh + b * GH, prev, saved ? saved + r * SG : nullptr,
             cs ? cs + r * H : nullptr, hout + b * H);
       }
     });
