@@ -503,3 +503,13 @@ def test_gate_functions_accurate_and_nan_propagating_on_every_isa(isa):
     for got, want in ((to_np(h)[:, 0], np.tanh(v64)), (to_np(s)[:, 0], 1 / (1 + np.exp(-v64)))):
         assert np.isnan(got[-1])
         np.testing.assert_allclose(got[:-1], want[:-1], rtol=0, atol=2e-7)
+
+
+def test_changing_a_saved_input_in_place_before_backward_is_an_error(rng):
+    m = nn.LSTM(3, 4)
+    x = dl.tensor(rng.normal(size=(5, 2, 3)).astype(np.float32), requires_grad=True)
+    h0, c0 = dl.zeros(1, 2, 4), dl.zeros(1, 2, 4)
+    out, _ = m(x, (h0, c0))
+    c0.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation|in-place"):
+        out.sum().backward()

@@ -491,17 +491,21 @@ std::vector<std::vector<Tensor>> rnn_layer_directions(RnnCell cell, const Tensor
   }
   auto node = record ? make_node(cell_name(cell), inputs) : nullptr;
   if (!node) return outs;
-  // Saved: x, then per direction w_ih, w_hh, w_hr and the state sequence.
+  // Saved (so an in-place change before backward is caught): x, then per direction
+  // w_ih, w_hh, w_hr, the state sequence, h0 and c0.
+  constexpr int kSavedPer = 6;
   const bool y_is_hs = act.lengths.empty();
   node->save(x);
   for (int64_t k = 0; k < nd; ++k) {
     node->save(dirs[k].w_ih);
     node->save(dirs[k].w_hh);
     node->save(dirs[k].w_hr);
-    // y itself without lengths (a view without history: no reference cycle, and an
-    // in-place change of y is caught), else the state sequence.
+    // y itself without lengths (a view without history: no reference cycle), else the
+    // state sequence.
     node->save(y_is_hs ? outs[k][0].detach() : states[k].hs);
-    states[k].hs = Tensor();
+    node->save(states[k].h0);
+    node->save(states[k].c0);
+    states[k].hs = states[k].h0 = states[k].c0 = Tensor();
   }
   const int64_t per = lstm ? 3 : 2;  // outputs per direction
   node->backward = [dims, act, states, slot, nd, per](FunctionNode& n,
@@ -513,8 +517,9 @@ std::vector<std::vector<Tensor>> rnn_layer_directions(RnnCell cell, const Tensor
     std::vector<Tensor> grads(g.begin(), g.end());
     grads.resize(nd * per);
     for (int64_t k = 0; k < nd; ++k) {
-      w_ih[k] = n.saved(1 + 4 * k), w_hh[k] = n.saved(2 + 4 * k), w_hr[k] = n.saved(3 + 4 * k);
-      s[k].hs = n.saved(4 + 4 * k);
+      const size_t at = 1 + kSavedPer * k;
+      w_ih[k] = n.saved(at), w_hh[k] = n.saved(at + 1), w_hr[k] = n.saved(at + 2);
+      s[k].hs = n.saved(at + 3), s[k].h0 = n.saved(at + 4), s[k].c0 = n.saved(at + 5);
       check_first_order(name, {&w_ih[k], &w_hh[k], &w_hr[k]});
     }
     for (const Tensor& t : grads) check_first_order(name, {&t, &x});
