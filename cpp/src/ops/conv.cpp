@@ -321,6 +321,50 @@ void run_backward_weight(const Conv& c, const T* x, const T* dy, T* dw) {
     conv_backward_weight<T>(c, x, dy, dw);
 }
 
+// The autograd node of conv2d (transposed false) or conv_transpose2d (true), whose
+// saved input x and weight w are the contiguous copies. Let ci and co be the input and
+// output of the underlying convolution c: (x, dy) for conv2d, (dy, x) for the
+// transposed one. Then dw = backward_weight(ci, co) for both, dx is backward_input(w, dy)
+// for conv2d and forward(dy, w) for the transposed one, and db sums dy over N, H, W.
+void record_conv(const char* op, const Conv& c, bool transposed, const Tensor& input,
+                 const Tensor& weight, const Tensor& bias, const Tensor& x, const Tensor& w,
+                 Tensor& y) {
+  std::vector<Tensor> inputs{input, weight};
+  if (bias.defined()) inputs.push_back(bias);
+  auto node = make_node(op, inputs);
+  if (!node) return;
+  node->save(x);
+  node->save(w);
+  node->backward = [c, op, transposed](FunctionNode& n, const std::vector<Tensor>& grads) {
+    Tensor x = n.saved(0), w = n.saved(1);
+    check_first_order(op, {&grads[0], &x, &w});
+    Tensor dy = contiguous(grads[0].to(x.dtype()));
+    const Tensor& ci = transposed ? dy : x;
+    const Tensor& co = transposed ? x : dy;
+    std::vector<Tensor> r(n.next_edges.size());
+    visit_dtype(x.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      if constexpr (std::is_floating_point_v<T>) {
+        const bool work = c.K() > 0 && co.numel() > 0;
+        if (n.needs_input_grad(0)) {
+          r[0] = zeros_like(x);
+          if (work && transposed)
+            run_forward<T>(c, dy.data<T>(), w.data<T>(), nullptr, r[0].data<T>());
+          else if (work)
+            run_backward_input<T>(c, w.data<T>(), dy.data<T>(), r[0].data<T>());
+        }
+        if (n.needs_input_grad(1)) {
+          r[1] = zeros_like(w);
+          if (work) run_backward_weight<T>(c, ci.data<T>(), co.data<T>(), r[1].data<T>());
+        }
+      }
+    });
+    if (r.size() > 2 && n.needs_input_grad(2)) r[2] = sum(dy, Dims{0, 2, 3});
+    return r;
+  };
+  set_history(y, node);
+}
+
 }  // namespace
 
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias_in,
@@ -344,36 +388,7 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias_in,
       }
     });
   }
-  std::vector<Tensor> inputs{input, weight};
-  if (bias_in.defined()) inputs.push_back(bias_in);
-  if (auto node = make_node("conv2d", inputs)) {
-    node->save(x);
-    node->save(w);
-    node->backward = [c](FunctionNode& n, const std::vector<Tensor>& grads) {
-      Tensor x = n.saved(0), w = n.saved(1);
-      check_first_order("conv2d", {&grads[0], &x, &w});
-      Tensor dy = contiguous(grads[0].to(x.dtype()));
-      std::vector<Tensor> r(n.next_edges.size());
-      visit_dtype(x.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        if constexpr (std::is_floating_point_v<T>) {
-          if (n.needs_input_grad(0)) {
-            r[0] = zeros_like(x);
-            if (c.K() > 0 && dy.numel() > 0)
-              run_backward_input<T>(c, w.data<T>(), dy.data<T>(), r[0].data<T>());
-          }
-          if (n.needs_input_grad(1)) {
-            r[1] = zeros_like(w);
-            if (c.K() > 0 && dy.numel() > 0)
-              run_backward_weight<T>(c, x.data<T>(), dy.data<T>(), r[1].data<T>());
-          }
-        }
-      });
-      if (r.size() > 2 && n.needs_input_grad(2)) r[2] = sum(dy, Dims{0, 2, 3});
-      return r;
-    };
-    set_history(y, node);
-  }
+  record_conv("conv2d", c, false, input, weight, bias_in, x, w, y);
   return y;
 }
 
@@ -417,36 +432,7 @@ Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor&
     NoGradGuard guard;
     y = add(y, reshape(bias_in, {1, Cout, 1, 1}));
   }
-  std::vector<Tensor> inputs{input, weight};
-  if (bias_in.defined()) inputs.push_back(bias_in);
-  if (auto node = make_node(op, inputs)) {
-    node->save(x);
-    node->save(w);
-    node->backward = [c](FunctionNode& n, const std::vector<Tensor>& grads) {
-      Tensor x = n.saved(0), w = n.saved(1);
-      check_first_order("conv_transpose2d", {&grads[0], &x, &w});
-      Tensor dy = contiguous(grads[0].to(x.dtype()));
-      std::vector<Tensor> r(n.next_edges.size());
-      visit_dtype(x.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        if constexpr (std::is_floating_point_v<T>) {
-          if (n.needs_input_grad(0)) {
-            r[0] = zeros_like(x);
-            if (c.K() > 0 && x.numel() > 0)
-              run_forward<T>(c, dy.data<T>(), w.data<T>(), nullptr, r[0].data<T>());
-          }
-          if (n.needs_input_grad(1)) {
-            r[1] = zeros_like(w);
-            if (c.K() > 0 && x.numel() > 0)
-              run_backward_weight<T>(c, dy.data<T>(), x.data<T>(), r[1].data<T>());
-          }
-        }
-      });
-      if (r.size() > 2 && n.needs_input_grad(2)) r[2] = sum(dy, Dims{0, 2, 3});
-      return r;
-    };
-    set_history(y, node);
-  }
+  record_conv(op, c, true, input, weight, bias_in, x, w, y);
   return y;
 }
 
