@@ -2,11 +2,10 @@
 (out_channels, in_channels / groups, *kernel_size) and initialisation."""
 import math
 
-from .. import _C
-from ..creation import empty
 from . import functional as F
 from . import init
-from .module import Module, Parameter
+from .linear import _weight_and_bias
+from .module import Module
 
 
 class _ConvNd(Module):
@@ -30,12 +29,7 @@ class _ConvNd(Module):
         self.padding = padding if isinstance(padding, str) else F._ntuple(padding, n, "padding", name)
         F._conv_pads(self.padding, self.kernel_size, self.dilation, self.stride, name)  # validates 'same'
         self.groups, self.padding_mode = groups, padding_mode
-        dtype = dtype or _C.dtype.float32
-        self.weight = Parameter(empty(out_channels, in_channels // groups, *self.kernel_size, dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty(out_channels, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _weight_and_bias(self, (out_channels, in_channels // groups, *self.kernel_size), out_channels, bias, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -88,10 +82,7 @@ class _ConvTransposeNd(_ConvNd):
         # The weight is (in_channels, out_channels / groups, *kernel_size).
         self.in_channels, self.out_channels = in_channels, out_channels
         self.output_padding = F._ntuple(output_padding, self._n, "output_padding", name)
-        dtype = dtype or _C.dtype.float32
-        self.weight = Parameter(empty(in_channels, out_channels // groups, *self.kernel_size, dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty(out_channels, dtype=dtype))
+        _weight_and_bias(self, (in_channels, out_channels // groups, *self.kernel_size), out_channels, bias, dtype)
         self.reset_parameters()
 
     def forward(self, input):

@@ -9,6 +9,17 @@ from . import init
 from .module import Module, Parameter
 
 
+def _weight_and_bias(module, weight_shape, bias_size, bias, dtype):
+    """Registers an uninitialised ``weight`` of weight_shape and, when ``bias``, a ``bias`` of
+    bias_size values (else ``bias`` is None), in dtype (float32 by default)."""
+    dtype = dtype or _C.dtype.float32
+    module.weight = Parameter(empty(*weight_shape, dtype=dtype))
+    if bias:
+        module.bias = Parameter(empty(bias_size, dtype=dtype))
+    else:
+        module.register_parameter("bias", None)
+
+
 class Identity(Module):
     """Returns its input (extra constructor arguments are ignored, as in PyTorch)."""
 
@@ -29,12 +40,7 @@ class Linear(Module):
         _check_features("Linear", in_features=in_features, out_features=out_features)
         self.in_features = in_features
         self.out_features = out_features
-        dtype = dtype or _C.dtype.float32
-        self.weight = Parameter(empty(out_features, in_features, dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty(out_features, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _weight_and_bias(self, (out_features, in_features), out_features, bias, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -58,12 +64,7 @@ class Maxout(Module):
         if pieces < 1:
             raise ValueError(f"Maxout: pieces must be at least 1, got {pieces}")
         self.in_features, self.out_features, self.pieces = in_features, out_features, pieces
-        dtype = dtype or _C.dtype.float32
-        self.weight = Parameter(empty(out_features * pieces, in_features, dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty(out_features * pieces, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _weight_and_bias(self, (out_features * pieces, in_features), out_features * pieces, bias, dtype)
         init._default_linear_init(self.weight, self.bias)
 
     def forward(self, input):
