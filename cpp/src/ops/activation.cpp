@@ -21,32 +21,39 @@ const char* act_name(ActOp op) {
   return names[static_cast<int>(op)];
 }
 
+// One kernel call per thread's slice of n elements, slices of whole cache lines:
+// forward out = f(x) (g null), or backward dx = g f'(x).
+template <class T>
+void run_slices(ActOp op, double a, double b, const T* x, const T* g, T* out, int64_t n) {
+  const auto& kt = kernels::active();
+  parallel_for(
+      0, n, kGrain,
+      [&](int64_t lo, int64_t hi) {
+        if constexpr (std::is_same_v<T, float>) {
+          if (g)
+            kt.act_backward_f32(op, a, b, x + lo, g + lo, out + lo, hi - lo);
+          else
+            kt.act_forward_f32(op, a, b, x + lo, out + lo, hi - lo);
+        } else {
+          if (g)
+            kt.act_backward_f64(op, a, b, x + lo, g + lo, out + lo, hi - lo);
+          else
+            kt.act_forward_f64(op, a, b, x + lo, out + lo, hi - lo);
+        }
+      },
+      64 / static_cast<int64_t>(sizeof(T)));
+}
+
 }  // namespace
 
 // dx = g * f'(x) (f'(y) for the *Output ops), x any layout, g of x's shape.
 Tensor activation_backward(ActOp op, double a, double b, const Tensor& x_in, const Tensor& g_in) {
   Tensor x = contiguous(x_in), g = contiguous(g_in.to(x_in.dtype()));
   Tensor dx = empty(x.shape(), x.dtype());
-  const auto& kt = kernels::active();
-  if (x.dtype() == DType::Float32) {
-    const float *px = x.data<float>(), *pg = g.data<float>();
-    float* pd = dx.data<float>();
-    parallel_for(
-        0, x.numel(), kGrain,
-        [&](int64_t lo, int64_t hi) {
-          kt.act_backward_f32(op, a, b, px + lo, pg + lo, pd + lo, hi - lo);
-        },
-        16);
-  } else {
-    const double *px = x.data<double>(), *pg = g.data<double>();
-    double* pd = dx.data<double>();
-    parallel_for(
-        0, x.numel(), kGrain,
-        [&](int64_t lo, int64_t hi) {
-          kt.act_backward_f64(op, a, b, px + lo, pg + lo, pd + lo, hi - lo);
-        },
-        8);
-  }
+  if (x.dtype() == DType::Float32)
+    run_slices<float>(op, a, b, x.data<float>(), g.data<float>(), dx.data<float>(), x.numel());
+  else
+    run_slices<double>(op, a, b, x.data<double>(), g.data<double>(), dx.data<double>(), x.numel());
   return dx;
 }
 
@@ -59,31 +66,15 @@ Tensor activation(ActOp op, const Tensor& x_in, double a = 0.0, double b = 0.0) 
         str_cat(name, ": expected a float32 or float64 tensor, got ", dtype_name(x_in.dtype())));
   Tensor x = contiguous(x_in);
   Tensor out = empty(x.shape(), x.dtype());
-  const auto& kt = kernels::active();
-  if (x.dtype() == DType::Float32) {
-    const float* px = x.data<float>();
-    float* po = out.data<float>();
-    parallel_for(
-        0, x.numel(), kGrain,
-        [&](int64_t lo, int64_t hi) { kt.act_forward_f32(op, a, b, px + lo, po + lo, hi - lo); },
-        16);
-  } else {
-    const double* px = x.data<double>();
-    double* po = out.data<double>();
-    parallel_for(
-        0, x.numel(), kGrain,
-        [&](int64_t lo, int64_t hi) { kt.act_forward_f64(op, a, b, px + lo, po + lo, hi - lo); },
-        8);
-  }
+  if (x.dtype() == DType::Float32)
+    run_slices<float>(op, a, b, x.data<float>(), nullptr, out.data<float>(), x.numel());
+  else
+    run_slices<double>(op, a, b, x.data<double>(), nullptr, out.data<double>(), x.numel());
   if (auto node = make_node(name, {x_in})) {
     node->save(x_in);
     node->backward = [op, a, b, name](FunctionNode& n, const std::vector<Tensor>& g) {
       Tensor x = n.saved(0);
-      if (grad_enabled() && (g[0].requires_grad() || x.requires_grad()))
-        throw RuntimeError(
-            str_cat(name,
-                    ": the gradient of this activation's backward is not implemented "
-                    "(create_graph=True through it)"));
+      check_first_order(name, {&g[0], &x});
       return std::vector<Tensor>{activation_backward(op, a, b, x, g[0])};
     };
     set_history(out, node);
