@@ -157,6 +157,29 @@ void init_nn(py::module_& m) {
         return r;
       },
       py::arg("mode"), py::arg("input"), py::arg("directions"), py::arg("lengths"));
+  m.def(
+      "_layer_norm",
+      [](const Tensor& x, int64_t nd, const OptTensor& w, const OptTensor& b, double eps) {
+        return layer_norm(x, nd, or_undefined(w), or_undefined(b), eps);
+      },
+      py::arg("input"), py::arg("normalized_dims"), py::arg("weight"), py::arg("bias"),
+      py::arg("eps"), nogil());
+  m.def(
+      "_rms_norm",
+      [](const Tensor& x, int64_t nd, const OptTensor& w, double eps) {
+        return rms_norm(x, nd, or_undefined(w), eps);
+      },
+      py::arg("input"), py::arg("normalized_dims"), py::arg("weight"), py::arg("eps"), nogil());
+  m.def(
+      "scaled_dot_product_attention",
+      [](const Tensor& q, const Tensor& k, const Tensor& v, const OptTensor& mask, double dropout_p,
+         bool is_causal, std::optional<double> scale) {
+        return scaled_dot_product_attention(q, k, v, or_undefined(mask), dropout_p, is_causal,
+                                            scale);
+      },
+      py::arg("query"), py::arg("key"), py::arg("value"), py::arg("attn_mask") = py::none(),
+      py::arg("dropout_p") = 0.0, py::arg("is_causal") = false, py::arg("scale") = py::none(),
+      nogil());
   m.def("leaky_relu", &leaky_relu, py::arg("input"), py::arg("negative_slope") = 0.01, nogil());
   m.def("elu", &elu, py::arg("input"), py::arg("alpha") = 1.0, nogil());
   m.def("softplus", &softplus, py::arg("input"), py::arg("beta") = 1.0, py::arg("threshold") = 20.0,

@@ -1,5 +1,6 @@
 // Umbrella header: everything a C++ program needs to use dlcore.
 #pragma once
+#include "dlcore/attention.h"
 #include "dlcore/autograd.h"
 #include "dlcore/device.h"
 #include "dlcore/dtype.h"

@@ -206,6 +206,13 @@ std::pair<Tensor, Tensor> adaptive_max_pool2d(const Tensor& x, std::array<int64_
 // training (or when no running statistics are given), updating running_mean and
 // running_var in place as (1 - momentum) r + momentum stat (the variance unbiased);
 // with the running statistics otherwise. weight and bias (C) may be undefined.
+// Normalises over the last `normalized_dims` dimensions (their sizes must match
+// weight's and bias's shapes when given): layer_norm subtracts the mean and divides by
+// the standard deviation, rms_norm divides by the root mean square; then y * w + b.
+// One fused kernel forward and one backward (statistics in double).
+Tensor layer_norm(const Tensor& x, int64_t normalized_dims, const Tensor& weight,
+                  const Tensor& bias, double eps);
+Tensor rms_norm(const Tensor& x, int64_t normalized_dims, const Tensor& weight, double eps);
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                   const Tensor& weight, const Tensor& bias, bool training, double momentum = 0.1,
                   double eps = 1e-5);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernels/cpu/batch_norm.h"
+#include "kernels/cpu/layer_norm.h"
 #include "ops/common.h"
 #include "runtime/parallel.h"
 
@@ -150,6 +151,125 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
     set_history(y, node);
   }
   return y;
+}
+
+}  // namespace dlcore
+
+// layer_norm and rms_norm over the last dimensions (kernels/cpu/layer_norm.h): rows of D
+// values on threads; the weight and bias gradients are summed per fixed block of rows,
+// then over the blocks in order, so the bits do not depend on the thread count.
+namespace dlcore {
+namespace {
+
+constexpr int64_t kNormRowsPerBlock = 32;
+
+Tensor row_norm(const char* name, bool rms, const Tensor& input, int64_t nd, const Tensor& weight,
+                const Tensor& bias, double eps) {
+  if (nd < 1 || nd > input.dim())
+    throw ValueError(str_cat(name, ": cannot normalise the last ", nd,
+                             " dimensions of input of shape ", shape_str(input.shape())));
+  if (!is_floating(input.dtype()))
+    throw TypeError(str_cat(name, ": expected a float input, got ", dtype_name(input.dtype())));
+  const Shape norm_shape(input.shape().end() - nd, input.shape().end());
+  for (const auto& [t, what] : {std::pair{&weight, "weight"}, std::pair{&bias, "bias"}}) {
+    if (!t->defined()) continue;
+    if (t->shape() != norm_shape)
+      throw ValueError(str_cat(name, ": ", what, " of shape ", shape_str(t->shape()),
+                               " does not match the normalized shape ", shape_str(norm_shape),
+                               " of input ", shape_str(input.shape())));
+    if (t->dtype() != input.dtype())
+      throw TypeError(str_cat(name, ": ", what, " is ", dtype_name(t->dtype()),
+                              " but the input is ", dtype_name(input.dtype())));
+  }
+  int64_t D = 1;
+  for (int64_t s : norm_shape) D *= s;
+  const int64_t R = D == 0 ? 0 : input.numel() / D;
+  Tensor x = contiguous(input);
+  Tensor w = weight.defined() ? contiguous(weight) : weight;
+  Tensor b = bias.defined() ? contiguous(bias) : bias;
+  Tensor y = empty(x.shape(), x.dtype());
+  Tensor mean = empty({R}, DType::Float64), rstd = empty({R}, DType::Float64);
+  visit_dtype(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T>) {
+      const T *px = x.data<T>(), *pw = ptr_or_null<T>(w), *pb = ptr_or_null<T>(b);
+      T* py = y.data<T>();
+      double *pm = mean.data<double>(), *pr = rstd.data<double>();
+      parallel_for(0, R, std::max<int64_t>(1, 4096 / std::max<int64_t>(D, 1)), [&](int64_t lo,
+                                                                                int64_t hi) {
+        for (int64_t r = lo; r < hi; ++r)
+          kernels::row_norm_forward<T>(rms, D, px + r * D, pw, pb, eps, py + r * D, pm[r], pr[r]);
+      });
+    }
+  });
+  std::vector<Tensor> inputs{input};
+  if (weight.defined()) inputs.push_back(weight);
+  if (bias.defined()) inputs.push_back(bias);
+  auto node = make_node(name, inputs);
+  if (!node) return y;
+  node->save(x);
+  if (w.defined()) node->save(w);
+  const bool has_w = weight.defined(), has_b = bias.defined();
+  node->backward = [name, rms, R, D, norm_shape, mean, rstd, has_w, has_b](
+                       FunctionNode& n, const std::vector<Tensor>& grads) {
+    Tensor x = n.saved(0), w = has_w ? n.saved(1) : Tensor();
+    check_first_order(name, {&grads[0], &x, &w});
+    Tensor g = contiguous(grads[0].to(x.dtype()));
+    const bool want_dx = n.needs_input_grad(0);
+    const bool want_dw = has_w && n.needs_input_grad(1);
+    const bool want_db = has_b && n.needs_input_grad(has_w ? 2 : 1);
+    Tensor dx = want_dx ? empty(x.shape(), x.dtype()) : Tensor();
+    const int64_t blocks = (R + kNormRowsPerBlock - 1) / kNormRowsPerBlock;
+    // Per block of rows: the partial sums of dw (first D) and db (next D).
+    std::vector<double> part(want_dw || want_db ? blocks * 2 * D : 0, 0.0);
+    Tensor dw, db;
+    visit_dtype(x.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      if constexpr (std::is_floating_point_v<T>) {
+        const T *px = x.data<T>(), *pg = g.data<T>(), *pw = ptr_or_null<T>(w);
+        T* pdx = want_dx ? dx.data<T>() : nullptr;
+        const double *pm = mean.data<double>(), *pr = rstd.data<double>();
+        parallel_for(0, blocks, 1, [&](int64_t lo, int64_t hi) {
+          for (int64_t k = lo; k < hi; ++k) {
+            double* pdw = want_dw ? part.data() + k * 2 * D : nullptr;
+            double* pdb = want_db ? part.data() + k * 2 * D + D : nullptr;
+            for (int64_t r = k * kNormRowsPerBlock; r < std::min(R, (k + 1) * kNormRowsPerBlock);
+                 ++r)
+              kernels::row_norm_backward<T>(rms, D, px + r * D, pg + r * D, pw, pm[r], pr[r],
+                                            pdx ? pdx + r * D : nullptr, pdw, pdb);
+          }
+        });
+        for (int which = 0; which < 2; ++which) {
+          if (!(which == 0 ? want_dw : want_db)) continue;
+          Tensor t = empty(norm_shape, x.dtype());
+          T* pt = t.data<T>();
+          for (int64_t i = 0; i < D; ++i) {
+            double s = 0.0;
+            for (int64_t k = 0; k < blocks; ++k) s += part[k * 2 * D + which * D + i];
+            pt[i] = static_cast<T>(s);
+          }
+          (which == 0 ? dw : db) = t;
+        }
+      }
+    });
+    std::vector<Tensor> r{dx};
+    if (has_w) r.push_back(dw);
+    if (has_b) r.push_back(db);
+    return r;
+  };
+  set_history(y, node);
+  return y;
+}
+
+}  // namespace
+
+Tensor layer_norm(const Tensor& x, int64_t normalized_dims, const Tensor& weight,
+                  const Tensor& bias, double eps) {
+  return row_norm("layer_norm", false, x, normalized_dims, weight, bias, eps);
+}
+
+Tensor rms_norm(const Tensor& x, int64_t normalized_dims, const Tensor& weight, double eps) {
+  return row_norm("rms_norm", true, x, normalized_dims, weight, Tensor(), eps);
 }
 
 }  // namespace dlcore

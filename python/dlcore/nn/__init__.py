@@ -18,6 +18,7 @@ from .activation import (  # noqa: F401
     Step,
     Tanh,
 )
+from .attention import LearnedPositionalEmbedding, MultiheadAttention, PositionalEncoding  # noqa: F401
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d  # noqa: F401
 from .dropout import Dropout, Dropout2d, Embedding  # noqa: F401
 from .linear import Flatten, Identity, Linear, Maxout, Unflatten  # noqa: F401
@@ -41,6 +42,7 @@ from .norm import (  # noqa: F401
     InstanceNorm1d,
     InstanceNorm2d,
     LayerNorm,
+    RMSNorm,
 )
 from .pooling import (  # noqa: F401
     AdaptiveAvgPool1d,
@@ -54,4 +56,11 @@ from .pooling import (  # noqa: F401
     MaxUnpool2d,
 )
 from .summary import summary  # noqa: F401
+from .transformer import (  # noqa: F401
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from .upsampling import PixelShuffle, PixelUnshuffle, Upsample, ZeroPad2d  # noqa: F401

@@ -437,5 +437,6 @@ from .pooling import (  # noqa: E402, F401  (the pooling functions live beside t
     max_pool2d,
     max_unpool2d,
 )
-from .norm import batch_norm, group_norm, instance_norm, layer_norm  # noqa: E402, F401
+from .norm import batch_norm, group_norm, instance_norm, layer_norm, rms_norm  # noqa: E402, F401
 from .upsampling import interpolate, pixel_shuffle, pixel_unshuffle  # noqa: E402, F401
+from .attention import rotary_embedding, scaled_dot_product_attention  # noqa: E402, F401

@@ -1,6 +1,8 @@
 """Normalisation layers: ``BatchNorm1d/2d`` (one fused C++ kernel forward and backward),
-``LayerNorm``, ``GroupNorm``, ``InstanceNorm1d/2d``, and their functional forms
+``LayerNorm`` and ``RMSNorm`` (fused C++ kernels too), ``GroupNorm``, ``InstanceNorm1d/2d``, and their functional forms
 (re-exported by ``dlcore.nn.functional``). Arguments, defaults and buffers are PyTorch's."""
+
+import numpy as np
 
 from .. import _C
 from ..creation import ones, tensor, zeros
@@ -21,17 +23,25 @@ def _normalize(x, dims, eps):
     return (x - mean) * (var + eps).rsqrt()
 
 
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    """Normalises over the last len(normalized_shape) dims, then applies the elementwise affine."""
+def _check_normalized_shape(input, normalized_shape, op):
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    if tuple(input.shape[input.ndim - len(shape):]) != shape:
-        raise ValueError(f"layer_norm: input of shape {tuple(input.shape)} does not end in normalized_shape {shape}")
-    y = _normalize(input, list(range(input.ndim - len(shape), input.ndim)), eps)
-    if weight is not None:
-        y = y * weight
-    if bias is not None:
-        y = y + bias
-    return y
+    if not shape or len(shape) > input.ndim or tuple(input.shape[input.ndim - len(shape):]) != shape:
+        raise ValueError(f"{op}: input of shape {tuple(input.shape)} does not end in normalized_shape {shape}")
+    return len(shape)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalises over the last len(normalized_shape) dims (mean 0, variance 1, biased),
+    then applies the elementwise affine. One fused C++ kernel forward and backward."""
+    return _C._layer_norm(input, _check_normalized_shape(input, normalized_shape, "layer_norm"), weight, bias, eps)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x^2) + eps) over the last len(normalized_shape) dims, times weight.
+    eps defaults to the machine epsilon of input's dtype, as in PyTorch."""
+    if eps is None:
+        eps = float(np.finfo(np.float64 if input.dtype == _C.dtype.float64 else np.float32).eps)
+    return _C._rms_norm(input, _check_normalized_shape(input, normalized_shape, "rms_norm"), weight, eps)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -154,6 +164,26 @@ class LayerNorm(Module):
 
     def forward(self, input):
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalisation over the last dims (``torch.nn.RMSNorm``): y = x /
+    sqrt(mean(x^2) + eps) * weight, no mean subtraction and no bias."""
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, dtype=None):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(ones(*shape, dtype=dtype or _C.dtype.float32))
+        else:
+            self.register_parameter("weight", None)
+
+    def forward(self, input):
+        return rms_norm(input, self.normalized_shape, self.weight, self.eps)
 
     def extra_repr(self):
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"

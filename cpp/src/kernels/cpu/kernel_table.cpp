@@ -37,6 +37,14 @@ void rnn_cell_backward_f32(RnnCell, int64_t, const float*, const float*, const f
                            const float*, float*, float*, float*);
 void rnn_cell_backward_f64(RnnCell, int64_t, const double*, const double*, const double*,
                            const double*, double*, double*, double*);
+void attn_softmax_online_f32(int64_t, int64_t, float*, int64_t, float*, float*, float*, int64_t,
+                             int64_t);
+void attn_softmax_online_f64(int64_t, int64_t, double*, int64_t, double*, double*, double*,
+                             int64_t, int64_t);
+void attn_softmax_probs_f32(int64_t, int64_t, float*, int64_t, const float*);
+void attn_softmax_probs_f64(int64_t, int64_t, double*, int64_t, const double*);
+void attn_softmax_dscores_f32(int64_t, int64_t, const float*, int64_t, float*, const float*);
+void attn_softmax_dscores_f64(int64_t, int64_t, const double*, int64_t, double*, const double*);
 GemmKernels<float> gemm_kernels_f32();
 GemmKernels<double> gemm_kernels_f64();
 
@@ -52,7 +60,10 @@ const KernelTable& table() {
                                 depthwise_backward_input_f64, depthwise_backward_weight_f32,
                                 depthwise_backward_weight_f64, rnn_cell_forward_f32,
                                 rnn_cell_forward_f64, rnn_cell_backward_f32,
-                                rnn_cell_backward_f64, gemm_kernels_f32(),
+                                rnn_cell_backward_f64, attn_softmax_online_f32,
+                                attn_softmax_online_f64, attn_softmax_probs_f32,
+                                attn_softmax_probs_f64, attn_softmax_dscores_f32,
+                                attn_softmax_dscores_f64, gemm_kernels_f32(),
                                 gemm_kernels_f64()};
   return t;
 }

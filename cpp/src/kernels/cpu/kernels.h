@@ -50,6 +50,18 @@ template <class T>
 using RnnBackwardFn = void (*)(RnnCell cell, int64_t H, const T* saved, const T* prev,
                                const T* cur, const T* dh, T* dstate, T* dgx, T* dgh);
 
+// The softmax steps of fused attention on one tile of scores (attention_simd.cpp has
+// the equations): the online update of the forward, the probabilities from the saved
+// log-sum-exp, and the score gradient of the backward.
+template <class T>
+using AttnOnlineFn = void (*)(int64_t rows, int64_t cols, T* s, int64_t lds, T* m, T* l, T* acc,
+                              int64_t ldacc, int64_t dv);
+template <class T>
+using AttnProbsFn = void (*)(int64_t rows, int64_t cols, T* s, int64_t lds, const T* lse);
+template <class T>
+using AttnDscoresFn = void (*)(int64_t rows, int64_t cols, const T* p, int64_t lds, T* dp,
+                               const T* delta);
+
 template <class T>
 using OptimFn = void (*)(const OptimStep& s, T* p, const T* g, T* s1, T* s2, T* s3, int64_t n);
 
@@ -104,6 +116,13 @@ struct KernelTable {
   RnnForwardFn<double> rnn_cell_forward_f64;
   RnnBackwardFn<float> rnn_cell_backward_f32;
   RnnBackwardFn<double> rnn_cell_backward_f64;
+  // Fused attention's softmax on a tile of scores, forward and backward.
+  AttnOnlineFn<float> attn_softmax_online_f32;
+  AttnOnlineFn<double> attn_softmax_online_f64;
+  AttnProbsFn<float> attn_softmax_probs_f32;
+  AttnProbsFn<double> attn_softmax_probs_f64;
+  AttnDscoresFn<float> attn_softmax_dscores_f32;
+  AttnDscoresFn<double> attn_softmax_dscores_f64;
   // Packing and micro-kernels of the GEMM (gemm/gemm_driver.cpp runs the loops).
   GemmKernels<float> gemm_f32;
   GemmKernels<double> gemm_f64;

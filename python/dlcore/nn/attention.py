@@ -1,0 +1,289 @@
+"""Attention: the fused ``scaled_dot_product_attention`` op, rotary embeddings, position
+encodings and ``MultiheadAttention`` (PyTorch's names, shapes and masks)."""
+import math
+
+import numpy as np
+
+from .. import _C
+from ..creation import empty, tensor, zeros
+from . import init
+from .dropout import Dropout
+from .linear import Linear
+from .module import Module, Parameter
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
+    """softmax(query @ key^T * scale + mask) @ value, as one fused op (PyTorch's semantics).
+
+    query (..., L, E), key (..., S, E), value (..., S, Ev) -> (..., L, Ev); the leading
+    dimensions broadcast. ``attn_mask`` broadcasts to (..., L, S): bool (True: the key
+    takes part) or a float mask of the query's dtype added to the scores (it gets a
+    gradient when it requires one). ``is_causal`` lets query i see keys j <= i (not
+    together with ``attn_mask``). ``scale`` defaults to 1 / sqrt(E). Dropout applies
+    whenever ``dropout_p`` > 0, as in PyTorch's functional form. A query whose keys are
+    all masked gets zeros.
+
+    The C++ kernel computes the scores tile by tile with an online softmax and keeps only
+    one log-sum-exp per query for the backward, which recomputes the tiles: memory grows
+    linearly with the sequence length, never as L x S.
+    """
+    return _C.scaled_dot_product_attention(query, key, value, attn_mask, dropout_p, is_causal, scale)
+
+
+def _rotary_angles(length, dim, positions, base, dtype):
+    if positions is None:
+        pos = np.arange(length, dtype=np.float64)
+    else:
+        pos = np.asarray(positions.numpy() if hasattr(positions, "numpy") else positions, dtype=np.float64)
+        if pos.shape != (length,):
+            raise ValueError(f"rotary_embedding: expected {length} positions (one per row), got shape {pos.shape}")
+    inv_freq = base ** (-np.arange(0, dim, 2, dtype=np.float64) / dim)
+    angles = np.outer(pos, inv_freq)
+    np_dtype = np.float64 if dtype == _C.dtype.float64 else np.float32
+    return tensor(np.cos(angles).astype(np_dtype)), tensor(np.sin(angles).astype(np_dtype))
+
+
+def rotary_embedding(x, positions=None, base=10000.0, interleaved=False):
+    """Rotary position embedding (RoPE) of x (..., L, D), D even: each pair of features
+    (x1, x2) at position p turns by the angle p * base^(-2i/D):
+    (x1 cos - x2 sin, x1 sin + x2 cos). Pairs are (i, i + D/2) (the "rotate half" layout)
+    or, with ``interleaved``, (2i, 2i + 1). ``positions`` (L values) default to 0..L-1.
+    Applied to queries and keys, it makes their dot products depend on relative position.
+    Differentiable (composed of ops)."""
+    if x.ndim < 2 or x.shape[-1] % 2:
+        raise ValueError(f"rotary_embedding: expected input (..., L, D) with D even, got shape {tuple(x.shape)}")
+    length, dim = x.shape[-2], x.shape[-1]
+    cos, sin = _rotary_angles(length, dim, positions, base, x.dtype)
+    half = dim // 2
+    if interleaved:
+        pairs = x.reshape(*x.shape[:-1], half, 2)
+        x1, x2 = pairs[..., 0], pairs[..., 1]
+        return _C.stack([x1 * cos - x2 * sin, x1 * sin + x2 * cos], -1).reshape(*x.shape)
+    x1, x2 = x[..., :half], x[..., half:]
+    return _C.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], -1)
+
+
+def sinusoidal_table(length, d_model, dtype=None):
+    """The (length, d_model) sinusoidal position table of "Attention Is All You Need":
+    even features sin(p / 10000^(2i/d)), odd ones cos(p / 10000^(2i/d))."""
+    pos = np.arange(length, dtype=np.float64)[:, None]
+    div = np.exp(np.arange(0, d_model, 2, dtype=np.float64) * (-math.log(10000.0) / d_model))
+    table = np.zeros((length, d_model))
+    table[:, 0::2] = np.sin(pos * div)
+    table[:, 1::2] = np.cos(pos * div)[:, : d_model // 2]
+    return tensor(table.astype(np.float64 if dtype == _C.dtype.float64 else np.float32))
+
+
+class PositionalEncoding(Module):
+    """Adds the fixed sinusoidal table (``sinusoidal_table``) to x of shape (L, N, d_model),
+    or (N, L, d_model) with ``batch_first``, then applies dropout. The table is a buffer
+    (saved with the model) of max_len rows."""
+
+    def __init__(self, d_model, max_len=5000, dropout=0.0, batch_first=False, dtype=None):
+        super().__init__()
+        self.d_model, self.max_len, self.batch_first = d_model, max_len, batch_first
+        self.dropout = Dropout(dropout)
+        self.register_buffer("pe", sinusoidal_table(max_len, d_model, dtype))
+
+    def forward(self, x):
+        return self.dropout(x + _position_rows(self, x))
+
+    def extra_repr(self):
+        return f"{self.d_model}, max_len={self.max_len}, batch_first={self.batch_first}"
+
+
+class LearnedPositionalEmbedding(Module):
+    """Adds a learned (max_len, d_model) table of position vectors (``weight``, initialised
+    N(0, 0.02^2)) to x of shape (L, N, d_model), or (N, L, d_model) with ``batch_first``."""
+
+    def __init__(self, max_len, d_model, batch_first=False, dtype=None):
+        super().__init__()
+        self.d_model, self.max_len, self.batch_first = d_model, max_len, batch_first
+        self.weight = Parameter(empty(max_len, d_model, dtype=dtype or _C.dtype.float32))
+        init.normal_(self.weight, 0.0, 0.02)
+
+    def forward(self, x):
+        return x + _position_rows(self, x, self.weight)
+
+    def extra_repr(self):
+        return f"{self.max_len}, {self.d_model}, batch_first={self.batch_first}"
+
+
+def _position_rows(module, x, table=None):
+    """The first L rows of the table, shaped to add to x (L, N, d) or (N, L, d)."""
+    table = module.pe if table is None else table
+    if x.ndim not in (2, 3) or x.shape[-1] != module.d_model:
+        raise ValueError(f"{type(module).__name__}: expected input (L, N, {module.d_model}) or (N, L, "
+                         f"{module.d_model}), got shape {tuple(x.shape)}")
+    length = x.shape[1] if module.batch_first and x.ndim == 3 else x.shape[0]
+    if length > module.max_len:
+        raise ValueError(f"{type(module).__name__}: sequence of length {length} is longer than max_len="
+                         f"{module.max_len}")
+    rows = table[:length]
+    return rows if x.ndim == 2 or module.batch_first else rows.unsqueeze(1)
+
+
+def _additive(mask, dtype, what):
+    """A float mask to add to the scores: MultiheadAttention's bool masks mark the
+    positions *not* to attend (True -> -inf); float masks are used as they are."""
+    if mask is None:
+        return None
+    if mask.dtype == _C.dtype.bool:
+        return zeros(*mask.shape, dtype=dtype).masked_fill(mask, float("-inf"))
+    if mask.dtype != dtype:
+        raise TypeError(f"MultiheadAttention: {what} must be bool or {dtype}, got {mask.dtype}")
+    return mask
+
+
+class MultiheadAttention(Module):
+    """Multi-head attention (``torch.nn.MultiheadAttention``): project query, key and value,
+    split into ``num_heads`` heads, attend (the fused ``scaled_dot_product_attention``),
+    concatenate and project with ``out_proj``.
+
+    Parameters as PyTorch's: ``in_proj_weight`` (3 E, E) and ``in_proj_bias`` (3 E) when
+    key and value have the embedding size, else ``q_proj_weight``, ``k_proj_weight``
+    (E, kdim) and ``v_proj_weight`` (E, vdim); ``out_proj`` a Linear(E, E).
+
+    ``forward(query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
+    average_attn_weights=True, is_causal=False)`` takes (L, N, E) (or (N, L, E) with
+    ``batch_first``, or unbatched (L, E)) and returns (output, weights). Masks follow
+    PyTorch: a bool ``key_padding_mask`` (N, S) or ``attn_mask`` (L, S) / (N * num_heads,
+    L, S) is True where attention is *not* allowed; float masks are added to the scores.
+    ``is_causal=True`` without ``attn_mask`` applies the causal mask itself (PyTorch asks
+    for the mask as well). With ``need_weights=True`` the weights (averaged over heads
+    unless ``average_attn_weights=False``) are computed explicitly, L x S per head; pass
+    ``need_weights=False`` for the fused path. ``add_bias_kv`` and ``add_zero_attn`` are
+    not supported.
+    """
+
+    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False, add_zero_attn=False,
+                 kdim=None, vdim=None, batch_first=False, device=None, dtype=None):
+        super().__init__()
+        if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
+            raise ValueError(f"MultiheadAttention: embed_dim={embed_dim} must be positive and divisible by "
+                             f"num_heads={num_heads}")
+        if add_bias_kv or add_zero_attn:
+            raise ValueError("MultiheadAttention: add_bias_kv and add_zero_attn are not supported")
+        self.embed_dim, self.num_heads, self.dropout, self.batch_first = embed_dim, num_heads, dropout, batch_first
+        self.head_dim = embed_dim // num_heads
+        self.kdim = kdim if kdim is not None else embed_dim
+        self.vdim = vdim if vdim is not None else embed_dim
+        self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
+        dtype = dtype or _C.dtype.float32
+        if self._qkv_same_embed_dim:
+            self.in_proj_weight = Parameter(empty(3 * embed_dim, embed_dim, dtype=dtype))
+            for name in ("q_proj_weight", "k_proj_weight", "v_proj_weight"):
+                self.register_parameter(name, None)
+        else:
+            self.register_parameter("in_proj_weight", None)
+            self.q_proj_weight = Parameter(empty(embed_dim, embed_dim, dtype=dtype))
+            self.k_proj_weight = Parameter(empty(embed_dim, self.kdim, dtype=dtype))
+            self.v_proj_weight = Parameter(empty(embed_dim, self.vdim, dtype=dtype))
+        if bias:
+            self.in_proj_bias = Parameter(empty(3 * embed_dim, dtype=dtype))
+        else:
+            self.register_parameter("in_proj_bias", None)
+        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype)
+        self._reset_parameters()
+
+    def _reset_parameters(self):
+        if self._qkv_same_embed_dim:
+            init.xavier_uniform_(self.in_proj_weight)
+        else:
+            for w in (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight):
+                init.xavier_uniform_(w)
+        if self.in_proj_bias is not None:
+            init.constant_(self.in_proj_bias, 0.0)
+            init.constant_(self.out_proj.bias, 0.0)
+
+    def _project(self, query, key, value):
+        E = self.embed_dim
+        b = self.in_proj_bias
+        bq, bk, bv = (None, None, None) if b is None else (b[:E], b[E:2 * E], b[2 * E:])
+        if self._qkv_same_embed_dim:
+            w = self.in_proj_weight
+            if query is key and key is value:  # self-attention: one GEMM
+                return _C.linear(query, w, b).chunk(3, -1)
+            wq, wk, wv = w[:E], w[E:2 * E], w[2 * E:]
+        else:
+            wq, wk, wv = self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
+        return _C.linear(query, wq, bq), _C.linear(key, wk, bk), _C.linear(value, wv, bv)
+
+    def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
+                average_attn_weights=True, is_causal=False):
+        batched = query.ndim == 3
+        if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
+            raise ValueError(f"MultiheadAttention: expected query, key and value of 3 dimensions (or 2 unbatched), "
+                             f"got {tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}")
+        if query.shape[-1] != self.embed_dim or key.shape[-1] != self.kdim or value.shape[-1] != self.vdim:
+            raise ValueError(f"MultiheadAttention: expected feature sizes (query {self.embed_dim}, key {self.kdim}, "
+                             f"value {self.vdim}), got {query.shape[-1]}, {key.shape[-1]}, {value.shape[-1]}")
+        if not batched:
+            query, key, value = query.unsqueeze(0), key.unsqueeze(0), value.unsqueeze(0)
+            if key_padding_mask is not None:
+                key_padding_mask = key_padding_mask.unsqueeze(0)
+        elif not self.batch_first:  # (L, N, E) -> (N, L, E), views
+            query, key, value = (t if t is None else t.transpose(0, 1) for t in (query, key, value))
+        same = query is key and key is value
+        N, L, S = query.shape[0], query.shape[1], key.shape[1]
+        if key.shape[:2] != value.shape[:2] or key.shape[0] != N:
+            raise ValueError(f"MultiheadAttention: key {tuple(key.shape)} and value {tuple(value.shape)} must share "
+                             f"batch and length with query batch {N}")
+        q, k, v = self._project(query, query, query) if same else self._project(query, key, value)
+        H, hd = self.num_heads, self.head_dim
+        q, k, v = (t.reshape(N, t.shape[1], H, hd).transpose(1, 2) for t in (q, k, v))  # (N, H, len, hd)
+
+        mask = self._merged_mask(attn_mask, key_padding_mask, N, L, S, q.dtype)
+        causal = bool(is_causal) and attn_mask is None
+        if causal and mask is not None:  # a padding mask as well: spell the triangle out
+            mask = mask + _causal_additive(L, S, q.dtype)
+            causal = False
+        p = self.dropout if self.training else 0.0
+        weights = None
+        if need_weights:
+            scores = _C.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(hd))
+            if causal:
+                scores = scores + _causal_additive(L, S, q.dtype)
+            if mask is not None:
+                scores = scores + mask
+            attn = _C.softmax(scores, -1)
+            weights = attn.mean(1) if average_attn_weights else attn
+            if p > 0:
+                from .functional import dropout
+
+                attn = dropout(attn, p, True)
+            out = _C.matmul(attn, v)
+        else:
+            out = scaled_dot_product_attention(q, k, v, mask, p, causal)
+        out = self.out_proj(out.transpose(1, 2).reshape(N, L, self.embed_dim))
+        if not batched:
+            return out.squeeze(0), (None if weights is None else weights.squeeze(0))
+        return (out if self.batch_first else out.transpose(0, 1)), weights
+
+    def _merged_mask(self, attn_mask, key_padding_mask, N, L, S, dtype):
+        """attn_mask and key_padding_mask as one additive mask broadcasting to (N, H, L, S)."""
+        mask = _additive(attn_mask, dtype, "attn_mask")
+        if mask is not None:
+            if tuple(mask.shape) == (L, S):
+                pass
+            elif tuple(mask.shape) == (N * self.num_heads, L, S):
+                mask = mask.reshape(N, self.num_heads, L, S)
+            else:
+                raise ValueError(f"MultiheadAttention: attn_mask must have shape ({L}, {S}) or "
+                                 f"({N * self.num_heads}, {L}, {S}), got {tuple(attn_mask.shape)}")
+        kpm = _additive(key_padding_mask, dtype, "key_padding_mask")
+        if kpm is not None:
+            if tuple(kpm.shape) != (N, S):
+                raise ValueError(f"MultiheadAttention: key_padding_mask must have shape ({N}, {S}), got "
+                                 f"{tuple(key_padding_mask.shape)}")
+            kpm = kpm.reshape(N, 1, 1, S)
+            mask = kpm if mask is None else mask + kpm
+        return mask
+
+    def extra_repr(self):
+        return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, batch_first={self.batch_first}"
+
+
+def _causal_additive(L, S, dtype):
+    np_dtype = np.float64 if dtype == _C.dtype.float64 else np.float32
+    return tensor(np.triu(np.full((L, S), -np.inf, dtype=np_dtype), 1))
