@@ -8,6 +8,7 @@ from typing import Callable
 import numpy as np
 
 import dlcore as dl
+from reference import attention as attnref
 from reference import conv as convref
 from reference import nn as nnref
 from reference import ops as ref
@@ -213,6 +214,14 @@ SPECS = [
     Spec("batch_norm", lambda x, w, b: F.batch_norm(x, None, None, w, b, True),
          lambda x, w, b: nnref.batch_norm_train(x, w, b, 0, 0, 0.1, 1e-5)[0], [((4, 3, 2), (3,), (3,))],
          rtol=1e-4, atol=1e-5),
+    Spec("scaled_dot_product_attention", lambda q, k, v: F.scaled_dot_product_attention(q, k, v),
+         lambda q, k, v: attnref.sdpa(q, k, v), [((2, 3, 4), (2, 5, 4), (2, 5, 3)), ((3, 2), (1, 4, 2), (4, 3))]),
+    Spec("scaled_dot_product_attention_causal", lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
+         lambda q, k, v: attnref.sdpa(q, k, v, causal=True), [((1, 2, 4, 3), (1, 2, 3, 3), (1, 2, 3, 2))]),
+    Spec("layer_norm", lambda x, w, b: F.layer_norm(x, (3, 4), w, b), lambda x, w, b: attnref.layer_norm(x, 2, w, b),
+         [((2, 3, 4), (3, 4), (3, 4))], rtol=1e-4, atol=1e-5),
+    Spec("rms_norm", lambda x, w: F.rms_norm(x, 4, w, 1e-5), lambda x, w: attnref.rms_norm(x, 1, w, 1e-5),
+         [((2, 3, 4), (4,))], rtol=1e-4, atol=1e-5),
     rnn_spec("lstm"),
     rnn_spec("gru", reverse=True),
     rnn_spec("rnn_tanh", lengths=[4, 2]),

@@ -1,0 +1,473 @@
+"""Fused attention (ops/attention.cpp), LayerNorm/RMSNorm (ops/norm.cpp), and the layers
+of nn/attention.py and nn/transformer.py against the NumPy references of
+tests/reference/attention.py (full score matrices, one head at a time): masks, causal,
+differing lengths, head dims, lengths across tile edges, float64 gradchecks, gradients of
+multi-tile problems against the analytic NumPy gradient, dropout, thread counts, every
+ISA, memory at T=8192, and bad inputs."""
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import dlcore as dl
+from dlcore import nn
+from dlcore.autograd import gradcheck
+from dlcore.nn import functional as F
+from reference import attention as ref
+
+
+def t(a, dtype=np.float32, grad=False):
+    return dl.tensor(np.asarray(a).astype(dtype), requires_grad=grad)
+
+
+def to_np(x):
+    return x.detach().numpy()
+
+
+def sdpa_grads(q, k, v, g, mask=None, causal=False, scale=None):
+    """The analytic gradients of sum(g * sdpa(q, k, v)) in NumPy (float64), from
+    P = softmax(S): dV = P^T g, dP = g V^T, dS = P (dP - rowsum(P dP)), dQ = dS K scale,
+    dK = dS^T Q scale; dmask = dS."""
+    scale = 1.0 / np.sqrt(q.shape[-1]) if scale is None else scale
+    s = np.matmul(q, np.swapaxes(k, -1, -2)) * scale
+    L, S = s.shape[-2:]
+    if causal:
+        s = np.where(np.tril(np.ones((L, S), bool)), s, -np.inf)
+    if mask is not None:
+        s = np.where(mask, s, -np.inf) if mask.dtype == bool else s + mask
+    p = ref.softmax_rows(s)
+    dv = np.matmul(np.swapaxes(p, -1, -2), g)
+    dp = np.matmul(g, np.swapaxes(v, -1, -2))
+    ds = p * (dp - (p * dp).sum(-1, keepdims=True))
+    return np.matmul(ds, k) * scale, np.matmul(np.swapaxes(ds, -1, -2), q) * scale, dv, ds
+
+
+# ---------------------------------------------------------------- the fused op
+@pytest.mark.parametrize("L,S", [(1, 1), (5, 7), (83, 85), (130, 257), (300, 129)])
+@pytest.mark.parametrize("causal", [False, True])
+def test_sdpa_forward_and_backward_against_reference(L, S, causal, rng):
+    q, k, v, g = (rng.normal(size=(2, 3, n, d)) for n, d in [(L, 16), (S, 16), (S, 12), (L, 12)])
+    want = ref.sdpa(q, k, v, causal=causal)
+    for dtype, tol in [(np.float32, 2e-6), (np.float64, 1e-12)]:
+        qt, kt, vt = t(q, dtype, True), t(k, dtype, True), t(v, dtype, True)
+        out = F.scaled_dot_product_attention(qt, kt, vt, is_causal=causal)
+        np.testing.assert_allclose(to_np(out), want, rtol=0, atol=tol)
+        out.backward(t(g, dtype))
+        for got, exp in zip((qt.grad, kt.grad, vt.grad), sdpa_grads(q, k, v, g, causal=causal)):
+            np.testing.assert_allclose(to_np(got), exp, rtol=0, atol=tol * 10)
+
+
+@pytest.mark.parametrize("E", [8, 24, 64, 128])
+def test_head_dims(E, rng):
+    q, k, v = rng.normal(size=(2, 70, E)), rng.normal(size=(2, 90, E)), rng.normal(size=(2, 90, E))
+    out = F.scaled_dot_product_attention(t(q), t(k), t(v))
+    np.testing.assert_allclose(to_np(out), ref.sdpa(q, k, v), rtol=0, atol=3e-6)
+
+
+def test_bool_and_additive_masks_broadcast(rng):
+    q, k, v, g = rng.normal(size=(2, 3, 6, 4)), rng.normal(size=(2, 3, 9, 4)), rng.normal(size=(2, 3, 9, 5)), \
+        rng.normal(size=(2, 3, 6, 5))
+    pad = np.ones((2, 1, 1, 9), bool)
+    pad[0, ..., 6:] = False  # a padding mask: the last keys of sample 0 take no part
+    masks = [rng.random((6, 9)) > 0.3, pad, rng.normal(size=(3, 1, 9)), rng.normal(size=(2, 3, 6, 9))]
+    for m in masks:
+        want = ref.sdpa(q, k, v, m)
+        mt = dl.tensor(m) if m.dtype == bool else t(m, np.float64)
+        qt, kt, vt = t(q, np.float64, True), t(k, np.float64, True), t(v, np.float64, True)
+        out = F.scaled_dot_product_attention(qt, kt, vt, attn_mask=mt)
+        np.testing.assert_allclose(to_np(out), want, rtol=0, atol=1e-12)
+        out.backward(t(g, np.float64))
+        for got, exp in zip((qt.grad, kt.grad, vt.grad), sdpa_grads(q, k, v, g, m)):
+            np.testing.assert_allclose(to_np(got), exp, rtol=0, atol=1e-11)
+
+
+def test_additive_mask_gets_its_gradient_summed_over_broadcast_dims(rng):
+    q, k, v, g = rng.normal(size=(2, 3, 70, 4)), rng.normal(size=(2, 3, 140, 4)), rng.normal(size=(2, 3, 140, 5)), \
+        rng.normal(size=(2, 3, 70, 5))
+    m = rng.normal(size=(3, 70, 140))
+    mt = t(m, np.float64, True)
+    F.scaled_dot_product_attention(t(q, np.float64), t(k, np.float64), t(v, np.float64), mt).backward(
+        t(g, np.float64))
+    ds = sdpa_grads(q, k, v, g, m)[3]
+    np.testing.assert_allclose(to_np(mt.grad), ds.sum(0), rtol=0, atol=1e-11)
+
+
+@pytest.mark.parametrize("kind", ["plain", "causal", "bool", "additive", "scale", "cross"])
+def test_gradcheck(kind, rng):
+    L, S = (4, 6) if kind == "cross" else (5, 5)
+    q, k, v = (t(rng.normal(size=s), np.float64, True) for s in [(2, L, 3), (2, S, 3), (2, S, 2)])
+    args = {}
+    inputs = [q, k, v]
+    if kind == "causal":
+        args["is_causal"] = True
+    elif kind == "bool":
+        m = rng.random((L, S)) > 0.4
+        m[:, 0] = True
+        args["attn_mask"] = dl.tensor(m)
+    elif kind == "scale":
+        args["scale"] = 0.3
+    if kind == "additive":
+        inputs.append(t(rng.normal(size=(L, S)), np.float64, True))
+        assert gradcheck(lambda a, b, c, m: F.scaled_dot_product_attention(a, b, c, attn_mask=m), inputs)
+    else:
+        assert gradcheck(lambda a, b, c: F.scaled_dot_product_attention(a, b, c, **args), inputs)
+
+
+def test_rows_with_every_key_masked_give_zeros_and_zero_gradients(rng):
+    q, k, v = (t(rng.normal(size=(1, 4, 3)), np.float64, True) for _ in range(3))
+    m = np.ones((4, 4), bool)
+    m[2] = False
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=dl.tensor(m))
+    np.testing.assert_array_equal(to_np(out)[0, 2], 0.0)
+    out.sum().backward()
+    np.testing.assert_array_equal(to_np(q.grad)[0, 2], 0.0)
+    assert np.isfinite(to_np(k.grad)).all() and np.isfinite(to_np(v.grad)).all()
+    # No keys at all: zeros as well.
+    empty = F.scaled_dot_product_attention(t(np.ones((2, 3))), t(np.ones((0, 3))), t(np.ones((0, 4))))
+    np.testing.assert_array_equal(to_np(empty), np.zeros((2, 4)))
+
+
+def test_strided_inputs_and_unbatched(rng):
+    x = rng.normal(size=(2, 7, 3, 8))  # (N, L, H, hd) viewed as (N, H, L, hd): no copy needed
+    xt = t(x).transpose(1, 2)
+    want = ref.sdpa(*(np.swapaxes(x, 1, 2),) * 3)
+    np.testing.assert_allclose(to_np(F.scaled_dot_product_attention(xt, xt, xt)), want, atol=2e-6)
+    q, k = rng.normal(size=(5, 4)), rng.normal(size=(6, 4))
+    kt = t(k.T.copy()).t()  # last dimension strided: copied once
+    np.testing.assert_allclose(to_np(F.scaled_dot_product_attention(t(q), kt, kt)), ref.sdpa(q, k, k), atol=2e-6)
+
+
+def test_isa_paths(isa, rng):
+    q, k, v = rng.normal(size=(3, 37, 20)), rng.normal(size=(3, 300, 20)), rng.normal(size=(3, 300, 9))
+    m = rng.random((37, 300)) > 0.5
+    want = ref.sdpa(q * 3, k, v, m)
+    out = F.scaled_dot_product_attention(t(q * 3), t(k), t(v), attn_mask=dl.tensor(m))
+    np.testing.assert_allclose(to_np(out), want, rtol=0, atol=3e-6)
+    # NaN propagates through the row it is in, and only that row.
+    q[0, 5, 0] = np.nan
+    out = to_np(F.scaled_dot_product_attention(t(q), t(k), t(v)))
+    assert np.isnan(out[0, 5]).all() and not np.isnan(np.delete(out[0], 5, axis=0)).any()
+
+
+@pytest.mark.parametrize("batch", [1, 16])  # few (b): two passes; many: one pass per b
+def test_same_bits_for_any_thread_count(batch, threads, rng):
+    q, k, v, g = (dl.tensor(rng.normal(size=(batch, 300, 32)).astype(np.float32)) for _ in range(4))
+    results = []
+    for n in (1, 2, 3):
+        dl.set_num_threads(n)
+        qt, kt, vt = (x.clone().requires_grad_() for x in (q, k, v))
+        out = F.scaled_dot_product_attention(qt, kt, vt, is_causal=True)
+        out.backward(g)
+        results.append([to_np(out).copy()] + [to_np(x.grad).copy() for x in (qt, kt, vt)])
+    for r in results[1:]:
+        for a, b in zip(r, results[0]):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_dropout_drops_weights_and_the_backward_uses_the_same_mask(rng):
+    S, p = 200, 0.3
+    q, k = rng.normal(size=(2, 150, 8)), rng.normal(size=(2, S, 8))
+    eye = np.broadcast_to(np.eye(S), (2, S, S))  # output = the dropped weights themselves
+    vt = t(eye, np.float64, True)
+    dl.manual_seed(5)
+    out = F.scaled_dot_product_attention(t(q, np.float64), t(k, np.float64), vt, dropout_p=p)
+    got = to_np(out)
+    weights = ref.sdpa(q, k, eye)
+    kept = got != 0
+    np.testing.assert_allclose(got[kept], weights[kept] / (1 - p), rtol=1e-12)
+    assert abs((~kept).mean() - p) < 0.01
+    g = rng.normal(size=got.shape)
+    out.backward(t(g, np.float64))
+    np.testing.assert_allclose(to_np(vt.grad), np.swapaxes(got, -1, -2) @ g, rtol=1e-10, atol=1e-12)
+    dl.manual_seed(5)
+    again = F.scaled_dot_product_attention(t(q, np.float64), t(k, np.float64), t(eye, np.float64), dropout_p=p)
+    np.testing.assert_array_equal(to_np(again), got)
+    assert not (to_np(F.scaled_dot_product_attention(t(q), t(k), t(eye), dropout_p=1.0)) != 0).any()
+
+
+def test_memory_grows_linearly_with_length():
+    """Forward and backward at T=8192, one head of 64: the scores alone would be 256 MiB."""
+    code = textwrap.dedent("""
+        import json, resource
+        import numpy as np
+        import dlcore as dl
+        T = 8192
+        rng = np.random.default_rng(0)
+        q, k, v = (dl.tensor(rng.standard_normal((1, T, 64)).astype(np.float32), requires_grad=True)
+                   for _ in range(3))
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        out = dl.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+        out.sum().backward()
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print(json.dumps({"mib": (after - before) / 1024, "finite": bool(np.isfinite(q.grad.numpy()).all())}))
+    """)
+    r = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, check=True)
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    assert res["finite"]
+    assert res["mib"] < 48, res  # inputs, outputs and gradients are 14 MiB; T x T floats 256 MiB
+
+
+def test_changing_an_input_in_place_before_backward_is_an_error(rng):
+    q, k, v = (t(rng.normal(size=(3, 4)), grad=True) for _ in range(3))
+    out = F.scaled_dot_product_attention(q * 1, k * 1, v * 1)
+    w = v * 1
+    out2 = F.scaled_dot_product_attention(q, k, w)
+    w.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation|in-place"):
+        out2.sum().backward()
+    out.sum().backward()
+
+
+def test_bad_inputs_name_the_problem():
+    a, b = dl.ones(2, 3, 4), dl.ones(2, 5, 4)
+    sdpa = F.scaled_dot_product_attention
+    with pytest.raises(ValueError, match=r"query \(2, 3, 4\) and key \(2, 5, 3\)"):
+        sdpa(a, dl.ones(2, 5, 3), b)
+    with pytest.raises(ValueError, match=r"key \(2, 5, 4\) and value \(2, 6, 4\)"):
+        sdpa(a, b, dl.ones(2, 6, 4))
+    with pytest.raises(ValueError, match="at least 2 dimensions"):
+        sdpa(dl.ones(4), b, b)
+    with pytest.raises(ValueError, match="leading dimensions"):
+        sdpa(dl.ones(3, 3, 4), b, b)
+    with pytest.raises(TypeError, match="one float dtype"):
+        sdpa(a.to(dl.float64), b, b)
+    with pytest.raises(ValueError, match=r"attn_mask of shape \(4, 5\) does not broadcast.*\(2, 3, 5\)"):
+        sdpa(a, b, b, attn_mask=dl.ones(4, 5))
+    with pytest.raises(TypeError, match="attn_mask must be bool or float32"):
+        sdpa(a, b, b, attn_mask=dl.ones(3, 5).to(dl.int64))
+    with pytest.raises(ValueError, match="not both"):
+        sdpa(a, b, b, attn_mask=dl.ones(3, 5), is_causal=True)
+    with pytest.raises(ValueError, match="dropout_p"):
+        sdpa(a, b, b, dropout_p=1.5)
+
+
+# ---------------------------------------------------------------- LayerNorm and RMSNorm
+@pytest.mark.parametrize("shape,nd", [((4, 7), 1), ((2, 3, 5, 6), 2), ((3, 200), 1), ((1, 1), 1)])
+def test_layer_and_rms_norm_against_reference(shape, nd, rng):
+    x = rng.normal(size=shape) * 3 + 1
+    w, b = rng.normal(size=shape[-nd:]), rng.normal(size=shape[-nd:])
+    for dtype, tol in [(np.float32, 2e-5), (np.float64, 1e-12)]:
+        got = F.layer_norm(t(x, dtype), shape[-nd:], t(w, dtype), t(b, dtype))
+        np.testing.assert_allclose(to_np(got), ref.layer_norm(x, nd, w, b), rtol=tol, atol=tol)
+        got = F.rms_norm(t(x, dtype), shape[-nd:], t(w, dtype), eps=1e-6)
+        np.testing.assert_allclose(to_np(got), ref.rms_norm(x, nd, w, 1e-6), rtol=tol, atol=tol)
+    got = F.layer_norm(t(x, np.float64), shape[-nd:])
+    np.testing.assert_allclose(to_np(got), ref.layer_norm(x, nd), atol=1e-12)
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_and_rms_norm_gradcheck(affine, rng):
+    x = t(rng.normal(size=(3, 2, 4)), np.float64, True)
+    w, b = (t(rng.normal(size=(2, 4)), np.float64, True) for _ in range(2))
+    if affine:
+        assert gradcheck(lambda a, c, d: F.layer_norm(a, (2, 4), c, d), (x, w, b))
+        assert gradcheck(lambda a, c: F.rms_norm(a, (2, 4), c, 1e-5), (x, w))
+    else:
+        assert gradcheck(lambda a: F.layer_norm(a, (2, 4)), (x,))
+        assert gradcheck(lambda a: F.rms_norm(a, 4), (x,))
+
+
+def test_norm_layers_parameters_and_default_eps(rng):
+    ln, rms = nn.LayerNorm((2, 3), bias=False), nn.RMSNorm(3)
+    assert [n for n, _ in ln.named_parameters()] == ["weight"]
+    assert [n for n, _ in rms.named_parameters()] == ["weight"]
+    x = rng.normal(size=(4, 3)) * 1e-4  # eps matters at this scale: float32's machine epsilon
+    np.testing.assert_allclose(to_np(rms(t(x))), ref.rms_norm(x, 1, None, np.finfo(np.float32).eps), rtol=1e-5)
+    assert nn.RMSNorm(3, elementwise_affine=False).weight is None
+
+
+def test_norm_weight_gradient_same_bits_for_any_thread_count(threads, rng):
+    x, g = t(rng.normal(size=(1000, 48))), t(rng.normal(size=(1000, 48)))
+    results = []
+    for n in (1, 2, 3):
+        dl.set_num_threads(n)
+        m = nn.LayerNorm(48)
+        m(x).backward(g)
+        results.append((to_np(m.weight.grad).copy(), to_np(m.bias.grad).copy()))
+    for r in results[1:]:
+        np.testing.assert_array_equal(r[0], results[0][0])
+        np.testing.assert_array_equal(r[1], results[0][1])
+
+
+def test_norm_bad_inputs():
+    with pytest.raises(ValueError, match=r"does not end in normalized_shape \(4,\)"):
+        F.layer_norm(dl.ones(2, 3), 4)
+    with pytest.raises(ValueError, match=r"weight of shape \(3,\) does not match the normalized shape \(4,\)"):
+        dl._C._layer_norm(dl.ones(2, 4), 1, dl.ones(3), None, 1e-5)
+    with pytest.raises(TypeError, match="weight is float64 but the input is float32"):
+        F.rms_norm(dl.ones(2, 4), 4, dl.ones(4).to(dl.float64))
+
+
+# ---------------------------------------------------------------- MultiheadAttention
+def mha_params(m):
+    p = {n: to_np(v).astype(np.float64) for n, v in m.state_dict().items()}
+    E = m.embed_dim
+    if m._qkv_same_embed_dim:
+        w = p["in_proj_weight"]
+        ws = w[:E], w[E:2 * E], w[2 * E:]
+    else:
+        ws = p["q_proj_weight"], p["k_proj_weight"], p["v_proj_weight"]
+    b = p.get("in_proj_bias")
+    bs = (None,) * 3 if b is None else (b[:E], b[E:2 * E], b[2 * E:])
+    return (*ws, *bs, p["out_proj.weight"], p.get("out_proj.bias"))
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_mha_self_attention_with_masks_and_weights(batch_first, rng):
+    dl.manual_seed(0)
+    m = nn.MultiheadAttention(12, 3, batch_first=batch_first)
+    x = rng.normal(size=(2, 5, 12))  # (N, L, E)
+    pad = np.zeros((2, 5), bool)
+    pad[1, 3:] = True  # True: padding, not attended
+    causal = np.triu(np.ones((5, 5), bool), 1)
+    add = np.where(pad, -np.inf, 0.0)[:, None, None, :] + np.where(causal, -np.inf, 0.0)
+    want, wts = ref.mha(x, x, x, *mha_params(m), 3, add)
+    xt = t(x if batch_first else np.swapaxes(x, 0, 1))
+    out, weights = m(xt, xt, xt, key_padding_mask=dl.tensor(pad), attn_mask=dl.tensor(causal))
+    got = to_np(out) if batch_first else np.swapaxes(to_np(out), 0, 1)
+    np.testing.assert_allclose(got, want, atol=2e-6)
+    np.testing.assert_allclose(to_np(weights), wts.mean(1), atol=2e-6)
+    out2, none = m(xt, xt, xt, key_padding_mask=dl.tensor(pad), need_weights=False, is_causal=True)
+    assert none is None
+    np.testing.assert_allclose(to_np(out2), to_np(out), atol=2e-6)
+    _, per_head = m(xt, xt, xt, attn_mask=dl.tensor(causal), average_attn_weights=False)
+    np.testing.assert_allclose(to_np(per_head), ref.mha(x, x, x, *mha_params(m), 3,
+                                                         np.where(causal, -np.inf, 0.0))[1], atol=2e-6)
+
+
+def test_mha_cross_attention_kdim_vdim_float_mask_and_unbatched(rng):
+    dl.manual_seed(1)
+    m = nn.MultiheadAttention(8, 2, kdim=5, vdim=3, batch_first=True, bias=False)
+    assert m.in_proj_weight is None and tuple(m.k_proj_weight.shape) == (8, 5)
+    q, k, v = rng.normal(size=(2, 4, 8)), rng.normal(size=(2, 6, 5)), rng.normal(size=(2, 6, 3))
+    fm = rng.normal(size=(2 * 2, 4, 6))
+    want, _ = ref.mha(q, k, v, *mha_params(m), 2, fm.reshape(2, 2, 4, 6))
+    out, _ = m(t(q), t(k), t(v), attn_mask=t(fm), need_weights=False)
+    np.testing.assert_allclose(to_np(out), want, atol=2e-6)
+    out1, w1 = m(t(q[0]), t(k[0]), t(v[0]))
+    np.testing.assert_allclose(to_np(out1), ref.mha(q[:1], k[:1], v[:1], *mha_params(m), 2)[0][0], atol=2e-6)
+    assert tuple(w1.shape) == (4, 6)
+
+
+def test_mha_gradcheck(rng):
+    m = nn.MultiheadAttention(4, 2, batch_first=True, dtype=dl.float64)
+    x = t(rng.normal(size=(2, 3, 4)), np.float64, True)
+    assert gradcheck(lambda a: m(a, a, a, need_weights=False, is_causal=True)[0], (x,))
+    x.grad = None
+    m(x, x, x, need_weights=False)[0].sum().backward()
+    assert m.in_proj_weight.grad is not None and m.out_proj.weight.grad is not None
+
+
+def test_mha_parameter_names_and_bad_inputs():
+    m = nn.MultiheadAttention(8, 2)
+    assert [n for n, _ in m.named_parameters()] == ["in_proj_weight", "in_proj_bias", "out_proj.weight",
+                                                    "out_proj.bias"]
+    with pytest.raises(ValueError, match="divisible by num_heads=3"):
+        nn.MultiheadAttention(8, 3)
+    x = dl.ones(5, 2, 8)
+    with pytest.raises(ValueError, match=r"key_padding_mask must have shape \(2, 5\)"):
+        m(x, x, x, key_padding_mask=dl.ones(5, 2).bool())
+    with pytest.raises(ValueError, match=r"attn_mask must have shape \(5, 5\) or \(4, 5, 5\)"):
+        m(x, x, x, attn_mask=dl.ones(3, 5))
+    with pytest.raises(ValueError, match="feature sizes"):
+        m(dl.ones(5, 2, 7), x, x)
+
+
+# ---------------------------------------------------------------- Transformer layers
+def layer_params(m):
+    return {n: to_np(v).astype(np.float64) for n, v in m.state_dict().items()}
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_encoder_layer_against_reference(norm_first, rng):
+    dl.manual_seed(2)
+    m = nn.TransformerEncoderLayer(16, 4, 32, dropout=0.0, batch_first=True, norm_first=norm_first)
+    x = rng.normal(size=(3, 7, 16))
+    causal = np.where(np.triu(np.ones((7, 7), bool), 1), -np.inf, 0.0)
+    want = ref.encoder_layer(x, layer_params(m), 4, norm_first, causal)
+    np.testing.assert_allclose(to_np(m(t(x), is_causal=True)), want, atol=1e-5)
+    np.testing.assert_allclose(to_np(m(t(x), src_mask=t(causal))), want, atol=1e-5)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_decoder_layer_and_transformer_against_reference(norm_first, rng):
+    dl.manual_seed(3)
+    m = nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0, norm_first=norm_first)
+    tgt, mem = rng.normal(size=(2, 5, 8)), rng.normal(size=(2, 6, 8))
+    mask = nn.Transformer.generate_square_subsequent_mask(5)
+    want = ref.decoder_layer(tgt, mem, layer_params(m), 2, to_np(mask), norm_first)
+    got = m(t(np.swapaxes(tgt, 0, 1)), t(np.swapaxes(mem, 0, 1)), tgt_mask=mask)
+    np.testing.assert_allclose(np.swapaxes(to_np(got), 0, 1), want, atol=1e-5)
+
+    tr = nn.Transformer(8, 2, 1, 1, 16, dropout=0.0, batch_first=True, norm_first=norm_first)
+    p = layer_params(tr)
+    enc = {k[len("encoder.layers.0."):]: v for k, v in p.items() if k.startswith("encoder.layers.0.")}
+    dec = {k[len("decoder.layers.0."):]: v for k, v in p.items() if k.startswith("decoder.layers.0.")}
+    memory = ref.layer_norm(ref.encoder_layer(mem, enc, 2, norm_first), 1, p["encoder.norm.weight"],
+                            p["encoder.norm.bias"])
+    out = ref.layer_norm(ref.decoder_layer(tgt, memory, dec, 2, to_np(mask), norm_first), 1,
+                         p["decoder.norm.weight"], p["decoder.norm.bias"])
+    np.testing.assert_allclose(to_np(tr(t(mem), t(tgt), tgt_mask=mask)), out, atol=1e-5)
+
+
+def test_encoder_stack_copies_layers_and_gradcheck(rng):
+    layer = nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0, batch_first=True, dtype=dl.float64,
+                                       activation="gelu")
+    enc = nn.TransformerEncoder(layer, 2, norm=nn.LayerNorm(4, dtype=dl.float64))
+    w0, w1 = enc.layers[0].linear1.weight, enc.layers[1].linear1.weight
+    assert w0 is not w1 and np.array_equal(to_np(w0), to_np(w1))
+    assert sorted(n for n, _ in layer.named_parameters())[:4] == ["linear1.bias", "linear1.weight", "linear2.bias",
+                                                                  "linear2.weight"]
+    x = t(rng.normal(size=(2, 3, 4)), np.float64, True)
+    pad = dl.tensor(np.array([[False, False, True], [False, False, False]]))
+    assert gradcheck(lambda a: enc(a, src_key_padding_mask=pad), (x,))
+
+
+def test_dropout_in_transformer_layers_only_in_training(rng):
+    layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.5, batch_first=True)
+    x = t(rng.normal(size=(2, 4, 8)))
+    layer.eval()
+    a, b = to_np(layer(x)), to_np(layer(x))
+    np.testing.assert_array_equal(a, b)
+    layer.train()
+    assert not np.allclose(to_np(layer(x)), a)
+
+
+# ---------------------------------------------------------------- positions
+@pytest.mark.parametrize("interleaved", [False, True])
+def test_rotary_embedding(interleaved, rng):
+    x = rng.normal(size=(2, 3, 5, 8))
+    got = F.rotary_embedding(t(x, np.float64), interleaved=interleaved)
+    np.testing.assert_allclose(to_np(got), ref.rotary(x, interleaved=interleaved), atol=1e-12)
+    pos = [3, 1, 4, 1, 5]
+    got = F.rotary_embedding(t(x), positions=pos, base=100.0, interleaved=interleaved)
+    np.testing.assert_allclose(to_np(got), ref.rotary(x, pos, 100.0, interleaved), atol=1e-6)
+    xt = t(rng.normal(size=(4, 6)), np.float64, True)
+    assert gradcheck(lambda a: F.rotary_embedding(a, interleaved=interleaved), (xt,))
+    # Rotated queries and keys: scores depend only on the offset between positions.
+    q, k = rng.normal(size=(1, 8)), rng.normal(size=(1, 8))
+    s = [(to_np(F.rotary_embedding(t(q, np.float64), positions=[a]))
+          @ to_np(F.rotary_embedding(t(k, np.float64), positions=[b])).T)[0, 0] for a, b in [(2, 5), (10, 13)]]
+    assert abs(s[0] - s[1]) < 1e-12
+    with pytest.raises(ValueError, match="D even"):
+        F.rotary_embedding(dl.ones(3, 5))
+    with pytest.raises(ValueError, match="expected 3 positions"):
+        F.rotary_embedding(dl.ones(3, 4), positions=[1, 2])
+
+
+def test_positional_encodings(rng):
+    pe = nn.PositionalEncoding(6, max_len=10)
+    x = rng.normal(size=(4, 2, 6))
+    np.testing.assert_allclose(to_np(pe(t(x))), x + ref.sinusoidal(4, 6)[:, None, :], atol=1e-6)
+    assert "pe" in pe.state_dict() and not list(pe.parameters())
+    lp = nn.LearnedPositionalEmbedding(10, 6, batch_first=True)
+    y = lp(t(np.swapaxes(x, 0, 1)))
+    np.testing.assert_allclose(to_np(y), np.swapaxes(x, 0, 1) + to_np(lp.weight)[:4], atol=1e-6)
+    y.sum().backward()
+    np.testing.assert_allclose(to_np(lp.weight.grad)[:4], 2.0)
+    np.testing.assert_array_equal(to_np(lp.weight.grad)[4:], 0.0)
+    with pytest.raises(ValueError, match="longer than max_len=10"):
+        pe(dl.ones(11, 1, 6))
