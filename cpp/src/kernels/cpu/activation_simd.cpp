@@ -15,9 +15,9 @@
 //   Step             x > 0 ? 1 : x < 0 ? 0 : 1/2             f' = 0
 // and, for the backward of relu, sigmoid and tanh, which reads their output y:
 //   ReluOutput       f'(y) = y > 0 ? 1 : 0;  SigmoidOutput  y (1 - y);  TanhOutput  1 - y^2
-// NaN inputs give NaN outputs. float32 Elu, Silu and GeluTanh (and the clamps) use
-// the vector forms of vmath.h on AVX2/AVX-512; the rest are scalar loops the
-// compiler vectorises where it can (erf and log1p come from libm).
+// NaN inputs give NaN outputs. float32 Elu, Silu, Gelu and GeluTanh (and the clamps)
+// use the vector forms of vmath.h on AVX2/AVX-512 (Gelu through vnormal_cdf); the rest
+// are scalar loops the compiler vectorises where it can (erf and log1p from libm).
 #include <cmath>
 #include <cstdint>
 
@@ -115,6 +115,7 @@ inline bool act_forward_vec(ActOp op, float a, float b, const float* x, float* o
       return run(
           [&](VF v) { return vselect_neg(v, vmul(VF::broadcast(a), vsub(vexp(v), one)), v); });
     case ActOp::Silu: return run([&](VF v) { return vmul(v, vsigmoid(v)); });
+    case ActOp::Gelu: return run([&](VF v) { return vmul(v, vnormal_cdf(v)); });
     case ActOp::GeluTanh:
       return run([&](VF v) {
         VF u = vmul(VF::broadcast(float(kSqrt2OverPi)),
@@ -143,6 +144,12 @@ inline bool act_backward_vec(ActOp op, const float* x, const float* g, float* dx
       return run([&](VF v, VF gv) {
         VF s = vsigmoid(v);
         return vmul(gv, vmul(s, vfma(v, vsub(one, s), one)));
+      });
+    case ActOp::Gelu:  // Phi(x) + x phi(x)
+      return run([&](VF v, VF gv) {
+        VF phi = vmul(VF::broadcast(float(kInvSqrt2Pi)),
+                      vexp(vmul(VF::broadcast(-0.5f), vmul(v, v))));
+        return vmul(gv, vfma(v, phi, vnormal_cdf(v)));
       });
     case ActOp::SigmoidOutput:
       return run([&](VF y, VF gv) { return vmul(gv, vmul(y, vsub(one, y))); });

@@ -64,6 +64,47 @@ inline VF vtanh(VF x) {
   VF small = vfma(vmul(p, x2), x, x);
   return vselect_abs_lt(x, 0.25f, small, big);
 }
+// The standard normal CDF Phi(x) = (1 + erf(x / sqrt2)) / 2 with a small relative error
+// in both tails (about 1e-6), for GELU. With z = |x| / sqrt2:
+//   z < 1/2:  erf(z) from its Taylor series, 7 terms (truncation below 1e-9);
+//   z >= 1/2: erfc(z) = exp(-z^2) g(z), where g(z) = erfc(z) exp(z^2) is smooth and
+//             fitted (least squares, Chebyshev basis, degree 9) in t = 1 / (1 + z/2),
+//             mapped from [1/7, 4/5] (z in [1/2, 12]) onto [-1, 1]; relative error 1e-6.
+//   Phi = 1 - erfc(z) / 2 for x > 0 and erfc(z) / 2 for x < 0: no cancellation in the
+//   lower tail.
+inline VF verf_taylor(VF z) {
+  const VF z2 = vmul(z, z);
+  VF p = VF::broadcast(1.0f / 9360.0f);
+  p = vfma(p, z2, VF::broadcast(-1.0f / 1320.0f));
+  p = vfma(p, z2, VF::broadcast(1.0f / 216.0f));
+  p = vfma(p, z2, VF::broadcast(-1.0f / 42.0f));
+  p = vfma(p, z2, VF::broadcast(1.0f / 10.0f));
+  p = vfma(p, z2, VF::broadcast(-1.0f / 3.0f));
+  p = vfma(p, z2, VF::broadcast(1.0f));
+  return vmul(vmul(p, z), VF::broadcast(1.1283791670955126f));  // 2 / sqrt(pi)
+}
+inline VF verfc_tail(VF z) {  // z >= 0
+  static constexpr float c[10] = {0.2317594587802887f,     0.263079434633255f,
+                                  0.0985473245382309f,     0.02210637554526329f,
+                                  0.0010600162204355001f,  -0.0008133501978591084f,
+                                  -9.92919594864361e-05f,  4.890030322712846e-05f,
+                                  4.781285497301724e-06f,  -3.3087378596974304e-06f};
+  const VF one = VF::broadcast(1.0f);
+  const VF t = vdiv(one, vfma(z, VF::broadcast(0.5f), one));
+  const VF u = vfma(t, VF::broadcast(2.0f / (0.8f - 1.0f / 7.0f)),
+                    VF::broadcast(-(0.8f + 1.0f / 7.0f) / (0.8f - 1.0f / 7.0f)));
+  VF g = VF::broadcast(c[9]);
+  for (int k = 8; k >= 0; --k) g = vfma(g, u, VF::broadcast(c[k]));
+  return vmul(vexp(vneg(vmul(z, z))), g);
+}
+inline VF vnormal_cdf(VF x) {
+  const VF half = VF::broadcast(0.5f);
+  const VF zs = vmul(x, VF::broadcast(0.7071067811865476f));
+  const VF e = vmul(half, verfc_tail(vabs(zs)));
+  const VF tail = vselect_neg(x, e, vsub(VF::broadcast(1.0f), e));
+  const VF small = vfma(half, verf_taylor(zs), half);
+  return vselect_abs_lt(zs, 0.5f, small, tail);
+}
 #endif
 
 }  // namespace
