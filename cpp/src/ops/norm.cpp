@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "kernels/cpu/batch_norm.h"
-#include "kernels/cpu/layer_norm.h"
 #include "ops/common.h"
 #include "runtime/parallel.h"
 
@@ -155,13 +154,28 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
 
 }  // namespace dlcore
 
-// layer_norm and rms_norm over the last dimensions (kernels/cpu/layer_norm.h): rows of D
+// layer_norm and rms_norm over the last dimensions (kernels/cpu/layer_norm_simd.cpp): rows of D
 // values on threads; the weight and bias gradients are summed per fixed block of rows,
 // then over the blocks in order, so the bits do not depend on the thread count.
 namespace dlcore {
 namespace {
 
 constexpr int64_t kNormRowsPerBlock = 32;
+
+template <class T>
+struct RowNormKernels {
+  kernels::RowNormForwardFn<T> forward;
+  kernels::RowNormBackwardFn<T> backward;
+};
+
+template <class T>
+RowNormKernels<T> row_norm_kernels() {
+  const auto& t = kernels::active();
+  if constexpr (std::is_same_v<T, float>)
+    return {t.row_norm_forward_f32, t.row_norm_backward_f32};
+  else
+    return {t.row_norm_forward_f64, t.row_norm_backward_f64};
+}
 
 Tensor row_norm(const char* name, bool rms, const Tensor& input, int64_t nd, const Tensor& weight,
                 const Tensor& bias, double eps) {
@@ -195,10 +209,11 @@ Tensor row_norm(const char* name, bool rms, const Tensor& input, int64_t nd, con
       const T *px = x.data<T>(), *pw = ptr_or_null<T>(w), *pb = ptr_or_null<T>(b);
       T* py = y.data<T>();
       double *pm = mean.data<double>(), *pr = rstd.data<double>();
+      const RowNormKernels<T> kern = row_norm_kernels<T>();
       parallel_for(0, R, std::max<int64_t>(1, 4096 / std::max<int64_t>(D, 1)), [&](int64_t lo,
                                                                                 int64_t hi) {
         for (int64_t r = lo; r < hi; ++r)
-          kernels::row_norm_forward<T>(rms, D, px + r * D, pw, pb, eps, py + r * D, pm[r], pr[r]);
+          kern.forward(rms, D, px + r * D, pw, pb, eps, py + r * D, pm[r], pr[r]);
       });
     }
   });
@@ -229,14 +244,15 @@ Tensor row_norm(const char* name, bool rms, const Tensor& input, int64_t nd, con
         const T *px = x.data<T>(), *pg = g.data<T>(), *pw = ptr_or_null<T>(w);
         T* pdx = want_dx ? dx.data<T>() : nullptr;
         const double *pm = mean.data<double>(), *pr = rstd.data<double>();
+        const RowNormKernels<T> kern = row_norm_kernels<T>();
         parallel_for(0, blocks, 1, [&](int64_t lo, int64_t hi) {
           for (int64_t k = lo; k < hi; ++k) {
             double* pdw = want_dw ? part.data() + k * 2 * D : nullptr;
             double* pdb = want_db ? part.data() + k * 2 * D + D : nullptr;
             for (int64_t r = k * kNormRowsPerBlock; r < std::min(R, (k + 1) * kNormRowsPerBlock);
                  ++r)
-              kernels::row_norm_backward<T>(rms, D, px + r * D, pg + r * D, pw, pm[r], pr[r],
-                                            pdx ? pdx + r * D : nullptr, pdw, pdb);
+              kern.backward(rms, D, px + r * D, pg + r * D, pw, pm[r], pr[r],
+                            pdx ? pdx + r * D : nullptr, pdw, pdb);
           }
         });
         for (int which = 0; which < 2; ++which) {

@@ -45,6 +45,14 @@ void attn_softmax_probs_f32(int64_t, int64_t, float*, int64_t, const float*);
 void attn_softmax_probs_f64(int64_t, int64_t, double*, int64_t, const double*);
 void attn_softmax_dscores_f32(int64_t, int64_t, const float*, int64_t, float*, const float*);
 void attn_softmax_dscores_f64(int64_t, int64_t, const double*, int64_t, double*, const double*);
+void row_norm_forward_f32(bool, int64_t, const float*, const float*, const float*, double, float*,
+                          double&, double&);
+void row_norm_forward_f64(bool, int64_t, const double*, const double*, const double*, double,
+                          double*, double&, double&);
+void row_norm_backward_f32(bool, int64_t, const float*, const float*, const float*, double, double,
+                           float*, double*, double*);
+void row_norm_backward_f64(bool, int64_t, const double*, const double*, const double*, double,
+                           double, double*, double*, double*);
 GemmKernels<float> gemm_kernels_f32();
 GemmKernels<double> gemm_kernels_f64();
 
@@ -63,7 +71,9 @@ const KernelTable& table() {
                                 rnn_cell_backward_f64, attn_softmax_online_f32,
                                 attn_softmax_online_f64, attn_softmax_probs_f32,
                                 attn_softmax_probs_f64, attn_softmax_dscores_f32,
-                                attn_softmax_dscores_f64, gemm_kernels_f32(),
+                                attn_softmax_dscores_f64, row_norm_forward_f32,
+                                row_norm_forward_f64, row_norm_backward_f32,
+                                row_norm_backward_f64, gemm_kernels_f32(),
                                 gemm_kernels_f64()};
   return t;
 }

@@ -62,6 +62,15 @@ template <class T>
 using AttnDscoresFn = void (*)(int64_t rows, int64_t cols, const T* p, int64_t lds, T* dp,
                                const T* delta);
 
+// One row of layer normalisation (or RMS normalisation, rms = true) and its backward
+// (layer_norm_simd.cpp has the equations); dw and db accumulate in double.
+template <class T>
+using RowNormForwardFn = void (*)(bool rms, int64_t D, const T* x, const T* w, const T* b,
+                                  double eps, T* y, double& mean, double& rstd);
+template <class T>
+using RowNormBackwardFn = void (*)(bool rms, int64_t D, const T* x, const T* g, const T* w,
+                                   double mean, double rstd, T* dx, double* dw, double* db);
+
 template <class T>
 using OptimFn = void (*)(const OptimStep& s, T* p, const T* g, T* s1, T* s2, T* s3, int64_t n);
 
@@ -123,6 +132,11 @@ struct KernelTable {
   AttnProbsFn<double> attn_softmax_probs_f64;
   AttnDscoresFn<float> attn_softmax_dscores_f32;
   AttnDscoresFn<double> attn_softmax_dscores_f64;
+  // Layer and RMS normalisation, one row.
+  RowNormForwardFn<float> row_norm_forward_f32;
+  RowNormForwardFn<double> row_norm_forward_f64;
+  RowNormBackwardFn<float> row_norm_backward_f32;
+  RowNormBackwardFn<double> row_norm_backward_f64;
   // Packing and micro-kernels of the GEMM (gemm/gemm_driver.cpp runs the loops).
   GemmKernels<float> gemm_f32;
   GemmKernels<double> gemm_f64;

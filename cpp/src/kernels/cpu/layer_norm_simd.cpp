@@ -1,5 +1,6 @@
-// Layer normalisation and RMS normalisation of one row of D values (templates on raw
-// pointers; ops/norm.cpp runs the rows on threads), statistics in double:
+// Layer normalisation and RMS normalisation of one row of D values, compiled once per
+// instruction set (the loops vectorise; ops/norm.cpp runs the rows on threads),
+// statistics in double:
 //   layer norm: mean = sum x / D,  var = sum (x - mean)^2 / D,  rstd = 1 / sqrt(var + eps)
 //   RMS norm:   mean = 0,          ms  = sum x^2 / D,           rstd = 1 / sqrt(ms + eps)
 //   y = xhat w + b,  xhat = (x - mean) rstd  (w, b optional)
@@ -7,11 +8,13 @@
 //   layer norm: dx = rstd (gw - sum gw / D - xhat sum (gw xhat) / D)
 //   RMS norm:   dx = rstd (gw - xhat sum (gw xhat) / D)
 //   dw += g xhat,  db += g  (in double; the caller sums rows in a fixed order)
-#pragma once
 #include <cmath>
 #include <cstdint>
 
-namespace dlcore::kernels {
+#include "kernels/cpu/kernels.h"
+
+namespace dlcore::kernels::DLCORE_ISA_NS {
+namespace {
 
 template <class T>
 void row_norm_forward(bool rms, int64_t D, const T* x, const T* w, const T* b, double eps, T* y,
@@ -58,4 +61,24 @@ void row_norm_backward(bool rms, int64_t D, const T* x, const T* g, const T* w, 
   }
 }
 
-}  // namespace dlcore::kernels
+}  // namespace
+
+void row_norm_forward_f32(bool rms, int64_t D, const float* x, const float* w, const float* b,
+                          double eps, float* y, double& mean, double& rstd) {
+  row_norm_forward<float>(rms, D, x, w, b, eps, y, mean, rstd);
+}
+void row_norm_forward_f64(bool rms, int64_t D, const double* x, const double* w, const double* b,
+                          double eps, double* y, double& mean, double& rstd) {
+  row_norm_forward<double>(rms, D, x, w, b, eps, y, mean, rstd);
+}
+void row_norm_backward_f32(bool rms, int64_t D, const float* x, const float* g, const float* w,
+                           double mean, double rstd, float* dx, double* dw, double* db) {
+  row_norm_backward<float>(rms, D, x, g, w, mean, rstd, dx, dw, db);
+}
+void row_norm_backward_f64(bool rms, int64_t D, const double* x, const double* g,
+                           const double* w, double mean, double rstd, double* dx, double* dw,
+                           double* db) {
+  row_norm_backward<double>(rms, D, x, g, w, mean, rstd, dx, dw, db);
+}
+
+}  // namespace dlcore::kernels::DLCORE_ISA_NS
