@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import dlcore as dl
@@ -156,3 +157,29 @@ def test_bigru_capitalize_example_beats_the_first_letter_rule():
     epoch = [ln for ln in lines if ln.startswith("epoch 2")][0]
     score, rule = float(epoch.split("F1 ")[1].split()[0]), float(epoch.split("rule ")[1].rstrip(")"))
     assert score > rule + 0.15
+
+
+def test_tiny_gpt_example_learns_checkpoints_resumes_and_samples(tmp_path):
+    ckpt = str(tmp_path / "gpt.dlc")
+    lines = run_example("tiny_gpt.py", "--steps", "80", "--sample-len", "40", "--prompt", "KING.",
+                        "--checkpoint", ckpt, "--d-model", "64", "--layers", "2")
+    final = float([ln for ln in lines if ln.startswith("final val loss")][0].split()[3])
+    assert final < 3.0  # ln 76 = 4.33 for a uniform guess
+    reloaded = [ln for ln in lines if "reloaded model val loss" in ln][0]
+    assert float(reloaded.split()[-1]) == final  # the checkpoint holds exactly the trained model
+    sample = "\n".join(lines[lines.index("--- sample ---") + 1:])
+    assert sample.startswith("KING.") and len(sample) == len("KING.") + 40
+    lines = run_example("tiny_gpt.py", "--steps", "20", "--sample-len", "5", "--checkpoint", ckpt, "--resume",
+                        "--d-model", "64", "--layers", "2")
+    assert "resumed from" in lines[0] and "at step 80" in lines[0]
+    assert any(ln.startswith("step   100") for ln in lines)
+    assert float([ln for ln in lines if ln.startswith("final val loss")][0].split()[3]) < final + 0.05
+
+
+def test_vit_digits_example_learns_and_reports_attention(tmp_path):
+    lines = run_example("vit_digits.py", "--epochs", "15", "--out", str(tmp_path / "attn.png"))
+    assert float([ln for ln in lines if ln.startswith("final test accuracy")][0].split()[3]) > 0.8
+    at = [i for i, ln in enumerate(lines) if ln.startswith("class-token attention")][0]
+    weights = np.array([[float(v) for v in ln.split()] for ln in lines[at + 1:at + 5]])
+    # Softmax weights over the 16 patches and the class token itself (not printed).
+    assert weights.shape == (4, 4) and (weights > 0).all() and weights.sum() < 1.0

@@ -122,8 +122,10 @@ AttnData<T> attn_data(const Tensor& q, const Tensor& k, const Tensor& v, const T
 
 template <class T>
 void tile_gemm(int64_t M, int64_t N, int64_t K, T alpha, const T* a, int64_t a_rs, int64_t a_cs,
-               const T* b, int64_t b_rs, int64_t b_cs, T beta, T* c, int64_t ldc) {
+               const T* b, int64_t b_rs, int64_t b_cs, T beta, T* c, int64_t ldc,
+               const GemmPackedB<T>* b_packed = nullptr) {
   GemmProblem<T> p;
+  p.b_packed = b_packed;
   p.M = M, p.N = N, p.K = K, p.alpha = alpha, p.beta = beta;
   p.a = a, p.a_rs = a_rs, p.a_cs = a_cs;
   p.b = b, p.b_rs = b_rs, p.b_cs = b_cs;
@@ -135,11 +137,11 @@ void tile_gemm(int64_t M, int64_t N, int64_t K, T alpha, const T* a, int64_t a_r
 // of batch entry b, into s (row stride bk).
 template <class T>
 void scores_tile(const AttnGeom& g, const AttnData<T>& d, int64_t b, int64_t i0, int64_t rows,
-                 int64_t j0, int64_t cols, T* s) {
+                 int64_t j0, int64_t cols, T* s, const GemmPackedB<T>* kt_packed = nullptr) {
   const T* q = d.q + g.q_off[b] + i0 * g.q_rs;
   const T* k = d.k + g.k_off[b] + j0 * g.k_rs;
   tile_gemm<T>(rows, cols, g.E, static_cast<T>(g.scale), q, g.q_rs, 1, k, 1, g.k_rs, T(0), s,
-               g.bk);
+               g.bk, kt_packed);
   constexpr T ninf = -std::numeric_limits<T>::infinity();
   if (g.mask == MaskKind::Bool) {
     const bool* m = static_cast<const bool*>(d.mask) + g.m_off[b] + i0 * g.m_rs + j0 * g.m_cs;
@@ -191,7 +193,18 @@ SoftmaxKernels<T> softmax_kernels() {
 template <class T>
 void forward(const AttnGeom& g, const AttnData<T>& d) {
   const SoftmaxKernels<T> kern = softmax_kernels<T>();
-  const int64_t nqt = g.q_tiles();
+  const int64_t nqt = g.q_tiles(), nkt = g.k_tiles();
+  // K^T and V of every key tile packed once for all the query tiles that read them
+  // (as much memory as K and V themselves).
+  std::vector<GemmPackedB<T>> kt_packed(g.batch * nkt), v_packed(g.batch * nkt);
+  if (nqt > 1)
+    parallel_for(0, g.batch * nkt, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t item = lo; item < hi; ++item) {
+        const int64_t b = item / nkt, j0 = item % nkt * g.bk, cols = std::min(g.bk, g.Lk - j0);
+        kt_packed[item] = GemmPackedB<T>(g.E, cols, d.k + g.k_off[b] + j0 * g.k_rs, 1, g.k_rs);
+        v_packed[item] = GemmPackedB<T>(cols, g.Ev, d.v + g.v_off[b] + j0 * g.v_rs, g.v_rs, 1);
+      }
+    });
   parallel_for(0, g.batch * nqt, 1, [&](int64_t lo, int64_t hi) {
     std::vector<T> s(g.bq * g.bk), m(g.bq), l(g.bq);
     for (int64_t item = lo; item < hi; ++item) {
@@ -204,11 +217,15 @@ void forward(const AttnGeom& g, const AttnData<T>& d) {
       const int64_t kend = g.key_end(i0, rows);
       for (int64_t j0 = 0; j0 < kend; j0 += g.bk) {
         const int64_t cols = std::min(g.bk, kend - j0);
-        scores_tile(g, d, b, i0, rows, j0, cols, s.data());
+        // A causal tile cut short by the diagonal is narrower than the packed one.
+        const bool whole = nqt > 1 && cols == std::min(g.bk, g.Lk - j0);
+        const int64_t at = b * nkt + j0 / g.bk;
+        scores_tile(g, d, b, i0, rows, j0, cols, s.data(), whole ? &kt_packed[at] : nullptr);
         kern.online(rows, cols, s.data(), g.bk, m.data(), l.data(), o, g.Ev, g.Ev);
         if (g.dropout > 0.0) dropout_tile(g, b, i0, rows, j0, cols, s.data(), s.data());
         tile_gemm<T>(rows, g.Ev, cols, T(1), s.data(), g.bk, 1,
-                     d.v + g.v_off[b] + j0 * g.v_rs, g.v_rs, 1, T(1), o, g.Ev);
+                     d.v + g.v_off[b] + j0 * g.v_rs, g.v_rs, 1, T(1), o, g.Ev,
+                     whole ? &v_packed[at] : nullptr);
       }
       T* lse = d.lse + b * g.Lq + i0;
       for (int64_t r = 0; r < rows; ++r) {
