@@ -10,7 +10,7 @@ the steps per second, then saves a checkpoint (model, optimizer, step; written
 atomically), loads it into a fresh model to show the validation loss is unchanged, and
 samples a continuation of a prompt. `--resume` continues training from the checkpoint.
 
-The default 500 steps (about 2 minutes on 2 cores) reach a validation loss of about 2.0,
+The default 500 steps (some three minutes on 2 cores) reach a validation loss of about 2.0,
 against ln 76 = 4.33 for a uniform guess.
 
     python examples/tiny_gpt.py [--steps 500] [--checkpoint tiny_gpt.dlc] [--resume]

@@ -32,13 +32,7 @@ def sdpa_grads(q, k, v, g, mask=None, causal=False, scale=None):
     P = softmax(S): dV = P^T g, dP = g V^T, dS = P (dP - rowsum(P dP)), dQ = dS K scale,
     dK = dS^T Q scale; dmask = dS."""
     scale = 1.0 / np.sqrt(q.shape[-1]) if scale is None else scale
-    s = np.matmul(q, np.swapaxes(k, -1, -2)) * scale
-    L, S = s.shape[-2:]
-    if causal:
-        s = np.where(np.tril(np.ones((L, S), bool)), s, -np.inf)
-    if mask is not None:
-        s = np.where(mask, s, -np.inf) if mask.dtype == bool else s + mask
-    p = ref.softmax_rows(s)
+    p = ref.softmax_rows(ref.scores(q, k, mask, causal, scale))
     dv = np.matmul(np.swapaxes(p, -1, -2), g)
     dp = np.matmul(g, np.swapaxes(v, -1, -2))
     ds = p * (dp - (p * dp).sum(-1, keepdims=True))

@@ -17,7 +17,8 @@ import os
 import subprocess
 import sys
 
-from per_thread import argument_parser, libraries, print_ms_table, run_main, time_lines
+from per_thread import (argument_parser, language_model_steps, libraries, print_ms_table, run_main, time_lines,
+                        twins)
 
 B, H, D = 8, 8, 64
 
@@ -72,29 +73,9 @@ def gpt_line(lib, np):
     import tiny_gpt
 
     cfg = tiny_gpt.BENCH_CONFIG
-    import dlcore as dl
-
-    dl.manual_seed(0)
-    models = {"dlcore": tiny_gpt.TinyGPT(dl, **cfg)}
-    if "torch" in lib:
-        torch = lib["torch"]
-        t = tiny_gpt.TinyGPT(torch, **cfg)
-        t.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in models["dlcore"].state_dict().items()})
-        models["torch"] = t
+    models = twins(lib, lambda m: tiny_gpt.TinyGPT(m, **cfg))
     data = np.random.default_rng(1).integers(0, cfg["vocab"], (32, cfg["block"] + 1))
-    steps = {}
-    for n, m in lib.items():
-        model = models[n]
-        opt = m.optim.AdamW(model.parameters(), lr=1e-3)
-        x, y = m.from_numpy(data[:, :-1].copy()), m.from_numpy(data[:, 1:].copy())
-
-        def step(model=model, opt=opt, x=x, y=y, m=m):
-            loss = m.nn.functional.cross_entropy(model(x).reshape(-1, cfg["vocab"]), y.reshape(-1))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-
-        steps[n] = step
+    steps = language_model_steps(lib, models, data, cfg["vocab"], lambda m, p: m.optim.AdamW(p, lr=1e-3))
     return [(f"tiny-GPT step (batch 32, block {cfg['block']})", steps)]
 
 

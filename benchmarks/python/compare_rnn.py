@@ -13,7 +13,7 @@ dlcore is faster).
 """
 import json
 
-from per_thread import argument_parser, libraries, print_ms_table, run_main, time_lines
+from per_thread import argument_parser, language_model_steps, libraries, print_ms_table, run_main, time_lines, twins
 
 T, B, IN, H = 64, 32, 128, 256
 CHAR = dict(vocab=76, embed=64, hidden=256, layers=2, seq=64, batch=32)
@@ -24,21 +24,6 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def twins(lib, build_dl, build_torch):
-    """{library: module}: the dlcore module and, with torch, one with the same weights."""
-    import dlcore as dl
-
-    dl.manual_seed(0)
-    m = build_dl(dl)
-    out = {"dlcore": m}
-    if "torch" in lib:
-        torch = lib["torch"]
-        t = build_torch(torch)
-        t.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in m.state_dict().items()})
-        out["torch"] = t
-    return out
-
-
 def layer_lines(lib, np):
     lines, diffs = [], {}
     x_np = np.random.default_rng(0).uniform(-1, 1, (T, B, IN)).astype(np.float32)
@@ -46,8 +31,7 @@ def layer_lines(lib, np):
         for layers in (1, 2):
             for bi in (False, True):
                 name = f"{kind} {layers} layer{'s' if layers > 1 else ''}{' bidir' if bi else ''}"
-                mods = twins(lib, lambda m: getattr(m.nn, kind)(IN, H, num_layers=layers, bidirectional=bi),
-                             lambda m: getattr(m.nn, kind)(IN, H, num_layers=layers, bidirectional=bi))
+                mods = twins(lib, lambda m: getattr(m.nn, kind)(IN, H, num_layers=layers, bidirectional=bi))
                 xs = {k: lib[k].from_numpy(x_np.copy()) for k in lib}
                 xg = {k: lib[k].from_numpy(x_np.copy()).requires_grad_() for k in lib}
 
@@ -82,22 +66,9 @@ def char_lstm_line(lib, np):
 
         return CharLSTM()
 
-    mods = twins(lib, build, build)
-    rng = np.random.default_rng(1)
-    data = rng.integers(0, c["vocab"], (c["batch"], c["seq"] + 1))
-    steps = {}
-    for k, m in lib.items():
-        model = mods[k]
-        opt = m.optim.Adam(model.parameters(), lr=2e-3)
-        x, y = m.from_numpy(data[:, :-1].copy()), m.from_numpy(data[:, 1:].copy())
-
-        def step(model=model, opt=opt, x=x, y=y, m=m):
-            loss = m.nn.functional.cross_entropy(model(x).reshape(-1, c["vocab"]), y.reshape(-1))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-
-        steps[k] = step
+    mods = twins(lib, build)
+    data = np.random.default_rng(1).integers(0, c["vocab"], (c["batch"], c["seq"] + 1))
+    steps = language_model_steps(lib, mods, data, c["vocab"], lambda m, p: m.optim.Adam(p, lr=2e-3))
     return [(f"char-LSTM step ({c['layers']}x{c['hidden']})", steps)]
 
 

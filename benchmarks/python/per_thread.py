@@ -65,6 +65,41 @@ def libraries(threads):
     return libs
 
 
+def twins(lib, build):
+    """{library: module}: build(dlcore) and, with torch in lib, build(torch) loaded with the same
+    weights, so both libraries run the same network."""
+    import dlcore as dl
+
+    dl.manual_seed(0)
+    m = build(dl)
+    out = {"dlcore": m}
+    if "torch" in lib:
+        torch = lib["torch"]
+        t = build(torch)
+        t.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in m.state_dict().items()})
+        out["torch"] = t
+    return out
+
+
+def language_model_steps(lib, models, data, vocab, make_opt):
+    """{library: step}: one training step of a next-token model (logits (B, T, vocab)) on the
+    integer array data (B, T + 1): cross-entropy, backward, make_opt(library, params).step()."""
+    steps = {}
+    for k, m in lib.items():
+        model = models[k]
+        opt = make_opt(m, model.parameters())
+        x, y = m.from_numpy(data[:, :-1].copy()), m.from_numpy(data[:, 1:].copy())
+
+        def step(model=model, opt=opt, x=x, y=y, m=m):
+            loss = m.nn.functional.cross_entropy(model(x).reshape(-1, vocab), y.reshape(-1))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+        steps[k] = step
+    return steps
+
+
 def time_lines(lines, reps, threads):
     """Times each (name, {library: callable}) line: one warm-up call each, then `reps` rounds
     alternating the order of the libraries. Rows hold median milliseconds and, with torch,

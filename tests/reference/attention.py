@@ -13,9 +13,9 @@ def softmax_rows(s):
     return np.where(total > 0, e / np.where(total > 0, total, 1.0), 0.0)
 
 
-def sdpa(q, k, v, mask=None, causal=False, scale=None):
-    """softmax(q k^T scale + mask) v, q (..., L, E), k (..., S, E), v (..., S, Ev); a bool
-    mask marks the keys that take part, a float one is added."""
+def scores(q, k, mask=None, causal=False, scale=None):
+    """The full score matrix q k^T scale + mask, (..., L, S); a bool mask marks the keys
+    that take part (-inf elsewhere), a float one is added."""
     scale = 1.0 / np.sqrt(q.shape[-1]) if scale is None else scale
     s = np.matmul(q, np.swapaxes(k, -1, -2)) * scale
     L, S = s.shape[-2:]
@@ -23,7 +23,12 @@ def sdpa(q, k, v, mask=None, causal=False, scale=None):
         s = np.where(np.tril(np.ones((L, S), bool)), s, -np.inf)
     if mask is not None:
         s = np.where(mask, s, -np.inf) if mask.dtype == bool else s + mask
-    return np.matmul(softmax_rows(s), v)
+    return s
+
+
+def sdpa(q, k, v, mask=None, causal=False, scale=None):
+    """softmax(q k^T scale + mask) v, q (..., L, E), k (..., S, E), v (..., S, Ev)."""
+    return np.matmul(softmax_rows(scores(q, k, mask, causal, scale)), v)
 
 
 def layer_norm(x, nd, w=None, b=None, eps=1e-5):

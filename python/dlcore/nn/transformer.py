@@ -26,6 +26,13 @@ def _activation(activation):
     return _ACTIVATIONS[activation]
 
 
+def _sa_block(layer, x, mask, key_padding_mask, is_causal):
+    """dropout1(self_attn(x, x, x)) of an encoder or decoder layer."""
+    x = layer.self_attn(x, x, x, attn_mask=mask, key_padding_mask=key_padding_mask, need_weights=False,
+                        is_causal=is_causal)[0]
+    return layer.dropout1(x)
+
+
 def _ff_block(layer, x, dropout_out):
     """The position-wise block linear2(dropout(activation(linear1(x)))) of a layer (its
     modules are the layer's own attributes, so parameter names match PyTorch's)."""
@@ -53,18 +60,13 @@ class TransformerEncoderLayer(Module):
         self.dropout2 = Dropout(dropout)
         self.activation = _activation(activation)
 
-    def _sa_block(self, x, mask, key_padding_mask, is_causal):
-        x = self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=key_padding_mask, need_weights=False,
-                           is_causal=is_causal)[0]
-        return self.dropout1(x)
-
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         x = src
         if self.norm_first:
-            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
+            x = x + _sa_block(self, self.norm1(x), src_mask, src_key_padding_mask, is_causal)
             x = x + _ff_block(self, self.norm2(x), self.dropout2)
         else:
-            x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
+            x = self.norm1(x + _sa_block(self, x, src_mask, src_key_padding_mask, is_causal))
             x = self.norm2(x + _ff_block(self, x, self.dropout2))
         return x
 
@@ -95,11 +97,6 @@ class TransformerDecoderLayer(Module):
         self.dropout3 = Dropout(dropout)
         self.activation = _activation(activation)
 
-    def _sa_block(self, x, mask, key_padding_mask, is_causal):
-        x = self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=key_padding_mask, need_weights=False,
-                           is_causal=is_causal)[0]
-        return self.dropout1(x)
-
     def _mha_block(self, x, mem, mask, key_padding_mask, is_causal):
         x = self.multihead_attn(x, mem, mem, attn_mask=mask, key_padding_mask=key_padding_mask, need_weights=False,
                                 is_causal=is_causal)[0]
@@ -109,11 +106,11 @@ class TransformerDecoderLayer(Module):
                 memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):
         x = tgt
         if self.norm_first:
-            x = x + self._sa_block(self.norm1(x), tgt_mask, tgt_key_padding_mask, tgt_is_causal)
+            x = x + _sa_block(self, self.norm1(x), tgt_mask, tgt_key_padding_mask, tgt_is_causal)
             x = x + self._mha_block(self.norm2(x), memory, memory_mask, memory_key_padding_mask, memory_is_causal)
             x = x + _ff_block(self, self.norm3(x), self.dropout3)
         else:
-            x = self.norm1(x + self._sa_block(x, tgt_mask, tgt_key_padding_mask, tgt_is_causal))
+            x = self.norm1(x + _sa_block(self, x, tgt_mask, tgt_key_padding_mask, tgt_is_causal))
             x = self.norm2(x + self._mha_block(x, memory, memory_mask, memory_key_padding_mask, memory_is_causal))
             x = self.norm3(x + _ff_block(self, x, self.dropout3))
         return x
