@@ -218,6 +218,8 @@ SPECS = [
          lambda q, k, v: attnref.sdpa(q, k, v), [((2, 3, 4), (2, 5, 4), (2, 5, 3)), ((3, 2), (1, 4, 2), (4, 3))]),
     Spec("scaled_dot_product_attention_causal", lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
          lambda q, k, v: attnref.sdpa(q, k, v, causal=True), [((1, 2, 4, 3), (1, 2, 3, 3), (1, 2, 3, 2))]),
+    Spec("dropout", lambda x: dl._C._dropout_seeded(x, 0.3, 1234), lambda x: nnref.dropout_seeded(x, 0.3, 1234),
+         [((3, 70),), ((0,),)]),
     Spec("layer_norm", lambda x, w, b: F.layer_norm(x, (3, 4), w, b), lambda x, w, b: attnref.layer_norm(x, 2, w, b),
          [((2, 3, 4), (3, 4), (3, 4))], rtol=1e-4, atol=1e-5),
     Spec("rms_norm", lambda x, w: F.rms_norm(x, 4, w, 1e-5), lambda x, w: attnref.rms_norm(x, 1, w, 1e-5),

@@ -127,6 +127,22 @@ def test_dropout_is_reproducible_scaled_and_off_in_eval():
         nn.Dropout(1.5)
 
 
+def test_dropout_mask_is_the_same_on_any_thread_count_and_twice_differentiable(threads):
+    x = dl.ones(100000, dtype=dl.float64, requires_grad=True)
+    outs = []
+    for n in (1, 2, 3):
+        dl.set_num_threads(n)
+        dl.manual_seed(9)
+        outs.append(F.dropout(x, 0.4).detach().numpy().copy())
+    for o in outs[1:]:
+        np.testing.assert_array_equal(o, outs[0])
+    dl.manual_seed(9)
+    y = F.dropout(x, 0.4)
+    (g,) = dl.autograd.grad((y * y).sum(), [x], create_graph=True)  # 2 x mask^2 / (1 - p)^2
+    g.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * (outs[0] / 1.0) ** 2, rtol=1e-12)
+
+
 def test_embedding_lookup_gradient_and_padding():
     dl.manual_seed(0)
     emb = nn.Embedding(6, 3, padding_idx=2)

@@ -23,8 +23,8 @@ constexpr int64_t kB = 8, kH = 8, kD = 64;
 int main(int argc, char** argv) {
   const bench::Args args = bench::parse_args(argc, argv, "bench_attention");
   std::printf("dlcore %s, ISA %s, float32, B=%lld H=%lld D=%lld, median of %d runs\n",
-              version().c_str(), active_isa().c_str(), (long long)kB, (long long)kH,
-              (long long)kD, args.runs);
+              version().c_str(), active_isa().c_str(), (long long)kB, (long long)kH, (long long)kD,
+              args.runs);
   bench::Report rep;
   rep.header();
   for (int threads : {1, omp_get_max_threads()}) {
@@ -48,8 +48,7 @@ int main(int argc, char** argv) {
         rep.add(threads, name + " fwd+bwd",
                 median_seconds(
                     [&] {
-                      sum(scaled_dot_product_attention(q, k, v, Tensor(), 0.0, causal))
-                          .backward();
+                      sum(scaled_dot_product_attention(q, k, v, Tensor(), 0.0, causal)).backward();
                     },
                     runs),
                 3.5 * flops);

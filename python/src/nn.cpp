@@ -180,6 +180,11 @@ void init_nn(py::module_& m) {
       py::arg("query"), py::arg("key"), py::arg("value"), py::arg("attn_mask") = py::none(),
       py::arg("dropout_p") = 0.0, py::arg("is_causal") = false, py::arg("scale") = py::none(),
       nogil());
+  m.def(
+      "_dropout", [](const Tensor& x, double p) { return dropout(x, p); }, py::arg("input"),
+      py::arg("p"), nogil());
+  m.def("_dropout_seeded", &dropout_seeded, py::arg("input"), py::arg("p"), py::arg("seed"),
+        nogil());
   m.def("leaky_relu", &leaky_relu, py::arg("input"), py::arg("negative_slope") = 0.01, nogil());
   m.def("elu", &elu, py::arg("input"), py::arg("alpha") = 1.0, nogil());
   m.def("softplus", &softplus, py::arg("input"), py::arg("beta") = 1.0, py::arg("threshold") = 20.0,

@@ -177,3 +177,19 @@ def group_norm(x, groups, w, b, eps):
     y = ((g - g.mean(2, keepdims=True)) / np.sqrt(g.var(2, keepdims=True) + eps)).reshape(x.shape)
     shape = [1, c] + [1] * (x.ndim - 2)
     return y * w.reshape(shape) + b.reshape(shape)
+
+
+def counter_bits(seed, index):
+    """The splitmix64 finaliser of seed ^ index, in uint64 arithmetic (wrapping)."""
+    with np.errstate(over="ignore"):
+        x = (np.uint64(seed) ^ np.asarray(index, dtype=np.uint64)) + np.uint64(0x9E3779B97F4A7C15)
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+def dropout_seeded(x, p, seed):
+    """Dropout with element i kept when the top 24 bits of counter_bits(seed, i) are at
+    least p * 2^24, scaled by 1 / (1 - p)."""
+    keep = (counter_bits(seed, np.arange(x.size)) >> np.uint64(40)) >= np.ceil(p * 2 ** 24)
+    return np.where(keep.reshape(x.shape), x / (1 - p), 0.0)

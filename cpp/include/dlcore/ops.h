@@ -160,6 +160,13 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor
 // Activations, each one fused SIMD kernel forward and one backward (formulas in
 // kernels/cpu/activation_simd.cpp). Their backward is not differentiable again.
 Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
+// Dropout: each element kept with probability 1 - p and scaled by 1 / (1 - p), else 0.
+// The mask is drawn from a seed taken from gen (the default generator when null), one
+// counter-based draw per element (dropout_keeps in random.h), so it is the same for any
+// thread count and the backward regenerates it: nothing but the seed is stored.
+Tensor dropout(const Tensor& x, double p, Generator* gen = nullptr);
+// The same with the seed given (the backward of dropout, and tests).
+Tensor dropout_seeded(const Tensor& x, double p, uint64_t seed);
 Tensor elu(const Tensor& x, double alpha = 1.0);
 Tensor softplus(const Tensor& x, double beta = 1.0, double threshold = 20.0);
 Tensor gelu(const Tensor& x, bool tanh_approximation = false);

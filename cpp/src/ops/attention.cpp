@@ -57,9 +57,7 @@ struct AttnGeom {
   int64_t q_tiles() const { return (Lq + bq - 1) / bq; }
   int64_t k_tiles() const { return (Lk + bk - 1) / bk; }
   // Keys [0, key_end) are seen by query rows [i0, i0 + rows).
-  int64_t key_end(int64_t i0, int64_t rows) const {
-    return causal ? std::min(Lk, i0 + rows) : Lk;
-  }
+  int64_t key_end(int64_t i0, int64_t rows) const { return causal ? std::min(Lk, i0 + rows) : Lk; }
   // The first query tile that sees key j0.
   int64_t first_q_tile(int64_t j0) const { return causal ? j0 / bq : 0; }
 };
@@ -91,13 +89,6 @@ Shape lead_shape(const Tensor& t) { return Shape(t.shape().begin(), t.shape().en
 // t with unit stride along its last dimension (what the GEMM's row access needs).
 Tensor rows_contiguous(const Tensor& t) {
   return t.dim() > 0 && t.shape().back() > 1 && t.strides().back() != 1 ? contiguous(t) : t;
-}
-
-uint64_t mix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
 }
 
 template <class T>
@@ -140,8 +131,8 @@ void scores_tile(const AttnGeom& g, const AttnData<T>& d, int64_t b, int64_t i0,
                  int64_t j0, int64_t cols, T* s, const GemmPackedB<T>* kt_packed = nullptr) {
   const T* q = d.q + g.q_off[b] + i0 * g.q_rs;
   const T* k = d.k + g.k_off[b] + j0 * g.k_rs;
-  tile_gemm<T>(rows, cols, g.E, static_cast<T>(g.scale), q, g.q_rs, 1, k, 1, g.k_rs, T(0), s,
-               g.bk, kt_packed);
+  tile_gemm<T>(rows, cols, g.E, static_cast<T>(g.scale), q, g.q_rs, 1, k, 1, g.k_rs, T(0), s, g.bk,
+               kt_packed);
   constexpr T ninf = -std::numeric_limits<T>::infinity();
   if (g.mask == MaskKind::Bool) {
     const bool* m = static_cast<const bool*>(d.mask) + g.m_off[b] + i0 * g.m_rs + j0 * g.m_cs;
@@ -155,20 +146,19 @@ void scores_tile(const AttnGeom& g, const AttnData<T>& d, int64_t b, int64_t i0,
   }
   if (g.causal && j0 + cols - 1 > i0)
     for (int64_t r = 0; r < rows; ++r)
-      for (int64_t c = std::max<int64_t>(0, i0 + r - j0 + 1); c < cols; ++c)
-        s[r * g.bk + c] = ninf;
+      for (int64_t c = std::max<int64_t>(0, i0 + r - j0 + 1); c < cols; ++c) s[r * g.bk + c] = ninf;
 }
 
 // out = p * keep / (1 - dropout) for the weights of the same block (out may be p).
 template <class T>
-void dropout_tile(const AttnGeom& g, int64_t b, int64_t i0, int64_t rows, int64_t j0,
-                  int64_t cols, const T* p, T* out) {
-  const uint64_t threshold = static_cast<uint64_t>(std::ldexp(std::min(g.dropout, 1.0), 32));
+void dropout_tile(const AttnGeom& g, int64_t b, int64_t i0, int64_t rows, int64_t j0, int64_t cols,
+                  const T* p, T* out) {
+  const uint32_t threshold = dropout_threshold(g.dropout);
   const T inv = g.dropout < 1.0 ? static_cast<T>(1.0 / (1.0 - g.dropout)) : T(0);
   for (int64_t r = 0; r < rows; ++r) {
     const uint64_t row = static_cast<uint64_t>((b * g.Lq + i0 + r) * g.Lk + j0);
     for (int64_t c = 0; c < cols; ++c) {
-      const bool keep = (mix64(g.seed ^ (row + c)) >> 32) >= threshold;
+      const bool keep = dropout_keeps(g.seed, row + c, threshold);
       out[r * g.bk + c] = keep ? p[r * g.bk + c] * inv : T(0);
     }
   }
@@ -223,9 +213,8 @@ void forward(const AttnGeom& g, const AttnData<T>& d) {
         scores_tile(g, d, b, i0, rows, j0, cols, s.data(), whole ? &kt_packed[at] : nullptr);
         kern.online(rows, cols, s.data(), g.bk, m.data(), l.data(), o, g.Ev, g.Ev);
         if (g.dropout > 0.0) dropout_tile(g, b, i0, rows, j0, cols, s.data(), s.data());
-        tile_gemm<T>(rows, g.Ev, cols, T(1), s.data(), g.bk, 1,
-                     d.v + g.v_off[b] + j0 * g.v_rs, g.v_rs, 1, T(1), o, g.Ev,
-                     whole ? &v_packed[at] : nullptr);
+        tile_gemm<T>(rows, g.Ev, cols, T(1), s.data(), g.bk, 1, d.v + g.v_off[b] + j0 * g.v_rs,
+                     g.v_rs, 1, T(1), o, g.Ev, whole ? &v_packed[at] : nullptr);
       }
       T* lse = d.lse + b * g.Lq + i0;
       for (int64_t r = 0; r < rows; ++r) {
@@ -283,12 +272,11 @@ void backward_block(const AttnGeom& g, const AttnData<T>& d, const SoftmaxKernel
                  d.dq + (b * g.Lq + i0) * g.E, g.E);
   if (!want_dkv) return;
   if (d.dk)
-    tile_gemm<T>(cols, g.E, rows, scale, dp, 1, g.bk, d.q + g.q_off[b] + i0 * g.q_rs, g.q_rs,
-                 1, T(1), d.dk + (b * g.Lk + j0) * g.E, g.E);
+    tile_gemm<T>(cols, g.E, rows, scale, dp, 1, g.bk, d.q + g.q_off[b] + i0 * g.q_rs, g.q_rs, 1,
+                 T(1), d.dk + (b * g.Lk + j0) * g.E, g.E);
   if (d.dmask)
     for (int64_t r = 0; r < rows; ++r)
-      std::copy(dp + r * g.bk, dp + r * g.bk + cols,
-                d.dmask + (b * g.Lq + i0 + r) * g.Lk + j0);
+      std::copy(dp + r * g.bk, dp + r * g.bk + cols, d.dmask + (b * g.Lq + i0 + r) * g.Lk + j0);
 }
 
 template <class T>
@@ -335,8 +323,9 @@ void check_inputs(const Tensor& q, const Tensor& k, const Tensor& v, const Tenso
   for (const Tensor* t : {&q, &k, &v})
     if (!t->defined() || t->dim() < 2)
       throw ValueError(str_cat(kName, ": expected query, key and value of at least 2 dimensions ",
-                               "(..., L, E), got query ", q.defined() ? shape_str(q.shape()) : "None",
-                               ", key ", k.defined() ? shape_str(k.shape()) : "None", ", value ",
+                               "(..., L, E), got query ",
+                               q.defined() ? shape_str(q.shape()) : "None", ", key ",
+                               k.defined() ? shape_str(k.shape()) : "None", ", value ",
                                v.defined() ? shape_str(v.shape()) : "None"));
   if (!is_floating(q.dtype()) || k.dtype() != q.dtype() || v.dtype() != q.dtype())
     throw TypeError(str_cat(kName, ": expected query, key and value of one float dtype, got ",
@@ -397,12 +386,11 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
     }
     if (full != scores_shape)
       throw ValueError(str_cat(kName, ": attn_mask of shape ", shape_str(attn_mask.shape()),
-                               " does not broadcast to the scores' shape ",
-                               shape_str(scores_shape), " (..., Lq, Lk)"));
+                               " does not broadcast to the scores' shape ", shape_str(scores_shape),
+                               " (..., Lq, Lk)"));
     mask = detach(attn_mask);
     g.mask = mask.dtype() == DType::Bool ? MaskKind::Bool : MaskKind::Additive;
-    g.m_off = batch_offsets(mask.dim() >= 2 ? mask : mask.reshape({1, mask.numel()}), g.lead,
-                            2);
+    g.m_off = batch_offsets(mask.dim() >= 2 ? mask : mask.reshape({1, mask.numel()}), g.lead, 2);
     const int64_t md = mask.dim();
     g.m_rs = md >= 2 && mask.shape()[md - 2] != 1 ? mask.strides()[md - 2] : 0;
     g.m_cs = md >= 1 && mask.shape()[md - 1] != 1 ? mask.strides()[md - 1] : 0;
@@ -479,8 +467,7 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
       s.push_back(cols);
       return grad_for(t.reshape(s), like);
     };
-    std::vector<Tensor> r{full(dq, g.Lq, g.E, q), full(dk, g.Lk, g.E, k),
-                          full(dv, g.Lk, g.Ev, v)};
+    std::vector<Tensor> r{full(dq, g.Lq, g.E, q), full(dk, g.Lk, g.E, k), full(dv, g.Lk, g.Ev, v)};
     if (g.mask == MaskKind::Additive) r.push_back(full(dmask, g.Lq, g.Lk, mask));
     return r;
   };

@@ -58,17 +58,16 @@ def maxout(input, weight, bias, pieces):
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zeroes each element with probability p and scales the rest by 1 / (1 - p) in training.
 
-    The mask comes from dlcore's default generator, so ``dlcore.manual_seed`` makes it
-    reproducible. ``inplace`` is accepted for PyTorch compatibility; the result is a new tensor.
+    One fused C++ op: the mask is drawn element by element from one seed taken from
+    dlcore's default generator (so ``dlcore.manual_seed`` makes it reproducible, on any
+    thread count), and the backward regenerates it rather than storing it. ``inplace`` is
+    accepted for PyTorch compatibility; the result is a new tensor.
     """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: probability has to be between 0 and 1, got {p}")
     if not training or p == 0.0:
         return input
-    if p == 1.0:
-        return input * 0.0
-    keep = rand(*input.shape, dtype=input.dtype) >= p
-    return _C.where(keep, input * (1.0 / (1.0 - p)), 0.0)
+    return _C._dropout(input, p)
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):

@@ -120,8 +120,7 @@ void softmax_probs(int64_t rows, int64_t cols, T* s, int64_t lds, const T* lse) 
 }
 
 template <class T>
-void softmax_dscores(int64_t rows, int64_t cols, const T* p, int64_t lds, T* dp,
-                     const T* delta) {
+void softmax_dscores(int64_t rows, int64_t cols, const T* p, int64_t lds, T* dp, const T* delta) {
   for (int64_t r = 0; r < rows; ++r) {
     const T* pr = p + r * lds;
     T* dr = dp + r * lds;
@@ -132,28 +131,26 @@ void softmax_dscores(int64_t rows, int64_t cols, const T* p, int64_t lds, T* dp,
 
 }  // namespace
 
-void attn_softmax_online_f32(int64_t rows, int64_t cols, float* s, int64_t lds, float* m,
-                             float* l, float* acc, int64_t ldacc, int64_t dv) {
+void attn_softmax_online_f32(int64_t rows, int64_t cols, float* s, int64_t lds, float* m, float* l,
+                             float* acc, int64_t ldacc, int64_t dv) {
   softmax_online<float>(rows, cols, s, lds, m, l, acc, ldacc, dv);
 }
 void attn_softmax_online_f64(int64_t rows, int64_t cols, double* s, int64_t lds, double* m,
                              double* l, double* acc, int64_t ldacc, int64_t dv) {
   softmax_online<double>(rows, cols, s, lds, m, l, acc, ldacc, dv);
 }
-void attn_softmax_probs_f32(int64_t rows, int64_t cols, float* s, int64_t lds,
-                            const float* lse) {
+void attn_softmax_probs_f32(int64_t rows, int64_t cols, float* s, int64_t lds, const float* lse) {
   softmax_probs<float>(rows, cols, s, lds, lse);
 }
-void attn_softmax_probs_f64(int64_t rows, int64_t cols, double* s, int64_t lds,
-                            const double* lse) {
+void attn_softmax_probs_f64(int64_t rows, int64_t cols, double* s, int64_t lds, const double* lse) {
   softmax_probs<double>(rows, cols, s, lds, lse);
 }
-void attn_softmax_dscores_f32(int64_t rows, int64_t cols, const float* p, int64_t lds,
-                              float* dp, const float* delta) {
+void attn_softmax_dscores_f32(int64_t rows, int64_t cols, const float* p, int64_t lds, float* dp,
+                              const float* delta) {
   softmax_dscores<float>(rows, cols, p, lds, dp, delta);
 }
-void attn_softmax_dscores_f64(int64_t rows, int64_t cols, const double* p, int64_t lds,
-                              double* dp, const double* delta) {
+void attn_softmax_dscores_f64(int64_t rows, int64_t cols, const double* p, int64_t lds, double* dp,
+                              const double* delta) {
   softmax_dscores<double>(rows, cols, p, lds, dp, delta);
 }
 

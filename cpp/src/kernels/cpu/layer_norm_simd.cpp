@@ -75,9 +75,8 @@ void row_norm_backward_f32(bool rms, int64_t D, const float* x, const float* g, 
                            double mean, double rstd, float* dx, double* dw, double* db) {
   row_norm_backward<float>(rms, D, x, g, w, mean, rstd, dx, dw, db);
 }
-void row_norm_backward_f64(bool rms, int64_t D, const double* x, const double* g,
-                           const double* w, double mean, double rstd, double* dx, double* dw,
-                           double* db) {
+void row_norm_backward_f64(bool rms, int64_t D, const double* x, const double* g, const double* w,
+                           double mean, double rstd, double* dx, double* dw, double* db) {
   row_norm_backward<double>(rms, D, x, g, w, mean, rstd, dx, dw, db);
 }
 
