@@ -147,8 +147,8 @@ inline bool act_backward_vec(ActOp op, const float* x, const float* g, float* dx
       });
     case ActOp::Gelu:  // Phi(x) + x phi(x)
       return run([&](VF v, VF gv) {
-        VF phi = vmul(VF::broadcast(float(kInvSqrt2Pi)),
-                      vexp(vmul(VF::broadcast(-0.5f), vmul(v, v))));
+        VF phi =
+            vmul(VF::broadcast(float(kInvSqrt2Pi)), vexp(vmul(VF::broadcast(-0.5f), vmul(v, v))));
         return vmul(gv, vfma(v, phi, vnormal_cdf(v)));
       });
     case ActOp::SigmoidOutput:
