@@ -181,13 +181,18 @@ SoftmaxKernels<T> softmax_kernels() {
 }
 
 template <class T>
-void forward(const AttnGeom& g, const AttnData<T>& d) {
+void forward(AttnGeom g, const AttnData<T>& d) {
+  // Query tiles of at most kForwardQ rows, as equal as can be (no thin last tile); a
+  // row's output does not depend on how the rows are tiled.
+  const int64_t parts = std::max<int64_t>(1, (g.Lq + kForwardQ - 1) / kForwardQ);
+  g.bq = std::max<int64_t>(1, (g.Lq + parts - 1) / parts);
   const SoftmaxKernels<T> kern = softmax_kernels<T>();
   const int64_t nqt = g.q_tiles(), nkt = g.k_tiles();
   // K^T and V of every key tile packed once for all the query tiles that read them
-  // (as much memory as K and V themselves).
+  // (as much memory as K and V themselves), when enough query tiles read them.
+  const bool prepack = nqt > 2;
   std::vector<GemmPackedB<T>> kt_packed(g.batch * nkt), v_packed(g.batch * nkt);
-  if (nqt > 1)
+  if (prepack)
     parallel_for(0, g.batch * nkt, 1, [&](int64_t lo, int64_t hi) {
       for (int64_t item = lo; item < hi; ++item) {
         const int64_t b = item / nkt, j0 = item % nkt * g.bk, cols = std::min(g.bk, g.Lk - j0);
@@ -208,7 +213,7 @@ void forward(const AttnGeom& g, const AttnData<T>& d) {
       for (int64_t j0 = 0; j0 < kend; j0 += g.bk) {
         const int64_t cols = std::min(g.bk, kend - j0);
         // A causal tile cut short by the diagonal is narrower than the packed one.
-        const bool whole = nqt > 1 && cols == std::min(g.bk, g.Lk - j0);
+        const bool whole = prepack && cols == std::min(g.bk, g.Lk - j0);
         const int64_t at = b * nkt + j0 / g.bk;
         scores_tile(g, d, b, i0, rows, j0, cols, s.data(), whole ? &kt_packed[at] : nullptr);
         kern.online(rows, cols, s.data(), g.bk, m.data(), l.data(), o, g.Ev, g.Ev);
