@@ -465,3 +465,13 @@ def test_positional_encodings(rng):
     np.testing.assert_array_equal(to_np(lp.weight.grad)[4:], 0.0)
     with pytest.raises(ValueError, match="longer than max_len=10"):
         pe(dl.ones(11, 1, 6))
+
+
+def test_mha_weights_in_training_are_the_dropped_ones(rng):
+    m = nn.MultiheadAttention(8, 2, dropout=0.5, batch_first=True)
+    x = t(rng.normal(size=(1, 6, 8)))
+    _, w = m(x, x, x, average_attn_weights=False)
+    w = to_np(w)
+    assert (w == 0).any()  # dropped weights show as zeros; the kept ones are scaled by 2
+    kept = to_np(m.eval()(x, x, x, average_attn_weights=False)[1])
+    np.testing.assert_allclose(w[w != 0], 2 * kept[w != 0], rtol=1e-6)

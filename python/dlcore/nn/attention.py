@@ -247,11 +247,9 @@ class MultiheadAttention(Module):
             if mask is not None:
                 scores = scores + mask
             attn = _C.softmax(scores, -1)
+            if p > 0:  # the weights returned are the ones applied, after dropout (as PyTorch's)
+                attn = _C._dropout(attn, p)
             weights = attn.mean(1) if average_attn_weights else attn
-            if p > 0:
-                from .functional import dropout
-
-                attn = dropout(attn, p, True)
             out = _C.matmul(attn, v)
         else:
             out = scaled_dot_product_attention(q, k, v, mask, p, causal)
