@@ -475,3 +475,20 @@ def test_mha_weights_in_training_are_the_dropped_ones(rng):
     assert (w == 0).any()  # dropped weights show as zeros; the kept ones are scaled by 2
     kept = to_np(m.eval()(x, x, x, average_attn_weights=False)[1])
     np.testing.assert_allclose(w[w != 0], 2 * kept[w != 0], rtol=1e-6)
+
+
+def test_grouped_query_attention_broadcasts_the_shared_heads(rng):
+    q, g = rng.normal(size=(2, 6, 5, 4)), rng.normal(size=(2, 6, 5, 3))
+    k, v = rng.normal(size=(2, 2, 7, 4)), rng.normal(size=(2, 2, 7, 3))
+    mask = rng.normal(size=(2, 6, 5, 7))
+    kr, vr = np.repeat(k, 3, axis=1), np.repeat(v, 3, axis=1)  # head h reads kv head h // 3
+    qt, kt, vt = t(q, np.float64, True), t(k, np.float64, True), t(v, np.float64, True)
+    out = F.scaled_dot_product_attention(qt, kt, vt, attn_mask=t(mask, np.float64), enable_gqa=True)
+    np.testing.assert_allclose(to_np(out), ref.sdpa(q, kr, vr, mask), atol=1e-12)
+    out.backward(t(g, np.float64))
+    dq, dk, dv, _ = sdpa_grads(q, kr, vr, g, mask)
+    np.testing.assert_allclose(to_np(qt.grad), dq, atol=1e-11)
+    np.testing.assert_allclose(to_np(kt.grad), dk.reshape(2, 2, 3, 7, 4).sum(2), atol=1e-11)
+    np.testing.assert_allclose(to_np(vt.grad), dv.reshape(2, 2, 3, 7, 3).sum(2), atol=1e-11)
+    with pytest.raises(ValueError, match="multiple"):
+        F.scaled_dot_product_attention(dl.ones(1, 5, 2, 4), dl.ones(1, 2, 3, 4), dl.ones(1, 2, 3, 4), enable_gqa=True)

@@ -12,7 +12,8 @@ from .linear import Linear
 from .module import Module, Parameter
 
 
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+                                 enable_gqa=False):
     """softmax(query @ key^T * scale + mask) @ value, as one fused op (PyTorch's semantics).
 
     query (..., L, E), key (..., S, E), value (..., S, Ev) -> (..., L, Ev); the leading
@@ -26,7 +27,25 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     The C++ kernel computes the scores tile by tile with an online softmax and keeps only
     one log-sum-exp per query for the backward, which recomputes the tiles: memory grows
     linearly with the sequence length, never as L x S.
+
+    ``enable_gqa=True`` allows grouped-query attention: key and value of shape (..., Hkv,
+    S, E) serve a query of (..., Hq, L, E) when Hq is a multiple of Hkv, query head h
+    reading key/value head h // (Hq / Hkv). The shared heads are broadcast, not copied.
     """
+    if enable_gqa and query.ndim >= 3 and key.ndim >= 3 and query.shape[-3] != key.shape[-3]:
+        hq, hkv = query.shape[-3], key.shape[-3]
+        if hkv == 0 or hq % hkv or value.ndim < 3 or value.shape[-3] != hkv:
+            raise ValueError(f"scaled_dot_product_attention: with enable_gqa the query's {hq} heads must be a multiple "
+                             f"of the key's and value's, got query {tuple(query.shape)}, key {tuple(key.shape)}, "
+                             f"value {tuple(value.shape)}")
+        groups = hq // hkv
+        q = query.reshape(*query.shape[:-3], hkv, groups, *query.shape[-2:])  # a view: heads split in groups
+        k, v = key.unsqueeze(-3), value.unsqueeze(-3)  # (..., Hkv, 1, S, E): broadcast over the groups
+        if attn_mask is not None and attn_mask.ndim >= 3:
+            attn_mask = attn_mask.reshape(*attn_mask.shape[:-3], -1 if attn_mask.shape[-3] == hq else 1,
+                                          groups if attn_mask.shape[-3] == hq else 1, *attn_mask.shape[-2:])
+        out = _C.scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal, scale)
+        return out.reshape(*query.shape[:-3], hq, *out.shape[-2:])
     return _C.scaled_dot_product_attention(query, key, value, attn_mask, dropout_p, is_causal, scale)
 
 
