@@ -237,13 +237,13 @@ class MultiheadAttention(Module):
         if query.shape[-1] != self.embed_dim or key.shape[-1] != self.kdim or value.shape[-1] != self.vdim:
             raise ValueError(f"MultiheadAttention: expected feature sizes (query {self.embed_dim}, key {self.kdim}, "
                              f"value {self.vdim}), got {query.shape[-1]}, {key.shape[-1]}, {value.shape[-1]}")
+        same = query is key and key is value  # self-attention: one projection GEMM
         if not batched:
             query, key, value = query.unsqueeze(0), key.unsqueeze(0), value.unsqueeze(0)
             if key_padding_mask is not None:
                 key_padding_mask = key_padding_mask.unsqueeze(0)
         elif not self.batch_first:  # (L, N, E) -> (N, L, E), views
-            query, key, value = (t if t is None else t.transpose(0, 1) for t in (query, key, value))
-        same = query is key and key is value
+            query, key, value = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)
         N, L, S = query.shape[0], query.shape[1], key.shape[1]
         if key.shape[:2] != value.shape[:2] or key.shape[0] != N:
             raise ValueError(f"MultiheadAttention: key {tuple(key.shape)} and value {tuple(value.shape)} must share "
