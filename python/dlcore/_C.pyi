@@ -311,6 +311,19 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Fused log-softmax + NLL of logits (N, C), (C) or (N, C, d...) against int64 class
     indices; IndexError for indices outside [0, C) other than ignore_index."""
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Optional[Tensor] = None,
+                                 dropout_p: float = 0.0, is_causal: bool = False,
+                                 scale: Optional[float] = None) -> Tensor:
+    """softmax(query key^T scale + mask) value, fused (see dlcore.nn.functional)."""
+def _layer_norm(input: Tensor, normalized_dims: int, weight: Optional[Tensor], bias: Optional[Tensor],
+                eps: float) -> Tensor:
+    """Layer normalisation over the last normalized_dims dimensions, one fused kernel."""
+def _rms_norm(input: Tensor, normalized_dims: int, weight: Optional[Tensor], eps: float) -> Tensor:
+    """RMS normalisation over the last normalized_dims dimensions, one fused kernel."""
+def _dropout(input: Tensor, p: float) -> Tensor:
+    """Dropout with a mask drawn from one seed of the default generator."""
+def _dropout_seeded(input: Tensor, p: float, seed: int) -> Tensor:
+    """Dropout with element i kept when its counter-based draw from (seed, i) is at least p."""
 def _optimizer_step(kind: str, hyper: dict, params: List[Tensor], grads: List[Tensor],
                     states: List[List[Optional[Tensor]]], steps: List[int]) -> None:
     """One fused update of a group of parameters (used by dlcore.optim)."""
