@@ -40,7 +40,7 @@ def sdpa_grads(q, k, v, g, mask=None, causal=False, scale=None):
 
 
 # ---------------------------------------------------------------- the fused op
-@pytest.mark.parametrize("L,S", [(1, 1), (5, 7), (83, 85), (130, 257), (300, 129)])
+@pytest.mark.parametrize("L,S", [(1, 1), (5, 7), (83, 85), (130, 257), (300, 129), (90, 1100), (1100, 90)])
 @pytest.mark.parametrize("causal", [False, True])
 def test_sdpa_forward_and_backward_against_reference(L, S, causal, rng):
     q, k, v, g = (rng.normal(size=(2, 3, n, d)) for n, d in [(L, 16), (S, 16), (S, 12), (L, 12)])
@@ -135,8 +135,8 @@ def test_strided_inputs_and_unbatched(rng):
 
 
 def test_isa_paths(isa, rng):
-    q, k, v = rng.normal(size=(3, 37, 20)), rng.normal(size=(3, 300, 20)), rng.normal(size=(3, 300, 9))
-    m = rng.random((37, 300)) > 0.5
+    q, k, v = rng.normal(size=(3, 37, 20)), rng.normal(size=(3, 600, 20)), rng.normal(size=(3, 600, 9))
+    m = rng.random((37, 600)) > 0.5  # 600 keys: two key tiles forward, five backward
     want = ref.sdpa(q * 3, k, v, m)
     out = F.scaled_dot_product_attention(t(q * 3), t(k), t(v), attn_mask=dl.tensor(m))
     np.testing.assert_allclose(to_np(out), want, rtol=0, atol=3e-6)
