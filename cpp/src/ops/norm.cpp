@@ -160,7 +160,9 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
 namespace dlcore {
 namespace {
 
-constexpr int64_t kNormRowsPerBlock = 32;
+// The weight and bias gradients are summed over at most kNormBlocks blocks of at least
+// kNormMinRows rows each (the split depends on the row count only).
+constexpr int64_t kNormBlocks = 64, kNormMinRows = 32;
 
 template <class T>
 struct RowNormKernels {
@@ -234,7 +236,8 @@ Tensor row_norm(const char* name, bool rms, const Tensor& input, int64_t nd, con
     const bool want_dw = has_w && n.needs_input_grad(1);
     const bool want_db = has_b && n.needs_input_grad(has_w ? 2 : 1);
     Tensor dx = want_dx ? empty(x.shape(), x.dtype()) : Tensor();
-    const int64_t blocks = (R + kNormRowsPerBlock - 1) / kNormRowsPerBlock;
+    const int64_t per_block = std::max(kNormMinRows, (R + kNormBlocks - 1) / kNormBlocks);
+    const int64_t blocks = (R + per_block - 1) / per_block;
     // Per block of rows: the partial sums of dw (first D) and db (next D).
     std::vector<double> part(want_dw || want_db ? blocks * 2 * D : 0, 0.0);
     Tensor dw, db;
@@ -249,8 +252,7 @@ Tensor row_norm(const char* name, bool rms, const Tensor& input, int64_t nd, con
           for (int64_t k = lo; k < hi; ++k) {
             double* pdw = want_dw ? part.data() + k * 2 * D : nullptr;
             double* pdb = want_db ? part.data() + k * 2 * D + D : nullptr;
-            for (int64_t r = k * kNormRowsPerBlock; r < std::min(R, (k + 1) * kNormRowsPerBlock);
-                 ++r)
+            for (int64_t r = k * per_block; r < std::min(R, (k + 1) * per_block); ++r)
               kern.backward(rms, D, px + r * D, pg + r * D, pw, pm[r], pr[r],
                             pdx ? pdx + r * D : nullptr, pdw, pdb);
           }
