@@ -17,8 +17,8 @@ import os
 import subprocess
 import sys
 
-from per_thread import (argument_parser, language_model_steps, libraries, print_ms_table, run_main, time_lines,
-                        twins)
+from per_thread import (argument_parser, fwd_and_bwd_lines, language_model_steps, libraries, print_ms_table,
+                        run_main, time_lines, twins)
 
 B, H, D = 8, 8, 64
 
@@ -59,11 +59,7 @@ def attention_lines(lib, np, lengths):
                 out = m.nn.functional.scaled_dot_product_attention(*grads[n], is_causal=causal)
                 out.backward(gout[n])
 
-            outs = {n: fwd(n).numpy() for n in lib}
-            if "torch" in outs:
-                diffs[name + " fwd"] = float(np.abs(outs["dlcore"] - outs["torch"]).max())
-            lines.append((name + " fwd", {n: (lambda n=n, f=fwd: f(n)) for n in lib}))
-            lines.append((name + " fwd+bwd", {n: (lambda n=n, f=fwd_bwd: f(n)) for n in lib}))
+            lines += fwd_and_bwd_lines(lib, name, fwd, fwd_bwd, diffs)
     return lines, diffs
 
 

@@ -13,7 +13,8 @@ dlcore is faster).
 """
 import json
 
-from per_thread import argument_parser, language_model_steps, libraries, print_ms_table, run_main, time_lines, twins
+from per_thread import (argument_parser, fwd_and_bwd_lines, language_model_steps, libraries, print_ms_table,
+                        run_main, time_lines, twins)
 
 T, B, IN, H = 64, 32, 128, 256
 CHAR = dict(vocab=76, embed=64, hidden=256, layers=2, seq=64, batch=32)
@@ -42,11 +43,7 @@ def layer_lines(lib, np):
                 def fwd_bwd(k, mods=mods, xg=xg):
                     mods[k](xg[k])[0].sum().backward()
 
-                outs = {k: fwd(k).numpy() for k in lib}
-                if "torch" in outs:
-                    diffs[name + " fwd"] = float(np.abs(outs["dlcore"] - outs["torch"]).max())
-                lines.append((name + " fwd", {k: (lambda k=k, f=fwd: f(k)) for k in lib}))
-                lines.append((name + " fwd+bwd", {k: (lambda k=k, f=fwd_bwd: f(k)) for k in lib}))
+                lines += fwd_and_bwd_lines(lib, name, fwd, fwd_bwd, diffs)
     return lines, diffs
 
 

@@ -81,6 +81,19 @@ def twins(lib, build):
     return out
 
 
+def fwd_and_bwd_lines(lib, name, fwd, fwd_bwd, diffs):
+    """The two lines "<name> fwd" and "<name> fwd+bwd" for time_lines, from fwd(library) (returning
+    the output) and fwd_bwd(library); records in diffs the largest difference between the two
+    libraries' forward outputs."""
+    import numpy as np
+
+    outs = {k: fwd(k).numpy() for k in lib}
+    if "torch" in outs:
+        diffs[name + " fwd"] = float(np.abs(outs["dlcore"] - outs["torch"]).max())
+    return [(name + " fwd", {k: (lambda k=k: fwd(k)) for k in lib}),
+            (name + " fwd+bwd", {k: (lambda k=k: fwd_bwd(k)) for k in lib})]
+
+
 def language_model_steps(lib, models, data, vocab, make_opt):
     """{library: step}: one training step of a next-token model (logits (B, T, vocab)) on the
     integer array data (B, T + 1): cross-entropy, backward, make_opt(library, params).step()."""
