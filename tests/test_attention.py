@@ -492,3 +492,30 @@ def test_grouped_query_attention_broadcasts_the_shared_heads(rng):
     np.testing.assert_allclose(to_np(vt.grad), dv.reshape(2, 2, 3, 7, 3).sum(2), atol=1e-11)
     with pytest.raises(ValueError, match="multiple"):
         F.scaled_dot_product_attention(dl.ones(1, 5, 2, 4), dl.ones(1, 2, 3, 4), dl.ones(1, 2, 3, 4), enable_gqa=True)
+
+
+@pytest.mark.parametrize("rms", [False, True])
+def test_layer_and_rms_norm_twice_differentiable(rms, rng):
+    """create_graph=True through the fused norms runs their backward as ops: its own
+    gradient (for gradient penalties, Hessian-vector products) checks out against finite
+    differences of the first gradient."""
+    x = t(rng.normal(size=(3, 4)), np.float64, True)
+    w = t(rng.normal(size=4), np.float64, True)
+    b = t(rng.normal(size=4), np.float64, True)
+    r = t(rng.normal(size=(3, 4)), np.float64)
+
+    def first_grad(x, w, b):
+        # gradcheck evaluates its finite differences without grad: take the gradient anyway.
+        with dl.enable_grad():
+            x, w = (a if a.requires_grad else a.detach().requires_grad_() for a in (x, w))
+            y = F.rms_norm(x, 4, w, 1e-5) if rms else F.layer_norm(x, 4, w, b)
+            gx, gw = dl.autograd.grad((y * r).sum(), [x, w], create_graph=True)
+        return dl.cat([gx.flatten(), gw])
+
+    assert gradcheck(first_grad, (x, w, b) if not rms else (x, w, b.detach()))
+    # The composed backward gives the kernel's first-order gradients.
+    y = F.layer_norm(x, 4, w, b) if not rms else F.rms_norm(x, 4, w, 1e-5)
+    gx_graph = dl.autograd.grad((y * r).sum(), [x], create_graph=True)[0]
+    y2 = F.layer_norm(x, 4, w, b) if not rms else F.rms_norm(x, 4, w, 1e-5)
+    gx_kernel = dl.autograd.grad((y2 * r).sum(), [x])[0]
+    np.testing.assert_allclose(to_np(gx_graph), to_np(gx_kernel), rtol=1e-12, atol=1e-12)

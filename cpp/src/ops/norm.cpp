@@ -179,6 +179,26 @@ RowNormKernels<T> row_norm_kernels() {
     return {t.row_norm_forward_f64, t.row_norm_backward_f64};
 }
 
+// The backward written with differentiable ops, for when a graph of the gradient is being
+// built (create_graph=True): the same formulas as the kernels, with the statistics
+// recomputed from x so that they are differentiated too.
+std::vector<Tensor> composed_backward(bool rms, const Tensor& x, const Tensor& w, bool has_b,
+                                      const Tensor& g, int64_t nd, double eps) {
+  Dims last, lead;
+  for (int64_t d = 0; d < x.dim(); ++d) (d < x.dim() - nd ? lead : last).push_back(d);
+  const Tensor xc = rms ? x : sub(x, mean(x, last, true));
+  const Tensor rstd = rsqrt(add(mean(mul(xc, xc), last, true), Scalar(eps)));
+  const Tensor xhat = mul(xc, rstd);
+  const Tensor gw = w.defined() ? mul(g, w) : g;
+  Tensor inner = sub(gw, mul(xhat, mean(mul(gw, xhat), last, true)));
+  if (!rms) inner = sub(inner, mean(gw, last, true));
+  auto over_rows = [&](const Tensor& t) { return lead.empty() ? t : sum(t, lead); };
+  std::vector<Tensor> r{mul(rstd, inner)};
+  if (w.defined()) r.push_back(over_rows(mul(g, xhat)));
+  if (has_b) r.push_back(over_rows(g));
+  return r;
+}
+
 Tensor row_norm(const char* name, bool rms, const Tensor& input, int64_t nd, const Tensor& weight,
                 const Tensor& bias, double eps) {
   if (nd < 1 || nd > input.dim())
@@ -227,11 +247,13 @@ Tensor row_norm(const char* name, bool rms, const Tensor& input, int64_t nd, con
   node->save(x);
   if (w.defined()) node->save(w);
   const bool has_w = weight.defined(), has_b = bias.defined();
-  node->backward = [name, rms, R, D, norm_shape, mean, rstd, has_w, has_b](
+  node->backward = [rms, R, D, nd, eps, norm_shape, mean, rstd, has_w, has_b](
                        FunctionNode& n, const std::vector<Tensor>& grads) {
     Tensor x = n.saved(0), w = has_w ? n.saved(1) : Tensor();
-    check_first_order(name, {&grads[0], &x, &w});
-    Tensor g = contiguous(grads[0].to(x.dtype()));
+    Tensor g = grads[0].to(x.dtype());
+    if (grad_enabled() && (g.requires_grad() || x.requires_grad() || (has_w && w.requires_grad())))
+      return composed_backward(rms, x, w, has_b, g, nd, eps);
+    g = contiguous(g);
     const bool want_dx = n.needs_input_grad(0);
     const bool want_dw = has_w && n.needs_input_grad(1);
     const bool want_db = has_b && n.needs_input_grad(has_w ? 2 : 1);
