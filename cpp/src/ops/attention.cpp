@@ -323,6 +323,44 @@ void backward(AttnGeom g, const AttnData<T>& d) {
     });
 }
 
+// The backward written with differentiable ops, for when a graph of the gradient is
+// being built (create_graph=True). It forms the full L x S probabilities, so it costs
+// what an unfused attention costs; the first-order backward never comes here.
+std::vector<Tensor> composed_backward(const AttnGeom& g, const Tensor& q, const Tensor& k,
+                                      const Tensor& v, const Tensor& mask, const Tensor& dout) {
+  const DType dt = q.dtype();
+  Tensor s = mul(matmul(q, transpose(k, -1, -2)), Scalar(g.scale));
+  // allowed (Lq, Lk) for the causal triangle; rows with no key at all get zero weights.
+  Tensor allowed;
+  if (g.causal) {
+    allowed = empty({g.Lq, g.Lk}, DType::Bool);
+    bool* pa = allowed.data<bool>();
+    for (int64_t i = 0; i < g.Lq; ++i)
+      for (int64_t j = 0; j < g.Lk; ++j) pa[i * g.Lk + j] = j <= i;
+  } else if (g.mask == MaskKind::Bool) {
+    allowed = mask;
+  }
+  const Tensor ninf = full({}, Scalar(-std::numeric_limits<double>::infinity()), dt);
+  if (allowed.defined()) s = where(allowed, s, ninf);
+  if (g.mask == MaskKind::Additive) s = add(s, mask);
+  // A row whose scores are all -inf: softmax over zeros instead, then weights of 0.
+  Tensor row_ok = gt(amax(detach(s), {-1}, true), ninf);
+  Tensor p = mul(softmax(where(row_ok, s, zeros_like(s)), -1), row_ok.to(dt));
+  Tensor keep;  // the forward's dropout mask, scaled, regenerated from its seed
+  if (g.dropout > 0.0)
+    keep = dropout_seeded(ones({g.batch, g.Lq, g.Lk}, dt), g.dropout, g.seed).reshape(p.shape());
+  const Tensor pd = keep.defined() ? mul(p, keep) : p;
+  Tensor dv = matmul(transpose(pd, -1, -2), dout);
+  Tensor dp = matmul(dout, transpose(v, -1, -2));
+  if (keep.defined()) dp = mul(dp, keep);
+  const Tensor ds = mul(p, sub(dp, sum(mul(p, dp), {-1}, true)));
+  std::vector<Tensor> r{grad_for(mul(matmul(ds, k), Scalar(g.scale)), q),
+                        grad_for(mul(matmul(transpose(ds, -1, -2), q), Scalar(g.scale)), k),
+                        grad_for(dv, v)};
+  if (g.mask == MaskKind::Additive) r.push_back(grad_for(ds, mask));
+  return r;
+}
+
 void check_inputs(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
                   double dropout_p, bool is_causal) {
   for (const Tensor* t : {&q, &k, &v})
@@ -429,12 +467,22 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
   if (g.mask == MaskKind::Additive) inputs.push_back(attn_mask);
   auto node = make_node(kName, inputs);
   if (!node) return out;
-  for (const Tensor& t : {q, k, v, detach(out), lse}) node->save(t);
-  if (mask.defined()) node->save(mask);
+  // The inputs themselves are saved (with their history, for a backward built as ops).
+  for (const Tensor& t : {query, key, value, detach(out), lse}) node->save(t);
+  if (attn_mask.defined()) node->save(attn_mask);
   node->backward = [g](FunctionNode& n, const std::vector<Tensor>& grads) {
-    Tensor q = n.saved(0), k = n.saved(1), v = n.saved(2), o = n.saved(3), lse = n.saved(4);
-    Tensor mask = g.mask != MaskKind::None ? n.saved(5) : Tensor();
-    check_first_order(kName, {&grads[0], &q, &k, &v, &mask});
+    const Tensor mask_in = g.mask != MaskKind::None ? n.saved(5) : Tensor();
+    if (grad_enabled()) {
+      bool graph = grads[0].requires_grad() || (mask_in.defined() && mask_in.requires_grad());
+      for (int i = 0; i < 3; ++i) graph = graph || n.saved(i).requires_grad();
+      if (graph)
+        return composed_backward(g, n.saved(0), n.saved(1), n.saved(2), mask_in,
+                                 grads[0].to(n.saved(0).dtype()));
+    }
+    Tensor q = rows_contiguous(detach(n.saved(0))), k = rows_contiguous(detach(n.saved(1))),
+           v = rows_contiguous(detach(n.saved(2)));
+    Tensor o = n.saved(3), lse = n.saved(4);
+    Tensor mask = mask_in.defined() ? detach(mask_in) : Tensor();
     const DType dt = q.dtype();
     Tensor dout = contiguous(grads[0].to(dt));
     auto zeros_if = [&](int64_t i, Shape shape) {
