@@ -108,11 +108,7 @@ def worker(args):
     lines, diffs = attention_lines(lib, np, [int(x) for x in args.lengths.split(",")])
     if not args.no_gpt:
         lines += gpt_line(lib, np)
-    rows = time_lines(lines, args.reps, args.worker)
-    for r in rows:
-        if r["case"] in diffs:
-            r["maxdiff"] = diffs[r["case"]]
-    print(json.dumps(rows))
+    print(json.dumps(time_lines(lines, args.reps, args.worker, diffs)))
 
 
 def main():
@@ -122,8 +118,7 @@ def main():
         return
     extra = ["--reps", str(args.reps), "--lengths", args.lengths] + (["--no-gpt"] if args.no_gpt else [])
     run_main(__file__, args, worker, extra,
-             lambda t, rows: print_ms_table(t, rows, args.reps, width=36, extra=lambda r: (
-                 f"  maxdiff {r['maxdiff']:.1e}" if "maxdiff" in r else "")))
+             lambda t, rows: print_ms_table(t, rows, args.reps, width=36))
     if args.memory:
         T = 4096
         print(f"\npeak resident memory of one forward+backward, T={T}, 1 x {H} heads x {D}: "

@@ -74,18 +74,13 @@ def worker(args):
 
     lib = libraries(args.worker)
     lines, diffs = layer_lines(lib, np)
-    rows = time_lines(lines + char_lstm_line(lib, np), args.reps, args.worker)
-    for r in rows:
-        if r["case"] in diffs:
-            r["maxdiff"] = diffs[r["case"]]
-    print(json.dumps(rows))
+    print(json.dumps(time_lines(lines + char_lstm_line(lib, np), args.reps, args.worker, diffs)))
 
 
 def main():
     args = parse_args()
     run_main(__file__, args, worker, ["--reps", str(args.reps)],
-             lambda t, rows: print_ms_table(t, rows, args.reps, width=30, extra=lambda r: (
-                 f"  maxdiff {r['maxdiff']:.1e}" if "maxdiff" in r else "")))
+             lambda t, rows: print_ms_table(t, rows, args.reps, width=30))
 
 
 if __name__ == "__main__":

@@ -113,10 +113,11 @@ def language_model_steps(lib, models, data, vocab, make_opt):
     return steps
 
 
-def time_lines(lines, reps, threads):
+def time_lines(lines, reps, threads, diffs=None):
     """Times each (name, {library: callable}) line: one warm-up call each, then `reps` rounds
     alternating the order of the libraries. Rows hold median milliseconds and, with torch,
-    the ratio torch/dlcore (above 1: dlcore is faster)."""
+    the ratio torch/dlcore (above 1: dlcore is faster), and "maxdiff" where `diffs` (from
+    fwd_and_bwd_lines) has the line."""
     import statistics
     import time
 
@@ -134,12 +135,15 @@ def time_lines(lines, reps, threads):
         row = {"case": name, "threads": threads, "ms": ms}
         if "torch" in ms:
             row["ratio"] = ms["torch"] / ms["dlcore"]
+        if diffs and name in diffs:
+            row["maxdiff"] = diffs[name]
         rows.append(row)
     return rows
 
 
 def print_ms_table(threads, rows, reps, width=34, extra=None):
-    """The table of time_lines rows; extra(row) may add a column string."""
+    """The table of time_lines rows, with a row's maxdiff when it has one; extra(row) may add
+    a column string."""
     have_torch = "ratio" in rows[0]
     print(f"\nthreads {threads}: milliseconds, median of {reps} rounds")
     print(f"{'case':<{width}} {'dlcore':>9}" + (f" {'torch':>9} {'torch/dlcore':>13}" if have_torch else ""))
@@ -147,4 +151,6 @@ def print_ms_table(threads, rows, reps, width=34, extra=None):
         line = f"{r['case']:<{width}} {r['ms']['dlcore']:>9.2f}"
         if have_torch:
             line += f" {r['ms']['torch']:>9.2f} {r['ratio']:>13.2f}"
+        if "maxdiff" in r:
+            line += f"  maxdiff {r['maxdiff']:.1e}"
         print(line + (extra(r) if extra else ""))
