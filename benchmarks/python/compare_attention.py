@@ -12,6 +12,7 @@ T = 4096 (batch 1, 8 heads), each library in a fresh process.
     python benchmarks/python/compare_attention.py [--threads 1,2] [--reps 5] [--json FILE]
         [--lengths 128,512,2048] [--memory]
 """
+import argparse
 import json
 import os
 import subprocess
@@ -28,14 +29,8 @@ def parse_args(argv=None):
     p.add_argument("--lengths", default="128,512,2048")
     p.add_argument("--memory", action="store_true", help="also measure peak memory at T=4096")
     p.add_argument("--no-gpt", action="store_true", help="skip the tiny-GPT training step")
-    p.add_argument("--peak-worker", help=argparse_suppress())
+    p.add_argument("--peak-worker", help=argparse.SUPPRESS)
     return p.parse_args(argv)
-
-
-def argparse_suppress():
-    import argparse
-
-    return argparse.SUPPRESS
 
 
 def attention_lines(lib, np, lengths):

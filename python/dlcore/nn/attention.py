@@ -302,5 +302,7 @@ class MultiheadAttention(Module):
 
 
 def _causal_additive(L, S, dtype):
+    """The (L, S) causal mask to add to scores: 0 on and below the diagonal, -inf above
+    (also Transformer.generate_square_subsequent_mask)."""
     np_dtype = np.float64 if dtype == _C.dtype.float64 else np.float32
     return tensor(np.triu(np.full((L, S), -np.inf, dtype=np_dtype), 1))

@@ -3,13 +3,9 @@ stacks, and the full encoder-decoder ``Transformer``. Arguments, parameter names
 order of operations are PyTorch's, so a state dict carries over."""
 import copy
 
-import numpy as np
-
-from .. import _C
-from ..creation import tensor
 from . import functional as F
 from . import init
-from .attention import MultiheadAttention
+from .attention import MultiheadAttention, _causal_additive
 from .dropout import Dropout
 from .linear import Linear
 from .module import Module, ModuleList
@@ -201,5 +197,4 @@ class Transformer(Module):
 
     @staticmethod
     def generate_square_subsequent_mask(sz, device=None, dtype=None):
-        np_dtype = np.float64 if dtype == _C.dtype.float64 else np.float32
-        return tensor(np.triu(np.full((sz, sz), -np.inf, dtype=np_dtype), 1))
+        return _causal_additive(sz, sz, dtype)
