@@ -224,13 +224,12 @@ void forward(AttnGeom g, const AttnData<T>& d) {
       T* lse = d.lse + b * g.Lq + i0;
       for (int64_t r = 0; r < rows; ++r) {
         T* orow = o + r * g.Ev;
-        if (l[r] == T(0) || l[r] != l[r]) {  // every key masked (or NaN scores)
-          const T fillv = l[r] == T(0) ? T(0) : l[r];
-          std::fill(orow, orow + g.Ev, fillv);
-          lse[r] = l[r] == T(0) ? std::numeric_limits<T>::infinity() : l[r];
+        if (l[r] == T(0)) {  // every key masked: zeros, and P = exp(S - inf) = 0 backward
+          std::fill(orow, orow + g.Ev, T(0));
+          lse[r] = std::numeric_limits<T>::infinity();
           continue;
         }
-        const T inv = T(1) / l[r];
+        const T inv = T(1) / l[r];  // NaN scores: NaN output and lse
         for (int64_t e = 0; e < g.Ev; ++e) orow[e] *= inv;
         lse[r] = m[r] + std::log(l[r]);
       }

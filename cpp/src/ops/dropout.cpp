@@ -1,8 +1,6 @@
 // dropout: y = x * keep / (1 - p) with keep drawn per element from (seed, index), on
 // threads over chunks of elements. The backward is the same op on the gradient with
 // the same seed (so it is differentiable again); no mask is stored.
-#include <cstring>
-
 #include "ops/common.h"
 #include "runtime/parallel.h"
 
