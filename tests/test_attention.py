@@ -283,11 +283,11 @@ def test_layer_and_rms_norm_against_reference(shape, nd, rng):
     w, b = rng.normal(size=shape[-nd:]), rng.normal(size=shape[-nd:])
     for dtype, tol in [(np.float32, 2e-5), (np.float64, 1e-12)]:
         got = F.layer_norm(t(x, dtype), shape[-nd:], t(w, dtype), t(b, dtype))
-        np.testing.assert_allclose(to_np(got), ref.layer_norm(x, nd, w, b), rtol=tol, atol=tol)
+        np.testing.assert_allclose(to_np(got), ref.layer_norm(x, nd, w, b, 1e-5), rtol=tol, atol=tol)
         got = F.rms_norm(t(x, dtype), shape[-nd:], t(w, dtype), eps=1e-6)
         np.testing.assert_allclose(to_np(got), ref.rms_norm(x, nd, w, 1e-6), rtol=tol, atol=tol)
     got = F.layer_norm(t(x, np.float64), shape[-nd:])
-    np.testing.assert_allclose(to_np(got), ref.layer_norm(x, nd), atol=1e-12)
+    np.testing.assert_allclose(to_np(got), ref.layer_norm(x, nd, 1.0, 0.0, 1e-5), atol=1e-12)
 
 
 @pytest.mark.parametrize("affine", [True, False])
@@ -439,9 +439,9 @@ def test_decoder_layer_and_transformer_against_reference(norm_first, rng):
     enc = {k[len("encoder.layers.0."):]: v for k, v in p.items() if k.startswith("encoder.layers.0.")}
     dec = {k[len("decoder.layers.0."):]: v for k, v in p.items() if k.startswith("decoder.layers.0.")}
     memory = ref.layer_norm(ref.encoder_layer(mem, enc, 2, norm_first), 1, p["encoder.norm.weight"],
-                            p["encoder.norm.bias"])
+                            p["encoder.norm.bias"], 1e-5)
     out = ref.layer_norm(ref.decoder_layer(tgt, memory, dec, 2, to_np(mask), norm_first), 1,
-                         p["decoder.norm.weight"], p["decoder.norm.bias"])
+                         p["decoder.norm.weight"], p["decoder.norm.bias"], 1e-5)
     np.testing.assert_allclose(to_np(tr(t(mem), t(tgt), tgt_mask=mask)), out, atol=1e-5)
 
 

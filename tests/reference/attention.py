@@ -3,6 +3,9 @@ matrix, softmax, per-head loops. Weights follow PyTorch's layout (Linear.weight 
 (out, in); MultiheadAttention's in_proj_weight stacks W_q, W_k, W_v)."""
 import numpy as np
 
+from .nn import layer_norm, linear
+from .ops import relu
+
 
 def softmax_rows(s):
     """softmax over the last axis; a row that is all -inf gives zeros."""
@@ -31,22 +34,10 @@ def sdpa(q, k, v, mask=None, causal=False, scale=None):
     return np.matmul(softmax_rows(scores(q, k, mask, causal, scale)), v)
 
 
-def layer_norm(x, nd, w=None, b=None, eps=1e-5):
-    axes = tuple(range(x.ndim - nd, x.ndim))
-    mean = x.mean(axes, keepdims=True)
-    var = ((x - mean) ** 2).mean(axes, keepdims=True)
-    y = (x - mean) / np.sqrt(var + eps)
-    return y * (1 if w is None else w) + (0 if b is None else b)
-
-
 def rms_norm(x, nd, w=None, eps=1e-6):
     axes = tuple(range(x.ndim - nd, x.ndim))
     y = x / np.sqrt((x ** 2).mean(axes, keepdims=True) + eps)
     return y * (1 if w is None else w)
-
-
-def linear(x, w, b=None):
-    return x @ w.T + (0 if b is None else b)
 
 
 def mha(query, key, value, wq, wk, wv, bq, bk, bv, wo, bo, num_heads, mask=None):
@@ -68,10 +59,6 @@ def mha(query, key, value, wq, wk, wv, bq, bk, bv, wo, bo, num_heads, mask=None)
             weights[n, h] = p
             out[n, :, cols] = p @ v[n, :, cols]
     return linear(out, wo, bo), weights
-
-
-def relu(x):
-    return np.maximum(x, 0.0)
 
 
 def encoder_layer(x, p, num_heads, norm_first=False, mask=None, eps=1e-5):
