@@ -26,20 +26,15 @@ const char* act_name(ActOp op) {
 template <class T>
 void run_slices(ActOp op, double a, double b, const T* x, const T* g, T* out, int64_t n) {
   const auto& kt = kernels::active();
+  const auto forward = kernels::for_dtype<T>(kt.act_forward_f32, kt.act_forward_f64);
+  const auto backward = kernels::for_dtype<T>(kt.act_backward_f32, kt.act_backward_f64);
   parallel_for(
       0, n, kGrain,
       [&](int64_t lo, int64_t hi) {
-        if constexpr (std::is_same_v<T, float>) {
-          if (g)
-            kt.act_backward_f32(op, a, b, x + lo, g + lo, out + lo, hi - lo);
-          else
-            kt.act_forward_f32(op, a, b, x + lo, out + lo, hi - lo);
-        } else {
-          if (g)
-            kt.act_backward_f64(op, a, b, x + lo, g + lo, out + lo, hi - lo);
-          else
-            kt.act_forward_f64(op, a, b, x + lo, out + lo, hi - lo);
-        }
+        if (g)
+          backward(op, a, b, x + lo, g + lo, out + lo, hi - lo);
+        else
+          forward(op, a, b, x + lo, out + lo, hi - lo);
       },
       64 / static_cast<int64_t>(sizeof(T)));
 }

@@ -174,10 +174,9 @@ struct SoftmaxKernels {
 template <class T>
 SoftmaxKernels<T> softmax_kernels() {
   const auto& t = kernels::active();
-  if constexpr (std::is_same_v<T, float>)
-    return {t.attn_softmax_online_f32, t.attn_softmax_probs_f32, t.attn_softmax_dscores_f32};
-  else
-    return {t.attn_softmax_online_f64, t.attn_softmax_probs_f64, t.attn_softmax_dscores_f64};
+  return {kernels::for_dtype<T>(t.attn_softmax_online_f32, t.attn_softmax_online_f64),
+          kernels::for_dtype<T>(t.attn_softmax_probs_f32, t.attn_softmax_probs_f64),
+          kernels::for_dtype<T>(t.attn_softmax_dscores_f32, t.attn_softmax_dscores_f64)};
 }
 
 template <class T>

@@ -49,6 +49,12 @@ Tensor expand_reduced(const Tensor& g, const Shape& in_shape, const std::vector<
 Tensor activation_backward(kernels::ActOp op, double a, double b, const Tensor& saved,
                            const Tensor& g);
 
+// t's data, or null for an undefined (optional) tensor.
+template <class T>
+const T* data_or_null(const Tensor& t) {
+  return t.defined() ? t.data<T>() : nullptr;
+}
+
 // Typed access to a 0-d or one-element tensor converted to T.
 template <class T> T scalar_as(Scalar s) {
   if constexpr (std::is_same_v<T, bool>) return s.kind == Scalar::Float ? s.f != 0.0 : s.i != 0;

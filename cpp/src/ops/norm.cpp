@@ -30,11 +30,6 @@ void check_param(const Tensor& t, const char* name, const BnShape& s, DType dtyp
                             " but the input is ", dtype_name(dtype)));
 }
 
-template <class T>
-const T* ptr_or_null(const Tensor& t) {
-  return t.defined() ? t.data<T>() : nullptr;
-}
-
 }  // namespace
 
 Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var,
@@ -70,7 +65,7 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
   visit_dtype(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>) {
-      const T *pw = ptr_or_null<T>(wc), *pb = ptr_or_null<T>(bc);
+      const T *pw = data_or_null<T>(wc), *pb = data_or_null<T>(bc);
       double* pm = mean.data<double>();
       double* pi = invstd.data<double>();
       const ChannelLayout l = s.layout();
@@ -125,7 +120,7 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
         using T = decltype(tag);
         if constexpr (std::is_floating_point_v<T>) {
           const ChannelLayout l = s.layout();
-          const T* pw = ptr_or_null<T>(w);
+          const T* pw = data_or_null<T>(w);
           parallel_for(0, s.C, 1, [&](int64_t lo, int64_t hi) {
             for (int64_t c = lo; c < hi; ++c) {
               const T* xc = x.data<T>() + c * s.S;
@@ -173,10 +168,8 @@ struct RowNormKernels {
 template <class T>
 RowNormKernels<T> row_norm_kernels() {
   const auto& t = kernels::active();
-  if constexpr (std::is_same_v<T, float>)
-    return {t.row_norm_forward_f32, t.row_norm_backward_f32};
-  else
-    return {t.row_norm_forward_f64, t.row_norm_backward_f64};
+  return {kernels::for_dtype<T>(t.row_norm_forward_f32, t.row_norm_forward_f64),
+          kernels::for_dtype<T>(t.row_norm_backward_f32, t.row_norm_backward_f64)};
 }
 
 // The backward written with differentiable ops, for when a graph of the gradient is being
@@ -228,7 +221,7 @@ Tensor row_norm(const char* name, bool rms, const Tensor& input, int64_t nd, con
   visit_dtype(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>) {
-      const T *px = x.data<T>(), *pw = ptr_or_null<T>(w), *pb = ptr_or_null<T>(b);
+      const T *px = x.data<T>(), *pw = data_or_null<T>(w), *pb = data_or_null<T>(b);
       T* py = y.data<T>();
       double *pm = mean.data<double>(), *pr = rstd.data<double>();
       const RowNormKernels<T> kern = row_norm_kernels<T>();
@@ -266,7 +259,7 @@ Tensor row_norm(const char* name, bool rms, const Tensor& input, int64_t nd, con
     visit_dtype(x.dtype(), [&](auto tag) {
       using T = decltype(tag);
       if constexpr (std::is_floating_point_v<T>) {
-        const T *px = x.data<T>(), *pg = g.data<T>(), *pw = ptr_or_null<T>(w);
+        const T *px = x.data<T>(), *pg = g.data<T>(), *pw = data_or_null<T>(w);
         T* pdx = want_dx ? dx.data<T>() : nullptr;
         const double *pm = mean.data<double>(), *pr = rstd.data<double>();
         const RowNormKernels<T> kern = row_norm_kernels<T>();

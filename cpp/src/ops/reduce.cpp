@@ -105,8 +105,7 @@ template <class T> void sum_float(const Plan& p, T* out) {
       int64_t r0 = c * kRowChunk, rows = std::min(kRowChunk, p.R - r0);
       const T* px = x + (o * p.R + r0) * p.inner + j;
       T* po = rc > 1 ? partial.data() + (o * rc + c) * p.inner + j : out + o * p.inner + j;
-      if constexpr (std::is_same_v<T, float>) kt.colsum_f32(px, rows, p.inner, m, po);
-      else kt.colsum_f64(px, rows, p.inner, m, po);
+      kernels::for_dtype<T>(kt.colsum_f32, kt.colsum_f64)(px, rows, p.inner, m, po);
     }
   });
   if (rc > 1) {

@@ -196,28 +196,6 @@ void weight_grad(int64_t M, int64_t N, std::initializer_list<GradTerm<T>> terms,
       for (int64_t j = 0; j < N; ++j) c[i * N + j] = out[j * M + i];
 }
 
-template <class T>
-const T* data_or_null(const Tensor& t) {
-  return t.defined() ? t.data<T>() : nullptr;
-}
-
-template <class T>
-kernels::RnnForwardFn<T> forward_kernel() {
-  const auto& k = kernels::active();
-  if constexpr (std::is_same_v<T, float>)
-    return k.rnn_cell_forward_f32;
-  else
-    return k.rnn_cell_forward_f64;
-}
-template <class T>
-kernels::RnnBackwardFn<T> backward_kernel() {
-  const auto& k = kernels::active();
-  if constexpr (std::is_same_v<T, float>)
-    return k.rnn_cell_backward_f32;
-  else
-    return k.rnn_cell_backward_f64;
-}
-
 // The bytes of input projection computed at a time (see run_forward).
 constexpr int64_t kInputChunkBytes = int64_t(512) << 10;
 
@@ -245,7 +223,8 @@ void run_forward(const RnnDims& d, const Activity& act, const Tensor& x, const T
       std::clamp<int64_t>(kInputChunkBytes / std::max<int64_t>(1, B * GH * sizeof(T)), 1, T_);
   Tensor gx = empty({chunk, B, GH}, x.dtype()), gh = empty({B, GH}, x.dtype());
   const GemmPackedB<T> wih_p = pack_weight<T>(GH, d.I, w_ih.data<T>(), d.I, true);
-  const auto fwd = forward_kernel<T>();
+  const auto fwd = kernels::for_dtype<T>(kernels::active().rnn_cell_forward_f32,
+                                         kernels::active().rnn_cell_forward_f64);
   T* hs = st.hs.data<T>();
   T* cs = d.cell == RnnCell::Lstm ? st.cs.data<T>() : nullptr;
   T* rs = d.proj ? st.rs.data<T>() : nullptr;
@@ -313,7 +292,8 @@ RnnGrads run_backward(const RnnDims& d, const Activity& act, const RnnState& st,
   Tensor dr = d.proj ? empty({B, H}, dt) : Tensor();
   Tensor dstate = gru ? empty({B, H}, dt) : Tensor();
   Tensor tmp = empty({B, P}, dt);
-  const auto bwd = backward_kernel<T>();
+  const auto bwd = kernels::for_dtype<T>(kernels::active().rnn_cell_backward_f32,
+                                         kernels::active().rnn_cell_backward_f64);
   T* dh = r.dh0.data<T>();
   T* dc = lstm ? r.dc0.data<T>() : nullptr;
   const T* hs = st.hs.data<T>();

@@ -7,6 +7,7 @@
 // spreads output tiles over threads itself, never splitting K.)
 #pragma once
 #include <cstdint>
+#include <type_traits>
 
 #include "dlcore/optim.h"
 #include "dlcore/rnn.h"
@@ -141,6 +142,16 @@ struct KernelTable {
   GemmKernels<float> gemm_f32;
   GemmKernels<double> gemm_f64;
 };
+
+// The float32 or the float64 member of a pair in the table, for code templated on T:
+// for_dtype<T>(t.rnn_cell_forward_f32, t.rnn_cell_forward_f64).
+template <class T, class F32, class F64>
+constexpr auto for_dtype(F32 f32, F64 f64) {
+  if constexpr (std::is_same_v<T, float>)
+    return f32;
+  else
+    return f64;
+}
 
 // The table in use (set at load time, or by set_isa / DLCORE_ISA).
 const KernelTable& active();
