@@ -70,6 +70,53 @@ def test_conv2d_gradients_against_reference_large_batch(rng):
     np.testing.assert_allclose(tx.grad.numpy(), dx, rtol=1e-10, atol=1e-12)
 
 
+WIDE_CASES = [
+    # x shape, w shape, stride, padding, dilation, groups: layers with 16 or more input
+    # channels per group, whose input gradient at stride 1 is a convolution of dy by the
+    # flipped kernel, and whose patches the GEMM gathers from a bordered copy or in place.
+    ((2, 16, 9, 11), (16, 16, 3, 3), (1, 1), (1, 1), (1, 1), 1),
+    ((2, 16, 6, 37), (5, 16, 3, 3), (1, 1), (0, 0), (1, 1), 1),  # rows longer than a sliver
+    ((1, 16, 5, 4), (3, 16, 3, 3), (1, 1), (3, 2), (1, 1), 1),  # padding beyond the kernel
+    ((2, 17, 8, 9), (4, 17, 3, 2), (1, 1), (2, 1), (2, 3), 1),  # dilated
+    ((2, 32, 7, 6), (8, 16, 3, 3), (1, 1), (1, 1), (1, 1), 2),  # grouped
+    ((2, 16, 9, 10), (6, 16, 3, 3), (2, 1), (1, 1), (1, 1), 1),  # strided rows: no flipped dx
+    ((2, 16, 9, 10), (6, 16, 3, 3), (1, 2), (1, 1), (1, 1), 1),  # strided columns
+    ((2, 16, 6, 3), (4, 16, 2, 3), (1, 1), (0, 0), (1, 1), 1),  # one output column
+]
+
+
+@pytest.mark.parametrize("case", WIDE_CASES, ids=[f"case{i}" for i in range(len(WIDE_CASES))])
+def test_wide_layer_gradients_against_reference(case, threads, rng):
+    xs, ws, stride, padding, dilation, groups = case
+    x, w, b = rnd(xs, rng), rnd(ws, rng), rnd(ws[0], rng)
+    want = ref.conv2d(x, w, b, stride, padding, dilation, groups)
+    gy = rnd(want.shape, rng)
+    dx, dw = ref.conv2d_grads(x, w, gy, stride, padding, dilation, groups)
+    for t in (1, 2):
+        dl.set_num_threads(t)
+        tx, tw = dl.tensor(x, requires_grad=True), dl.tensor(w, requires_grad=True)
+        y = F.conv2d(tx, tw, dl.tensor(b), stride, padding, dilation, groups)
+        y.backward(dl.tensor(gy))
+        np.testing.assert_allclose(y.detach().numpy(), want, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(tx.grad.numpy(), dx, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(tw.grad.numpy(), dw, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", [WIDE_CASES[i] for i in (1, 2, 3, 6)], ids=["long", "pad", "dilated", "strided"])
+def test_wide_layers_on_every_isa(case, isa, rng):
+    xs, ws, stride, padding, dilation, groups = case
+    x, w = rnd(xs, rng), rnd(ws, rng)
+    want = ref.conv2d(x, w, None, stride, padding, dilation, groups)
+    gy = rnd(want.shape, rng)
+    dx, dw = ref.conv2d_grads(x, w, gy, stride, padding, dilation, groups)
+    tx, tw = dl.tensor(x).float().requires_grad_(), dl.tensor(w).float().requires_grad_()
+    y = F.conv2d(tx, tw, None, stride, padding, dilation, groups)
+    y.backward(dl.tensor(gy).float())
+    np.testing.assert_allclose(y.detach().numpy(), want, rtol=1e-4, atol=1e-4, err_msg=isa)
+    np.testing.assert_allclose(tx.grad.numpy(), dx, rtol=1e-4, atol=1e-4, err_msg=isa)
+    np.testing.assert_allclose(tw.grad.numpy(), dw, rtol=1e-4, atol=1e-4, err_msg=isa)
+
+
 def test_noncontiguous_input_and_weight(rng):
     x, w = rnd((2, 3, 6, 10), rng), rnd((4, 3, 3, 3), rng)
     tx = dl.tensor(np.repeat(x, 2, axis=-1))[..., ::2]

@@ -3,7 +3,8 @@
 // has, float and double, all four transpose combinations, general strides,
 // alpha and beta (beta = 0 must ignore NaNs in C), the bias and ReLU epilogue,
 // strided batches, edge sizes around the register tile and the cache blocks,
-// 1 and 2 threads (which must give the same bits), and argument errors.
+// 1 and 2 threads (which must give the same bits), B as an image's patches, and
+// argument errors.
 // Prints one line per failure and a summary; exits 1 on any failure.
 #include <dlcore/dlcore.h>
 
@@ -213,6 +214,53 @@ void check_packed_b(const std::string& isa, uint32_t seed) {
   }
 }
 
+// B given as the patch matrix of an image (GemmPatches) gives the same bits as that
+// matrix written out by a loop: padding (none, some, beyond the kernel, negative),
+// strides, dilation, output rows shorter and longer than a sliver, and one column.
+template <class T>
+void check_patches(const std::string& isa, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> u(-1, 1);
+  const std::vector<GemmPatches> geos = {
+      // C, H, W, kh, kw, sh, sw, ph, pw, dh, dw (Ho, Wo follow)
+      {3, 9, 11, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0},   {2, 6, 40, 3, 2, 1, 1, 0, 0, 1, 1, 0, 0},
+      {2, 5, 4, 3, 3, 1, 1, 3, 2, 1, 1, 0, 0},    {2, 9, 10, 3, 3, 2, 1, 1, 1, 1, 1, 0, 0},
+      {2, 9, 10, 3, 3, 1, 2, 1, 1, 1, 1, 0, 0},   {3, 8, 9, 3, 2, 1, 1, 2, 1, 2, 3, 0, 0},
+      {4, 6, 3, 2, 3, 1, 1, 0, 0, 1, 1, 0, 0},    {2, 7, 7, 3, 3, 1, 1, -1, -1, 1, 1, 0, 0},
+      {1, 3, 70, 1, 5, 1, 3, 0, 4, 1, 2, 0, 0}};
+  for (GemmPatches g : geos) {
+    g.Ho = (g.H + 2 * g.ph - g.dh * (g.kh - 1) - 1) / g.sh + 1;
+    g.Wo = (g.W + 2 * g.pw - g.dw * (g.kw - 1) - 1) / g.sw + 1;
+    const int64_t K = g.rows(), N = g.cols(), M = 19;
+    std::vector<T> x(g.C * g.H * g.W), A(M * K), B(K * N), c1(M * N), c2(M * N);
+    for (auto& v : x) v = T(u(rng));
+    for (auto& v : A) v = T(u(rng));
+    for (int64_t c = 0; c < g.C; ++c)
+      for (int64_t i = 0; i < g.kh; ++i)
+        for (int64_t j = 0; j < g.kw; ++j)
+          for (int64_t oh = 0; oh < g.Ho; ++oh)
+            for (int64_t ow = 0; ow < g.Wo; ++ow) {
+              const int64_t ih = oh * g.sh - g.ph + i * g.dh, iw = ow * g.sw - g.pw + j * g.dw;
+              const bool in = ih >= 0 && ih < g.H && iw >= 0 && iw < g.W;
+              B[((c * g.kh + i) * g.kw + j) * N + oh * g.Wo + ow] =
+                  in ? x[(c * g.H + ih) * g.W + iw] : T(0);
+            }
+    GemmProblem<T> p;
+    p.M = M, p.N = N, p.K = K, p.a = A.data(), p.a_rs = K, p.a_cs = 1;
+    p.b = B.data(), p.b_rs = N, p.b_cs = 1, p.c = c1.data(), p.ldc = N;
+    gemm(p);
+    auto q = p;
+    q.b = x.data(), q.b_patches = &g, q.c = c2.data();
+    gemm(q);
+    ++checks;
+    if (c1 != c2)
+      fail(isa + (sizeof(T) == 4 ? " f32" : " f64") +
+           " patches differ from the written-out matrix, C=" + std::to_string(g.C) +
+           " H=" + std::to_string(g.H) + " W=" + std::to_string(g.W) +
+           " ph=" + std::to_string(g.ph) + " sw=" + std::to_string(g.sw));
+  }
+}
+
 template <class T>
 void expect_value_error(const char* what, const GemmProblem<T>& p) {
   ++checks;
@@ -236,6 +284,8 @@ int main(int argc, char** argv) {
     grid<double>(isa, seed);
     check_packed_b<float>(isa, ++seed);
     check_packed_b<double>(isa, ++seed);
+    check_patches<float>(isa, ++seed);
+    check_patches<double>(isa, ++seed);
   }
   set_isa(available_isas().back());
   // Packs A; under DLCORE_GEMM_PANEL_KIB=64, across many panels of A and B.
@@ -278,6 +328,12 @@ int main(int argc, char** argv) {
     GemmPackedB<float> packed(3, 2, x, 2, 1);
     q = p, q.b_packed = &packed;
     expect_value_error("a packed B of another K", q);
+    const GemmPatches patches{1, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, 2, 2};  // 4 x 4, not 2 x 2
+    q = p, q.b_patches = &patches;
+    expect_value_error("patches of another shape", q);
+    const GemmPatches fits{2, 1, 2, 1, 1, 1, 1, 0, 0, 1, 1, 1, 2};  // 2 x 2
+    q = p, q.b_patches = &fits, q.b_packed = &packed;
+    expect_value_error("patches and a packed B at once", q);
     ++checks;
     try {
       gemm(Transpose::No, Transpose::No, 2, 2, 3, 1.f, x, 2, x, 2, 0.f, x, 2);

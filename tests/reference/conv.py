@@ -24,6 +24,28 @@ def conv2d(x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=
     return y
 
 
+def conv2d_grads(x, w, gy, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
+    """(dx, dw) of sum(conv2d(x, w) * gy): each kernel offset's window of the padded input
+    receives w^T gy (dx) and contributes gy x_window (dw)."""
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    (sh, sw), (ph, pw), (dh, dw_) = stride, padding, dilation
+    ho, wo = gy.shape[2:]
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    dxp = np.zeros_like(xp)
+    dw = np.zeros_like(w)
+    og = o // groups
+    for g in range(groups):
+        cs, os_ = slice(g * cg, (g + 1) * cg), slice(g * og, (g + 1) * og)
+        for i in range(kh):
+            for j in range(kw):
+                rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
+                cols = slice(j * dw_, j * dw_ + sw * (wo - 1) + 1, sw)
+                dxp[:, cs, rows, cols] += np.einsum("nohw,oc->nchw", gy[:, os_], w[os_, :, i, j])
+                dw[os_, :, i, j] = np.einsum("nohw,nchw->oc", gy[:, os_], xp[:, cs, rows, cols])
+    return dxp[:, :, ph:ph + h, pw:pw + wd], dw
+
+
 def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     return conv2d(x[:, :, None], w[:, :, None], b, (1, stride), (0, padding), (1, dilation), groups)[:, :, 0]
 

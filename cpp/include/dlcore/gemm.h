@@ -53,6 +53,22 @@ class GemmPackedB {
   const void* kernels_ = nullptr;
 };
 
+// B as the patch matrix of one image (convolution as a GEMM, with the patches gathered
+// straight into the packed panels instead of written out first): for an image x of
+// C planes H x W, row k = (c kh + i) kw + j and column n = oh Wo + ow of B are
+//   x[c][oh sh - ph + i dh][ow sw - pw + j dw]   (0 outside the planes),
+// so B is rows() x cols(). Any offsets are allowed (a negative padding crops).
+struct GemmPatches {
+  int64_t C, H, W;  // the image's channels and plane size
+  int64_t kh, kw;   // kernel
+  int64_t sh, sw;   // stride
+  int64_t ph, pw;   // padding at the top and left
+  int64_t dh, dw;   // dilation
+  int64_t Ho, Wo;   // output size
+  int64_t rows() const { return C * kh * kw; }
+  int64_t cols() const { return Ho * Wo; }
+};
+
 // The general form. Element (i, k) of A is a[i * a_rs + k * a_cs], element
 // (k, j) of B is b[k * b_rs + j * b_cs], element (i, j) of C is c[i * ldc + j].
 // Problem t < batch adds t * a_bs, t * b_bs, t * c_bs to the three pointers.
@@ -71,6 +87,9 @@ struct GemmProblem {
   // B already packed, or null; b must still be given (and batch be 1): the GEMM packs
   // from b where the packed copy does not fit its blocking.
   const GemmPackedB<T>* b_packed = nullptr;
+  // B is the patch matrix of the image at b (b_rs and b_cs unused), or null. K must be
+  // b_patches->rows() and N b_patches->cols().
+  const GemmPatches* b_patches = nullptr;
 };
 
 // Throws ValueError for negative sizes, null pointers or a row stride of C

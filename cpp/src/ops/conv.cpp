@@ -3,9 +3,12 @@
 // Shapes: x (N, C, H, W), w (O, C/G, kh, kw), b (O), y (N, O, Ho, Wo), with
 //   Ho = (H + 2 ph - dh (kh - 1) - 1) / sh + 1  (and the same for Wo).
 // Per sample n and group g, with col = im2col(x[n, g]) of shape (C/G kh kw, Ho Wo):
-//   y[n, g]  = w[g] col + b[g]           (bias added in the GEMM write-back)
-//   dx[n, g] = col2im(w[g]^T dy[n, g])
-//   dw[g]   += dy[n, g] col^T            (summed over n in a fixed order)
+//   y[n, g]  = w[g] col + b[g]           (bias added in the GEMM write-back; the GEMM
+//                                         gathers col itself, GemmProblem::b_patches)
+//   dx[n, g] = col2im(w[g]^T dy[n, g])   (at stride 1: the convolution of dy by the
+//                                         flipped kernel, gathered the same way)
+//   dw[g]   += dy[n, g] col^T            (summed over n in a fixed order, as
+//                                         dw[g]^T += col dy^T with col read in place)
 //   db       = sum of dy over n, Ho, Wo
 // A 1x1 convolution with stride 1 and no padding multiplies x[n] itself (no patches).
 // Samples run on separate threads when there are at least as many as threads (the
@@ -187,12 +190,11 @@ Conv make_conv(const Tensor& x, const Tensor& w, const Tensor& b,
   return conv_geometry("conv2d", x.shape(), w.shape(), stride, padding, dilation, groups);
 }
 
-// Runs f(n, col) for each sample; col is a per-thread patch buffer of K x P
-// (unused when direct). Samples go to threads when there are enough of them.
+// Runs f(n, col) for each sample; col is a per-thread buffer of col_size values.
+// Samples go to threads when there are enough of them.
 template <class T, class F>
-void for_samples(const Conv& c, F f) {
+void for_samples(const Conv& c, int64_t col_size, F f) {
   const bool across = c.N >= get_num_threads() && get_num_threads() > 1;
-  const int64_t col_size = c.direct ? 0 : c.K() * c.P();
   auto range = [&](int64_t lo, int64_t hi) {
     std::vector<T> col(static_cast<size_t>(col_size));
     for (int64_t n = lo; n < hi; ++n) f(n, col.data());
@@ -203,20 +205,62 @@ void for_samples(const Conv& c, F f) {
     range(0, c.N);
 }
 
+// The patch geometry of g on a copy of the image with its zero padding written out
+// (borders on the top and left of ph, pw and on the bottom and right as far as the
+// patches reach), so the GEMM gathers patches as plain copies; g itself where that
+// does not apply (stride above 1 along rows, or no or negative padding).
+ConvGeometry bordered_geometry(const ConvGeometry& g) {
+  if (g.sw != 1 || g.ph < 0 || g.pw < 0 || (g.ph == 0 && g.pw == 0)) return g;
+  ConvGeometry b = g;
+  b.H = std::max(g.H + g.ph, (g.Ho - 1) * g.sh + (g.kh - 1) * g.dh + 1);
+  b.W = std::max(g.W + g.pw, (g.Wo - 1) * g.sw + (g.kw - 1) * g.dw + 1);
+  b.ph = b.pw = 0;
+  return b;
+}
+
+// Copies the image x of geometry g into out, bordered as bordered_geometry(g) = b says.
+template <class T>
+void write_bordered(const ConvGeometry& g, const ConvGeometry& b, const T* x, T* out) {
+  std::fill(out, out + b.C * b.H * b.W, T(0));
+  for (int64_t ch = 0; ch < g.C; ++ch)
+    for (int64_t r = 0; r < g.H; ++r)
+      std::copy(x + (ch * g.H + r) * g.W, x + (ch * g.H + r + 1) * g.W,
+                out + (ch * b.H + r + g.ph) * b.W + g.pw);
+}
+
+// y[n, g] = w[g] @ patches(x[n, g]) + b[g] for the images x of geometry geo (per group;
+// samples x_sample apart, outputs y_sample apart), as GEMMs that gather the patches
+// themselves (GemmProblem::b_patches), from a bordered copy of the image where that helps.
+template <class T>
+void patch_gemms(const Conv& c, const ConvGeometry& geo, int64_t M, const T* a, const T* x,
+                 int64_t x_sample, const T* bias, T* y, int64_t y_sample) {
+  const ConvGeometry bg = bordered_geometry(geo);
+  const bool copy = bg.H != geo.H || bg.W != geo.W;
+  for_samples<T>(c, copy ? bg.C * bg.H * bg.W : 0, [&](int64_t n, T* buf) {
+    for (int64_t g = 0; g < c.G; ++g) {
+      const T* img = x + n * x_sample + g * geo.C * geo.H * geo.W;
+      if (copy) write_bordered(geo, bg, img, buf);
+      GemmProblem<T> p;
+      p.M = M, p.N = geo.cols(), p.K = geo.rows();
+      p.a = a + g * M * geo.rows(), p.a_rs = geo.rows(), p.a_cs = 1;
+      p.b = copy ? buf : img, p.b_patches = &bg;
+      p.c = y + n * y_sample + g * M * geo.cols(), p.ldc = geo.cols();
+      if (bias) p.epilogue.bias = bias + g * M, p.epilogue.bias_per_row = true;
+      gemm(p);
+    }
+  });
+}
+
 template <class T>
 void conv_forward(const Conv& c, const T* x, const T* w, const T* b, T* y) {
-  for_samples<T>(c, [&](int64_t n, T* col) {
+  if (!c.direct) return patch_gemms(c, c.geo, c.Og(), w, x, c.C * c.H * c.W, b, y, c.O * c.P());
+  // A 1x1 convolution: x[n, g] is its own patch matrix.
+  for_samples<T>(c, 0, [&](int64_t n, T*) {
     for (int64_t g = 0; g < c.G; ++g) {
-      const T* xs = x + (n * c.C + g * c.Cg()) * c.H * c.W;
-      const T* patches = xs;
-      if (!c.direct) {
-        kernels::im2col<T>(c.geo, xs, col);
-        patches = col;
-      }
       GemmProblem<T> p;
       p.M = c.Og(), p.N = c.P(), p.K = c.K();
       p.a = w + g * c.Og() * c.K(), p.a_rs = c.K(), p.a_cs = 1;
-      p.b = patches, p.b_rs = c.P(), p.b_cs = 1;
+      p.b = x + (n * c.C + g * c.Cg()) * c.H * c.W, p.b_rs = c.P(), p.b_cs = 1;
       p.c = y + (n * c.O + g * c.Og()) * c.P(), p.ldc = c.P();
       if (b) p.epilogue.bias = b + g * c.Og(), p.epilogue.bias_per_row = true;
       gemm(p);
@@ -224,9 +268,45 @@ void conv_forward(const Conv& c, const T* x, const T* w, const T* b, T* y) {
   });
 }
 
+// At stride 1 the input gradient is itself a convolution: dy, padded by
+// d (k - 1) - p, correlated with the kernel turned by 180 degrees and with input and
+// output channels swapped. Its geometry, or false where a stride is above 1 or the
+// group has fewer than kFlippedMinChannels input channels: that GEMM has one row per
+// input channel, and few rows run far below the rate of col2im's GEMM with C kh kw.
+constexpr int64_t kFlippedMinChannels = 16;
+bool flipped_geometry(const Conv& c, ConvGeometry& out) {
+  const ConvGeometry& g = c.geo;
+  if (g.sh != 1 || g.sw != 1 || c.Cg() < kFlippedMinChannels) return false;
+  out = ConvGeometry{
+      c.Og(), c.Ho, c.Wo, g.kh, g.kw, 1, 1, g.dh * (g.kh - 1) - g.ph, g.dw * (g.kw - 1) - g.pw,
+      g.dh,   g.dw, c.H,  c.W};
+  return true;
+}
+
+// wf[g][ci][(o kh + i) kw + j] = w[g Og + o][ci][kh - 1 - i][kw - 1 - j]: each group's
+// weight as the (Cg, Og kh kw) matrix of the flipped convolution.
+template <class T>
+std::vector<T> flipped_weight(const Conv& c, const T* w) {
+  const int64_t Og = c.Og(), Cg = c.Cg(), kk = c.kh * c.kw;
+  std::vector<T> wf(static_cast<size_t>(c.O * Cg * kk));
+  for (int64_t g = 0; g < c.G; ++g)
+    for (int64_t o = 0; o < Og; ++o)
+      for (int64_t ci = 0; ci < Cg; ++ci) {
+        const T* src = w + ((g * Og + o) * Cg + ci) * kk;
+        T* dst = wf.data() + (g * Cg + ci) * Og * kk + o * kk;
+        for (int64_t t = 0; t < kk; ++t) dst[t] = src[kk - 1 - t];
+      }
+  return wf;
+}
+
 template <class T>
 void conv_backward_input(const Conv& c, const T* w, const T* dy, T* dx) {
-  for_samples<T>(c, [&](int64_t n, T* col) {
+  ConvGeometry fg;
+  if (!c.direct && flipped_geometry(c, fg)) {
+    const std::vector<T> wf = flipped_weight(c, w);
+    return patch_gemms<T>(c, fg, c.Cg(), wf.data(), dy, c.O * c.P(), nullptr, dx, c.C * c.H * c.W);
+  }
+  for_samples<T>(c, c.direct ? 0 : c.K() * c.P(), [&](int64_t n, T* col) {
     for (int64_t g = 0; g < c.G; ++g) {
       T* dxs = dx + (n * c.C + g * c.Cg()) * c.H * c.W;
       GemmProblem<T> p;
@@ -253,47 +333,52 @@ void conv_backward_weight(const Conv& c, const T* x, const T* dy, T* dw) {
   const int64_t B = std::max<int64_t>(
       1, std::min<int64_t>(c.N,
                            kColChunkBytes / std::max<int64_t>(1, per_sample * int64_t(sizeof(T)))));
-  std::vector<T> cols(static_cast<size_t>(c.direct ? 0 : K * B * P)),
-      grads(static_cast<size_t>(Og * B * P));
-  for (int64_t n0 = 0; n0 < c.N; n0 += B) {
-    const int64_t nb = std::min(B, c.N - n0);
-    for (int64_t g = 0; g < c.G; ++g) {
+  // The patches' row stride: B P, off any multiple of 4 KiB (the GEMM reads MR rows at once).
+  int64_t ld = B * P;
+  if (ld * int64_t(sizeof(T)) % 4096 == 0) ld += 64 / int64_t(sizeof(T));
+  std::vector<T> cols(static_cast<size_t>(c.direct ? 0 : K * ld)),
+      grads(static_cast<size_t>(Og * B * P)), dwt(static_cast<size_t>(c.direct ? 0 : K * Og));
+  for (int64_t g = 0; g < c.G; ++g) {
+    for (int64_t n0 = 0; n0 < c.N; n0 += B) {
+      const int64_t nb = std::min(B, c.N - n0);
       parallel_for(0, nb, 1, [&](int64_t lo, int64_t hi) {
-        std::vector<T> one(static_cast<size_t>(c.direct ? 0 : K * P));
         for (int64_t s = lo; s < hi; ++s) {
           const int64_t n = n0 + s;
           const T* src = dy + (n * c.O + g * Og) * P;
           for (int64_t o = 0; o < Og; ++o)
             std::copy(src + o * P, src + (o + 1) * P, grads.data() + o * nb * P + s * P);
-          if (!c.direct) {
-            // im2col writes rows of length P; the chunk's matrix has rows of length nb P.
-            kernels::im2col<T>(c.geo, x + (n * c.C + g * c.Cg()) * c.H * c.W, one.data());
-            for (int64_t r = 0; r < K; ++r)
-              std::copy(one.data() + r * P, one.data() + (r + 1) * P,
-                        cols.data() + r * nb * P + s * P);
-          }
+          // Sample s's patches are columns [s P, (s + 1) P) of the chunk's (K, nb P) matrix.
+          if (!c.direct)
+            kernels::im2col<T>(c.geo, x + (n * c.C + g * c.Cg()) * c.H * c.W, cols.data() + s * P,
+                               ld);
         }
       });
-      GemmProblem<T> p;
-      p.M = Og, p.N = K, p.K = nb * P;
-      p.a = grads.data(), p.a_rs = nb * P, p.a_cs = 1;
-      p.b = cols.data(), p.b_rs = 1, p.b_cs = nb * P;
-      p.c = dw + g * Og * K, p.ldc = K;
-      p.beta = n0 == 0 ? T(0) : T(1);
       if (c.direct) {
         // x[n, g] is its own (K, P) patch matrix: one GEMM per sample, read in place.
         for (int64_t s = 0; s < nb; ++s) {
-          GemmProblem<T> q = p;
-          q.K = P;
-          q.a = grads.data() + s * P;
+          GemmProblem<T> q;
+          q.M = Og, q.N = K, q.K = P;
+          q.a = grads.data() + s * P, q.a_rs = nb * P, q.a_cs = 1;
           q.b = x + ((n0 + s) * c.C + g * c.Cg()) * c.H * c.W, q.b_rs = 1, q.b_cs = P;
+          q.c = dw + g * Og * K, q.ldc = K;
           q.beta = (n0 == 0 && s == 0) ? T(0) : T(1);
           gemm(q);
         }
       } else {
+        // dw[g]^T (K, Og) += patches (K, nb P) dy^T: the patches, read in place as A,
+        // need no packing, where as B they would be transposed into slivers.
+        GemmProblem<T> p;
+        p.M = K, p.N = Og, p.K = nb * P;
+        p.a = cols.data(), p.a_rs = ld, p.a_cs = 1;
+        p.b = grads.data(), p.b_rs = 1, p.b_cs = nb * P;
+        p.c = dwt.data(), p.ldc = Og;
+        p.beta = n0 == 0 ? T(0) : T(1);
         gemm(p);
       }
     }
+    if (!c.direct)
+      for (int64_t k = 0; k < K; ++k)
+        for (int64_t o = 0; o < Og; ++o) dw[(g * Og + o) * K + k] = dwt[k * Og + o];
   }
 }
 

@@ -3,27 +3,23 @@
 //   im2col: col[(c kh + i) kw + j][oh Wo + ow] = x[c][oh sh - ph + i dh][ow sw - pw + j dw]
 //           (0 where the index falls in the zero padding), for c < C of one sample
 //   col2im: the adjoint, dx[c][ih][iw] += col[...] over the same index map
-// x and dx are one sample's (C, H, W) planes, contiguous; col is (C kh kw, Ho Wo).
+// x and dx are one sample's (C, H, W) planes, contiguous; col is (C kh kw, Ho Wo), its
+// rows `cols` apart in im2col (col2im: Ho Wo apart).
 #pragma once
 #include <cstdint>
 #include <cstring>
 
+#include "dlcore/gemm.h"
+
 namespace dlcore::kernels {
 
-struct ConvGeometry {
-  int64_t C, H, W;  // input channels (of the group) and spatial size
-  int64_t kh, kw;   // kernel
-  int64_t sh, sw;   // stride
-  int64_t ph, pw;   // zero padding (top/left; bottom/right follow from Ho, Wo)
-  int64_t dh, dw;   // dilation
-  int64_t Ho, Wo;   // output size
-  int64_t rows() const { return C * kh * kw; }
-  int64_t cols() const { return Ho * Wo; }
-};
+// A convolution's geometry for one group: input channels C of the group, padding at
+// the top and left (the bottom and right follow from Ho, Wo). The GEMM gathers
+// patches from the same description.
+using ConvGeometry = GemmPatches;
 
 template <class T>
-void im2col(const ConvGeometry& g, const T* x, T* col) {
-  const int64_t cols = g.cols();
+void im2col(const ConvGeometry& g, const T* x, T* col, int64_t cols) {
   for (int64_t c = 0; c < g.C; ++c)
     for (int64_t i = 0; i < g.kh; ++i)
       for (int64_t j = 0; j < g.kw; ++j) {

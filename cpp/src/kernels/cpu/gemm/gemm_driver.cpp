@@ -172,8 +172,8 @@ class Driver {
         const int64_t mc = std::min(panel_m_, M - ic);
         // A is packed once when all its rows fit one panel; B once per panel.
         const bool new_a = pack_a_ && (jc == 0 || M > panel_m_);
-        pack(new_a ? a + ic * p_.a_rs : nullptr, mc,
-             ic == 0 && !prepacked ? b + jc * p_.b_cs : nullptr, nc, ap, bp, par);
+        pack(new_a ? a + ic * p_.a_rs : nullptr, mc, ic == 0 && !prepacked ? b : nullptr, jc, nc,
+             ap, bp, par);
         compute(a + ic * p_.a_rs, ap, bp, c + ic * p_.ldc + jc, ic, jc, mc, nc, par);
       }
     }
@@ -182,11 +182,11 @@ class Driver {
  private:
   int64_t k_begin(int64_t blk) const { return blk * p_.K / nk_; }
 
-  // Packs mc rows of A when a is given and nc columns of B when b is given,
-  // for every k block. A job is one sliver of A, or kBGroup slivers of B
+  // Packs mc rows of A when a is given and B's columns [jc, jc + nc) when b is
+  // given, for every k block. A job is one sliver of A, or kBGroup slivers of B
   // (B is read row by row, so wider jobs read longer runs), of one k block.
   static constexpr int64_t kBGroup = 8;
-  void pack(const T* a, int64_t mc, const T* b, int64_t nc, T* ap, T* bp, bool par) {
+  void pack(const T* a, int64_t mc, const T* b, int64_t jc, int64_t nc, T* ap, T* bp, bool par) {
     const int64_t sa = a ? ceil_div(mc, mr_) : 0, sb = b ? ceil_div(nc, nr_ * kBGroup) : 0;
     const int64_t per_k = sa + sb, jobs = per_k * nk_;
     if (jobs == 0) return;
@@ -201,8 +201,12 @@ class Driver {
                        p_.a_rs, p_.a_cs, ap + k0 * mp + i0 * kc);
         } else {
           const int64_t j0 = (s - sa) * nr_ * kBGroup;
-          kern_.pack_b(kc, std::min<int64_t>(nr_ * kBGroup, nc - j0), b + k0 * p_.b_rs + j0 * p_.b_cs,
-                       p_.b_rs, p_.b_cs, bp + k0 * np + j0 * kc);
+          const int64_t n = std::min<int64_t>(nr_ * kBGroup, nc - j0);
+          T* out = bp + k0 * np + j0 * kc;
+          if (p_.b_patches)
+            kern_.pack_b_patches(*p_.b_patches, b, k0, kc, jc + j0, n, out);
+          else
+            kern_.pack_b(kc, n, b + k0 * p_.b_rs + (jc + j0) * p_.b_cs, p_.b_rs, p_.b_cs, out);
         }
       }
     };
@@ -322,6 +326,10 @@ void check_problem(const GemmProblem<T>& p) {
     throw ValueError(str_cat("gemm: a packed B of ", p.b_packed->K(), " x ", p.b_packed->N(),
                              " does not fit K=", p.K, " N=", p.N, " batch=", p.batch));
   if (p.K > 0 && p.alpha != T(0) && (!p.a || !p.b)) throw ValueError("gemm: A or B is null");
+  if (p.b_patches && p.b_packed) throw ValueError("gemm: B is given both packed and as patches");
+  if (p.b_patches && (p.b_patches->rows() != p.K || p.b_patches->cols() != p.N))
+    throw ValueError(str_cat("gemm: a patch matrix of ", p.b_patches->rows(), " x ",
+                             p.b_patches->cols(), " does not fit K=", p.K, " N=", p.N));
 }
 
 }  // namespace

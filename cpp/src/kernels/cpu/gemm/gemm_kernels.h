@@ -11,6 +11,8 @@
 #pragma once
 #include <cstdint>
 
+#include "dlcore/gemm.h"
+
 namespace dlcore::kernels {
 
 enum class GemmAct : int { None = 0, Relu = 1 };
@@ -36,6 +38,10 @@ struct GemmKernels {
   void (*pack_a)(int64_t m, int64_t kc, const T* a, int64_t rs, int64_t cs, T* out);
   // Packs B k [0, kc) x columns [0, n), element (k, j) at b[k * rs + j * cs].
   void (*pack_b)(int64_t kc, int64_t n, const T* b, int64_t rs, int64_t cs, T* out);
+  // Packs rows [k0, k0 + kc) x columns [j0, j0 + n) of the patch matrix g of image x
+  // (GemmPatches), in pack_b's layout with every sliver zero-padded to NR.
+  void (*pack_b_patches)(const GemmPatches& g, const T* x, int64_t k0, int64_t kc, int64_t j0,
+                         int64_t n, T* out);
   // One MR x NR tile: acc(i, j) = sum over k < kc of A(i, k) * b[k * NR + j]
   // for a packed B sliver, then writes the m x n corner of C (row stride ldc).
   // A(i, k) is a[i * a_rs + k * a_cs]: a packed sliver (a_rs = 1, a_cs = MR)

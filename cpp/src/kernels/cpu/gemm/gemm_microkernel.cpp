@@ -138,6 +138,73 @@ void pack_b(int64_t kc, int64_t n, const T* b, int64_t rs, int64_t cs, T* out) {
   }
 }
 
+// Gathers a block of a patch matrix (GemmPatches) straight into pack_b's layout.
+// A sliver's columns are runs of output positions along rows of the output
+// (segments); for each row k = (c, i, j) of B a segment reads a run of one input row,
+// with zeros where it falls in the padding. Without padding at stride 1 every run
+// lies inside the image and is a plain copy from a start fixed per sliver, shifted
+// by (c, i, j): the case callers aim for by bordering the image first.
+template <class T>
+void pack_b_patches(const GemmPatches& g, const T* x, int64_t k0, int64_t kc, int64_t j0, int64_t n,
+                    T* out) {
+  using V = Vec<T>;
+  constexpr int W = Tile<T>::W, NV = Tile<T>::NV, NR = Tile<T>::NR;
+  struct Segment {
+    int d, len;      // the sliver columns [d, d + len)
+    int64_t oh, ow;  // output position of column d
+    int64_t start;   // unpadded stride 1: offset of its first value for k = 0
+  };
+  const bool inside = g.ph == 0 && g.pw == 0 && g.sw == 1;
+  for (int64_t s0 = 0; s0 < n; s0 += NR, out += NR * kc) {
+    const int cols = static_cast<int>(std::min<int64_t>(NR, n - s0));
+    Segment seg[NR];
+    int nseg = 0;
+    for (int d = 0; d < cols;) {
+      const int64_t col = j0 + s0 + d, oh = col / g.Wo, ow = col % g.Wo;
+      const int len = static_cast<int>(std::min<int64_t>(cols - d, g.Wo - ow));
+      seg[nseg++] = {d, len, oh, ow, oh * g.sh * g.W + ow};
+      d += len;
+    }
+    int64_t c = k0 / (g.kh * g.kw), i = k0 / g.kw % g.kh, j = k0 % g.kw;
+    for (int64_t kk = 0; kk < kc; ++kk) {
+      T* o = out + kk * NR;
+      if (inside) {
+        const T* base = x + (c * g.H + i * g.dh) * g.W + j * g.dw;
+        for (int q = 0; q < nseg; ++q) {
+          const T* src = base + seg[q].start;
+          T* dst = o + seg[q].d;
+          const int len = seg[q].len;
+          int t = 0;
+          for (; t + W <= len; t += W) V::load(src + t).store(dst + t);
+          if (t < len) V::load_first(src + t, len - t).store_first(dst + t, len - t);
+        }
+        for (int t = cols; t < NR; ++t) o[t] = T(0);
+      } else {
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) V::zero().store(o + v * W);
+        const T* plane = x + c * g.H * g.W;
+        for (int q = 0; q < nseg; ++q) {
+          const Segment& sg = seg[q];
+          const int64_t ih = sg.oh * g.sh - g.ph + i * g.dh;
+          if (ih < 0 || ih >= g.H) continue;
+          // Input column of segment entry t: iw0 + t sw; entries [a, b) lie inside the row.
+          const int64_t iw0 = sg.ow * g.sw - g.pw + j * g.dw;
+          const int64_t a = iw0 >= 0 ? 0 : (-iw0 + g.sw - 1) / g.sw;
+          const int64_t past = g.W - iw0 <= 0 ? 0 : (g.W - iw0 + g.sw - 1) / g.sw;
+          const int64_t b = std::min<int64_t>(sg.len, past);
+          const T* src = plane + ih * g.W + (iw0 + a * g.sw);
+          T* dst = o + sg.d + a;
+          for (int64_t t = 0; t < b - a; ++t) dst[t] = src[t * g.sw];
+        }
+      }
+      if (++j == g.kw) {
+        j = 0;
+        if (++i == g.kh) i = 0, ++c;
+      }
+    }
+  }
+}
+
 // ---- write-back --------------------------------------------------------------
 
 // Writes the m x n corner of an MR x (NV * W) accumulator tile to c (row
@@ -309,10 +376,11 @@ void micro(int64_t kc, const T* a, int64_t a_rs, int64_t a_cs, const T* b, T* c,
 }  // namespace
 
 GemmKernels<float> gemm_kernels_f32() {
-  return {kMR, Tile<float>::NR, pack_a<float>, pack_b<float>, micro<float>};
+  return {kMR, Tile<float>::NR, pack_a<float>, pack_b<float>, pack_b_patches<float>, micro<float>};
 }
 GemmKernels<double> gemm_kernels_f64() {
-  return {kMR, Tile<double>::NR, pack_a<double>, pack_b<double>, micro<double>};
+  return {kMR, Tile<double>::NR, pack_a<double>, pack_b<double>, pack_b_patches<double>,
+          micro<double>};
 }
 
 }  // namespace dlcore::kernels::DLCORE_ISA_NS
