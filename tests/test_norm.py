@@ -35,6 +35,37 @@ def test_batch_norm_training_and_eval(shape, rng):
     assert dl.autograd.gradcheck(lambda x, w, b: F.batch_norm(x, None, None, w, b, True), ts)
 
 
+@pytest.mark.parametrize("shape", [(4, 3, 17, 19), (6, 2, 16), (5, 2, 3, 3)], ids=["runs", "1d", "short"])
+def test_batch_norm_float32_far_from_zero_on_every_isa(shape, isa, rng):
+    """Values around 1000 with unit spread: the statistics and both passes of the backward
+    must not lose digits to the large mean (long runs go through the SIMD kernels, short
+    ones through plain loops)."""
+    x = (1000 + rng.normal(size=shape)).astype(np.float32)
+    w, b = np.array([0.5, -1.5, 2.0][:shape[1]]), np.array([0.1, 0.2, -0.3][:shape[1]])
+    g = rng.normal(size=shape).astype(np.float32)
+    tx = dl.tensor(x, requires_grad=True)
+    tw, tb = dl.tensor(w).float().requires_grad_(), dl.tensor(b).float().requires_grad_()
+    y = F.batch_norm(tx, None, None, tw, tb, True, eps=1e-5)
+    y.backward(dl.tensor(g))
+    x64 = x.astype(np.float64)
+    np.testing.assert_allclose(y.detach().numpy(), ref.batch_norm_train(x64, w, b, 0, 0, 0.1, 1e-5)[0], rtol=1e-5,
+                               atol=1e-5, err_msg=isa)
+    dx, dw, db = ref.batch_norm_train_grads(x64, w, g.astype(np.float64), 1e-5)
+    np.testing.assert_allclose(tx.grad.numpy(), dx, rtol=1e-4, atol=1e-5, err_msg=isa)
+    np.testing.assert_allclose(tw.grad.numpy(), dw, rtol=1e-4, atol=1e-3, err_msg=isa)
+    np.testing.assert_allclose(tb.grad.numpy(), db, rtol=1e-5, atol=1e-4, err_msg=isa)
+
+
+def test_batch_norm_eval_gradient_ignores_infinite_inputs(rng):
+    layer = nn.BatchNorm2d(2).eval()
+    x = rng.normal(size=(2, 2, 5, 5)).astype(np.float32)
+    x[0, 0, 1, 1] = np.inf
+    tx = dl.tensor(x, requires_grad=True)
+    g = rng.normal(size=x.shape).astype(np.float32)
+    layer(tx).backward(dl.tensor(g))
+    np.testing.assert_allclose(tx.grad.numpy(), g / np.sqrt(1 + 1e-5), rtol=1e-6)
+
+
 def test_batch_norm_float32_cumulative_momentum_and_no_tracking(rng):
     layer = nn.BatchNorm2d(2, momentum=None)
     xs = [rng.normal(size=(3, 2, 4, 4)).astype(np.float32) for _ in range(3)]

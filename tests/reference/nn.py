@@ -160,6 +160,22 @@ def batch_norm_train(x, w, b, rm, rv, momentum, eps):
     return y, (1 - momentum) * rm + momentum * mean, (1 - momentum) * rv + momentum * var * m / (m - 1)
 
 
+def batch_norm_train_grads(x, w, g, eps):
+    """(dx, dw, db) of sum(batch_norm_train(x, w, b) * g), from the chain rule through the
+    batch mean and variance."""
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = [1, x.shape[1]] + [1] * (x.ndim - 2)
+    m = x.size // x.shape[1]
+    mean, var = x.mean(axes).reshape(shape), x.var(axes).reshape(shape)
+    invstd = 1 / np.sqrt(var + eps)
+    xhat = (x - mean) * invstd
+    gx = g * w.reshape(shape)  # gradient with respect to xhat
+    dvar = (gx * (x - mean)).sum(axes, keepdims=True) * -0.5 * invstd ** 3
+    dmean = -(gx * invstd).sum(axes, keepdims=True) - 2 * dvar * (x - mean).mean(axes, keepdims=True)
+    dx = gx * invstd + dvar * 2 * (x - mean) / m + dmean / m
+    return dx, (g * xhat).sum(axes), g.sum(axes)
+
+
 def batch_norm_eval(x, w, b, rm, rv, eps):
     shape = [1, x.shape[1]] + [1] * (x.ndim - 2)
     return (x - rm.reshape(shape)) / np.sqrt(rv.reshape(shape) + eps) * w.reshape(shape) + b.reshape(shape)

@@ -207,10 +207,10 @@ void for_samples(const Conv& c, int64_t col_size, F f) {
 
 // The patch geometry of g on a copy of the image with its zero padding written out
 // (borders on the top and left of ph, pw and on the bottom and right as far as the
-// patches reach), so the GEMM gathers patches as plain copies; g itself where that
-// does not apply (stride above 1 along rows, or no or negative padding).
+// patches reach), so the GEMM gathers patches as plain copies; g itself where there is
+// no padding or a negative one.
 ConvGeometry bordered_geometry(const ConvGeometry& g) {
-  if (g.sw != 1 || g.ph < 0 || g.pw < 0 || (g.ph == 0 && g.pw == 0)) return g;
+  if (g.ph < 0 || g.pw < 0 || (g.ph == 0 && g.pw == 0)) return g;
   ConvGeometry b = g;
   b.H = std::max(g.H + g.ph, (g.Ho - 1) * g.sh + (g.kh - 1) * g.dh + 1);
   b.W = std::max(g.W + g.pw, (g.Wo - 1) * g.sw + (g.kw - 1) * g.dw + 1);

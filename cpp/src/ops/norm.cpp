@@ -69,12 +69,13 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
       double* pm = mean.data<double>();
       double* pi = invstd.data<double>();
       const ChannelLayout l = s.layout();
+      const auto k = kernels::ChannelKernels<T>::active();
       parallel_for(0, s.C, 1, [&](int64_t lo, int64_t hi) {
         for (int64_t c = lo; c < hi; ++c) {
           const T* xc = x.data<T>() + c * s.S;
           double m, v;
           if (batch_stats) {
-            kernels::channel_stats<T>(l, xc, m, v);
+            kernels::channel_stats<T>(k, l, xc, m, v);
             if (training && running_mean.defined()) {
               T* rm = running_mean.data<T>() + c;
               *rm = static_cast<T>((1.0 - momentum) * static_cast<double>(*rm) + momentum * m);
@@ -91,7 +92,7 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
           }
           pm[c] = m;
           pi[c] = 1.0 / std::sqrt(v + eps);
-          kernels::channel_normalize<T>(l, xc, m, pi[c], pw ? static_cast<double>(pw[c]) : 1.0,
+          kernels::channel_normalize<T>(k, l, xc, m, pi[c], pw ? static_cast<double>(pw[c]) : 1.0,
                                         pb ? static_cast<double>(pb[c]) : 0.0,
                                         y.data<T>() + c * s.S);
         }
@@ -120,6 +121,7 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
         using T = decltype(tag);
         if constexpr (std::is_floating_point_v<T>) {
           const ChannelLayout l = s.layout();
+          const auto k = kernels::ChannelKernels<T>::active();
           const T* pw = data_or_null<T>(w);
           parallel_for(0, s.C, 1, [&](int64_t lo, int64_t hi) {
             for (int64_t c = lo; c < hi; ++c) {
@@ -127,11 +129,12 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
               const T* gc = g.data<T>() + c * s.S;
               const double m = mean.data<double>()[c], is = invstd.data<double>()[c];
               double sum_g, sum_gx;
-              kernels::channel_grad_sums<T>(l, xc, gc, m, is, sum_g, sum_gx);
+              kernels::channel_grad_sums<T>(k, l, xc, gc, m, is, sum_g, sum_gx);
               dw.data<T>()[c] = static_cast<T>(sum_gx);
               db.data<T>()[c] = static_cast<T>(sum_g);
-              kernels::channel_backward<T>(l, xc, gc, m, is, pw ? static_cast<double>(pw[c]) : 1.0,
-                                           sum_g, sum_gx, batch_stats, dx.data<T>() + c * s.S);
+              kernels::channel_backward<T>(k, l, xc, gc, m, is,
+                                           pw ? static_cast<double>(pw[c]) : 1.0, sum_g, sum_gx,
+                                           batch_stats, dx.data<T>() + c * s.S);
             }
           });
         }

@@ -53,6 +53,10 @@ void row_norm_backward_f32(bool, int64_t, const float*, const float*, const floa
                            float*, double*, double*);
 void row_norm_backward_f64(bool, int64_t, const double*, const double*, const double*, double,
                            double, double*, double*, double*);
+void channel_sums_f32(const float*, const float*, int64_t, double, double*);
+void channel_sums_f64(const double*, const double*, int64_t, double, double*);
+void channel_affine_f32(const float*, const float*, int64_t, const ChannelAffine&, float*);
+void channel_affine_f64(const double*, const double*, int64_t, const ChannelAffine&, double*);
 GemmKernels<float> gemm_kernels_f32();
 GemmKernels<double> gemm_kernels_f64();
 
@@ -73,7 +77,8 @@ const KernelTable& table() {
                                 attn_softmax_probs_f64, attn_softmax_dscores_f32,
                                 attn_softmax_dscores_f64, row_norm_forward_f32,
                                 row_norm_forward_f64, row_norm_backward_f32,
-                                row_norm_backward_f64, gemm_kernels_f32(),
+                                row_norm_backward_f64, channel_sums_f32, channel_sums_f64,
+                                channel_affine_f32, channel_affine_f64, gemm_kernels_f32(),
                                 gemm_kernels_f64()};
   return t;
 }

@@ -72,6 +72,17 @@ template <class T>
 using RowNormBackwardFn = void (*)(bool rms, int64_t D, const T* x, const T* g, const T* w,
                                    double mean, double rstd, T* dx, double* dw, double* db);
 
+// Batch normalisation's passes over one run of a channel (batch_norm_simd.cpp): sums
+// added to s[0], s[1] in double, and the map y = a (x - shift) + b g + c.
+struct ChannelAffine {
+  double shift, a, b, c;
+};
+template <class T>
+using ChannelSumsFn = void (*)(const T* x, const T* g, int64_t n, double shift, double* s);
+template <class T>
+using ChannelAffineFn = void (*)(const T* x, const T* g, int64_t n, const ChannelAffine& m,
+                                 T* y);
+
 template <class T>
 using OptimFn = void (*)(const OptimStep& s, T* p, const T* g, T* s1, T* s2, T* s3, int64_t n);
 
@@ -138,6 +149,11 @@ struct KernelTable {
   RowNormForwardFn<double> row_norm_forward_f64;
   RowNormBackwardFn<float> row_norm_backward_f32;
   RowNormBackwardFn<double> row_norm_backward_f64;
+  // Batch normalisation, one run of a channel.
+  ChannelSumsFn<float> channel_sums_f32;
+  ChannelSumsFn<double> channel_sums_f64;
+  ChannelAffineFn<float> channel_affine_f32;
+  ChannelAffineFn<double> channel_affine_f64;
   // Packing and micro-kernels of the GEMM (gemm/gemm_driver.cpp runs the loops).
   GemmKernels<float> gemm_f32;
   GemmKernels<double> gemm_f64;

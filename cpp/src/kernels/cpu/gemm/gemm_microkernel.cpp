@@ -141,9 +141,9 @@ void pack_b(int64_t kc, int64_t n, const T* b, int64_t rs, int64_t cs, T* out) {
 // Gathers a block of a patch matrix (GemmPatches) straight into pack_b's layout.
 // A sliver's columns are runs of output positions along rows of the output
 // (segments); for each row k = (c, i, j) of B a segment reads a run of one input row,
-// with zeros where it falls in the padding. Without padding at stride 1 every run
-// lies inside the image and is a plain copy from a start fixed per sliver, shifted
-// by (c, i, j): the case callers aim for by bordering the image first.
+// with zeros where it falls in the padding. Where every patch lies inside the image
+// (no padding: the case callers aim for by bordering the image first), each run is a
+// copy from a start fixed per sliver, shifted by (c, i, j), with no bounds to check.
 template <class T>
 void pack_b_patches(const GemmPatches& g, const T* x, int64_t k0, int64_t kc, int64_t j0, int64_t n,
                     T* out) {
@@ -152,9 +152,11 @@ void pack_b_patches(const GemmPatches& g, const T* x, int64_t k0, int64_t kc, in
   struct Segment {
     int d, len;      // the sliver columns [d, d + len)
     int64_t oh, ow;  // output position of column d
-    int64_t start;   // unpadded stride 1: offset of its first value for k = 0
+    int64_t start;   // (inside) offset of its first value for k = 0
   };
-  const bool inside = g.ph == 0 && g.pw == 0 && g.sw == 1;
+  const bool inside = g.ph <= 0 && g.pw <= 0 &&
+                      (g.Ho - 1) * g.sh - g.ph + (g.kh - 1) * g.dh < g.H &&
+                      (g.Wo - 1) * g.sw - g.pw + (g.kw - 1) * g.dw < g.W;
   for (int64_t s0 = 0; s0 < n; s0 += NR, out += NR * kc) {
     const int cols = static_cast<int>(std::min<int64_t>(NR, n - s0));
     Segment seg[NR];
@@ -162,7 +164,7 @@ void pack_b_patches(const GemmPatches& g, const T* x, int64_t k0, int64_t kc, in
     for (int d = 0; d < cols;) {
       const int64_t col = j0 + s0 + d, oh = col / g.Wo, ow = col % g.Wo;
       const int len = static_cast<int>(std::min<int64_t>(cols - d, g.Wo - ow));
-      seg[nseg++] = {d, len, oh, ow, oh * g.sh * g.W + ow};
+      seg[nseg++] = {d, len, oh, ow, (oh * g.sh - g.ph) * g.W + ow * g.sw - g.pw};
       d += len;
     }
     int64_t c = k0 / (g.kh * g.kw), i = k0 / g.kw % g.kh, j = k0 % g.kw;
@@ -174,9 +176,13 @@ void pack_b_patches(const GemmPatches& g, const T* x, int64_t k0, int64_t kc, in
           const T* src = base + seg[q].start;
           T* dst = o + seg[q].d;
           const int len = seg[q].len;
-          int t = 0;
-          for (; t + W <= len; t += W) V::load(src + t).store(dst + t);
-          if (t < len) V::load_first(src + t, len - t).store_first(dst + t, len - t);
+          if (g.sw == 1) {
+            int t = 0;
+            for (; t + W <= len; t += W) V::load(src + t).store(dst + t);
+            if (t < len) V::load_first(src + t, len - t).store_first(dst + t, len - t);
+          } else {
+            for (int t = 0; t < len; ++t) dst[t] = src[t * g.sw];
+          }
         }
         for (int t = cols; t < NR; ++t) o[t] = T(0);
       } else {
