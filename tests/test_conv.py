@@ -117,6 +117,34 @@ def test_wide_layers_on_every_isa(case, isa, rng):
     np.testing.assert_allclose(tw.grad.numpy(), dw, rtol=1e-4, atol=1e-4, err_msg=isa)
 
 
+PLANE_CASES = [
+    # Few input channels at stride 1 along rows (and depthwise layers) run as plane
+    # kernels; the weight gradient has a path per kernel width up to 7 (bordered by the
+    # padding) and a general one.
+    ((2, 1, 12, 28), (6, 1, 5, 5), (1, 1), (2, 2), (1, 1), 1),
+    ((2, 3, 9, 20), (4, 3, 7, 7), (1, 1), (3, 3), (1, 1), 1),
+    ((2, 2, 8, 19), (4, 2, 3, 4), (2, 1), (1, 2), (1, 1), 1),
+    ((2, 2, 8, 21), (3, 2, 2, 6), (1, 1), (1, 2), (1, 2), 1),  # width 6: the general path
+    ((2, 4, 9, 33), (8, 1, 3, 1), (1, 1), (1, 0), (2, 1), 4),  # depthwise 3x1, dilated rows
+]
+
+
+@pytest.mark.parametrize("case", PLANE_CASES, ids=[f"case{i}" for i in range(len(PLANE_CASES))])
+def test_plane_kernel_gradients_against_reference(case, isa, rng):
+    xs, ws, stride, padding, dilation, groups = case
+    x, w = rnd(xs, rng), rnd(ws, rng)
+    want = ref.conv2d(x, w, None, stride, padding, dilation, groups)
+    gy = rnd(want.shape, rng)
+    dx, dw = ref.conv2d_grads(x, w, gy, stride, padding, dilation, groups)
+    for dtype, tol in ((dl.float64, 1e-12), (dl.float32, 1e-4)):
+        tx, tw = dl.tensor(x).to(dtype).requires_grad_(), dl.tensor(w).to(dtype).requires_grad_()
+        y = F.conv2d(tx, tw, None, stride, padding, dilation, groups)
+        y.backward(dl.tensor(gy).to(dtype))
+        np.testing.assert_allclose(y.detach().numpy(), want, rtol=tol, atol=tol, err_msg=isa)
+        np.testing.assert_allclose(tx.grad.numpy(), dx, rtol=tol, atol=tol, err_msg=isa)
+        np.testing.assert_allclose(tw.grad.numpy(), dw, rtol=tol, atol=tol, err_msg=isa)
+
+
 def test_noncontiguous_input_and_weight(rng):
     x, w = rnd((2, 3, 6, 10), rng), rnd((4, 3, 3, 3), rng)
     tx = dl.tensor(np.repeat(x, 2, axis=-1))[..., ::2]

@@ -166,24 +166,83 @@ void backward_input(const ConvGeometry& g, const T* dy, const T* w, T* dx, const
     backward_input_one(g, dy, w + r * b.w_stride, dx + r * b.out_stride);
 }
 
+// At stride 1 along rows, on the plane bordered by its padding, every tap column meets
+// the whole output row: one load of a dy vector serves the KW taps of a kernel row, each
+// summing into its own vector accumulator (in registers: KW is a constant), reduced once
+// per tap.
+template <class T, int KW>
+void backward_weight_rows(const ConvGeometry& g, const T* x, const T* dy, T* dw) {
+  using V = Vec<T>;
+  constexpr int W = V::size;
+  for (int64_t i = 0; i < g.kh; ++i) {
+    V acc[KW];
+    for (V& a : acc) a = V::zero();
+    for (int64_t oh = 0; oh < g.Ho; ++oh) {
+      const int64_t ih = oh * g.sh - g.ph + i * g.dh;
+      if (ih < 0 || ih >= g.H) continue;
+      const T* gy = dy + oh * g.Wo;
+      const T* r = x + ih * g.W;
+      int64_t k = 0;
+      for (; k + W <= g.Wo; k += W) {
+        const V d = V::load(gy + k);
+        for (int j = 0; j < KW; ++j) acc[j] = vfma(d, V::load(r + j * g.dw + k), acc[j]);
+      }
+      if (k < g.Wo) {
+        const int c = static_cast<int>(g.Wo - k);
+        const V d = V::load_first(gy + k, c);
+        for (int j = 0; j < KW; ++j)
+          acc[j] = vfma(d, V::load_first(r + j * g.dw + k, c), acc[j]);
+      }
+    }
+    for (int j = 0; j < KW; ++j) dw[i * KW + j] += vreduce_add(acc[j]);
+  }
+}
+
+// Otherwise (other kernel widths, strides) each tap's products are summed over all rows
+// in two vector accumulators (even and odd rows) and reduced once per tap.
 template <class T>
 void backward_weight(const ConvGeometry& g, const T* x, const T* dy, T* dw) {
   using V = Vec<T>;
-  for_tap_rows(g, [&](int64_t oh, int64_t in_row, int64_t lo, int64_t hi, int64_t t) {
-    const T* gy = dy + oh * g.Wo;
-    const T* r = x + in_row;
-    if (g.sw == 1) {
-      V acc = V::zero();
-      vec_loop<T>(hi - lo, [&](int64_t k, int c) {
-        acc = vfma(load_n(gy + lo, k, c), load_n(r + lo, k, c), acc);
-      });
-      dw[t] += vreduce_add(acc);
-    } else {
-      T s = T(0);
-      for (int64_t ow = lo; ow < hi; ++ow) s += gy[ow] * r[ow * g.sw];
-      dw[t] += s;
+  const int kw = static_cast<int>(g.kw);
+  if (g.sw == 1 && (kw <= 5 || kw == 7)) {
+    ConvGeometry gb = g;
+    const T* src = x;
+    if (g.ph != 0 || g.pw != 0) {
+      gb.H = g.H + 2 * g.ph, gb.W = g.W + 2 * g.pw, gb.ph = gb.pw = 0;
+      src = bordered(x, g.H, g.W, gb.H, gb.W, g.ph, g.pw);
     }
-  });
+    switch (kw) {
+      case 1: return backward_weight_rows<T, 1>(gb, src, dy, dw);
+      case 2: return backward_weight_rows<T, 2>(gb, src, dy, dw);
+      case 3: return backward_weight_rows<T, 3>(gb, src, dy, dw);
+      case 4: return backward_weight_rows<T, 4>(gb, src, dy, dw);
+      case 5: return backward_weight_rows<T, 5>(gb, src, dy, dw);
+      default: return backward_weight_rows<T, 7>(gb, src, dy, dw);
+    }
+  }
+  for (int64_t i = 0; i < g.kh; ++i)
+    for (int64_t j = 0; j < g.kw; ++j) {
+      int64_t off, lo, hi;
+      tap_columns(g, j, off, lo, hi);
+      if (lo >= hi) continue;
+      V acc[2] = {V::zero(), V::zero()};
+      T s = T(0);
+      for (int64_t oh = 0; oh < g.Ho; ++oh) {
+        const int64_t ih = oh * g.sh - g.ph + i * g.dh;
+        if (ih < 0 || ih >= g.H) continue;
+        const T* gy = dy + oh * g.Wo;
+        const T* r = x + ih * g.W + off;
+        if (g.sw == 1) {
+          V& a = acc[oh & 1];
+          vec_loop<T>(hi - lo, [&](int64_t k, int c) {
+            a = vfma(load_n(gy + lo, k, c), load_n(r + lo, k, c), a);
+          });
+        } else {
+          for (int64_t ow = lo; ow < hi; ++ow) s += gy[ow] * r[ow * g.sw];
+        }
+      }
+      dw[i * g.kw + j] += vreduce_add(vadd(acc[0], acc[1])) + s;
+    }
 }
 
 }  // namespace
