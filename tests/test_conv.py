@@ -82,6 +82,8 @@ WIDE_CASES = [
     ((2, 16, 9, 10), (6, 16, 3, 3), (2, 1), (1, 1), (1, 1), 1),  # strided rows: no flipped dx
     ((2, 16, 9, 10), (6, 16, 3, 3), (1, 2), (1, 1), (1, 1), 1),  # strided columns
     ((2, 16, 6, 3), (4, 16, 2, 3), (1, 1), (0, 0), (1, 1), 1),  # one output column
+    ((2, 16, 7, 32), (20, 16, 3, 3), (1, 1), (1, 1), (1, 1), 1),  # rows of whole vectors: B read in place
+    ((1, 48, 6, 18), (5, 48, 3, 3), (1, 1), (0, 1), (1, 2), 1),  # the same, K over one k block
 ]
 
 
@@ -102,7 +104,8 @@ def test_wide_layer_gradients_against_reference(case, threads, rng):
         np.testing.assert_allclose(tw.grad.numpy(), dw, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("case", [WIDE_CASES[i] for i in (1, 2, 3, 6)], ids=["long", "pad", "dilated", "strided"])
+@pytest.mark.parametrize("case", [WIDE_CASES[i] for i in (1, 2, 3, 6, 8, 9)],
+                         ids=["long", "pad", "dilated", "strided", "in_place", "in_place_deep"])
 def test_wide_layers_on_every_isa(case, isa, rng):
     xs, ws, stride, padding, dilation, groups = case
     x, w = rnd(xs, rng), rnd(ws, rng)

@@ -216,8 +216,9 @@ void check_packed_b(const std::string& isa, uint32_t seed) {
 
 // B given as the patch matrix of an image (GemmPatches) gives the same bits as that
 // matrix written out by a loop: padding (none, some, beyond the kernel, negative),
-// strides, dilation, output rows shorter and longer than a sliver, one column, and an
-// output larger than the image.
+// strides, dilation, output rows shorter and longer than a sliver, one column, an
+// output larger than the image, and images read in place (no padding, output rows of
+// whole vectors).
 template <class T>
 void check_patches(const std::string& isa, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -229,7 +230,10 @@ void check_patches(const std::string& isa, uint32_t seed) {
       {2, 9, 10, 3, 3, 1, 2, 1, 1, 1, 1, 0, 0},   {3, 8, 9, 3, 2, 1, 1, 2, 1, 2, 3, 0, 0},
       {4, 6, 3, 2, 3, 1, 1, 0, 0, 1, 1, 0, 0},    {2, 7, 7, 3, 3, 1, 1, -1, -1, 1, 1, 0, 0},
       {1, 3, 70, 1, 5, 1, 3, 0, 4, 1, 2, 0, 0},
-      {2, 5, 5, 3, 3, 1, 1, 0, 0, 1, 1, 5, 6}};  // an output past the image: zeros there
+      {2, 5, 5, 3, 3, 1, 1, 0, 0, 1, 1, 5, 6},  // an output past the image: zeros there
+      // No padding and output rows of whole vectors: B is read in place from the image.
+      {3, 7, 18, 3, 3, 1, 1, 0, 0, 1, 1, 0, 0},   {2, 6, 35, 2, 4, 2, 1, 0, 0, 1, 1, 0, 0},
+      {2, 9, 17, 3, 2, 1, 1, -1, 0, 2, 1, 0, 0},  {50, 4, 34, 3, 3, 1, 1, 0, 0, 1, 1, 0, 0}};
   for (GemmPatches g : geos) {
     if (g.Ho == 0) g.Ho = (g.H + 2 * g.ph - g.dh * (g.kh - 1) - 1) / g.sh + 1;
     if (g.Wo == 0) g.Wo = (g.W + 2 * g.pw - g.dw * (g.kw - 1) - 1) / g.sw + 1;

@@ -190,8 +190,7 @@ void backward_weight_rows(const ConvGeometry& g, const T* x, const T* dy, T* dw)
       if (k < g.Wo) {
         const int c = static_cast<int>(g.Wo - k);
         const V d = V::load_first(gy + k, c);
-        for (int j = 0; j < KW; ++j)
-          acc[j] = vfma(d, V::load_first(r + j * g.dw + k, c), acc[j]);
+        for (int j = 0; j < KW; ++j) acc[j] = vfma(d, V::load_first(r + j * g.dw + k, c), acc[j]);
       }
     }
     for (int j = 0; j < KW; ++j) dw[i * KW + j] += vreduce_add(acc[j]);

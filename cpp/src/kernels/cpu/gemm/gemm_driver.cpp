@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "dlcore/error.h"
 #include "dlcore/gemm.h"
@@ -151,6 +152,17 @@ class Driver {
     const int64_t m_panels = std::max<int64_t>(1, ceil_div(p.M * col_bytes, panel_bytes()));
     panel_n_ = round_up(ceil_div(p.N, n_panels), nr_);
     panel_m_ = round_up(ceil_div(p.M, m_panels), mr_);
+    if (p.b_patches && reads_image_in_place(*p.b_patches)) {
+      // B is not packed: the micro-kernel loads its vectors from the image, row k
+      // koff_[k] values from where column j's patch starts (column_offset).
+      const GemmPatches& g = *p.b_patches;
+      koff_.resize(static_cast<size_t>(p.K));
+      for (int64_t k = 0; k < p.K; ++k) {
+        const int64_t c = k / (g.kh * g.kw), i = k / g.kw % g.kh, j = k % g.kw;
+        koff_[k] = (c * g.H + i * g.dh) * g.W + j * g.dw;
+      }
+      image_ = true;
+    }
   }
 
   bool parallel() const { return parallel_; }
@@ -163,6 +175,7 @@ class Driver {
     const T* prepacked =
         p_.b_packed && N <= panel_n_ ? p_.b_packed->usable(K, N, &kern_, blk_.kc, nr_) : nullptr;
     T* bp = prepacked ? const_cast<T*>(prepacked)
+            : image_  ? nullptr
                       : static_cast<T*>(tls_pack_b.get(sizeof(T) * K * round_up(pn, nr_)));
     T* ap = pack_a_ ? static_cast<T*>(tls_pack_a.get(sizeof(T) * K * round_up(pm, mr_))) : nullptr;
     const bool par = threads && parallel_;
@@ -172,15 +185,29 @@ class Driver {
         const int64_t mc = std::min(panel_m_, M - ic);
         // A is packed once when all its rows fit one panel; B once per panel.
         const bool new_a = pack_a_ && (jc == 0 || M > panel_m_);
-        pack(new_a ? a + ic * p_.a_rs : nullptr, mc, ic == 0 && !prepacked ? b : nullptr, jc, nc,
-             ap, bp, par);
-        compute(a + ic * p_.a_rs, ap, bp, c + ic * p_.ldc + jc, ic, jc, mc, nc, par);
+        pack(new_a ? a + ic * p_.a_rs : nullptr, mc, ic == 0 && !prepacked && !image_ ? b : nullptr,
+             jc, nc, ap, bp, par);
+        compute(a + ic * p_.a_rs, ap, image_ ? b : bp, c + ic * p_.ldc + jc, ic, jc, mc, nc, par);
       }
     }
   }
 
  private:
   int64_t k_begin(int64_t blk) const { return blk * p_.K / nk_; }
+
+  // A patch matrix whose every patch lies inside the image, at stride 1 along rows, with
+  // output rows of whole vectors: each vector of a sliver's row k is `lanes` adjacent
+  // values of the image, so B can be read where it lies.
+  bool reads_image_in_place(const GemmPatches& g) const {
+    return g.sw == 1 && g.ph <= 0 && g.pw <= 0 && g.Wo % kern_.lanes == 0 &&
+           (g.Ho - 1) * g.sh - g.ph + (g.kh - 1) * g.dh < g.H &&
+           (g.Wo - 1) - g.pw + (g.kw - 1) * g.dw < g.W;
+  }
+  // Where column j's patch starts in the image (its value for k = 0).
+  int64_t column_offset(int64_t j) const {
+    const GemmPatches& g = *p_.b_patches;
+    return (j / g.Wo * g.sh - g.ph) * g.W + j % g.Wo - g.pw;
+  }
 
   // Packs mc rows of A when a is given and B's columns [jc, jc + nc) when b is
   // given, for every k block. A job is one sliver of A, or kBGroup slivers of B
@@ -214,6 +241,7 @@ class Driver {
     else body(0, jobs);
   }
 
+  // bp is B's packed panel, or with image_ the image B is read from.
   void compute(const T* a, const T* ap, const T* bp, T* c, int64_t ic, int64_t jc, int64_t mc,
                int64_t nc, bool par) {
     const int64_t mp = round_up(mc, mr_), np = round_up(nc, nr_);
@@ -239,8 +267,18 @@ class Driver {
                 if (ep.bias_per_row) tile.bias_row = ep.bias + ic + i0;
                 else tile.bias_col = ep.bias + jc + j0;
               }
-              kern_.micro(kc, as, a_rs, a_cs, bp + k0 * np + j0 * kc, c + i0 * p_.ldc + j0, p_.ldc,
-                          m, n, tile);
+              if (image_) {
+                int64_t voff[kMaxVectors];
+                for (int64_t v = 0; v < nr_ / kern_.lanes; ++v) {
+                  const int64_t col = jc + j0 + v * kern_.lanes;
+                  voff[v] = column_offset(col < p_.N ? col : jc + j0);
+                }
+                kern_.micro_image(kc, as, a_rs, a_cs, bp, koff_.data() + k0, voff,
+                                  c + i0 * p_.ldc + j0, p_.ldc, m, n, tile);
+              } else {
+                kern_.micro(kc, as, a_rs, a_cs, bp + k0 * np + j0 * kc, c + i0 * p_.ldc + j0,
+                            p_.ldc, m, n, tile);
+              }
             }
           }
         }
@@ -311,6 +349,10 @@ class Driver {
   GemmBlocking blk_;
   int64_t mr_, nr_, nk_ = 1, panel_n_ = 0, panel_m_ = 0;
   bool pack_a_ = true, parallel_ = false;
+  // B read in place from an image (GemmPatches): the offsets of its rows.
+  static constexpr int64_t kMaxVectors = 8;
+  bool image_ = false;
+  std::vector<int64_t> koff_;
 };
 
 template <class T>

@@ -34,6 +34,7 @@ struct GemmTile {
 template <class T>
 struct GemmKernels {
   int mr, nr;
+  int lanes;  // values per vector: NR is nr / lanes vectors
   // Packs A rows [0, m) x k [0, kc), element (i, k) at a[i * rs + k * cs].
   void (*pack_a)(int64_t m, int64_t kc, const T* a, int64_t rs, int64_t cs, T* out);
   // Packs B k [0, kc) x columns [0, n), element (k, j) at b[k * rs + j * cs].
@@ -48,6 +49,12 @@ struct GemmKernels {
   // or A's rows where they lie; rows past m are never read.
   void (*micro)(int64_t kc, const T* a, int64_t a_rs, int64_t a_cs, const T* b, T* c,
                 int64_t ldc, int m, int n, const GemmTile<T>& tile);
+  // The same tile with B read in place from an image: vector v (of nr / lanes) of B's
+  // row k is the `lanes` values at img + koff[k] + voff[v] (a patch matrix without
+  // padding whose output rows hold whole vectors).
+  void (*micro_image)(int64_t kc, const T* a, int64_t a_rs, int64_t a_cs, const T* img,
+                      const int64_t* koff, const int64_t* voff, T* c, int64_t ldc, int m, int n,
+                      const GemmTile<T>& tile);
 };
 
 }  // namespace dlcore::kernels

@@ -304,26 +304,50 @@ struct ShortA {  // StridedA for a tile of m < R rows: row m - 1 stands in for t
   void prefetch() const {}
   void next() { p += cs; }
 };
-// acc = sum over k < kc of broadcast(A(r, k)) * B(k, v*W : (v+1)*W) for a
-// packed B sliver, whose rows are fetched kPrefetchB steps ahead.
-template <class T, int R, int NV, class A>
-__attribute__((always_inline)) inline void multiply_tile(int64_t kc, A a, const T* b,
+// Where the micro-kernel reads B's NV vectors of step k: a packed sliver (NR
+// adjacent values per k, fetched kPrefetchB steps ahead), or an image read in place
+// (GemmPatches without padding): vector v of step k at img + koff[k] + off[v].
+template <class T>
+struct PackedB {
+  const T* p;
+  Vec<T> load(int v) const { return Vec<T>::load(p + v * Tile<T>::W); }
+  template <int NV>
+  void prefetch() const {
+    constexpr int NR = Tile<T>::NR;
+#pragma GCC unroll 4
+    for (int line = 0; line < NV * Tile<T>::W * int(sizeof(T)); line += 64)
+      __builtin_prefetch(p + kPrefetchB * NR + line / int(sizeof(T)));
+  }
+  void next() { p += Tile<T>::NR; }
+};
+template <class T>
+struct ImageB {
+  const T* img;
+  const int64_t* koff;
+  int64_t off[kNV];
+  Vec<T> load(int v) const { return Vec<T>::load(img + *koff + off[v]); }
+  template <int NV>
+  void prefetch() const {}
+  void next() { ++koff; }
+};
+
+// acc = sum over k < kc of broadcast(A(r, k)) * B(k, v*W : (v+1)*W).
+template <class T, int R, int NV, class A, class B>
+__attribute__((always_inline)) inline void multiply_tile(int64_t kc, A a, B b,
                                                          Vec<T> (&acc)[R][NV]) {
   using V = Vec<T>;
-  constexpr int W = Tile<T>::W, MR = R, NR = Tile<T>::NR;
+  constexpr int MR = R;
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) acc[r][v] = V::zero();
 #pragma GCC unroll 4
-  for (int64_t k = 0; k < kc; ++k, a.next(), b += NR) {
+  for (int64_t k = 0; k < kc; ++k, a.next(), b.next()) {
     a.prefetch();
-#pragma GCC unroll 4
-    for (int line = 0; line < NV * W * int(sizeof(T)); line += 64)
-      __builtin_prefetch(b + kPrefetchB * NR + line / int(sizeof(T)));
+    b.template prefetch<NV>();
     V bv[NV];
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) bv[v] = V::load(b + v * W);
+    for (int v = 0; v < NV; ++v) bv[v] = b.load(v);
 #pragma GCC unroll 16
     for (int r = 0; r < MR; ++r) {
       const V ar = V::broadcast(a.at(r));
@@ -335,10 +359,10 @@ __attribute__((always_inline)) inline void multiply_tile(int64_t kc, A a, const 
 
 // One tile of R rows (m <= R) and NV of the kNV vectors of B's sliver (the
 // columns past n are zero or unused).
-template <class T, int R, int NV>
+template <class T, int R, int NV, class B>
 __attribute__((always_inline)) inline void micro_tile(int64_t kc, const T* a, int64_t a_rs,
-                                                      int64_t a_cs, const T* b, T* c, int64_t ldc,
-                                                      int m, int n, const GemmTile<T>& t) {
+                                                      int64_t a_cs, B b, T* c, int64_t ldc, int m,
+                                                      int n, const GemmTile<T>& t) {
   Vec<T> acc[R][NV];
   if (a_rs == 1 && m == R && a_cs == kMR) {
     multiply_tile<T, R, NV>(kc, AdjacentA<T, false>{a, a_cs}, b, acc);
@@ -354,18 +378,18 @@ __attribute__((always_inline)) inline void micro_tile(int64_t kc, const T* a, in
 
 // A tile at most one vector wide (a narrow product, or the last columns)
 // multiplies only that vector.
-template <class T, int R>
-void micro_rows(int64_t kc, const T* a, int64_t a_rs, int64_t a_cs, const T* b, T* c,
-                int64_t ldc, int m, int n, const GemmTile<T>& t) {
+template <class T, int R, class B>
+void micro_rows(int64_t kc, const T* a, int64_t a_rs, int64_t a_cs, B b, T* c, int64_t ldc,
+                int m, int n, const GemmTile<T>& t) {
   if (kNV > 1 && n <= Tile<T>::W)
     micro_tile<T, R, 1>(kc, a, a_rs, a_cs, b, c, ldc, m, n, t);
   else
     micro_tile<T, R, kNV>(kc, a, a_rs, a_cs, b, c, ldc, m, n, t);
 }
 
-template <class T>
-void micro(int64_t kc, const T* a, int64_t a_rs, int64_t a_cs, const T* b, T* c, int64_t ldc,
-           int m, int n, const GemmTile<T>& t) {
+template <class T, class B>
+void micro_any(int64_t kc, const T* a, int64_t a_rs, int64_t a_cs, B b, T* c, int64_t ldc, int m,
+               int n, const GemmTile<T>& t) {
   // The tile of C is needed only at the end: start fetching it now.
   for (int r = 0; r < m; ++r) {
     __builtin_prefetch(c + r * ldc, 1);
@@ -379,14 +403,30 @@ void micro(int64_t kc, const T* a, int64_t a_rs, int64_t a_cs, const T* b, T* c,
     micro_rows<T, kMR>(kc, a, a_rs, a_cs, b, c, ldc, m, n, t);
 }
 
+template <class T>
+void micro(int64_t kc, const T* a, int64_t a_rs, int64_t a_cs, const T* b, T* c, int64_t ldc,
+           int m, int n, const GemmTile<T>& t) {
+  micro_any(kc, a, a_rs, a_cs, PackedB<T>{b}, c, ldc, m, n, t);
+}
+
+template <class T>
+void micro_image(int64_t kc, const T* a, int64_t a_rs, int64_t a_cs, const T* img,
+                 const int64_t* koff, const int64_t* voff, T* c, int64_t ldc, int m, int n,
+                 const GemmTile<T>& t) {
+  ImageB<T> b{img, koff, {}};
+  for (int v = 0; v < kNV; ++v) b.off[v] = voff[v];
+  micro_any(kc, a, a_rs, a_cs, b, c, ldc, m, n, t);
+}
+
 }  // namespace
 
 GemmKernels<float> gemm_kernels_f32() {
-  return {kMR, Tile<float>::NR, pack_a<float>, pack_b<float>, pack_b_patches<float>, micro<float>};
+  return {kMR,         Tile<float>::NR, Tile<float>::W,     pack_a<float>,
+          pack_b<float>, pack_b_patches<float>, micro<float>, micro_image<float>};
 }
 GemmKernels<double> gemm_kernels_f64() {
-  return {kMR, Tile<double>::NR, pack_a<double>, pack_b<double>, pack_b_patches<double>,
-          micro<double>};
+  return {kMR,          Tile<double>::NR, Tile<double>::W,     pack_a<double>,
+          pack_b<double>, pack_b_patches<double>, micro<double>, micro_image<double>};
 }
 
 }  // namespace dlcore::kernels::DLCORE_ISA_NS
