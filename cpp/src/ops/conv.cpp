@@ -336,6 +336,8 @@ void conv_backward_weight(const Conv& c, const T* x, const T* dy, T* dw) {
   // The patches' row stride: B P, off any multiple of 4 KiB (the GEMM reads MR rows at once).
   int64_t ld = B * P;
   if (ld * int64_t(sizeof(T)) % 4096 == 0) ld += 64 / int64_t(sizeof(T));
+  const auto im2col =
+      kernels::for_dtype<T>(kernels::active().im2col_f32, kernels::active().im2col_f64);
   std::vector<T> cols(static_cast<size_t>(c.direct ? 0 : K * ld)),
       grads(static_cast<size_t>(Og * B * P)), dwt(static_cast<size_t>(c.direct ? 0 : K * Og));
   for (int64_t g = 0; g < c.G; ++g) {
@@ -349,8 +351,7 @@ void conv_backward_weight(const Conv& c, const T* x, const T* dy, T* dw) {
             std::copy(src + o * P, src + (o + 1) * P, grads.data() + o * nb * P + s * P);
           // Sample s's patches are columns [s P, (s + 1) P) of the chunk's (K, nb P) matrix.
           if (!c.direct)
-            kernels::im2col<T>(c.geo, x + (n * c.C + g * c.Cg()) * c.H * c.W, cols.data() + s * P,
-                               ld);
+            im2col(c.geo, x + (n * c.C + g * c.Cg()) * c.H * c.W, cols.data() + s * P, ld);
         }
       });
       if (c.direct) {

@@ -1,6 +1,7 @@
-// Depthwise convolution planes (one input channel to one output channel), compiled
-// once per instruction set. With the geometry g of the plane (kernel kh x kw,
-// stride, zero padding, dilation; kernels/cpu/conv_im2col.h) and taps t = (i, j):
+// Depthwise convolution planes (one input channel to one output channel), and the patch
+// matrix (im2col) of the GEMM path's weight gradient, compiled once per instruction set. With the
+// geometry g of the plane (kernel kh x kw, stride, zero padding, dilation;
+// kernels/cpu/conv_im2col.h) and taps t = (i, j):
 //   forward   y[oh][ow]  += w[t] x[oh sh - ph + i dh][ow sw - pw + j dw]
 //   backward  dx[...]    += w[t] dy[oh][ow]          (the same index map, reversed)
 //   weight    dw[t]      += sum over (oh, ow) of dy[oh][ow] x[...]
@@ -244,8 +245,50 @@ void backward_weight(const ConvGeometry& g, const T* x, const T* dy, T* dw) {
     }
 }
 
+// The patch matrix of one image, rows ld apart (kernels.h: im2col_f32): per tap and
+// output row, zeros where the row meets the padding and a vector copy (stride 1) or a
+// strided gather of the rest.
+template <class T>
+void im2col(const ConvGeometry& g, const T* x, T* col, int64_t ld) {
+  using V = Vec<T>;
+  auto zero = [](T* p, int64_t n) {
+    vec_loop<T>(n, [&](int64_t k, int c) { store_n(V::zero(), p, k, c); });
+  };
+  for (int64_t c = 0; c < g.C; ++c)
+    for (int64_t i = 0; i < g.kh; ++i)
+      for (int64_t j = 0; j < g.kw; ++j) {
+        T* out = col + ((c * g.kh + i) * g.kw + j) * ld;
+        const T* plane = x + c * g.H * g.W;
+        int64_t off, lo, hi;
+        tap_columns(g, j, off, lo, hi);
+        for (int64_t oh = 0; oh < g.Ho; ++oh) {
+          T* o = out + oh * g.Wo;
+          const int64_t ih = oh * g.sh - g.ph + i * g.dh;
+          if (ih < 0 || ih >= g.H) {
+            zero(o, g.Wo);
+            continue;
+          }
+          const T* row = plane + ih * g.W + off;
+          zero(o, lo);
+          if (g.sw == 1) {
+            vec_loop<T>(hi - lo,
+                        [&](int64_t k, int n) { store_n(load_n(row + lo, k, n), o + lo, k, n); });
+          } else {
+            for (int64_t ow = lo; ow < hi; ++ow) o[ow] = row[ow * g.sw];
+          }
+          zero(o + hi, g.Wo - hi);
+        }
+      }
+}
+
 }  // namespace
 
+void im2col_f32(const ConvGeometry& g, const float* x, float* col, int64_t ld) {
+  im2col(g, x, col, ld);
+}
+void im2col_f64(const ConvGeometry& g, const double* x, double* col, int64_t ld) {
+  im2col(g, x, col, ld);
+}
 void depthwise_forward_f32(const ConvGeometry& g, const float* x, const float* w, float* y,
                            const PlaneBatch& b) {
   forward(g, x, w, y, b);

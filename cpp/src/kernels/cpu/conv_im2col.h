@@ -1,10 +1,10 @@
-// Patch gathering for convolution as GEMM (templates on raw pointers; ops/conv.cpp
-// owns the loops over samples and groups and the threads).
+// Patch gathering for convolution as GEMM (ops/conv.cpp owns the loops over samples and
+// groups and the threads); im2col itself is a per-ISA kernel (kernels.h: im2col_f32).
 //   im2col: col[(c kh + i) kw + j][oh Wo + ow] = x[c][oh sh - ph + i dh][ow sw - pw + j dw]
 //           (0 where the index falls in the zero padding), for c < C of one sample
 //   col2im: the adjoint, dx[c][ih][iw] += col[...] over the same index map
 // x and dx are one sample's (C, H, W) planes, contiguous; col is (C kh kw, Ho Wo), its
-// rows `cols` apart in im2col (col2im: Ho Wo apart).
+// rows ld apart in im2col (col2im: Ho Wo apart).
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -17,38 +17,6 @@ namespace dlcore::kernels {
 // the top and left (the bottom and right follow from Ho, Wo). The GEMM gathers
 // patches from the same description.
 using ConvGeometry = GemmPatches;
-
-template <class T>
-void im2col(const ConvGeometry& g, const T* x, T* col, int64_t cols) {
-  for (int64_t c = 0; c < g.C; ++c)
-    for (int64_t i = 0; i < g.kh; ++i)
-      for (int64_t j = 0; j < g.kw; ++j) {
-        T* out = col + ((c * g.kh + i) * g.kw + j) * cols;
-        const T* plane = x + c * g.H * g.W;
-        // Output columns whose input column lies inside [0, W): ow in [lo, hi).
-        const int64_t off = j * g.dw - g.pw;
-        int64_t lo = off >= 0 ? 0 : (-off + g.sw - 1) / g.sw;
-        int64_t hi = g.W - off <= 0 ? 0 : (g.W - off + g.sw - 1) / g.sw;
-        if (hi > g.Wo) hi = g.Wo;
-        if (lo > hi) lo = hi;
-        for (int64_t oh = 0; oh < g.Ho; ++oh) {
-          T* o = out + oh * g.Wo;
-          const int64_t ih = oh * g.sh - g.ph + i * g.dh;
-          if (ih < 0 || ih >= g.H) {
-            for (int64_t ow = 0; ow < g.Wo; ++ow) o[ow] = T(0);
-            continue;
-          }
-          const T* row = plane + ih * g.W + off;
-          for (int64_t ow = 0; ow < lo; ++ow) o[ow] = T(0);
-          if (g.sw == 1) {
-            if (hi > lo) std::memcpy(o + lo, row + lo, sizeof(T) * static_cast<size_t>(hi - lo));
-          } else {
-            for (int64_t ow = lo; ow < hi; ++ow) o[ow] = row[ow * g.sw];
-          }
-          for (int64_t ow = hi; ow < g.Wo; ++ow) o[ow] = T(0);
-        }
-      }
-}
 
 template <class T>
 void col2im(const ConvGeometry& g, const T* col, T* dx) {

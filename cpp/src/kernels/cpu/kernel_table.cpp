@@ -29,6 +29,8 @@ void depthwise_backward_weight_f32(const ConvGeometry&, const float*, const floa
                                    const PlaneBatch&);
 void depthwise_backward_weight_f64(const ConvGeometry&, const double*, const double*, double*,
                                    const PlaneBatch&);
+void im2col_f32(const ConvGeometry&, const float*, float*, int64_t);
+void im2col_f64(const ConvGeometry&, const double*, double*, int64_t);
 void rnn_cell_forward_f32(RnnCell, int64_t, const float*, const float*, const float*, float*,
                           float*, float*);
 void rnn_cell_forward_f64(RnnCell, int64_t, const double*, const double*, const double*, double*,
@@ -70,7 +72,8 @@ const KernelTable& table() {
                                 act_backward_f64, optim_f32, optim_f64, depthwise_forward_f32,
                                 depthwise_forward_f64, depthwise_backward_input_f32,
                                 depthwise_backward_input_f64, depthwise_backward_weight_f32,
-                                depthwise_backward_weight_f64, rnn_cell_forward_f32,
+                                depthwise_backward_weight_f64, im2col_f32, im2col_f64,
+                                rnn_cell_forward_f32,
                                 rnn_cell_forward_f64, rnn_cell_backward_f32,
                                 rnn_cell_backward_f64, attn_softmax_online_f32,
                                 attn_softmax_online_f64, attn_softmax_probs_f32,

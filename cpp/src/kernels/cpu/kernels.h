@@ -132,6 +132,9 @@ struct KernelTable {
   DepthwiseFn<double> depthwise_backward_input_f64;
   DepthwiseFn<float> depthwise_backward_weight_f32;
   DepthwiseFn<double> depthwise_backward_weight_f64;
+  // The patch matrix of one image (conv_im2col.h's index map), rows ld apart.
+  void (*im2col_f32)(const ConvGeometry& g, const float* x, float* col, int64_t ld);
+  void (*im2col_f64)(const ConvGeometry& g, const double* x, double* col, int64_t ld);
   // The gate step of RNN, LSTM and GRU cells, one batch row, forward and backward.
   RnnForwardFn<float> rnn_cell_forward_f32;
   RnnForwardFn<double> rnn_cell_forward_f64;

@@ -157,10 +157,10 @@ class Driver {
       // koff_[k] values from where column j's patch starts (column_offset).
       const GemmPatches& g = *p.b_patches;
       koff_.resize(static_cast<size_t>(p.K));
-      for (int64_t k = 0; k < p.K; ++k) {
-        const int64_t c = k / (g.kh * g.kw), i = k / g.kw % g.kh, j = k % g.kw;
-        koff_[k] = (c * g.H + i * g.dh) * g.W + j * g.dw;
-      }
+      int64_t k = 0;
+      for (int64_t c = 0; c < g.C; ++c)
+        for (int64_t i = 0; i < g.kh; ++i)
+          for (int64_t j = 0; j < g.kw; ++j) koff_[k++] = (c * g.H + i * g.dh) * g.W + j * g.dw;
       image_ = true;
     }
   }
