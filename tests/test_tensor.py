@@ -199,3 +199,21 @@ def test_inplace_ops_return_the_same_object_and_keep_subclasses():
         p -= 0.5
         p *= 4
     assert p is q and type(p) is Param and p.tolist() == [2.0, 2.0]
+
+
+def test_copies_of_broadcast_and_sliced_sources():
+    """copy_ and contiguous() over broadcast sources (filled per row), contiguous rows of
+    the same dtype (copied per row), and conversions, against NumPy."""
+    col = np.arange(4.0).reshape(4, 1)
+    np.testing.assert_array_equal(dl.tensor(col).expand(4, 5).contiguous().numpy(), np.broadcast_to(col, (4, 5)))
+    base = np.arange(60.0).reshape(6, 10)
+    np.testing.assert_array_equal(dl.tensor(base)[1:5, 2:9].contiguous().numpy(), base[1:5, 2:9])
+    t = dl.zeros(3, 5)
+    t.copy_(dl.tensor(np.arange(5, dtype=np.int32)))
+    np.testing.assert_array_equal(t.numpy(), np.broadcast_to(np.arange(5, dtype=np.float32), (3, 5)))
+    u = dl.zeros(3, 7, dtype=dl.float32)
+    u.copy_(dl.tensor(np.array([[2.5]])))
+    np.testing.assert_array_equal(u.numpy(), np.full((3, 7), 2.5, np.float32))
+    v = dl.zeros(2, 3, 4)
+    v.copy_(dl.tensor(np.arange(4.0)).expand(3, 4))
+    np.testing.assert_array_equal(v.numpy(), np.broadcast_to(np.arange(4.0), (2, 3, 4)))

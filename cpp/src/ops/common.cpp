@@ -2,6 +2,7 @@
 // in-place bookkeeping, and the shapes of reductions.
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "ops/common.h"
 
@@ -133,6 +134,17 @@ void copy_kernel(const Tensor& dst, const Tensor& src) {
     visit_dtype(src.dtype(), [&](auto stag) {
       using S = decltype(stag);
       strided_for_each<2>(dst.shape(), ops, [](char** p, const int64_t* st, int64_t n) {
+        // Contiguous rows of the destination: a broadcast value is a fill, and a
+        // contiguous source of the same type a memcpy (the general loop does not vectorise).
+        if (st[0] == int64_t(sizeof(D)) && st[1] == 0) {
+          D* d = reinterpret_cast<D*>(p[0]);
+          std::fill(d, d + n, static_cast<D>(*reinterpret_cast<const S*>(p[1])));
+          return;
+        }
+        if (std::is_same_v<D, S> && st[0] == int64_t(sizeof(D)) && st[1] == int64_t(sizeof(S))) {
+          std::memcpy(p[0], p[1], static_cast<size_t>(n) * sizeof(D));
+          return;
+        }
         for (int64_t i = 0; i < n; ++i)
           *reinterpret_cast<D*>(p[0] + i * st[0]) =
               static_cast<D>(*reinterpret_cast<const S*>(p[1] + i * st[1]));
