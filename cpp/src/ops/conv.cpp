@@ -348,15 +348,24 @@ void conv_backward_weight(const Conv& c, const T* x, const T* dy, T* dw) {
   for (int64_t g = 0; g < c.G; ++g) {
     for (int64_t n0 = 0; n0 < c.N; n0 += B) {
       const int64_t nb = std::min(B, c.N - n0);
-      parallel_for(0, nb, 1, [&](int64_t lo, int64_t hi) {
-        for (int64_t s = lo; s < hi; ++s) {
-          const int64_t n = n0 + s;
-          const T* src = dy + (n * c.O + g * Og) * P;
-          for (int64_t o = 0; o < Og; ++o)
-            std::copy(src + o * P, src + (o + 1) * P, grads.data() + o * nb * P + s * P);
-          // Sample s's patches are columns [s P, (s + 1) P) of the chunk's (K, nb P) matrix.
+      // Jobs of (sample, input channel), so that a chunk of one sample still uses every
+      // thread: channel 0 also copies the sample's output gradients. Sample s's patches
+      // are columns [s P, (s + 1) P) of the chunk's (K, nb P) matrix; channel ci's are
+      // its rows [ci kh kw, (ci + 1) kh kw).
+      const int64_t cg = c.direct ? 1 : c.Cg(), kk = c.kh * c.kw;
+      ConvGeometry plane = c.geo;
+      plane.C = 1;
+      parallel_for(0, nb * cg, 1, [&](int64_t lo, int64_t hi) {
+        for (int64_t job = lo; job < hi; ++job) {
+          const int64_t s = job / cg, ci = job % cg, n = n0 + s;
+          if (ci == 0) {
+            const T* src = dy + (n * c.O + g * Og) * P;
+            for (int64_t o = 0; o < Og; ++o)
+              std::copy(src + o * P, src + (o + 1) * P, grads.data() + o * nb * P + s * P);
+          }
           if (!c.direct)
-            im2col(c.geo, x + (n * c.C + g * c.Cg()) * c.H * c.W, cols.data() + s * P, ld);
+            im2col(plane, x + (n * c.C + g * c.Cg() + ci) * c.H * c.W,
+                   cols.data() + ci * kk * ld + s * P, ld);
         }
       });
       if (c.direct) {
