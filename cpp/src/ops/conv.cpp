@@ -329,8 +329,9 @@ void conv_backward_input(const Conv& c, const T* w, const T* dy, T* dx) {
 }
 
 // dw[g] = sum_n dy[n, g] col(x[n, g])^T, over chunks of B samples: the chunk's
-// patches side by side (K x B P) and its output gradients packed to (Og x B P),
-// one GEMM per chunk and group accumulating into dw in chunk order.
+// patches side by side (K x B P, rows ld apart) and its output gradients packed to
+// (Og x B P); per group, one GEMM per chunk accumulates dw[g]^T in chunk order, and
+// dw[g] is its transpose.
 template <class T>
 void conv_backward_weight(const Conv& c, const T* x, const T* dy, T* dw) {
   const int64_t K = c.K(), P = c.P(), Og = c.Og();
