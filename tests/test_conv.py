@@ -87,37 +87,34 @@ WIDE_CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", WIDE_CASES, ids=[f"case{i}" for i in range(len(WIDE_CASES))])
-def test_wide_layer_gradients_against_reference(case, threads, rng):
+def check_gradients(case, rng, dtype, tol, bias=False, msg=""):
+    """Runs conv2d forward and backward on random data for one case and compares the
+    output and both gradients with the NumPy references."""
     xs, ws, stride, padding, dilation, groups = case
-    x, w, b = rnd(xs, rng), rnd(ws, rng), rnd(ws[0], rng)
+    x, w = rnd(xs, rng), rnd(ws, rng)
+    b = rnd(ws[0], rng) if bias else None
     want = ref.conv2d(x, w, b, stride, padding, dilation, groups)
     gy = rnd(want.shape, rng)
     dx, dw = ref.conv2d_grads(x, w, gy, stride, padding, dilation, groups)
+    tx, tw = (dl.tensor(a).to(dtype).requires_grad_() for a in (x, w))
+    tb = None if b is None else dl.tensor(b).to(dtype)
+    y = F.conv2d(tx, tw, tb, stride, padding, dilation, groups)
+    y.backward(dl.tensor(gy).to(dtype))
+    for got, expected in ((y.detach(), want), (tx.grad, dx), (tw.grad, dw)):
+        np.testing.assert_allclose(got.numpy(), expected, rtol=tol, atol=tol, err_msg=msg)
+
+
+@pytest.mark.parametrize("case", WIDE_CASES, ids=[f"case{i}" for i in range(len(WIDE_CASES))])
+def test_wide_layer_gradients_against_reference(case, threads, rng):
     for t in (1, 2):
         dl.set_num_threads(t)
-        tx, tw = dl.tensor(x, requires_grad=True), dl.tensor(w, requires_grad=True)
-        y = F.conv2d(tx, tw, dl.tensor(b), stride, padding, dilation, groups)
-        y.backward(dl.tensor(gy))
-        np.testing.assert_allclose(y.detach().numpy(), want, rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(tx.grad.numpy(), dx, rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(tw.grad.numpy(), dw, rtol=1e-12, atol=1e-12)
+        check_gradients(case, rng, dl.float64, 1e-12, bias=True, msg=f"threads={t}")
 
 
 @pytest.mark.parametrize("case", [WIDE_CASES[i] for i in (1, 2, 3, 6, 8, 9)],
                          ids=["long", "pad", "dilated", "strided", "in_place", "in_place_deep"])
 def test_wide_layers_on_every_isa(case, isa, rng):
-    xs, ws, stride, padding, dilation, groups = case
-    x, w = rnd(xs, rng), rnd(ws, rng)
-    want = ref.conv2d(x, w, None, stride, padding, dilation, groups)
-    gy = rnd(want.shape, rng)
-    dx, dw = ref.conv2d_grads(x, w, gy, stride, padding, dilation, groups)
-    tx, tw = dl.tensor(x).float().requires_grad_(), dl.tensor(w).float().requires_grad_()
-    y = F.conv2d(tx, tw, None, stride, padding, dilation, groups)
-    y.backward(dl.tensor(gy).float())
-    np.testing.assert_allclose(y.detach().numpy(), want, rtol=1e-4, atol=1e-4, err_msg=isa)
-    np.testing.assert_allclose(tx.grad.numpy(), dx, rtol=1e-4, atol=1e-4, err_msg=isa)
-    np.testing.assert_allclose(tw.grad.numpy(), dw, rtol=1e-4, atol=1e-4, err_msg=isa)
+    check_gradients(case, rng, dl.float32, 1e-4, msg=isa)
 
 
 PLANE_CASES = [
@@ -134,18 +131,8 @@ PLANE_CASES = [
 
 @pytest.mark.parametrize("case", PLANE_CASES, ids=[f"case{i}" for i in range(len(PLANE_CASES))])
 def test_plane_kernel_gradients_against_reference(case, isa, rng):
-    xs, ws, stride, padding, dilation, groups = case
-    x, w = rnd(xs, rng), rnd(ws, rng)
-    want = ref.conv2d(x, w, None, stride, padding, dilation, groups)
-    gy = rnd(want.shape, rng)
-    dx, dw = ref.conv2d_grads(x, w, gy, stride, padding, dilation, groups)
     for dtype, tol in ((dl.float64, 1e-12), (dl.float32, 1e-4)):
-        tx, tw = dl.tensor(x).to(dtype).requires_grad_(), dl.tensor(w).to(dtype).requires_grad_()
-        y = F.conv2d(tx, tw, None, stride, padding, dilation, groups)
-        y.backward(dl.tensor(gy).to(dtype))
-        np.testing.assert_allclose(y.detach().numpy(), want, rtol=tol, atol=tol, err_msg=isa)
-        np.testing.assert_allclose(tx.grad.numpy(), dx, rtol=tol, atol=tol, err_msg=isa)
-        np.testing.assert_allclose(tw.grad.numpy(), dw, rtol=tol, atol=tol, err_msg=isa)
+        check_gradients(case, rng, dtype, tol, msg=isa)
 
 
 def test_noncontiguous_input_and_weight(rng):
