@@ -10,6 +10,8 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
+#include <type_traits>
 #include <vector>
 
 namespace dlcore::kernels {
@@ -67,8 +69,23 @@ struct AxisWindows {
   }
 };
 
+// a where take, else b, computed on the bits: the compiler turns a ternary on floats
+// into a branch, and a branch on pooled data is mispredicted about half the time.
+template <class T>
+inline T select_bits(bool take, T a, T b) {
+  using U = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  U ua, ub;
+  std::memcpy(&ua, &a, sizeof(T));
+  std::memcpy(&ub, &b, sizeof(T));
+  const U m = U(0) - static_cast<U>(take);
+  const U r = (ua & m) | (ub & ~m);
+  T out;
+  std::memcpy(&out, &r, sizeof(T));
+  return out;
+}
+
 // Every max window holds at least one input element (padding <= half the kernel), so
-// the first one seeds the maximum; the updates are selects, not branches.
+// the first one seeds the maximum; the updates are selects on the bits, not branches.
 template <class T>
 void max_pool_plane(const AxisWindows& wh, const AxisWindows& ww, int64_t in_w, const T* x, T* y,
                     int64_t* idx) {
@@ -87,8 +104,8 @@ void max_pool_plane(const AxisWindows& wh, const AxisWindows& ww, int64_t in_w, 
         for (int64_t j = 0, w = w0; j < nw; ++j, w += ws) {
           const T v = row[w];
           const bool take = (v > best) | ((v != v) & (best == best));
-          best = take ? v : best;
-          at = take ? h * in_w + w : at;
+          best = select_bits(take, v, best);
+          at = select_bits(take, h * in_w + w, at);
         }
       }
       y[oh * wo + ow] = best;
@@ -114,7 +131,9 @@ void max_pool_plane_full(const AxisWindows& wh, const AxisWindows& ww, int64_t i
         for (int j = 0; j < KW; ++j) {
           const int64_t pos = base + i * in_w + j;
           const T v = x[pos];
-          if (v > best || (v != v && best == best)) best = v, at = pos;
+          const bool take = (v > best) | ((v != v) & (best == best));
+          best = select_bits(take, v, best);
+          at = select_bits(take, pos, at);
         }
       y[oh * wo + ow] = best;
       idx[oh * wo + ow] = at;
