@@ -311,6 +311,8 @@ void conv_backward_input(const Conv& c, const T* w, const T* dy, T* dx) {
     const std::vector<T> wf = flipped_weight(c, w);
     return patch_gemms<T>(c, fg, c.Cg(), wf.data(), dy, c.O * c.P(), nullptr, dx, c.C * c.H * c.W);
   }
+  const auto col2im =
+      kernels::for_dtype<T>(kernels::active().col2im_f32, kernels::active().col2im_f64);
   for_samples<T>(c, c.direct ? 0 : c.K() * c.P(), [&](int64_t n, T* col) {
     for (int64_t g = 0; g < c.G; ++g) {
       T* dxs = dx + (n * c.C + g * c.Cg()) * c.H * c.W;
@@ -322,7 +324,7 @@ void conv_backward_input(const Conv& c, const T* w, const T* dy, T* dx) {
       gemm(p);
       if (!c.direct) {
         std::fill(dxs, dxs + c.Cg() * c.H * c.W, T(0));
-        kernels::col2im<T>(c.geo, col, dxs);
+        col2im(c.geo, col, dxs);
       }
     }
   });

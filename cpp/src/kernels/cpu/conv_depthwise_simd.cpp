@@ -1,5 +1,6 @@
 // Depthwise convolution planes (one input channel to one output channel), and the patch
-// matrix (im2col) of the GEMM path's weight gradient, compiled once per instruction set. With the
+// matrix of the GEMM path (im2col, for the weight gradient) with its adjoint (col2im, for
+// the input gradient at strides above 1), compiled once per instruction set. With the
 // geometry g of the plane (kernel kh x kw, stride, zero padding, dilation;
 // kernels/cpu/conv_im2col.h) and taps t = (i, j):
 //   forward   y[oh][ow]  += w[t] x[oh sh - ph + i dh][ow sw - pw + j dw]
@@ -281,8 +282,32 @@ void im2col(const ConvGeometry& g, const T* x, T* col, int64_t ld) {
       }
 }
 
+// Its adjoint (kernels.h: col2im_f32): dx += the patch matrix col (rows Ho Wo apart)
+// summed back onto the image, in the order of (c, i, j, oh) as the generic loop did.
+template <class T>
+void col2im(const ConvGeometry& g, const T* col, T* dx) {
+  const int64_t cols = g.cols(), kk = g.kh * g.kw;
+  for (int64_t c = 0; c < g.C; ++c) {
+    const T* in = col + c * kk * cols;
+    T* plane = dx + c * g.H * g.W;
+    for_tap_rows(g, [&](int64_t oh, int64_t in_row, int64_t lo, int64_t hi, int64_t t) {
+      T* row = plane + in_row;
+      const T* r = in + t * cols + oh * g.Wo;
+      if (g.sw == 1) {
+        vec_loop<T>(hi - lo, [&](int64_t k, int n) {
+          store_n(vadd(load_n(row + lo, k, n), load_n(r + lo, k, n)), row + lo, k, n);
+        });
+      } else {
+        for (int64_t ow = lo; ow < hi; ++ow) row[ow * g.sw] += r[ow];
+      }
+    });
+  }
+}
+
 }  // namespace
 
+void col2im_f32(const ConvGeometry& g, const float* col, float* dx) { col2im(g, col, dx); }
+void col2im_f64(const ConvGeometry& g, const double* col, double* dx) { col2im(g, col, dx); }
 void im2col_f32(const ConvGeometry& g, const float* x, float* col, int64_t ld) {
   im2col(g, x, col, ld);
 }

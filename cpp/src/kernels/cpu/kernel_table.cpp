@@ -31,6 +31,8 @@ void depthwise_backward_weight_f64(const ConvGeometry&, const double*, const dou
                                    const PlaneBatch&);
 void im2col_f32(const ConvGeometry&, const float*, float*, int64_t);
 void im2col_f64(const ConvGeometry&, const double*, double*, int64_t);
+void col2im_f32(const ConvGeometry&, const float*, float*);
+void col2im_f64(const ConvGeometry&, const double*, double*);
 void rnn_cell_forward_f32(RnnCell, int64_t, const float*, const float*, const float*, float*,
                           float*, float*);
 void rnn_cell_forward_f64(RnnCell, int64_t, const double*, const double*, const double*, double*,
@@ -73,6 +75,7 @@ const KernelTable& table() {
                                 depthwise_forward_f64, depthwise_backward_input_f32,
                                 depthwise_backward_input_f64, depthwise_backward_weight_f32,
                                 depthwise_backward_weight_f64, im2col_f32, im2col_f64,
+                                col2im_f32, col2im_f64,
                                 rnn_cell_forward_f32,
                                 rnn_cell_forward_f64, rnn_cell_backward_f32,
                                 rnn_cell_backward_f64, attn_softmax_online_f32,

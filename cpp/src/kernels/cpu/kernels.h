@@ -135,6 +135,9 @@ struct KernelTable {
   // The patch matrix of one image (conv_im2col.h's index map), rows ld apart.
   void (*im2col_f32)(const ConvGeometry& g, const float* x, float* col, int64_t ld);
   void (*im2col_f64)(const ConvGeometry& g, const double* x, double* col, int64_t ld);
+  // Its adjoint: dx += the patch matrix col (rows Ho Wo apart) summed onto the image.
+  void (*col2im_f32)(const ConvGeometry& g, const float* col, float* dx);
+  void (*col2im_f64)(const ConvGeometry& g, const double* col, double* dx);
   // The gate step of RNN, LSTM and GRU cells, one batch row, forward and backward.
   RnnForwardFn<float> rnn_cell_forward_f32;
   RnnForwardFn<double> rnn_cell_forward_f64;
