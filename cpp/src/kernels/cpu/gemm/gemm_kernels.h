@@ -1,6 +1,7 @@
 // What the GEMM driver (gemm_driver.cpp, compiled once) needs from each
 // instruction set (gemm_microkernel.cpp, compiled once per ISA): the register
-// tile MR x NR, two packing routines and the micro-kernel.
+// tile MR x NR, the packing routines (A, B, and B as an image's patches) and the
+// micro-kernel (B packed, or read in place from an image).
 //
 // Packed layouts (Goto/BLIS). A block of A (m rows, kc columns of the k range)
 // is stored as ceil(m / MR) slivers, each kc x MR with the MR values of one k

@@ -3,6 +3,8 @@
 // vector registers (NR = NV * W lanes) and, for each k, broadcasts MR values of
 // A and multiplies them with NV vectors of B:
 //   acc[r][v] += broadcast(A[i0 + r, k]) * B[k, j0 + v*W : j0 + (v+1)*W]
+// B's vectors come from a packed sliver, or (micro_image) straight from an image whose
+// patch matrix B is (GemmPatches).
 // Tiles per ISA (accumulators + NV loads + one broadcast must fit the registers):
 //   avx512  float 14 x 32, double 14 x 16  (28 of 32 zmm)
 //   avx2    float  6 x 16, double  6 x 8   (12 of 16 ymm)
