@@ -223,16 +223,6 @@ ConvGeometry bordered_geometry(const ConvGeometry& g) {
   return b;
 }
 
-// Copies the image x of geometry g into out, bordered as bordered_geometry(g) = b says.
-template <class T>
-void write_bordered(const ConvGeometry& g, const ConvGeometry& b, const T* x, T* out) {
-  std::fill(out, out + b.C * b.H * b.W, T(0));
-  for (int64_t ch = 0; ch < g.C; ++ch)
-    for (int64_t r = 0; r < g.H; ++r)
-      std::copy(x + (ch * g.H + r) * g.W, x + (ch * g.H + r + 1) * g.W,
-                out + (ch * b.H + r + g.ph) * b.W + g.pw);
-}
-
 // y[n, g] = w[g] @ patches(x[n, g]) + b[g] for the images x of geometry geo (per group;
 // samples x_sample apart, outputs y_sample apart), as GEMMs that gather the patches
 // themselves (GemmProblem::b_patches), from a bordered copy of the image where that helps.
@@ -244,7 +234,7 @@ void patch_gemms(const Conv& c, const ConvGeometry& geo, int64_t M, const T* a, 
   for_samples<T>(c, copy ? bg.C * bg.H * bg.W : 0, [&](int64_t n, T* buf) {
     for (int64_t g = 0; g < c.G; ++g) {
       const T* img = x + n * x_sample + g * geo.C * geo.H * geo.W;
-      if (copy) write_bordered(geo, bg, img, buf);
+      if (copy) kernels::copy_bordered(img, geo.C, geo.H, geo.W, bg.H, bg.W, geo.ph, geo.pw, buf);
       GemmProblem<T> p;
       p.M = M, p.N = geo.cols(), p.K = geo.rows();
       p.a = a + g * M * geo.rows(), p.a_rs = geo.rows(), p.a_cs = 1;

@@ -27,10 +27,7 @@ namespace {
 // Output columns [lo, hi) of tap column j whose input column lies in [0, W).
 inline void tap_columns(const ConvGeometry& g, int64_t j, int64_t& off, int64_t& lo, int64_t& hi) {
   off = j * g.dw - g.pw;
-  lo = off >= 0 ? 0 : (-off + g.sw - 1) / g.sw;
-  hi = g.W - off <= 0 ? 0 : (g.W - off + g.sw - 1) / g.sw;
-  if (hi > g.Wo) hi = g.Wo;
-  if (lo > hi) lo = hi;
+  columns_inside(off, g.sw, g.W, g.Wo, lo, hi);
 }
 
 // Calls f(out_row, in_row, lo, hi, tap) for every tap and output row that meets the input.
@@ -88,10 +85,8 @@ template <class T>
 const T* bordered(const T* plane, int64_t rows, int64_t cols, int64_t hp, int64_t wp, int64_t top,
                   int64_t left) {
   thread_local std::vector<T> buf;
-  buf.assign(static_cast<size_t>(hp * wp), T(0));
-  for (int64_t r = 0; r < rows; ++r)
-    std::memcpy(buf.data() + (r + top) * wp + left, plane + r * cols,
-                sizeof(T) * static_cast<size_t>(cols));
+  buf.resize(static_cast<size_t>(hp * wp));
+  copy_bordered(plane, 1, rows, cols, hp, wp, top, left, buf.data());
   return buf.data();
 }
 

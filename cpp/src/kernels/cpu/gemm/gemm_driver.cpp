@@ -204,9 +204,7 @@ class Driver {
   // output rows of whole vectors: each vector of a sliver's row k is `lanes` adjacent
   // values of the image, so B can be read where it lies.
   bool reads_image_in_place(const GemmPatches& g) const {
-    return g.sw == 1 && g.ph <= 0 && g.pw <= 0 && g.Wo % kern_.lanes == 0 &&
-           (g.Ho - 1) * g.sh - g.ph + (g.kh - 1) * g.dh < g.H &&
-           (g.Wo - 1) - g.pw + (g.kw - 1) * g.dw < g.W;
+    return g.sw == 1 && g.Wo % kern_.lanes == 0 && kernels::patches_inside(g);
   }
   // Where column j's patch starts in the image (its value for k = 0).
   int64_t column_offset(int64_t j) const {

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/cpu/conv_im2col.h"
 #include "kernels/cpu/gemm/gemm_kernels.h"
 #include "kernels/cpu/vec.h"
 
@@ -156,9 +157,7 @@ void pack_b_patches(const GemmPatches& g, const T* x, int64_t k0, int64_t kc, in
     int64_t oh, ow;  // output position of column d
     int64_t start;   // (inside) offset of its first value for k = 0
   };
-  const bool inside = g.ph <= 0 && g.pw <= 0 &&
-                      (g.Ho - 1) * g.sh - g.ph + (g.kh - 1) * g.dh < g.H &&
-                      (g.Wo - 1) * g.sw - g.pw + (g.kw - 1) * g.dw < g.W;
+  const bool inside = patches_inside(g);
   for (int64_t s0 = 0; s0 < n; s0 += NR, out += NR * kc) {
     const int cols = static_cast<int>(std::min<int64_t>(NR, n - s0));
     Segment seg[NR];
@@ -197,9 +196,8 @@ void pack_b_patches(const GemmPatches& g, const T* x, int64_t k0, int64_t kc, in
           if (ih < 0 || ih >= g.H) continue;
           // Input column of segment entry t: iw0 + t sw; entries [a, b) lie inside the row.
           const int64_t iw0 = sg.ow * g.sw - g.pw + j * g.dw;
-          const int64_t a = iw0 >= 0 ? 0 : (-iw0 + g.sw - 1) / g.sw;
-          const int64_t past = g.W - iw0 <= 0 ? 0 : (g.W - iw0 + g.sw - 1) / g.sw;
-          const int64_t b = std::min<int64_t>(sg.len, past);
+          int64_t a, b;
+          columns_inside(iw0, g.sw, g.W, sg.len, a, b);
           const T* src = plane + ih * g.W + (iw0 + a * g.sw);
           T* dst = o + sg.d + a;
           for (int64_t t = 0; t < b - a; ++t) dst[t] = src[t * g.sw];
