@@ -64,12 +64,10 @@ struct DepthwiseKernels {
 template <class T>
 DepthwiseKernels<T> depthwise_kernels() {
   const auto& kt = kernels::active();
-  if constexpr (sizeof(T) == 4)
-    return {kt.depthwise_forward_f32, kt.depthwise_backward_input_f32,
-            kt.depthwise_backward_weight_f32};
-  else
-    return {kt.depthwise_forward_f64, kt.depthwise_backward_input_f64,
-            kt.depthwise_backward_weight_f64};
+  return {
+      kernels::for_dtype<T>(kt.depthwise_forward_f32, kt.depthwise_forward_f64),
+      kernels::for_dtype<T>(kt.depthwise_backward_input_f32, kt.depthwise_backward_input_f64),
+      kernels::for_dtype<T>(kt.depthwise_backward_weight_f32, kt.depthwise_backward_weight_f64)};
 }
 
 // (sample, group) pairs per thread chunk: about 16K multiply-adds at least.

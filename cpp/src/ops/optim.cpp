@@ -55,11 +55,7 @@ void run(const std::vector<OptimStep>& per_param, const std::vector<Tensor>& par
          const std::vector<Tensor>& grads, const std::vector<std::array<Tensor, kSlots>>& st,
          const std::vector<int64_t>& offsets) {
   const auto& kt = kernels::active();
-  kernels::OptimFn<T> fn;
-  if constexpr (sizeof(T) == 4)
-    fn = kt.optim_f32;
-  else
-    fn = kt.optim_f64;
+  const kernels::OptimFn<T> fn = kernels::for_dtype<T>(kt.optim_f32, kt.optim_f64);
   auto slot = [&](size_t i, int k) {
     return st[i][k].defined() ? st[i][k].template data<T>() : nullptr;
   };

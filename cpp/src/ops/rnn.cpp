@@ -368,10 +368,8 @@ RnnGrads run_backward(const RnnDims& d, const Activity& act, const RnnState& st,
     const auto& k = kernels::active();
     if (TB == 0) {
       fill_kernel(out, 0.0);
-    } else if constexpr (std::is_same_v<T, float>) {
-      k.colsum_f32(m, TB, GH, GH, out.data<T>());
     } else {
-      k.colsum_f64(m, TB, GH, GH, out.data<T>());
+      kernels::for_dtype<T>(k.colsum_f32, k.colsum_f64)(m, TB, GH, GH, out.data<T>());
     }
     return out;
   };
