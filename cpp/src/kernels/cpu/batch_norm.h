@@ -1,7 +1,8 @@
 // Batch normalisation of one channel (ops/norm.cpp runs the channels on threads). The
 // channel's M = N S values sit at x[(n C + c) S + s]: `base` points at (n = 0, c),
 // `stride` = C S steps n, S runs s.
-//   forward (batch statistics):  mean, var = sum (x - mean)^2 / M (two passes, in double),
+//   forward (batch statistics):  mean, var = sum (x - mean)^2 / M (two passes; totals in
+//                                double, see batch_norm_simd.cpp),
 //                                y = (x - mean) invstd w + b, invstd = 1 / sqrt(var + eps)
 //   backward (batch statistics): xhat = (x - mean) invstd,
 //                                dx = w invstd / M (M g - sum g - xhat sum g xhat),
