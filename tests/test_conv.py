@@ -117,6 +117,53 @@ def test_wide_layers_on_every_isa(case, isa, rng):
     check_gradients(case, rng, dl.float32, 1e-4, msg=isa)
 
 
+WINOGRAD_CASES = [
+    # 3x3 layers at stride 1 with 32 or more channels on both sides run as Winograd
+    # F(2x2, 3x3) products: forward, the input gradient (the flipped convolution) and the
+    # weight gradient. Odd output sizes leave half-filled tiles.
+    ((6, 32, 13, 13), (32, 32, 3, 3), (1, 1), (1, 1), (1, 1), 1),  # chunks cut samples, 6 chunks
+    ((2, 40, 9, 12), (33, 40, 3, 3), (1, 1), (0, 0), (1, 1), 1),  # channel counts off the vectors
+    ((1, 32, 5, 7), (48, 32, 3, 3), (1, 1), (2, 1), (1, 1), 1),  # dx's padding 0 and 1
+    ((2, 32, 4, 3), (32, 32, 3, 3), (1, 1), (3, 2), (1, 1), 1),  # dx's padding -1 (crops dy)
+    ((1, 36, 1, 1), (32, 36, 3, 3), (1, 1), (1, 1), (1, 1), 1),  # a single output
+]
+
+
+@pytest.mark.parametrize("case", WINOGRAD_CASES, ids=[f"case{i}" for i in range(len(WINOGRAD_CASES))])
+def test_winograd_layers_against_reference(case, threads, rng):
+    for t in (1, 2):
+        dl.set_num_threads(t)
+        check_gradients(case, rng, dl.float64, 1e-12, bias=True, msg=f"threads={t}")
+
+
+@pytest.mark.parametrize("case", WINOGRAD_CASES[:2], ids=["chunks", "tails"])
+def test_winograd_layers_on_every_isa(case, isa, rng):
+    check_gradients(case, rng, dl.float32, 1e-4, bias=True, msg=isa)
+
+
+def test_winograd_same_bits_for_any_thread_count(threads, rng):
+    x, w = rnd((6, 32, 13, 13), rng).astype(np.float32), rnd((32, 32, 3, 3), rng).astype(np.float32)
+    results = []
+    for t in (1, 2, 3):
+        dl.set_num_threads(t)
+        tx, tw = dl.tensor(x, requires_grad=True), dl.tensor(w, requires_grad=True)
+        y = F.conv2d(tx, tw, padding=1)
+        (y * y).sum().backward()
+        results.append([a.numpy().copy() for a in (y.detach(), tx.grad, tw.grad)])
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_winograd_transposed_convolution(rng):
+    # conv_transpose2d at stride 1 runs its forward pass as the input gradient of a
+    # convolution, so 3x3 ones with 32 channels take the Winograd path too.
+    x, w, b = rnd((2, 32, 6, 7), rng), rnd((32, 40, 3, 3), rng), rnd(40, rng)
+    want = ref.conv_transpose2d(x, w, b, padding=(1, 1))
+    got = F.conv_transpose2d(dl.tensor(x), dl.tensor(w), dl.tensor(b), padding=1)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-12)
+
+
 PLANE_CASES = [
     # Few input channels at stride 1 along rows (and depthwise layers) run as plane
     # kernels; the weight gradient has a path per kernel width up to 7 (bordered by the

@@ -33,6 +33,14 @@ void im2col_f32(const ConvGeometry&, const float*, float*, int64_t);
 void im2col_f64(const ConvGeometry&, const double*, double*, int64_t);
 void col2im_f32(const ConvGeometry&, const float*, float*);
 void col2im_f64(const ConvGeometry&, const double*, double*);
+void transpose_f32(const float*, int64_t, int64_t, int64_t, float*, int64_t);
+void transpose_f64(const double*, int64_t, int64_t, int64_t, double*, int64_t);
+void winograd_input_f32(const WinogradRow&, const float*, float*);
+void winograd_input_f64(const WinogradRow&, const double*, double*);
+void winograd_output_f32(const WinogradRow&, const float*, float*, const float*);
+void winograd_output_f64(const WinogradRow&, const double*, double*, const double*);
+void winograd_grad_output_f32(const WinogradRow&, const float*, float*);
+void winograd_grad_output_f64(const WinogradRow&, const double*, double*);
 void rnn_cell_forward_f32(RnnCell, int64_t, const float*, const float*, const float*, float*,
                           float*, float*);
 void rnn_cell_forward_f64(RnnCell, int64_t, const double*, const double*, const double*, double*,
@@ -75,7 +83,10 @@ const KernelTable& table() {
                                 depthwise_forward_f64, depthwise_backward_input_f32,
                                 depthwise_backward_input_f64, depthwise_backward_weight_f32,
                                 depthwise_backward_weight_f64, im2col_f32, im2col_f64,
-                                col2im_f32, col2im_f64,
+                                col2im_f32, col2im_f64, transpose_f32, transpose_f64,
+                                winograd_input_f32,
+                                winograd_input_f64, winograd_output_f32, winograd_output_f64,
+                                winograd_grad_output_f32, winograd_grad_output_f64,
                                 rnn_cell_forward_f32,
                                 rnn_cell_forward_f64, rnn_cell_backward_f32,
                                 rnn_cell_backward_f64, attn_softmax_online_f32,

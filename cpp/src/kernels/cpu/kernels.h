@@ -95,6 +95,19 @@ template <class T>
 using DepthwiseFn = void (*)(const ConvGeometry& g, const T* a, const T* b, T* out,
                              const PlaneBatch& batch);
 
+// One row of tiles of Winograd's F(2x2, 3x3) (conv_winograd_simd.cpp), channel-last:
+// strip value (i, col, c) at s[i s_row + col C + c]; tile t's sixteen transformed
+// values of channel c at out[t ld + xi x + c], x = 4 i + j < 16.
+struct WinogradRow {
+  int64_t C, tiles, s_row, ld, xi;
+};
+// input: strip rows 0-3 to B^T d B; output: A^T m A + bias (bias may be null) to strip
+// rows 0-1; grad_output: strip rows 0-1 of dy to A dy A^T.
+template <class T>
+using WinogradInputFn = void (*)(const WinogradRow& r, const T* s, T* v);
+template <class T>
+using WinogradOutputFn = void (*)(const WinogradRow& r, const T* m, T* s, const T* bias);
+
 // Bit flags for elementwise kernels.
 constexpr int kStreamStores = 1;  // write with non-temporal stores (output larger than cache)
 
@@ -138,6 +151,18 @@ struct KernelTable {
   // Its adjoint: dx += the patch matrix col (rows Ho Wo apart) summed onto the image.
   void (*col2im_f32)(const ConvGeometry& g, const float* col, float* dx);
   void (*col2im_f64)(const ConvGeometry& g, const double* col, double* dx);
+  // dst[j ldd + i] = src[i lds + j] for i < rows, j < cols.
+  void (*transpose_f32)(const float* src, int64_t rows, int64_t cols, int64_t lds, float* dst,
+                        int64_t ldd);
+  void (*transpose_f64)(const double* src, int64_t rows, int64_t cols, int64_t lds, double* dst,
+                        int64_t ldd);
+  // Winograd F(2x2, 3x3) transforms of one row of tiles.
+  WinogradInputFn<float> winograd_input_f32;
+  WinogradInputFn<double> winograd_input_f64;
+  WinogradOutputFn<float> winograd_output_f32;
+  WinogradOutputFn<double> winograd_output_f64;
+  WinogradInputFn<float> winograd_grad_output_f32;
+  WinogradInputFn<double> winograd_grad_output_f64;
   // The gate step of RNN, LSTM and GRU cells, one batch row, forward and backward.
   RnnForwardFn<float> rnn_cell_forward_f32;
   RnnForwardFn<double> rnn_cell_forward_f64;
