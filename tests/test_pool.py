@@ -37,6 +37,24 @@ def test_max_pool2d(case, dtype, rng):
     np.testing.assert_allclose(xt.grad.numpy(), expected.reshape(shape), rtol=1e-12)
 
 
+@pytest.mark.parametrize("shape", [(2, 3, 6, 70), (1, 2, 5, 33), (1, 1, 4, 17)], ids=["wide", "tail", "odd"])
+def test_max_pool_2x2_on_every_isa(shape, isa, rng):
+    # 2x2 windows at stride 2 run a per-ISA kernel over vectors of windows, with a scalar
+    # tail: values, indices, ties (the first maximum wins) and NaN (it wins) checked
+    # against the plain loops in float32 and float64.
+    x = rng.integers(-3, 4, size=shape).astype(np.float64)  # many ties
+    x[0, 0, 0, 0] = x[0, -1, 1, shape[3] // 2] = np.nan
+    x[0, 0, 2, 2] = -np.inf
+    for dtype in (dl.float32, dl.float64):
+        y, idx = F.max_pool2d(dl.tensor(x).to(dtype), 2, return_indices=True)
+        # NaN wins its window: in the reference it stands in as the largest value.
+        want, want_idx = ref.max_pool2d(np.nan_to_num(x, nan=1e9), (2, 2), (2, 2))
+        nan_at = want == 1e9
+        assert np.array_equal(np.isnan(y.numpy()), nan_at), isa
+        np.testing.assert_array_equal(np.where(nan_at, 0, y.numpy()), np.where(nan_at, 0, want), err_msg=isa)
+        np.testing.assert_array_equal(idx.numpy(), want_idx, err_msg=isa)
+
+
 AVG_CASES = [((2, 3, 7, 7), (3, 3), (2, 2), (1, 1), False, True, None),
              ((2, 3, 7, 7), (3, 3), (2, 2), (1, 1), True, False, None),
              ((1, 2, 8, 5), (2, 3), (3, 2), (1, 1), True, True, None),

@@ -108,9 +108,19 @@ std::pair<Tensor, Tensor> max_pool(const Pool& pool, const Tensor& input, const 
       const bool full3 = kernels::windows_full(wh, 3) && kernels::windows_full(ww, 3);
       if (!pool.h.adaptive && full2) plane = kernels::max_pool_plane_full<T, 2, 2>;
       if (!pool.h.adaptive && full3) plane = kernels::max_pool_plane_full<T, 3, 3>;
+      // 2x2 windows at stride 2 from the top left corner: the per-ISA kernel.
+      const auto pool2 = kernels::for_dtype<T>(kernels::active().max_pool_2x2_f32,
+                                               kernels::active().max_pool_2x2_f64);
+      const bool stride2 = !pool.h.adaptive && full2 && pool.h.s == 2 && pool.w.s == 2 &&
+                           pool.h.p == 0 && pool.w.p == 0;
       over_planes(pool, [&](int64_t pl) {
-        plane(wh, ww, pool.w.in, x.data<T>() + pl * in_plane, y.data<T>() + pl * out_plane,
-              idx.data<int64_t>() + pl * out_plane);
+        const T* xp = x.data<T>() + pl * in_plane;
+        T* yp = y.data<T>() + pl * out_plane;
+        int64_t* ip = idx.data<int64_t>() + pl * out_plane;
+        if (stride2)
+          pool2(xp, pool.w.in, pool.h.out, pool.w.out, yp, ip);
+        else
+          plane(wh, ww, pool.w.in, xp, yp, ip);
       });
     }
   });

@@ -163,6 +163,12 @@ struct KernelTable {
   WinogradOutputFn<double> winograd_output_f64;
   WinogradInputFn<float> winograd_grad_output_f32;
   WinogradInputFn<double> winograd_grad_output_f64;
+  // Max pooling over 2x2 windows at stride 2 without padding, one plane (pool_simd.cpp):
+  // y[oh][ow] and its flat index idx[oh][ow] for ho x wo outputs, input rows in_w apart.
+  void (*max_pool_2x2_f32)(const float* x, int64_t in_w, int64_t ho, int64_t wo, float* y,
+                           int64_t* idx);
+  void (*max_pool_2x2_f64)(const double* x, int64_t in_w, int64_t ho, int64_t wo, double* y,
+                           int64_t* idx);
   // The gate step of RNN, LSTM and GRU cells, one batch row, forward and backward.
   RnnForwardFn<float> rnn_cell_forward_f32;
   RnnForwardFn<double> rnn_cell_forward_f64;
