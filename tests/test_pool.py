@@ -37,10 +37,11 @@ def test_max_pool2d(case, dtype, rng):
     np.testing.assert_allclose(xt.grad.numpy(), expected.reshape(shape), rtol=1e-12)
 
 
-@pytest.mark.parametrize("shape", [(2, 3, 6, 70), (1, 2, 5, 33), (1, 1, 4, 17)], ids=["wide", "tail", "odd"])
+@pytest.mark.parametrize("shape", [(2, 3, 6, 70), (1, 2, 5, 33), (1, 1, 4, 17), (1, 2, 6, 28)],
+                         ids=["wide", "whole", "odd", "lenet"])
 def test_max_pool_2x2_on_every_isa(shape, isa, rng):
-    # 2x2 windows at stride 2 run a per-ISA kernel over vectors of windows, with a scalar
-    # tail: values, indices, ties (the first maximum wins) and NaN (it wins) checked
+    # 2x2 windows at stride 2 run a per-ISA kernel over vectors of windows, with a masked
+    # or scalar tail: values, indices, ties (the first maximum wins) and NaN (it wins) checked
     # against the plain loops in float32 and float64.
     x = rng.integers(-3, 4, size=shape).astype(np.float64)  # many ties
     x[0, 0, 0, 0] = x[0, -1, 1, shape[3] // 2] = np.nan

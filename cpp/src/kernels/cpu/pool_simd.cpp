@@ -53,15 +53,20 @@ void row_tail(const T* x, int64_t in_w, int64_t oh, int64_t ow0, int64_t wo, T* 
 
 #if defined(DLCORE_ISA_avx512)
 constexpr int64_t kLanes = 16;
-// The outputs [ow, ow + 16) of row oh.
+// The outputs [ow, ow + n) of row oh, n <= 16 (masked: nothing past them is read or
+// written).
 inline void pool_vector(const float* x, int64_t in_w, int64_t oh, int64_t ow, int64_t wo, float* y,
-                        int64_t* idx) {
+                        int64_t* idx, int n = 16) {
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
   const float* r0 = x + 2 * oh * in_w + 2 * ow;
   const float* r1 = r0 + in_w;
-  const __m512 a0 = _mm512_loadu_ps(r0), a1 = _mm512_loadu_ps(r0 + 16);
-  const __m512 b0 = _mm512_loadu_ps(r1), b1 = _mm512_loadu_ps(r1 + 16);
+  auto mask = [](int bits) {
+    return static_cast<__mmask16>(bits >= 16 ? 0xFFFF : bits <= 0 ? 0 : (1u << bits) - 1);
+  };
+  const __mmask16 m0 = mask(2 * n), m1 = mask(2 * n - 16);
+  const __m512 a0 = _mm512_maskz_loadu_ps(m0, r0), a1 = _mm512_maskz_loadu_ps(m1, r0 + 16);
+  const __m512 b0 = _mm512_maskz_loadu_ps(m0, r1), b1 = _mm512_maskz_loadu_ps(m1, r1 + 16);
   const __m512 cand[4] = {_mm512_permutex2var_ps(a0, even, a1), _mm512_permutex2var_ps(a0, odd, a1),
                           _mm512_permutex2var_ps(b0, even, b1),
                           _mm512_permutex2var_ps(b0, odd, b1)};
@@ -76,15 +81,16 @@ inline void pool_vector(const float* x, int64_t in_w, int64_t oh, int64_t ow, in
     best = _mm512_mask_blend_ps(take, best, v);
     off = _mm512_mask_blend_epi32(take, off, _mm512_set1_epi32(offsets[k]));
   }
-  _mm512_storeu_ps(y + oh * wo + ow, best);
+  _mm512_mask_storeu_ps(y + oh * wo + ow, mask(n), best);
   // idx = 2 oh in_w + 2 (ow + lane) + off, as int64.
   const __m512i lane2 = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
   const __m512i base = _mm512_add_epi64(_mm512_set1_epi64(2 * oh * in_w + 2 * ow), lane2);
   const __m512i lo = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(off));
   const __m512i hi = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(off, 1));
-  _mm512_storeu_si512(idx + oh * wo + ow, _mm512_add_epi64(base, lo));
-  _mm512_storeu_si512(idx + oh * wo + ow + 8,
-                      _mm512_add_epi64(_mm512_add_epi64(base, _mm512_set1_epi64(16)), hi));
+  _mm512_mask_storeu_epi64(idx + oh * wo + ow, static_cast<__mmask8>(mask(n)),
+                           _mm512_add_epi64(base, lo));
+  _mm512_mask_storeu_epi64(idx + oh * wo + ow + 8, static_cast<__mmask8>(mask(n - 8)),
+                           _mm512_add_epi64(_mm512_add_epi64(base, _mm512_set1_epi64(16)), hi));
 }
 #elif defined(DLCORE_ISA_avx2)
 constexpr int64_t kLanes = 8;
@@ -135,6 +141,14 @@ void max_pool_2x2(const T* x, int64_t in_w, int64_t ho, int64_t wo, T* y, int64_
     if constexpr (std::is_same_v<T, float>)
       if (in_w < (int64_t(1) << 30))
         for (; ow + kLanes <= wo; ow += kLanes) pool_vector(x, in_w, oh, ow, wo, y, idx);
+#if defined(DLCORE_ISA_avx512)
+    // The last outputs with masks (LeNet's 14- and 5-wide rows are all tail).
+    if constexpr (std::is_same_v<T, float>)
+      if (in_w < (int64_t(1) << 30) && ow < wo) {
+        pool_vector(x, in_w, oh, ow, wo, y, idx, static_cast<int>(wo - ow));
+        ow = wo;
+      }
+#endif
 #endif
     row_tail(x, in_w, oh, ow, wo, y, idx);
   }
