@@ -267,8 +267,20 @@ void im2col(const ConvGeometry& g, const T* x, T* col, int64_t ld) {
           const T* row = plane + ih * g.W + off;
           zero(o, lo);
           if (g.sw == 1) {
-            vec_loop<T>(hi - lo,
-                        [&](int64_t k, int n) { store_n(load_n(row + lo, k, n), o + lo, k, n); });
+            // Whole vectors; the last one unmasked too where it stays inside the plane it
+            // reads and this tap's rows of the sample it writes (what it writes past the row
+            // is written again by the next row or the zeros after it): masked stores across
+            // cache lines cost more than the copy on rows of 10 or 14.
+            const int64_t n = hi - lo, src = ih * g.W + off + lo, dst = oh * g.Wo + lo;
+            int64_t k = 0;
+            for (; k + V::size <= n; k += V::size) V::load(row + lo + k).store(o + lo + k);
+            if (k < n) {
+              if (src + k + V::size <= g.H * g.W && dst + k + V::size <= g.Ho * g.Wo)
+                V::load(row + lo + k).store(o + lo + k);
+              else
+                store_n(load_n(row + lo, k, static_cast<int>(n - k)), o + lo, k,
+                        static_cast<int>(n - k));
+            }
           } else {
             for (int64_t ow = lo; ow < hi; ++ow) o[ow] = row[ow * g.sw];
           }
