@@ -54,6 +54,9 @@ struct AttnGeom {
   uint64_t seed = 0;
   int64_t bq = kForwardQ, bk = kForwardK;  // the tile of the pass running
 
+  // The row stride of a score tile: bk plus one cache line (of floats), so the rows of a
+  // tile read at once as a GEMM operand do not share L1 sets (512 floats are 2 KiB).
+  int64_t ld() const { return bk + 16; }
   int64_t q_tiles() const { return (Lq + bq - 1) / bq; }
   int64_t k_tiles() const { return (Lk + bk - 1) / bk; }
   // Keys [0, key_end) are seen by query rows [i0, i0 + rows).
@@ -125,28 +128,29 @@ void tile_gemm(int64_t M, int64_t N, int64_t K, T alpha, const T* a, int64_t a_r
 }
 
 // The masked, scaled scores of query rows [i0, i0 + rows) against keys [j0, j0 + cols)
-// of batch entry b, into s (row stride bk).
+// of batch entry b, into s (row stride ld()).
 template <class T>
 void scores_tile(const AttnGeom& g, const AttnData<T>& d, int64_t b, int64_t i0, int64_t rows,
                  int64_t j0, int64_t cols, T* s, const GemmPackedB<T>* kt_packed = nullptr) {
   const T* q = d.q + g.q_off[b] + i0 * g.q_rs;
   const T* k = d.k + g.k_off[b] + j0 * g.k_rs;
-  tile_gemm<T>(rows, cols, g.E, static_cast<T>(g.scale), q, g.q_rs, 1, k, 1, g.k_rs, T(0), s, g.bk,
-               kt_packed);
+  tile_gemm<T>(rows, cols, g.E, static_cast<T>(g.scale), q, g.q_rs, 1, k, 1, g.k_rs, T(0), s,
+               g.ld(), kt_packed);
   constexpr T ninf = -std::numeric_limits<T>::infinity();
   if (g.mask == MaskKind::Bool) {
     const bool* m = static_cast<const bool*>(d.mask) + g.m_off[b] + i0 * g.m_rs + j0 * g.m_cs;
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t c = 0; c < cols; ++c)
-        if (!m[r * g.m_rs + c * g.m_cs]) s[r * g.bk + c] = ninf;
+        if (!m[r * g.m_rs + c * g.m_cs]) s[r * g.ld() + c] = ninf;
   } else if (g.mask == MaskKind::Additive) {
     const T* m = static_cast<const T*>(d.mask) + g.m_off[b] + i0 * g.m_rs + j0 * g.m_cs;
     for (int64_t r = 0; r < rows; ++r)
-      for (int64_t c = 0; c < cols; ++c) s[r * g.bk + c] += m[r * g.m_rs + c * g.m_cs];
+      for (int64_t c = 0; c < cols; ++c) s[r * g.ld() + c] += m[r * g.m_rs + c * g.m_cs];
   }
   if (g.causal && j0 + cols - 1 > i0)
     for (int64_t r = 0; r < rows; ++r)
-      for (int64_t c = std::max<int64_t>(0, i0 + r - j0 + 1); c < cols; ++c) s[r * g.bk + c] = ninf;
+      for (int64_t c = std::max<int64_t>(0, i0 + r - j0 + 1); c < cols; ++c)
+        s[r * g.ld() + c] = ninf;
 }
 
 // out = p * keep / (1 - dropout) for the weights of the same block (out may be p).
@@ -159,7 +163,7 @@ void dropout_tile(const AttnGeom& g, int64_t b, int64_t i0, int64_t rows, int64_
     const uint64_t row = static_cast<uint64_t>((b * g.Lq + i0 + r) * g.Lk + j0);
     for (int64_t c = 0; c < cols; ++c) {
       const bool keep = dropout_keeps(g.seed, row + c, threshold);
-      out[r * g.bk + c] = keep ? p[r * g.bk + c] * inv : T(0);
+      out[r * g.ld() + c] = keep ? p[r * g.ld() + c] * inv : T(0);
     }
   }
 }
@@ -200,7 +204,7 @@ void forward(AttnGeom g, const AttnData<T>& d) {
       }
     });
   parallel_for(0, g.batch * nqt, 1, [&](int64_t lo, int64_t hi) {
-    std::vector<T> s(g.bq * g.bk), m(g.bq), l(g.bq);
+    std::vector<T> s(g.bq * g.ld()), m(g.bq), l(g.bq);
     for (int64_t item = lo; item < hi; ++item) {
       const int64_t b = item / nqt, i0 = item % nqt * g.bq;
       const int64_t rows = std::min(g.bq, g.Lq - i0);
@@ -215,9 +219,9 @@ void forward(AttnGeom g, const AttnData<T>& d) {
         const bool whole = prepack && cols == std::min(g.bk, g.Lk - j0);
         const int64_t at = b * nkt + j0 / g.bk;
         scores_tile(g, d, b, i0, rows, j0, cols, s.data(), whole ? &kt_packed[at] : nullptr);
-        kern.online(rows, cols, s.data(), g.bk, m.data(), l.data(), o, g.Ev, g.Ev);
+        kern.online(rows, cols, s.data(), g.ld(), m.data(), l.data(), o, g.Ev, g.Ev);
         if (g.dropout > 0.0) dropout_tile(g, b, i0, rows, j0, cols, s.data(), s.data());
-        tile_gemm<T>(rows, g.Ev, cols, T(1), s.data(), g.bk, 1, d.v + g.v_off[b] + j0 * g.v_rs,
+        tile_gemm<T>(rows, g.Ev, cols, T(1), s.data(), g.ld(), 1, d.v + g.v_off[b] + j0 * g.v_rs,
                      g.v_rs, 1, T(1), o, g.Ev, whole ? &v_packed[at] : nullptr);
       }
       T* lse = d.lse + b * g.Lq + i0;
@@ -240,7 +244,8 @@ void forward(AttnGeom g, const AttnData<T>& d) {
 template <class T>
 struct BackwardTiles {
   std::vector<T> p, pd, dp;
-  explicit BackwardTiles(const AttnGeom& g) : p(g.bq * g.bk), pd(g.bq * g.bk), dp(g.bq * g.bk) {}
+  explicit BackwardTiles(const AttnGeom& g)
+      : p(g.bq * g.ld()), pd(g.bq * g.ld()), dp(g.bq * g.ld()) {}
 };
 
 // One (query tile, key tile) block of the backward: adds its share to dQ_i when
@@ -254,7 +259,7 @@ void backward_block(const AttnGeom& g, const AttnData<T>& d, const SoftmaxKernel
   T* p = w.p.data();
   T* dp = w.dp.data();
   scores_tile(g, d, b, i0, rows, j0, cols, p);
-  kern.probs(rows, cols, p, g.bk, d.lse + b * g.Lq + i0);
+  kern.probs(rows, cols, p, g.ld(), d.lse + b * g.Lq + i0);
   const T* pused = p;
   if (g.dropout > 0.0) {
     dropout_tile(g, b, i0, rows, j0, cols, p, w.pd.data());
@@ -264,22 +269,22 @@ void backward_block(const AttnGeom& g, const AttnData<T>& d, const SoftmaxKernel
   const T* k = d.k + g.k_off[b] + j0 * g.k_rs;
   const T* v = d.v + g.v_off[b] + j0 * g.v_rs;
   if (want_dkv && d.dv)
-    tile_gemm<T>(cols, g.Ev, rows, T(1), pused, 1, g.bk, dout, g.Ev, 1, T(1),
+    tile_gemm<T>(cols, g.Ev, rows, T(1), pused, 1, g.ld(), dout, g.Ev, 1, T(1),
                  d.dv + (b * g.Lk + j0) * g.Ev, g.Ev);
-  tile_gemm<T>(rows, cols, g.Ev, T(1), dout, g.Ev, 1, v, 1, g.v_rs, T(0), dp, g.bk);
+  tile_gemm<T>(rows, cols, g.Ev, T(1), dout, g.Ev, 1, v, 1, g.v_rs, T(0), dp, g.ld());
   if (g.dropout > 0.0) dropout_tile(g, b, i0, rows, j0, cols, dp, dp);
-  kern.dscores(rows, cols, p, g.bk, dp, d.delta + b * g.Lq + i0);
+  kern.dscores(rows, cols, p, g.ld(), dp, d.delta + b * g.Lq + i0);
   const T scale = static_cast<T>(g.scale);
   if (want_dq && d.dq)
-    tile_gemm<T>(rows, g.E, cols, scale, dp, g.bk, 1, k, g.k_rs, 1, T(1),
+    tile_gemm<T>(rows, g.E, cols, scale, dp, g.ld(), 1, k, g.k_rs, 1, T(1),
                  d.dq + (b * g.Lq + i0) * g.E, g.E);
   if (!want_dkv) return;
   if (d.dk)
-    tile_gemm<T>(cols, g.E, rows, scale, dp, 1, g.bk, d.q + g.q_off[b] + i0 * g.q_rs, g.q_rs, 1,
+    tile_gemm<T>(cols, g.E, rows, scale, dp, 1, g.ld(), d.q + g.q_off[b] + i0 * g.q_rs, g.q_rs, 1,
                  T(1), d.dk + (b * g.Lk + j0) * g.E, g.E);
   if (d.dmask)
     for (int64_t r = 0; r < rows; ++r)
-      std::copy(dp + r * g.bk, dp + r * g.bk + cols, d.dmask + (b * g.Lq + i0 + r) * g.Lk + j0);
+      std::copy(dp + r * g.ld(), dp + r * g.ld() + cols, d.dmask + (b * g.Lq + i0 + r) * g.Lk + j0);
 }
 
 template <class T>
