@@ -46,6 +46,35 @@ inline void for_tap_rows(const ConvGeometry& g, F f) {
     }
 }
 
+// The source of the correlations below: a bordered plane followed by kSlack values, so
+// the last vector of a row is loaded whole (its lanes past the row are never stored).
+template <class T>
+constexpr int64_t kSlack = 64 / sizeof(T);
+
+// out[h][w] += sum over i < KH, j < KW of wts[i KW + j] src[h + i][w + j], with the taps
+// unrolled (3x3 and 5x5 kernels at unit dilation) into one accumulator per kernel row:
+// one chain of KH KW dependent multiply-adds ran at the FMA latency.
+template <class T, int KH, int KW>
+void correlate_rows(const T* src, int64_t wp, const Vec<T>* wts, int64_t rows, int64_t cols,
+                    T* out) {
+  using V = Vec<T>;
+  V w[KH * KW];
+  for (int t = 0; t < KH * KW; ++t) w[t] = wts[t];
+  for (int64_t h = 0; h < rows; ++h) {
+    T* o = out + h * cols;
+    vec_loop<T>(cols, [&](int64_t k, int c) {
+      V acc[KH];
+      for (int i = 0; i < KH; ++i) {
+        const T* row = src + (h + i) * wp + k;
+        acc[i] = i == 0 ? load_n(o, k, c) : V::zero();
+        for (int j = 0; j < KW; ++j) acc[i] = vfma(w[i * KW + j], V::load(row + j), acc[i]);
+      }
+      for (int i = 1; i < KH; ++i) acc[0] = vadd(acc[0], acc[i]);
+      store_n(acc[0], o, k, c);
+    });
+  }
+}
+
 // Stride 1 works on a zero-bordered copy of the plane that is read: every output
 // vector then sums all kh kw taps in a register before one store (no bounds tests,
 // one pass over the output), and the copy is made once for all `count` outputs that
@@ -53,6 +82,7 @@ inline void for_tap_rows(const ConvGeometry& g, F f) {
 //   out_r[h][w] += sum over (i, j) of tap_r(i, j) src[h + i dh][w + j dw]
 // where src is the bordered buffer (row length wp) and tap_r(i, j) = w_r[i kw + j],
 // or w_r[(kh - 1 - i) kw + (kw - 1 - j)] with `flip` (the input gradient's flipped kernel).
+// src must be followed by kSlack<T> readable values, as bordered() leaves it.
 template <class T>
 void correlate_bordered(const ConvGeometry& g, const T* src, int64_t wp, const T* w,
                         const PlaneBatch& b, bool flip, int64_t rows, int64_t cols, T* out) {
@@ -61,22 +91,28 @@ void correlate_bordered(const ConvGeometry& g, const T* src, int64_t wp, const T
   thread_local std::vector<V> weights;
   weights.resize(static_cast<size_t>(taps));
   V* wts = weights.data();  // a plain pointer: thread_local lookups in the loop cost a call each
+  const bool unit = g.dh == 1 && g.dw == 1;
   for (int64_t r = 0; r < b.count; ++r) {
     for (int64_t t = 0; t < taps; ++t)
       wts[t] = V::broadcast(w[r * b.w_stride + (flip ? taps - 1 - t : t)]);
     T* outr = out + r * b.out_stride;
-    for (int64_t h = 0; h < rows; ++h) {
-      T* o = outr + h * cols;
-      vec_loop<T>(cols, [&](int64_t k, int c) {
-        V acc = load_n(o, k, c);
-        for (int64_t i = 0; i < g.kh; ++i) {
-          const T* row = src + (h + i * g.dh) * wp + k;
-          for (int64_t j = 0; j < g.kw; ++j)
-            acc = vfma(wts[i * g.kw + j], load_n(row + j * g.dw, 0, c), acc);
-        }
-        store_n(acc, o, k, c);
-      });
-    }
+    if (unit && g.kh == 3 && g.kw == 3)
+      correlate_rows<T, 3, 3>(src, wp, wts, rows, cols, outr);
+    else if (unit && g.kh == 5 && g.kw == 5)
+      correlate_rows<T, 5, 5>(src, wp, wts, rows, cols, outr);
+    else
+      for (int64_t h = 0; h < rows; ++h) {
+        T* o = outr + h * cols;
+        vec_loop<T>(cols, [&](int64_t k, int c) {
+          V acc = load_n(o, k, c);
+          for (int64_t i = 0; i < g.kh; ++i) {
+            const T* row = src + (h + i * g.dh) * wp + k;
+            for (int64_t j = 0; j < g.kw; ++j)
+              acc = vfma(wts[i * g.kw + j], V::load(row + j * g.dw), acc);
+          }
+          store_n(acc, o, k, c);
+        });
+      }
   }
 }
 
@@ -85,7 +121,7 @@ template <class T>
 const T* bordered(const T* plane, int64_t rows, int64_t cols, int64_t hp, int64_t wp, int64_t top,
                   int64_t left) {
   thread_local std::vector<T> buf;
-  buf.resize(static_cast<size_t>(hp * wp));
+  buf.resize(static_cast<size_t>(hp * wp + kSlack<T>));
   copy_bordered(plane, 1, rows, cols, hp, wp, top, left, buf.data());
   return buf.data();
 }
