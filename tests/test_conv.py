@@ -120,12 +120,14 @@ def test_wide_layers_on_every_isa(case, isa, rng):
 WINOGRAD_CASES = [
     # 3x3 layers at stride 1 with 32 or more channels on both sides run as Winograd
     # F(2x2, 3x3) products: forward, the input gradient (the flipped convolution) and the
-    # weight gradient. Odd output sizes leave half-filled tiles.
+    # weight gradient; from 16 channels the weight gradient alone. Odd output sizes leave
+    # half-filled tiles.
     ((6, 32, 13, 13), (32, 32, 3, 3), (1, 1), (1, 1), (1, 1), 1),  # chunks cut samples, 6 chunks
     ((2, 40, 9, 12), (33, 40, 3, 3), (1, 1), (0, 0), (1, 1), 1),  # channel counts off the vectors
     ((1, 32, 5, 7), (48, 32, 3, 3), (1, 1), (2, 1), (1, 1), 1),  # dx's padding 0 and 1
     ((2, 32, 4, 3), (32, 32, 3, 3), (1, 1), (3, 2), (1, 1), 1),  # dx's padding -1 (crops dy)
     ((1, 36, 1, 1), (32, 36, 3, 3), (1, 1), (1, 1), (1, 1), 1),  # a single output
+    ((3, 16, 10, 7), (24, 16, 3, 3), (1, 1), (1, 1), (1, 1), 1),  # the weight gradient alone
 ]
 
 
@@ -136,7 +138,7 @@ def test_winograd_layers_against_reference(case, threads, rng):
         check_gradients(case, rng, dl.float64, 1e-12, bias=True, msg=f"threads={t}")
 
 
-@pytest.mark.parametrize("case", WINOGRAD_CASES[:2], ids=["chunks", "tails"])
+@pytest.mark.parametrize("case", [WINOGRAD_CASES[i] for i in (0, 1, 5)], ids=["chunks", "tails", "weight"])
 def test_winograd_layers_on_every_isa(case, isa, rng):
     check_gradients(case, rng, dl.float32, 1e-4, bias=True, msg=isa)
 

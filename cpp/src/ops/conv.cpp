@@ -330,7 +330,7 @@ void conv_backward_input(const Conv& c, const T* w, const T* dy, T* dx) {
 // dw[g] is its transpose.
 template <class T>
 void conv_backward_weight(const Conv& c, const T* x, const T* dy, T* dw) {
-  if (c.G == 1 && winograd::suitable(c.geo, c.O))
+  if (c.G == 1 && winograd::suitable(c.geo, c.O, true))
     return winograd::backward_weight(c.N, c.geo, c.O, x, dy, dw);
   const int64_t K = c.K(), P = c.P(), Og = c.Og();
   const int64_t per_sample = (c.direct ? 0 : K * P) + Og * P;
