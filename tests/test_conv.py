@@ -118,16 +118,16 @@ def test_wide_layers_on_every_isa(case, isa, rng):
 
 
 WINOGRAD_CASES = [
-    # 3x3 layers at stride 1 with 32 or more channels on both sides run as Winograd
-    # F(2x2, 3x3) products: forward, the input gradient (the flipped convolution) and the
-    # weight gradient; from 16 channels the weight gradient alone. Odd output sizes leave
-    # half-filled tiles.
-    ((6, 32, 13, 13), (32, 32, 3, 3), (1, 1), (1, 1), (1, 1), 1),  # chunks cut samples, 6 chunks
-    ((2, 40, 9, 12), (33, 40, 3, 3), (1, 1), (0, 0), (1, 1), 1),  # channel counts off the vectors
-    ((1, 32, 5, 7), (48, 32, 3, 3), (1, 1), (2, 1), (1, 1), 1),  # dx's padding 0 and 1
-    ((2, 32, 4, 3), (32, 32, 3, 3), (1, 1), (3, 2), (1, 1), 1),  # dx's padding -1 (crops dy)
-    ((1, 36, 1, 1), (32, 36, 3, 3), (1, 1), (1, 1), (1, 1), 1),  # a single output
-    ((3, 16, 10, 7), (24, 16, 3, 3), (1, 1), (1, 1), (1, 1), 1),  # the weight gradient alone
+    # 3x3 layers at stride 1 with 32 or more channels on both sides and at least 512 tiles
+    # of 2x2 outputs in the batch run as Winograd F(2x2, 3x3) products: forward, the input
+    # gradient (the flipped convolution) and the weight gradient; from 16 channels the
+    # weight gradient alone. Odd output sizes leave half-filled tiles.
+    ((11, 32, 13, 13), (32, 32, 3, 3), (1, 1), (1, 1), (1, 1), 1),  # chunks cut samples, 7 chunks
+    ((26, 40, 9, 12), (33, 40, 3, 3), (1, 1), (0, 0), (1, 1), 1),  # channel counts off the vectors
+    ((32, 32, 5, 7), (48, 32, 3, 3), (1, 1), (2, 1), (1, 1), 1),  # dx's padding 0 and 1
+    ((128, 32, 4, 3), (32, 32, 3, 3), (1, 1), (3, 2), (1, 1), 1),  # dx's padding -1 (crops dy)
+    ((512, 36, 1, 1), (32, 36, 3, 3), (1, 1), (1, 1), (1, 1), 1),  # a single output
+    ((26, 16, 10, 7), (24, 16, 3, 3), (1, 1), (1, 1), (1, 1), 1),  # the weight gradient alone
 ]
 
 
@@ -144,7 +144,7 @@ def test_winograd_layers_on_every_isa(case, isa, rng):
 
 
 def test_winograd_same_bits_for_any_thread_count(threads, rng):
-    x, w = rnd((6, 32, 13, 13), rng).astype(np.float32), rnd((32, 32, 3, 3), rng).astype(np.float32)
+    x, w = rnd((11, 32, 13, 13), rng).astype(np.float32), rnd((32, 32, 3, 3), rng).astype(np.float32)
     results = []
     for t in (1, 2, 3):
         dl.set_num_threads(t)
@@ -160,7 +160,7 @@ def test_winograd_same_bits_for_any_thread_count(threads, rng):
 def test_winograd_transposed_convolution(rng):
     # conv_transpose2d at stride 1 runs its forward pass as the input gradient of a
     # convolution, so 3x3 ones with 32 channels take the Winograd path too.
-    x, w, b = rnd((2, 32, 6, 7), rng), rnd((32, 40, 3, 3), rng), rnd(40, rng)
+    x, w, b = rnd((48, 32, 6, 7), rng), rnd((32, 40, 3, 3), rng), rnd(40, rng)
     want = ref.conv_transpose2d(x, w, b, padding=(1, 1))
     got = F.conv_transpose2d(dl.tensor(x), dl.tensor(w), dl.tensor(b), padding=1)
     np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-12)

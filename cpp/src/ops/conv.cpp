@@ -247,7 +247,7 @@ void patch_gemms(const Conv& c, const ConvGeometry& geo, int64_t M, const T* a, 
 
 template <class T>
 void conv_forward(const Conv& c, const T* x, const T* w, const T* b, T* y) {
-  if (c.G == 1 && winograd::suitable(c.geo, c.O))
+  if (c.G == 1 && winograd::suitable(c.N, c.geo, c.O))
     return winograd::forward(c.N, c.geo, c.O, x, c.C * c.H * c.W, w, b, y, c.O * c.P());
   if (!c.direct) return patch_gemms(c, c.geo, c.Og(), w, x, c.C * c.H * c.W, b, y, c.O * c.P());
   // A 1x1 convolution: x[n, g] is its own patch matrix.
@@ -300,9 +300,9 @@ void conv_backward_input(const Conv& c, const T* w, const T* dy, T* dx) {
   ConvGeometry fg;
   if (!c.direct && flipped_geometry(c, fg)) {
     const std::vector<T> wf = flipped_weight(c, w);
-    if (c.G == 1 && winograd::suitable(fg, c.C))
+    if (c.G == 1 && winograd::suitable(c.N, fg, c.C))
       return winograd::forward<T>(c.N, fg, c.C, dy, c.O * c.P(), wf.data(), nullptr, dx,
-                               c.C * c.H * c.W);
+                                  c.C * c.H * c.W);
     return patch_gemms<T>(c, fg, c.Cg(), wf.data(), dy, c.O * c.P(), nullptr, dx, c.C * c.H * c.W);
   }
   const auto col2im =
@@ -330,7 +330,7 @@ void conv_backward_input(const Conv& c, const T* w, const T* dy, T* dx) {
 // dw[g] is its transpose.
 template <class T>
 void conv_backward_weight(const Conv& c, const T* x, const T* dy, T* dw) {
-  if (c.G == 1 && winograd::suitable(c.geo, c.O, true))
+  if (c.G == 1 && winograd::suitable(c.N, c.geo, c.O, true))
     return winograd::backward_weight(c.N, c.geo, c.O, x, dy, dw);
   const int64_t K = c.K(), P = c.P(), Og = c.Og();
   const int64_t per_sample = (c.direct ? 0 : K * P) + Og * P;

@@ -3,7 +3,7 @@
 // per sample; the batch's N TH rows of tiles are taken in chunks of whole rows. Per chunk:
 //   1. each sample's rows are gathered channel-last with their zero padding (a strip),
 //   2. the input transform writes V[x][p][c] (x < 16 the component, p the tile),
-//   3. sixteen GEMMs M[x] (P x O) = V[x] (P x C) U[x] (C x O), with U = G w G^T packed
+//   3. sixteen GEMMs M[x] (P x O) = V[x] (P x C) U[x]^T (C x O), with U = G w G^T packed
 //      once per call,
 //   4. the output transform (plus bias) writes a channel-last strip that is copied into
 //      the NCHW output.
@@ -34,6 +34,14 @@ constexpr int64_t kMinChannels = 32, kMinChannelsWeight = 16;
 // A chunk's transformed values (V and M, or V and E) take about this many bytes: they
 // stay in L2 between the transform that writes them and the GEMM that reads them.
 constexpr int64_t kChunkBytes = int64_t(512) << 10;
+// But at least this many tiles, the rows of the GEMMs (with hundreds of channels the
+// budget would leave a few dozen).
+constexpr int64_t kMinTiles = 84;
+// Fewer tiles in the whole batch do not repay the fixed costs (transforming and packing
+// the weights, the buffers): forward and backward of (1, 64->64, 16x16), 64 tiles, took
+// 2.6x as long as the patch GEMM, (1, 256->256, 8x8) 2.4x, (2, 64->64, 32x32), 512
+// tiles, about as long.
+constexpr int64_t kMinBatchTiles = 512;
 // Partial sums of the weight gradient.
 constexpr int64_t kParts = 4;
 constexpr int kX = 16;  // transformed values per tile
@@ -47,8 +55,8 @@ struct Tiling {
       : N(N_), C(g.C), O(O_), TH((g.Ho + 1) / 2), TW((g.Wo + 1) / 2) {
     const int64_t total = N * TH;
     const int64_t per_row = kX * TW * (C + O) * elem;
-    rows = std::clamp<int64_t>(kChunkBytes / std::max<int64_t>(per_row, 1), 1,
-                               std::max<int64_t>(total, 1));
+    rows = std::max(kChunkBytes / std::max<int64_t>(per_row, 1), (kMinTiles + TW - 1) / TW);
+    rows = std::clamp<int64_t>(rows, 1, std::max<int64_t>(total, 1));
     // Enough chunks for the threads (the forward pass runs one chunk per thread).
     if (threads > 1) rows = std::max<int64_t>(1, std::min(rows, (total + threads - 1) / threads));
     chunks = (total + rows - 1) / rows;
@@ -123,7 +131,8 @@ void transform_inputs(const Tiling& t, const ConvGeometry& g, const T* x, int64_
   });
 }
 
-// U[x][c][o] = (G w[o][c] G^T)[x], G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
+// U[x][o][c] = (G w[o][c] G^T)[x], G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]: written
+// in the order w is read (the GEMMs take U[x] transposed, as C x O).
 template <class T>
 std::vector<T> transform_weight(int64_t O, int64_t C, const T* w) {
   std::vector<T> u(static_cast<size_t>(kX * C * O));
@@ -141,7 +150,7 @@ std::vector<T> transform_weight(int64_t O, int64_t C, const T* w) {
       for (int i = 0; i < 4; ++i) {
         const T r[4] = {a[i][0], h * (a[i][0] + a[i][1] + a[i][2]),
                         h * (a[i][0] - a[i][1] + a[i][2]), a[i][2]};
-        for (int j = 0; j < 4; ++j) u[((4 * i + j) * C + c) * O + o] = r[j];
+        for (int j = 0; j < 4; ++j) u[((4 * i + j) * O + o) * C + c] = r[j];
       }
     }
   return u;
@@ -149,10 +158,11 @@ std::vector<T> transform_weight(int64_t O, int64_t C, const T* w) {
 
 }  // namespace
 
-bool suitable(const ConvGeometry& g, int64_t O, bool weight_gradient) {
+bool suitable(int64_t N, const ConvGeometry& g, int64_t O, bool weight_gradient) {
   const int64_t least = weight_gradient ? kMinChannelsWeight : kMinChannels;
+  const int64_t tiles = N * ((g.Ho + 1) / 2) * ((g.Wo + 1) / 2);
   return g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 &&
-         g.C >= least && O >= least && g.Ho > 0 && g.Wo > 0;
+         g.C >= least && O >= least && tiles >= kMinBatchTiles;
 }
 
 template <class T>
@@ -162,7 +172,7 @@ void forward(int64_t N, const ConvGeometry& g, int64_t O, const T* x, int64_t x_
   const Tiling t(N, g, O, sizeof(T), get_num_threads());
   const std::vector<T> u = transform_weight(O, t.C, w);
   std::vector<GemmPackedB<T>> packed;
-  for (int x = 0; x < kX; ++x) packed.emplace_back(t.C, O, u.data() + x * t.C * O, O, 1);
+  for (int x = 0; x < kX; ++x) packed.emplace_back(t.C, O, u.data() + x * t.C * O, 1, t.C);
   const auto output = kernels::for_dtype<T>(kernels::active().winograd_output_f32,
                                             kernels::active().winograd_output_f64);
   const int64_t in_width = 2 * t.TW + 2, out_width = 2 * t.TW;
@@ -178,7 +188,7 @@ void forward(int64_t N, const ConvGeometry& g, int64_t O, const T* x, int64_t x_
         GemmProblem<T> p;
         p.M = P, p.N = O, p.K = t.C;
         p.a = v.data() + x * xi, p.a_rs = t.C, p.a_cs = 1;
-        p.b = u.data() + x * t.C * O, p.b_rs = O, p.b_cs = 1, p.b_packed = &packed[x];
+        p.b = u.data() + x * t.C * O, p.b_rs = 1, p.b_cs = t.C, p.b_packed = &packed[x];
         p.c = m.data() + x * xm, p.ldc = O;
         gemm(p);
       }

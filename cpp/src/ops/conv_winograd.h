@@ -12,10 +12,11 @@ namespace dlcore::winograd {
 
 using kernels::ConvGeometry;
 
-// Whether F(2x2, 3x3) runs the convolution of geometry g with O output channels (its
-// forward pass, or with weight_gradient its weight gradient): a 3x3 kernel, stride 1,
-// dilation 1, and enough channels on both sides for the GEMMs.
-bool suitable(const ConvGeometry& g, int64_t O, bool weight_gradient = false);
+// Whether F(2x2, 3x3) runs the convolution of N images of geometry g with O output
+// channels (its forward pass, or with weight_gradient its weight gradient): a 3x3
+// kernel, stride 1, dilation 1, enough channels on both sides for the GEMMs, and enough
+// tiles in the batch to repay transforming the weights.
+bool suitable(int64_t N, const ConvGeometry& g, int64_t O, bool weight_gradient = false);
 
 // y[n] = conv(x[n], w) + b for n < N: images x[n] (g.C, g.H, g.W) x_sample apart,
 // w (O, g.C, 3, 3), b (O) or null, outputs (O, g.Ho, g.Wo) y_sample apart.
