@@ -94,6 +94,13 @@ void over_planes(const Pool& pool, F f) {
                });
 }
 
+// Whether every window is a full 2x2 block at stride 2 from the top left corner (no
+// padding, no clipping): the pools the per-ISA 2x2 kernels run.
+bool windows_2x2(const Pool& pool, const AxisWindows& wh, const AxisWindows& ww) {
+  return !pool.h.adaptive && kernels::windows_full(wh, 2) && kernels::windows_full(ww, 2) &&
+         pool.h.s == 2 && pool.w.s == 2 && pool.h.p == 0 && pool.w.p == 0;
+}
+
 std::pair<Tensor, Tensor> max_pool(const Pool& pool, const Tensor& input, const char* op) {
   Tensor x = contiguous(input);
   Tensor y = empty(pool.out_shape, x.dtype()), idx = empty(pool.out_shape, DType::Int64);
@@ -111,8 +118,7 @@ std::pair<Tensor, Tensor> max_pool(const Pool& pool, const Tensor& input, const 
       // 2x2 windows at stride 2 from the top left corner: the per-ISA kernel.
       const auto pool2 = kernels::for_dtype<T>(kernels::active().max_pool_2x2_f32,
                                                kernels::active().max_pool_2x2_f64);
-      const bool stride2 = !pool.h.adaptive && full2 && pool.h.s == 2 && pool.w.s == 2 &&
-                           pool.h.p == 0 && pool.w.p == 0;
+      const bool stride2 = windows_2x2(pool, wh, ww);
       over_planes(pool, [&](int64_t pl) {
         const T* xp = x.data<T>() + pl * in_plane;
         T* yp = y.data<T>() + pl * out_plane;
@@ -157,18 +163,27 @@ Tensor avg_pool(const Pool& pool, const Tensor& input, bool count_include_pad,
   Tensor y = empty(pool.out_shape, x.dtype());
   const int64_t in_plane = pool.h.in * pool.w.in, out_plane = pool.h.out * pool.w.out;
   const AxisWindows wh(pool.h, count_include_pad), ww(pool.w, count_include_pad);
+  // 2x2 windows at stride 2 (all of them full, so one divisor): the per-ISA kernels.
+  const bool stride2 = windows_2x2(pool, wh, ww);
+  const int64_t div2 = divisor_override > 0 ? divisor_override : 4;
   visit_dtype(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>) {
+      const auto pool2 = kernels::for_dtype<T>(kernels::active().avg_pool_2x2_f32,
+                                               kernels::active().avg_pool_2x2_f64);
       over_planes(pool, [&](int64_t pl) {
-        kernels::avg_pool_plane<T>(wh, ww, pool.w.in, divisor_override, x.data<T>() + pl * in_plane,
-                                   y.data<T>() + pl * out_plane);
+        const T* xp = x.data<T>() + pl * in_plane;
+        T* yp = y.data<T>() + pl * out_plane;
+        if (stride2)
+          pool2(xp, pool.w.in, pool.h.out, pool.w.out, static_cast<T>(div2), yp);
+        else
+          kernels::avg_pool_plane<T>(wh, ww, pool.w.in, divisor_override, xp, yp);
       });
     }
   });
   if (auto node = make_node(op, {input})) {
-    node->backward = [pool, wh, ww, divisor_override, op](FunctionNode&,
-                                                          const std::vector<Tensor>& g) {
+    node->backward = [pool, wh, ww, divisor_override, op, stride2, div2](
+                         FunctionNode&, const std::vector<Tensor>& g) {
       check_first_order(op, {&g[0]});
       Tensor dy = contiguous(g[0]);
       Tensor dx = zeros(pool.in_shape, dy.dtype());
@@ -176,10 +191,15 @@ Tensor avg_pool(const Pool& pool, const Tensor& input, bool count_include_pad,
       visit_dtype(dy.dtype(), [&](auto tag) {
         using T = decltype(tag);
         if constexpr (std::is_floating_point_v<T>) {
+          const auto back2 = kernels::for_dtype<T>(kernels::active().avg_pool_2x2_backward_f32,
+                                                   kernels::active().avg_pool_2x2_backward_f64);
           over_planes(pool, [&](int64_t pl) {
-            kernels::avg_pool_plane_backward<T>(wh, ww, pool.w.in, divisor_override,
-                                                dy.data<T>() + pl * out_plane,
-                                                dx.data<T>() + pl * in_plane);
+            const T* gp = dy.data<T>() + pl * out_plane;
+            T* dp = dx.data<T>() + pl * in_plane;
+            if (stride2)
+              back2(gp, pool.w.in, pool.h.out, pool.w.out, static_cast<T>(div2), dp);
+            else
+              kernels::avg_pool_plane_backward<T>(wh, ww, pool.w.in, divisor_override, gp, dp);
           });
         }
       });

@@ -43,6 +43,10 @@ void winograd_grad_output_f32(const WinogradRow&, const float*, float*);
 void winograd_grad_output_f64(const WinogradRow&, const double*, double*);
 void max_pool_2x2_f32(const float*, int64_t, int64_t, int64_t, float*, int64_t*);
 void max_pool_2x2_f64(const double*, int64_t, int64_t, int64_t, double*, int64_t*);
+void avg_pool_2x2_f32(const float*, int64_t, int64_t, int64_t, float, float*);
+void avg_pool_2x2_f64(const double*, int64_t, int64_t, int64_t, double, double*);
+void avg_pool_2x2_backward_f32(const float*, int64_t, int64_t, int64_t, float, float*);
+void avg_pool_2x2_backward_f64(const double*, int64_t, int64_t, int64_t, double, double*);
 void rnn_cell_forward_f32(RnnCell, int64_t, const float*, const float*, const float*, float*,
                           float*, float*);
 void rnn_cell_forward_f64(RnnCell, int64_t, const double*, const double*, const double*, double*,
@@ -89,7 +93,9 @@ const KernelTable& table() {
                                 winograd_input_f32,
                                 winograd_input_f64, winograd_output_f32, winograd_output_f64,
                                 winograd_grad_output_f32, winograd_grad_output_f64,
-                                max_pool_2x2_f32, max_pool_2x2_f64,
+                                max_pool_2x2_f32, max_pool_2x2_f64, avg_pool_2x2_f32,
+                                avg_pool_2x2_f64, avg_pool_2x2_backward_f32,
+                                avg_pool_2x2_backward_f64,
                                 rnn_cell_forward_f32,
                                 rnn_cell_forward_f64, rnn_cell_backward_f32,
                                 rnn_cell_backward_f64, attn_softmax_online_f32,

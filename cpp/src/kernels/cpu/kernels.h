@@ -169,6 +169,16 @@ struct KernelTable {
                            int64_t* idx);
   void (*max_pool_2x2_f64)(const double* x, int64_t in_w, int64_t ho, int64_t wo, double* y,
                            int64_t* idx);
+  // Average pooling over the same windows, y = window sum / div, and its backward
+  // (dx += dy / div over each window).
+  void (*avg_pool_2x2_f32)(const float* x, int64_t in_w, int64_t ho, int64_t wo, float div,
+                           float* y);
+  void (*avg_pool_2x2_f64)(const double* x, int64_t in_w, int64_t ho, int64_t wo, double div,
+                           double* y);
+  void (*avg_pool_2x2_backward_f32)(const float* dy, int64_t in_w, int64_t ho, int64_t wo,
+                                    float div, float* dx);
+  void (*avg_pool_2x2_backward_f64)(const double* dy, int64_t in_w, int64_t ho, int64_t wo,
+                                    double div, double* dx);
   // The gate step of RNN, LSTM and GRU cells, one batch row, forward and backward.
   RnnForwardFn<float> rnn_cell_forward_f32;
   RnnForwardFn<double> rnn_cell_forward_f64;

@@ -1,10 +1,13 @@
-// Max pooling over 2x2 windows at stride 2 without padding (the common pool of CNNs),
-// compiled once per instruction set: ho x wo outputs of one plane whose rows are in_w
-// apart, y[oh][ow] the largest of x[2 oh + i][2 ow + j] (NaN if any is NaN), idx its flat
-// index (the first on ties, in the order (0,0), (0,1), (1,0), (1,1)): the same results
-// as kernels/cpu/pool.h's max_pool_plane_full<T, 2, 2>, which the generic build and
-// float64 use. The vector builds split each row's even and odd columns with one
-// permute and compare the four candidates of a vector of windows at once.
+// Pooling over 2x2 windows at stride 2 without padding (the common pools of CNNs),
+// compiled once per instruction set, for ho x wo outputs of one plane whose input rows
+// are in_w apart:
+//   max: y[oh][ow] the largest of x[2 oh + i][2 ow + j] (NaN if any is NaN), idx its flat
+//        index (the first on ties, in the order (0,0), (0,1), (1,0), (1,1)), as
+//        kernels/cpu/pool.h's max_pool_plane_full<T, 2, 2>;
+//   avg: y = (((x00 + x01) + x10) + x11) / div, and backward dx[2 oh + i][2 ow + j] +=
+//        dy[oh][ow] / div, with the same operations as pool.h's avg_pool_plane.
+// The vector builds (float32) split each row's even and odd columns with one permute and
+// work on a vector of windows at once; float64 and the generic build run the scalar rule.
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -53,23 +56,27 @@ void row_tail(const T* x, int64_t in_w, int64_t oh, int64_t ow0, int64_t wo, T* 
 
 #if defined(DLCORE_ISA_avx512)
 constexpr int64_t kLanes = 16;
+// The first `bits` lanes.
+inline __mmask16 mask(int bits) {
+  return static_cast<__mmask16>(bits >= 16 ? 0xFFFF : bits <= 0 ? 0 : (1u << bits) - 1);
+}
+// The even and odd values of the 2 n floats at p (n <= 16; nothing past them is read).
+inline void split(const float* p, int n, __m512& e, __m512& o) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  const __m512 a = _mm512_maskz_loadu_ps(mask(2 * n), p);
+  const __m512 b = _mm512_maskz_loadu_ps(mask(2 * n - 16), p + 16);
+  e = _mm512_permutex2var_ps(a, even, b);
+  o = _mm512_permutex2var_ps(a, odd, b);
+}
 // The outputs [ow, ow + n) of row oh, n <= 16 (masked: nothing past them is read or
 // written).
 inline void pool_vector(const float* x, int64_t in_w, int64_t oh, int64_t ow, int64_t wo, float* y,
                         int64_t* idx, int n = 16) {
-  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
   const float* r0 = x + 2 * oh * in_w + 2 * ow;
-  const float* r1 = r0 + in_w;
-  auto mask = [](int bits) {
-    return static_cast<__mmask16>(bits >= 16 ? 0xFFFF : bits <= 0 ? 0 : (1u << bits) - 1);
-  };
-  const __mmask16 m0 = mask(2 * n), m1 = mask(2 * n - 16);
-  const __m512 a0 = _mm512_maskz_loadu_ps(m0, r0), a1 = _mm512_maskz_loadu_ps(m1, r0 + 16);
-  const __m512 b0 = _mm512_maskz_loadu_ps(m0, r1), b1 = _mm512_maskz_loadu_ps(m1, r1 + 16);
-  const __m512 cand[4] = {_mm512_permutex2var_ps(a0, even, a1), _mm512_permutex2var_ps(a0, odd, a1),
-                          _mm512_permutex2var_ps(b0, even, b1),
-                          _mm512_permutex2var_ps(b0, odd, b1)};
+  __m512 cand[4];
+  split(r0, n, cand[0], cand[1]);
+  split(r0 + in_w, n, cand[2], cand[3]);
   __m512 best = cand[0];
   __m512i off = _mm512_setzero_si512();
   const int32_t offsets[4] = {0, 1, static_cast<int32_t>(in_w), static_cast<int32_t>(in_w + 1)};
@@ -91,6 +98,32 @@ inline void pool_vector(const float* x, int64_t in_w, int64_t oh, int64_t ow, in
                            _mm512_add_epi64(base, lo));
   _mm512_mask_storeu_epi64(idx + oh * wo + ow + 8, static_cast<__mmask8>(mask(n - 8)),
                            _mm512_add_epi64(_mm512_add_epi64(base, _mm512_set1_epi64(16)), hi));
+}
+// Average of the outputs [ow, ow + n) of row oh.
+inline void avg_vector(const float* x, int64_t in_w, int64_t oh, int64_t ow, int64_t wo, float div,
+                       float* y, int n = 16) {
+  const float* r0 = x + 2 * oh * in_w + 2 * ow;
+  __m512 e0, o0, e1, o1;
+  split(r0, n, e0, o0);
+  split(r0 + in_w, n, e1, o1);
+  const __m512 s = _mm512_add_ps(
+      _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(_mm512_setzero_ps(), e0), o0), e1), o1);
+  _mm512_mask_storeu_ps(y + oh * wo + ow, mask(n), _mm512_div_ps(s, _mm512_set1_ps(div)));
+}
+// Its backward: each dy / div added to the four inputs of its window.
+inline void avg_back_vector(const float* dy, int64_t in_w, int64_t oh, int64_t ow, int64_t wo,
+                            float div, float* dx, int n = 16) {
+  const __m512 g =
+      _mm512_div_ps(_mm512_maskz_loadu_ps(mask(n), dy + oh * wo + ow), _mm512_set1_ps(div));
+  const __m512i first = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+  const __m512 lo = _mm512_permutexvar_ps(first, g);
+  const __m512 hi = _mm512_permutexvar_ps(_mm512_add_epi32(first, _mm512_set1_epi32(8)), g);
+  const __mmask16 m0 = mask(2 * n), m1 = mask(2 * n - 16);
+  for (int i = 0; i < 2; ++i) {
+    float* r = dx + (2 * oh + i) * in_w + 2 * ow;
+    _mm512_mask_storeu_ps(r, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, r), lo));
+    _mm512_mask_storeu_ps(r + 16, m1, _mm512_add_ps(_mm512_maskz_loadu_ps(m1, r + 16), hi));
+  }
 }
 #elif defined(DLCORE_ISA_avx2)
 constexpr int64_t kLanes = 8;
@@ -130,6 +163,27 @@ inline void pool_vector(const float* x, int64_t in_w, int64_t oh, int64_t ow, in
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 4),
                       _mm256_add_epi64(_mm256_add_epi64(base, _mm256_set1_epi64x(8)), hi));
 }
+inline void avg_vector(const float* x, int64_t in_w, int64_t oh, int64_t ow, int64_t wo, float div,
+                       float* y) {
+  const float* r0 = x + 2 * oh * in_w + 2 * ow;
+  __m256 e0, o0, e1, o1;
+  split(r0, e0, o0);
+  split(r0 + in_w, e1, o1);
+  const __m256 s = _mm256_add_ps(
+      _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(_mm256_setzero_ps(), e0), o0), e1), o1);
+  _mm256_storeu_ps(y + oh * wo + ow, _mm256_div_ps(s, _mm256_set1_ps(div)));
+}
+inline void avg_back_vector(const float* dy, int64_t in_w, int64_t oh, int64_t ow, int64_t wo,
+                            float div, float* dx) {
+  const __m256 g = _mm256_div_ps(_mm256_loadu_ps(dy + oh * wo + ow), _mm256_set1_ps(div));
+  const __m256 lo = _mm256_permutevar8x32_ps(g, _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3));
+  const __m256 hi = _mm256_permutevar8x32_ps(g, _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7));
+  for (int i = 0; i < 2; ++i) {
+    float* r = dx + (2 * oh + i) * in_w + 2 * ow;
+    _mm256_storeu_ps(r, _mm256_add_ps(_mm256_loadu_ps(r), lo));
+    _mm256_storeu_ps(r + 8, _mm256_add_ps(_mm256_loadu_ps(r + 8), hi));
+  }
+}
 #endif
 
 template <class T>
@@ -154,6 +208,46 @@ void max_pool_2x2(const T* x, int64_t in_w, int64_t ho, int64_t wo, T* y, int64_
   }
 }
 
+template <class T>
+void avg_pool_2x2(const T* x, int64_t in_w, int64_t ho, int64_t wo, T div, T* y) {
+  for (int64_t oh = 0; oh < ho; ++oh) {
+    int64_t ow = 0;
+#if defined(DLCORE_ISA_avx512) || defined(DLCORE_ISA_avx2)
+    if constexpr (std::is_same_v<T, float>) {
+      for (; ow + kLanes <= wo; ow += kLanes) avg_vector(x, in_w, oh, ow, wo, div, y);
+#if defined(DLCORE_ISA_avx512)
+      if (ow < wo) avg_vector(x, in_w, oh, ow, wo, div, y, static_cast<int>(wo - ow)), ow = wo;
+#endif
+    }
+#endif
+    for (; ow < wo; ++ow) {
+      const T* r = x + 2 * oh * in_w + 2 * ow;
+      y[oh * wo + ow] = ((((T(0) + r[0]) + r[1]) + r[in_w]) + r[in_w + 1]) / div;
+    }
+  }
+}
+
+template <class T>
+void avg_pool_2x2_backward(const T* dy, int64_t in_w, int64_t ho, int64_t wo, T div, T* dx) {
+  for (int64_t oh = 0; oh < ho; ++oh) {
+    int64_t ow = 0;
+#if defined(DLCORE_ISA_avx512) || defined(DLCORE_ISA_avx2)
+    if constexpr (std::is_same_v<T, float>) {
+      for (; ow + kLanes <= wo; ow += kLanes) avg_back_vector(dy, in_w, oh, ow, wo, div, dx);
+#if defined(DLCORE_ISA_avx512)
+      if (ow < wo)
+        avg_back_vector(dy, in_w, oh, ow, wo, div, dx, static_cast<int>(wo - ow)), ow = wo;
+#endif
+    }
+#endif
+    for (; ow < wo; ++ow) {
+      const T g = dy[oh * wo + ow] / div;
+      T* r = dx + 2 * oh * in_w + 2 * ow;
+      r[0] += g, r[1] += g, r[in_w] += g, r[in_w + 1] += g;
+    }
+  }
+}
+
 }  // namespace
 
 void max_pool_2x2_f32(const float* x, int64_t in_w, int64_t ho, int64_t wo, float* y,
@@ -163,6 +257,22 @@ void max_pool_2x2_f32(const float* x, int64_t in_w, int64_t ho, int64_t wo, floa
 void max_pool_2x2_f64(const double* x, int64_t in_w, int64_t ho, int64_t wo, double* y,
                       int64_t* idx) {
   max_pool_2x2(x, in_w, ho, wo, y, idx);
+}
+
+void avg_pool_2x2_f32(const float* x, int64_t in_w, int64_t ho, int64_t wo, float div, float* y) {
+  avg_pool_2x2(x, in_w, ho, wo, div, y);
+}
+void avg_pool_2x2_f64(const double* x, int64_t in_w, int64_t ho, int64_t wo, double div,
+                      double* y) {
+  avg_pool_2x2(x, in_w, ho, wo, div, y);
+}
+void avg_pool_2x2_backward_f32(const float* dy, int64_t in_w, int64_t ho, int64_t wo, float div,
+                               float* dx) {
+  avg_pool_2x2_backward(dy, in_w, ho, wo, div, dx);
+}
+void avg_pool_2x2_backward_f64(const double* dy, int64_t in_w, int64_t ho, int64_t wo, double div,
+                               double* dx) {
+  avg_pool_2x2_backward(dy, in_w, ho, wo, div, dx);
 }
 
 }  // namespace dlcore::kernels::DLCORE_ISA_NS
