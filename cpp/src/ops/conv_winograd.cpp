@@ -42,8 +42,10 @@ constexpr int64_t kMinTiles = 84;
 // 2.6x as long as the patch GEMM, (1, 256->256, 8x8) 2.4x, (2, 64->64, 32x32), 512
 // tiles, about as long.
 constexpr int64_t kMinBatchTiles = 512;
-// Partial sums of the weight gradient.
+// Partial sums of the weight gradient: at most kParts, and at most kPartsBytes of them
+// (each holds 16 O C values: 16 MiB at 512 channels in float32).
 constexpr int64_t kParts = 4;
+constexpr int64_t kPartsBytes = int64_t(32) << 20;
 constexpr int kX = 16;  // transformed values per tile
 
 struct Tiling {
@@ -207,7 +209,9 @@ void forward(int64_t N, const ConvGeometry& g, int64_t O, const T* x, int64_t x_
 template <class T>
 void backward_weight(int64_t N, const ConvGeometry& g, int64_t O, const T* x, const T* dy, T* dw) {
   const Tiling t(N, g, O, sizeof(T), 1);
-  const int64_t C = t.C, parts = std::min(kParts, t.chunks);
+  const int64_t C = t.C, part_bytes = kX * O * C * int64_t(sizeof(T));
+  const int64_t parts = std::max<int64_t>(
+      1, std::min({kParts, t.chunks, kPartsBytes / std::max<int64_t>(part_bytes, 1)}));
   if (N == 0) return std::fill(dw, dw + O * C * 9, T(0));
   const auto grad_output = kernels::for_dtype<T>(kernels::active().winograd_grad_output_f32,
                                                  kernels::active().winograd_grad_output_f64);
