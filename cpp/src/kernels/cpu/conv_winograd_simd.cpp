@@ -20,82 +20,85 @@
 namespace dlcore::kernels::DLCORE_ISA_NS {
 namespace {
 
+// Calls f(strip, tile, c, n) for each tile t of the row and each vector of channels
+// [c, c + n): strip = 2 t C is where the tile's columns start in a strip row, tile = t ld
+// where its transformed values start.
+template <class T, class F>
+void for_tile_vectors(const WinogradRow& r, F f) {
+  for (int64_t t = 0; t < r.tiles; ++t)
+    vec_loop<T>(r.C, [&](int64_t c, int n) { f(2 * t * r.C, t * r.ld, c, n); });
+}
+
 // v = B^T d B for a row of tiles: d[i][j] is strip value (i, 2 t + j).
 template <class T>
 void input(const WinogradRow& r, const T* s, T* v) {
   using V = Vec<T>;
-  for (int64_t t = 0; t < r.tiles; ++t) {
-    const T* base = s + 2 * t * r.C;
-    T* out = v + t * r.ld;
-    vec_loop<T>(r.C, [&](int64_t c, int n) {
-      V u[4][4];
-      for (int j = 0; j < 4; ++j) {
-        const V d0 = load_n(base + 0 * r.s_row + j * r.C, c, n);
-        const V d1 = load_n(base + 1 * r.s_row + j * r.C, c, n);
-        const V d2 = load_n(base + 2 * r.s_row + j * r.C, c, n);
-        const V d3 = load_n(base + 3 * r.s_row + j * r.C, c, n);
-        u[0][j] = vsub(d0, d2), u[1][j] = vadd(d1, d2);
-        u[2][j] = vsub(d2, d1), u[3][j] = vsub(d1, d3);
-      }
-      for (int i = 0; i < 4; ++i) {
-        T* o = out + 4 * i * r.xi;
-        store_n(vsub(u[i][0], u[i][2]), o, c, n);
-        store_n(vadd(u[i][1], u[i][2]), o + r.xi, c, n);
-        store_n(vsub(u[i][2], u[i][1]), o + 2 * r.xi, c, n);
-        store_n(vsub(u[i][1], u[i][3]), o + 3 * r.xi, c, n);
-      }
-    });
-  }
+  for_tile_vectors<T>(r, [&](int64_t strip, int64_t tile, int64_t c, int n) {
+    const T* base = s + strip;
+    T* out = v + tile;
+    V u[4][4];
+    for (int j = 0; j < 4; ++j) {
+      const V d0 = load_n(base + 0 * r.s_row + j * r.C, c, n);
+      const V d1 = load_n(base + 1 * r.s_row + j * r.C, c, n);
+      const V d2 = load_n(base + 2 * r.s_row + j * r.C, c, n);
+      const V d3 = load_n(base + 3 * r.s_row + j * r.C, c, n);
+      u[0][j] = vsub(d0, d2), u[1][j] = vadd(d1, d2);
+      u[2][j] = vsub(d2, d1), u[3][j] = vsub(d1, d3);
+    }
+    for (int i = 0; i < 4; ++i) {
+      T* o = out + 4 * i * r.xi;
+      store_n(vsub(u[i][0], u[i][2]), o, c, n);
+      store_n(vadd(u[i][1], u[i][2]), o + r.xi, c, n);
+      store_n(vsub(u[i][2], u[i][1]), o + 2 * r.xi, c, n);
+      store_n(vsub(u[i][1], u[i][3]), o + 3 * r.xi, c, n);
+    }
+  });
 }
 
 // y = A^T m A (+ bias) for a row of tiles, into strip rows 0 and 1, columns 2 t, 2 t + 1.
 template <class T>
 void output(const WinogradRow& r, const T* m, T* s, const T* bias) {
   using V = Vec<T>;
-  for (int64_t t = 0; t < r.tiles; ++t) {
-    const T* in = m + t * r.ld;
-    T* base = s + 2 * t * r.C;
-    vec_loop<T>(r.C, [&](int64_t c, int n) {
-      V q[2][4];
-      for (int j = 0; j < 4; ++j) {
-        const V m0 = load_n(in + j * r.xi, c, n), m1 = load_n(in + (4 + j) * r.xi, c, n);
-        const V m2 = load_n(in + (8 + j) * r.xi, c, n), m3 = load_n(in + (12 + j) * r.xi, c, n);
-        q[0][j] = vadd(vadd(m0, m1), m2);
-        q[1][j] = vsub(vsub(m1, m2), m3);
-      }
-      const V b = bias ? load_n(bias, c, n) : V::zero();
-      for (int i = 0; i < 2; ++i) {
-        T* o = base + i * r.s_row;
-        store_n(vadd(vadd(vadd(q[i][0], q[i][1]), q[i][2]), b), o, c, n);
-        store_n(vadd(vsub(vsub(q[i][1], q[i][2]), q[i][3]), b), o + r.C, c, n);
-      }
-    });
-  }
+  for_tile_vectors<T>(r, [&](int64_t strip, int64_t tile, int64_t c, int n) {
+    const T* in = m + tile;
+    T* base = s + strip;
+    V q[2][4];
+    for (int j = 0; j < 4; ++j) {
+      const V m0 = load_n(in + j * r.xi, c, n), m1 = load_n(in + (4 + j) * r.xi, c, n);
+      const V m2 = load_n(in + (8 + j) * r.xi, c, n), m3 = load_n(in + (12 + j) * r.xi, c, n);
+      q[0][j] = vadd(vadd(m0, m1), m2);
+      q[1][j] = vsub(vsub(m1, m2), m3);
+    }
+    const V b = bias ? load_n(bias, c, n) : V::zero();
+    for (int i = 0; i < 2; ++i) {
+      T* o = base + i * r.s_row;
+      store_n(vadd(vadd(vadd(q[i][0], q[i][1]), q[i][2]), b), o, c, n);
+      store_n(vadd(vsub(vsub(q[i][1], q[i][2]), q[i][3]), b), o + r.C, c, n);
+    }
+  });
 }
 
 // e = A g A^T for a row of tiles of output gradients: g[i][j] is strip value (i, 2 t + j).
 template <class T>
 void grad_output(const WinogradRow& r, const T* s, T* e) {
   using V = Vec<T>;
-  for (int64_t t = 0; t < r.tiles; ++t) {
-    const T* base = s + 2 * t * r.C;
-    T* out = e + t * r.ld;
-    vec_loop<T>(r.C, [&](int64_t c, int n) {
-      const V zero = V::zero();
-      V q[4][2];
-      for (int j = 0; j < 2; ++j) {
-        const V g0 = load_n(base + j * r.C, c, n), g1 = load_n(base + r.s_row + j * r.C, c, n);
-        q[0][j] = g0, q[1][j] = vadd(g0, g1), q[2][j] = vsub(g0, g1), q[3][j] = vsub(zero, g1);
-      }
-      for (int i = 0; i < 4; ++i) {
-        T* o = out + 4 * i * r.xi;
-        store_n(q[i][0], o, c, n);
-        store_n(vadd(q[i][0], q[i][1]), o + r.xi, c, n);
-        store_n(vsub(q[i][0], q[i][1]), o + 2 * r.xi, c, n);
-        store_n(vsub(zero, q[i][1]), o + 3 * r.xi, c, n);
-      }
-    });
-  }
+  for_tile_vectors<T>(r, [&](int64_t strip, int64_t tile, int64_t c, int n) {
+    const T* base = s + strip;
+    T* out = e + tile;
+    const V zero = V::zero();
+    V q[4][2];
+    for (int j = 0; j < 2; ++j) {
+      const V g0 = load_n(base + j * r.C, c, n), g1 = load_n(base + r.s_row + j * r.C, c, n);
+      q[0][j] = g0, q[1][j] = vadd(g0, g1), q[2][j] = vsub(g0, g1), q[3][j] = vsub(zero, g1);
+    }
+    for (int i = 0; i < 4; ++i) {
+      T* o = out + 4 * i * r.xi;
+      store_n(q[i][0], o, c, n);
+      store_n(vadd(q[i][0], q[i][1]), o + r.xi, c, n);
+      store_n(vsub(q[i][0], q[i][1]), o + 2 * r.xi, c, n);
+      store_n(vsub(zero, q[i][1]), o + 3 * r.xi, c, n);
+    }
+  });
 }
 
 // dst[j ldd + i] = src[i lds + j] for i < rows, j < cols, in blocks transposed in
