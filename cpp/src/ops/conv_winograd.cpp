@@ -84,14 +84,19 @@ void gather_strip(const T* x, int64_t C, int64_t H, int64_t W, int64_t ph, int64
                   int64_t nrows, int64_t width, T* s) {
   const auto transpose =
       kernels::for_dtype<T>(kernels::active().transpose_f32, kernels::active().transpose_f64);
-  std::fill(s, s + nrows * width * C, T(0));
   int64_t lo, hi;
   kernels::columns_inside(-pw, 1, W, width, lo, hi);
-  if (lo >= hi) return;
   for (int64_t i = 0; i < nrows; ++i) {
+    T* row = s + i * width * C;
     const int64_t ih = r0 + i - ph;
-    if (ih < 0 || ih >= H) continue;
-    transpose(x + ih * W + lo - pw, C, hi - lo, H * W, s + (i * width + lo) * C, C);
+    if (ih < 0 || ih >= H || lo >= hi) {
+      std::fill(row, row + width * C, T(0));
+      continue;
+    }
+    // Zeros only where the padding is; the transpose writes the rest.
+    std::fill(row, row + lo * C, T(0));
+    std::fill(row + hi * C, row + width * C, T(0));
+    transpose(x + ih * W + lo - pw, C, hi - lo, H * W, row + lo * C, C);
   }
 }
 
