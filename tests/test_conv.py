@@ -117,6 +117,45 @@ def test_wide_layers_on_every_isa(case, isa, rng):
     check_gradients(case, rng, dl.float32, 1e-4, msg=isa)
 
 
+FLAT_CASES = [
+    # x shape, w shape, stride, padding, dilation, groups: stride 1, no padding, output
+    # rows shorter than 16 and at least half the input's width: the patches run on over
+    # whole input rows (ops/conv.cpp, flat_rows), the junk columns dropped or zeroed.
+    ((7, 6, 14, 14), (16, 6, 5, 5), (1, 1), (0, 0), (1, 1), 1),  # LeNet's second layer; dw in chunks
+    ((2, 8, 9, 11), (6, 4, 3, 3), (1, 1), (0, 0), (1, 1), 2),  # grouped
+    ((2, 5, 10, 12), (7, 5, 3, 2), (1, 1), (0, 0), (2, 3), 1),  # dilated, kernel not square
+    ((2, 16, 8, 8), (4, 16, 3, 3), (1, 1), (0, 0), (1, 1), 1),  # dx by the flipped kernel instead
+    ((1, 4, 7, 9), (100, 4, 3, 3), (1, 1), (0, 0), (1, 1), 1),  # over 96 outputs: B packed, not read in place
+]
+
+
+@pytest.mark.parametrize("case", FLAT_CASES, ids=[f"case{i}" for i in range(len(FLAT_CASES))])
+def test_flat_row_layers_against_reference(case, threads, rng):
+    for t in (1, 2):
+        dl.set_num_threads(t)
+        check_gradients(case, rng, dl.float64, 1e-12, bias=True, msg=f"threads={t}")
+
+
+@pytest.mark.parametrize("case", FLAT_CASES, ids=[f"case{i}" for i in range(len(FLAT_CASES))])
+def test_flat_row_layers_on_every_isa(case, isa, rng):
+    check_gradients(case, rng, dl.float32, 1e-4, bias=True, msg=isa)
+
+
+def test_flat_rows_keep_nonfinite_inputs_where_they_belong(rng):
+    """A NaN in the input reaches only the outputs and weight gradients whose patches
+    hold it, although the flat rows read it again in their junk columns."""
+    x, w = rnd((1, 4, 9, 11), rng), rnd((3, 4, 3, 3), rng)
+    x[0, 1, 4, 0] = np.nan  # read by the junk columns of row 3 of the output
+    tx, tw = dl.tensor(x, requires_grad=True), dl.tensor(w, requires_grad=True)
+    y = F.conv2d(tx, tw)
+    gy = rnd(tuple(y.shape), rng)
+    y.backward(dl.tensor(gy))
+    want = ref.conv2d(x, w)
+    dx, dw = ref.conv2d_grads(x, w, gy)
+    for got, expected in ((y.detach(), want), (tx.grad, dx), (tw.grad, dw)):
+        np.testing.assert_allclose(got.numpy(), expected, rtol=1e-12, atol=1e-12)
+
+
 WINOGRAD_CASES = [
     # 3x3 layers at stride 1 with 32 or more channels on both sides and at least 512 tiles
     # of 2x2 outputs in the batch run as Winograd F(2x2, 3x3) products: forward, the input

@@ -233,37 +233,49 @@ void check_patches(const std::string& isa, uint32_t seed) {
       {2, 5, 5, 3, 3, 1, 1, 0, 0, 1, 1, 5, 6},  // an output past the image: zeros there
       // No padding and output rows of whole vectors: B is read in place from the image.
       {3, 7, 18, 3, 3, 1, 1, 0, 0, 1, 1, 0, 0},   {2, 6, 35, 2, 4, 2, 1, 0, 0, 1, 1, 0, 0},
-      {2, 9, 17, 3, 2, 1, 1, -1, 0, 2, 1, 0, 0},  {50, 4, 34, 3, 3, 1, 1, 0, 0, 1, 1, 0, 0}};
+      {2, 9, 17, 3, 2, 1, 1, -1, 0, 2, 1, 0, 0},  {50, 4, 34, 3, 3, 1, 1, 0, 0, 1, 1, 0, 0},
+      // Flat rows (stride 1, no padding, Wo = W): each row of B one run of the image,
+      // read in place (19 rows of C) or packed (100), the last runs into the slack.
+      {6, 14, 14, 5, 5, 1, 1, 0, 0, 1, 1, 0, 0, true},
+      {3, 7, 9, 3, 2, 1, 1, 0, 0, 2, 3, 0, 0, true},
+      {2, 4, 40, 2, 3, 1, 1, 0, 0, 1, 1, 0, 0, true}};
   for (GemmPatches g : geos) {
     if (g.Ho == 0) g.Ho = (g.H + 2 * g.ph - g.dh * (g.kh - 1) - 1) / g.sh + 1;
-    if (g.Wo == 0) g.Wo = (g.W + 2 * g.pw - g.dw * (g.kw - 1) - 1) / g.sw + 1;
-    const int64_t K = g.rows(), N = g.cols(), M = 19;
-    std::vector<T> x(g.C * g.H * g.W), A(M * K), B(K * N), c1(M * N), c2(M * N);
-    for (auto& v : x) v = T(u(rng));
-    for (auto& v : A) v = T(u(rng));
-    for (int64_t c = 0; c < g.C; ++c)
-      for (int64_t i = 0; i < g.kh; ++i)
-        for (int64_t j = 0; j < g.kw; ++j)
-          for (int64_t oh = 0; oh < g.Ho; ++oh)
-            for (int64_t ow = 0; ow < g.Wo; ++ow) {
-              const int64_t ih = oh * g.sh - g.ph + i * g.dh, iw = ow * g.sw - g.pw + j * g.dw;
-              const bool in = ih >= 0 && ih < g.H && iw >= 0 && iw < g.W;
-              B[((c * g.kh + i) * g.kw + j) * N + oh * g.Wo + ow] =
-                  in ? x[(c * g.H + ih) * g.W + iw] : T(0);
-            }
-    GemmProblem<T> p;
-    p.M = M, p.N = N, p.K = K, p.a = A.data(), p.a_rs = K, p.a_cs = 1;
-    p.b = B.data(), p.b_rs = N, p.b_cs = 1, p.c = c1.data(), p.ldc = N;
-    gemm(p);
-    auto q = p;
-    q.b = x.data(), q.b_patches = &g, q.c = c2.data();
-    gemm(q);
-    ++checks;
-    if (c1 != c2)
-      fail(isa + (sizeof(T) == 4 ? " f32" : " f64") +
-           " patches differ from the written-out matrix, C=" + std::to_string(g.C) +
-           " H=" + std::to_string(g.H) + " W=" + std::to_string(g.W) +
-           " ph=" + std::to_string(g.ph) + " sw=" + std::to_string(g.sw));
+    if (g.Wo == 0) g.Wo = g.flat ? g.W : (g.W + 2 * g.pw - g.dw * (g.kw - 1) - 1) / g.sw + 1;
+    for (const int64_t M : {int64_t(19), int64_t(g.flat ? 100 : 0)}) {
+      if (M == 0) continue;
+      const int64_t K = g.rows(), N = g.cols(), slack = g.flat ? g.flat_slack() : 0;
+      std::vector<T> x(g.C * g.H * g.W + slack), A(M * K), B(K * N), c1(M * N), c2(M * N);
+      for (int64_t t = 0; t < g.C * g.H * g.W; ++t) x[t] = T(u(rng));
+      for (auto& v : A) v = T(u(rng));
+      for (int64_t c = 0; c < g.C; ++c)
+        for (int64_t i = 0; i < g.kh; ++i)
+          for (int64_t j = 0; j < g.kw; ++j)
+            for (int64_t oh = 0; oh < g.Ho; ++oh)
+              for (int64_t ow = 0; ow < g.Wo; ++ow) {
+                const int64_t ih = oh * g.sh - g.ph + i * g.dh, iw = ow * g.sw - g.pw + j * g.dw;
+                const bool in = ih >= 0 && ih < g.H && iw >= 0 && iw < g.W;
+                T& b = B[((c * g.kh + i) * g.kw + j) * N + oh * g.Wo + ow];
+                if (g.flat)  // the slack past the image is zero
+                  b = x[(c * g.H + i * g.dh) * g.W + j * g.dw + oh * g.Wo + ow];
+                else
+                  b = in ? x[(c * g.H + ih) * g.W + iw] : T(0);
+              }
+      GemmProblem<T> p;
+      p.M = M, p.N = N, p.K = K, p.a = A.data(), p.a_rs = K, p.a_cs = 1;
+      p.b = B.data(), p.b_rs = N, p.b_cs = 1, p.c = c1.data(), p.ldc = N;
+      gemm(p);
+      auto q = p;
+      q.b = x.data(), q.b_patches = &g, q.c = c2.data();
+      gemm(q);
+      ++checks;
+      if (c1 != c2)
+        fail(isa + (sizeof(T) == 4 ? " f32" : " f64") +
+             " patches differ from the written-out matrix, C=" + std::to_string(g.C) +
+             " H=" + std::to_string(g.H) + " W=" + std::to_string(g.W) +
+             " ph=" + std::to_string(g.ph) + " sw=" + std::to_string(g.sw) +
+             " flat=" + std::to_string(g.flat) + " M=" + std::to_string(M));
+    }
   }
 }
 
@@ -340,6 +352,12 @@ int main(int argc, char** argv) {
     const GemmPatches fits{2, 1, 2, 1, 1, 1, 1, 0, 0, 1, 1, 1, 2};  // 2 x 2
     q = p, q.b_patches = &fits, q.b_packed = &packed;
     expect_value_error("patches and a packed B at once", q);
+    const GemmPatches padded_flat{2, 1, 2, 1, 1, 1, 1, 0, 1, 1, 1, 1, 2, true};  // 2 x 2
+    q = p, q.b_patches = &padded_flat;
+    expect_value_error("flat patches with padding", q);
+    const GemmPatches narrow_flat{1, 1, 3, 1, 2, 1, 1, 0, 0, 1, 1, 1, 2, true};  // 2 x 2, Wo < W
+    q = p, q.b_patches = &narrow_flat;
+    expect_value_error("flat patches with Wo below W", q);
     ++checks;
     try {
       gemm(Transpose::No, Transpose::No, 2, 2, 3, 1.f, x, 2, x, 2, 0.f, x, 2);

@@ -65,6 +65,14 @@ struct GemmPatches {
   int64_t ph, pw;   // padding at the top and left
   int64_t dh, dw;   // dilation
   int64_t Ho, Wo;   // output size
+  // Rows that run on: column n of row (c, i, j) is the value (c H + i dh) W + j dw + n of
+  // the flattened planes, whatever the row of the plane it falls in (stride 1, no padding
+  // and Wo = W only). Each output row's last (kw - 1) dw columns then hold values from
+  // the next row, for the caller to drop, and every row of B is one run of the image.
+  // The image must stay readable for flat_slack() values past its C H W: B may be read
+  // where it lies, and the columns that run past the image take what is there.
+  bool flat = false;
+  int64_t flat_slack() const { return (kw - 1) * dw + 64; }
   int64_t rows() const { return C * kh * kw; }
   int64_t cols() const { return Ho * Wo; }
 };

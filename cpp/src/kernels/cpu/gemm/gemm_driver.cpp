@@ -157,7 +157,8 @@ class Driver {
     const int64_t m_panels = std::max<int64_t>(1, ceil_div(p.M * col_bytes, panel_bytes()));
     panel_n_ = round_up(ceil_div(p.N, n_panels), nr_);
     panel_m_ = round_up(ceil_div(p.M, m_panels), mr_);
-    if (p.b_patches && p.M <= kImageMaxRows && reads_image_in_place(*p.b_patches)) {
+    if (p.b_patches && p.M <= kImageMaxRows &&
+        (p.b_patches->flat || reads_image_in_place(*p.b_patches))) {
       // B is not packed: the micro-kernel loads its vectors from the image, row k
       // koff_[k] values from where column j's patch starts (column_offset).
       const GemmPatches& g = *p.b_patches;
@@ -204,7 +205,7 @@ class Driver {
   // output rows of whole vectors: each vector of a sliver's row k is `lanes` adjacent
   // values of the image, so B can be read where it lies.
   bool reads_image_in_place(const GemmPatches& g) const {
-    return g.sw == 1 && g.Wo % kern_.lanes == 0 && kernels::patches_inside(g);
+    return !g.flat && g.sw == 1 && g.Wo % kern_.lanes == 0 && kernels::patches_inside(g);
   }
   // Where column j's patch starts in the image (its value for k = 0).
   int64_t column_offset(int64_t j) const {
@@ -372,6 +373,10 @@ void check_problem(const GemmProblem<T>& p) {
                              " does not fit K=", p.K, " N=", p.N, " batch=", p.batch));
   if (p.K > 0 && p.alpha != T(0) && (!p.a || !p.b)) throw ValueError("gemm: A or B is null");
   if (p.b_patches && p.b_packed) throw ValueError("gemm: B is given both packed and as patches");
+  if (p.b_patches && p.b_patches->flat &&
+      (p.b_patches->sh != 1 || p.b_patches->sw != 1 || p.b_patches->ph != 0 ||
+       p.b_patches->pw != 0 || p.b_patches->Wo != p.b_patches->W))
+    throw ValueError("gemm: a flat patch matrix needs stride 1, no padding and Wo = W");
   if (p.b_patches && (p.b_patches->rows() != p.K || p.b_patches->cols() != p.N))
     throw ValueError(str_cat("gemm: a patch matrix of ", p.b_patches->rows(), " x ",
                              p.b_patches->cols(), " does not fit K=", p.K, " N=", p.N));

@@ -157,6 +157,36 @@ void pack_b_patches(const GemmPatches& g, const T* x, int64_t k0, int64_t kc, in
     int64_t oh, ow;  // output position of column d
     int64_t start;   // (inside) offset of its first value for k = 0
   };
+  if (g.flat) {
+    // Each sliver row is one run of the image (zeros past its end, though the slack
+    // there is readable). Row by row, the slivers' runs follow each other in the image.
+    const int64_t total = g.C * g.H * g.W, H = g.H, Wd = g.W, kh = g.kh, kw = g.kw;
+    const int64_t dh = g.dh * Wd, dw = g.dw;
+    int64_t c = k0 / (kh * kw), i = k0 / kw % kh, j = k0 % kw;
+    for (int64_t kk = 0; kk < kc; ++kk) {
+      const int64_t row = c * H * Wd + i * dh + j * dw + j0;
+      for (int64_t s0 = 0; s0 < n; s0 += NR) {
+        const int64_t cols = std::min<int64_t>(NR, n - s0);
+        const int len = static_cast<int>(std::clamp<int64_t>(total - row - s0, 0, cols));
+        const T* src = x + row + s0;
+        T* o = out + s0 * kc + kk * NR;
+        if (len == NR) {
+#pragma GCC unroll 4
+          for (int v = 0; v < NV; ++v) V::load(src + v * W).store(o + v * W);
+          continue;
+        }
+        int t = 0;
+        for (; t + W <= len; t += W) V::load(src + t).store(o + t);
+        if (t < len) V::load_first(src + t, len - t).store(o + t), t += W;
+        for (; t < NR; t += W) V::zero().store(o + t);
+      }
+      if (++j == kw) {
+        j = 0;
+        if (++i == kh) i = 0, ++c;
+      }
+    }
+    return;
+  }
   const bool inside = patches_inside(g);
   for (int64_t s0 = 0; s0 < n; s0 += NR, out += NR * kc) {
     const int cols = static_cast<int>(std::min<int64_t>(NR, n - s0));
