@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
                             {"conv 64->64 16x16 3x3", 32, 64, 64, 16, 3, 1, 1},
                             {"conv 64->128 16x16 1x1", 32, 64, 128, 16, 1, 0, 1},
                             {"conv 1->6 28x28 5x5", 64, 1, 6, 28, 5, 0, 1},
+                            {"conv 6->16 14x14 5x5", 64, 6, 16, 14, 5, 0, 1},
                             {"depthwise 64 32x32 3x3", 32, 64, 64, 32, 3, 1, 64}};
   std::printf("dlcore %s, ISA %s, float32, median of %d runs\n", version().c_str(),
               active_isa().c_str(), reps);

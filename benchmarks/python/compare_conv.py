@@ -2,7 +2,8 @@
 
 Lines (float32, NCHW), each forward and forward+backward:
   conv2d  (32, 3->64, 32x32, 3x3, pad 1), (32, 64->64, 16x16, 3x3, pad 1),
-          (32, 64->128, 16x16, 1x1), (64, 1->6, 28x28, 5x5), depthwise (32, 64, 32x32, 3x3)
+          (32, 64->128, 16x16, 1x1), (64, 1->6, 28x28, 5x5), (64, 6->16, 14x14, 5x5),
+          depthwise (32, 64, 32x32, 3x3)
   max_pool2d and avg_pool2d 2x2 on (32, 64, 32, 32); BatchNorm2d on (32, 64, 32, 32)
 and training steps (forward, cross-entropy, backward, SGD step) of LeNet-5 (batch 64,
 1x28x28) and a small CIFAR ResNet (resnet_cifar depth 8, width 16, batch 64, 3x32x32),
@@ -21,6 +22,7 @@ CONVS = [  # name, N, C, O, H, k, padding, groups
     ("conv 64->64 16x16 3x3", 32, 64, 64, 16, 3, 1, 1),
     ("conv 64->128 16x16 1x1", 32, 64, 128, 16, 1, 0, 1),
     ("conv 1->6 28x28 5x5", 64, 1, 6, 28, 5, 0, 1),
+    ("conv 6->16 14x14 5x5", 64, 6, 16, 14, 5, 0, 1),  # LeNet's second layer
     ("depthwise 64 32x32 3x3", 32, 64, 64, 32, 3, 1, 64),
 ]
 
