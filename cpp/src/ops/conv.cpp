@@ -10,7 +10,9 @@
 //   dw[g]   += dy[n, g] col^T            (summed over n in a fixed order, as
 //                                         dw[g]^T += col dy^T with col read in place)
 //   db       = sum of dy over n, Ho, Wo
-// A 1x1 convolution with stride 1 and no padding multiplies x[n] itself (no patches).
+// A 1x1 convolution with stride 1 and no padding multiplies x[n] itself (no patches);
+// stride-1 layers without padding whose output rows are short run the same three products
+// over flat rows, where each row of col is one run of the image (flat_rows).
 // Samples run on separate threads when there are at least as many as threads (the
 // GEMMs then run serially inside); otherwise the GEMMs use the threads. dw takes the
 // samples in chunks of a size fixed by the shapes and the cache size alone, so every
