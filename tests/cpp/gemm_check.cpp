@@ -242,8 +242,9 @@ void check_patches(const std::string& isa, uint32_t seed) {
   for (GemmPatches g : geos) {
     if (g.Ho == 0) g.Ho = (g.H + 2 * g.ph - g.dh * (g.kh - 1) - 1) / g.sh + 1;
     if (g.Wo == 0) g.Wo = g.flat ? g.W : (g.W + 2 * g.pw - g.dw * (g.kw - 1) - 1) / g.sw + 1;
-    for (const int64_t M : {int64_t(19), int64_t(g.flat ? 100 : 0)}) {
-      if (M == 0) continue;
+    const std::vector<int64_t> row_counts =
+        g.flat ? std::vector<int64_t>{19, 100} : std::vector<int64_t>{19};
+    for (const int64_t M : row_counts) {
       const int64_t K = g.rows(), N = g.cols(), slack = g.flat ? g.flat_slack() : 0;
       std::vector<T> x(g.C * g.H * g.W + slack), A(M * K), B(K * N), c1(M * N), c2(M * N);
       for (int64_t t = 0; t < g.C * g.H * g.W; ++t) x[t] = T(u(rng));
