@@ -439,6 +439,10 @@ void micro(int64_t kc, const T* a, int64_t a_rs, int64_t a_cs, const T* b, T* c,
   micro_any(kc, a, a_rs, a_cs, PackedB<T>{b}, c, ldc, m, n, t);
 }
 
+// A flat B (GemmPatches::flat) read in place loads whole vectors past the image's last
+// column: at most one vector's lanes, within the 64 values of flat_slack().
+static_assert(Tile<float>::W <= 64 && Tile<double>::W <= 64, "flat_slack() must cover a vector");
+
 template <class T>
 void micro_image(int64_t kc, const T* a, int64_t a_rs, int64_t a_cs, const T* img,
                  const int64_t* koff, const int64_t* voff, T* c, int64_t ldc, int m, int n,
