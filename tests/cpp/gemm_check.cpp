@@ -144,10 +144,12 @@ void grid(const std::string& isa, uint32_t& seed) {
         check_both_thread_counts<T>({M, N, K, bool(t & 1), bool(t & 2), 0, 1, T(1), T(0), 0, false, 1},
                                     isa, ++seed);
       }
-  // Options, on shapes that cross the k block and the register tile; two
-  // option sets per shape and transpose pair.
-  const int64_t shapes[][3] = {{45, 70, 300}, {130, 97, 333}, {300, 260, 200}};
-  for (int si = 0; si < 3; ++si)
+  // Options, on shapes that cross the k block and the register tile, and on small ones
+  // that skip the blocking (a row-major B read in place), split by rows or by columns
+  // over two threads; two option sets per shape and transpose pair.
+  const int64_t shapes[][3] = {{45, 70, 300}, {130, 97, 333}, {300, 260, 200},
+                               {64, 64, 64},  {9, 40, 500},   {4, 200, 300}};
+  for (int si = 0; si < 6; ++si)
     for (int t = 0; t < 4; ++t)
       for (int opt : {0, (si * 4 + t) % 5 + 1}) {
         Case<T> c{shapes[si][0], shapes[si][1], shapes[si][2], bool(t & 1), bool(t & 2), 0, 1,
@@ -159,6 +161,9 @@ void grid(const std::string& isa, uint32_t& seed) {
         if (opt == 5) c.relu = true, c.beta = T(-1);
         check_both_thread_counts<T>(c, isa, ++seed);
       }
+  // Small, B read in place: a bias per row, and a batch split between the threads.
+  check_both_thread_counts<T>({20, 45, 30, false, false, 2, 1, T(1), T(0), 2, true, 1}, isa, ++seed);
+  check_both_thread_counts<T>({30, 33, 40, true, false, 0, 1, T(1), T(0.5), 1, false, 4}, isa, ++seed);
   // Large enough to pack A: row-major, transposed and strided A (and, under
   // DLCORE_GEMM_PANEL_KIB=64, several panels of A and B).
   check_both_thread_counts<T>({600, 600, 100, false, false, 0, 1, T(1), T(0), 1, false, 1}, isa, ++seed);

@@ -1,7 +1,7 @@
 // What the GEMM driver (gemm_driver.cpp, compiled once) needs from each
 // instruction set (gemm_microkernel.cpp, compiled once per ISA): the register
 // tile MR x NR, the packing routines (A, B, and B as an image's patches) and the
-// micro-kernel (B packed, or read in place from an image).
+// micro-kernel (B packed, or read in place from an image or from its rows).
 //
 // Packed layouts (Goto/BLIS). A block of A (m rows, kc columns of the k range)
 // is stored as ceil(m / MR) slivers, each kc x MR with the MR values of one k
@@ -35,6 +35,7 @@ struct GemmTile {
 template <class T>
 struct GemmKernels {
   int mr, nr;
+  int mr2;    // a shorter tile height the micro-kernel runs as its own tile (m <= mr2)
   int lanes;  // values per vector: NR is nr / lanes vectors
   // Packs A rows [0, m) x k [0, kc), element (i, k) at a[i * rs + k * cs].
   void (*pack_a)(int64_t m, int64_t kc, const T* a, int64_t rs, int64_t cs, T* out);
@@ -56,6 +57,10 @@ struct GemmKernels {
   void (*micro_image)(int64_t kc, const T* a, int64_t a_rs, int64_t a_cs, const T* img,
                       const int64_t* koff, const int64_t* voff, T* c, int64_t ldc, int m, int n,
                       const GemmTile<T>& tile);
+  // The same tile with B read in place from its rows: B(k, j) is b[k * b_rs + j], for
+  // whole slivers (n = NR: a row-major B, or a slice of one).
+  void (*micro_strided)(int64_t kc, const T* a, int64_t a_rs, int64_t a_cs, const T* b,
+                        int64_t b_rs, T* c, int64_t ldc, int m, int n, const GemmTile<T>& tile);
 };
 
 }  // namespace dlcore::kernels

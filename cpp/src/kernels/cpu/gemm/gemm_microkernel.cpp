@@ -282,13 +282,34 @@ __attribute__((always_inline)) inline void store_tile(Vec<T> (&acc)[R][NV], T* c
   }
 }
 
+// A whole tile in the two common cases, with no test per vector: C = acc (Add false) or
+// C += acc (Add true). Same arithmetic as store_tile.
+template <class T, int R, int NV, bool Add>
+__attribute__((always_inline)) inline void store_plain(Vec<T> (&acc)[R][NV], T* c, int64_t ldc) {
+  using V = Vec<T>;
+  constexpr int W = Tile<T>::W;
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      T* p = c + r * ldc + v * W;
+      (Add ? vadd(V::load(p), acc[r][v]) : acc[r][v]).store(p);
+    }
+}
+
 template <class T, int R, int NV>
-inline void write_back(Vec<T> (&acc)[R][NV], T* c, int64_t ldc, int m, int n,
+__attribute__((always_inline)) inline void write_back(Vec<T> (&acc)[R][NV], T* c, int64_t ldc, int m, int n,
                        const GemmTile<T>& t) {
-  if (m == R && n == NV * Tile<T>::W)
+  if (m == R && n == NV * Tile<T>::W) {
+    const bool epilogue = t.last && (t.bias_row || t.bias_col || t.act != GemmAct::None);
+    if (t.alpha == T(1) && !epilogue) {
+      if (t.first && t.beta == T(0)) return store_plain<T, R, NV, false>(acc, c, ldc);
+      if (!t.first || t.beta == T(1)) return store_plain<T, R, NV, true>(acc, c, ldc);
+    }
     store_tile<T, R, NV, true>(acc, c, ldc, m, n, t);
-  else
+  } else {
     store_tile<T, R, NV, false>(acc, c, ldc, m, n, t);
+  }
 }
 
 // ---- micro-kernels -------------------------------------------------------------
@@ -359,6 +380,17 @@ struct ImageB {
   template <int NV>
   void prefetch() const {}
   void next() { ++koff; }
+};
+
+// B's rows where they lie (micro_strided): vector v of step k at p + k * rs + v * W.
+template <class T>
+struct RowB {
+  const T* p;
+  int64_t rs;
+  Vec<T> load(int v) const { return Vec<T>::load(p + v * Tile<T>::W); }
+  template <int NV>
+  void prefetch() const {}
+  void next() { p += rs; }
 };
 
 // acc = sum over k < kc of broadcast(A(r, k)) * B(k, v*W : (v+1)*W).
@@ -452,15 +484,23 @@ void micro_image(int64_t kc, const T* a, int64_t a_rs, int64_t a_cs, const T* im
   micro_any(kc, a, a_rs, a_cs, b, c, ldc, m, n, t);
 }
 
+template <class T>
+void micro_strided(int64_t kc, const T* a, int64_t a_rs, int64_t a_cs, const T* b, int64_t b_rs,
+                   T* c, int64_t ldc, int m, int n, const GemmTile<T>& t) {
+  micro_any(kc, a, a_rs, a_cs, RowB<T>{b, b_rs}, c, ldc, m, n, t);
+}
+
 }  // namespace
 
 GemmKernels<float> gemm_kernels_f32() {
-  return {kMR,         Tile<float>::NR, Tile<float>::W,     pack_a<float>,
-          pack_b<float>, pack_b_patches<float>, micro<float>, micro_image<float>};
+  return {kMR,         Tile<float>::NR, kMR2, Tile<float>::W,     pack_a<float>,
+          pack_b<float>, pack_b_patches<float>, micro<float>, micro_image<float>,
+          micro_strided<float>};
 }
 GemmKernels<double> gemm_kernels_f64() {
-  return {kMR,          Tile<double>::NR, Tile<double>::W,     pack_a<double>,
-          pack_b<double>, pack_b_patches<double>, micro<double>, micro_image<double>};
+  return {kMR,          Tile<double>::NR, kMR2, Tile<double>::W,     pack_a<double>,
+          pack_b<double>, pack_b_patches<double>, micro<double>, micro_image<double>,
+          micro_strided<double>};
 }
 
 }  // namespace dlcore::kernels::DLCORE_ISA_NS
