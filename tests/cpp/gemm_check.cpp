@@ -144,12 +144,13 @@ void grid(const std::string& isa, uint32_t& seed) {
         check_both_thread_counts<T>({M, N, K, bool(t & 1), bool(t & 2), 0, 1, T(1), T(0), 0, false, 1},
                                     isa, ++seed);
       }
-  // Options, on shapes that cross the k block and the register tile, and on small ones
+  // Options, on shapes that cross the k block and the register tile, on small ones
   // that skip the blocking (a row-major B read in place), split by rows or by columns
-  // over two threads; two option sets per shape and transpose pair.
-  const int64_t shapes[][3] = {{45, 70, 300}, {130, 97, 333}, {300, 260, 200},
-                               {64, 64, 64},  {9, 40, 500},   {4, 200, 300}};
-  for (int si = 0; si < 6; ++si)
+  // over two threads, on a matrix times a vector (dot products over rows) and on a row
+  // vector times a matrix; two option sets per shape and transpose pair.
+  const int64_t shapes[][3] = {{45, 70, 300}, {130, 97, 333}, {300, 260, 200}, {64, 64, 64},
+                               {9, 40, 500},  {4, 200, 300},  {301, 1, 700},   {1, 700, 301}};
+  for (int si = 0; si < 8; ++si)
     for (int t = 0; t < 4; ++t)
       for (int opt : {0, (si * 4 + t) % 5 + 1}) {
         Case<T> c{shapes[si][0], shapes[si][1], shapes[si][2], bool(t & 1), bool(t & 2), 0, 1,
@@ -164,6 +165,11 @@ void grid(const std::string& isa, uint32_t& seed) {
   // Small, B read in place: a bias per row, and a batch split between the threads.
   check_both_thread_counts<T>({20, 45, 30, false, false, 2, 1, T(1), T(0), 2, true, 1}, isa, ++seed);
   check_both_thread_counts<T>({30, 33, 40, true, false, 0, 1, T(1), T(0.5), 1, false, 4}, isa, ++seed);
+  // A matrix times a vector: a bias per row, a strided b, a batch; a row vector times a
+  // matrix: a bias per column, beta, a transposed A (its values lda apart), a batch.
+  check_both_thread_counts<T>({37, 1, 45, false, false, 3, 1, T(2), T(0), 2, true, 3}, isa, ++seed);
+  check_both_thread_counts<T>({1, 150, 45, true, false, 2, 1, T(1), T(-1), 1, true, 2}, isa,
+                              ++seed);
   // Large enough to pack A: row-major, transposed and strided A (and, under
   // DLCORE_GEMM_PANEL_KIB=64, several panels of A and B).
   check_both_thread_counts<T>({600, 600, 100, false, false, 0, 1, T(1), T(0), 1, false, 1}, isa, ++seed);

@@ -364,6 +364,18 @@ class Driver {
   std::vector<int64_t> koff_;
 };
 
+// The write-back of a tile that covers all of K (the first and the last k block), with
+// the epilogue's bias from row i0 (per row) or column j0 (per column) on.
+template <class T>
+GemmTile<T> whole_k_tile(const GemmProblem<T>& p, int64_t i0, int64_t j0) {
+  const auto& ep = p.epilogue;
+  GemmTile<T> t{p.alpha, p.beta, true, true, nullptr, nullptr,
+                static_cast<kernels::GemmAct>(ep.activation)};
+  if (ep.bias && ep.bias_per_row) t.bias_row = ep.bias + i0;
+  if (ep.bias && !ep.bias_per_row) t.bias_col = ep.bias + j0;
+  return t;
+}
+
 // A small product with a row-major B: each MR x NR tile of C in one micro-kernel call,
 // over the whole of K, with A and B read where they lie, except B's last, partial
 // sliver, packed (zero-padded) so no load reaches past column N. Packing everything and
@@ -372,11 +384,10 @@ class Driver {
 // (not whole tiles: 64 rows run as 14 + 14 + 4 on each of two threads, not 42 and 22),
 // then columns where there are too few rows.
 template <class T>
-void direct_gemm(const GemmProblem<T>& p, const GemmKernels<T>& kern, const T* a, const T* b,
-                 T* c, bool threads) {
+void direct_gemm(const GemmProblem<T>& p, const GemmKernels<T>& kern, const T* a, const T* b, T* c,
+                 bool threads) {
   const int64_t M = p.M, N = p.N, mr = kern.mr, nr = kern.nr, cols = ceil_div(N, nr);
   const int64_t j_tail = N % nr ? N / nr * nr : N;  // where the partial sliver starts
-  const auto& ep = p.epilogue;
   // The tiles of rows [i_lo, i_hi) x slivers [s_lo, s_hi). Each thread packs the partial
   // sliver it needs itself: read from the calling thread's cache, one shared copy took
   // the second thread's whole gain on a 64 x 10 x 256 product.
@@ -386,22 +397,17 @@ void direct_gemm(const GemmProblem<T>& p, const GemmKernels<T>& kern, const T* a
       tail = static_cast<T*>(tls_pack_b.get(sizeof(T) * p.K * nr));
       kern.pack_b(p.K, N - j_tail, b + j_tail, p.b_rs, 1, tail);
     }
-    GemmTile<T> tile{p.alpha, p.beta, true, true, nullptr, nullptr,
-                     static_cast<kernels::GemmAct>(ep.activation)};
     for (int64_t i0 = i_lo, m = 0; i0 < i_hi; i0 += m) {
       // Full tiles, but two short ones for a few rows more than one (8 + 8, not 14 + 2).
       const int64_t left = i_hi - i0;
       m = left <= mr ? left : left <= 2 * kern.mr2 ? kern.mr2 : mr;
       const T* as = a + i0 * p.a_rs;
       for (int64_t j0 = s_lo * nr; j0 < std::min(N, s_hi * nr); j0 += nr) {
-        if (ep.bias) {
-          if (ep.bias_per_row) tile.bias_row = ep.bias + i0;
-          else tile.bias_col = ep.bias + j0;
-        }
+        const GemmTile<T> tile = whole_k_tile(p, i0, j0);
         T* cs = c + i0 * p.ldc + j0;
         if (j0 < j_tail)
-          kern.micro_strided(p.K, as, p.a_rs, p.a_cs, b + j0, p.b_rs, cs, p.ldc, int(m),
-                             int(nr), tile);
+          kern.micro_strided(p.K, as, p.a_rs, p.a_cs, b + j0, p.b_rs, cs, p.ldc, int(m), int(nr),
+                             tile);
         else
           kern.micro(p.K, as, p.a_rs, p.a_cs, tail, cs, p.ldc, int(m), int(N - j0), tile);
       }
@@ -419,6 +425,36 @@ void direct_gemm(const GemmProblem<T>& p, const GemmKernels<T>& kern, const T* a
       block(i0, std::min(M, i0 + rows), s0, std::min(cols, s0 + per));
     }
   });
+}
+
+// A matrix times a vector (N = 1, A's rows of unit stride): a dot product per row of C,
+// with threads over rows; b is copied first when its values are not adjacent.
+template <class T>
+void dot_gemm(const GemmProblem<T>& p, const GemmKernels<T>& kern, const T* a, const T* b, T* c,
+              bool threads) {
+  if (p.b_rs != 1) {
+    T* copy = static_cast<T*>(tls_pack_b.get(sizeof(T) * p.K));
+    for (int64_t k = 0; k < p.K; ++k) copy[k] = b[k * p.b_rs];
+    b = copy;
+  }
+  auto rows = [&](int64_t lo, int64_t hi) {
+    kern.dot_rows(p.K, a + lo * p.a_rs, p.a_rs, b, c + lo * p.ldc, p.ldc, hi - lo,
+                  whole_k_tile(p, lo, 0));
+  };
+  if (threads) parallel_for(0, p.M, 4, rows, 4);
+  else rows(0, p.M);
+}
+
+// A row vector times a matrix (M = 1, B's rows of unit stride), with threads over runs of
+// columns.
+template <class T>
+void row_gemm(const GemmProblem<T>& p, const GemmKernels<T>& kern, const T* a, const T* b, T* c,
+              bool threads) {
+  auto cols = [&](int64_t lo, int64_t hi) {
+    kern.row_times(p.K, a, p.a_cs, b + lo, p.b_rs, c + lo, hi - lo, whole_k_tile(p, 0, lo));
+  };
+  if (threads) parallel_for(0, p.N, kern.nr, cols, kern.lanes);
+  else cols(0, p.N);
 }
 
 // Runs one(t, threads) for each problem t of the batch: with many problems, one per
@@ -474,14 +510,19 @@ void gemm(const GemmProblem<T>& p) {
   }
   const GemmKernels<T>& kern = kernels_for<T>();
   const int64_t fma = p.M * p.N * p.K;
-  if (fma <= kDirectMaxFma && p.K <= kDirectMaxK && p.b_cs == 1 && !p.b_patches && !p.b_packed) {
+  // The paths that read A and B where they lie, with threads inside a problem from
+  // kParallelMinFma multiply-adds.
+  auto in_place = [&](auto path) {
     const bool parallel = fma >= kParallelMinFma;
     for_each_problem(p, parallel, [&](int64_t t, bool threads) {
-      direct_gemm(p, kern, p.a + t * p.a_bs, p.b + t * p.b_bs, p.c + t * p.c_bs,
-                  threads && parallel);
+      path(p, kern, p.a + t * p.a_bs, p.b + t * p.b_bs, p.c + t * p.c_bs, threads && parallel);
     });
-    return;
-  }
+  };
+  const bool plain_b = !p.b_patches && !p.b_packed;
+  if (plain_b && p.N == 1 && p.a_cs == 1) return in_place(dot_gemm<T>);
+  if (plain_b && p.M == 1 && p.b_cs == 1) return in_place(row_gemm<T>);
+  if (plain_b && p.b_cs == 1 && fma <= kDirectMaxFma && p.K <= kDirectMaxK)
+    return in_place(direct_gemm<T>);
   Driver<T> drv(p, kern);
   for_each_problem(p, drv.parallel(), [&](int64_t t, bool threads) {
     drv.run(p.a + t * p.a_bs, p.b + t * p.b_bs, p.c + t * p.c_bs, threads);

@@ -61,6 +61,15 @@ struct GemmKernels {
   // whole slivers (n = NR: a row-major B, or a slice of one).
   void (*micro_strided)(int64_t kc, const T* a, int64_t a_rs, int64_t a_cs, const T* b,
                         int64_t b_rs, T* c, int64_t ldc, int m, int n, const GemmTile<T>& tile);
+  // One column of C (N = 1): C(i, 0) (row stride ldc), for i < m, from the dot product of
+  // A's row i (a + i * a_rs, K adjacent values) with b (K adjacent values), written as the
+  // tile's write-back would (tile.bias_row[i] for row i).
+  void (*dot_rows)(int64_t K, const T* a, int64_t a_rs, const T* b, T* c, int64_t ldc, int64_t m,
+                   const GemmTile<T>& tile);
+  // One row of C (M = 1): C(0, j) for j < n, the sum over k of a[k * a_cs] times B(k, j) at
+  // b[k * b_rs + j], written as the tile's write-back would (tile.bias_col[j] for column j).
+  void (*row_times)(int64_t K, const T* a, int64_t a_cs, const T* b, int64_t b_rs, T* c, int64_t n,
+                    const GemmTile<T>& tile);
 };
 
 }  // namespace dlcore::kernels

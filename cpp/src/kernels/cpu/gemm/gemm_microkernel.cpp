@@ -12,6 +12,7 @@
 // Each C element is summed in k order inside one tile, so the result does not
 // depend on how the driver spreads tiles over threads.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -490,17 +491,142 @@ void micro_strided(int64_t kc, const T* a, int64_t a_rs, int64_t a_cs, const T* 
   micro_any(kc, a, a_rs, a_cs, RowB<T>{b, b_rs}, c, ldc, m, n, t);
 }
 
+// ---- one column of C (N = 1) ------------------------------------------------------
+
+// Rows [0, R) of dot_rows: R dot products over K, two vector accumulators each (the
+// FMA latency), then the tail in masked loads; the sums are the same for any R.
+template <class T, int R>
+__attribute__((always_inline)) inline void dot_block(int64_t K, const T* a, int64_t a_rs,
+                                                     const T* b, T (&sum)[R]) {
+  using V = Vec<T>;
+  constexpr int W = V::size;
+  V acc[R][2];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = V::zero();
+  int64_t k = 0;
+  for (; k + 2 * W <= K; k += 2 * W) {
+    const V b0 = V::load(b + k), b1 = V::load(b + k + W);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      acc[r][0] = vfma(V::load(a + r * a_rs + k), b0, acc[r][0]);
+      acc[r][1] = vfma(V::load(a + r * a_rs + k + W), b1, acc[r][1]);
+    }
+  }
+  for (; k < K; k += W) {
+    const int n = static_cast<int>(std::min<int64_t>(W, K - k));
+    const V bv = V::load_first(b + k, n);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) acc[r][0] = vfma(V::load_first(a + r * a_rs + k, n), bv, acc[r][0]);
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) sum[r] = vreduce_add(vadd(acc[r][0], acc[r][1]));
+}
+
+// C(i, 0) for i < m when N = 1: the dot products of A's rows (unit stride, a_rs apart)
+// with b (K adjacent values), four rows at a time, each written as store_tile writes a
+// value (bias_row[i] for row i). The tile kernel would use one lane of its vectors.
+template <class T>
+void dot_rows(int64_t K, const T* a, int64_t a_rs, const T* b, T* c, int64_t ldc, int64_t m,
+              const GemmTile<T>& t) {
+  const bool read_c = !t.first || t.beta != T(0);
+  const bool beta_one = !t.first || t.beta == T(1);
+  auto write = [&](T x, int64_t i) {
+    T* p = c + i * ldc;
+    if (t.alpha != T(1)) x *= t.alpha;
+    if (read_c) x = beta_one ? *p + x : std::fma(t.beta, *p, x);
+    if (t.last) {
+      if (t.bias_col) x += t.bias_col[0];
+      if (t.bias_row) x += t.bias_row[i];
+      if (t.act == GemmAct::Relu) x = x > T(0) || x != x ? x : T(0);
+    }
+    *p = x;
+  };
+  int64_t i = 0;
+  for (; i + 4 <= m; i += 4) {
+    T sum[4];
+    dot_block<T, 4>(K, a + i * a_rs, a_rs, b, sum);
+    for (int r = 0; r < 4; ++r) write(sum[r], i + r);
+  }
+  for (; i < m; ++i) {
+    T sum[1];
+    dot_block<T, 1>(K, a + i * a_rs, a_rs, b, sum);
+    write(sum[0], i);
+  }
+}
+
+// ---- one row of C (M = 1) ----------------------------------------------------------
+
+// C(0, j) for j < n when M = 1: a[k * a_cs] times row k of B (b + k * b_rs, unit stride),
+// summed over k, kRowVectors vectors of columns at a time so each step reads a long run
+// of B's row (the tile kernel would read a 32-column sliver down B's rows, one row per
+// page, and repeat row 0 of A in three of its four rows).
+constexpr int kRowVectors = 8;
+
+template <class T>
+void row_times(int64_t K, const T* a, int64_t a_cs, const T* b, int64_t b_rs, T* c, int64_t n,
+               const GemmTile<T>& t) {
+  using V = Vec<T>;
+  constexpr int W = V::size, CW = kRowVectors * W;
+  GemmTile<T> tile = t;
+  for (int64_t j0 = 0; j0 < n; j0 += CW) {
+    V acc[1][kRowVectors];
+    for (int v = 0; v < kRowVectors; ++v) acc[0][v] = V::zero();
+    const int cols = static_cast<int>(std::min<int64_t>(CW, n - j0));
+    const T* bj = b + j0;
+    if (cols == CW) {
+      for (int64_t k = 0; k < K; ++k) {
+        const V ak = V::broadcast(a[k * a_cs]);
+#pragma GCC unroll 8
+        for (int v = 0; v < kRowVectors; ++v)
+          acc[0][v] = vfma(ak, V::load(bj + k * b_rs + v * W), acc[0][v]);
+      }
+    } else {
+      const int whole = cols / W, rest = cols % W;
+      for (int64_t k = 0; k < K; ++k) {
+        const V ak = V::broadcast(a[k * a_cs]);
+        for (int v = 0; v < whole; ++v)
+          acc[0][v] = vfma(ak, V::load(bj + k * b_rs + v * W), acc[0][v]);
+        if (rest)
+          acc[0][whole] = vfma(ak, V::load_first(bj + k * b_rs + whole * W, rest), acc[0][whole]);
+      }
+    }
+    if (t.bias_col) tile.bias_col = t.bias_col + j0;
+    if (cols == CW)
+      store_tile<T, 1, kRowVectors, true>(acc, c + j0, 0, 1, cols, tile);
+    else
+      store_tile<T, 1, kRowVectors, false>(acc, c + j0, 0, 1, cols, tile);
+  }
+}
+
 }  // namespace
 
 GemmKernels<float> gemm_kernels_f32() {
-  return {kMR,         Tile<float>::NR, kMR2, Tile<float>::W,     pack_a<float>,
-          pack_b<float>, pack_b_patches<float>, micro<float>, micro_image<float>,
-          micro_strided<float>};
+  return {kMR,
+          Tile<float>::NR,
+          kMR2,
+          Tile<float>::W,
+          pack_a<float>,
+          pack_b<float>,
+          pack_b_patches<float>,
+          micro<float>,
+          micro_image<float>,
+          micro_strided<float>,
+          dot_rows<float>,
+          row_times<float>};
 }
 GemmKernels<double> gemm_kernels_f64() {
-  return {kMR,          Tile<double>::NR, kMR2, Tile<double>::W,     pack_a<double>,
-          pack_b<double>, pack_b_patches<double>, micro<double>, micro_image<double>,
-          micro_strided<double>};
+  return {kMR,
+          Tile<double>::NR,
+          kMR2,
+          Tile<double>::W,
+          pack_a<double>,
+          pack_b<double>,
+          pack_b_patches<double>,
+          micro<double>,
+          micro_image<double>,
+          micro_strided<double>,
+          dot_rows<double>,
+          row_times<double>};
 }
 
 }  // namespace dlcore::kernels::DLCORE_ISA_NS
