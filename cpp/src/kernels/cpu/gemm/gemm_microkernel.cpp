@@ -598,35 +598,18 @@ void row_times(int64_t K, const T* a, int64_t a_cs, const T* b, int64_t b_rs, T*
   }
 }
 
+// This instruction set's entries of the kernel table.
+template <class T>
+GemmKernels<T> table() {
+  // The tile, the packing routines, then the micro-kernels, in GemmKernels' order.
+  return {kMR,      Tile<T>::NR,    kMR2,  Tile<T>::W,
+          pack_a<T>, pack_b<T>,      pack_b_patches<T>,
+          micro<T>,  micro_image<T>, micro_strided<T>, dot_rows<T>, row_times<T>};
+}
+
 }  // namespace
 
-GemmKernels<float> gemm_kernels_f32() {
-  return {kMR,
-          Tile<float>::NR,
-          kMR2,
-          Tile<float>::W,
-          pack_a<float>,
-          pack_b<float>,
-          pack_b_patches<float>,
-          micro<float>,
-          micro_image<float>,
-          micro_strided<float>,
-          dot_rows<float>,
-          row_times<float>};
-}
-GemmKernels<double> gemm_kernels_f64() {
-  return {kMR,
-          Tile<double>::NR,
-          kMR2,
-          Tile<double>::W,
-          pack_a<double>,
-          pack_b<double>,
-          pack_b_patches<double>,
-          micro<double>,
-          micro_image<double>,
-          micro_strided<double>,
-          dot_rows<double>,
-          row_times<double>};
-}
+GemmKernels<float> gemm_kernels_f32() { return table<float>(); }
+GemmKernels<double> gemm_kernels_f64() { return table<double>(); }
 
 }  // namespace dlcore::kernels::DLCORE_ISA_NS
