@@ -14,7 +14,8 @@
 // element of C gets the same operations in the same order whatever the thread
 // count: results are bitwise reproducible. Small problems skip the threads and
 // read A in place instead of packing it; the smallest, with a row-major B, skip
-// the blocking and read B in place too (direct_gemm).
+// the blocking and read B in place too (direct_gemm), and a single column or row
+// of C is computed by its own loop (dot_gemm, row_gemm).
 #include <unistd.h>
 
 #include <algorithm>

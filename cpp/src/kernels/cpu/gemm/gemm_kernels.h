@@ -1,7 +1,8 @@
 // What the GEMM driver (gemm_driver.cpp, compiled once) needs from each
 // instruction set (gemm_microkernel.cpp, compiled once per ISA): the register
 // tile MR x NR, the packing routines (A, B, and B as an image's patches) and the
-// micro-kernel (B packed, or read in place from an image or from its rows).
+// micro-kernel (B packed, or read in place from an image or from its rows), and the
+// kernels for a single column (dot_rows) or row (row_times) of C.
 //
 // Packed layouts (Goto/BLIS). A block of A (m rows, kc columns of the k range)
 // is stored as ceil(m / MR) slivers, each kc x MR with the MR values of one k

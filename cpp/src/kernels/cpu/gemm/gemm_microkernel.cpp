@@ -12,7 +12,6 @@
 // Each C element is summed in k order inside one tile, so the result does not
 // depend on how the driver spreads tiles over threads.
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -299,8 +298,8 @@ __attribute__((always_inline)) inline void store_plain(Vec<T> (&acc)[R][NV], T* 
 }
 
 template <class T, int R, int NV>
-__attribute__((always_inline)) inline void write_back(Vec<T> (&acc)[R][NV], T* c, int64_t ldc, int m, int n,
-                       const GemmTile<T>& t) {
+__attribute__((always_inline)) inline void write_back(Vec<T> (&acc)[R][NV], T* c, int64_t ldc,
+                                                      int m, int n, const GemmTile<T>& t) {
   if (m == R && n == NV * Tile<T>::W) {
     const bool epilogue = t.last && (t.bias_row || t.bias_col || t.act != GemmAct::None);
     if (t.alpha == T(1) && !epilogue) {
@@ -523,23 +522,16 @@ __attribute__((always_inline)) inline void dot_block(int64_t K, const T* a, int6
 }
 
 // C(i, 0) for i < m when N = 1: the dot products of A's rows (unit stride, a_rs apart)
-// with b (K adjacent values), four rows at a time, each written as store_tile writes a
-// value (bias_row[i] for row i). The tile kernel would use one lane of its vectors.
+// with b (K adjacent values), four rows at a time, each written by store_tile as a 1 x 1
+// tile (bias_row[i] for row i). The tile kernel would use one lane of its vectors.
 template <class T>
 void dot_rows(int64_t K, const T* a, int64_t a_rs, const T* b, T* c, int64_t ldc, int64_t m,
               const GemmTile<T>& t) {
-  const bool read_c = !t.first || t.beta != T(0);
-  const bool beta_one = !t.first || t.beta == T(1);
+  GemmTile<T> one = t;
   auto write = [&](T x, int64_t i) {
-    T* p = c + i * ldc;
-    if (t.alpha != T(1)) x *= t.alpha;
-    if (read_c) x = beta_one ? *p + x : std::fma(t.beta, *p, x);
-    if (t.last) {
-      if (t.bias_col) x += t.bias_col[0];
-      if (t.bias_row) x += t.bias_row[i];
-      if (t.act == GemmAct::Relu) x = x > T(0) || x != x ? x : T(0);
-    }
-    *p = x;
+    Vec<T> acc[1][1] = {{Vec<T>::broadcast(x)}};
+    if (t.bias_row) one.bias_row = t.bias_row + i;
+    store_tile<T, 1, 1, false>(acc, c + i * ldc, ldc, 1, 1, one);
   };
   int64_t i = 0;
   for (; i + 4 <= m; i += 4) {
