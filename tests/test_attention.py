@@ -178,10 +178,22 @@ def test_isa_paths(isa, rng):
     want = ref.sdpa(q * 3, k, v, m)
     out = F.scaled_dot_product_attention(t(q * 3), t(k), t(v), attn_mask=dl.tensor(m))
     np.testing.assert_allclose(to_np(out), want, rtol=0, atol=3e-6)
-    # NaN propagates through the row it is in, and only that row.
-    q[0, 5, 0] = np.nan
-    out = to_np(F.scaled_dot_product_attention(t(q), t(k), t(v)))
-    assert np.isnan(out[0, 5]).all() and not np.isnan(np.delete(out[0], 5, axis=0)).any()
+    # NaN, and +inf (whose softmax has inf - inf), propagate through the row they are in and
+    # only that row, forward and into dQ backward; every key's dV has that row's NaN weights.
+    # The NaN carries payload bits (which must not reach exp's exponent arithmetic), and the
+    # keys fit one forward tile (a NaN met in a later tile would reach the output anyway).
+    q = q.astype(np.float32)
+    q[0, 5, 0] = np.array([0x7FC00123], np.uint32).view(np.float32)[0]
+    q[1, 7, 0] = np.inf
+    qt, vt = t(q, grad=True), t(v[:, :300], grad=True)
+    out = F.scaled_dot_product_attention(qt, t(k[:, :300]), vt)
+    out.backward(t(np.ones(out.shape)))
+    for o in (to_np(out), to_np(qt.grad)):
+        assert np.isnan(o[0, 5]).all() and np.isnan(o[1, 7]).all()
+        assert not np.isnan(np.delete(o[0], 5, axis=0)).any() and not np.isnan(np.delete(o[1], 7, axis=0)).any()
+        assert not np.isnan(o[2]).any()
+    dv = to_np(vt.grad)
+    assert np.isnan(dv[:2]).all() and not np.isnan(dv[2]).any()
 
 
 @pytest.mark.parametrize("batch", [1, 16])  # few (b): two passes; many: one pass per b

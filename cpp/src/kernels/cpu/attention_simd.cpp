@@ -14,6 +14,7 @@
 // exp of a score minus a row's maximum is at most 1: float32 vectors use a
 // polynomial exp with no overflow branch, and give exactly 0 below -87 (where the
 // true value is under 2e-38), so masked (-inf) scores weigh exactly nothing.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -45,47 +46,70 @@ T exp_shift_sum(T* s, int64_t n, T sub) {
 }
 
 #if !defined(DLCORE_ISA_generic)
+// Four running maxima: one chain of NaN-keeping maxima (three instructions deep) would
+// be the loop's bound.
 float row_max(const float* s, int64_t n) {
-  VF m = VF::broadcast(-std::numeric_limits<float>::infinity());
-  vec_loop<float>(n, [&](int64_t c, int w) {
-    VF x = w == VF::size ? VF::load(s + c) : load_n(s, c, w);
-    if (w < VF::size) {  // pad the tail with -inf, which never wins
-      alignas(64) float t[VF::size];
+  constexpr int W = VF::size;
+  constexpr float ninf = -std::numeric_limits<float>::infinity();
+  VF m[4] = {VF::broadcast(ninf), VF::broadcast(ninf), VF::broadcast(ninf), VF::broadcast(ninf)};
+  int64_t c = 0;
+  for (; c + 4 * W <= n; c += 4 * W)
+#pragma GCC unroll 4
+    for (int u = 0; u < 4; ++u) m[u] = vmax(VF::load(s + c + u * W), m[u]);  // x first: NaN wins
+  vec_loop<float>(n - c, [&](int64_t i, int w) {
+    VF x = load_n(s + c, i, w);
+    if (w < W) {  // pad the tail with -inf, which never wins
+      alignas(64) float t[W];
       x.store(t);
-      for (int k = w; k < VF::size; ++k) t[k] = -std::numeric_limits<float>::infinity();
+      for (int k = w; k < W; ++k) t[k] = ninf;
       x = VF::load(t);
     }
-    m = vmax(x, m);  // x first: a NaN score propagates
+    m[0] = vmax(x, m[0]);
   });
-  alignas(64) float t[VF::size];
-  m.store(t);
+  alignas(64) float t[W];
+  vmax(vmax(m[0], m[1]), vmax(m[2], m[3])).store(t);
   float r = t[0];
-  for (int k = 1; k < VF::size; ++k) r = (t[k] != t[k] || t[k] > r) ? t[k] : r;
+  for (int k = 1; k < W; ++k) r = (t[k] != t[k] || t[k] > r) ? t[k] : r;
   return r;
 }
 
-// exp(x) for x <= 0 (up to rounding), exactly 0 below -87.
+// exp(x) for x <= 0 (a little above 0 is fine too; NaN is not, and never comes here),
+// exactly 0 below -87 and at -inf. n = round(x log2(e)) comes from adding 1.5 * 2^23,
+// which leaves n in the sum's low mantissa bits: no rounding instruction, no conversion
+// and no clamp (the lanes below -87, where 2^n leaves the normal floats, are zeroed).
 inline VF exp_nonpositive(VF x) {
-  VF n;
-  VF r = exp_reduce(vclamp(x, -87.0f, 0.0f), n);
-  VF e = vscale_pow2(exp_poly(r), n);
-  return vselect_neg(vadd(x, VF::broadcast(87.0f)), VF::zero(), e);
+  const VF magic = VF::broadcast(12582912.0f);
+  const VF t = vfma(x, VF::broadcast(1.44269504088896341f), magic);
+  const VF n = vsub(t, magic);
+  VF r = vfma(n, VF::broadcast(-0.693359375f), x);  // ln 2 split in two: n ln 2 exact
+  r = vfma(n, VF::broadcast(2.12194440e-4f), r);
+  return vzero_below(x, -87.0f, vscale_pow2_low_bits(exp_poly(r), t));
 }
 
+// Two vectors a step with two sums: the steps' exps overlap instead of waiting on one
+// chain of additions.
 float exp_shift_sum(float* s, int64_t n, float sub) {
+  constexpr int W = VF::size;
   const VF vs = VF::broadcast(sub);
-  VF sum = VF::zero();
-  vec_loop<float>(n, [&](int64_t c, int w) {
-    VF e = exp_nonpositive(vsub(load_n(s, c, w), vs));
-    store_n(e, s, c, w);
-    if (w < VF::size) {
-      alignas(64) float t[VF::size] = {};
+  VF sum0 = VF::zero(), sum1 = VF::zero();
+  int64_t c = 0;
+  for (; c + 2 * W <= n; c += 2 * W) {
+    const VF e0 = exp_nonpositive(vsub(VF::load(s + c), vs));
+    const VF e1 = exp_nonpositive(vsub(VF::load(s + c + W), vs));
+    e0.store(s + c), e1.store(s + c + W);
+    sum0 = vadd(sum0, e0), sum1 = vadd(sum1, e1);
+  }
+  vec_loop<float>(n - c, [&](int64_t i, int w) {
+    VF e = exp_nonpositive(vsub(load_n(s + c, i, w), vs));
+    store_n(e, s + c, i, w);
+    if (w < W) {
+      alignas(64) float t[W] = {};
       e.store_first(t, w);
       e = VF::load(t);
     }
-    sum = vadd(sum, e);
+    sum0 = vadd(sum0, e);
   });
-  return vreduce_add(sum);
+  return vreduce_add(vadd(sum0, sum1));
 }
 #endif
 
@@ -106,6 +130,13 @@ void softmax_online(int64_t rows, int64_t cols, T* s, int64_t lds, T* m, T* l, T
       for (int64_t c = 0; c < cols; ++c) sr[c] = T(0);
       continue;
     }
+    if (!(mn < std::numeric_limits<T>::infinity())) {
+      // A NaN or +inf score: exp(S - max) has a NaN (inf - inf), and so have the row's
+      // sum and output from here on. NaN is written, never handed to exp.
+      std::fill(sr, sr + cols, std::numeric_limits<T>::quiet_NaN());
+      m[r] = l[r] = std::numeric_limits<T>::quiet_NaN();
+      continue;
+    }
     const T f = m[r] == ninf ? T(0) : std::exp(m[r] - mn);
     const T sum = exp_shift_sum(sr, cols, mn);
     l[r] = l[r] * f + sum;
@@ -116,7 +147,13 @@ void softmax_online(int64_t rows, int64_t cols, T* s, int64_t lds, T* m, T* l, T
 
 template <class T>
 void softmax_probs(int64_t rows, int64_t cols, T* s, int64_t lds, const T* lse) {
-  for (int64_t r = 0; r < rows; ++r) exp_shift_sum(s + r * lds, cols, lse[r]);
+  for (int64_t r = 0; r < rows; ++r) {
+    T* sr = s + r * lds;
+    if (lse[r] != lse[r])  // the forward's NaN row
+      std::fill(sr, sr + cols, std::numeric_limits<T>::quiet_NaN());
+    else
+      exp_shift_sum(sr, cols, lse[r]);
+  }
 }
 
 template <class T>

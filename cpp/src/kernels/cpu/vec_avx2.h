@@ -96,6 +96,16 @@ inline VF vscale_pow2(VF p, VF n) {
   __m256i i = _mm256_slli_epi32(_mm256_cvtps_epi32(n.v), 23);
   return {_mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p.v), i))};
 }
+// p * 2^n where t = n + 1.5 * 2^23 (an integral n of at most 8 bits and a sign, which
+// the addition leaves in t's low mantissa bits), the result a normal float.
+inline VF vscale_pow2_low_bits(VF p, VF t) {
+  __m256i i = _mm256_slli_epi32(_mm256_castps_si256(t.v), 23);
+  return {_mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p.v), i))};
+}
+// v, with 0 in the lanes where x < lo.
+inline VF vzero_below(VF x, float lo, VF v) {
+  return {_mm256_and_ps(_mm256_cmp_ps(x.v, _mm256_set1_ps(lo), _CMP_NLT_UQ), v.v)};
+}
 // Lanes where x < 0 take if_neg, the others if_nonneg.
 inline VF vselect_neg(VF x, VF if_neg, VF if_nonneg) {
   __m256 m = _mm256_cmp_ps(x.v, _mm256_setzero_ps(), _CMP_LT_OQ);

@@ -85,6 +85,13 @@ inline VF vscale_pow2(VF p, VF n) {
   __m512i i = _mm512_slli_epi32(_mm512_cvtps_epi32(n.v), 23);
   return {_mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(p.v), i))};
 }
+inline VF vscale_pow2_low_bits(VF p, VF t) {
+  __m512i i = _mm512_slli_epi32(_mm512_castps_si512(t.v), 23);
+  return {_mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(p.v), i))};
+}
+inline VF vzero_below(VF x, float lo, VF v) {
+  return {_mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x.v, _mm512_set1_ps(lo), _CMP_NLT_UQ), v.v)};
+}
 inline VF vselect_neg(VF x, VF if_neg, VF if_nonneg) {
   __mmask16 m = _mm512_cmp_ps_mask(x.v, _mm512_setzero_ps(), _CMP_LT_OQ);
   return {_mm512_mask_blend_ps(m, if_nonneg.v, if_neg.v)};
