@@ -191,38 +191,42 @@ void forward(AttnGeom g, const AttnData<T>& d) {
   g.bq = std::max<int64_t>(1, (g.Lq + parts - 1) / parts);
   const SoftmaxKernels<T> kern = softmax_kernels<T>();
   const int64_t nqt = g.q_tiles(), nkt = g.k_tiles();
-  // K^T and V of every key tile packed once for all the query tiles that read them
-  // (as much memory as K and V themselves), when enough query tiles read them.
-  const bool prepack = nqt > 2;
-  std::vector<GemmPackedB<T>> kt_packed(g.batch * nkt), v_packed(g.batch * nkt);
-  if (prepack)
-    parallel_for(0, g.batch * nkt, 1, [&](int64_t lo, int64_t hi) {
-      for (int64_t item = lo; item < hi; ++item) {
-        const int64_t b = item / nkt, j0 = item % nkt * g.bk, cols = std::min(g.bk, g.Lk - j0);
-        kt_packed[item] = GemmPackedB<T>(g.E, cols, d.k + g.k_off[b] + j0 * g.k_rs, 1, g.k_rs);
-        v_packed[item] = GemmPackedB<T>(cols, g.Ev, d.v + g.v_off[b] + j0 * g.v_rs, g.v_rs, 1);
-      }
-    });
   parallel_for(0, g.batch * nqt, 1, [&](int64_t lo, int64_t hi) {
     std::vector<T> s(g.bq * g.ld()), m(g.bq), l(g.bq);
+    // K^T and V of each key tile of the batch entry this thread is on, packed when it
+    // first reads them and kept for its next query tiles of the same entry.
+    std::vector<GemmPackedB<T>> kt_packed(nkt), v_packed(nkt);
+    int64_t packed_b = -1;
     for (int64_t item = lo; item < hi; ++item) {
       const int64_t b = item / nqt, i0 = item % nqt * g.bq;
       const int64_t rows = std::min(g.bq, g.Lq - i0);
+      // Packing pays when this thread has another query tile of b to come.
+      const bool reuse = std::min(hi, (b + 1) * nqt) - item > 1 || b == packed_b;
+      if (b != packed_b) {
+        std::fill(kt_packed.begin(), kt_packed.end(), GemmPackedB<T>());
+        std::fill(v_packed.begin(), v_packed.end(), GemmPackedB<T>());
+        packed_b = b;
+      }
       T* o = d.o + (b * g.Lq + i0) * g.Ev;
-      std::fill(o, o + rows * g.Ev, T(0));
       std::fill(m.begin(), m.end(), -std::numeric_limits<T>::infinity());
       std::fill(l.begin(), l.end(), T(0));
       const int64_t kend = g.key_end(i0, rows);
       for (int64_t j0 = 0; j0 < kend; j0 += g.bk) {
-        const int64_t cols = std::min(g.bk, kend - j0);
+        const int64_t cols = std::min(g.bk, kend - j0), jt = j0 / g.bk;
+        const T* k = d.k + g.k_off[b] + j0 * g.k_rs;
+        const T* v = d.v + g.v_off[b] + j0 * g.v_rs;
         // A causal tile cut short by the diagonal is narrower than the packed one.
-        const bool whole = prepack && cols == std::min(g.bk, g.Lk - j0);
-        const int64_t at = b * nkt + j0 / g.bk;
-        scores_tile(g, d, b, i0, rows, j0, cols, s.data(), whole ? &kt_packed[at] : nullptr);
+        const bool whole = reuse && cols == std::min(g.bk, g.Lk - j0);
+        if (whole && !kt_packed[jt].defined()) {
+          kt_packed[jt] = GemmPackedB<T>(g.E, cols, k, 1, g.k_rs);
+          v_packed[jt] = GemmPackedB<T>(cols, g.Ev, v, g.v_rs, 1);
+        }
+        scores_tile(g, d, b, i0, rows, j0, cols, s.data(), whole ? &kt_packed[jt] : nullptr);
+        // The first key tile scales o by 0 (whatever o held) and then overwrites it.
         kern.online(rows, cols, s.data(), g.ld(), m.data(), l.data(), o, g.Ev, g.Ev);
         if (g.dropout > 0.0) dropout_tile(g, b, i0, rows, j0, cols, s.data(), s.data());
-        tile_gemm<T>(rows, g.Ev, cols, T(1), s.data(), g.ld(), 1, d.v + g.v_off[b] + j0 * g.v_rs,
-                     g.v_rs, 1, T(1), o, g.Ev, whole ? &v_packed[at] : nullptr);
+        tile_gemm<T>(rows, g.Ev, cols, T(1), s.data(), g.ld(), 1, v, g.v_rs, 1, T(j0 > 0), o, g.Ev,
+                     whole ? &v_packed[jt] : nullptr);
       }
       T* lse = d.lse + b * g.Lq + i0;
       for (int64_t r = 0; r < rows; ++r) {
@@ -248,17 +252,62 @@ struct BackwardTiles {
       : p(g.bq * g.ld()), pd(g.bq * g.ld()), dp(g.bq * g.ld()) {}
 };
 
+// The B operands of the backward's products, packed once for every block that reads
+// them instead of once per block: per query tile Q_i and dO_i (dK_j and dV_j), per key
+// tile K_j^T, V_j^T and K_j (S, dP and dQ_i). A pack left undefined is packed by the
+// GEMM itself; so is one that a causal block cut short by the diagonal cannot use.
+template <class T>
+struct QueryPacks {
+  GemmPackedB<T> q, dout;
+};
+
+template <class T>
+struct KeyPacks {
+  GemmPackedB<T> kt, vt, k;
+};
+
+// A query (key) tile's packs pay off when three or more key (query) tiles read them;
+// the other blocks' GEMMs pack for themselves.
+template <class T>
+QueryPacks<T> pack_query_tile(const AttnGeom& g, const AttnData<T>& d, int64_t b, int64_t i0) {
+  QueryPacks<T> qp;
+  if (g.k_tiles() <= 2) return qp;
+  const int64_t rows = std::min(g.bq, g.Lq - i0);
+  if (d.dk) qp.q = GemmPackedB<T>(rows, g.E, d.q + g.q_off[b] + i0 * g.q_rs, g.q_rs, 1);
+  if (d.dv) qp.dout = GemmPackedB<T>(rows, g.Ev, d.dout + (b * g.Lq + i0) * g.Ev, g.Ev, 1);
+  return qp;
+}
+
+template <class T>
+KeyPacks<T> pack_key_tile(const AttnGeom& g, const AttnData<T>& d, int64_t b, int64_t j0,
+                          bool want_dq) {
+  KeyPacks<T> kp;
+  if (g.q_tiles() - g.first_q_tile(j0) <= 2) return kp;
+  const int64_t cols = std::min(g.bk, g.Lk - j0);
+  const T* k = d.k + g.k_off[b] + j0 * g.k_rs;
+  kp.kt = GemmPackedB<T>(g.E, cols, k, 1, g.k_rs);
+  kp.vt = GemmPackedB<T>(g.Ev, cols, d.v + g.v_off[b] + j0 * g.v_rs, 1, g.v_rs);
+  if (want_dq && d.dq) kp.k = GemmPackedB<T>(cols, g.E, k, g.k_rs, 1);
+  return kp;
+}
+
+// pack when it was made and fits this product, else null (the GEMM packs B itself).
+template <class T>
+const GemmPackedB<T>* fitting(const GemmPackedB<T>& pack, int64_t K, int64_t N) {
+  return pack.defined() && pack.K() == K && pack.N() == N ? &pack : nullptr;
+}
+
 // One (query tile, key tile) block of the backward: adds its share to dQ_i when
 // want_dq, to dK_j, dV_j (and writes dmask) when want_dkv.
 template <class T>
 void backward_block(const AttnGeom& g, const AttnData<T>& d, const SoftmaxKernels<T>& kern,
-                    BackwardTiles<T>& w, int64_t b, int64_t i0, int64_t j0, bool want_dq,
-                    bool want_dkv) {
+                    BackwardTiles<T>& w, const QueryPacks<T>& qp, const KeyPacks<T>& kp, int64_t b,
+                    int64_t i0, int64_t j0, bool want_dq, bool want_dkv) {
   const int64_t rows = std::min(g.bq, g.Lq - i0);
   const int64_t cols = std::min(g.bk, g.key_end(i0, rows) - j0);
   T* p = w.p.data();
   T* dp = w.dp.data();
-  scores_tile(g, d, b, i0, rows, j0, cols, p);
+  scores_tile(g, d, b, i0, rows, j0, cols, p, fitting(kp.kt, g.E, cols));
   kern.probs(rows, cols, p, g.ld(), d.lse + b * g.Lq + i0);
   const T* pused = p;
   if (g.dropout > 0.0) {
@@ -270,18 +319,19 @@ void backward_block(const AttnGeom& g, const AttnData<T>& d, const SoftmaxKernel
   const T* v = d.v + g.v_off[b] + j0 * g.v_rs;
   if (want_dkv && d.dv)
     tile_gemm<T>(cols, g.Ev, rows, T(1), pused, 1, g.ld(), dout, g.Ev, 1, T(1),
-                 d.dv + (b * g.Lk + j0) * g.Ev, g.Ev);
-  tile_gemm<T>(rows, cols, g.Ev, T(1), dout, g.Ev, 1, v, 1, g.v_rs, T(0), dp, g.ld());
+                 d.dv + (b * g.Lk + j0) * g.Ev, g.Ev, fitting(qp.dout, rows, g.Ev));
+  tile_gemm<T>(rows, cols, g.Ev, T(1), dout, g.Ev, 1, v, 1, g.v_rs, T(0), dp, g.ld(),
+               fitting(kp.vt, g.Ev, cols));
   if (g.dropout > 0.0) dropout_tile(g, b, i0, rows, j0, cols, dp, dp);
   kern.dscores(rows, cols, p, g.ld(), dp, d.delta + b * g.Lq + i0);
   const T scale = static_cast<T>(g.scale);
   if (want_dq && d.dq)
     tile_gemm<T>(rows, g.E, cols, scale, dp, g.ld(), 1, k, g.k_rs, 1, T(1),
-                 d.dq + (b * g.Lq + i0) * g.E, g.E);
+                 d.dq + (b * g.Lq + i0) * g.E, g.E, fitting(kp.k, cols, g.E));
   if (!want_dkv) return;
   if (d.dk)
     tile_gemm<T>(cols, g.E, rows, scale, dp, 1, g.ld(), d.q + g.q_off[b] + i0 * g.q_rs, g.q_rs, 1,
-                 T(1), d.dk + (b * g.Lk + j0) * g.E, g.E);
+                 T(1), d.dk + (b * g.Lk + j0) * g.E, g.E, fitting(qp.q, rows, g.E));
   if (d.dmask)
     for (int64_t r = 0; r < rows; ++r)
       std::copy(dp + r * g.ld(), dp + r * g.ld() + cols, d.dmask + (b * g.Lq + i0 + r) * g.Lk + j0);
@@ -298,32 +348,53 @@ void backward(AttnGeom g, const AttnData<T>& d) {
     // One pass per batch entry: key tiles outside, query tiles inside.
     parallel_for(0, g.batch, 1, [&](int64_t lo, int64_t hi) {
       BackwardTiles<T> w(g);
-      for (int64_t b = lo; b < hi; ++b)
-        for (int64_t jt = 0; jt < nkt; ++jt)
+      std::vector<QueryPacks<T>> qp(nqt);
+      for (int64_t b = lo; b < hi; ++b) {
+        for (int64_t it = 0; it < nqt; ++it) qp[it] = pack_query_tile(g, d, b, it * g.bq);
+        for (int64_t jt = 0; jt < nkt; ++jt) {
+          const KeyPacks<T> kp = pack_key_tile(g, d, b, jt * g.bk, true);
           for (int64_t it = g.first_q_tile(jt * g.bk); it < nqt; ++it)
-            backward_block(g, d, kern, w, b, it * g.bq, jt * g.bk, true, true);
+            backward_block(g, d, kern, w, qp[it], kp, b, it * g.bq, jt * g.bk, true, true);
+        }
+      }
     });
     return;
   }
-  if (need_dkv)
+  if (need_dkv) {
+    // Every key tile's pass reads every query tile's packs: made once for all.
+    std::vector<QueryPacks<T>> qp(g.batch * nqt);
+    parallel_for(0, g.batch * nqt, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t item = lo; item < hi; ++item)
+        qp[item] = pack_query_tile(g, d, item / nqt, item % nqt * g.bq);
+    });
     parallel_for(0, g.batch * nkt, 1, [&](int64_t lo, int64_t hi) {
       BackwardTiles<T> w(g);
       for (int64_t item = lo; item < hi; ++item) {
         const int64_t b = item / nkt, j0 = item % nkt * g.bk;
+        const KeyPacks<T> kp = pack_key_tile(g, d, b, j0, false);
         for (int64_t it = g.first_q_tile(j0); it < nqt; ++it)
-          backward_block(g, d, kern, w, b, it * g.bq, j0, false, true);
+          backward_block(g, d, kern, w, qp[b * nqt + it], kp, b, it * g.bq, j0, false, true);
       }
     });
-  if (d.dq)
+  }
+  if (d.dq) {
+    // Every query tile's pass reads every key tile's packs.
+    std::vector<KeyPacks<T>> kp(g.batch * nkt);
+    parallel_for(0, g.batch * nkt, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t item = lo; item < hi; ++item)
+        kp[item] = pack_key_tile(g, d, item / nkt, item % nkt * g.bk, true);
+    });
+    const QueryPacks<T> no_query;
     parallel_for(0, g.batch * nqt, 1, [&](int64_t lo, int64_t hi) {
       BackwardTiles<T> w(g);
       for (int64_t item = lo; item < hi; ++item) {
         const int64_t b = item / nqt, i0 = item % nqt * g.bq;
         const int64_t kend = g.key_end(i0, std::min(g.bq, g.Lq - i0));
         for (int64_t j0 = 0; j0 < kend; j0 += g.bk)
-          backward_block(g, d, kern, w, b, i0, j0, true, false);
+          backward_block(g, d, kern, w, no_query, kp[b * nkt + j0 / g.bk], b, i0, j0, true, false);
       }
     });
+  }
 }
 
 // The backward written with differentiable ops, for when a graph of the gradient is
