@@ -127,15 +127,27 @@ void tile_gemm(int64_t M, int64_t N, int64_t K, T alpha, const T* a, int64_t a_r
   gemm(p);
 }
 
-// The masked, scaled scores of query rows [i0, i0 + rows) against keys [j0, j0 + cols)
-// of batch entry b, into s (row stride ld()).
+// Query rows [i0, i0 + rows) of batch entry b times the scale, into qs (row stride E):
+// the scores' product then runs with alpha 1 and the GEMM's plain write-back. The forward
+// and the backward scale the same way, so their scores have the same bits.
+template <class T>
+const T* scaled_queries(const AttnGeom& g, const AttnData<T>& d, int64_t b, int64_t i0,
+                        int64_t rows, std::vector<T>& qs) {
+  const T scale = static_cast<T>(g.scale);
+  const T* q = d.q + g.q_off[b] + i0 * g.q_rs;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t e = 0; e < g.E; ++e) qs[r * g.E + e] = q[r * g.q_rs + e] * scale;
+  return qs.data();
+}
+
+// The masked, scaled scores of query rows [i0, i0 + rows) (qs: from scaled_queries)
+// against keys [j0, j0 + cols) of batch entry b, into s (row stride ld()).
 template <class T>
 void scores_tile(const AttnGeom& g, const AttnData<T>& d, int64_t b, int64_t i0, int64_t rows,
-                 int64_t j0, int64_t cols, T* s, const GemmPackedB<T>* kt_packed = nullptr) {
-  const T* q = d.q + g.q_off[b] + i0 * g.q_rs;
+                 int64_t j0, int64_t cols, const T* qs, T* s,
+                 const GemmPackedB<T>* kt_packed = nullptr) {
   const T* k = d.k + g.k_off[b] + j0 * g.k_rs;
-  tile_gemm<T>(rows, cols, g.E, static_cast<T>(g.scale), q, g.q_rs, 1, k, 1, g.k_rs, T(0), s,
-               g.ld(), kt_packed);
+  tile_gemm<T>(rows, cols, g.E, T(1), qs, g.E, 1, k, 1, g.k_rs, T(0), s, g.ld(), kt_packed);
   constexpr T ninf = -std::numeric_limits<T>::infinity();
   if (g.mask == MaskKind::Bool) {
     const bool* m = static_cast<const bool*>(d.mask) + g.m_off[b] + i0 * g.m_rs + j0 * g.m_cs;
@@ -192,7 +204,7 @@ void forward(AttnGeom g, const AttnData<T>& d) {
   const SoftmaxKernels<T> kern = softmax_kernels<T>();
   const int64_t nqt = g.q_tiles(), nkt = g.k_tiles();
   parallel_for(0, g.batch * nqt, 1, [&](int64_t lo, int64_t hi) {
-    std::vector<T> s(g.bq * g.ld()), m(g.bq), l(g.bq);
+    std::vector<T> s(g.bq * g.ld()), m(g.bq), l(g.bq), qs(g.bq * g.E);
     // K^T and V of each key tile of the batch entry this thread is on, packed when it
     // first reads them and kept for its next query tiles of the same entry.
     std::vector<GemmPackedB<T>> kt_packed(nkt), v_packed(nkt);
@@ -208,6 +220,7 @@ void forward(AttnGeom g, const AttnData<T>& d) {
         packed_b = b;
       }
       T* o = d.o + (b * g.Lq + i0) * g.Ev;
+      const T* q = scaled_queries(g, d, b, i0, rows, qs);
       std::fill(m.begin(), m.end(), -std::numeric_limits<T>::infinity());
       std::fill(l.begin(), l.end(), T(0));
       const int64_t kend = g.key_end(i0, rows);
@@ -221,7 +234,7 @@ void forward(AttnGeom g, const AttnData<T>& d) {
           kt_packed[jt] = GemmPackedB<T>(g.E, cols, k, 1, g.k_rs);
           v_packed[jt] = GemmPackedB<T>(cols, g.Ev, v, g.v_rs, 1);
         }
-        scores_tile(g, d, b, i0, rows, j0, cols, s.data(), whole ? &kt_packed[jt] : nullptr);
+        scores_tile(g, d, b, i0, rows, j0, cols, q, s.data(), whole ? &kt_packed[jt] : nullptr);
         // The first key tile scales o by 0 (whatever o held) and then overwrites it.
         kern.online(rows, cols, s.data(), g.ld(), m.data(), l.data(), o, g.Ev, g.Ev);
         if (g.dropout > 0.0) dropout_tile(g, b, i0, rows, j0, cols, s.data(), s.data());
@@ -247,9 +260,9 @@ void forward(AttnGeom g, const AttnData<T>& d) {
 // Per-thread tiles of the backward.
 template <class T>
 struct BackwardTiles {
-  std::vector<T> p, pd, dp;
+  std::vector<T> p, pd, dp, qs;
   explicit BackwardTiles(const AttnGeom& g)
-      : p(g.bq * g.ld()), pd(g.bq * g.ld()), dp(g.bq * g.ld()) {}
+      : p(g.bq * g.ld()), pd(g.bq * g.ld()), dp(g.bq * g.ld()), qs(g.bq * g.E) {}
 };
 
 // The B operands of the backward's products, packed once for every block that reads
@@ -307,7 +320,8 @@ void backward_block(const AttnGeom& g, const AttnData<T>& d, const SoftmaxKernel
   const int64_t cols = std::min(g.bk, g.key_end(i0, rows) - j0);
   T* p = w.p.data();
   T* dp = w.dp.data();
-  scores_tile(g, d, b, i0, rows, j0, cols, p, fitting(kp.kt, g.E, cols));
+  scores_tile(g, d, b, i0, rows, j0, cols, scaled_queries(g, d, b, i0, rows, w.qs), p,
+              fitting(kp.kt, g.E, cols));
   kern.probs(rows, cols, p, g.ld(), d.lse + b * g.Lq + i0);
   const T* pused = p;
   if (g.dropout > 0.0) {
