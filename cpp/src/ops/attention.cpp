@@ -337,14 +337,15 @@ void backward_block(const AttnGeom& g, const AttnData<T>& d, const SoftmaxKernel
   tile_gemm<T>(rows, cols, g.Ev, T(1), dout, g.Ev, 1, v, 1, g.v_rs, T(0), dp, g.ld(),
                fitting(kp.vt, g.Ev, cols));
   if (g.dropout > 0.0) dropout_tile(g, b, i0, rows, j0, cols, dp, dp);
-  kern.dscores(rows, cols, p, g.ld(), dp, d.delta + b * g.Lq + i0);
-  const T scale = static_cast<T>(g.scale);
+  // dS takes the scale, and dQ and dK run with alpha 1, unless dS itself is wanted (dmask).
+  const T scale = static_cast<T>(g.scale), alpha = d.dmask ? scale : T(1);
+  kern.dscores(rows, cols, p, g.ld(), dp, d.delta + b * g.Lq + i0, d.dmask ? T(1) : scale);
   if (want_dq && d.dq)
-    tile_gemm<T>(rows, g.E, cols, scale, dp, g.ld(), 1, k, g.k_rs, 1, T(1),
+    tile_gemm<T>(rows, g.E, cols, alpha, dp, g.ld(), 1, k, g.k_rs, 1, T(1),
                  d.dq + (b * g.Lq + i0) * g.E, g.E, fitting(kp.k, cols, g.E));
   if (!want_dkv) return;
   if (d.dk)
-    tile_gemm<T>(cols, g.E, rows, scale, dp, 1, g.ld(), d.q + g.q_off[b] + i0 * g.q_rs, g.q_rs, 1,
+    tile_gemm<T>(cols, g.E, rows, alpha, dp, 1, g.ld(), d.q + g.q_off[b] + i0 * g.q_rs, g.q_rs, 1,
                  T(1), d.dk + (b * g.Lk + j0) * g.E, g.E, fitting(qp.q, rows, g.E));
   if (d.dmask)
     for (int64_t r = 0; r < rows; ++r)

@@ -156,13 +156,16 @@ void softmax_probs(int64_t rows, int64_t cols, T* s, int64_t lds, const T* lse) 
   }
 }
 
+// dS times `scale` (1, or the scores' scale for the products of dQ and dK to run with
+// alpha 1).
 template <class T>
-void softmax_dscores(int64_t rows, int64_t cols, const T* p, int64_t lds, T* dp, const T* delta) {
+void softmax_dscores(int64_t rows, int64_t cols, const T* p, int64_t lds, T* dp, const T* delta,
+                     T scale) {
   for (int64_t r = 0; r < rows; ++r) {
     const T* pr = p + r * lds;
     T* dr = dp + r * lds;
     const T d = delta[r];
-    for (int64_t c = 0; c < cols; ++c) dr[c] = pr[c] * (dr[c] - d);
+    for (int64_t c = 0; c < cols; ++c) dr[c] = pr[c] * (dr[c] - d) * scale;
   }
 }
 
@@ -183,12 +186,12 @@ void attn_softmax_probs_f64(int64_t rows, int64_t cols, double* s, int64_t lds, 
   softmax_probs<double>(rows, cols, s, lds, lse);
 }
 void attn_softmax_dscores_f32(int64_t rows, int64_t cols, const float* p, int64_t lds, float* dp,
-                              const float* delta) {
-  softmax_dscores<float>(rows, cols, p, lds, dp, delta);
+                              const float* delta, float scale) {
+  softmax_dscores<float>(rows, cols, p, lds, dp, delta, scale);
 }
 void attn_softmax_dscores_f64(int64_t rows, int64_t cols, const double* p, int64_t lds, double* dp,
-                              const double* delta) {
-  softmax_dscores<double>(rows, cols, p, lds, dp, delta);
+                              const double* delta, double scale) {
+  softmax_dscores<double>(rows, cols, p, lds, dp, delta, scale);
 }
 
 }  // namespace dlcore::kernels::DLCORE_ISA_NS

@@ -61,8 +61,9 @@ void attn_softmax_online_f64(int64_t, int64_t, double*, int64_t, double*, double
                              int64_t, int64_t);
 void attn_softmax_probs_f32(int64_t, int64_t, float*, int64_t, const float*);
 void attn_softmax_probs_f64(int64_t, int64_t, double*, int64_t, const double*);
-void attn_softmax_dscores_f32(int64_t, int64_t, const float*, int64_t, float*, const float*);
-void attn_softmax_dscores_f64(int64_t, int64_t, const double*, int64_t, double*, const double*);
+void attn_softmax_dscores_f32(int64_t, int64_t, const float*, int64_t, float*, const float*, float);
+void attn_softmax_dscores_f64(int64_t, int64_t, const double*, int64_t, double*, const double*,
+                              double);
 void row_norm_forward_f32(bool, int64_t, const float*, const float*, const float*, double, float*,
                           double&, double&);
 void row_norm_forward_f64(bool, int64_t, const double*, const double*, const double*, double,

@@ -61,7 +61,7 @@ template <class T>
 using AttnProbsFn = void (*)(int64_t rows, int64_t cols, T* s, int64_t lds, const T* lse);
 template <class T>
 using AttnDscoresFn = void (*)(int64_t rows, int64_t cols, const T* p, int64_t lds, T* dp,
-                               const T* delta);
+                               const T* delta, T scale);
 
 // One row of layer normalisation (or RMS normalisation, rms = true) and its backward
 // (layer_norm_simd.cpp has the equations); dw and db accumulate in double.
