@@ -74,17 +74,9 @@ float row_max(const float* s, int64_t n) {
 }
 
 // exp(x) for x <= 0 (a little above 0 is fine too; NaN is not, and never comes here),
-// exactly 0 below -87 and at -inf. n = round(x log2(e)) comes from adding 1.5 * 2^23,
-// which leaves n in the sum's low mantissa bits: no rounding instruction, no conversion
-// and no clamp (the lanes below -87, where 2^n leaves the normal floats, are zeroed).
-inline VF exp_nonpositive(VF x) {
-  const VF magic = VF::broadcast(12582912.0f);
-  const VF t = vfma(x, VF::broadcast(1.44269504088896341f), magic);
-  const VF n = vsub(t, magic);
-  VF r = vfma(n, VF::broadcast(-0.693359375f), x);  // ln 2 split in two: n ln 2 exact
-  r = vfma(n, VF::broadcast(2.12194440e-4f), r);
-  return vzero_below(x, -87.0f, vscale_pow2_low_bits(exp_poly(r), t));
-}
+// exactly 0 below -87 and at -inf: no clamp, the lanes below -87 (where 2^n leaves the
+// normal floats, and -inf gives NaN) are zeroed instead.
+inline VF exp_nonpositive(VF x) { return vzero_below(x, -87.0f, exp_normal_range(x)); }
 
 // Two vectors a step with two sums: the steps' exps overlap instead of waiting on one
 // chain of additions.

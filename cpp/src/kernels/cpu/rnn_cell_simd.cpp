@@ -72,9 +72,7 @@ struct VecMath {
   // 1 + e in [1, 2): a hardware estimate refined by a Newton step instead of a division
   // (absolute error below 1e-7, which the gates need; vmath.h keeps the exact forms).
   static V exp_nonpositive(V x) {  // exp(x) for x <= 0, flushed at exp(-87) ~ 1.6e-38
-    V n;
-    V r = exp_reduce(vclamp(x, -87.0f, 0.0f), n);
-    return vscale_pow2(exp_poly(r), n);
+    return exp_normal_range(vclamp(x, -87.0f, 0.0f));
   }
   static V recip_1p(V e) {  // 1 / (1 + e), e in [0, 1]
     const V d = vadd(VF::broadcast(1.0f), e);

@@ -91,13 +91,9 @@ inline bool vall_in(VF x, float lo, float hi) {
                            _mm256_cmp_ps(x.v, _mm256_set1_ps(hi), _CMP_LE_OQ));
   return _mm256_movemask_ps(m) == 0xFF;
 }
-// p * 2^n by adding n to p's exponent bits (n integral, the result a normal float).
-inline VF vscale_pow2(VF p, VF n) {
-  __m256i i = _mm256_slli_epi32(_mm256_cvtps_epi32(n.v), 23);
-  return {_mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p.v), i))};
-}
-// p * 2^n where t = n + 1.5 * 2^23 (an integral n of at most 8 bits and a sign, which
-// the addition leaves in t's low mantissa bits), the result a normal float.
+// p * 2^n, by adding n to p's exponent bits, where t = n + 1.5 * 2^23 (an integral n of at
+// most 8 bits and a sign, which the addition leaves in t's low mantissa bits), the result
+// a normal float.
 inline VF vscale_pow2_low_bits(VF p, VF t) {
   __m256i i = _mm256_slli_epi32(_mm256_castps_si256(t.v), 23);
   return {_mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p.v), i))};

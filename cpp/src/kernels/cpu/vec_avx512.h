@@ -81,10 +81,6 @@ inline bool vall_in(VF x, float lo, float hi) {
                 _mm512_cmp_ps_mask(x.v, _mm512_set1_ps(hi), _CMP_LE_OQ);
   return m == 0xFFFF;
 }
-inline VF vscale_pow2(VF p, VF n) {
-  __m512i i = _mm512_slli_epi32(_mm512_cvtps_epi32(n.v), 23);
-  return {_mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(p.v), i))};
-}
 inline VF vscale_pow2_low_bits(VF p, VF t) {
   __m512i i = _mm512_slli_epi32(_mm512_castps_si512(t.v), 23);
   return {_mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(p.v), i))};

@@ -28,12 +28,21 @@ inline VF exp_reduce(VF x, VF& n) {
   VF r = vfma(n, VF::broadcast(-0.693359375f), x);  // ln2 split in two for exact n*ln2
   return vfma(n, VF::broadcast(2.12194440e-4f), r);
 }
+// exp(x) for x in [-87, 88], where 2^n is a normal float. n = round(x log2(e)) comes from
+// adding 1.5 * 2^23, which leaves n in the sum's low mantissa bits: no rounding
+// instruction and no conversion to integers.
+inline VF exp_normal_range(VF x) {
+  const VF magic = VF::broadcast(12582912.0f);
+  const VF t = vfma(x, VF::broadcast(1.44269504088896341f), magic);
+  const VF n = vsub(t, magic);
+  VF r = vfma(n, VF::broadcast(-0.693359375f), x);  // ln2 split in two for exact n*ln2
+  r = vfma(n, VF::broadcast(2.12194440e-4f), r);
+  return vscale_pow2_low_bits(exp_poly(r), t);
+}
 inline VF vexp(VF x) {
   VF n;
-  if (vall_in(x, -86.0f, 87.0f)) {  // the common case: 2^n scales into a normal float
-    VF r = exp_reduce(x, n);
-    return vscale_pow2(exp_poly(r), n);
-  }
+  // The common case: 2^n scales into a normal float.
+  if (vall_in(x, -86.0f, 87.0f)) return exp_normal_range(x);
   // Overflow, subnormal results, inf and NaN: scale by 2^(n/2) twice.
   x = vclamp(x, -104.0f, 89.0f);
   VF r = exp_reduce(x, n);
