@@ -8,6 +8,7 @@
 //   layer norm: dx = rstd (gw - sum gw / D - xhat sum (gw xhat) / D)
 //   RMS norm:   dx = rstd (gw - xhat sum (gw xhat) / D)
 //   dw += g xhat,  db += g  (in double; the caller sums rows in a fixed order)
+#include <array>
 #include <cmath>
 #include <cstdint>
 
@@ -16,20 +17,46 @@
 namespace dlcore::kernels::DLCORE_ISA_NS {
 namespace {
 
+// The sums over i < n of f(i) for each of the K values f returns (in double): kLanes
+// interleaved partial sums per value, added in a fixed order at the end. One running sum
+// is a chain of dependent additions (four cycles each); independent ones become vector
+// additions, with the same bits on every instruction set.
+constexpr int kLanes = 8;
+
+template <int K, class F>
+std::array<double, K> sums(int64_t n, F f) {
+  double acc[K][kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+#pragma GCC unroll 8
+    for (int j = 0; j < kLanes; ++j) {
+      const std::array<double, K> v = f(i + j);
+#pragma GCC unroll 4
+      for (int k = 0; k < K; ++k) acc[k][j] += v[k];
+    }
+  for (int j = 0; i < n; ++i, ++j) {
+    const std::array<double, K> v = f(i);
+    for (int k = 0; k < K; ++k) acc[k][j] += v[k];
+  }
+  std::array<double, K> r;
+  for (int k = 0; k < K; ++k)
+    r[k] = ((acc[k][0] + acc[k][1]) + (acc[k][2] + acc[k][3])) +
+           ((acc[k][4] + acc[k][5]) + (acc[k][6] + acc[k][7]));
+  return r;
+}
+
 template <class T>
 void row_norm_forward(bool rms, int64_t D, const T* x, const T* w, const T* b, double eps, T* y,
                       double& mean, double& rstd) {
   mean = 0.0;
-  if (!rms) {
-    double s = 0.0;
-    for (int64_t i = 0; i < D; ++i) s += static_cast<double>(x[i]);
-    mean = s / static_cast<double>(D);
-  }
-  double sq = 0.0;
-  for (int64_t i = 0; i < D; ++i) {
-    const double d = static_cast<double>(x[i]) - mean;
-    sq += d * d;
-  }
+  if (!rms)
+    mean = sums<1>(D, [&](int64_t i) { return std::array<double, 1>{double(x[i])}; })[0] /
+           static_cast<double>(D);
+  const double m0 = mean;
+  const double sq = sums<1>(D, [&](int64_t i) {
+    const double d = static_cast<double>(x[i]) - m0;
+    return std::array<double, 1>{d * d};
+  })[0];
   rstd = 1.0 / std::sqrt(sq / static_cast<double>(D) + eps);
   const T m = static_cast<T>(mean), r = static_cast<T>(rstd);
   for (int64_t i = 0; i < D; ++i) {
@@ -43,13 +70,16 @@ void row_norm_forward(bool rms, int64_t D, const T* x, const T* w, const T* b, d
 template <class T>
 void row_norm_backward(bool rms, int64_t D, const T* x, const T* g, const T* w, double mean,
                        double rstd, T* dx, double* dw, double* db) {
-  double sum_gw = 0.0, sum_gwx = 0.0;
-  for (int64_t i = 0; i < D; ++i) {
+  auto terms = [&](int64_t i, double wi) {
     const double xh = (static_cast<double>(x[i]) - mean) * rstd;
-    const double gw = static_cast<double>(g[i]) * (w ? static_cast<double>(w[i]) : 1.0);
-    sum_gw += gw;
-    sum_gwx += gw * xh;
-  }
+    const double gw = static_cast<double>(g[i]) * wi;
+    return std::array<double, 2>{gw, gw * xh};
+  };
+  // Two loops rather than a test of w in one (which keeps it from vectorising).
+  const std::array<double, 2> s =
+      w ? sums<2>(D, [&](int64_t i) { return terms(i, static_cast<double>(w[i])); })
+        : sums<2>(D, [&](int64_t i) { return terms(i, 1.0); });
+  const double sum_gw = s[0], sum_gwx = s[1];
   const double inv_d = 1.0 / static_cast<double>(D);
   const double a = rms ? 0.0 : sum_gw * inv_d, c = sum_gwx * inv_d;
   for (int64_t i = 0; i < D; ++i) {
