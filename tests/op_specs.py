@@ -251,6 +251,12 @@ SPECS = [
     Spec("stack", lambda a, b: dl.stack([a, b], -1), lambda a, b: np.stack([a, b], -1), [((2, 3), (2, 3))]),
     Spec("split", lambda x: x.split(2, 1)[1] * 1, lambda x: x[:, 2:4], [((3, 5),)]),
     Spec("chunk", lambda x: dl.chunk(x, 3, 0)[2] * 1, lambda x: x[4:], [((5, 2),)]),
+    # Several pieces used, in another order, and one piece unused: one node joins the
+    # pieces' gradients (zeros for the unused one).
+    Spec("split_pieces", lambda x: dl.cat([p * (3 - i) for i, p in enumerate(x.split([1, 3, 1], 1))][::-1], 1),
+         lambda x: np.concatenate([x[:, 4:5] * 1, x[:, 1:4] * 2, x[:, 0:1] * 3], 1), [((3, 5),)]),
+    Spec("chunk_pieces", lambda x: (lambda p: dl.cat([p[2] * 2, p[0]], 0))(dl.chunk(x, 3, 0)),
+         lambda x: np.concatenate([x[4:] * 2, x[:2]], 0), [((5, 2),)]),
     Spec("gather", lambda x: x.gather(1, dl.tensor([[0, 2, 2], [1, 0, 0]])),
          lambda x: ref.gather(x, 1, np.array([[0, 2, 2], [1, 0, 0]])), [((2, 3),)]),
     Spec("scatter_add", lambda x, s: x.scatter_add(0, dl.tensor([[1, 0, 1], [1, 1, 0]]), s),

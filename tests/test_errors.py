@@ -56,6 +56,8 @@ CASES = [
     (lambda: A[dl.tensor([True, False, True])], IndexError, r"the shape of the mask \(3,\) at index 0 does not match"),
     (lambda: A.view(-1, 4), ValueError, r"view: shape \(-1, 4\) is invalid for input of size 6"),
     (lambda: dl.tensor([1.0]).backward(), RuntimeError, r"does not require grad"),
+    (lambda: (dl.ones(2, 4, requires_grad=True) * 1).chunk(2, 1)[1].add_(1), RuntimeError,
+     r"add_: in-place operations on a view of a tensor that requires grad"),
     (lambda: dl.zeros(2, 3).copy_(dl.ones(4, 2, 3)), ValueError, r"copy_: source of shape \(4, 2, 3\) cannot be broadcast to the destination's shape \(2, 3\)"),
     (lambda: dl.zeros(3, 1).copy_(dl.ones(1, 3)), ValueError, r"copy_: source of shape \(1, 3\) cannot be broadcast"),
     (lambda: dl.zeros(2**40, 2**40), ValueError, r"has more elements than memory can hold"),

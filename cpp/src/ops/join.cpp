@@ -1,5 +1,5 @@
-// Joining and splitting: cat, stack, split, chunk. Splits are views (narrow),
-// so their gradients come from narrow's backward.
+// Joining and splitting: cat, stack, split, chunk. Splits are views (narrow) with one
+// node for all the pieces, whose backward joins their gradients with cat.
 #include "ops/common.h"
 
 namespace dlcore {
@@ -76,10 +76,25 @@ std::vector<Tensor> split_sizes(const Tensor& t, const std::vector<int64_t>& siz
     throw ValueError(str_cat("split: split sizes sum to ", total, " but dimension ", d,
                              " has size ", t.shape()[d]));
   std::vector<Tensor> out;
-  int64_t o = 0;
-  for (int64_t s : sizes) {
-    out.push_back(narrow(t, d, o, s));
-    o += s;
+  {
+    NoGradGuard views_only;
+    int64_t o = 0;
+    for (int64_t s : sizes) {
+      out.push_back(narrow(t, d, o, s));
+      o += s;
+    }
+  }
+  // One node for all the pieces: the gradient of t is their gradients joined by one cat
+  // (pieces without one get zeros from the engine), instead of a zero-filled copy of t
+  // per piece (narrow's backward) summed together.
+  if (auto node = make_node("split", {t})) {
+    node->backward = [d](FunctionNode&, const std::vector<Tensor>& g) {
+      return std::vector<Tensor>{cat(g, d)};
+    };
+    for (size_t i = 0; i < out.size(); ++i) {
+      set_history(out[i], node, static_cast<uint32_t>(i));
+      out[i].impl()->meta().is_graph_view = true;  // no in-place ops on the pieces
+    }
   }
   return out;
 }
