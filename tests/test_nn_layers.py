@@ -215,6 +215,33 @@ def test_cross_entropy_against_reference_float32_and_errors(rng):
     assert math.isnan(F.cross_entropy(dl.tensor(x[:2]), dl.tensor([-100, -100])).item())
 
 
+def test_cross_entropy_many_classes_on_every_isa(isa, rng):
+    """1003 adjacent classes (each ISA's vector exp, max and their tails), weights and label
+    smoothing; the gradient against softmax minus one-hot; a NaN logit spoils only its row."""
+    n, c = 7, 1003
+    x = rng.normal(scale=3.0, size=(n, c)).astype(np.float32)
+    y = rng.integers(0, c, n)
+    w = np.linspace(0.5, 2.0, c).astype(np.float32)
+    got = F.cross_entropy(dl.tensor(x), dl.tensor(y), weight=dl.tensor(w), label_smoothing=0.1, ignore_index=y[2])
+    want = ref.cross_entropy(x.astype(np.float64), y, w.astype(np.float64), y[2], 0.1, "mean")
+    assert math.isclose(got.item(), want, rel_tol=1e-5)
+    xt = dl.tensor(x, requires_grad=True)
+    F.cross_entropy(xt, dl.tensor(y)).backward()
+    x64 = x.astype(np.float64)
+    p = np.exp(x64 - x64.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    p[np.arange(n), y] -= 1.0
+    np.testing.assert_allclose(xt.grad.numpy(), p / n, rtol=0, atol=1e-7)
+    x[3, 500] = np.nan
+    xt = dl.tensor(x, requires_grad=True)
+    loss = F.cross_entropy(xt, dl.tensor(y), reduction="none")
+    loss.backward(dl.ones(n))
+    lv = loss.detach().numpy()
+    assert np.isnan(lv[3]) and not np.isnan(np.delete(lv, 3)).any()
+    g = xt.grad.numpy()
+    assert np.isnan(g[3]).all() and not np.isnan(np.delete(g, 3, axis=0)).any()
+
+
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_nll_loss(reduction, rng):
     logp = ref.log_softmax(rng.normal(size=(2, 4, 3)), 1)

@@ -7,24 +7,68 @@
 //   dx_rc  = s_r ((1 - e) w_y + e / C sum_c w_c) softmax_rc - s_r ((1 - e) w_y [c = y] + e / C w_c)
 // where s_r is the row's incoming gradient. Rows whose target is ignore_index
 // have loss 0, weight 0 and gradient 0.
+//
+// With classes adjacent (D = 1) the exponentials of a row go through `rows`, the
+// instruction set's vector exp and fixed-order sum (a libm exp per class took most of the
+// time); otherwise, and without it, one std::exp per class in double.
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 namespace dlcore::kernels {
+
+// Vector exp and sum over a run of n values: exp(in) into out (in may be out), and the
+// double sum of x in a fixed order.
+template <class T>
+struct ExpRuns {
+  void (*exp)(const T* in, T* out, int64_t n) = nullptr;
+  double (*sum)(const T* x, int64_t n) = nullptr;
+};
+
+// sum_c exp(x_c - sub) over a row of C classes D apart; buf holds C values when runs are
+// used.
+template <class T>
+double sum_exp_shifted(const T* xr, int64_t C, int64_t D, T sub, const ExpRuns<T>& runs,
+                       std::vector<T>& buf) {
+  if (D == 1 && runs.exp) {
+    for (int64_t c = 0; c < C; ++c) buf[c] = xr[c] - sub;
+    runs.exp(buf.data(), buf.data(), C);
+    return runs.sum(buf.data(), C);
+  }
+  double s = 0.0;
+  for (int64_t c = 0; c < C; ++c) s += std::exp(static_cast<double>(xr[c * D] - sub));
+  return s;
+}
+
+// The row's maximum, the shift of its exponentials: kLanes partial maxima (which vectorise)
+// when the classes are adjacent. A NaN logit need not win it: its exp makes the row's sum,
+// and so lse, the loss and the gradient, NaN anyway.
+template <class T>
+T row_max(const T* xr, int64_t C, int64_t D) {
+  constexpr int kLanes = 8;
+  T m[kLanes];
+  for (int j = 0; j < kLanes; ++j) m[j] = xr[0];
+  int64_t c = 1;
+  if (D == 1)
+    for (c = 0; c + kLanes <= C; c += kLanes)
+      for (int j = 0; j < kLanes; ++j) m[j] = xr[c + j] > m[j] ? xr[c + j] : m[j];
+  for (; c < C; ++c) m[0] = xr[c * D] > m[0] ? xr[c * D] : m[0];
+  T mx = m[0];
+  for (int j = 1; j < kLanes; ++j) mx = m[j] > mx ? m[j] : mx;
+  return mx;
+}
 
 template <class T>
 void cross_entropy_forward(const T* x, const int64_t* y, const T* w, int64_t C, int64_t D,
                            int64_t ignore, double smoothing, int64_t row_begin, int64_t row_end,
-                           T* loss, T* lse, T* row_weight) {
+                           T* loss, T* lse, T* row_weight, const ExpRuns<T>& runs = {}) {
+  std::vector<T> buf(D == 1 && runs.exp ? C : 0);
   for (int64_t r = row_begin; r < row_end; ++r) {
     const int64_t i = r / D, d = r % D;
     const T* xr = x + i * C * D + d;
-    T mx = xr[0];
-    for (int64_t c = 1; c < C; ++c)
-      mx = (xr[c * D] > mx || xr[c * D] != xr[c * D]) ? xr[c * D] : mx;
-    double s = 0.0;
-    for (int64_t c = 0; c < C; ++c) s += std::exp(static_cast<double>(xr[c * D] - mx));
+    const T mx = row_max(xr, C, D);
+    const double s = sum_exp_shifted(xr, C, D, mx, runs, buf);
     const double l = static_cast<double>(mx) + std::log(s);
     lse[r] = static_cast<T>(l);
     if (y[r] == ignore) {
@@ -50,7 +94,8 @@ template <class T>
 void cross_entropy_backward(const T* x, const int64_t* y, const T* w, const T* lse, int64_t C,
                             int64_t D, int64_t ignore, double smoothing, double sum_w,
                             const T* scale, int64_t scale_stride, double scale_mul,
-                            int64_t row_begin, int64_t row_end, T* dx) {
+                            int64_t row_begin, int64_t row_end, T* dx,
+                            const ExpRuns<T>& runs = {}) {
   for (int64_t r = row_begin; r < row_end; ++r) {
     const int64_t i = r / D, d = r % D;
     const T* xr = x + i * C * D + d;
@@ -64,6 +109,20 @@ void cross_entropy_backward(const T* x, const int64_t* y, const T* w, const T* l
     const double e = smoothing / static_cast<double>(C);
     const double total = (1.0 - smoothing) * wy + e * sum_w;
     const double l = static_cast<double>(lse[r]);
+    if (D == 1 && runs.exp) {
+      // dr = the row's softmax, then s (total p - e w_c) in loops without tests (which
+      // vectorise), the target's class last.
+      for (int64_t c = 0; c < C; ++c) dr[c] = xr[c] - lse[r];
+      runs.exp(dr, dr, C);
+      const double p_y = static_cast<double>(dr[y[r]]), a = s * total, se = s * e;
+      if (w)
+        for (int64_t c = 0; c < C; ++c) dr[c] = static_cast<T>(a * dr[c] - se * w[c]);
+      else
+        for (int64_t c = 0; c < C; ++c) dr[c] = static_cast<T>(a * dr[c] - se);
+      const double coef_y = e * (w ? static_cast<double>(w[y[r]]) : 1.0) + (1.0 - smoothing) * wy;
+      dr[y[r]] = static_cast<T>(s * (total * p_y - coef_y));
+      continue;
+    }
     for (int64_t c = 0; c < C; ++c) {
       double p = std::exp(static_cast<double>(xr[c * D]) - l);
       double coef =
