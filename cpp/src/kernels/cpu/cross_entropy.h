@@ -8,7 +8,7 @@
 // where s_r is the row's incoming gradient. Rows whose target is ignore_index
 // have loss 0, weight 0 and gradient 0.
 //
-// With classes adjacent (D = 1) the exponentials of a row go through `rows`, the
+// With classes adjacent (D = 1) the exponentials of a row go through `ExpRuns`, the
 // instruction set's vector exp and fixed-order sum (a libm exp per class took most of the
 // time); otherwise, and without it, one std::exp per class in double.
 #pragma once
