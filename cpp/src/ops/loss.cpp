@@ -55,16 +55,9 @@ CeShape check_cross_entropy(const Tensor& x, const Tensor& y, const Tensor& w) {
 // The active instruction set's vector exp and sum, for rows of adjacent classes.
 template <class T>
 kernels::ExpRuns<T> exp_runs() {
-  kernels::ExpRuns<T> r;
-  r.exp = [](const T* in, T* out, int64_t n) {
-    const auto& t = kernels::active();
-    kernels::for_dtype<T>(t.unary_f32, t.unary_f64)(kernels::UnaryOp::Exp, in, out, n, 0);
-  };
-  r.sum = [](const T* x, int64_t n) {
-    const auto& t = kernels::active();
-    return kernels::for_dtype<T>(t.sum_f32, t.sum_f64)(x, n);
-  };
-  return r;
+  const auto& t = kernels::active();
+  return {kernels::for_dtype<T>(t.unary_f32, t.unary_f64),
+          kernels::for_dtype<T>(t.sum_f32, t.sum_f64)};
 }
 
 template <class T>
@@ -78,10 +71,11 @@ Tensor ce_backward(const Tensor& x, const Tensor& y, const Tensor& w, const Tens
   Tensor gc = contiguous(g.to(x.dtype()));
   const int64_t stride = red == Reduction::None ? 1 : 0;
   const double mul = red == Reduction::Mean ? 1.0 / total_weight : 1.0;
+  const kernels::ExpRuns<T> runs = exp_runs<T>();
   parallel_for(0, s.N * s.D, kRowGrain, [&](int64_t b, int64_t e) {
     kernels::cross_entropy_backward<T>(x.data<T>(), y.data<int64_t>(), pw, lse.data<T>(), s.C, s.D,
                                        ignore, smoothing, sum_w, gc.data<T>(), stride, mul, b, e,
-                                       dx.data<T>(), exp_runs<T>());
+                                       dx.data<T>(), runs);
   });
   return dx;
 }
@@ -111,10 +105,11 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& w
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>) {
       const T* pw = w.defined() ? w.data<T>() : nullptr;
+      const kernels::ExpRuns<T> runs = exp_runs<T>();
       parallel_for(0, rows, kRowGrain, [&](int64_t b, int64_t e) {
         kernels::cross_entropy_forward<T>(x.data<T>(), py, pw, s.C, s.D, ignore_index,
                                           label_smoothing, b, e, loss_rows.data<T>(), lse.data<T>(),
-                                          wrow.data<T>(), exp_runs<T>());
+                                          wrow.data<T>(), runs);
       });
       // Sums in row order: the same bits for any thread count.
       for (int64_t r = 0; r < rows; ++r) {

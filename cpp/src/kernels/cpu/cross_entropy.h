@@ -16,14 +16,17 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/cpu/kernels.h"
+
 namespace dlcore::kernels {
 
-// Vector exp and sum over a run of n values: exp(in) into out (in may be out), and the
-// double sum of x in a fixed order.
+// The kernel table's elementwise op (for exp) and fixed-order double sum, over a run of
+// n adjacent values.
 template <class T>
 struct ExpRuns {
-  void (*exp)(const T* in, T* out, int64_t n) = nullptr;
+  void (*unary)(UnaryOp op, const T* x, T* out, int64_t n, int flags) = nullptr;
   double (*sum)(const T* x, int64_t n) = nullptr;
+  void exp(const T* in, T* out, int64_t n) const { unary(UnaryOp::Exp, in, out, n, 0); }
 };
 
 // sum_c exp(x_c - sub) over a row of C classes D apart; buf holds C values when runs are
@@ -31,7 +34,7 @@ struct ExpRuns {
 template <class T>
 double sum_exp_shifted(const T* xr, int64_t C, int64_t D, T sub, const ExpRuns<T>& runs,
                        std::vector<T>& buf) {
-  if (D == 1 && runs.exp) {
+  if (D == 1 && runs.unary) {
     for (int64_t c = 0; c < C; ++c) buf[c] = xr[c] - sub;
     runs.exp(buf.data(), buf.data(), C);
     return runs.sum(buf.data(), C);
@@ -63,7 +66,7 @@ template <class T>
 void cross_entropy_forward(const T* x, const int64_t* y, const T* w, int64_t C, int64_t D,
                            int64_t ignore, double smoothing, int64_t row_begin, int64_t row_end,
                            T* loss, T* lse, T* row_weight, const ExpRuns<T>& runs = {}) {
-  std::vector<T> buf(D == 1 && runs.exp ? C : 0);
+  std::vector<T> buf(D == 1 && runs.unary ? C : 0);
   for (int64_t r = row_begin; r < row_end; ++r) {
     const int64_t i = r / D, d = r % D;
     const T* xr = x + i * C * D + d;
@@ -109,7 +112,7 @@ void cross_entropy_backward(const T* x, const int64_t* y, const T* w, const T* l
     const double e = smoothing / static_cast<double>(C);
     const double total = (1.0 - smoothing) * wy + e * sum_w;
     const double l = static_cast<double>(lse[r]);
-    if (D == 1 && runs.exp) {
+    if (D == 1 && runs.unary) {
       // dr = the row's softmax, then s (total p - e w_c) in loops without tests (which
       // vectorise), the target's class last.
       for (int64_t c = 0; c < C; ++c) dr[c] = xr[c] - lse[r];
