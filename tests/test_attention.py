@@ -314,6 +314,42 @@ def test_layer_and_rms_norm_gradcheck(affine, rng):
         assert gradcheck(lambda a: F.rms_norm(a, 4), (x,))
 
 
+@pytest.mark.parametrize("rms", [False, True])
+@pytest.mark.parametrize("wants", ["x", "w", "xw"])
+def test_layer_and_rms_norm_gradcheck_for_any_subset_of_inputs(rms, wants, rng):
+    # Rows of 13: a whole block of the kernel's eight partial sums, then five more.
+    x = t(rng.normal(size=(3, 13)), np.float64, "x" in wants)
+    w, b = (t(rng.normal(size=13), np.float64, "w" in wants) for _ in range(2))
+    if rms:
+        assert gradcheck(lambda a, c: F.rms_norm(a, 13, c, 1e-5), (x, w))
+    else:
+        assert gradcheck(lambda a, c, d: F.layer_norm(a, (13,), c, d), (x, w, b))
+
+
+@pytest.mark.parametrize("d", [5, 13, 128, 203])
+def test_layer_and_rms_norm_float32_far_from_zero_on_every_isa(d, isa, rng):
+    """Rows around 100 with unit spread, in float32, forward and every gradient against the
+    NumPy reference: the statistics must not lose digits to the large mean. Row lengths are
+    below, at and past the kernels' blocks of eight."""
+    x = (100 + rng.normal(size=(37, d))).astype(np.float32)
+    w, b, g = rng.normal(size=d), rng.normal(size=d), rng.normal(size=(37, d)).astype(np.float32)
+    x64, g64 = x.astype(np.float64), g.astype(np.float64)
+    for rms in (False, True):
+        tx, tw, tb = t(x, grad=True), t(w, grad=True), t(b, grad=True)
+        if rms:
+            y, want = F.rms_norm(tx, d, tw, 1e-5), ref.rms_norm(x64, 1, w, 1e-5)
+        else:
+            y, want = F.layer_norm(tx, (d,), tw, tb), ref.layer_norm(x64, 1, w, b, 1e-5)
+        y.backward(t(g))
+        msg = f"{isa} rms={rms}"
+        np.testing.assert_allclose(to_np(y), want, rtol=1e-5, atol=2e-5, err_msg=msg)
+        dx, dw, db = ref.row_norm_grads(x64, w, g64, 1e-5, rms)
+        np.testing.assert_allclose(to_np(tx.grad), dx, rtol=1e-5, atol=1e-6, err_msg=msg)
+        np.testing.assert_allclose(to_np(tw.grad), dw, rtol=1e-5, atol=1e-5, err_msg=msg)
+        if not rms:
+            np.testing.assert_allclose(to_np(tb.grad), db, rtol=1e-5, atol=1e-5, err_msg=msg)
+
+
 def test_norm_layers_parameters_and_default_eps(rng):
     ln, rms = nn.LayerNorm((2, 3), bias=False), nn.RMSNorm(3)
     assert [n for n, _ in ln.named_parameters()] == ["weight"]

@@ -40,6 +40,22 @@ def rms_norm(x, nd, w=None, eps=1e-6):
     return y * (1 if w is None else w)
 
 
+def row_norm_grads(x, w, g, eps, rms=False):
+    """Gradients (dx, dw, db) of layer norm (rms=False) or RMS norm over the last axis of the
+    2-D x, from the chain rule on y = xhat w + b with xhat = (x - mean) / sqrt(var + eps)
+    (mean 0 and var the mean square for RMS norm)."""
+    d = x.shape[1]
+    mean = 0.0 if rms else x.mean(1, keepdims=True)
+    rstd = 1.0 / np.sqrt(((x - mean) ** 2).mean(1, keepdims=True) + eps)
+    xhat = (x - mean) * rstd
+    gx = g * w  # dL/dxhat
+    # dxhat_i/dx_j = rstd (delta_ij - [not rms] 1/d - xhat_i xhat_j / d)
+    dx = rstd * (gx - xhat * (gx * xhat).sum(1, keepdims=True) / d)
+    if not rms:
+        dx -= rstd * gx.sum(1, keepdims=True) / d
+    return dx, (g * xhat).sum(0), g.sum(0)
+
+
 def mha(query, key, value, wq, wk, wv, bq, bk, bv, wo, bo, num_heads, mask=None):
     """Multi-head attention on batch-first inputs (N, L, E), (N, S, kdim), (N, S, vdim),
     one head at a time; `mask` is additive, broadcasting to (N, H, L, S). Returns

@@ -268,8 +268,9 @@ Tensor row_norm(const char* name, bool rms, const Tensor& input, int64_t nd, con
         const RowNormKernels<T> kern = row_norm_kernels<T>();
         parallel_for(0, blocks, 1, [&](int64_t lo, int64_t hi) {
           for (int64_t k = lo; k < hi; ++k) {
-            double* pdw = want_dw ? part.data() + k * 2 * D : nullptr;
-            double* pdb = want_db ? part.data() + k * 2 * D + D : nullptr;
+            // The kernel takes dw and db together: both or neither.
+            double* pdw = part.empty() ? nullptr : part.data() + k * 2 * D;
+            double* pdb = part.empty() ? nullptr : pdw + D;
             for (int64_t r = k * per_block; r < std::min(R, (k + 1) * per_block); ++r)
               kern.backward(rms, D, px + r * D, pg + r * D, pw, pm[r], pr[r],
                             pdx ? pdx + r * D : nullptr, pdw, pdb);

@@ -64,7 +64,8 @@ using AttnDscoresFn = void (*)(int64_t rows, int64_t cols, const T* p, int64_t l
                                const T* delta, T scale);
 
 // One row of layer normalisation (or RMS normalisation, rms = true) and its backward
-// (layer_norm_simd.cpp has the equations); dw and db accumulate in double.
+// (layer_norm_simd.cpp has the equations); dw and db accumulate in double, and are given
+// together (both or neither; dx may be null).
 template <class T>
 using RowNormForwardFn = void (*)(bool rms, int64_t D, const T* x, const T* w, const T* b,
                                   double eps, T* y, double& mean, double& rstd);

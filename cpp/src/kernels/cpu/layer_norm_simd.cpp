@@ -11,32 +11,54 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <type_traits>
 
 #include "kernels/cpu/kernels.h"
+
+// The lane vectors never cross a function boundary (all inline), so the ABI note GCC gives
+// for vector arguments without AVX-512 does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
 
 namespace dlcore::kernels::DLCORE_ISA_NS {
 namespace {
 
-// The sums over i < n of f(i) for each of the K values f returns (in double): kLanes
-// interleaved partial sums per value, added in a fixed order at the end. One running sum
-// is a chain of dependent additions (four cycles each); independent ones become vector
-// additions, with the same bits on every instruction set.
+// The sums over i < n of K values per element i (in double): kLanes interleaved partial
+// sums per value, added in a fixed order at the end. One running sum is a chain of
+// dependent additions (four cycles each); independent ones are vector additions, in the
+// same order on every instruction set. The lanes are GCC vector types, which each
+// instruction set's copy of this file lowers to its own registers (written element by
+// element, GCC assembled each vector of x from scalar loads).
 constexpr int kLanes = 8;
+typedef double Lanes __attribute__((vector_size(kLanes * sizeof(double))));
+template <class T>
+struct Narrow {
+  typedef T type __attribute__((vector_size(kLanes * sizeof(T))));
+};
 
+// The m <= kLanes values at p as doubles (the other lanes zero).
+template <class T>
+__attribute__((always_inline)) inline Lanes load_lanes(const T* p, int m) {
+  typename Narrow<T>::type t = {};
+  std::memcpy(&t, p, static_cast<size_t>(m) * sizeof(T));
+  return __builtin_convertvector(t, Lanes);
+}
+
+// f(i, m) returns the K values of elements i .. i + m - 1 as lanes (m <= kLanes); lanes
+// past m are not added.
 template <int K, class F>
-std::array<double, K> sums(int64_t n, F f) {
-  double acc[K][kLanes] = {};
+__attribute__((always_inline)) inline std::array<double, K> sums(int64_t n, F f) {
+  Lanes acc[K] = {};
   int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-#pragma GCC unroll 8
-    for (int j = 0; j < kLanes; ++j) {
-      const std::array<double, K> v = f(i + j);
-#pragma GCC unroll 4
-      for (int k = 0; k < K; ++k) acc[k][j] += v[k];
-    }
-  for (int j = 0; i < n; ++i, ++j) {
-    const std::array<double, K> v = f(i);
-    for (int k = 0; k < K; ++k) acc[k][j] += v[k];
+  for (; i + kLanes <= n; i += kLanes) {
+    const std::array<Lanes, K> v = f(i, kLanes);
+    for (int k = 0; k < K; ++k) acc[k] += v[k];
+  }
+  if (i < n) {
+    const int m = static_cast<int>(n - i);
+    const std::array<Lanes, K> v = f(i, m);
+    for (int k = 0; k < K; ++k)
+      for (int j = 0; j < m; ++j) acc[k][j] += v[k][j];
   }
   std::array<double, K> r;
   for (int k = 0; k < K; ++k)
@@ -45,50 +67,96 @@ std::array<double, K> sums(int64_t n, F f) {
   return r;
 }
 
+using Yes = std::true_type;
+using No = std::false_type;
+
 template <class T>
 void row_norm_forward(bool rms, int64_t D, const T* x, const T* w, const T* b, double eps, T* y,
                       double& mean, double& rstd) {
   mean = 0.0;
   if (!rms)
-    mean = sums<1>(D, [&](int64_t i) { return std::array<double, 1>{double(x[i])}; })[0] /
+    mean = sums<1>(
+               D, [&](int64_t i, int m) { return std::array<Lanes, 1>{load_lanes(x + i, m)}; })[0] /
            static_cast<double>(D);
   const double m0 = mean;
-  const double sq = sums<1>(D, [&](int64_t i) {
-    const double d = static_cast<double>(x[i]) - m0;
-    return std::array<double, 1>{d * d};
+  const double sq = sums<1>(D, [&](int64_t i, int m) {
+    const Lanes d = load_lanes(x + i, m) - m0;
+    return std::array<Lanes, 1>{d * d};
   })[0];
   rstd = 1.0 / std::sqrt(sq / static_cast<double>(D) + eps);
-  const T m = static_cast<T>(mean), r = static_cast<T>(rstd);
-  for (int64_t i = 0; i < D; ++i) {
-    T v = (x[i] - m) * r;
-    if (w) v *= w[i];
-    if (b) v += b[i];
-    y[i] = v;
-  }
+  const T mt = static_cast<T>(mean), r = static_cast<T>(rstd);
+  // One loop per case, free of tests, so that each vectorises.
+  auto affine = [&](auto has_w, auto has_b) {
+    const T* __restrict px = x;
+    const T* __restrict pw = w;
+    const T* __restrict pb = b;
+    T* __restrict py = y;
+    for (int64_t i = 0; i < D; ++i) {
+      T v = (px[i] - mt) * r;
+      if constexpr (decltype(has_w)::value) v *= pw[i];
+      if constexpr (decltype(has_b)::value) v += pb[i];
+      py[i] = v;
+    }
+  };
+  if (w && b)
+    affine(Yes{}, Yes{});
+  else if (w)
+    affine(Yes{}, No{});
+  else if (b)
+    affine(No{}, Yes{});
+  else
+    affine(No{}, No{});
 }
 
 template <class T>
 void row_norm_backward(bool rms, int64_t D, const T* x, const T* g, const T* w, double mean,
                        double rstd, T* dx, double* dw, double* db) {
-  auto terms = [&](int64_t i, double wi) {
-    const double xh = (static_cast<double>(x[i]) - mean) * rstd;
-    const double gw = static_cast<double>(g[i]) * wi;
-    return std::array<double, 2>{gw, gw * xh};
+  // sum gw and sum gw xhat, with w and without.
+  auto terms = [&](auto has_w) {
+    return [&, has_w](int64_t i, int m) {
+      const Lanes xh = (load_lanes(x + i, m) - mean) * rstd;
+      Lanes gw = load_lanes(g + i, m);
+      if constexpr (decltype(has_w)::value) gw *= load_lanes(w + i, m);
+      return std::array<Lanes, 2>{gw, gw * xh};
+    };
   };
-  // Two loops rather than a test of w in one (which keeps it from vectorising).
-  const std::array<double, 2> s =
-      w ? sums<2>(D, [&](int64_t i) { return terms(i, static_cast<double>(w[i])); })
-        : sums<2>(D, [&](int64_t i) { return terms(i, 1.0); });
-  const double sum_gw = s[0], sum_gwx = s[1];
+  const std::array<double, 2> s = w ? sums<2>(D, terms(Yes{})) : sums<2>(D, terms(No{}));
   const double inv_d = 1.0 / static_cast<double>(D);
-  const double a = rms ? 0.0 : sum_gw * inv_d, c = sum_gwx * inv_d;
-  for (int64_t i = 0; i < D; ++i) {
-    const double xh = (static_cast<double>(x[i]) - mean) * rstd;
-    const double gw = static_cast<double>(g[i]) * (w ? static_cast<double>(w[i]) : 1.0);
-    if (dx) dx[i] = static_cast<T>(rstd * (gw - a - xh * c));
-    if (dw) dw[i] += static_cast<double>(g[i]) * xh;
-    if (db) db[i] += static_cast<double>(g[i]);
-  }
+  const double a = rms ? 0.0 : s[0] * inv_d, c = s[1] * inv_d;
+  // One loop per case, free of tests, so that each vectorises.
+  auto finish = [&](auto has_w, auto has_dx, auto has_acc) {
+    const T* __restrict px = x;
+    const T* __restrict pg = g;
+    const T* __restrict pw = w;
+    T* __restrict pdx = dx;
+    double* __restrict pdw = dw;
+    double* __restrict pdb = db;
+    for (int64_t i = 0; i < D; ++i) {
+      const double xh = (static_cast<double>(px[i]) - mean) * rstd;
+      const double gi = static_cast<double>(pg[i]);
+      double gw = gi;
+      if constexpr (decltype(has_w)::value) gw *= static_cast<double>(pw[i]);
+      if constexpr (decltype(has_dx)::value) pdx[i] = static_cast<T>(rstd * (gw - a - xh * c));
+      if constexpr (decltype(has_acc)::value) {
+        pdw[i] += gi * xh;
+        pdb[i] += gi;
+      }
+    }
+  };
+  // The caller passes dw and db together (or neither).
+  const bool acc = dw != nullptr;
+  if (w && dx && acc)
+    finish(Yes{}, Yes{}, Yes{});
+  else if (w && dx)
+    finish(Yes{}, Yes{}, No{});
+  else if (w && acc)
+    finish(Yes{}, No{}, Yes{});
+  else if (dx && acc)
+    finish(No{}, Yes{}, Yes{});
+  else if (dx)
+    finish(No{}, Yes{}, No{});
+  else if (acc)
+    finish(No{}, No{}, Yes{});
 }
 
 }  // namespace
