@@ -3,12 +3,17 @@
 //
 //   for each panel of B's columns (jc, at most panel_bytes() packed):
 //     for each block of A's rows (ic, at most panel_bytes() packed):
-//       pack A[ic, :] and B[:, jc] for every k block       (threads over slivers)
-//       for each task = (block of nc columns) x (chunk of rows):  (threads over tasks)
-//         for each k block p (kc deep, in order):
+//       for each k block p (kc deep, in order):
+//         pack A[ic, p] and B[p, jc]                       (threads over slivers)
+//         for each task = (block of nc columns) x (chunk of rows):  (threads over tasks)
 //           for each MR-row sliver of A:        (kc x MR, stays in L1)
 //             for each NR-column sliver of B:   (kc x NR, streamed from the L2 block)
 //               micro-kernel on one MR x NR tile of C
+//
+// Packing each k block just before its products keeps it in L2 for them: packed whole
+// first, a B of 4096 x 512 was written out to memory and read back, and the weight
+// gradient of a Linear layer with 4096 rows ran at 0.65x PyTorch's speed when its inputs
+// came from memory (the usual case in a training step).
 //
 // K is never split between threads and the k blocks depend on K alone, so each
 // element of C gets the same operations in the same order whatever the thread
@@ -186,10 +191,19 @@ class Driver {
     // A pre-packed B serves when it is this problem's whole, single panel.
     const T* prepacked =
         p_.b_packed && N <= panel_n_ ? p_.b_packed->usable(K, N, &kern_, blk_.kc, nr_) : nullptr;
+    // Each k block is packed just before its products, so they read it from L2. An operand
+    // that is packed again for every panel it serves needs room for one k block only (B
+    // with A in one panel, A with B in one panel or A in several); the other keeps every
+    // k block for the next panels.
+    const int64_t kc_max = ceil_div(K, nk_);
+    const bool b_blockwise = !prepacked && !image_ && M <= panel_m_;
+    const bool a_blockwise = N <= panel_n_ || M > panel_m_;
+    const int64_t b_depth = b_blockwise ? kc_max : K, a_depth = a_blockwise ? kc_max : K;
     T* bp = prepacked ? const_cast<T*>(prepacked)
             : image_  ? nullptr
-                      : static_cast<T*>(tls_pack_b.get(sizeof(T) * K * round_up(pn, nr_)));
-    T* ap = pack_a_ ? static_cast<T*>(tls_pack_a.get(sizeof(T) * K * round_up(pm, mr_))) : nullptr;
+                      : static_cast<T*>(tls_pack_b.get(sizeof(T) * b_depth * round_up(pn, nr_)));
+    T* ap = pack_a_ ? static_cast<T*>(tls_pack_a.get(sizeof(T) * a_depth * round_up(pm, mr_)))
+                    : nullptr;
     const bool par = threads && parallel_;
     for (int64_t jc = 0; jc < N; jc += panel_n_) {
       const int64_t nc = std::min(panel_n_, N - jc);
@@ -197,9 +211,18 @@ class Driver {
         const int64_t mc = std::min(panel_m_, M - ic);
         // A is packed once when all its rows fit one panel; B once per panel.
         const bool new_a = pack_a_ && (jc == 0 || M > panel_m_);
-        pack(new_a ? a + ic * p_.a_rs : nullptr, mc, ic == 0 && !prepacked && !image_ ? b : nullptr,
-             jc, nc, ap, bp, par);
-        compute(a + ic * p_.a_rs, ap, image_ ? b : bp, c + ic * p_.ldc + jc, ic, jc, mc, nc, par);
+        const bool new_b = ic == 0 && !prepacked && !image_;
+        const int64_t mp = round_up(mc, mr_), np = round_up(nc, nr_);
+        const Split sp = split(mc, nc, par);
+        for (int64_t blk = 0; blk < nk_; ++blk) {
+          const int64_t k0 = k_begin(blk);
+          T* ab = ap ? ap + (a_blockwise ? 0 : k0 * mp) : nullptr;
+          T* bb = bp && !image_ ? bp + (b_blockwise ? 0 : k0 * np) : bp;
+          pack(blk, new_a ? a + ic * p_.a_rs : nullptr, mc, new_b ? b : nullptr, jc, nc, ab, bb,
+               par);
+          compute(blk, a + ic * p_.a_rs, ab, image_ ? b : bb, c + ic * p_.ldc + jc, ic, jc, mc, nc,
+                  sp, par);
+        }
       }
     }
   }
@@ -219,76 +242,78 @@ class Driver {
     return (j / g.Wo * g.sh - g.ph) * g.W + j % g.Wo - g.pw;
   }
 
-  // Packs mc rows of A when a is given and B's columns [jc, jc + nc) when b is
-  // given, for every k block. A job is one sliver of A, or kBGroup slivers of B
-  // (B is read row by row, so wider jobs read longer runs), of one k block.
-  static constexpr int64_t kBGroup = 8;
-  void pack(const T* a, int64_t mc, const T* b, int64_t jc, int64_t nc, T* ap, T* bp, bool par) {
-    const int64_t sa = a ? ceil_div(mc, mr_) : 0, sb = b ? ceil_div(nc, nr_ * kBGroup) : 0;
-    const int64_t per_k = sa + sb, jobs = per_k * nk_;
-    if (jobs == 0) return;
-    const int64_t mp = round_up(mc, mr_), np = round_up(nc, nr_);
-    auto body = [&](int64_t lo, int64_t hi) {
-      for (int64_t j = lo; j < hi; ++j) {
-        const int64_t blk = j / per_k, s = j % per_k;
-        const int64_t k0 = k_begin(blk), kc = k_begin(blk + 1) - k0;
-        if (s < sa) {
+  // Packs k block blk of mc rows of A into ap when a is given, and of B's columns
+  // [jc, jc + nc) into bp when b is given. With threads, each packs an equal share of A's
+  // slivers and of B's (B's share in one call, read row by row in long runs): a B sliver
+  // is kc x NR values against an A sliver's kc x MR, so shares of whole jobs of either
+  // kind would be uneven.
+  void pack(int64_t blk, const T* a, int64_t mc, const T* b, int64_t jc, int64_t nc, T* ap, T* bp,
+            bool par) {
+    const int64_t k0 = k_begin(blk), kc = k_begin(blk + 1) - k0;
+    const int64_t sa = a ? ceil_div(mc, mr_) : 0, sb = b ? ceil_div(nc, nr_) : 0;
+    if (sa + sb == 0) return;
+    const int64_t nt = par ? std::min<int64_t>(get_num_threads(), sa + sb) : 1;
+    auto share = [&](int64_t lo, int64_t hi) {
+      for (int64_t t = lo; t < hi; ++t) {
+        for (int64_t s = sa * t / nt; s < sa * (t + 1) / nt; ++s) {
           const int64_t i0 = s * mr_;
           kern_.pack_a(std::min<int64_t>(mr_, mc - i0), kc, a + i0 * p_.a_rs + k0 * p_.a_cs,
-                       p_.a_rs, p_.a_cs, ap + k0 * mp + i0 * kc);
-        } else {
-          const int64_t j0 = (s - sa) * nr_ * kBGroup;
-          const int64_t n = std::min<int64_t>(nr_ * kBGroup, nc - j0);
-          T* out = bp + k0 * np + j0 * kc;
-          if (p_.b_patches)
-            kern_.pack_b_patches(*p_.b_patches, b, k0, kc, jc + j0, n, out);
-          else
-            kern_.pack_b(kc, n, b + k0 * p_.b_rs + (jc + j0) * p_.b_cs, p_.b_rs, p_.b_cs, out);
+                       p_.a_rs, p_.a_cs, ap + i0 * kc);
         }
+        const int64_t j0 = sb * t / nt * nr_, j1 = std::min(nc, sb * (t + 1) / nt * nr_);
+        if (j0 >= j1) continue;
+        T* out = bp + j0 * kc;
+        if (p_.b_patches)
+          kern_.pack_b_patches(*p_.b_patches, b, k0, kc, jc + j0, j1 - j0, out);
+        else
+          kern_.pack_b(kc, j1 - j0, b + k0 * p_.b_rs + (jc + j0) * p_.b_cs, p_.b_rs, p_.b_cs, out);
       }
     };
-    if (par) parallel_for(0, jobs, 1, body);
-    else body(0, jobs);
+    if (nt > 1)
+      parallel_for(0, nt, 1, share);
+    else
+      share(0, 1);
   }
 
-  // bp is B's packed panel, or with image_ the image B is read from.
-  void compute(const T* a, const T* ap, const T* bp, T* c, int64_t ic, int64_t jc, int64_t mc,
-               int64_t nc, bool par) {
-    const int64_t mp = round_up(mc, mr_), np = round_up(nc, nr_);
-    const Split sp = split(mc, nc, par);
+  // The products of k block blk: ap and bp are that block of the packed A and B (or with
+  // image_, bp is the image B is read from).
+  struct Split;
+  void compute(int64_t blk, const T* a, const T* ap, const T* bp, T* c, int64_t ic, int64_t jc,
+               int64_t mc, int64_t nc, const Split& sp, bool par) {
     const auto& ep = p_.epilogue;
+    const int64_t k0 = k_begin(blk), kc = k_begin(blk + 1) - k0;
+    const GemmTile<T> tile0{p_.alpha, p_.beta, blk == 0, blk == nk_ - 1, nullptr, nullptr,
+                            static_cast<kernels::GemmAct>(ep.activation)};
     auto body = [&](int64_t lo, int64_t hi) {
+      GemmTile<T> tile = tile0;
       for (int64_t t = lo; t < hi; ++t) {
         const int64_t jb = t % sp.nblocks, mb = t / sp.nblocks;
         const int64_t j_lo = jb * sp.bw, j_hi = std::min(nc, j_lo + sp.bw);
         const int64_t i_lo = mb * sp.rows, i_hi = std::min(mc, i_lo + sp.rows);
-        for (int64_t blk = 0; blk < nk_; ++blk) {
-          const int64_t k0 = k_begin(blk), kc = k_begin(blk + 1) - k0;
-          GemmTile<T> tile{p_.alpha, p_.beta, blk == 0, blk == nk_ - 1, nullptr, nullptr,
-                           static_cast<kernels::GemmAct>(ep.activation)};
-          for (int64_t i0 = i_lo; i0 < i_hi; i0 += mr_) {
-            const int m = static_cast<int>(std::min<int64_t>(mr_, mc - i0));
-            // A's sliver: packed (MR values per k) or its rows in place.
-            const T* as = pack_a_ ? ap + k0 * mp + i0 * kc : a + i0 * p_.a_rs + k0 * p_.a_cs;
-            const int64_t a_rs = pack_a_ ? 1 : p_.a_rs, a_cs = pack_a_ ? mr_ : p_.a_cs;
-            for (int64_t j0 = j_lo; j0 < j_hi; j0 += nr_) {
-              const int n = static_cast<int>(std::min<int64_t>(nr_, nc - j0));
-              if (ep.bias) {
-                if (ep.bias_per_row) tile.bias_row = ep.bias + ic + i0;
-                else tile.bias_col = ep.bias + jc + j0;
+        for (int64_t i0 = i_lo; i0 < i_hi; i0 += mr_) {
+          const int m = static_cast<int>(std::min<int64_t>(mr_, mc - i0));
+          // A's sliver: packed (MR values per k) or its rows in place.
+          const T* as = pack_a_ ? ap + i0 * kc : a + i0 * p_.a_rs + k0 * p_.a_cs;
+          const int64_t a_rs = pack_a_ ? 1 : p_.a_rs, a_cs = pack_a_ ? mr_ : p_.a_cs;
+          for (int64_t j0 = j_lo; j0 < j_hi; j0 += nr_) {
+            const int n = static_cast<int>(std::min<int64_t>(nr_, nc - j0));
+            if (ep.bias) {
+              if (ep.bias_per_row)
+                tile.bias_row = ep.bias + ic + i0;
+              else
+                tile.bias_col = ep.bias + jc + j0;
+            }
+            if (image_) {
+              int64_t voff[kMaxVectors];
+              for (int64_t v = 0; v < nr_ / kern_.lanes; ++v) {
+                const int64_t col = jc + j0 + v * kern_.lanes;
+                voff[v] = column_offset(col < p_.N ? col : jc + j0);
               }
-              if (image_) {
-                int64_t voff[kMaxVectors];
-                for (int64_t v = 0; v < nr_ / kern_.lanes; ++v) {
-                  const int64_t col = jc + j0 + v * kern_.lanes;
-                  voff[v] = column_offset(col < p_.N ? col : jc + j0);
-                }
-                kern_.micro_image(kc, as, a_rs, a_cs, bp, koff_.data() + k0, voff,
-                                  c + i0 * p_.ldc + j0, p_.ldc, m, n, tile);
-              } else {
-                kern_.micro(kc, as, a_rs, a_cs, bp + k0 * np + j0 * kc, c + i0 * p_.ldc + j0,
-                            p_.ldc, m, n, tile);
-              }
+              kern_.micro_image(kc, as, a_rs, a_cs, bp, koff_.data() + k0, voff,
+                                c + i0 * p_.ldc + j0, p_.ldc, m, n, tile);
+            } else {
+              kern_.micro(kc, as, a_rs, a_cs, bp + j0 * kc, c + i0 * p_.ldc + j0, p_.ldc, m, n,
+                          tile);
             }
           }
         }
