@@ -23,11 +23,22 @@ def softplus(x, beta=1.0, threshold=20.0):
     return np.where(beta * x > threshold, x, np.log1p(np.exp(beta * x)) / beta)
 
 
-_erf = np.vectorize(math.erf, otypes=[np.float64])
+_erfc = np.vectorize(math.erfc, otypes=[np.float64])
+
+
+def normal_cdf(x):
+    """Phi(x) = (1 + erf(x / sqrt2)) / 2, written as erfc(-x / sqrt2) / 2: no cancellation
+    in the lower tail."""
+    return 0.5 * _erfc(-x / math.sqrt(2.0))
 
 
 def gelu(x):
-    return 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)))
+    return x * normal_cdf(x)
+
+
+def gelu_grad(x):
+    """d/dx x Phi(x) = Phi(x) + x phi(x)."""
+    return normal_cdf(x) + x * np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
 
 
 def gelu_tanh(x):

@@ -6,7 +6,7 @@
 //   LeakyRelu        x > 0 ? x : a x                         f' = x > 0 ? 1 : a
 //   Elu              x > 0 ? x : a (e^x - 1)                 f' = x > 0 ? 1 : a e^x
 //   Softplus         log(1 + e^(a x)) / a, x where a x > b   f' = sigmoid(a x), 1 where a x > b
-//   Gelu             x Phi(x) = x (1 + erf(x / sqrt2)) / 2   f' = Phi(x) + x phi(x)
+//   Gelu             x Phi(x) = x erfc(-x / sqrt2) / 2       f' = Phi(x) + x phi(x)
 //   GeluTanh         x (1 + tanh(u)) / 2, u = sqrt(2/pi) (x + 0.044715 x^3)
 //   Silu             x sigmoid(x)                            f' = s (1 + x (1 - s))
 //   Hardtanh         clamp(x, a, b)                          f' = a < x < b ? 1 : 0
@@ -17,7 +17,7 @@
 //   ReluOutput       f'(y) = y > 0 ? 1 : 0;  SigmoidOutput  y (1 - y);  TanhOutput  1 - y^2
 // NaN inputs give NaN outputs. float32 Elu, Silu, Gelu and GeluTanh (and the clamps)
 // use the vector forms of vmath.h on AVX2/AVX-512 (Gelu through vnormal_cdf); the rest
-// are scalar loops the compiler vectorises where it can (erf and log1p from libm).
+// are scalar loops the compiler vectorises where it can (erfc and log1p from libm).
 #include <cmath>
 #include <cstdint>
 
@@ -51,7 +51,8 @@ inline T act_scalar(ActOp op, T a, T b, T x) {
     case ActOp::LeakyRelu: return x > T(0) ? x : x * a;
     case ActOp::Elu: return x > T(0) ? x : a * std::expm1(x);
     case ActOp::Softplus: return x * a > b ? x : std::log1p(std::exp(x * a)) / a;
-    case ActOp::Gelu: return T(0.5) * x * (T(1) + std::erf(x * T(kInvSqrt2)));
+    case ActOp::Gelu:
+      return T(0.5) * x * std::erfc(-x * T(kInvSqrt2));  // 1 + erf would cancel, x << 0
     case ActOp::GeluTanh: {
       T u = T(kSqrt2OverPi) * (x + T(kGeluCubic) * x * x * x);
       return T(0.5) * x * (T(1) + std::tanh(u));
@@ -79,8 +80,7 @@ inline T act_derivative(ActOp op, T a, T b, T x) {
     case ActOp::Elu: return x > T(0) ? T(1) : a * std::exp(x);
     case ActOp::Softplus: return x * a > b ? T(1) : scalar_sigmoid(x * a);
     case ActOp::Gelu:
-      return T(0.5) * (T(1) + std::erf(x * T(kInvSqrt2))) +
-             x * T(kInvSqrt2Pi) * std::exp(T(-0.5) * x * x);
+      return T(0.5) * std::erfc(-x * T(kInvSqrt2)) + x * T(kInvSqrt2Pi) * std::exp(T(-0.5) * x * x);
     case ActOp::GeluTanh: {
       T x2 = x * x;
       T t = std::tanh(T(kSqrt2OverPi) * (x + T(kGeluCubic) * x2 * x));
@@ -145,11 +145,11 @@ inline bool act_backward_vec(ActOp op, const float* x, const float* g, float* dx
         VF s = vsigmoid(v);
         return vmul(gv, vmul(s, vfma(v, vsub(one, s), one)));
       });
-    case ActOp::Gelu:  // Phi(x) + x phi(x)
+    case ActOp::Gelu:  // Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi)
       return run([&](VF v, VF gv) {
-        VF phi =
-            vmul(VF::broadcast(float(kInvSqrt2Pi)), vexp(vmul(VF::broadcast(-0.5f), vmul(v, v))));
-        return vmul(gv, vfma(v, phi, vnormal_cdf(v)));
+        VF gauss;
+        const VF cdf = vnormal_cdf(v, &gauss);
+        return vmul(gv, vfma(vmul(v, VF::broadcast(float(kInvSqrt2Pi))), gauss, cdf));
       });
     case ActOp::SigmoidOutput:
       return run([&](VF y, VF gv) { return vmul(gv, vmul(y, vsub(one, y))); });
