@@ -13,7 +13,9 @@
 // Packing each k block just before its products keeps it in L2 for them: packed whole
 // first, a B of 4096 x 512 was written out to memory and read back, and the weight
 // gradient of a Linear layer with 4096 rows ran at 0.65x PyTorch's speed when its inputs
-// came from memory (the usual case in a training step).
+// came from memory (the usual case in a training step). Where B needs no packing (packed
+// ahead by the caller, or read from an image), A is packed for all k blocks first and
+// each task runs the k blocks in turn: two parallel regions per panel, not two per k block.
 //
 // K is never split between threads and the k blocks depend on K alone, so each
 // element of C gets the same operations in the same order whatever the thread
@@ -191,13 +193,16 @@ class Driver {
     // A pre-packed B serves when it is this problem's whole, single panel.
     const T* prepacked =
         p_.b_packed && N <= panel_n_ ? p_.b_packed->usable(K, N, &kern_, blk_.kc, nr_) : nullptr;
-    // Each k block is packed just before its products, so they read it from L2. An operand
-    // that is packed again for every panel it serves needs room for one k block only (B
-    // with A in one panel, A with B in one panel or A in several); the other keeps every
-    // k block for the next panels.
+    // Where this call packs B, each k block is packed just before its products, so they
+    // read it from L2; an operand packed again for every panel it serves then needs room
+    // for one k block only (B with A in one panel, A with B in one panel or A in several).
+    // Where B is pre-packed or read from an image, A is packed for every k block first and
+    // the products run in one pass: per k block, packing and products would each be a
+    // parallel region (a recurrent layer's step, 32 x 256 x 1024, would have six).
+    const bool interleave = !prepacked && !image_;
     const int64_t kc_max = ceil_div(K, nk_);
-    const bool b_blockwise = !prepacked && !image_ && M <= panel_m_;
-    const bool a_blockwise = N <= panel_n_ || M > panel_m_;
+    const bool b_blockwise = interleave && M <= panel_m_;
+    const bool a_blockwise = interleave && (N <= panel_n_ || M > panel_m_);
     const int64_t b_depth = b_blockwise ? kc_max : K, a_depth = a_blockwise ? kc_max : K;
     T* bp = prepacked ? const_cast<T*>(prepacked)
             : image_  ? nullptr
@@ -210,18 +215,19 @@ class Driver {
       for (int64_t ic = 0; ic < M; ic += panel_m_) {
         const int64_t mc = std::min(panel_m_, M - ic);
         // A is packed once when all its rows fit one panel; B once per panel.
-        const bool new_a = pack_a_ && (jc == 0 || M > panel_m_);
-        const bool new_b = ic == 0 && !prepacked && !image_;
-        const int64_t mp = round_up(mc, mr_), np = round_up(nc, nr_);
+        const Panel pa{a + ic * p_.a_rs, ap, a_blockwise, pack_a_ && (jc == 0 || M > panel_m_),
+                       round_up(mc, mr_)};
+        const Panel pb{b, bp, b_blockwise, ic == 0 && interleave, round_up(nc, nr_)};
+        T* cp = c + ic * p_.ldc + jc;
         const Split sp = split(mc, nc, par);
-        for (int64_t blk = 0; blk < nk_; ++blk) {
-          const int64_t k0 = k_begin(blk);
-          T* ab = ap ? ap + (a_blockwise ? 0 : k0 * mp) : nullptr;
-          T* bb = bp && !image_ ? bp + (b_blockwise ? 0 : k0 * np) : bp;
-          pack(blk, new_a ? a + ic * p_.a_rs : nullptr, mc, new_b ? b : nullptr, jc, nc, ab, bb,
-               par);
-          compute(blk, a + ic * p_.a_rs, ab, image_ ? b : bb, c + ic * p_.ldc + jc, ic, jc, mc, nc,
-                  sp, par);
+        if (interleave) {
+          for (int64_t blk = 0; blk < nk_; ++blk) {
+            pack(blk, blk + 1, pa, mc, pb, jc, nc, par);
+            compute(blk, blk + 1, pa, pb, cp, ic, jc, mc, nc, sp, par);
+          }
+        } else {
+          pack(0, nk_, pa, mc, pb, jc, nc, par);
+          compute(0, nk_, pa, pb, cp, ic, jc, mc, nc, sp, par);
         }
       }
     }
@@ -242,32 +248,45 @@ class Driver {
     return (j / g.Wo * g.sh - g.ph) * g.W + j % g.Wo - g.pw;
   }
 
-  // Packs k block blk of mc rows of A into ap when a is given, and of B's columns
-  // [jc, jc + nc) into bp when b is given. With threads, each packs an equal share of A's
+  // An operand's panel: its rows (A) or columns (B) where they lie, its packing buffer,
+  // whether that holds one k block (blockwise) or all of them, whether this pass packs it
+  // (fresh), and its packed width (rows of A or columns of B, in whole slivers).
+  struct Panel {
+    const T* src;
+    T* buf;
+    bool blockwise, fresh;
+    int64_t width;
+    T* block(int64_t k0) const { return buf ? buf + (blockwise ? 0 : k0 * width) : nullptr; }
+  };
+
+  // Packs k blocks [lo, hi) of the fresh operands: A's mc rows, B's columns
+  // [jc, jc + nc). With threads, each packs an equal share of A's
   // slivers and of B's (B's share in one call, read row by row in long runs): a B sliver
   // is kc x NR values against an A sliver's kc x MR, so shares of whole jobs of either
   // kind would be uneven.
-  void pack(int64_t blk, const T* a, int64_t mc, const T* b, int64_t jc, int64_t nc, T* ap, T* bp,
-            bool par) {
-    const int64_t k0 = k_begin(blk), kc = k_begin(blk + 1) - k0;
-    const int64_t sa = a ? ceil_div(mc, mr_) : 0, sb = b ? ceil_div(nc, nr_) : 0;
+  void pack(int64_t lo, int64_t hi, const Panel& pa, int64_t mc, const Panel& pb, int64_t jc,
+            int64_t nc, bool par) {
+    const int64_t sa = pa.fresh ? ceil_div(mc, mr_) : 0, sb = pb.fresh ? ceil_div(nc, nr_) : 0;
     if (sa + sb == 0) return;
     const int64_t nt = par ? std::min<int64_t>(get_num_threads(), sa + sb) : 1;
-    auto share = [&](int64_t lo, int64_t hi) {
-      for (int64_t t = lo; t < hi; ++t) {
-        for (int64_t s = sa * t / nt; s < sa * (t + 1) / nt; ++s) {
-          const int64_t i0 = s * mr_;
-          kern_.pack_a(std::min<int64_t>(mr_, mc - i0), kc, a + i0 * p_.a_rs + k0 * p_.a_cs,
-                       p_.a_rs, p_.a_cs, ap + i0 * kc);
+    auto share = [&](int64_t t_lo, int64_t t_hi) {
+      for (int64_t t = t_lo; t < t_hi; ++t)
+        for (int64_t blk = lo; blk < hi; ++blk) {
+          const int64_t k0 = k_begin(blk), kc = k_begin(blk + 1) - k0;
+          for (int64_t s = sa * t / nt; s < sa * (t + 1) / nt; ++s) {
+            const int64_t i0 = s * mr_;
+            kern_.pack_a(std::min<int64_t>(mr_, mc - i0), kc, pa.src + i0 * p_.a_rs + k0 * p_.a_cs,
+                         p_.a_rs, p_.a_cs, pa.block(k0) + i0 * kc);
+          }
+          const int64_t j0 = sb * t / nt * nr_, j1 = std::min(nc, sb * (t + 1) / nt * nr_);
+          if (j0 >= j1) continue;
+          T* out = pb.block(k0) + j0 * kc;
+          if (p_.b_patches)
+            kern_.pack_b_patches(*p_.b_patches, pb.src, k0, kc, jc + j0, j1 - j0, out);
+          else
+            kern_.pack_b(kc, j1 - j0, pb.src + k0 * p_.b_rs + (jc + j0) * p_.b_cs, p_.b_rs, p_.b_cs,
+                         out);
         }
-        const int64_t j0 = sb * t / nt * nr_, j1 = std::min(nc, sb * (t + 1) / nt * nr_);
-        if (j0 >= j1) continue;
-        T* out = bp + j0 * kc;
-        if (p_.b_patches)
-          kern_.pack_b_patches(*p_.b_patches, b, k0, kc, jc + j0, j1 - j0, out);
-        else
-          kern_.pack_b(kc, j1 - j0, b + k0 * p_.b_rs + (jc + j0) * p_.b_cs, p_.b_rs, p_.b_cs, out);
-      }
     };
     if (nt > 1)
       parallel_for(0, nt, 1, share);
@@ -275,45 +294,54 @@ class Driver {
       share(0, 1);
   }
 
-  // The products of k block blk: ap and bp are that block of the packed A and B (or with
-  // image_, bp is the image B is read from).
+  // The products of k blocks [lo, hi) (each task runs them in order) into cp, from A's
+  // packed blocks (or its rows in place) and B's packed blocks (or, with image_, the image
+  // B is read from).
   struct Split;
-  void compute(int64_t blk, const T* a, const T* ap, const T* bp, T* c, int64_t ic, int64_t jc,
-               int64_t mc, int64_t nc, const Split& sp, bool par) {
+  void compute(int64_t lo, int64_t hi, const Panel& pa, const Panel& pb, T* cp, int64_t ic,
+               int64_t jc, int64_t mc, int64_t nc, const Split& sp, bool par) {
     const auto& ep = p_.epilogue;
-    const int64_t k0 = k_begin(blk), kc = k_begin(blk + 1) - k0;
-    const GemmTile<T> tile0{p_.alpha, p_.beta, blk == 0, blk == nk_ - 1, nullptr, nullptr,
-                            static_cast<kernels::GemmAct>(ep.activation)};
-    auto body = [&](int64_t lo, int64_t hi) {
-      GemmTile<T> tile = tile0;
-      for (int64_t t = lo; t < hi; ++t) {
+    auto body = [&](int64_t t_lo, int64_t t_hi) {
+      for (int64_t t = t_lo; t < t_hi; ++t) {
         const int64_t jb = t % sp.nblocks, mb = t / sp.nblocks;
         const int64_t j_lo = jb * sp.bw, j_hi = std::min(nc, j_lo + sp.bw);
         const int64_t i_lo = mb * sp.rows, i_hi = std::min(mc, i_lo + sp.rows);
-        for (int64_t i0 = i_lo; i0 < i_hi; i0 += mr_) {
-          const int m = static_cast<int>(std::min<int64_t>(mr_, mc - i0));
-          // A's sliver: packed (MR values per k) or its rows in place.
-          const T* as = pack_a_ ? ap + i0 * kc : a + i0 * p_.a_rs + k0 * p_.a_cs;
-          const int64_t a_rs = pack_a_ ? 1 : p_.a_rs, a_cs = pack_a_ ? mr_ : p_.a_cs;
-          for (int64_t j0 = j_lo; j0 < j_hi; j0 += nr_) {
-            const int n = static_cast<int>(std::min<int64_t>(nr_, nc - j0));
-            if (ep.bias) {
-              if (ep.bias_per_row)
-                tile.bias_row = ep.bias + ic + i0;
-              else
-                tile.bias_col = ep.bias + jc + j0;
-            }
-            if (image_) {
-              int64_t voff[kMaxVectors];
-              for (int64_t v = 0; v < nr_ / kern_.lanes; ++v) {
-                const int64_t col = jc + j0 + v * kern_.lanes;
-                voff[v] = column_offset(col < p_.N ? col : jc + j0);
+        for (int64_t blk = lo; blk < hi; ++blk) {
+          const int64_t k0 = k_begin(blk), kc = k_begin(blk + 1) - k0;
+          const T* ab = pa.block(k0);
+          const T* bb = image_ ? pb.src : pb.block(k0);
+          GemmTile<T> tile{p_.alpha,
+                           p_.beta,
+                           blk == 0,
+                           blk == nk_ - 1,
+                           nullptr,
+                           nullptr,
+                           static_cast<kernels::GemmAct>(ep.activation)};
+          for (int64_t i0 = i_lo; i0 < i_hi; i0 += mr_) {
+            const int m = static_cast<int>(std::min<int64_t>(mr_, mc - i0));
+            // A's sliver: packed (MR values per k) or its rows in place.
+            const T* as = pack_a_ ? ab + i0 * kc : pa.src + i0 * p_.a_rs + k0 * p_.a_cs;
+            const int64_t a_rs = pack_a_ ? 1 : p_.a_rs, a_cs = pack_a_ ? mr_ : p_.a_cs;
+            for (int64_t j0 = j_lo; j0 < j_hi; j0 += nr_) {
+              const int n = static_cast<int>(std::min<int64_t>(nr_, nc - j0));
+              if (ep.bias) {
+                if (ep.bias_per_row)
+                  tile.bias_row = ep.bias + ic + i0;
+                else
+                  tile.bias_col = ep.bias + jc + j0;
               }
-              kern_.micro_image(kc, as, a_rs, a_cs, bp, koff_.data() + k0, voff,
-                                c + i0 * p_.ldc + j0, p_.ldc, m, n, tile);
-            } else {
-              kern_.micro(kc, as, a_rs, a_cs, bp + j0 * kc, c + i0 * p_.ldc + j0, p_.ldc, m, n,
-                          tile);
+              if (image_) {
+                int64_t voff[kMaxVectors];
+                for (int64_t v = 0; v < nr_ / kern_.lanes; ++v) {
+                  const int64_t col = jc + j0 + v * kern_.lanes;
+                  voff[v] = column_offset(col < p_.N ? col : jc + j0);
+                }
+                kern_.micro_image(kc, as, a_rs, a_cs, bb, koff_.data() + k0, voff,
+                                  cp + i0 * p_.ldc + j0, p_.ldc, m, n, tile);
+              } else {
+                kern_.micro(kc, as, a_rs, a_cs, bb + j0 * kc, cp + i0 * p_.ldc + j0, p_.ldc, m, n,
+                            tile);
+              }
             }
           }
         }
