@@ -259,11 +259,10 @@ class Driver {
     T* block(int64_t k0) const { return buf ? buf + (blockwise ? 0 : k0 * width) : nullptr; }
   };
 
-  // Packs k blocks [lo, hi) of the fresh operands: A's mc rows, B's columns
-  // [jc, jc + nc). With threads, each packs an equal share of A's
-  // slivers and of B's (B's share in one call, read row by row in long runs): a B sliver
-  // is kc x NR values against an A sliver's kc x MR, so shares of whole jobs of either
-  // kind would be uneven.
+  // Packs k blocks [lo, hi) of the fresh operands: A's mc rows, B's columns [jc, jc + nc).
+  // With threads, each packs an equal share of A's slivers and of B's (B's share in one
+  // call, read row by row in long runs): a B sliver is kc x NR values against an A
+  // sliver's kc x MR, so shares of whole jobs of either kind would be uneven.
   void pack(int64_t lo, int64_t hi, const Panel& pa, int64_t mc, const Panel& pb, int64_t jc,
             int64_t nc, bool par) {
     const int64_t sa = pa.fresh ? ceil_div(mc, mr_) : 0, sb = pb.fresh ? ceil_div(nc, nr_) : 0;
@@ -294,6 +293,13 @@ class Driver {
       share(0, 1);
   }
 
+  // The tile options of k block blk (whether it is the first and the last one); the bias
+  // is set per tile.
+  GemmTile<T> block_tile(int64_t blk) const {
+    return {p_.alpha, p_.beta, blk == 0, blk == nk_ - 1, nullptr, nullptr,
+            static_cast<kernels::GemmAct>(p_.epilogue.activation)};
+  }
+
   // The products of k blocks [lo, hi) (each task runs them in order) into cp, from A's
   // packed blocks (or its rows in place) and B's packed blocks (or, with image_, the image
   // B is read from).
@@ -310,13 +316,7 @@ class Driver {
           const int64_t k0 = k_begin(blk), kc = k_begin(blk + 1) - k0;
           const T* ab = pa.block(k0);
           const T* bb = image_ ? pb.src : pb.block(k0);
-          GemmTile<T> tile{p_.alpha,
-                           p_.beta,
-                           blk == 0,
-                           blk == nk_ - 1,
-                           nullptr,
-                           nullptr,
-                           static_cast<kernels::GemmAct>(ep.activation)};
+          GemmTile<T> tile = block_tile(blk);
           for (int64_t i0 = i_lo; i0 < i_hi; i0 += mr_) {
             const int m = static_cast<int>(std::min<int64_t>(mr_, mc - i0));
             // A's sliver: packed (MR values per k) or its rows in place.
@@ -325,10 +325,8 @@ class Driver {
             for (int64_t j0 = j_lo; j0 < j_hi; j0 += nr_) {
               const int n = static_cast<int>(std::min<int64_t>(nr_, nc - j0));
               if (ep.bias) {
-                if (ep.bias_per_row)
-                  tile.bias_row = ep.bias + ic + i0;
-                else
-                  tile.bias_col = ep.bias + jc + j0;
+                if (ep.bias_per_row) tile.bias_row = ep.bias + ic + i0;
+                else tile.bias_col = ep.bias + jc + j0;
               }
               if (image_) {
                 int64_t voff[kMaxVectors];
