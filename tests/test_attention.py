@@ -54,6 +54,31 @@ def test_sdpa_forward_and_backward_against_reference(L, S, causal, rng):
             np.testing.assert_allclose(to_np(got), exp, rtol=0, atol=tol * 10)
 
 
+@pytest.mark.parametrize("causal", [False, True])
+def test_sdpa_on_head_views_of_one_projection(causal, rng):
+    """q, k, v as a Transformer makes them: chunks of one (B, L, 3 C) tensor, viewed as
+    (B, L, H, E) and transposed to (B, H, L, E). The output and the gradients lie in
+    memory as (B, L, H, E), so transposing back to (B, L, H * E) is a view; their values
+    match the reference, and so does the gradient reaching the projection. 300 rows: several
+    query and key tiles in both passes."""
+    B, L, H, E = 2, 300, 3, 8
+    x = rng.normal(size=(B, L, 3 * H * E))
+    go = rng.normal(size=(B, L, H * E))
+    heads = [np.swapaxes(c.reshape(B, L, H, E), 1, 2) for c in np.split(x, 3, axis=-1)]
+    want = np.swapaxes(ref.sdpa(*heads, causal=causal), 1, 2).reshape(B, L, H * E)
+    grads = sdpa_grads(*heads, np.swapaxes(go.reshape(B, L, H, E), 1, 2), causal=causal)[:3]
+    want_dx = np.concatenate([np.swapaxes(d, 1, 2).reshape(B, L, H * E) for d in grads], -1)
+    for dtype, tol in [(np.float32, 2e-6), (np.float64, 1e-12)]:
+        xt = t(x, dtype, True)
+        q, k, v = (c.reshape(B, L, H, E).transpose(1, 2) for c in xt.chunk(3, -1))
+        out = F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+        assert out.shape == (B, H, L, E) and out.transpose(1, 2).is_contiguous()
+        y = out.transpose(1, 2).reshape(B, L, H * E)
+        np.testing.assert_allclose(to_np(y), want, rtol=0, atol=tol)
+        y.backward(t(go, dtype))
+        np.testing.assert_allclose(to_np(xt.grad), want_dx, rtol=0, atol=tol * 10)
+
+
 @pytest.mark.parametrize("E", [8, 24, 64, 128])
 def test_head_dims(E, rng):
     q, k, v = rng.normal(size=(2, 70, E)), rng.normal(size=(2, 90, E)), rng.normal(size=(2, 90, E))

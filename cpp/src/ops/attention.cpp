@@ -3,6 +3,7 @@
 // equations), and a backward written as ops for create_graph=True.
 #include "dlcore/attention.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -48,6 +49,41 @@ Shape lead_shape(const Tensor& t) { return Shape(t.shape().begin(), t.shape().en
 // t with unit stride along its last dimension (what the GEMM's row access needs).
 Tensor rows_contiguous(const Tensor& t) {
   return t.dim() > 0 && t.shape().back() > 1 && t.strides().back() != 1 ? contiguous(t) : t;
+}
+
+// A new tensor of `shape` whose dimensions lie in memory in the order of like's (by
+// stride; the last one innermost), where like has that rank and the same leading
+// dimensions (no broadcasting); else contiguous. For a query that is a transposed view
+// of (B, L, H, E), the output and the gradient are (B, L, H, E) in memory too: the
+// transpose and reshape back to (B, L, H * E) that follows is then a view, not a copy.
+Tensor alloc_in_order(const Tensor& like, const Shape& shape, DType dt, bool zero) {
+  const int64_t n = static_cast<int64_t>(shape.size());
+  bool follow = like.dim() == n && n >= 3;
+  for (int64_t d = 0; follow && d < n - 2; ++d) follow = like.shape()[d] == shape[d];
+  if (!follow) return zero ? zeros(shape, dt) : empty(shape, dt);
+  std::vector<int64_t> order(n - 1);  // outermost first
+  for (int64_t d = 0; d < n - 1; ++d) order[d] = d;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return like.strides()[a] > like.strides()[b]; });
+  Shape mem_shape, strides(n);
+  for (int64_t d : order) mem_shape.push_back(shape[d]);
+  mem_shape.push_back(shape[n - 1]);
+  Tensor t = zero ? zeros(mem_shape, dt) : empty(mem_shape, dt);
+  int64_t st = shape[n - 1];
+  strides[n - 1] = 1;
+  for (int64_t i = n - 2; i >= 0; --i) {
+    strides[order[i]] = st;
+    st *= shape[order[i]];
+  }
+  return make_alias(t, shape, strides, t.offset());
+}
+
+// t itself when its rows have unit stride and no dimension is broadcast (stride 0), so
+// the tile passes can read it in place; else a contiguous copy.
+Tensor readable_rows(const Tensor& t) {
+  for (int64_t d = 0; d < t.dim(); ++d)
+    if (t.shape()[d] > 1 && t.strides()[d] == 0) return contiguous(t);
+  return rows_contiguous(t);
 }
 
 template <class T>
@@ -191,7 +227,9 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
   }
 
   const DType dt = q.dtype();
-  Tensor out = empty(out_shape, dt);
+  Tensor out = alloc_in_order(q, out_shape, dt, false);
+  g.o_off = batch_offsets(out, g.lead, 2);
+  g.o_rs = out.strides()[out.dim() - 2];
   Tensor lse = empty({g.batch, g.Lq}, dt);
   if (g.batch * g.Lq > 0) {
     if (dt == DType::Float32)
@@ -221,13 +259,28 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
     Tensor o = n.saved(3), lse = n.saved(4);
     Tensor mask = mask_in.defined() ? detach(mask_in) : Tensor();
     const DType dt = q.dtype();
-    Tensor dout = contiguous(grads[0].to(dt));
-    auto zeros_if = [&](int64_t i, Shape shape) {
-      return n.needs_input_grad(i) ? zeros(shape, dt) : Tensor();
+    AttnGeom gb = g;
+    Tensor dout = readable_rows(grads[0].to(dt));
+    gb.do_off = batch_offsets(dout, g.lead, 2);
+    gb.do_rs = dout.strides()[dout.dim() - 2];
+    // dQ, dK and dV in their inputs' memory order, zeros to start (the passes add to them).
+    auto grad_if = [&](int64_t i, const Tensor& like, int64_t rows, int64_t cols,
+                       std::vector<int64_t>& off, int64_t& rs) {
+      if (!n.needs_input_grad(i)) return Tensor();
+      Shape shape = g.lead;
+      shape.push_back(rows);
+      shape.push_back(cols);
+      Tensor t = alloc_in_order(like, shape, dt, true);
+      off = batch_offsets(t, g.lead, 2);
+      rs = t.strides()[t.dim() - 2];
+      return t;
     };
-    Tensor dq = zeros_if(0, {g.batch, g.Lq, g.E}), dk = zeros_if(1, {g.batch, g.Lk, g.E}),
-           dv = zeros_if(2, {g.batch, g.Lk, g.Ev});
-    Tensor dmask = g.mask == MaskKind::Additive ? zeros_if(3, {g.batch, g.Lq, g.Lk}) : Tensor();
+    Tensor dq = grad_if(0, q, g.Lq, g.E, gb.dq_off, gb.dq_rs);
+    Tensor dk = grad_if(1, k, g.Lk, g.E, gb.dk_off, gb.dk_rs);
+    Tensor dv = grad_if(2, v, g.Lk, g.Ev, gb.dv_off, gb.dv_rs);
+    Tensor dmask = g.mask == MaskKind::Additive && n.needs_input_grad(3)
+                       ? zeros({g.batch, g.Lq, g.Lk}, dt)
+                       : Tensor();
     Tensor delta = empty({g.batch, g.Lq}, dt);
     visit_dtype(dt, [&](auto tag) {
       using T = decltype(tag);
@@ -236,8 +289,11 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
         T* pd = delta.data<T>();
         parallel_for(0, g.batch * g.Lq, 256, [&](int64_t lo, int64_t hi) {
           for (int64_t r = lo; r < hi; ++r) {
+            const int64_t b = r / g.Lq, i = r % g.Lq;
+            const T* orow = po + g.o_off[b] + i * g.o_rs;
+            const T* grow = pg + gb.do_off[b] + i * gb.do_rs;
             T acc = 0;
-            for (int64_t e = 0; e < g.Ev; ++e) acc += po[r * g.Ev + e] * pg[r * g.Ev + e];
+            for (int64_t e = 0; e < g.Ev; ++e) acc += orow[e] * grow[e];
             pd[r] = acc;
           }
         });
@@ -247,18 +303,19 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
         d.dk = dk.defined() ? dk.data<T>() : nullptr;
         d.dv = dv.defined() ? dv.data<T>() : nullptr;
         d.dmask = dmask.defined() ? dmask.data<T>() : nullptr;
-        if (g.batch * g.Lq > 0) attention::backward<T>(g, d);
+        if (g.batch * g.Lq > 0) attention::backward<T>(gb, d);
       }
     });
-    auto full = [&](const Tensor& t, int64_t rows, int64_t cols, const Tensor& like) {
-      if (!t.defined()) return Tensor();
-      Shape s = g.lead;
-      s.push_back(rows);
-      s.push_back(cols);
-      return grad_for(t.reshape(s), like);
+    auto reduced = [&](const Tensor& t, const Tensor& like) {
+      return t.defined() ? grad_for(t, like) : Tensor();
     };
-    std::vector<Tensor> r{full(dq, g.Lq, g.E, q), full(dk, g.Lk, g.E, k), full(dv, g.Lk, g.Ev, v)};
-    if (g.mask == MaskKind::Additive) r.push_back(full(dmask, g.Lq, g.Lk, mask));
+    std::vector<Tensor> r{reduced(dq, q), reduced(dk, k), reduced(dv, v)};
+    if (g.mask == MaskKind::Additive) {
+      Shape s = g.lead;
+      s.push_back(g.Lq);
+      s.push_back(g.Lk);
+      r.push_back(reduced(dmask.defined() ? dmask.reshape(s) : dmask, mask));
+    }
     return r;
   };
   set_history(out, node);

@@ -120,7 +120,7 @@ void forward(AttnGeom g, const AttnData<T>& d) {
         std::fill(v_packed.begin(), v_packed.end(), GemmPackedB<T>());
         packed_b = b;
       }
-      T* o = d.o + (b * g.Lq + i0) * g.Ev;
+      T* o = d.o + g.o_off[b] + i0 * g.o_rs;
       const T* q = scaled_queries(g, d, b, i0, rows, qs);
       std::fill(m.begin(), m.end(), -std::numeric_limits<T>::infinity());
       std::fill(l.begin(), l.end(), T(0));
@@ -137,14 +137,14 @@ void forward(AttnGeom g, const AttnData<T>& d) {
         }
         scores_tile(g, d, b, i0, rows, j0, cols, q, s.data(), whole ? &kt_packed[jt] : nullptr);
         // The first key tile scales o by 0 (whatever o held) and then overwrites it.
-        kern.online(rows, cols, s.data(), g.ld(), m.data(), l.data(), o, g.Ev, g.Ev);
+        kern.online(rows, cols, s.data(), g.ld(), m.data(), l.data(), o, g.o_rs, g.Ev);
         if (g.dropout > 0.0) dropout_tile(g, b, i0, rows, j0, cols, s.data(), s.data());
-        tile_gemm<T>(rows, g.Ev, cols, T(1), s.data(), g.ld(), 1, v, g.v_rs, 1, T(j0 > 0), o, g.Ev,
-                     whole ? &v_packed[jt] : nullptr);
+        tile_gemm<T>(rows, g.Ev, cols, T(1), s.data(), g.ld(), 1, v, g.v_rs, 1, T(j0 > 0), o,
+                     g.o_rs, whole ? &v_packed[jt] : nullptr);
       }
       T* lse = d.lse + b * g.Lq + i0;
       for (int64_t r = 0; r < rows; ++r) {
-        T* orow = o + r * g.Ev;
+        T* orow = o + r * g.o_rs;
         if (l[r] == T(0)) {  // every key masked: zeros, and P = exp(S - inf) = 0 backward
           std::fill(orow, orow + g.Ev, T(0));
           lse[r] = std::numeric_limits<T>::infinity();
@@ -190,7 +190,7 @@ QueryPacks<T> pack_query_tile(const AttnGeom& g, const AttnData<T>& d, int64_t b
   if (g.k_tiles() <= 2) return qp;
   const int64_t rows = std::min(g.bq, g.Lq - i0);
   if (d.dk) qp.q = GemmPackedB<T>(rows, g.E, d.q + g.q_off[b] + i0 * g.q_rs, g.q_rs, 1);
-  if (d.dv) qp.dout = GemmPackedB<T>(rows, g.Ev, d.dout + (b * g.Lq + i0) * g.Ev, g.Ev, 1);
+  if (d.dv) qp.dout = GemmPackedB<T>(rows, g.Ev, d.dout + g.do_off[b] + i0 * g.do_rs, g.do_rs, 1);
   return qp;
 }
 
@@ -231,13 +231,13 @@ void backward_block(const AttnGeom& g, const AttnData<T>& d, const SoftmaxKernel
     dropout_tile(g, b, i0, rows, j0, cols, p, w.pd.data());
     pused = w.pd.data();
   }
-  const T* dout = d.dout + (b * g.Lq + i0) * g.Ev;
+  const T* dout = d.dout + g.do_off[b] + i0 * g.do_rs;
   const T* k = d.k + g.k_off[b] + j0 * g.k_rs;
   const T* v = d.v + g.v_off[b] + j0 * g.v_rs;
   if (want_dkv && d.dv)
-    tile_gemm<T>(cols, g.Ev, rows, T(1), pused, 1, g.ld(), dout, g.Ev, 1, T(1),
-                 d.dv + (b * g.Lk + j0) * g.Ev, g.Ev, fitting(qp.dout, rows, g.Ev));
-  tile_gemm<T>(rows, cols, g.Ev, T(1), dout, g.Ev, 1, v, 1, g.v_rs, T(0), dp, g.ld(),
+    tile_gemm<T>(cols, g.Ev, rows, T(1), pused, 1, g.ld(), dout, g.do_rs, 1, T(1),
+                 d.dv + g.dv_off[b] + j0 * g.dv_rs, g.dv_rs, fitting(qp.dout, rows, g.Ev));
+  tile_gemm<T>(rows, cols, g.Ev, T(1), dout, g.do_rs, 1, v, 1, g.v_rs, T(0), dp, g.ld(),
                fitting(kp.vt, g.Ev, cols));
   if (g.dropout > 0.0) dropout_tile(g, b, i0, rows, j0, cols, dp, dp);
   // dS takes the scale, and dQ and dK run with alpha 1, unless dS itself is wanted (dmask).
@@ -245,11 +245,11 @@ void backward_block(const AttnGeom& g, const AttnData<T>& d, const SoftmaxKernel
   kern.dscores(rows, cols, p, g.ld(), dp, d.delta + b * g.Lq + i0, d.dmask ? T(1) : scale);
   if (want_dq && d.dq)
     tile_gemm<T>(rows, g.E, cols, alpha, dp, g.ld(), 1, k, g.k_rs, 1, T(1),
-                 d.dq + (b * g.Lq + i0) * g.E, g.E, fitting(kp.k, cols, g.E));
+                 d.dq + g.dq_off[b] + i0 * g.dq_rs, g.dq_rs, fitting(kp.k, cols, g.E));
   if (!want_dkv) return;
   if (d.dk)
     tile_gemm<T>(cols, g.E, rows, alpha, dp, 1, g.ld(), d.q + g.q_off[b] + i0 * g.q_rs, g.q_rs, 1,
-                 T(1), d.dk + (b * g.Lk + j0) * g.E, g.E, fitting(qp.q, rows, g.E));
+                 T(1), d.dk + g.dk_off[b] + j0 * g.dk_rs, g.dk_rs, fitting(qp.q, rows, g.E));
   if (d.dmask)
     for (int64_t r = 0; r < rows; ++r)
       std::copy(dp + r * g.ld(), dp + r * g.ld() + cols, d.dmask + (b * g.Lq + i0 + r) * g.Lk + j0);

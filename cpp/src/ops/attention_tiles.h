@@ -47,6 +47,9 @@ struct AttnGeom {
   Shape lead;
   std::vector<int64_t> q_off, k_off, v_off, m_off;  // element offset of each b
   int64_t q_rs = 0, k_rs = 0, v_rs = 0, m_rs = 0, m_cs = 0;
+  // The same for O, and in the backward for dO, dQ, dK and dV (rows of unit stride).
+  std::vector<int64_t> o_off, do_off, dq_off, dk_off, dv_off;
+  int64_t o_rs = 0, do_rs = 0, dq_rs = 0, dk_rs = 0, dv_rs = 0;
   MaskKind mask = MaskKind::None;
   bool causal = false;
   double scale = 1.0, dropout = 0.0;
@@ -64,8 +67,9 @@ struct AttnGeom {
   int64_t first_q_tile(int64_t j0) const { return causal ? j0 / bq : 0; }
 };
 
-// The operands' data: the mask is bool or T (per AttnGeom::mask), the outputs and the
-// backward's tensors contiguous (B, L, E).
+// The operands' data: the mask is bool or T (per AttnGeom::mask); q, k, v, o, dout, dq,
+// dk and dv at AttnGeom's offsets and row strides; lse, delta (B, Lq) and dmask
+// (B, Lq, Lk) contiguous.
 template <class T>
 struct AttnData {
   const T *q, *k, *v;
