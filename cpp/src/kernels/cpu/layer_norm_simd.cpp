@@ -67,8 +67,19 @@ __attribute__((always_inline)) inline std::array<double, K> sums(int64_t n, F f)
   return r;
 }
 
-using Yes = std::true_type;
-using No = std::false_type;
+// f(c...) with each runtime flag as std::true_type or std::false_type, so that each
+// combination is its own loop, free of tests, which vectorises.
+template <class F>
+inline void with_flags(F&& f) {
+  f();
+}
+template <class F, class... Flags>
+inline void with_flags(F&& f, bool first, Flags... rest) {
+  if (first)
+    with_flags([&](auto... c) { f(std::true_type{}, c...); }, rest...);
+  else
+    with_flags([&](auto... c) { f(std::false_type{}, c...); }, rest...);
+}
 
 template <class T>
 void row_norm_forward(bool rms, int64_t D, const T* x, const T* w, const T* b, double eps, T* y,
@@ -85,7 +96,6 @@ void row_norm_forward(bool rms, int64_t D, const T* x, const T* w, const T* b, d
   })[0];
   rstd = 1.0 / std::sqrt(sq / static_cast<double>(D) + eps);
   const T mt = static_cast<T>(mean), r = static_cast<T>(rstd);
-  // One loop per case, free of tests, so that each vectorises.
   auto affine = [&](auto has_w, auto has_b) {
     const T* __restrict px = x;
     const T* __restrict pw = w;
@@ -98,14 +108,7 @@ void row_norm_forward(bool rms, int64_t D, const T* x, const T* w, const T* b, d
       py[i] = v;
     }
   };
-  if (w && b)
-    affine(Yes{}, Yes{});
-  else if (w)
-    affine(Yes{}, No{});
-  else if (b)
-    affine(No{}, Yes{});
-  else
-    affine(No{}, No{});
+  with_flags(affine, w != nullptr, b != nullptr);
 }
 
 template <class T>
@@ -120,10 +123,10 @@ void row_norm_backward(bool rms, int64_t D, const T* x, const T* g, const T* w, 
       return std::array<Lanes, 2>{gw, gw * xh};
     };
   };
-  const std::array<double, 2> s = w ? sums<2>(D, terms(Yes{})) : sums<2>(D, terms(No{}));
+  const std::array<double, 2> s =
+      w ? sums<2>(D, terms(std::true_type{})) : sums<2>(D, terms(std::false_type{}));
   const double inv_d = 1.0 / static_cast<double>(D);
   const double a = rms ? 0.0 : s[0] * inv_d, c = s[1] * inv_d;
-  // One loop per case, free of tests, so that each vectorises.
   auto finish = [&](auto has_w, auto has_dx, auto has_acc) {
     const T* __restrict px = x;
     const T* __restrict pg = g;
@@ -144,19 +147,7 @@ void row_norm_backward(bool rms, int64_t D, const T* x, const T* g, const T* w, 
     }
   };
   // The caller passes dw and db together (or neither).
-  const bool acc = dw != nullptr;
-  if (w && dx && acc)
-    finish(Yes{}, Yes{}, Yes{});
-  else if (w && dx)
-    finish(Yes{}, Yes{}, No{});
-  else if (w && acc)
-    finish(Yes{}, No{}, Yes{});
-  else if (dx && acc)
-    finish(No{}, Yes{}, Yes{});
-  else if (dx)
-    finish(No{}, Yes{}, No{});
-  else if (acc)
-    finish(No{}, No{}, Yes{});
+  if (dx || dw) with_flags(finish, w != nullptr, dx != nullptr, dw != nullptr);
 }
 
 }  // namespace
