@@ -76,7 +76,7 @@ float row_max(const float* s, int64_t n) {
 // exp(x) for x <= 0 (a little above 0 is fine too; NaN is not, and never comes here),
 // exactly 0 below -87 and at -inf: no clamp, the lanes below -87 (where 2^n leaves the
 // normal floats, and -inf gives NaN) are zeroed instead.
-inline VF exp_nonpositive(VF x) { return vzero_below(x, -87.0f, exp_normal_range(x)); }
+inline VF exp_nonpositive(VF x) { return exp_zero_below_87(x); }
 
 // Two vectors a step with two sums: the steps' exps overlap instead of waiting on one
 // chain of additions.

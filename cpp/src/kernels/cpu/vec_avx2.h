@@ -102,6 +102,11 @@ inline VF vscale_pow2_low_bits(VF p, VF t) {
 inline VF vzero_below(VF x, float lo, VF v) {
   return {_mm256_and_ps(_mm256_cmp_ps(x.v, _mm256_set1_ps(lo), _CMP_NLT_UQ), v.v)};
 }
+// p 2^n (n an integer-valued float, t its magic sum: n in the low mantissa bits) in the
+// lanes where x >= lo or x is NaN, 0 in the others. p 2^n must be a normal float there.
+inline VF vscale_pow2_zero_below(VF p, VF /*n*/, VF t, VF x, float lo) {
+  return vzero_below(x, lo, vscale_pow2_low_bits(p, t));
+}
 // Lanes where x < 0 take if_neg, the others if_nonneg.
 inline VF vselect_neg(VF x, VF if_neg, VF if_nonneg) {
   __m256 m = _mm256_cmp_ps(x.v, _mm256_setzero_ps(), _CMP_LT_OQ);
