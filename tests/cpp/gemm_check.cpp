@@ -144,13 +144,16 @@ void grid(const std::string& isa, uint32_t& seed) {
         check_both_thread_counts<T>({M, N, K, bool(t & 1), bool(t & 2), 0, 1, T(1), T(0), 0, false, 1},
                                     isa, ++seed);
       }
-  // Options, on shapes that cross the k block and the register tile, on small ones
-  // that skip the blocking (a row-major B read in place), split by rows or by columns
-  // over two threads, on a matrix times a vector (dot products over rows) and on a row
-  // vector times a matrix; two option sets per shape and transpose pair.
+  // Options, on shapes that cross the k block and the register tile (the smallest the
+  // packing driver splits over threads, with and without the search for the split; one
+  // it runs on one thread), on small ones that skip the blocking (a row-major B read in
+  // place), split by rows or by columns over two threads, on a matrix times a vector
+  // (dot products over rows) and on a row vector times a matrix; two option sets per
+  // shape and transpose pair.
   const int64_t shapes[][3] = {{45, 70, 300}, {130, 97, 333}, {300, 260, 200}, {64, 64, 64},
-                               {9, 40, 500},  {4, 200, 300},  {301, 1, 700},   {1, 700, 301}};
-  for (int si = 0; si < 8; ++si)
+                               {9, 40, 500},  {4, 200, 300},  {301, 1, 700},   {1, 700, 301},
+                               {100, 97, 333}};
+  for (int si = 0; si < 9; ++si)
     for (int t = 0; t < 4; ++t)
       for (int opt : {0, (si * 4 + t) % 5 + 1}) {
         Case<T> c{shapes[si][0], shapes[si][1], shapes[si][2], bool(t & 1), bool(t & 2), 0, 1,

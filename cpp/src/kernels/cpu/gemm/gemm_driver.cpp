@@ -45,6 +45,12 @@ using kernels::GemmTile;
 // Below this many multiply-adds a problem runs on the calling thread: a
 // parallel region costs more than it saves.
 constexpr int64_t kParallelMinFma = int64_t(1) << 17;
+// The packing driver's threads need more: each thread reads slivers another thread
+// packed, and writes into buffer lines the other thread read in the last call, so a
+// packed panel crosses between the cores' caches on every call. Measured at 2 threads
+// (1-thread time / 2-thread time): 0.5-0.8 for 0.16-1 M multiply-adds (64 x 256 x 10
+// NT took 8.4 us against 4.2), 0.8-1.0 at 2 M, 0.8-1.24 at 3 M, 1.1-1.8 at 4 M.
+constexpr int64_t kDriverParallelMinFma = int64_t(3) << 20;
 // A is read in place below this many multiply-adds, or when B has at most eight
 // column slivers (each sliver of A would serve too few micro-tiles to repay its
 // packing: a Linear layer's products at 128..256 features ran 10-40% faster so) --
@@ -162,7 +168,7 @@ class Driver {
     pack_a_ = fma >= kPackAMinFma &&
               (ceil_div(p.N, nr_) > kPackAMinPanels ||
                (p.a_cs == 1 && p.a_rs * int64_t(sizeof(T)) % kAliasingStride == 0));
-    parallel_ = fma >= kParallelMinFma;
+    parallel_ = fma >= kDriverParallelMinFma;
     // As few packed panels as the budgets allow, of balanced sizes (an operand
     // just over a budget splits in two halves, not a full panel and a sliver).
     const int64_t col_bytes = p.K * int64_t(sizeof(T));
