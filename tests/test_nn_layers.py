@@ -157,6 +157,9 @@ def test_embedding_lookup_gradient_and_padding():
     np.testing.assert_array_equal(emb.weight.grad.numpy(), np.repeat(counts[:, None], 3, 1))
     with pytest.raises(IndexError):
         emb(dl.tensor([6]))
+    with pytest.raises(IndexError, match=r"index -1 is out of range for 6 embeddings"):
+        emb(dl.tensor([[0, 3], [-1, 2]]))  # not the last row, as index_select would take
+    assert emb(dl.tensor(np.zeros((0, 2), np.int64))).shape == (0, 2, 3)
     with pytest.raises(TypeError, match="int64"):
         emb(dl.tensor([1.0]))
     with pytest.raises(IndexError, match="padding_idx 7"):

@@ -95,6 +95,10 @@ def embedding(input, weight, padding_idx=None):
         raise ValueError("embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape "
                          f"{tuple(weight.shape)}")
     flat = input.reshape(-1)
+    # index_select counts negative indices from the end; an embedding's ids start at 0.
+    if flat.shape[0] and int(flat.min()) < 0:
+        raise IndexError(f"embedding: index {int(flat.min())} is out of range for {weight.shape[0]} "
+                         "embeddings (indices must be in [0, num_embeddings))")
     out = weight.index_select(0, flat).reshape(*input.shape, weight.shape[1])
     if padding_idx is not None and weight.requires_grad:
         keep = (input != _padding(padding_idx, weight.shape[0])).unsqueeze(-1)
