@@ -43,6 +43,8 @@ CASES = [
     (lambda: dl.tensor([2]) ** dl.tensor([-1]), ValueError, r"pow: integers to negative integer powers"),
     (lambda: dl.zeros(0).amax(), ValueError, r"amax: cannot reduce an empty dimension"),
     (lambda: dl.zeros(2, 0).argmax(1), ValueError, r"argmax: cannot reduce an empty dimension"),
+    (lambda: dl.zeros(0, 3).amax(0), ValueError, r"amax: cannot reduce an empty dimension"),
+    (lambda: dl.zeros(0, 3).argmin(), ValueError, r"argmin: cannot reduce an empty dimension"),
     (lambda: dl.arange(0, 5, 0), ValueError, r"arange: step must be nonzero"),
     (lambda: dl.randint(5, 5, (2,)), ValueError, r"randint: expected low < high"),
     (lambda: dl.rand(2, dtype=dl.int64), TypeError, r"rand: expected a floating dtype, got int64"),

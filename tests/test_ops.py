@@ -160,6 +160,19 @@ def test_argmax_argmin_nonzero_logical_not(rng):
     np.testing.assert_array_equal((~(t > 0)).numpy(), ~(a > 0))
 
 
+def test_extremes_over_full_dims_of_an_empty_tensor():
+    # Reducing a dimension of size 3 of a (0, 3) tensor gives an empty result, as NumPy's
+    # does; only an empty reduced dimension has no value (test_errors covers it).
+    a = np.zeros((0, 3), np.float32)
+    x = dl.tensor(a).requires_grad_()
+    for got, want in [(x.amax(1), a.max(1)), (x.amin(1, keepdim=True), a.min(1, keepdims=True)),
+                      (x.max(1)[0], a.max(1)), (x.argmax(1), a.argmax(1)), (x.logsumexp(1), a.sum(1)),
+                      (dl.nn.functional.softmax(x, 1), a), (dl.nn.functional.log_softmax(x, -1), a)]:
+        assert got.shape == want.shape and got.numel() == 0
+    dl.nn.functional.log_softmax(x, 1).sum().backward()
+    assert x.grad.shape == (0, 3)
+
+
 REDUCTIONS = [s for s in SPECS if s.name.split("_")[0] in (
     "sum", "mean", "var", "std", "amax", "amin", "max", "min", "logsumexp", "cumsum", "softmax", "log")
     and "pool" not in s.name]

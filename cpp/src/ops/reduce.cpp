@@ -185,8 +185,10 @@ template <class T> void arg_extreme(const Plan& p, bool is_max, int64_t* idx, T*
   });
 }
 
+// A reduction over an empty dimension has no value to give; over a full one of a tensor
+// empty elsewhere, the result is just as empty.
 void check_nonempty(const Tensor& x, const Plan& p, const char* op) {
-  if (p.R == 0 || x.numel() == 0)
+  if (p.R == 0)
     throw ValueError(str_cat(op, ": cannot reduce an empty dimension of a tensor of shape ",
                              shape_str(x.shape()), " (the operation has no identity)"));
 }
