@@ -165,6 +165,13 @@ def test_interrupted_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
     np.testing.assert_array_equal(dl.load(path)["w"].numpy(), 1.0)
 
 
+def test_saving_onto_a_directory_is_an_error_that_writes_nothing(tmp_path):
+    (tmp_path / "runs").mkdir()
+    with pytest.raises(IsADirectoryError, match="save: '.*runs' is a directory"):
+        dl.save({"w": dl.ones(3)}, tmp_path / "runs")
+    assert sorted(os.listdir(tmp_path)) == ["runs"] and os.listdir(tmp_path / "runs") == []
+
+
 def test_truncated_or_foreign_files_are_clear_errors(tmp_path):
     good = tmp_path / "good"
     dl.save({"w": dl.ones(100)}, good)

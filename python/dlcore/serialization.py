@@ -100,6 +100,8 @@ def save(obj, f):
     """Writes obj to the path f atomically (see the module docstring)."""
     data = _encode(obj)
     path = os.fspath(f)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"save: '{path}' is a directory; give the path of a file to write")
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
     try:
