@@ -44,6 +44,8 @@ CASES = [
     (lambda: dl.zeros(0).amax(), ValueError, r"amax: cannot reduce an empty dimension"),
     (lambda: dl.zeros(2, 0).argmax(1), ValueError, r"argmax: cannot reduce an empty dimension"),
     (lambda: dl.zeros(0, 3).amax(0), ValueError, r"amax: cannot reduce an empty dimension"),
+    # 128 PiB: beyond any address space, whatever the system's overcommit policy.
+    (lambda: dl.empty(1 << 55), MemoryError, r"cannot allocate 144115188075855872 bytes"),
     (lambda: dl.zeros(0, 3).argmin(), ValueError, r"argmin: cannot reduce an empty dimension"),
     (lambda: dl.arange(0, 5, 0), ValueError, r"arange: step must be nonzero"),
     (lambda: dl.randint(5, 5, (2,)), ValueError, r"randint: expected low < high"),

@@ -1,5 +1,5 @@
 // dlcore's exceptions. The Python binding maps them to ValueError, TypeError,
-// IndexError and RuntimeError.
+// IndexError, RuntimeError and MemoryError.
 #pragma once
 #include <cstdint>
 #include <sstream>
@@ -26,6 +26,10 @@ struct IndexError : Error {
 };
 // Autograd misuse and other runtime states.
 struct RuntimeError : Error {
+  using Error::Error;
+};
+// An allocation the system refused.
+struct MemoryError : Error {
   using Error::Error;
 };
 

@@ -6,6 +6,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "dlcore/error.h"
+
 namespace dlcore {
 namespace {
 
@@ -45,8 +47,9 @@ BlockCache& cache() {
 
 void* cpu_alloc(size_t nbytes) {
   size_t n = round_size(nbytes);
+  if (n < nbytes) n = 0;  // the rounding wrapped: no such allocation can succeed
   BlockCache& c = cache();
-  {
+  if (n) {
     std::lock_guard<std::mutex> lock(c.mutex);
     auto it = c.free_blocks.find(n);
     if (it != c.free_blocks.end() && !it->second.empty()) {
@@ -56,8 +59,14 @@ void* cpu_alloc(size_t nbytes) {
       return p;
     }
   }
-  void* p = std::aligned_alloc(kAlign, n);
-  if (!p) throw std::bad_alloc();
+  void* p = n ? std::aligned_alloc(kAlign, n) : nullptr;
+  if (!p && n) {  // the freed blocks kept for reuse may be what is missing
+    c.release();
+    p = std::aligned_alloc(kAlign, n);
+  }
+  if (!p)
+    throw MemoryError(str_cat("cannot allocate ", nbytes, " bytes (", nbytes >> 20,
+                              " MiB) of memory for a tensor"));
   return p;
 }
 
