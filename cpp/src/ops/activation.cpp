@@ -11,7 +11,6 @@ namespace dlcore {
 namespace {
 
 using kernels::ActOp;
-constexpr int64_t kGrain = 16384;
 
 const char* act_name(ActOp op) {
   static const char* names[] = {
@@ -29,7 +28,7 @@ void run_slices(ActOp op, double a, double b, const T* x, const T* g, T* out, in
   const auto forward = kernels::for_dtype<T>(kt.act_forward_f32, kt.act_forward_f64);
   const auto backward = kernels::for_dtype<T>(kt.act_backward_f32, kt.act_backward_f64);
   parallel_for(
-      0, n, kGrain,
+      0, n, kMinElementsPerThread,
       [&](int64_t lo, int64_t hi) {
         if (g)
           backward(op, a, b, x + lo, g + lo, out + lo, hi - lo);

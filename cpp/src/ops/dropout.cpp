@@ -29,7 +29,7 @@ Tensor dropout_seeded(const Tensor& input, double p, uint64_t seed) {
       const T scale = p < 1.0 ? static_cast<T>(1.0 / (1.0 - p)) : T(0);
       const T* px = x.data<T>();
       T* py = y.data<T>();
-      parallel_for(0, x.numel(), 1 << 14, [&](int64_t lo, int64_t hi) {
+      parallel_for(0, x.numel(), kMinElementsPerThread, [&](int64_t lo, int64_t hi) {
         for (int64_t i = lo; i < hi; ++i)
           py[i] = dropout_keeps(seed, static_cast<uint64_t>(i), threshold) ? px[i] * scale : T(0);
       });

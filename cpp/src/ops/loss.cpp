@@ -11,8 +11,6 @@
 namespace dlcore {
 namespace {
 
-constexpr int64_t kRowGrain = 256;
-
 struct CeShape {
   int64_t N = 1, C = 1, D = 1;
 };
@@ -72,7 +70,7 @@ Tensor ce_backward(const Tensor& x, const Tensor& y, const Tensor& w, const Tens
   const int64_t stride = red == Reduction::None ? 1 : 0;
   const double mul = red == Reduction::Mean ? 1.0 / total_weight : 1.0;
   const kernels::ExpRuns<T> runs = exp_runs<T>();
-  parallel_for(0, s.N * s.D, kRowGrain, [&](int64_t b, int64_t e) {
+  parallel_for(0, s.N * s.D, grain_for(s.C), [&](int64_t b, int64_t e) {
     kernels::cross_entropy_backward<T>(x.data<T>(), y.data<int64_t>(), pw, lse.data<T>(), s.C, s.D,
                                        ignore, smoothing, sum_w, gc.data<T>(), stride, mul, b, e,
                                        dx.data<T>(), runs);
@@ -106,7 +104,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& w
     if constexpr (std::is_floating_point_v<T>) {
       const T* pw = w.defined() ? w.data<T>() : nullptr;
       const kernels::ExpRuns<T> runs = exp_runs<T>();
-      parallel_for(0, rows, kRowGrain, [&](int64_t b, int64_t e) {
+      parallel_for(0, rows, grain_for(s.C), [&](int64_t b, int64_t e) {
         kernels::cross_entropy_forward<T>(x.data<T>(), py, pw, s.C, s.D, ignore_index,
                                           label_smoothing, b, e, loss_rows.data<T>(), lse.data<T>(),
                                           wrow.data<T>(), runs);

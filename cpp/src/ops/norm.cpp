@@ -70,7 +70,7 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
       double* pi = invstd.data<double>();
       const ChannelLayout l = s.layout();
       const auto k = kernels::ChannelKernels<T>::active();
-      parallel_for(0, s.C, 1, [&](int64_t lo, int64_t hi) {
+      parallel_for(0, s.C, grain_for(s.N * s.S), [&](int64_t lo, int64_t hi) {
         for (int64_t c = lo; c < hi; ++c) {
           const T* xc = x.data<T>() + c * s.S;
           double m, v;
@@ -123,7 +123,7 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
           const ChannelLayout l = s.layout();
           const auto k = kernels::ChannelKernels<T>::active();
           const T* pw = data_or_null<T>(w);
-          parallel_for(0, s.C, 1, [&](int64_t lo, int64_t hi) {
+          parallel_for(0, s.C, grain_for(s.N * s.S), [&](int64_t lo, int64_t hi) {
             for (int64_t c = lo; c < hi; ++c) {
               const T* xc = x.data<T>() + c * s.S;
               const T* gc = g.data<T>() + c * s.S;
@@ -228,7 +228,7 @@ Tensor row_norm(const char* name, bool rms, const Tensor& input, int64_t nd, con
       T* py = y.data<T>();
       double *pm = mean.data<double>(), *pr = rstd.data<double>();
       const RowNormKernels<T> kern = row_norm_kernels<T>();
-      parallel_for(0, R, std::max<int64_t>(1, 4096 / std::max<int64_t>(D, 1)),
+      parallel_for(0, R, grain_for(D),
                    [&](int64_t lo, int64_t hi) {
                      for (int64_t r = lo; r < hi; ++r)
                        kern.forward(rms, D, px + r * D, pw, pb, eps, py + r * D, pm[r], pr[r]);
@@ -266,7 +266,7 @@ Tensor row_norm(const char* name, bool rms, const Tensor& input, int64_t nd, con
         T* pdx = want_dx ? dx.data<T>() : nullptr;
         const double *pm = mean.data<double>(), *pr = rstd.data<double>();
         const RowNormKernels<T> kern = row_norm_kernels<T>();
-        parallel_for(0, blocks, 1, [&](int64_t lo, int64_t hi) {
+        parallel_for(0, blocks, grain_for(per_block * D), [&](int64_t lo, int64_t hi) {
           for (int64_t k = lo; k < hi; ++k) {
             // The kernel takes dw and db together: both or neither.
             double* pdw = part.empty() ? nullptr : part.data() + k * 2 * D;

@@ -68,7 +68,7 @@ template <class T> void sum_float(const Plan& p, T* out) {
   if (p.inner == 1) {
     const int64_t chunks = std::max<int64_t>((p.R + kChunk - 1) / kChunk, 1);
     std::vector<double> partial(p.outer * chunks, 0.0);
-    parallel_for(0, p.outer * chunks, 1, [&](int64_t b, int64_t e) {
+    parallel_for(0, p.outer * chunks, grain_for(std::min(kChunk, p.R)), [&](int64_t b, int64_t e) {
       for (int64_t t = b; t < e; ++t) {
         int64_t row = t / chunks, c = t % chunks;
         int64_t s = c * kChunk, n = std::min(kChunk, p.R - s);
@@ -98,7 +98,8 @@ template <class T> void sum_float(const Plan& p, T* out) {
   }
   const int64_t rc = (p.R + kRowChunk - 1) / kRowChunk;
   std::vector<T> partial(rc > 1 ? p.outer * rc * p.inner : 0);
-  parallel_for(0, p.outer * nb * rc, 1, [&](int64_t b, int64_t e) {
+  parallel_for(0, p.outer * nb * rc, grain_for(std::min(kRowChunk, p.R) * std::min(jb, p.inner)),
+               [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; ++t) {
       int64_t o = t / (nb * rc), jblk = (t / rc) % nb, c = t % rc;
       int64_t j = jblk * jb, m = std::min(jb, p.inner - j);
@@ -109,7 +110,7 @@ template <class T> void sum_float(const Plan& p, T* out) {
     }
   });
   if (rc > 1) {
-    parallel_for(0, p.outer, 1, [&](int64_t b, int64_t e) {
+    parallel_for(0, p.outer, grain_for(rc * p.inner), [&](int64_t b, int64_t e) {
       for (int64_t o = b; o < e; ++o) {
         T* po = out + o * p.inner;
         const T* pp = partial.data() + o * rc * p.inner;
@@ -125,8 +126,7 @@ template <class T> void sum_float(const Plan& p, T* out) {
 template <class T, class Acc, class F>
 void fold(const Plan& p, Acc init, Acc* out, F f) {
   const T* x = p.src.data<T>();
-  parallel_for(0, p.outer, std::max<int64_t>(1, 16384 / std::max<int64_t>(p.R * p.inner, 1)),
-               [&](int64_t b, int64_t e) {
+  parallel_for(0, p.outer, grain_for(p.R * p.inner), [&](int64_t b, int64_t e) {
     for (int64_t o = b; o < e; ++o) {
       Acc* po = out + o * p.inner;
       std::fill(po, po + p.inner, init);
@@ -159,7 +159,7 @@ Tensor sum_forward(const Plan& p, DType out_dtype) {
 // Index of the max (is_max) or min along R: the first occurrence, NaN wins.
 template <class T> void arg_extreme(const Plan& p, bool is_max, int64_t* idx, T* val) {
   const T* x = p.src.data<T>();
-  parallel_for(0, p.outer, 1, [&](int64_t b, int64_t e) {
+  parallel_for(0, p.outer, grain_for(p.R * p.inner), [&](int64_t b, int64_t e) {
     for (int64_t o = b; o < e; ++o) {
       for (int64_t j = 0; j < p.inner; ++j) {
         T best = x[o * p.R * p.inner + j];
@@ -286,7 +286,7 @@ struct Rows {
       using T = decltype(tag);
       const T* px = src.data<T>();
       T* po = out.data<T>();
-      parallel_for(0, rows, 64, [&](int64_t b, int64_t e) {
+      parallel_for(0, rows, grain_for(R), [&](int64_t b, int64_t e) {
         for (int64_t row = b; row < e; ++row) f(px + row * R, po + row * R);
       });
     });
