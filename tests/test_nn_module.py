@@ -50,6 +50,19 @@ def test_registration_and_traversal():
         net.nope
 
 
+def test_registering_a_name_taken_by_another_kind_is_an_error():
+    lin = nn.Linear(2, 2)
+    lin.extra = 1
+    for register, name in [(lin.register_buffer, "weight"), (lin.add_module, "bias"),
+                           (lin.register_parameter, "extra"), (lin.register_buffer, "forward")]:
+        value = nn.Parameter(dl.ones(1)) if register == lin.register_parameter else None
+        with pytest.raises(KeyError, match=f"attribute '{name}' already exists"):
+            register(name, value)
+    assert list(lin.state_dict()) == ["weight", "bias"]
+    lin.register_parameter("weight", nn.Parameter(dl.zeros(2, 2)))  # the same kind: replaced
+    np.testing.assert_array_equal(lin.weight.detach().numpy(), 0.0)
+
+
 def test_train_eval_apply_zero_grad():
     net = Net()
     net.eval()

@@ -121,13 +121,13 @@ class Module:
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
 
     def register_parameter(self, name, param):
-        _check_name(name, self, "parameter")
+        _check_name(name, self, "parameter", self._parameters)
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: '{name}' must be a Parameter or None, got {type(param).__name__}")
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
-        _check_name(name, self, "buffer")
+        _check_name(name, self, "buffer", self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: '{name}' must be a Tensor or None, got {type(tensor).__name__}")
         self._buffers[name] = tensor
@@ -137,7 +137,7 @@ class Module:
             self._non_persistent.add(name)
 
     def add_module(self, name, module):
-        _check_name(name, self, "module")
+        _check_name(name, self, "module", self._modules)
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: '{name}' must be a Module or None, got {type(module).__name__}")
         self._modules[name] = module
@@ -385,12 +385,15 @@ class _HookHandle:
         self.remove()
 
 
-def _check_name(name, module, what):
+def _check_name(name, module, what, own):
+    """A new entry of ``own`` (the module's parameters, buffers or children) may replace one of
+    the same kind, never a plain attribute, a class attribute or an entry of another kind."""
     if not isinstance(name, str):
         raise TypeError(f"{what} name must be a str, got {type(name).__name__}")
     if not name or "." in name:
         raise KeyError(f"{what} name can't be empty or contain '.', got '{name}'")
-    if name in module.__dict__ and name not in module._parameters and name not in module._buffers:
+    others = [d for d in (module._parameters, module._buffers, module._modules) if d is not own]
+    if name not in own and (name in module.__dict__ or hasattr(type(module), name) or any(name in d for d in others)):
         raise KeyError(f"attribute '{name}' already exists")
 
 
