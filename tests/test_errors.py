@@ -3,6 +3,7 @@ and the shapes, dtypes or indices involved; never a crash."""
 import pytest
 
 import dlcore as dl
+from dlcore.nn import functional as F
 
 A = dl.ones(2, 3)
 B = dl.ones(4, 5)
@@ -67,6 +68,19 @@ CASES = [
     (lambda: dl.zeros(2**40, 2**40), ValueError, r"has more elements than memory can hold"),
     (lambda: dl.ones(1).expand(2**40, 2**40) + 1, ValueError, r"has more elements than memory can hold"),
     (lambda: dl._C._set_isa("sse9"), ValueError, r"DLCORE_ISA: unknown instruction set 'sse9'"),
+    # Layers that run on another op name themselves and their own shapes.
+    (lambda: F.conv1d(dl.zeros(2, 3, 3), dl.zeros(4, 3, 5)), ValueError,
+     r"conv1d: the \(padded\) input of length 3 is shorter than the \(dilated\) kernel of length 5"),
+    (lambda: F.conv1d(dl.zeros(2, 2, 8), dl.zeros(4, 3, 3)), ValueError,
+     r"conv1d: weight of shape \(4, 3, 3\) expects 3 input channels \(groups=1\), but the input of shape \(2, 2, 8\)"),
+    (lambda: F.conv1d(dl.zeros(2, 3, 8), dl.zeros(4, 3, 3), stride=0), ValueError, r"conv1d: stride and dilation must be positive"),
+    (lambda: F.conv1d(dl.zeros(2, 3, 8), dl.zeros(4, 3, 3), dl.zeros(3)), ValueError, r"conv1d: bias must have shape \(4\)"),
+    (lambda: dl.nn.GroupNorm(2, 4)(dl.zeros(2, 6, 3, 3)), ValueError,
+     r"group_norm: weight of shape \(4,\) does not match the 6 channels of input of shape \(2, 6, 3, 3\)"),
+    (lambda: dl.nn.InstanceNorm2d(3, affine=True)(dl.zeros(2, 4, 3, 3)), ValueError,
+     r"instance_norm: weight of shape \(3,\) does not match the 4 channels"),
+    (lambda: F.one_hot(dl.tensor([0.0, 2.0]), 3), TypeError, r"one_hot: expected an int64 or int32 tensor of class indices"),
+    (lambda: F.smooth_l1_loss(dl.zeros(3), dl.zeros(3), beta=-1.0), ValueError, r"smooth_l1_loss: beta must be non-negative"),
 ]
 
 

@@ -659,6 +659,24 @@ Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, int
     throw ValueError(
         str_cat("conv1d: expected weight of shape (out_channels, in_channels / groups, k), got ",
                 shape_str(weight.shape())));
+  // conv2d below would check all this too, but in the 2-D terms of the unsqueezed operands.
+  check_operands("conv1d", unsqueeze(input, 2), unsqueeze(weight, 2), bias, weight.shape()[0]);
+  const int64_t C = input.shape()[1], L = input.shape()[2], O = weight.shape()[0];
+  if (groups < 1 || C % groups || O % groups)
+    throw ValueError(str_cat("conv1d: in_channels (", C, ") and out_channels (", O,
+                             ") must both be divisible by groups (", groups, ")"));
+  if (weight.shape()[1] != C / groups)
+    throw ValueError(str_cat("conv1d: weight of shape ", shape_str(weight.shape()), " expects ",
+                             weight.shape()[1] * groups, " input channels (groups=", groups,
+                             "), but the input of shape ", shape_str(input.shape()), " has ", C));
+  if (stride < 1 || dilation < 1 || padding < 0)
+    throw ValueError(str_cat("conv1d: stride and dilation must be positive and padding ",
+                             "non-negative, got stride ", stride, ", padding ", padding,
+                             ", dilation ", dilation));
+  const int64_t span = dilation * (weight.shape()[2] - 1) + 1;
+  if (L + 2 * padding < span)
+    throw ValueError(str_cat("conv1d: the (padded) input of length ", L + 2 * padding,
+                             " is shorter than the (dilated) kernel of length ", span));
   Tensor y = conv2d(unsqueeze(input, 2), unsqueeze(weight, 2), bias, {1, stride}, {0, padding},
                     {1, dilation}, groups);
   return squeeze(y, 2);

@@ -140,6 +140,8 @@ def rnn_layer_directions(mode, input, directions, lengths=None):
 
 def one_hot(tensor, num_classes=-1):
     """int64 one-hot encoding with a new last dim of size num_classes (max + 1 when -1)."""
+    if tensor.dtype not in (_C.dtype.int64, _C.dtype.int32):
+        raise TypeError(f"one_hot: expected an int64 or int32 tensor of class indices, got {tensor.dtype!r}")
     a = tensor.numpy()
     if num_classes < 0:
         num_classes = int(a.max()) + 1 if a.size else 0
@@ -186,6 +188,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
 
 
 def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    if not beta >= 0.0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     if beta == 0.0:
         return l1_loss(input, target, reduction)
     _same_shape(input, target, "smooth_l1_loss")
