@@ -21,6 +21,12 @@ def test_tensor_from_lists_scalars_and_arrays():
         dl.tensor([[1, 2], [3]])
     with pytest.raises(TypeError, match="unsupported"):
         dl.tensor(["a"])
+    # Integers out of the target's range raise instead of wrapping around.
+    assert dl.tensor([2**63 - 1, -2**63]).tolist() == [2**63 - 1, -2**63]
+    for data, dtype, value in [([2**63], None, 2**63), (np.array([2**64 - 1], np.uint64), None, 2**64 - 1),
+                               ([2**31], dl.int32, 2**31), ([-2**31 - 1], dl.int32, -2**31 - 1)]:
+        with pytest.raises(OverflowError, match=f"the value {value} does not fit in int"):
+            dl.tensor(data, dtype=dtype)
 
 
 def test_tensor_constructor_copies_lists_and_shares_tensors():

@@ -66,15 +66,27 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
             arr = arr.astype(np.float32)
         elif arr.dtype.kind in "iu":
             if not (from_numpy_input and arr.dtype == np.int32):
-                arr = arr.astype(np.int64)
+                arr = _int_cast(arr, np.int64)
         elif arr.dtype.kind not in "fb":
             raise TypeError(f"tensor: unsupported data of NumPy dtype {arr.dtype}")
         target = _NUMPY_TO_DTYPE.get(arr.dtype)
         if target is None:
             arr = arr.astype(np.float32)
     else:
-        arr = arr.astype(_DTYPE_TO_NUMPY[_dtype(dtype)])
+        arr = _int_cast(arr, _DTYPE_TO_NUMPY[_dtype(dtype)])
     return _finish(_C._from_buffer_copy(np.require(arr, requirements="C")), requires_grad)
+
+
+def _int_cast(arr, target):
+    """arr as NumPy dtype target; integers that the target's range cannot hold raise
+    OverflowError instead of wrapping around (2**63 would become -2**63)."""
+    target = np.dtype(target)
+    if arr.size and arr.dtype.kind in "iu" and target.kind == "i":
+        info = np.iinfo(target)
+        lo, hi = int(arr.min()), int(arr.max())
+        if lo < info.min or hi > info.max:
+            raise OverflowError(f"tensor: the value {hi if hi > info.max else lo} does not fit in {target.name}")
+    return arr.astype(target)
 
 
 def _check_device(device):
