@@ -81,6 +81,13 @@ CASES = [
      r"instance_norm: weight of shape \(3,\) does not match the 4 channels"),
     (lambda: F.one_hot(dl.tensor([0.0, 2.0]), 3), TypeError, r"one_hot: expected an int64 or int32 tensor of class indices"),
     (lambda: F.smooth_l1_loss(dl.zeros(3), dl.zeros(3), beta=-1.0), ValueError, r"smooth_l1_loss: beta must be non-negative"),
+    (lambda: dl.vision.gaussian_blur(dl.zeros(1, 1, 8, 8), 3.0), ValueError,
+     r"gaussian_blur: a 19 x 19 window needs images larger than 9 x 9 for padding_mode='reflect', got 8 x 8"),
+    (lambda: dl.vision.median_filter(dl.zeros(1, 1, 4, 6), 9), ValueError, r"median_filter: a 9 x 9 window"),
+    (lambda: dl.utils.data.random_split(list(range(5)), [6, -1]), ValueError,
+     r"random_split: lengths must be non-negative ints \(or fractions summing to 1\), got \[6, -1\]"),
+    (lambda: dl.utils.data.default_collate([]), ValueError, r"default_collate: the batch is empty"),
+    (lambda: dl.datasets.train_test_split(5, 1.5), ValueError, r"train_test_split: test_fraction must be in \[0, 1\]"),
 ]
 
 

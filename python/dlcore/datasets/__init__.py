@@ -87,6 +87,8 @@ def stratified_split(labels, test_fraction=0.2, seed=0):
 
 def train_test_split(n, test_fraction=0.2, seed=0):
     """Shuffled index arrays (train, test) over n samples, reproducible from seed."""
+    if not 0.0 <= test_fraction <= 1.0:
+        raise ValueError(f"train_test_split: test_fraction must be in [0, 1], got {test_fraction}")
     order = np.random.default_rng(seed).permutation(n)
     n_test = int(round(n * test_fraction))
     return order[n_test:], order[:n_test]

@@ -71,6 +71,9 @@ def random_split(dataset, lengths, generator=None):
         for i in range(n - sum(counts)):
             counts[i % len(counts)] += 1
         lengths = counts
+    if any(not isinstance(x, (int, np.integer)) or x < 0 for x in lengths):
+        raise ValueError(f"random_split: lengths must be non-negative ints (or fractions summing to 1), "
+                         f"got {list(lengths)}")
     if sum(lengths) != n:
         raise ValueError(f"random_split: the lengths {list(lengths)} do not sum to the dataset's length {n}")
     perm = randperm(n, generator=generator).numpy().tolist()
@@ -84,6 +87,8 @@ def random_split(dataset, lengths, generator=None):
 def default_collate(batch):
     """Stacks a list of samples: tensors with ``stack``, numbers into a tensor, and tuples,
     lists and dicts element by element."""
+    if len(batch) == 0:
+        raise ValueError("default_collate: the batch is empty")
     first = batch[0]
     if isinstance(first, Tensor):
         return _C.stack(list(batch), 0)

@@ -15,12 +15,22 @@ def _check(x, op):
         raise TypeError(f"{op}: expected float images, got {x.dtype!r}")
 
 
-def _depthwise(x, kernel, padding_mode):
+def _padded(x, rh, rw, padding_mode, op):
+    """x with rh rows and rw columns added on each side; reflect padding needs more pixels
+    per side than it adds, which a large window on a small image does not have."""
+    h, w = x.shape[2], x.shape[3]
+    if padding_mode == "reflect" and (rh >= h or rw >= w):
+        raise ValueError(f"{op}: a {2 * rh + 1} x {2 * rw + 1} window needs images larger than {rh} x {rw} "
+                         f"for padding_mode='reflect', got {h} x {w}; use 'replicate' or 'constant'")
+    return F.pad(x, (rw, rw, rh, rh), padding_mode)
+
+
+def _depthwise(x, kernel, padding_mode, op):
     """Each channel convolved with the same 2-D kernel (odd sides), the borders padded."""
     k = _C.from_numpy(np.ascontiguousarray(kernel)).to(x.dtype)
     kh, kw = kernel.shape
     c = x.shape[1]
-    xp = F.pad(x, (kw // 2, kw // 2, kh // 2, kh // 2), padding_mode)
+    xp = _padded(x, kh // 2, kw // 2, padding_mode, op)
     return F.conv2d(xp, k.reshape(1, 1, kh, kw).expand(c, 1, kh, kw).contiguous(), groups=c)
 
 
@@ -29,7 +39,7 @@ def mean_filter(x, size=3, padding_mode="reflect"):
     _check(x, "mean_filter")
     if size < 1 or size % 2 == 0:
         raise ValueError(f"mean_filter: size must be a positive odd int, got {size}")
-    return _depthwise(x, np.full((size, size), 1.0 / (size * size)), padding_mode)
+    return _depthwise(x, np.full((size, size), 1.0 / (size * size)), padding_mode, "mean_filter")
 
 
 def gaussian_blur(x, sigma=1.0, size=None, padding_mode="reflect"):
@@ -44,15 +54,15 @@ def gaussian_blur(x, sigma=1.0, size=None, padding_mode="reflect"):
     r = np.arange(size) - size // 2
     g = np.exp(-(r ** 2) / (2 * sigma ** 2))
     g /= g.sum()
-    return _depthwise(x, np.outer(g, g), padding_mode)
+    return _depthwise(x, np.outer(g, g), padding_mode, "gaussian_blur")
 
 
 def sobel(x, padding_mode="replicate"):
     """The gradient magnitude sqrt(gx^2 + gy^2) from the 3x3 Sobel kernels (edges)."""
     _check(x, "sobel")
     kx = np.array([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
-    gx = _depthwise(x, kx, padding_mode)
-    gy = _depthwise(x, kx.T.copy(), padding_mode)
+    gx = _depthwise(x, kx, padding_mode, "sobel")
+    gy = _depthwise(x, kx.T.copy(), padding_mode, "sobel")
     return (gx * gx + gy * gy).sqrt()
 
 
@@ -63,7 +73,7 @@ def median_filter(x, size=3, padding_mode="reflect"):
     if size < 1 or size % 2 == 0:
         raise ValueError(f"median_filter: size must be a positive odd int, got {size}")
     r = size // 2
-    a = F.pad(x.detach(), (r, r, r, r), padding_mode).numpy()
+    a = _padded(x.detach(), r, r, padding_mode, "median_filter").numpy()
     windows = np.lib.stride_tricks.sliding_window_view(a, (size, size), axis=(2, 3))
     out = np.median(windows.reshape(*windows.shape[:4], -1), axis=-1)
     return _C.from_numpy(np.ascontiguousarray(out.astype(a.dtype)))
