@@ -150,9 +150,9 @@ void grid(const std::string& isa, uint32_t& seed) {
   // place), split by rows or by columns over two threads, on a matrix times a vector
   // (dot products over rows) and on a row vector times a matrix; two option sets per
   // shape and transpose pair.
-  const int64_t shapes[][3] = {{45, 70, 300}, {130, 97, 333}, {300, 260, 200}, {64, 64, 64},
-                               {9, 40, 500},  {4, 200, 300},  {301, 1, 700},   {1, 700, 301},
-                               {100, 97, 333}};
+  const int64_t shapes[][3] = {{45, 70, 300}, {130, 97, 333}, {300, 260, 200},
+                               {64, 64, 64},  {9, 40, 500},   {4, 200, 300},
+                               {301, 1, 700}, {1, 700, 301},  {100, 97, 333}};
   for (int si = 0; si < 9; ++si)
     for (int t = 0; t < 4; ++t)
       for (int opt : {0, (si * 4 + t) % 5 + 1}) {

@@ -228,11 +228,10 @@ Tensor row_norm(const char* name, bool rms, const Tensor& input, int64_t nd, con
       T* py = y.data<T>();
       double *pm = mean.data<double>(), *pr = rstd.data<double>();
       const RowNormKernels<T> kern = row_norm_kernels<T>();
-      parallel_for(0, R, grain_for(D),
-                   [&](int64_t lo, int64_t hi) {
-                     for (int64_t r = lo; r < hi; ++r)
-                       kern.forward(rms, D, px + r * D, pw, pb, eps, py + r * D, pm[r], pr[r]);
-                   });
+      parallel_for(0, R, grain_for(D), [&](int64_t lo, int64_t hi) {
+        for (int64_t r = lo; r < hi; ++r)
+          kern.forward(rms, D, px + r * D, pw, pb, eps, py + r * D, pm[r], pr[r]);
+      });
     }
   });
   std::vector<Tensor> inputs{input};

@@ -98,8 +98,8 @@ template <class T> void sum_float(const Plan& p, T* out) {
   }
   const int64_t rc = (p.R + kRowChunk - 1) / kRowChunk;
   std::vector<T> partial(rc > 1 ? p.outer * rc * p.inner : 0);
-  parallel_for(0, p.outer * nb * rc, grain_for(std::min(kRowChunk, p.R) * std::min(jb, p.inner)),
-               [&](int64_t b, int64_t e) {
+  const int64_t grain = grain_for(std::min(kRowChunk, p.R) * std::min(jb, p.inner));
+  parallel_for(0, p.outer * nb * rc, grain, [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; ++t) {
       int64_t o = t / (nb * rc), jblk = (t / rc) % nb, c = t % rc;
       int64_t j = jblk * jb, m = std::min(jb, p.inner - j);

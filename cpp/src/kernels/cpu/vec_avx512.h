@@ -91,8 +91,8 @@ inline VF vzero_below(VF x, float lo, VF v) {
 // p 2^n (n an integer-valued float; t, n's magic sum, is not needed here) in the lanes
 // where x >= lo or x is NaN, 0 in the others: one scaling instruction with a zeroing mask.
 inline VF vscale_pow2_zero_below(VF p, VF n, VF /*t*/, VF x, float lo) {
-  return {_mm512_maskz_scalef_ps(_mm512_cmp_ps_mask(x.v, _mm512_set1_ps(lo), _CMP_NLT_UQ), p.v,
-                                 n.v)};
+  return {
+      _mm512_maskz_scalef_ps(_mm512_cmp_ps_mask(x.v, _mm512_set1_ps(lo), _CMP_NLT_UQ), p.v, n.v)};
 }
 inline VF vselect_neg(VF x, VF if_neg, VF if_nonneg) {
   __mmask16 m = _mm512_cmp_ps_mask(x.v, _mm512_setzero_ps(), _CMP_LT_OQ);
