@@ -79,6 +79,29 @@ def test_sdpa_on_head_views_of_one_projection(causal, rng):
         np.testing.assert_allclose(to_np(xt.grad), want_dx, rtol=0, atol=tol * 10)
 
 
+@pytest.mark.parametrize("scale", [0.37, 2.5, 0.0, -0.6])
+@pytest.mark.parametrize("mask", ["none", "causal", "bool", "additive"])
+def test_given_scale_on_every_isa(scale, mask, isa, rng):
+    # 600 keys: two key tiles forward, five backward; float32 on the ISA, float64 for the
+    # gradients. A float32 score's rounding error grows with scale |q| |k|, about
+    # scale sqrt(E) here: the default scale 1 / sqrt(E) gives the 2e-6 of the other tests.
+    q, k, v, g = (rng.normal(size=(2, n, d)) for n, d in [(37, 16), (600, 16), (600, 9), (37, 9)])
+    tol32 = 2e-6 * max(1.0, abs(scale) * np.sqrt(16))
+    m = {"none": None, "causal": None, "bool": rng.random((37, 600)) > 0.3,
+         "additive": rng.normal(size=(37, 600))}[mask]
+    causal = mask == "causal"
+    want = ref.sdpa(q, k, v, m, causal, scale)
+    for dtype, tol in [(np.float32, tol32), (np.float64, 1e-12)]:
+        mt = None if m is None else dl.tensor(m) if m.dtype == bool else t(m, dtype)
+        qt, kt, vt = t(q, dtype, True), t(k, dtype, True), t(v, dtype, True)
+        out = F.scaled_dot_product_attention(qt, kt, vt, attn_mask=mt, is_causal=causal, scale=scale)
+        np.testing.assert_allclose(to_np(out), want, rtol=0, atol=tol)
+        if dtype == np.float64:
+            out.backward(t(g, dtype))
+            for got, exp in zip((qt.grad, kt.grad, vt.grad), sdpa_grads(q, k, v, g, m, causal, scale)):
+                np.testing.assert_allclose(to_np(got), exp, rtol=0, atol=1e-11)
+
+
 @pytest.mark.parametrize("E", [8, 24, 64, 128])
 def test_head_dims(E, rng):
     q, k, v = rng.normal(size=(2, 70, E)), rng.normal(size=(2, 90, E)), rng.normal(size=(2, 90, E))
