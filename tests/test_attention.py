@@ -102,6 +102,24 @@ def test_given_scale_on_every_isa(scale, mask, isa, rng):
                 np.testing.assert_allclose(to_np(got), exp, rtol=0, atol=1e-11)
 
 
+@pytest.mark.parametrize("causal", [False, True])
+def test_huge_scores_with_a_given_scale_on_every_isa(causal, isa, rng):
+    # Scores near 1e10 after scaling: the softmax is one-hot, and the row maximum must give
+    # exactly exp(0), however the kernels apply the scale (rounding the scaled maximum and
+    # fusing it into an FMA would leave an error of some hundreds in the exponent).
+    q, k, v, g = (rng.normal(size=(2, n, d)) for n, d in [(37, 16), (600, 16), (600, 9), (37, 9)])
+    q, k = q * 3e4, k * 3e4
+    want = ref.sdpa(q, k, v, None, causal, 2.5)
+    for dtype in (np.float32, np.float64):
+        qt, kt, vt = t(q, dtype, True), t(k, dtype, True), t(v, dtype, True)
+        out = F.scaled_dot_product_attention(qt, kt, vt, is_causal=causal, scale=2.5)
+        np.testing.assert_allclose(to_np(out), want, rtol=0, atol=1e-6)
+        if dtype == np.float64:  # in float32, dQ and dK carry O's rounding times |K| ~ 1e5
+            out.backward(t(g, dtype))
+            for got, exp in zip((qt.grad, kt.grad, vt.grad), sdpa_grads(q, k, v, g, None, causal, 2.5)):
+                np.testing.assert_allclose(to_np(got), exp, rtol=0, atol=1e-9)
+
+
 @pytest.mark.parametrize("E", [8, 24, 64, 128])
 def test_head_dims(E, rng):
     q, k, v = rng.normal(size=(2, 70, E)), rng.normal(size=(2, 90, E)), rng.normal(size=(2, 90, E))

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <limits>
+#include <utility>
 
 #include "dlcore/gemm.h"
 #include "dlcore/random.h"
@@ -26,27 +27,42 @@ void tile_gemm(int64_t M, int64_t N, int64_t K, T alpha, const T* a, int64_t a_r
   gemm(p);
 }
 
-// Query rows [i0, i0 + rows) of batch entry b times the scale, into qs (row stride E):
-// the scores' product then runs with alpha 1 and the GEMM's plain write-back. The forward
-// and the backward scale the same way, so their scores have the same bits.
+// The scale applied by the softmax kernels to the scores of the tiles, or 1 where the
+// tiles hold scaled scores. Unscaled tiles come straight from Q: no scaled copy per tile,
+// and the kernels' exp takes the scale in the FMA that shifts its argument. An additive
+// mask is added to scaled scores, and a scale of 0 or below would turn the row maximum
+// into a minimum: those tiles are scaled first.
 template <class T>
-const T* scaled_queries(const AttnGeom& g, const AttnData<T>& d, int64_t b, int64_t i0,
-                        int64_t rows, std::vector<T>& qs) {
-  const T scale = static_cast<T>(g.scale);
-  const T* q = d.q + g.q_off[b] + i0 * g.q_rs;
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t e = 0; e < g.E; ++e) qs[r * g.E + e] = q[r * g.q_rs + e] * scale;
-  return qs.data();
+T exp_scale(const AttnGeom& g) {
+  return g.mask != MaskKind::Additive && g.scale > 0.0 ? static_cast<T>(g.scale) : T(1);
 }
 
-// The masked, scaled scores of query rows [i0, i0 + rows) (qs: from scaled_queries)
-// against keys [j0, j0 + cols) of batch entry b, into s (row stride ld()).
+// Query rows [i0, i0 + rows) of batch entry b as the scores' A operand, with their row
+// stride: in place when the kernels take the scale (exp_scale), else times the scale
+// into qs (row stride E), so that the product runs with alpha 1 and the GEMM's plain
+// write-back. The forward and the backward take the same path, so their scores have the
+// same bits.
+template <class T>
+std::pair<const T*, int64_t> tile_queries(const AttnGeom& g, const AttnData<T>& d, int64_t b,
+                                          int64_t i0, int64_t rows, std::vector<T>& qs) {
+  const T* q = d.q + g.q_off[b] + i0 * g.q_rs;
+  if (exp_scale<T>(g) != T(1) || g.scale == 1.0) return {q, g.q_rs};
+  const T scale = static_cast<T>(g.scale);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t e = 0; e < g.E; ++e) qs[r * g.E + e] = q[r * g.q_rs + e] * scale;
+  return {qs.data(), g.E};
+}
+
+// The masked scores (scaled, unless exp_scale says otherwise) of query rows
+// [i0, i0 + rows) (q: from tile_queries) against keys [j0, j0 + cols) of batch entry b,
+// into s (row stride ld()).
 template <class T>
 void scores_tile(const AttnGeom& g, const AttnData<T>& d, int64_t b, int64_t i0, int64_t rows,
-                 int64_t j0, int64_t cols, const T* qs, T* s,
+                 int64_t j0, int64_t cols, std::pair<const T*, int64_t> q, T* s,
                  const GemmPackedB<T>* kt_packed = nullptr) {
   const T* k = d.k + g.k_off[b] + j0 * g.k_rs;
-  tile_gemm<T>(rows, cols, g.E, T(1), qs, g.E, 1, k, 1, g.k_rs, T(0), s, g.ld(), kt_packed);
+  tile_gemm<T>(rows, cols, g.E, T(1), q.first, q.second, 1, k, 1, g.k_rs, T(0), s, g.ld(),
+               kt_packed);
   constexpr T ninf = -std::numeric_limits<T>::infinity();
   if (g.mask == MaskKind::Bool) {
     const bool* m = static_cast<const bool*>(d.mask) + g.m_off[b] + i0 * g.m_rs + j0 * g.m_cs;
@@ -103,6 +119,7 @@ void forward(AttnGeom g, const AttnData<T>& d) {
   const int64_t parts = std::max<int64_t>(1, (g.Lq + kForwardQ - 1) / kForwardQ);
   g.bq = std::max<int64_t>(1, (g.Lq + parts - 1) / parts);
   const SoftmaxKernels<T> kern = softmax_kernels<T>();
+  const T a = exp_scale<T>(g);
   const int64_t nqt = g.q_tiles(), nkt = g.k_tiles();
   parallel_for(0, g.batch * nqt, 1, [&](int64_t lo, int64_t hi) {
     std::vector<T> s(g.bq * g.ld()), m(g.bq), l(g.bq), qs(g.bq * g.E);
@@ -121,7 +138,7 @@ void forward(AttnGeom g, const AttnData<T>& d) {
         packed_b = b;
       }
       T* o = d.o + g.o_off[b] + i0 * g.o_rs;
-      const T* q = scaled_queries(g, d, b, i0, rows, qs);
+      const auto q = tile_queries(g, d, b, i0, rows, qs);
       std::fill(m.begin(), m.end(), -std::numeric_limits<T>::infinity());
       std::fill(l.begin(), l.end(), T(0));
       const int64_t kend = g.key_end(i0, rows);
@@ -137,7 +154,7 @@ void forward(AttnGeom g, const AttnData<T>& d) {
         }
         scores_tile(g, d, b, i0, rows, j0, cols, q, s.data(), whole ? &kt_packed[jt] : nullptr);
         // The first key tile scales o by 0 (whatever o held) and then overwrites it.
-        kern.online(rows, cols, s.data(), g.ld(), m.data(), l.data(), o, g.o_rs, g.Ev);
+        kern.online(rows, cols, s.data(), g.ld(), m.data(), l.data(), o, g.o_rs, g.Ev, a);
         if (g.dropout > 0.0) dropout_tile(g, b, i0, rows, j0, cols, s.data(), s.data());
         tile_gemm<T>(rows, g.Ev, cols, T(1), s.data(), g.ld(), 1, v, g.v_rs, 1, T(j0 > 0), o,
                      g.o_rs, whole ? &v_packed[jt] : nullptr);
@@ -152,7 +169,7 @@ void forward(AttnGeom g, const AttnData<T>& d) {
         }
         const T inv = T(1) / l[r];  // NaN scores: NaN output and lse
         for (int64_t e = 0; e < g.Ev; ++e) orow[e] *= inv;
-        lse[r] = m[r] + std::log(l[r]);
+        lse[r] = a * m[r] + std::log(l[r]);
       }
     }
   });
@@ -223,9 +240,9 @@ void backward_block(const AttnGeom& g, const AttnData<T>& d, const SoftmaxKernel
   const int64_t cols = std::min(g.bk, g.key_end(i0, rows) - j0);
   T* p = w.p.data();
   T* dp = w.dp.data();
-  scores_tile(g, d, b, i0, rows, j0, cols, scaled_queries(g, d, b, i0, rows, w.qs), p,
+  scores_tile(g, d, b, i0, rows, j0, cols, tile_queries(g, d, b, i0, rows, w.qs), p,
               fitting(kp.kt, g.E, cols));
-  kern.probs(rows, cols, p, g.ld(), d.lse + b * g.Lq + i0);
+  kern.probs(rows, cols, p, g.ld(), d.lse + b * g.Lq + i0, exp_scale<T>(g));
   const T* pused = p;
   if (g.dropout > 0.0) {
     dropout_tile(g, b, i0, rows, j0, cols, p, w.pd.data());

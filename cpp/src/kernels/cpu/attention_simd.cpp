@@ -3,13 +3,16 @@
 // computes a tile S = scale Q K^T (rows x cols, row stride lds) with the GEMM, adds
 // the mask, and hands the tile to these kernels; the products with V are GEMMs again.
 //
+// The tile may hold the scores unscaled (the caller then passes the scale a > 0, so that
+// the scaling costs nothing: it is the multiply of exp's argument, done by one FMA) or
+// scaled already (a = 1, as with an additive mask, added after scaling).
 // Forward, online softmax (one pass over the key tiles, nothing T x T kept):
-//   per row r:  m' = max(m[r], max_c S[r, c]);  P[r, c] = exp(S[r, c] - m')
-//               f = exp(m[r] - m');  l[r] = f l[r] + sum_c P[r, c];  acc[r, :] *= f
-//   then acc += P V (a GEMM), and at the end O = acc / l, lse = m + log(l).
+//   per row r:  m' = max(m[r], max_c S[r, c]);  P[r, c] = exp(a S[r, c] - a m')
+//               f = exp(a (m[r] - m'));  l[r] = f l[r] + sum_c P[r, c];  acc[r, :] *= f
+//   then acc += P V (a GEMM), and at the end O = acc / l, lse = a m + log(l).
 //   A row whose scores are all -inf so far keeps m = -inf, l = 0 and P = 0.
 // Backward, from the saved lse (the tile is recomputed, never stored):
-//   P = exp(S - lse[r]);  dS = P (dP - delta[r]),  dP = dO V^T,  delta[r] = dO[r] . O[r]
+//   P = exp(a S - lse[r]);  dS = P (dP - delta[r]),  dP = dO V^T,  delta[r] = dO[r] . O[r]
 //
 // exp of a score minus a row's maximum is at most 1: float32 vectors use a
 // polynomial exp with no overflow branch, and give exactly 0 below -87 (where the
@@ -34,12 +37,16 @@ T row_max(const T* s, int64_t n) {
   return m;
 }
 
-// s[c] = exp(s[c] - sub) for c < n, returning the sum of the new values.
+// s[c] = exp(a s[c] - sub) for c < n, returning the sum of the new values (exactly
+// exp(s[c] - sub) for a = 1). a s[c] is rounded before sub is taken off (the volatile
+// keeps the compiler from fusing the two into an FMA), so the row's maximum, whose scaled
+// value is sub, gives exactly exp(0) however large it is.
 template <class T>
-T exp_shift_sum(T* s, int64_t n, T sub) {
+T exp_shift_sum(T* s, int64_t n, T sub, T a) {
   T sum = 0;
   for (int64_t c = 0; c < n; ++c) {
-    s[c] = std::exp(s[c] - sub);
+    volatile T scaled = a * s[c];
+    s[c] = std::exp(scaled - sub);
     sum += s[c];
   }
   return sum;
@@ -79,20 +86,27 @@ float row_max(const float* s, int64_t n) {
 inline VF exp_nonpositive(VF x) { return exp_zero_below_87(x); }
 
 // Two vectors a step with two sums: the steps' exps overlap instead of waiting on one
-// chain of additions.
-float exp_shift_sum(float* s, int64_t n, float sub) {
+// chain of additions. kRound: a s is rounded before sub is taken off (see exp_shift_sum).
+template <bool kRound>
+float exp_shift_sum_vec(float* s, int64_t n, float sub, float a) {
   constexpr int W = VF::size;
-  const VF vs = VF::broadcast(sub);
+  const VF vs = VF::broadcast(sub), va = VF::broadcast(a);
+  auto arg = [&](VF x) {
+    if constexpr (!kRound) return vfma(x, va, vneg(vs));
+    VF p = vmul(x, va);
+    asm("" : "+v"(p.v));  // p rounded: the compiler may not fuse the two into an FMA
+    return vsub(p, vs);
+  };
   VF sum0 = VF::zero(), sum1 = VF::zero();
   int64_t c = 0;
   for (; c + 2 * W <= n; c += 2 * W) {
-    const VF e0 = exp_nonpositive(vsub(VF::load(s + c), vs));
-    const VF e1 = exp_nonpositive(vsub(VF::load(s + c + W), vs));
+    const VF e0 = exp_nonpositive(arg(VF::load(s + c)));
+    const VF e1 = exp_nonpositive(arg(VF::load(s + c + W)));
     e0.store(s + c), e1.store(s + c + W);
     sum0 = vadd(sum0, e0), sum1 = vadd(sum1, e1);
   }
   vec_loop<float>(n - c, [&](int64_t i, int w) {
-    VF e = exp_nonpositive(vsub(load_n(s + c, i, w), vs));
+    VF e = exp_nonpositive(arg(load_n(s + c, i, w)));
     store_n(e, s + c, i, w);
     if (w < W) {
       alignas(64) float t[W] = {};
@@ -103,6 +117,15 @@ float exp_shift_sum(float* s, int64_t n, float sub) {
   });
   return vreduce_add(vadd(sum0, sum1));
 }
+
+// One FMA gives a s - sub with sub's own rounding error left in (sub = a m, rounded):
+// harmless while |sub| is small, but past 2^20 it reaches the argument's units and, far
+// beyond, makes exp overflow or vanish for the whole row. There a s is rounded first, as a
+// scaled score would be, so the row's maximum gives exactly exp(0).
+float exp_shift_sum(float* s, int64_t n, float sub, float a) {
+  return std::abs(sub) < 0x1p20f ? exp_shift_sum_vec<false>(s, n, sub, a)
+                                 : exp_shift_sum_vec<true>(s, n, sub, a);
+}
 #endif
 
 template <class T>
@@ -112,7 +135,7 @@ void scale_row(T* x, int64_t n, T f) {
 
 template <class T>
 void softmax_online(int64_t rows, int64_t cols, T* s, int64_t lds, T* m, T* l, T* acc,
-                    int64_t ldacc, int64_t dv) {
+                    int64_t ldacc, int64_t dv, T a) {
   constexpr T ninf = -std::numeric_limits<T>::infinity();
   for (int64_t r = 0; r < rows; ++r) {
     T* sr = s + r * lds;
@@ -122,15 +145,18 @@ void softmax_online(int64_t rows, int64_t cols, T* s, int64_t lds, T* m, T* l, T
       for (int64_t c = 0; c < cols; ++c) sr[c] = T(0);
       continue;
     }
-    if (!(mn < std::numeric_limits<T>::infinity())) {
-      // A NaN or +inf score: exp(S - max) has a NaN (inf - inf), and so have the row's
-      // sum and output from here on. NaN is written, never handed to exp.
+    const T shift = a * mn;
+    if (!(mn < std::numeric_limits<T>::infinity()) ||
+        !(shift < std::numeric_limits<T>::infinity()) || shift == ninf) {
+      // A NaN or +inf score (or an unscaled maximum whose scaled value overflows, as the
+      // scaled score would have): exp(S - max) has a NaN (inf - inf), and so have the
+      // row's sum and output from here on. NaN is written, never handed to exp.
       std::fill(sr, sr + cols, std::numeric_limits<T>::quiet_NaN());
       m[r] = l[r] = std::numeric_limits<T>::quiet_NaN();
       continue;
     }
-    const T f = m[r] == ninf ? T(0) : std::exp(m[r] - mn);
-    const T sum = exp_shift_sum(sr, cols, mn);
+    const T f = m[r] == ninf ? T(0) : std::exp(a * (m[r] - mn));
+    const T sum = exp_shift_sum(sr, cols, shift, a);
     l[r] = l[r] * f + sum;
     if (f != T(1)) scale_row(acc + r * ldacc, dv, f);
     m[r] = mn;
@@ -138,13 +164,13 @@ void softmax_online(int64_t rows, int64_t cols, T* s, int64_t lds, T* m, T* l, T
 }
 
 template <class T>
-void softmax_probs(int64_t rows, int64_t cols, T* s, int64_t lds, const T* lse) {
+void softmax_probs(int64_t rows, int64_t cols, T* s, int64_t lds, const T* lse, T a) {
   for (int64_t r = 0; r < rows; ++r) {
     T* sr = s + r * lds;
     if (lse[r] != lse[r])  // the forward's NaN row
       std::fill(sr, sr + cols, std::numeric_limits<T>::quiet_NaN());
     else
-      exp_shift_sum(sr, cols, lse[r]);
+      exp_shift_sum(sr, cols, lse[r], a);
   }
 }
 
@@ -164,18 +190,20 @@ void softmax_dscores(int64_t rows, int64_t cols, const T* p, int64_t lds, T* dp,
 }  // namespace
 
 void attn_softmax_online_f32(int64_t rows, int64_t cols, float* s, int64_t lds, float* m, float* l,
-                             float* acc, int64_t ldacc, int64_t dv) {
-  softmax_online<float>(rows, cols, s, lds, m, l, acc, ldacc, dv);
+                             float* acc, int64_t ldacc, int64_t dv, float a) {
+  softmax_online<float>(rows, cols, s, lds, m, l, acc, ldacc, dv, a);
 }
 void attn_softmax_online_f64(int64_t rows, int64_t cols, double* s, int64_t lds, double* m,
-                             double* l, double* acc, int64_t ldacc, int64_t dv) {
-  softmax_online<double>(rows, cols, s, lds, m, l, acc, ldacc, dv);
+                             double* l, double* acc, int64_t ldacc, int64_t dv, double a) {
+  softmax_online<double>(rows, cols, s, lds, m, l, acc, ldacc, dv, a);
 }
-void attn_softmax_probs_f32(int64_t rows, int64_t cols, float* s, int64_t lds, const float* lse) {
-  softmax_probs<float>(rows, cols, s, lds, lse);
+void attn_softmax_probs_f32(int64_t rows, int64_t cols, float* s, int64_t lds, const float* lse,
+                            float a) {
+  softmax_probs<float>(rows, cols, s, lds, lse, a);
 }
-void attn_softmax_probs_f64(int64_t rows, int64_t cols, double* s, int64_t lds, const double* lse) {
-  softmax_probs<double>(rows, cols, s, lds, lse);
+void attn_softmax_probs_f64(int64_t rows, int64_t cols, double* s, int64_t lds, const double* lse,
+                            double a) {
+  softmax_probs<double>(rows, cols, s, lds, lse, a);
 }
 void attn_softmax_dscores_f32(int64_t rows, int64_t cols, const float* p, int64_t lds, float* dp,
                               const float* delta, float scale) {

@@ -56,11 +56,11 @@ void rnn_cell_backward_f32(RnnCell, int64_t, const float*, const float*, const f
 void rnn_cell_backward_f64(RnnCell, int64_t, const double*, const double*, const double*,
                            const double*, double*, double*, double*);
 void attn_softmax_online_f32(int64_t, int64_t, float*, int64_t, float*, float*, float*, int64_t,
-                             int64_t);
-void attn_softmax_online_f64(int64_t, int64_t, double*, int64_t, double*, double*, double*,
-                             int64_t, int64_t);
-void attn_softmax_probs_f32(int64_t, int64_t, float*, int64_t, const float*);
-void attn_softmax_probs_f64(int64_t, int64_t, double*, int64_t, const double*);
+                             int64_t, float);
+void attn_softmax_online_f64(int64_t, int64_t, double*, int64_t, double*, double*, double*, int64_t,
+                             int64_t, double);
+void attn_softmax_probs_f32(int64_t, int64_t, float*, int64_t, const float*, float);
+void attn_softmax_probs_f64(int64_t, int64_t, double*, int64_t, const double*, double);
 void attn_softmax_dscores_f32(int64_t, int64_t, const float*, int64_t, float*, const float*, float);
 void attn_softmax_dscores_f64(int64_t, int64_t, const double*, int64_t, double*, const double*,
                               double);

@@ -56,9 +56,9 @@ using RnnBackwardFn = void (*)(RnnCell cell, int64_t H, const T* saved, const T*
 // log-sum-exp, and the score gradient of the backward.
 template <class T>
 using AttnOnlineFn = void (*)(int64_t rows, int64_t cols, T* s, int64_t lds, T* m, T* l, T* acc,
-                              int64_t ldacc, int64_t dv);
+                              int64_t ldacc, int64_t dv, T scale);
 template <class T>
-using AttnProbsFn = void (*)(int64_t rows, int64_t cols, T* s, int64_t lds, const T* lse);
+using AttnProbsFn = void (*)(int64_t rows, int64_t cols, T* s, int64_t lds, const T* lse, T scale);
 template <class T>
 using AttnDscoresFn = void (*)(int64_t rows, int64_t cols, const T* p, int64_t lds, T* dp,
                                const T* delta, T scale);
