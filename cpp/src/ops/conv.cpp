@@ -181,18 +181,23 @@ void check_operands(const char* op, const Tensor& x, const Tensor& w, const Tens
         str_cat(op, ": bias is ", dtype_name(b.dtype()), " but input is ", dtype_name(x.dtype())));
 }
 
+// x (N, C, ...) against w (O, C / groups, ...): the channels and groups agree.
+void check_channels(const char* op, const Tensor& x, const Tensor& w, int64_t groups) {
+  const int64_t C = x.shape()[1], O = w.shape()[0];
+  if (groups < 1 || C % groups || O % groups)
+    throw ValueError(str_cat(op, ": in_channels (", C, ") and out_channels (", O,
+                             ") must both be divisible by groups (", groups, ")"));
+  if (w.shape()[1] != C / groups)
+    throw ValueError(str_cat(op, ": weight of shape ", shape_str(w.shape()), " expects ",
+                             w.shape()[1] * groups, " input channels (groups=", groups,
+                             "), but the input of shape ", shape_str(x.shape()), " has ", C));
+}
+
 Conv make_conv(const Tensor& x, const Tensor& w, const Tensor& b,
                const std::array<int64_t, 2>& stride, const std::array<int64_t, 2>& padding,
                const std::array<int64_t, 2>& dilation, int64_t groups) {
   check_operands("conv2d", x, w, b, w.dim() == 4 ? w.shape()[0] : 0);
-  const int64_t C = x.shape()[1], O = w.shape()[0];
-  if (groups < 1 || C % groups || O % groups)
-    throw ValueError(str_cat("conv2d: in_channels (", C, ") and out_channels (", O,
-                             ") must both be divisible by groups (", groups, ")"));
-  if (w.shape()[1] != C / groups)
-    throw ValueError(str_cat("conv2d: weight of shape ", shape_str(w.shape()), " expects ",
-                             w.shape()[1] * groups, " input channels (groups=", groups,
-                             "), but the input of shape ", shape_str(x.shape()), " has ", C));
+  check_channels("conv2d", x, w, groups);
   return conv_geometry("conv2d", x.shape(), w.shape(), stride, padding, dilation, groups);
 }
 
@@ -661,14 +666,8 @@ Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, int
                 shape_str(weight.shape())));
   // conv2d below would check all this too, but in the 2-D terms of the unsqueezed operands.
   check_operands("conv1d", unsqueeze(input, 2), unsqueeze(weight, 2), bias, weight.shape()[0]);
-  const int64_t C = input.shape()[1], L = input.shape()[2], O = weight.shape()[0];
-  if (groups < 1 || C % groups || O % groups)
-    throw ValueError(str_cat("conv1d: in_channels (", C, ") and out_channels (", O,
-                             ") must both be divisible by groups (", groups, ")"));
-  if (weight.shape()[1] != C / groups)
-    throw ValueError(str_cat("conv1d: weight of shape ", shape_str(weight.shape()), " expects ",
-                             weight.shape()[1] * groups, " input channels (groups=", groups,
-                             "), but the input of shape ", shape_str(input.shape()), " has ", C));
+  check_channels("conv1d", input, weight, groups);
+  const int64_t L = input.shape()[2];
   if (stride < 1 || dilation < 1 || padding < 0)
     throw ValueError(str_cat("conv1d: stride and dilation must be positive and padding ",
                              "non-negative, got stride ", stride, ", padding ", padding,
