@@ -665,7 +665,8 @@ Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, int
         str_cat("conv1d: expected weight of shape (out_channels, in_channels / groups, k), got ",
                 shape_str(weight.shape())));
   // conv2d below would check all this too, but in the 2-D terms of the unsqueezed operands.
-  check_operands("conv1d", unsqueeze(input, 2), unsqueeze(weight, 2), bias, weight.shape()[0]);
+  const Tensor x = unsqueeze(input, 2), w = unsqueeze(weight, 2);
+  check_operands("conv1d", x, w, bias, weight.shape()[0]);
   check_channels("conv1d", input, weight, groups);
   const int64_t L = input.shape()[2];
   if (stride < 1 || dilation < 1 || padding < 0)
@@ -676,9 +677,7 @@ Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, int
   if (L + 2 * padding < span)
     throw ValueError(str_cat("conv1d: the (padded) input of length ", L + 2 * padding,
                              " is shorter than the (dilated) kernel of length ", span));
-  Tensor y = conv2d(unsqueeze(input, 2), unsqueeze(weight, 2), bias, {1, stride}, {0, padding},
-                    {1, dilation}, groups);
-  return squeeze(y, 2);
+  return squeeze(conv2d(x, w, bias, {1, stride}, {0, padding}, {1, dilation}, groups), 2);
 }
 
 }  // namespace dlcore

@@ -44,8 +44,10 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     return _C._rms_norm(input, _check_normalized_shape(input, normalized_shape, "rms_norm"), weight, eps)
 
 
-def _check_affine(weight, bias, channels, input, op):
-    for t, what in ((weight, "weight"), (bias, "bias")):
+def _check_per_channel(op, input, **tensors):
+    """Each given tensor (None: absent) has one value per channel of input (N, C, ...)."""
+    channels = input.shape[1]
+    for what, t in tensors.items():
         if t is not None and tuple(t.shape) != (channels,):
             raise ValueError(f"{op}: {what} of shape {tuple(t.shape)} does not match the {channels} channels "
                              f"of input of shape {tuple(input.shape)}")
@@ -58,7 +60,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         raise ValueError(f"group_norm: the {input.shape[1] if input.ndim > 1 else '?'} channels of input of shape "
                          f"{tuple(input.shape)} can't be split into {num_groups} groups")
     n, c = input.shape[0], input.shape[1]
-    _check_affine(weight, bias, c, input, "group_norm")
+    _check_per_channel("group_norm", input, weight=weight, bias=bias)
     grouped = input.reshape(n, num_groups, -1)
     y = _normalize(grouped, [2], eps).reshape(tuple(input.shape))
     shape = [1, c] + [1] * (input.ndim - 2)
@@ -77,11 +79,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         raise ValueError(f"instance_norm: expected input of shape (N, C, ...), got {tuple(input.shape)}")
     dims = list(range(2, input.ndim))
     shape = [1, input.shape[1]] + [1] * (input.ndim - 2)
-    _check_affine(weight, bias, input.shape[1], input, "instance_norm")
-    for t, what in ((running_mean, "running_mean"), (running_var, "running_var")):
-        if t is not None and tuple(t.shape) != (input.shape[1],):
-            raise ValueError(f"instance_norm: {what} of shape {tuple(t.shape)} does not match the "
-                             f"{input.shape[1]} channels of input of shape {tuple(input.shape)}")
+    _check_per_channel("instance_norm", input, weight=weight, bias=bias, running_mean=running_mean,
+                       running_var=running_var)
     if use_input_stats:
         if running_mean is not None:
             with no_grad():

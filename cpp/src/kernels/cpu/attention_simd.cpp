@@ -80,13 +80,10 @@ float row_max(const float* s, int64_t n) {
   return r;
 }
 
-// exp(x) for x <= 0 (a little above 0 is fine too; NaN is not, and never comes here),
-// exactly 0 below -87 and at -inf: no clamp, the lanes below -87 (where 2^n leaves the
-// normal floats, and -inf gives NaN) are zeroed instead.
-inline VF exp_nonpositive(VF x) { return exp_zero_below_87(x); }
-
 // Two vectors a step with two sums: the steps' exps overlap instead of waiting on one
 // chain of additions. kRound: a s is rounded before sub is taken off (see exp_shift_sum).
+// The arguments are at most 0 (a little above is fine too); exp_zero_below_87 gives exactly
+// 0 below -87 and at -inf, the masked scores, with no clamp.
 template <bool kRound>
 float exp_shift_sum_vec(float* s, int64_t n, float sub, float a) {
   constexpr int W = VF::size;
@@ -100,13 +97,13 @@ float exp_shift_sum_vec(float* s, int64_t n, float sub, float a) {
   VF sum0 = VF::zero(), sum1 = VF::zero();
   int64_t c = 0;
   for (; c + 2 * W <= n; c += 2 * W) {
-    const VF e0 = exp_nonpositive(arg(VF::load(s + c)));
-    const VF e1 = exp_nonpositive(arg(VF::load(s + c + W)));
+    const VF e0 = exp_zero_below_87(arg(VF::load(s + c)));
+    const VF e1 = exp_zero_below_87(arg(VF::load(s + c + W)));
     e0.store(s + c), e1.store(s + c + W);
     sum0 = vadd(sum0, e0), sum1 = vadd(sum1, e1);
   }
   vec_loop<float>(n - c, [&](int64_t i, int w) {
-    VF e = exp_nonpositive(arg(load_n(s + c, i, w)));
+    VF e = exp_zero_below_87(arg(load_n(s + c, i, w)));
     store_n(e, s + c, i, w);
     if (w < W) {
       alignas(64) float t[W] = {};

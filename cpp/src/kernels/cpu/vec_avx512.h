@@ -85,9 +85,6 @@ inline VF vscale_pow2_low_bits(VF p, VF t) {
   __m512i i = _mm512_slli_epi32(_mm512_castps_si512(t.v), 23);
   return {_mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(p.v), i))};
 }
-inline VF vzero_below(VF x, float lo, VF v) {
-  return {_mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x.v, _mm512_set1_ps(lo), _CMP_NLT_UQ), v.v)};
-}
 // p 2^n (n an integer-valued float; t, n's magic sum, is not needed here) in the lanes
 // where x >= lo or x is NaN, 0 in the others: one scaling instruction with a zeroing mask.
 inline VF vscale_pow2_zero_below(VF p, VF n, VF /*t*/, VF x, float lo) {
