@@ -149,3 +149,10 @@ def test_cpp_gemm_api_against_a_plain_loop(tmp_path):
     run = subprocess.run([str(exe), "--one-isa"], capture_output=True, text=True, timeout=600, env=env)
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.strip().endswith(" 0 failures")
+    # Again with every packed product split between the threads, however small.
+    del env["DLCORE_GEMM_PANEL_KIB"]
+    env["DLCORE_GEMM_THREADS_FROM"] = "1"
+    run = subprocess.run([str(exe), "--one-isa"], capture_output=True, text=True, timeout=600, env=env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "packed products split from 1 multiply-adds" in run.stdout
+    assert run.stdout.strip().endswith(" 0 failures")

@@ -191,7 +191,11 @@ int main(int argc, char** argv) {
   bool first_row = true;
   for (int t : threads) {
     set_num_threads(t);
-    std::printf("\nthreads %d (peak: the FMA kernel's GFLOP/s in the same rounds)\n", t);
+    std::printf("\nthreads %d (peak: the FMA kernel's GFLOP/s in the same rounds)", t);
+    if (t > 1)
+      std::printf("; packed products split from %lld multiply-adds",
+                  (long long)gemm_threads_from());
+    std::printf("\n");
     std::printf("%-10s %-4s %-3s %6s %6s %6s %10s %8s %8s\n", "case", "type", "op", "M", "N", "K",
                 "GFLOP/s", "peak", "of peak");
     for (const Case& c : cases) {

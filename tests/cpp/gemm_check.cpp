@@ -8,15 +8,16 @@
 // Prints one line per failure and a summary; exits 1 on any failure.
 #include <dlcore/dlcore.h>
 
-#include <array>
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
-#include <type_traits>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 using namespace dlcore;
@@ -379,6 +380,17 @@ int main(int argc, char** argv) {
       fail("no error for lda below K");
     } catch (const ValueError&) {
     }
+  }
+  // The size from which packed products take threads: measured (within the range the
+  // driver measures) or as DLCORE_GEMM_THREADS_FROM says.
+  {
+    set_num_threads(2);
+    const long long from = gemm_threads_from();
+    const char* env = std::getenv("DLCORE_GEMM_THREADS_FROM");
+    ++checks;
+    if (env ? from != std::atoll(env) : from < (1 << 17) || from > (3 << 20))
+      fail("gemm_threads_from() gave " + std::to_string(from));
+    std::printf("packed products split from %lld multiply-adds\n", from);
   }
   std::printf("%d checks, %d failures\n", checks, failures);
   return failures ? 1 : 0;

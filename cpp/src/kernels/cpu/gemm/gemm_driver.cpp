@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <new>
 #include <string>
@@ -45,11 +46,15 @@ using kernels::GemmTile;
 // Below this many multiply-adds a problem runs on the calling thread: a
 // parallel region costs more than it saves.
 constexpr int64_t kParallelMinFma = int64_t(1) << 17;
-// The packing driver's threads need more: each thread reads slivers another thread
+// The packing driver's threads may need more: each thread reads slivers another thread
 // packed, and writes into buffer lines the other thread read in the last call, so a
-// packed panel crosses between the cores' caches on every call. Measured at 2 threads
-// (1-thread time / 2-thread time): 0.5-0.8 for 0.16-1 M multiply-adds (64 x 256 x 10
-// NT took 8.4 us against 4.2), 0.8-1.0 at 2 M, 0.8-1.24 at 3 M, 1.1-1.8 at 4 M.
+// packed panel crosses between the cores' caches on every call. What that costs depends
+// on the machine. Measured at 2 threads (1-thread time / 2-thread time) on a 2-core
+// Sapphire Rapids VM: 0.5-0.8 for 0.16-1 M multiply-adds, 0.8-1.0 at 2 M, 0.8-1.24 at
+// 3 M, 1.1-1.8 at 4 M; on a 2-core Zen 4 VM (where a core read 256 KiB written by the
+// other at a third of its own cache's speed too): 1.2 at 0.5 M, 1.4 at 1 M, 1.45 at
+// 2 M. So from kDriverParallelMinFma the driver always takes threads, and below it
+// from the size driver_threads_from() measured on this machine when first asked.
 constexpr int64_t kDriverParallelMinFma = int64_t(3) << 20;
 // A is read in place below this many multiply-adds, or when B has at most eight
 // column slivers (each sliver of A would serve too few micro-tiles to repay its
@@ -159,16 +164,19 @@ void scale_only(const GemmProblem<T>& p, T* c) {
 template <class T>
 class Driver {
  public:
-  Driver(const GemmProblem<T>& p, const GemmKernels<T>& kern)
-      : p_(p), kern_(kern),
+  // Threads split problems of at least threads_from multiply-adds.
+  Driver(const GemmProblem<T>& p, const GemmKernels<T>& kern, int64_t threads_from)
+      : p_(p),
+        kern_(kern),
         blk_(blocking_for(kern.mr, kern.nr, sizeof(T))),
-        mr_(kern.mr), nr_(kern.nr) {
+        mr_(kern.mr),
+        nr_(kern.nr) {
     nk_ = ceil_div(p.K, blk_.kc);
     const int64_t fma = p.M * p.N * p.K;
     pack_a_ = fma >= kPackAMinFma &&
               (ceil_div(p.N, nr_) > kPackAMinPanels ||
                (p.a_cs == 1 && p.a_rs * int64_t(sizeof(T)) % kAliasingStride == 0));
-    parallel_ = fma >= kDriverParallelMinFma;
+    parallel_ = fma >= threads_from;
     // As few packed panels as the budgets allow, of balanced sizes (an operand
     // just over a budget splits in two halves, not a full panel and a sliver).
     const int64_t col_bytes = p.K * int64_t(sizeof(T));
@@ -434,6 +442,51 @@ GemmTile<T> whole_k_tile(const GemmProblem<T>& p, int64_t i0, int64_t j0) {
   return t;
 }
 
+// The fewest multiply-adds from which the packing driver runs on more than one thread,
+// measured once: square float32 products of 64^3 to 128^3 (0.26 to 2.1 M multiply-adds)
+// through the driver, on the calling thread and on all threads, the fastest of 7
+// alternating runs each. Threads take the smallest size from which every larger one ran
+// at least 10% faster with them; none, kDriverParallelMinFma.
+int64_t measure_threads_from() {
+  const GemmKernels<float>& kern = kernels_for<float>();
+  constexpr int64_t kSizes[] = {128, 101, 80, 64};  // largest first
+  std::vector<float> a(128 * 128), b(128 * 128), c(128 * 128);
+  for (size_t i = 0; i < a.size(); ++i) a[i] = float(i % 7) * 0.25f - 0.75f, b[i] = a[i] * 0.5f;
+  int64_t from = kDriverParallelMinFma;
+  for (const int64_t n : kSizes) {
+    GemmProblem<float> p;
+    p.M = p.N = p.K = n, p.a = a.data(), p.a_rs = n, p.b = b.data(), p.b_rs = n;
+    p.c = c.data(), p.ldc = n;
+    Driver<float> drv(p, kern, 0);
+    auto seconds = [&](bool threads) {
+      const auto t0 = std::chrono::steady_clock::now();
+      drv.run(p.a, p.b, p.c, threads);
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    };
+    seconds(true), seconds(false);  // the threads started, the buffers grown
+    double one = 1e30, all = 1e30;
+    for (int r = 0; r < 7; ++r)
+      one = std::min(one, seconds(false)), all = std::min(all, seconds(true));
+    if (all > 0.9 * one) break;
+    from = n * n * n;
+  }
+  return from;
+}
+
+// The threshold for a product of `fma` multiply-adds: measured only where it decides
+// something, with more than one thread, outside a parallel region (inside one, nested
+// regions run on one thread and the measurement would mean nothing).
+// DLCORE_GEMM_THREADS_FROM sets the threshold for every size instead (1: always threads).
+int64_t driver_threads_from(int64_t fma) {
+  static const int64_t env = env_int("DLCORE_GEMM_THREADS_FROM", 0);
+  if (env > 0) return env;
+  if (fma >= kDriverParallelMinFma || fma < kParallelMinFma || get_num_threads() <= 1 ||
+      omp_in_parallel())
+    return kDriverParallelMinFma;
+  static const int64_t from = measure_threads_from();
+  return from;
+}
+
 // A small product with a row-major B: each MR x NR tile of C in one micro-kernel call,
 // over the whole of K, with A and B read where they lie, except B's last, partial
 // sliver, packed (zero-padded) so no load reaches past column N. Packing everything and
@@ -581,7 +634,7 @@ void gemm(const GemmProblem<T>& p) {
   if (plain_b && p.M == 1 && p.b_cs == 1) return in_place(row_gemm<T>);
   if (plain_b && p.b_cs == 1 && fma <= kDirectMaxFma && p.K <= kDirectMaxK)
     return in_place(direct_gemm<T>);
-  Driver<T> drv(p, kern);
+  Driver<T> drv(p, kern, driver_threads_from(fma));
   for_each_problem(p, drv.parallel(), [&](int64_t t, bool threads) {
     drv.run(p.a + t * p.a_bs, p.b + t * p.b_bs, p.c + t * p.c_bs, threads);
   });
@@ -667,6 +720,8 @@ const T* GemmPackedB<T>::usable(int64_t K, int64_t N, const void* kernels, int64
 
 template class GemmPackedB<float>;
 template class GemmPackedB<double>;
+
+int64_t gemm_threads_from() { return driver_threads_from(kParallelMinFma); }
 
 GemmBlocking gemm_blocking(bool double_precision) {
   const auto& t = kernels::active();
