@@ -131,9 +131,10 @@ struct GemmBlocking {
 GemmBlocking gemm_blocking(bool double_precision);
 
 // The fewest multiply-adds from which a packed product runs on more than one thread:
-// 3 Mi at most, below that measured on this machine at the first such product (about a
-// millisecond, at the thread count of that moment; 3 Mi while one thread is set), or
-// as DLCORE_GEMM_THREADS_FROM says.
+// 3 Mi at most, below that measured on this machine at the first such product and again
+// at the 100th and the 10000th, keeping the smallest (about a millisecond each, at the
+// thread count of that moment; 3 Mi while one thread is set), or as
+// DLCORE_GEMM_THREADS_FROM says.
 int64_t gemm_threads_from();
 
 }  // namespace dlcore

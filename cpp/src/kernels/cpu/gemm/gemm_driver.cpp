@@ -26,8 +26,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <iterator>
+#include <mutex>
 #include <new>
 #include <string>
 #include <vector>
@@ -54,7 +57,7 @@ constexpr int64_t kParallelMinFma = int64_t(1) << 17;
 // 3 M, 1.1-1.8 at 4 M; on a 2-core Zen 4 VM (where a core read 256 KiB written by the
 // other at a third of its own cache's speed too): 1.2 at 0.5 M, 1.4 at 1 M, 1.45 at
 // 2 M. So from kDriverParallelMinFma the driver always takes threads, and below it
-// from the size driver_threads_from() measured on this machine when first asked.
+// from the size driver_threads_from() measures on this machine.
 constexpr int64_t kDriverParallelMinFma = int64_t(3) << 20;
 // A is read in place below this many multiply-adds, or when B has at most eight
 // column slivers (each sliver of A would serve too few micro-tiles to repay its
@@ -443,7 +446,7 @@ GemmTile<T> whole_k_tile(const GemmProblem<T>& p, int64_t i0, int64_t j0) {
 }
 
 // The fewest multiply-adds from which the packing driver runs on more than one thread,
-// measured once: square float32 products of 64^3 to 128^3 (0.26 to 2.1 M multiply-adds)
+// as measured now: square float32 products of 64^3 to 128^3 (0.26 to 2.1 M multiply-adds)
 // through the driver, on the calling thread and on all threads, the fastest of 7
 // alternating runs each. Threads take the smallest size from which every larger one ran
 // at least 10% faster with them; none, kDriverParallelMinFma.
@@ -475,16 +478,28 @@ int64_t measure_threads_from() {
 
 // The threshold for a product of `fma` multiply-adds: measured only where it decides
 // something, with more than one thread, outside a parallel region (inside one, nested
-// regions run on one thread and the measurement would mean nothing).
-// DLCORE_GEMM_THREADS_FROM sets the threshold for every size instead (1: always threads).
+// regions run on one thread and the measurement would mean nothing). Measured at the
+// first such product and again at the kRemeasureAt-th ones, keeping the smallest: a
+// measurement disturbed by other work on the machine finds threads slower, never faster
+// (once, with the other core taken, it found no gain at all where an undisturbed one
+// finds 0.5 Mi). While the first measurement runs, other callers get
+// kDriverParallelMinFma. DLCORE_GEMM_THREADS_FROM sets the threshold for every size
+// instead (1: always threads).
+constexpr int64_t kRemeasureAt[] = {0, 100, 10000};
 int64_t driver_threads_from(int64_t fma) {
   static const int64_t env = env_int("DLCORE_GEMM_THREADS_FROM", 0);
   if (env > 0) return env;
   if (fma >= kDriverParallelMinFma || fma < kParallelMinFma || get_num_threads() <= 1 ||
       omp_in_parallel())
     return kDriverParallelMinFma;
-  static const int64_t from = measure_threads_from();
-  return from;
+  static std::atomic<int64_t> from{kDriverParallelMinFma}, calls{0};
+  static std::mutex measuring;
+  const int64_t n = calls.fetch_add(1, std::memory_order_relaxed);
+  if (std::find(std::begin(kRemeasureAt), std::end(kRemeasureAt), n) != std::end(kRemeasureAt)) {
+    std::lock_guard<std::mutex> lock(measuring);
+    from.store(std::min(from.load(), measure_threads_from()));
+  }
+  return from.load(std::memory_order_relaxed);
 }
 
 // A small product with a row-major B: each MR x NR tile of C in one micro-kernel call,
