@@ -21,10 +21,12 @@ import dlcore as dl
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Sizes around the register tiles (at most 14 x 32), primes, empty, and larger
-# than the k block (288 floats / 144 doubles on this machine's caches).
+# Sizes around the register tiles (at most 14 x 32), primes, empty, larger than the k
+# block (288 floats / 144 doubles on this machine's caches), and tall products with fewer
+# columns than a vector holds (with A transposed, computed as C^T).
 SHAPES = [(1, 1, 1), (1, 5, 3), (7, 1, 11), (13, 17, 19), (14, 32, 8), (15, 33, 290), (64, 64, 64),
-          (0, 4, 3), (3, 0, 4), (5, 6, 0), (97, 131, 301), (300, 200, 170)]
+          (0, 4, 3), (3, 0, 4), (5, 6, 0), (97, 131, 301), (300, 200, 170), (256, 10, 64),
+          (150, 5, 90)]
 
 
 def tol(dtype, k):
@@ -156,3 +158,17 @@ def test_cpp_gemm_api_against_a_plain_loop(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     assert "packed products split from 1 multiply-adds" in run.stdout
     assert run.stdout.strip().endswith(" 0 failures")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(256, 10, 64), (150, 5, 90), (512, 8, 300)], ids=str)
+def test_narrow_product_as_its_transpose_keeps_the_bits(isa, rng, dtype, shape):
+    # A transposed view with few columns in C runs as C^T; each value is the same chain of
+    # multiply-adds over k as with A copied row-major first, so the bits agree.
+    m, n, k = shape
+    a = dl.from_numpy(rng.standard_normal((k, m)).astype(dtype))
+    b = dl.from_numpy(rng.standard_normal((k, n)).astype(dtype))
+    got = dl.matmul(a.T, b).numpy()
+    np.testing.assert_array_equal(got, dl.matmul(a.T.contiguous(), b).numpy())
+    check(dl.matmul(a.T, b), ref.matmul(a.numpy().T.astype(np.float64), b.numpy().astype(np.float64)),
+          dtype, k)

@@ -166,6 +166,16 @@ void grid(const std::string& isa, uint32_t& seed) {
         if (opt == 5) c.relu = true, c.beta = T(-1);
         check_both_thread_counts<T>(c, isa, ++seed);
       }
+  // Fewer columns than a vector holds with A transposed (computed as C^T, written
+  // transposed), under each write-back option.
+  check_both_thread_counts<T>({200, 10, 60, true, false, 0, 1, T(-0.5), T(2), 0, false, 1}, isa,
+                              ++seed);
+  check_both_thread_counts<T>({200, 10, 60, true, false, 0, 1, T(1), T(1), 1, true, 1}, isa,
+                              ++seed);
+  check_both_thread_counts<T>({150, 5, 90, true, false, 3, 1, T(1.5), T(0), 2, false, 3}, isa,
+                              ++seed);
+  check_both_thread_counts<T>({150, 5, 90, true, false, 0, 1, T(1), T(-1), 0, true, 1}, isa,
+                              ++seed);
   // Small, B read in place: a bias per row, and a batch split between the threads.
   check_both_thread_counts<T>({20, 45, 30, false, false, 2, 1, T(1), T(0), 2, true, 1}, isa, ++seed);
   check_both_thread_counts<T>({30, 33, 40, true, false, 0, 1, T(1), T(0.5), 1, false, 4}, isa, ++seed);

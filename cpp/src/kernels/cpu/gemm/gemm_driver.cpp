@@ -28,6 +28,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <iterator>
 #include <mutex>
@@ -142,7 +143,7 @@ struct Workspace {
     return p;
   }
 };
-thread_local Workspace tls_pack_a, tls_pack_b;
+thread_local Workspace tls_pack_a, tls_pack_b, tls_narrow;
 
 template <class T>
 const GemmKernels<T>& kernels_for() {
@@ -553,6 +554,65 @@ void direct_gemm(const GemmProblem<T>& p, const GemmKernels<T>& kern, const T* a
   });
 }
 
+// A small product with fewer columns than a vector holds, A transposed in place (op(A)'s
+// columns of unit stride) and a row-major B: C's rows would fill N of each vector's lanes
+// (10 of 16: the weight gradient of a 10-class layer, 256 x 10 x 64), so C^T = B^T op(A)^T
+// is computed instead, N rows by M columns with every lane used, as a direct_gemm product
+// into a buffer, and written to C transposed with alpha, beta and the epilogue (the same
+// arithmetic as the micro-kernel's write-back). Each value of C is the same chain of
+// multiply-adds over k as on the other paths. With `threads`, each thread takes a run of
+// C's rows (of whole slivers of C^T's columns).
+template <class T>
+bool narrow_fits(const GemmProblem<T>& p, const GemmKernels<T>& kern) {
+  return p.a_rs == 1 && p.N < kern.lanes && p.N <= kern.mr && p.M >= 2 * kern.nr;
+}
+
+template <class T>
+void narrow_gemm(const GemmProblem<T>& p, const GemmKernels<T>& kern, const T* a, const T* b, T* c,
+                 bool threads) {
+  const int64_t N = p.N;
+  const auto& ep = p.epilogue;
+  const bool read_c = p.beta != T(0), relu = ep.activation == GemmActivation::Relu;
+  auto rows = [&](int64_t lo, int64_t hi) {
+    const int64_t w = hi - lo;
+    T* t = static_cast<T*>(tls_narrow.get(sizeof(T) * N * w));
+    GemmProblem<T> q;
+    q.M = N, q.N = w, q.K = p.K;
+    q.a = b, q.a_rs = p.b_cs, q.a_cs = p.b_rs;
+    q.b = a + lo * p.a_rs, q.b_rs = p.a_cs, q.b_cs = p.a_rs;
+    q.c = t, q.ldc = w;
+    // C^T's rows as micro-kernel tiles: 9..12 rows as mr2 + the rest (8 + 2 computes 12
+    // rows, one tile of 14 rows 14).
+    for (int64_t r0 = 0, m = 0; r0 < N; r0 += m) {
+      const int64_t left = N - r0;
+      m = left > kern.mr2 && left < kern.mr && left - kern.mr2 <= kern.mr2 / 2 ? kern.mr2 : left;
+      GemmProblem<T> part = q;
+      part.M = m, part.a = b + r0 * q.a_rs, part.c = t + r0 * w;
+      direct_gemm(part, kern, part.a, part.b, part.c, false);
+    }
+    if (p.alpha == T(1) && !read_c && !ep.bias && !relu) {
+      for (int64_t i = lo; i < hi; ++i)
+        for (int64_t j = 0; j < N; ++j) c[i * p.ldc + j] = t[j * w + (i - lo)];
+      return;
+    }
+    for (int64_t i = lo; i < hi; ++i) {
+      T* crow = c + i * p.ldc;
+      for (int64_t j = 0; j < N; ++j) {
+        T x = t[j * w + (i - lo)];
+        if (p.alpha != T(1)) x *= p.alpha;
+        if (read_c) x = p.beta == T(1) ? crow[j] + x : std::fma(p.beta, crow[j], x);
+        if (ep.bias) x += ep.bias[ep.bias_per_row ? i : j];
+        if (relu) x = x > T(0) || x != x ? x : T(0);
+        crow[j] = x;
+      }
+    }
+  };
+  if (threads)
+    parallel_for(0, p.M, kern.nr, rows, kern.nr);
+  else
+    rows(0, p.M);
+}
+
 // A matrix times a vector (N = 1, A's rows of unit stride): a dot product per row of C,
 // with threads over rows; b is copied first when its values are not adjacent.
 template <class T>
@@ -648,7 +708,7 @@ void gemm(const GemmProblem<T>& p) {
   if (plain_b && p.N == 1 && p.a_cs == 1) return in_place(dot_gemm<T>);
   if (plain_b && p.M == 1 && p.b_cs == 1) return in_place(row_gemm<T>);
   if (plain_b && p.b_cs == 1 && fma <= kDirectMaxFma && p.K <= kDirectMaxK)
-    return in_place(direct_gemm<T>);
+    return narrow_fits(p, kern) ? in_place(narrow_gemm<T>) : in_place(direct_gemm<T>);
   Driver<T> drv(p, kern, driver_threads_from(fma));
   for_each_problem(p, drv.parallel(), [&](int64_t t, bool threads) {
     drv.run(p.a + t * p.a_bs, p.b + t * p.b_bs, p.c + t * p.c_bs, threads);
