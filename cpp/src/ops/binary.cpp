@@ -2,6 +2,7 @@
 // comparisons, where/masked_fill, and the in-place variants, with gradients.
 // Broadcasting follows NumPy; dtypes promote as in PyTorch (result_type).
 #include <cmath>
+#include <type_traits>
 
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/scalar_ops.h"
@@ -100,7 +101,28 @@ void binary_kernel(BK k, const Tensor& a, const Tensor& b, const Tensor& out) {
               k, *reinterpret_cast<const T*>(p[1] + i * st[1]), *reinterpret_cast<const T*>(p[2] + i * st[2]));
       });
     } else {
-      strided_for_each<3>(out.shape(), ops, [k](char** p, const int64_t* st, int64_t m) {
+      // Runs along which every operand is adjacent or fixed (a row against a keepdim
+      // reduction of it, x - x.amax(-1, keepdim=True)) go to the SIMD kernel a run at a
+      // time: per element, this loop cost ten times as much.
+      constexpr bool kSimd = std::is_same_v<T, float> || std::is_same_v<T, double>;
+      const auto& kt = kernels::active();
+      const auto op = static_cast<BinaryOp>(static_cast<int>(k));
+      const bool simd = kSimd && k <= BK::Min;
+      strided_for_each<3>(out.shape(), ops, [&](char** p, const int64_t* st, int64_t m) {
+        constexpr int64_t z = sizeof(T);
+        if constexpr (kSimd) {
+          if (simd && m >= 16 && st[0] == z && (st[1] == z || st[1] == 0) &&
+              (st[2] == z || st[2] == 0)) {
+            const T* pa = reinterpret_cast<const T*>(p[1]);
+            const T* pb = reinterpret_cast<const T*>(p[2]);
+            T* po = reinterpret_cast<T*>(p[0]);
+            if constexpr (std::is_same_v<T, float>)
+              kt.binary_f32(op, pa, st[1] / z, pb, st[2] / z, po, m, 0);
+            else
+              kt.binary_f64(op, pa, st[1] / z, pb, st[2] / z, po, m, 0);
+            return;
+          }
+        }
         for (int64_t i = 0; i < m; ++i)
           *reinterpret_cast<T*>(p[0] + i * st[0]) = apply<T>(
               k, *reinterpret_cast<const T*>(p[1] + i * st[1]), *reinterpret_cast<const T*>(p[2] + i * st[2]));
