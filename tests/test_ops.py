@@ -268,3 +268,17 @@ def test_row_broadcast_binary_ops_on_every_isa(dtype, isa, rng):
                 same = f(dl.tensor(full_a.copy()), dl.tensor(full_b.copy())).numpy()
                 assert got.tobytes() == same.tobytes(), name
 
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 8, 9, 257])
+def test_row_extremes_with_nan_and_inf(dtype, n, rng):
+    # amax / amin over adjacent values (four running extremes): every row length around the
+    # unrolled step, a NaN anywhere in a row, infinities, against NumPy.
+    x = rng.standard_normal((6, n)).astype(dtype)
+    x[1, -1] = np.nan
+    x[2, 0] = np.nan
+    x[3, n // 2] = np.inf
+    x[4, n // 2] = -np.inf
+    for got, want in [(dl.tensor(x).amax(-1), x.max(-1)), (dl.tensor(x).amin(-1), x.min(-1)),
+                      (dl.tensor(x).amax(-1, keepdim=True), x.max(-1, keepdims=True))]:
+        np.testing.assert_array_equal(got.numpy(), want)
