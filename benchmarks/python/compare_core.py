@@ -44,6 +44,12 @@ def run_case(name, fns, reps, inner):
     return name, {k: statistics.median(v) for k, v in times.items()}
 
 
+def ref_softmax(x):
+    """Softmax over rows, written in NumPy the plain way."""
+    e = np.exp(x - x.max(1, keepdims=True))
+    return e / e.sum(1, keepdims=True)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--threads", type=int, default=dl.get_num_threads())
@@ -84,6 +90,11 @@ def main():
     case("sum 16M", lambda v: v["a"].sum(), lambda: a_np.sum(), lambda v: v["a"].sum())
     case("sum dim=0 4096x4096", lambda v: v["m"].sum(0), lambda: m_np.sum(0), lambda v: v["m"].sum(0))
     case("sum dim=1 4096x4096", lambda v: v["m"].sum(1), lambda: m_np.sum(1), lambda v: v["m"].sum(1))
+    case("amax dim=1 4096x4096", lambda v: v["m"].amax(1), lambda: m_np.max(1), lambda v: v["m"].amax(1))
+    case("x - rowmax 512x512", lambda v: v["x"] - v["x"].amax(1, keepdim=True),
+         lambda: x_np - x_np.max(1, keepdims=True), lambda v: v["x"] - v["x"].amax(1, keepdim=True))
+    case("softmax 512x512", lambda v: v["x"].softmax(1), lambda: ref_softmax(x_np),
+         lambda v: v["x"].softmax(1))
     case("matmul 512", lambda v: v["x"] @ v["y"], lambda: x_np @ y_np, lambda v: v["x"] @ v["y"], inner=3)
     case("tiny add (1 elem)", lambda v: dl.add(v["s"], v["t"]), lambda: np.add(s_np, t_np),
          lambda v: torch.add(v["s"], v["t"]), inner=2000)

@@ -157,36 +157,25 @@ Tensor sum_forward(const Plan& p, DType out_dtype) {
 }
 
 // Index of the max (is_max) or min along R: the first occurrence, NaN wins.
-// The largest (largest with kMax, else smallest) of n adjacent values, NaN if any is
-// NaN: four running extremes and a NaN flag, without branches, so the loop is not one
-// chain of compare-and-branch (a 64 x 256 amax over rows ran 20 us so against 4). The
-// value is arg_extreme's but for the sign of a zero that ties with the other zero.
-template <bool kMax, class T>
-T adjacent_extreme(const T* x, int64_t n) {
-  T m[4] = {x[0], x[0], x[0], x[0]};
-  bool nan[4] = {x[0] != x[0], false, false, false};
-  auto step = [](T& best, bool& bad, T v) {
-    bad |= v != v;
-    best = (kMax ? v > best : v < best) ? v : best;
-  };
-  int64_t r = 1;
-  for (; r + 4 <= n; r += 4)
-    for (int u = 0; u < 4; ++u) step(m[u], nan[u], x[r + u]);
-  for (; r < n; ++r) step(m[0], nan[0], x[r]);
-  if (nan[0] | nan[1] | nan[2] | nan[3]) return std::numeric_limits<T>::quiet_NaN();
-  for (int u = 1; u < 4; ++u) step(m[0], nan[0], m[u]);
-  return m[0];
-}
-
 template <class T> void arg_extreme(const Plan& p, bool is_max, int64_t* idx, T* val) {
   const T* x = p.src.data<T>();
-  if (!idx && p.inner == 1 && std::is_floating_point_v<T>) {
-    parallel_for(0, p.outer, grain_for(p.R), [&](int64_t b, int64_t e) {
-      for (int64_t o = b; o < e; ++o)
-        val[o] = is_max ? adjacent_extreme<true>(x + o * p.R, p.R)
-                        : adjacent_extreme<false>(x + o * p.R, p.R);
-    });
-    return;
+  // Values only, along adjacent elements: the SIMD kernel (four vector running extremes;
+  // the loop below is one chain of compare-and-branch, and a 64 x 256 amax over rows took
+  // 19 us in it against 2). The value is the loop's but for the sign of a zero tying with
+  // the other zero.
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    if (!idx && p.inner == 1) {
+      const auto& kt = kernels::active();
+      parallel_for(0, p.outer, grain_for(p.R), [&](int64_t b, int64_t e) {
+        for (int64_t o = b; o < e; ++o) {
+          if constexpr (std::is_same_v<T, float>)
+            val[o] = kt.extreme_f32(x + o * p.R, p.R, is_max);
+          else
+            val[o] = kt.extreme_f64(x + o * p.R, p.R, is_max);
+        }
+      });
+      return;
+    }
   }
   parallel_for(0, p.outer, grain_for(p.R * p.inner), [&](int64_t b, int64_t e) {
     for (int64_t o = b; o < e; ++o) {

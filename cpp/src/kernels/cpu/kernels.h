@@ -125,6 +125,9 @@ struct KernelTable {
   // Sum of x[0..n) in a fixed order (the same bits whatever the caller's threads).
   double (*sum_f32)(const float* x, int64_t n);
   double (*sum_f64)(const double* x, int64_t n);
+  // The largest (is_max) or smallest of x[0..n) (n >= 1), NaN if any is NaN.
+  float (*extreme_f32)(const float* x, int64_t n, bool is_max);
+  double (*extreme_f64)(const double* x, int64_t n, bool is_max);
   // out[j] = sum over r < rows of x[r * ld + j], j < m (rows >= 1), in order of r.
   void (*colsum_f32)(const float* x, int64_t rows, int64_t ld, int64_t m, float* out);
   void (*colsum_f64)(const double* x, int64_t rows, int64_t ld, int64_t m, double* out);
