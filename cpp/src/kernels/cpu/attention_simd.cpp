@@ -21,6 +21,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/vec.h"
@@ -28,13 +29,21 @@
 #include "kernels/cpu/vmath.h"
 
 namespace dlcore::kernels::DLCORE_ISA_NS {
+
+// reduce_simd.cpp's, for the same instruction set.
+float extreme_f32(const float* x, int64_t n, bool is_max);
+double extreme_f64(const double* x, int64_t n, bool is_max);
+
 namespace {
 
+// The row's largest score, NaN if any is NaN; -inf for no scores.
 template <class T>
 T row_max(const T* s, int64_t n) {
-  T m = -std::numeric_limits<T>::infinity();
-  for (int64_t c = 0; c < n; ++c) m = (s[c] != s[c] || s[c] > m) ? s[c] : m;
-  return m;
+  if (n <= 0) return -std::numeric_limits<T>::infinity();
+  if constexpr (std::is_same_v<T, float>)
+    return extreme_f32(s, n, true);
+  else
+    return extreme_f64(s, n, true);
 }
 
 // s[c] = exp(a s[c] - sub) for c < n, returning the sum of the new values (exactly
@@ -53,33 +62,6 @@ T exp_shift_sum(T* s, int64_t n, T sub, T a) {
 }
 
 #if !defined(DLCORE_ISA_generic)
-// Four running maxima: one chain of NaN-keeping maxima (three instructions deep) would
-// be the loop's bound.
-float row_max(const float* s, int64_t n) {
-  constexpr int W = VF::size;
-  constexpr float ninf = -std::numeric_limits<float>::infinity();
-  VF m[4] = {VF::broadcast(ninf), VF::broadcast(ninf), VF::broadcast(ninf), VF::broadcast(ninf)};
-  int64_t c = 0;
-  for (; c + 4 * W <= n; c += 4 * W)
-#pragma GCC unroll 4
-    for (int u = 0; u < 4; ++u) m[u] = vmax(VF::load(s + c + u * W), m[u]);  // x first: NaN wins
-  vec_loop<float>(n - c, [&](int64_t i, int w) {
-    VF x = load_n(s + c, i, w);
-    if (w < W) {  // pad the tail with -inf, which never wins
-      alignas(64) float t[W];
-      x.store(t);
-      for (int k = w; k < W; ++k) t[k] = ninf;
-      x = VF::load(t);
-    }
-    m[0] = vmax(x, m[0]);
-  });
-  alignas(64) float t[W];
-  vmax(vmax(m[0], m[1]), vmax(m[2], m[3])).store(t);
-  float r = t[0];
-  for (int k = 1; k < W; ++k) r = (t[k] != t[k] || t[k] > r) ? t[k] : r;
-  return r;
-}
-
 // Two vectors a step with two sums: the steps' exps overlap instead of waiting on one
 // chain of additions. kRound: a s is rounded before sub is taken off (see exp_shift_sum).
 // The arguments are at most 0 (a little above is fine too); exp_zero_below_87 gives exactly

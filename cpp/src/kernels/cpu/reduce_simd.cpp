@@ -28,8 +28,10 @@ template <class T> double sum_contig(const T* x, int64_t n) {
   return s + static_cast<double>(tail);
 }
 
-// vmax / vmin keep a NaN of either operand, so a NaN anywhere reaches the result; the
-// last, partial step reloads the last W values (taking a value twice changes nothing).
+// vmax / vmin keep a NaN of either operand, so a NaN anywhere reaches the result; four
+// running extremes, as one chain of them would bound the loop; the last, partial step
+// reloads the last W values (taking a value twice changes nothing). Also the row maximum
+// of fused attention's online softmax.
 template <class T, bool kMax>
 T extreme_contig(const T* x, int64_t n) {
   using V = Vec<T>;
@@ -37,12 +39,13 @@ T extreme_contig(const T* x, int64_t n) {
   auto pick = [](T a, T b) { return a != a || (kMax ? a > b : a < b) ? a : b; };
   auto vpick = [](V a, V b) { return kMax ? vmax(a, b) : vmin(a, b); };
   T r = x[0];
-  if (n < 4 * W) {
+  if (n < W) {
     for (int64_t i = 1; i < n; ++i) r = pick(x[i], r);
     return r;
   }
-  V m0 = V::load(x), m1 = V::load(x + W), m2 = V::load(x + 2 * W), m3 = V::load(x + 3 * W);
-  int64_t i = 4 * W;
+  V m0 = V::load(x), m1 = m0, m2 = m0, m3 = m0;
+  int64_t i = W;
+  if (n >= 4 * W) m1 = V::load(x + W), m2 = V::load(x + 2 * W), m3 = V::load(x + 3 * W), i = 4 * W;
   for (; i + 4 * W <= n; i += 4 * W) {
     m0 = vpick(V::load(x + i), m0);
     m1 = vpick(V::load(x + i + W), m1);
