@@ -116,10 +116,8 @@ void binary_kernel(BK k, const Tensor& a, const Tensor& b, const Tensor& out) {
             const T* pa = reinterpret_cast<const T*>(p[1]);
             const T* pb = reinterpret_cast<const T*>(p[2]);
             T* po = reinterpret_cast<T*>(p[0]);
-            if constexpr (std::is_same_v<T, float>)
-              kt.binary_f32(op, pa, st[1] / z, pb, st[2] / z, po, m, 0);
-            else
-              kt.binary_f64(op, pa, st[1] / z, pb, st[2] / z, po, m, 0);
+            kernels::for_dtype<T>(kt.binary_f32, kt.binary_f64)(op, pa, st[1] / z, pb, st[2] / z,
+                                                                po, m, 0);
             return;
           }
         }

@@ -166,13 +166,9 @@ template <class T> void arg_extreme(const Plan& p, bool is_max, int64_t* idx, T*
   if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
     if (!idx && p.inner == 1) {
       const auto& kt = kernels::active();
+      const auto extreme = kernels::for_dtype<T>(kt.extreme_f32, kt.extreme_f64);
       parallel_for(0, p.outer, grain_for(p.R), [&](int64_t b, int64_t e) {
-        for (int64_t o = b; o < e; ++o) {
-          if constexpr (std::is_same_v<T, float>)
-            val[o] = kt.extreme_f32(x + o * p.R, p.R, is_max);
-          else
-            val[o] = kt.extreme_f64(x + o * p.R, p.R, is_max);
-        }
+        for (int64_t o = b; o < e; ++o) val[o] = extreme(x + o * p.R, p.R, is_max);
       });
       return;
     }
