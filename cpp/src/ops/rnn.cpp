@@ -286,9 +286,14 @@ RnnGrads run_backward(const RnnDims& d, const Activity& act, const RnnState& st,
   r.dh0 = dhn.defined() ? contiguous(dhn.to(dt)).clone() : zeros({B, P}, dt);
   if (lstm) r.dc0 = dcn.defined() ? contiguous(dcn.to(dt)).clone() : zeros({B, H}, dt);
   Tensor dy = dy_in.defined() ? contiguous(dy_in.to(dt)) : Tensor();
-  Tensor dgx = zeros({T_, B, GH}, dt);
-  Tensor dgh = gru ? zeros({T_, B, GH}, dt) : dgx;
-  Tensor dhp = d.proj ? zeros({T_, B, P}, dt) : Tensor();
+  // The gate gradients of a row are written at every step where it is active: zeros
+  // first only where some row stops early.
+  auto per_step = [&](int64_t width) {
+    return act.lengths.empty() ? empty({T_, B, width}, dt) : zeros({T_, B, width}, dt);
+  };
+  Tensor dgx = per_step(GH);
+  Tensor dgh = gru ? per_step(GH) : dgx;
+  Tensor dhp = d.proj ? per_step(P) : Tensor();
   Tensor dr = d.proj ? empty({B, H}, dt) : Tensor();
   Tensor dstate = gru ? empty({B, H}, dt) : Tensor();
   Tensor tmp = empty({B, P}, dt);
@@ -322,7 +327,12 @@ RnnGrads run_backward(const RnnDims& d, const Activity& act, const RnnState& st,
                    &whr_p);
       dhin = dr.data<T>();
     }
-    T* pds = gru ? dstate.data<T>() : dc;
+    // dh for the step before is dstate (GRU: dh z, the direct path) + DGH[t] W_hh. Where
+    // every row up to m is active, the gate kernel writes dstate into dh (it reads each
+    // value of dh before it writes that one) and the GEMM adds onto it; rows that are not
+    // active keep their dh, so then the product goes through tmp.
+    const bool in_place = act.all(t, m);
+    T* pds = gru ? (in_place ? dh : dstate.data<T>()) : dc;
     parallel_for(0, m, row_grain(d), [&](int64_t lo, int64_t hi) {
       for (int64_t b = lo; b < hi; ++b) {
         if (!act.active(t, b)) continue;
@@ -333,6 +343,11 @@ RnnGrads run_backward(const RnnDims& d, const Activity& act, const RnnState& st,
             pds ? pds + b * H : nullptr, pdgx + row * GH, pdgh + row * GH);
       }
     });
+    if (in_place) {
+      gemm_rows<T>(m, P, GH, pdgh + t * B * GH, GH, w_hh.data<T>(), P, false, T(gru ? 1 : 0), dh, P,
+                   nullptr, &whh_p);
+      continue;
+    }
     gemm_rows<T>(m, P, GH, pdgh + t * B * GH, GH, w_hh.data<T>(), P, false, T(0), ptmp, P, nullptr,
                  &whh_p);
     for (int64_t b = 0; b < m; ++b) {
@@ -363,18 +378,15 @@ RnnGrads run_backward(const RnnDims& d, const Activity& act, const RnnState& st,
                  {{pdgh + first * B * GH, st.h0.data<T>(), T_ > 0 ? B : 0},
                   {pdgh + g_off, hs + h_off, std::max<int64_t>(T_ - 1, 0) * B}},
                  r.dw_hh.data<T>());
-  auto colsum = [&](const T* m) {
-    Tensor out = empty({GH}, dt);
-    const auto& k = kernels::active();
-    if (TB == 0) {
-      fill_kernel(out, 0.0);
-    } else {
-      kernels::for_dtype<T>(k.colsum_f32, k.colsum_f64)(m, TB, GH, GH, out.data<T>());
-    }
-    return out;
-  };
-  r.db_ih = colsum(pdgx);
-  r.db_hh = gru ? colsum(pdgh) : r.db_ih;
+  const auto colsum =
+      kernels::for_dtype<T>(kernels::active().colsum_f32, kernels::active().colsum_f64);
+  r.db_ih = zeros({GH}, dt);
+  if (TB > 0) colsum(pdgx, TB, GH, GH, r.db_ih.data<T>());
+  r.db_hh = r.db_ih;
+  if (gru) {  // DGH differs from DGX in the n gate only
+    r.db_hh = r.db_ih.clone();
+    if (TB > 0) colsum(pdgh + 2 * H, TB, GH, H, r.db_hh.data<T>() + 2 * H);
+  }
   if (d.proj) {
     r.dw_hr = empty({P, H}, dt);
     weight_grad<T>(P, H, {{dhp.data<T>(), st.rs.data<T>(), TB}}, r.dw_hr.data<T>());
