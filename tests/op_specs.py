@@ -162,6 +162,8 @@ SPECS = [
     Spec("softmax_dim0", lambda x: dl.softmax(x, 0), lambda x: ref.softmax(x, 0), REDUCE_SHAPES),
     Spec("log_softmax", lambda x: x.log_softmax(1), lambda x: ref.log_softmax(x, 1), REDUCE_SHAPES,
          low=-5, high=5),
+    Spec("log_softmax_last", lambda x: dl.log_softmax(x, -1), lambda x: ref.log_softmax(x, -1),
+         REDUCE_SHAPES + [((),), ((7,),)], low=-5, high=5),
     # ---- matmul
     Spec("matmul_2d", dl.matmul, ref.matmul, [((3, 4), (4, 5)), ((1, 7), (7, 1))], rtol=1e-5, atol=1e-5),
     Spec("matmul_vec", dl.matmul, ref.matmul, [((4,), (4,)), ((4,), (4, 3)), ((2, 4), (4,))], atol=1e-5),

@@ -50,6 +50,12 @@ def ref_softmax(x):
     return e / e.sum(1, keepdims=True)
 
 
+def ref_log_softmax(x):
+    """Log-softmax over rows, written in NumPy the plain way."""
+    shifted = x - x.max(1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(1, keepdims=True))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--threads", type=int, default=dl.get_num_threads())
@@ -66,14 +72,16 @@ def main():
     m_np = a_np.reshape(4096, 4096)
     x_np = rng.random((512, 512), dtype=np.float32)
     y_np = rng.random((512, 512), dtype=np.float32)
+    z_np = rng.standard_normal((4096, 76), dtype=np.float32)  # logits: tokens x vocabulary
     s_np, t_np = np.ones(1, np.float32), np.ones(1, np.float32)
 
     a, b, m = dl.from_numpy(a_np), dl.from_numpy(b_np), dl.from_numpy(m_np)
     x, y, s, t = dl.from_numpy(x_np), dl.from_numpy(y_np), dl.tensor(s_np), dl.tensor(t_np)
-    libs = {"dlcore": dict(a=a, b=b, m=m, x=x, y=y, s=s, t=t)}
+    libs = {"dlcore": dict(a=a, b=b, m=m, x=x, y=y, z=dl.from_numpy(z_np), s=s, t=t)}
     if torch is not None:
         libs["torch"] = {k: torch.from_numpy(v) for k, v in
-                         dict(a=a_np, b=b_np, m=m_np, x=x_np, y=y_np, s=s_np.copy(), t=t_np.copy()).items()}
+                         dict(a=a_np, b=b_np, m=m_np, x=x_np, y=y_np, z=z_np, s=s_np.copy(),
+                              t=t_np.copy()).items()}
 
     cases = []
 
@@ -95,6 +103,8 @@ def main():
          lambda: x_np - x_np.max(1, keepdims=True), lambda v: v["x"] - v["x"].amax(1, keepdim=True))
     case("softmax 512x512", lambda v: v["x"].softmax(1), lambda: ref_softmax(x_np),
          lambda v: v["x"].softmax(1))
+    case("log_softmax 4096x76", lambda v: v["z"].log_softmax(1), lambda: ref_log_softmax(z_np),
+         lambda v: v["z"].log_softmax(1))
     case("matmul 512", lambda v: v["x"] @ v["y"], lambda: x_np @ y_np, lambda v: v["x"] @ v["y"], inner=3)
     case("tiny add (1 elem)", lambda v: dl.add(v["s"], v["t"]), lambda: np.add(s_np, t_np),
          lambda v: torch.add(v["s"], v["t"]), inner=2000)

@@ -29,6 +29,16 @@ def log_softmax(x, dim):
     return shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
 
 
+def softmax_backward(y, g, dim):
+    """The gradient of softmax's input from its output y and output gradient g."""
+    return y * (g - np.sum(g * y, axis=dim, keepdims=True))
+
+
+def log_softmax_backward(y, g, dim):
+    """The gradient of log_softmax's input from its output y and output gradient g."""
+    return g - np.exp(y) * np.sum(g, axis=dim, keepdims=True)
+
+
 def logsumexp(x, dim, keepdim=False):
     m = np.max(x, axis=dim, keepdims=True)
     r = np.log(np.sum(np.exp(x - m), axis=dim, keepdims=True)) + m

@@ -473,22 +473,68 @@ Tensor cumsum(const Tensor& x, int64_t dim) {
 }
 
 // ---------------------------------------------------------------- softmax
-Tensor softmax(const Tensor& x, int64_t dim) {
-  int64_t d = normalize_dim(dim, x.dim(), "softmax");
+namespace {
+
+// Along the last dimension (rows of adjacent values) softmax and log_softmax run as one
+// kernel pass per row, forward and backward (kernels/cpu/attention_simd.cpp); along
+// another dimension, and for a backward that is itself differentiated, they are built
+// from the reductions and elementwise ops.
+
+// The rows' softmax (log: log_softmax) of x; with g, their gradient from y = x instead.
+Tensor softmax_rows(const Tensor& x_in, const Tensor& g_in, bool log) {
+  const Tensor x = contiguous(x_in);
+  const Tensor g = g_in.defined() ? contiguous(g_in.to(x.dtype())) : g_in;
+  const int64_t n = x.dim() ? x.shape().back() : 1;
+  const int64_t rows = n ? x.numel() / n : 0;
+  Tensor out = empty(x.shape(), x.dtype());
+  visit_dtype(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T>) {
+      const auto& k = kernels::active();
+      const auto fwd = kernels::for_dtype<T>(k.softmax_rows_f32, k.softmax_rows_f64);
+      const auto bwd =
+          kernels::for_dtype<T>(k.softmax_rows_backward_f32, k.softmax_rows_backward_f64);
+      const T* px = x.data<T>();
+      const T* pg = g.defined() ? g.data<T>() : nullptr;
+      T* po = out.data<T>();
+      parallel_for(0, rows, grain_for(n), [&](int64_t lo, int64_t hi) {
+        if (pg)
+          bwd(px + lo * n, pg + lo * n, po + lo * n, hi - lo, n, log);
+        else
+          fwd(px + lo * n, po + lo * n, hi - lo, n, log);
+      });
+    }
+  });
+  return out;
+}
+
+Tensor softmax_op(const Tensor& x, int64_t dim, bool log) {
+  const char* name = log ? "log_softmax" : "softmax";
+  const int64_t d = normalize_dim(dim, x.dim(), name);
   Tensor xf = is_floating(x.dtype()) ? x : x.to(DType::Float32);
+  const bool rows = x.dim() == 0 || d == x.dim() - 1;
+  const Dims dd = x.dim() ? Dims{d} : Dims{};
   Tensor out;
-  {
+  if (rows) {
+    out = softmax_rows(xf, Tensor(), log);
+  } else {
     NoGradGuard guard;
-    Dims dd = x.dim() ? Dims{d} : Dims{};
-    Tensor e = exp(sub(xf, amax(xf, dd, true)));
-    out = div(e, sum(e, dd, true));
+    Tensor shifted = sub(xf, amax(xf, dd, true));
+    if (log) {
+      out = sub(shifted, dlcore::log(sum(exp(shifted), dd, true)));
+    } else {
+      Tensor e = exp(shifted);
+      out = div(e, sum(e, dd, true));
+    }
   }
-  if (auto node = make_node("softmax", {xf})) {
+  if (auto node = make_node(name, {xf})) {
     node->save(out, true);
-    node->backward = [d](FunctionNode& n, const std::vector<Tensor>& g) {
+    node->backward = [dd, rows, log](FunctionNode& n, const std::vector<Tensor>& g) {
       Tensor y = n.saved(0);
-      Dims dd = y.dim() ? Dims{d} : Dims{};
-      // dx = y * (g - sum(g * y))
+      if (rows && !(grad_enabled() && (g[0].requires_grad() || y.requires_grad())))
+        return std::vector<Tensor>{softmax_rows(y, g[0], log)};
+      // log_softmax: dx = g - softmax * sum(g); softmax: dx = y * (g - sum(g * y))
+      if (log) return std::vector<Tensor>{sub(g[0], mul(exp(y), sum(g[0], dd, true)))};
       return std::vector<Tensor>{mul(y, sub(g[0], sum(mul(g[0], y), dd, true)))};
     };
     set_history(out, node);
@@ -496,27 +542,9 @@ Tensor softmax(const Tensor& x, int64_t dim) {
   return out;
 }
 
-Tensor log_softmax(const Tensor& x, int64_t dim) {
-  int64_t d = normalize_dim(dim, x.dim(), "log_softmax");
-  Tensor xf = is_floating(x.dtype()) ? x : x.to(DType::Float32);
-  Tensor out;
-  {
-    NoGradGuard guard;
-    Dims dd = x.dim() ? Dims{d} : Dims{};
-    Tensor shifted = sub(xf, amax(xf, dd, true));
-    out = sub(shifted, log(sum(exp(shifted), dd, true)));
-  }
-  if (auto node = make_node("log_softmax", {xf})) {
-    node->save(out, true);
-    node->backward = [d](FunctionNode& n, const std::vector<Tensor>& g) {
-      Tensor y = n.saved(0);
-      Dims dd = y.dim() ? Dims{d} : Dims{};
-      // dx = g - softmax * sum(g)
-      return std::vector<Tensor>{sub(g[0], mul(exp(y), sum(g[0], dd, true)))};
-    };
-    set_history(out, node);
-  }
-  return out;
-}
+}  // namespace
+
+Tensor softmax(const Tensor& x, int64_t dim) { return softmax_op(x, dim, false); }
+Tensor log_softmax(const Tensor& x, int64_t dim) { return softmax_op(x, dim, true); }
 
 }  // namespace dlcore

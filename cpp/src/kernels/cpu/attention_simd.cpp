@@ -1,7 +1,8 @@
-// The softmax steps of fused attention on one tile of scores, compiled once per
-// instruction set. ops/attention.cpp runs the tiles: for a block of query rows it
-// computes a tile S = scale Q K^T (rows x cols, row stride lds) with the GEMM, adds
-// the mask, and hands the tile to these kernels; the products with V are GEMMs again.
+// The softmax steps of fused attention on one tile of scores, and the rows of the
+// softmax and log_softmax ops (softmax_rows, at the end), compiled once per instruction
+// set. ops/attention.cpp runs the tiles: for a block of query rows it computes a tile
+// S = scale Q K^T (rows x cols, row stride lds) with the GEMM, adds the mask, and hands
+// the tile to these kernels; the products with V are GEMMs again.
 //
 // The tile may hold the scores unscaled (the caller then passes the scale a > 0, so that
 // the scaling costs nothing: it is the multiply of exp's argument, done by one FMA) or
@@ -46,17 +47,17 @@ T row_max(const T* s, int64_t n) {
     return extreme_f64(s, n, true);
 }
 
-// s[c] = exp(a s[c] - sub) for c < n, returning the sum of the new values (exactly
-// exp(s[c] - sub) for a = 1). a s[c] is rounded before sub is taken off (the volatile
-// keeps the compiler from fusing the two into an FMA), so the row's maximum, whose scaled
-// value is sub, gives exactly exp(0) however large it is.
+// out[c] = exp(a in[c] - sub) for c < n (out may be in), returning the sum of the new
+// values (exactly exp(in[c] - sub) for a = 1). a in[c] is rounded before sub is taken off
+// (the volatile keeps the compiler from fusing the two into an FMA), so the row's
+// maximum, whose scaled value is sub, gives exactly exp(0) however large it is.
 template <class T>
-T exp_shift_sum(T* s, int64_t n, T sub, T a) {
+T exp_shift_sum(const T* in, T* out, int64_t n, T sub, T a) {
   T sum = 0;
   for (int64_t c = 0; c < n; ++c) {
-    volatile T scaled = a * s[c];
-    s[c] = std::exp(scaled - sub);
-    sum += s[c];
+    volatile T scaled = a * in[c];
+    out[c] = std::exp(scaled - sub);
+    sum += out[c];
   }
   return sum;
 }
@@ -67,7 +68,7 @@ T exp_shift_sum(T* s, int64_t n, T sub, T a) {
 // The arguments are at most 0 (a little above is fine too); exp_zero_below_87 gives exactly
 // 0 below -87 and at -inf, the masked scores, with no clamp.
 template <bool kRound>
-float exp_shift_sum_vec(float* s, int64_t n, float sub, float a) {
+float exp_shift_sum_vec(const float* in, float* out, int64_t n, float sub, float a) {
   constexpr int W = VF::size;
   const VF vs = VF::broadcast(sub), va = VF::broadcast(a);
   auto arg = [&](VF x) {
@@ -79,18 +80,19 @@ float exp_shift_sum_vec(float* s, int64_t n, float sub, float a) {
   VF sum0 = VF::zero(), sum1 = VF::zero();
   int64_t c = 0;
   for (; c + 2 * W <= n; c += 2 * W) {
-    const VF e0 = exp_zero_below_87(arg(VF::load(s + c)));
-    const VF e1 = exp_zero_below_87(arg(VF::load(s + c + W)));
-    e0.store(s + c), e1.store(s + c + W);
+    const VF e0 = exp_zero_below_87(arg(VF::load(in + c)));
+    const VF e1 = exp_zero_below_87(arg(VF::load(in + c + W)));
+    e0.store(out + c), e1.store(out + c + W);
     sum0 = vadd(sum0, e0), sum1 = vadd(sum1, e1);
   }
   vec_loop<float>(n - c, [&](int64_t i, int w) {
-    VF e = exp_zero_below_87(arg(load_n(s + c, i, w)));
-    store_n(e, s + c, i, w);
-    if (w < W) {
-      alignas(64) float t[W] = {};
-      e.store_first(t, w);
-      e = VF::load(t);
+    VF e = exp_zero_below_87(arg(load_n(in + c, i, w)));
+    store_n(e, out + c, i, w);
+    if (w < W) {  // the lanes past the row's end out of the sum: lane index - w < 0 keeps
+      alignas(64) static constexpr float kLane[16] = {0, 1, 2,  3,  4,  5,  6,  7,
+                                                      8, 9, 10, 11, 12, 13, 14, 15};
+      static_assert(W <= 16);
+      e = vselect_neg(vsub(VF::load(kLane), VF::broadcast(float(w))), e, VF::zero());
     }
     sum0 = vadd(sum0, e);
   });
@@ -101,9 +103,9 @@ float exp_shift_sum_vec(float* s, int64_t n, float sub, float a) {
 // harmless while |sub| is small, but past 2^20 it reaches the argument's units and, far
 // beyond, makes exp overflow or vanish for the whole row. There a s is rounded first, as a
 // scaled score would be, so the row's maximum gives exactly exp(0).
-float exp_shift_sum(float* s, int64_t n, float sub, float a) {
-  return std::abs(sub) < 0x1p20f ? exp_shift_sum_vec<false>(s, n, sub, a)
-                                 : exp_shift_sum_vec<true>(s, n, sub, a);
+float exp_shift_sum(const float* in, float* out, int64_t n, float sub, float a) {
+  return std::abs(sub) < 0x1p20f ? exp_shift_sum_vec<false>(in, out, n, sub, a)
+                                 : exp_shift_sum_vec<true>(in, out, n, sub, a);
 }
 #endif
 
@@ -135,7 +137,7 @@ void softmax_online(int64_t rows, int64_t cols, T* s, int64_t lds, T* m, T* l, T
       continue;
     }
     const T f = m[r] == ninf ? T(0) : std::exp(a * (m[r] - mn));
-    const T sum = exp_shift_sum(sr, cols, shift, a);
+    const T sum = exp_shift_sum(sr, sr, cols, shift, a);
     l[r] = l[r] * f + sum;
     if (f != T(1)) scale_row(acc + r * ldacc, dv, f);
     m[r] = mn;
@@ -149,7 +151,7 @@ void softmax_probs(int64_t rows, int64_t cols, T* s, int64_t lds, const T* lse, 
     if (lse[r] != lse[r])  // the forward's NaN row
       std::fill(sr, sr + cols, std::numeric_limits<T>::quiet_NaN());
     else
-      exp_shift_sum(sr, cols, lse[r], a);
+      exp_shift_sum(sr, sr, cols, lse[r], a);
   }
 }
 
@@ -166,7 +168,87 @@ void softmax_dscores(int64_t rows, int64_t cols, const T* p, int64_t lds, T* dp,
   }
 }
 
+// The softmax and log_softmax ops along rows of n adjacent values:
+//   m = max_c x[c],  s = sum_c exp(x[c] - m)
+//   softmax y = exp(x - m) / s,  log_softmax y = (x - m) - log(s)  (the exps go to y first)
+// A row holding a NaN or +inf, or nothing above -inf, is NaN throughout, as exp(x - m)
+// has a NaN there (inf - inf); it is written so, never handed to exp.
+template <class T>
+void softmax_rows(const T* x, T* y, int64_t rows, int64_t n, bool log) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* xr = x + r * n;
+    T* yr = y + r * n;
+    const T m = row_max(xr, n);
+    if (!(std::abs(m) < std::numeric_limits<T>::infinity())) {
+      std::fill(yr, yr + n, std::numeric_limits<T>::quiet_NaN());
+      continue;
+    }
+    const T s = exp_shift_sum(xr, yr, n, m, T(1));
+    using V = Vec<T>;
+    const V vm = V::broadcast(m), vs = V::broadcast(log ? std::log(s) : s);
+    if (log)
+      vec_loop<T>(
+          n, [&](int64_t i, int c) { store_n(vsub(vsub(load_n(xr, i, c), vm), vs), yr, i, c); });
+    else
+      vec_loop<T>(n, [&](int64_t i, int c) { store_n(vdiv(load_n(yr, i, c), vs), yr, i, c); });
+  }
+}
+
+// Their backward from y and the incoming gradient g, per row:
+//   softmax dx = y (g - sum_c g[c] y[c]),  log_softmax dx = g - exp(y) sum_c g[c].
+template <class T>
+void softmax_rows_backward(const T* y, const T* g, T* dx, int64_t rows, int64_t n, bool log) {
+  using V = Vec<T>;
+  for (int64_t r = 0; r < rows; ++r) {
+    const T *yr = y + r * n, *gr = g + r * n;
+    T* dr = dx + r * n;
+    auto add = [&](V acc, int64_t i, int c) {
+      const V gv = load_n(gr, i, c);
+      return log ? vadd(acc, gv) : vfma(gv, load_n(yr, i, c), acc);
+    };
+    constexpr int W = V::size;
+    V acc0 = V::zero(), acc1 = V::zero();  // two chains of sums
+    int64_t i0 = 0;
+    for (; i0 + 2 * W <= n; i0 += 2 * W) acc0 = add(acc0, i0, W), acc1 = add(acc1, i0 + W, W);
+    vec_loop<T>(n - i0, [&](int64_t i, int c) { acc0 = add(acc0, i0 + i, c); });
+    const T s = vreduce_add(vadd(acc0, acc1));
+    const V vs = V::broadcast(s);
+#if !defined(DLCORE_ISA_generic)
+    if constexpr (std::is_same_v<T, float>) {
+      if (log) {
+        vec_loop<float>(n, [&](int64_t i, int c) {
+          store_n(vsub(load_n(gr, i, c), vmul(vexp(load_n(yr, i, c)), vs)), dr, i, c);
+        });
+        continue;
+      }
+    }
+#endif
+    if (log) {
+      for (int64_t c = 0; c < n; ++c) dr[c] = gr[c] - std::exp(yr[c]) * s;
+      continue;
+    }
+    vec_loop<T>(n, [&](int64_t i, int c) {
+      store_n(vmul(load_n(yr, i, c), vsub(load_n(gr, i, c), vs)), dr, i, c);
+    });
+  }
+}
+
 }  // namespace
+
+void softmax_rows_f32(const float* x, float* y, int64_t rows, int64_t n, bool log) {
+  softmax_rows<float>(x, y, rows, n, log);
+}
+void softmax_rows_f64(const double* x, double* y, int64_t rows, int64_t n, bool log) {
+  softmax_rows<double>(x, y, rows, n, log);
+}
+void softmax_rows_backward_f32(const float* y, const float* g, float* dx, int64_t rows, int64_t n,
+                               bool log) {
+  softmax_rows_backward<float>(y, g, dx, rows, n, log);
+}
+void softmax_rows_backward_f64(const double* y, const double* g, double* dx, int64_t rows,
+                               int64_t n, bool log) {
+  softmax_rows_backward<double>(y, g, dx, rows, n, log);
+}
 
 void attn_softmax_online_f32(int64_t rows, int64_t cols, float* s, int64_t lds, float* m, float* l,
                              float* acc, int64_t ldacc, int64_t dv, float a) {

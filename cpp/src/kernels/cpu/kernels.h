@@ -195,6 +195,14 @@ struct KernelTable {
   AttnProbsFn<double> attn_softmax_probs_f64;
   AttnDscoresFn<float> attn_softmax_dscores_f32;
   AttnDscoresFn<double> attn_softmax_dscores_f64;
+  // The softmax (log false) and log_softmax (log true) ops over rows of n adjacent
+  // values, forward (x to y) and backward (dx from y and the gradient g of y).
+  void (*softmax_rows_f32)(const float* x, float* y, int64_t rows, int64_t n, bool log);
+  void (*softmax_rows_f64)(const double* x, double* y, int64_t rows, int64_t n, bool log);
+  void (*softmax_rows_backward_f32)(const float* y, const float* g, float* dx, int64_t rows,
+                                    int64_t n, bool log);
+  void (*softmax_rows_backward_f64)(const double* y, const double* g, double* dx, int64_t rows,
+                                    int64_t n, bool log);
   // Layer and RMS normalisation, one row.
   RowNormForwardFn<float> row_norm_forward_f32;
   RowNormForwardFn<double> row_norm_forward_f64;
