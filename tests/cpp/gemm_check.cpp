@@ -287,12 +287,15 @@ void check_patches(const std::string& isa, uint32_t seed) {
                 else
                   b = in ? x[(c * g.H + ih) * g.W + iw] : T(0);
               }
+      // The written-out matrix packed ahead, so that both products run the packing
+      // driver's k blocks (a small one with a plain B would read it in place, in one).
+      const GemmPackedB<T> packed(K, N, B.data(), N, 1);
       GemmProblem<T> p;
       p.M = M, p.N = N, p.K = K, p.a = A.data(), p.a_rs = K, p.a_cs = 1;
-      p.b = B.data(), p.b_rs = N, p.b_cs = 1, p.c = c1.data(), p.ldc = N;
+      p.b = B.data(), p.b_rs = N, p.b_cs = 1, p.c = c1.data(), p.ldc = N, p.b_packed = &packed;
       gemm(p);
       auto q = p;
-      q.b = x.data(), q.b_patches = &g, q.c = c2.data();
+      q.b = x.data(), q.b_patches = &g, q.b_packed = nullptr, q.c = c2.data();
       gemm(q);
       ++checks;
       if (c1 != c2)
