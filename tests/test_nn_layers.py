@@ -243,6 +243,17 @@ def test_cross_entropy_many_classes_on_every_isa(isa, rng):
     assert np.isnan(lv[3]) and not np.isnan(np.delete(lv, 3)).any()
     g = xt.grad.numpy()
     assert np.isnan(g[3]).all() and not np.isnan(np.delete(g, 3, axis=0)).any()
+    # Class counts around a vector's lanes and the exp loop's two-vector step; a row with
+    # +inf or only -inf logits gives NaN, as its softmax has a NaN.
+    for c in (1, 2, 15, 16, 17, 33, 76):
+        x = rng.normal(scale=3.0, size=(5, c)).astype(np.float32)
+        y = rng.integers(0, c, 5)
+        x[1, 0] = np.inf
+        x[2] = -np.inf
+        got = F.cross_entropy(dl.tensor(x), dl.tensor(y), reduction="none").numpy()
+        assert np.isnan(got[1:3]).all()
+        want = [ref.cross_entropy(x[i:i + 1].astype(np.float64), y[i:i + 1]) for i in (0, 3, 4)]
+        np.testing.assert_allclose(got[[0, 3, 4]], want, rtol=1e-6, atol=1e-6, err_msg=f"{c} classes")
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)

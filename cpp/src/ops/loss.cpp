@@ -50,12 +50,12 @@ CeShape check_cross_entropy(const Tensor& x, const Tensor& y, const Tensor& w) {
   return s;
 }
 
-// The active instruction set's vector exp and sum, for rows of adjacent classes.
+// The active instruction set's row maximum and exp-and-sum, for rows of adjacent classes.
 template <class T>
 kernels::ExpRuns<T> exp_runs() {
   const auto& t = kernels::active();
-  return {kernels::for_dtype<T>(t.unary_f32, t.unary_f64),
-          kernels::for_dtype<T>(t.sum_f32, t.sum_f64)};
+  return {kernels::for_dtype<T>(t.extreme_f32, t.extreme_f64),
+          kernels::for_dtype<T>(t.exp_shift_sum_f32, t.exp_shift_sum_f64)};
 }
 
 template <class T>

@@ -1,8 +1,9 @@
 // The softmax steps of fused attention on one tile of scores, and the rows of the
-// softmax and log_softmax ops (softmax_rows, at the end), compiled once per instruction
-// set. ops/attention.cpp runs the tiles: for a block of query rows it computes a tile
-// S = scale Q K^T (rows x cols, row stride lds) with the GEMM, adds the mask, and hands
-// the tile to these kernels; the products with V are GEMMs again.
+// softmax and log_softmax ops (at the end), compiled once per instruction set; the
+// exp-and-sum loop they share is in the kernel table too (cross_entropy's rows). ops/attention.cpp
+// runs the tiles: for a block of query rows it computes a tile S = scale Q K^T (rows x cols, row
+// stride lds) with the GEMM, adds the mask, and hands the tile to these kernels; the products with
+// V are GEMMs again.
 //
 // The tile may hold the scores unscaled (the caller then passes the scale a > 0, so that
 // the scaling costs nothing: it is the multiply of exp's argument, done by one FMA) or
@@ -240,6 +241,12 @@ void softmax_rows_f32(const float* x, float* y, int64_t rows, int64_t n, bool lo
 }
 void softmax_rows_f64(const double* x, double* y, int64_t rows, int64_t n, bool log) {
   softmax_rows<double>(x, y, rows, n, log);
+}
+float exp_shift_sum_f32(const float* in, float* out, int64_t n, float sub, float a) {
+  return exp_shift_sum(in, out, n, sub, a);
+}
+double exp_shift_sum_f64(const double* in, double* out, int64_t n, double sub, double a) {
+  return exp_shift_sum<double>(in, out, n, sub, a);
 }
 void softmax_rows_backward_f32(const float* y, const float* g, float* dx, int64_t rows, int64_t n,
                                bool log) {

@@ -8,57 +8,51 @@
 // where s_r is the row's incoming gradient. Rows whose target is ignore_index
 // have loss 0, weight 0 and gradient 0.
 //
-// With classes adjacent (D = 1) the exponentials of a row go through `ExpRuns`, the
-// instruction set's vector exp and fixed-order sum (a libm exp per class took most of the
-// time); otherwise, and without it, one std::exp per class in double.
+// With classes adjacent (D = 1) a row goes through `ExpRuns`, the instruction set's row
+// maximum and exp-and-sum (a libm exp per class took most of the time); otherwise, and
+// without them, one std::exp per class in double. A row whose maximum or log-sum-exp is
+// NaN or infinite has a NaN softmax: its lse, loss and gradient are NaN (on the first path
+// written so, never handed to exp).
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "kernels/cpu/kernels.h"
 
 namespace dlcore::kernels {
 
-// The kernel table's elementwise op (for exp) and fixed-order double sum, over a run of
-// n adjacent values.
+// The kernel table's row maximum and out[c] = exp(in[c] - sub) with their sum, over a run
+// of n adjacent values.
 template <class T>
 struct ExpRuns {
-  void (*unary)(UnaryOp op, const T* x, T* out, int64_t n, int flags) = nullptr;
-  double (*sum)(const T* x, int64_t n) = nullptr;
-  void exp(const T* in, T* out, int64_t n) const { unary(UnaryOp::Exp, in, out, n, 0); }
+  T (*extreme)(const T* x, int64_t n, bool is_max) = nullptr;
+  T (*exp_shift_sum)(const T* in, T* out, int64_t n, T sub, T a) = nullptr;
+  bool usable(int64_t C, int64_t D) const { return D == 1 && C > 0 && extreme; }
 };
 
-// sum_c exp(x_c - sub) over a row of C classes D apart; buf holds C values when runs are
-// used.
 template <class T>
-double sum_exp_shifted(const T* xr, int64_t C, int64_t D, T sub, const ExpRuns<T>& runs,
-                       std::vector<T>& buf) {
-  if (D == 1 && runs.unary) {
-    for (int64_t c = 0; c < C; ++c) buf[c] = xr[c] - sub;
-    runs.exp(buf.data(), buf.data(), C);
-    return runs.sum(buf.data(), C);
-  }
+bool finite(T v) {
+  return std::abs(v) < std::numeric_limits<T>::infinity();
+}
+
+// sum_c exp(x_c - sub) over a row of C classes D apart.
+template <class T>
+double sum_exp_shifted(const T* xr, int64_t C, int64_t D, T sub) {
   double s = 0.0;
   for (int64_t c = 0; c < C; ++c) s += std::exp(static_cast<double>(xr[c * D] - sub));
   return s;
 }
 
-// The row's maximum, the shift of its exponentials: kLanes partial maxima (which vectorise)
-// when the classes are adjacent. A NaN logit need not win it: its exp makes the row's sum,
-// and so lse, the loss and the gradient, NaN anyway.
+// The row's maximum over classes D apart, the shift of its exponentials. A NaN logit need
+// not win it: its exp makes the row's sum, and so lse, the loss and the gradient, NaN
+// anyway.
 template <class T>
 T row_max(const T* xr, int64_t C, int64_t D) {
-  constexpr int kLanes = 8;
-  T m[kLanes];
-  for (int j = 0; j < kLanes; ++j) m[j] = xr[0];
-  int64_t c = 1;
-  if (D == 1)
-    for (c = 0; c + kLanes <= C; c += kLanes)
-      for (int j = 0; j < kLanes; ++j) m[j] = xr[c + j] > m[j] ? xr[c + j] : m[j];
-  for (; c < C; ++c) m[0] = xr[c * D] > m[0] ? xr[c * D] : m[0];
-  T mx = m[0];
-  for (int j = 1; j < kLanes; ++j) mx = m[j] > mx ? m[j] : mx;
+  T mx = xr[0];
+  for (int64_t c = 1; c < C; ++c) mx = xr[c * D] > mx ? xr[c * D] : mx;
   return mx;
 }
 
@@ -66,13 +60,22 @@ template <class T>
 void cross_entropy_forward(const T* x, const int64_t* y, const T* w, int64_t C, int64_t D,
                            int64_t ignore, double smoothing, int64_t row_begin, int64_t row_end,
                            T* loss, T* lse, T* row_weight, const ExpRuns<T>& runs = {}) {
-  std::vector<T> buf(D == 1 && runs.unary ? C : 0);
+  const bool vec = runs.usable(C, D);
+  std::vector<T> buf(vec ? C : 0);
   for (int64_t r = row_begin; r < row_end; ++r) {
     const int64_t i = r / D, d = r % D;
     const T* xr = x + i * C * D + d;
-    const T mx = row_max(xr, C, D);
-    const double s = sum_exp_shifted(xr, C, D, mx, runs, buf);
-    const double l = static_cast<double>(mx) + std::log(s);
+    double l;
+    if (vec) {
+      const T mx = runs.extreme(xr, C, true);
+      l = finite(mx)
+              ? static_cast<double>(mx) +
+                    std::log(static_cast<double>(runs.exp_shift_sum(xr, buf.data(), C, mx, T(1))))
+              : std::numeric_limits<double>::quiet_NaN();
+    } else {
+      const T mx = row_max(xr, C, D);
+      l = static_cast<double>(mx) + std::log(sum_exp_shifted(xr, C, D, mx));
+    }
     lse[r] = static_cast<T>(l);
     if (y[r] == ignore) {
       loss[r] = T(0);
@@ -112,11 +115,14 @@ void cross_entropy_backward(const T* x, const int64_t* y, const T* w, const T* l
     const double e = smoothing / static_cast<double>(C);
     const double total = (1.0 - smoothing) * wy + e * sum_w;
     const double l = static_cast<double>(lse[r]);
-    if (D == 1 && runs.unary) {
+    if (runs.usable(C, D)) {
       // dr = the row's softmax, then s (total p - e w_c) in loops without tests (which
       // vectorise), the target's class last.
-      for (int64_t c = 0; c < C; ++c) dr[c] = xr[c] - lse[r];
-      runs.exp(dr, dr, C);
+      if (!finite(lse[r])) {
+        std::fill(dr, dr + C, std::numeric_limits<T>::quiet_NaN());
+        continue;
+      }
+      runs.exp_shift_sum(xr, dr, C, lse[r], T(1));
       const double p_y = static_cast<double>(dr[y[r]]), a = s * total, se = s * e;
       if (w)
         for (int64_t c = 0; c < C; ++c) dr[c] = static_cast<T>(a * dr[c] - se * w[c]);

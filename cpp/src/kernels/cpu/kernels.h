@@ -203,6 +203,11 @@ struct KernelTable {
                                     int64_t n, bool log);
   void (*softmax_rows_backward_f64)(const double* y, const double* g, double* dx, int64_t rows,
                                     int64_t n, bool log);
+  // out[c] = exp(a in[c] - sub) over n adjacent values (out may be in), returning their
+  // sum; for arguments at most about 0 (a shift by the maximum or a log-sum-exp), exactly 0
+  // from -87 down (attention_simd.cpp).
+  float (*exp_shift_sum_f32)(const float* in, float* out, int64_t n, float sub, float a);
+  double (*exp_shift_sum_f64)(const double* in, double* out, int64_t n, double sub, double a);
   // Layer and RMS normalisation, one row.
   RowNormForwardFn<float> row_norm_forward_f32;
   RowNormForwardFn<double> row_norm_forward_f64;
