@@ -358,6 +358,28 @@ int main(int argc, char** argv) {
     if (!std::equal(c2.begin(), c2.end(), cb.begin()) || !std::equal(c2.begin(), c2.end(), cb.begin() + 30))
       fail("gemm_strided_batched with batch stride 0 for A and B differs from the loop");
   }
+  // gemm_reads_in_place: a small product with a row-major B, and one whose B fits half of
+  // L2, read it in place; a deep one, one with B transposed, and one given B packed do not.
+  {
+    GemmProblem<float> p;
+    p.M = 64, p.N = 64, p.K = 64, p.b_rs = 64, p.b_cs = 1;
+    const bool small = gemm_reads_in_place(p);
+    p.M = 1024;  // 4 Mi multiply-adds, B 16 KiB
+    const bool fits_l2 = gemm_reads_in_place(p);
+    p.K = 1024, p.b_rs = 64;
+    const bool deep = gemm_reads_in_place(p);
+    p.K = 64, p.b_rs = 1, p.b_cs = 64;
+    const bool transposed = gemm_reads_in_place(p);
+    std::vector<float> b(64 * 64, 1.f);
+    const GemmPackedB<float> packed(64, 64, b.data(), 64, 1);
+    p.b_rs = 64, p.b_cs = 1, p.b_packed = &packed;
+    const bool given_packed = gemm_reads_in_place(p);
+    checks += 5;
+    if (!small || !fits_l2 || deep || transposed || given_packed)
+      fail("gemm_reads_in_place: " + std::to_string(small) + std::to_string(fits_l2) +
+           std::to_string(deep) + std::to_string(transposed) + std::to_string(given_packed) +
+           ", expected 11000");
+  }
   // Bad arguments.
   {
     float x[4] = {};

@@ -130,6 +130,11 @@ struct GemmBlocking {
 };
 GemmBlocking gemm_blocking(bool double_precision);
 
+// Whether gemm(p) reads A and B where they lie, packing neither (at most B's last, partial
+// column sliver): a caller can then skip packing B ahead for a B it would reuse.
+template <class T>
+bool gemm_reads_in_place(const GemmProblem<T>& p);
+
 // The fewest multiply-adds from which a packed product runs on more than one thread:
 // 3 Mi at most, below that measured on this machine at the first such product and again
 // at the 100th and the 10000th, keeping the smallest (about a millisecond each, at the

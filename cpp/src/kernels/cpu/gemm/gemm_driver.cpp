@@ -570,6 +570,16 @@ void direct_gemm(const GemmProblem<T>& p, const GemmKernels<T>& kern, const T* a
 // arithmetic as the micro-kernel's write-back). Each value of C is the same chain of
 // multiply-adds over k as on the other paths. With `threads`, each thread takes a run of
 // C's rows (of whole slivers of C^T's columns).
+// Whether direct_gemm takes the product (see kDirectMaxFma).
+template <class T>
+bool direct_fits(const GemmProblem<T>& p, const GemmKernels<T>& kern) {
+  if (p.b_patches || p.b_packed || p.b_cs != 1 || p.K > kDirectMaxK) return false;
+  const int64_t fma = p.M * p.N * p.K;
+  return fma <= kDirectMaxFma ||
+         (fma <= kDirectInL2MaxFma &&
+          2 * p.K * p.N * int64_t(sizeof(T)) <= blocking_for(kern.mr, kern.nr, sizeof(T)).l2_bytes);
+}
+
 template <class T>
 bool narrow_fits(const GemmProblem<T>& p, const GemmKernels<T>& kern) {
   return p.a_rs == 1 && p.N < kern.lanes && p.N <= kern.mr && p.M >= 2 * kern.nr;
@@ -715,10 +725,7 @@ void gemm(const GemmProblem<T>& p) {
   const bool plain_b = !p.b_patches && !p.b_packed;
   if (plain_b && p.N == 1 && p.a_cs == 1) return in_place(dot_gemm<T>);
   if (plain_b && p.M == 1 && p.b_cs == 1) return in_place(row_gemm<T>);
-  if (plain_b && p.b_cs == 1 && p.K <= kDirectMaxK &&
-      (fma <= kDirectMaxFma ||
-       (fma <= kDirectInL2MaxFma &&
-        2 * p.K * p.N * int64_t(sizeof(T)) <= blocking_for(kern.mr, kern.nr, sizeof(T)).l2_bytes)))
+  if (direct_fits(p, kern))
     return narrow_fits(p, kern) ? in_place(narrow_gemm<T>) : in_place(direct_gemm<T>);
   Driver<T> drv(p, kern, driver_threads_from(fma));
   for_each_problem(p, drv.parallel(), [&](int64_t t, bool threads) {
@@ -728,6 +735,15 @@ void gemm(const GemmProblem<T>& p) {
 
 template void gemm<float>(const GemmProblem<float>&);
 template void gemm<double>(const GemmProblem<double>&);
+
+template <class T>
+bool gemm_reads_in_place(const GemmProblem<T>& p) {
+  const bool plain_b = !p.b_patches && !p.b_packed;
+  return (plain_b && p.N == 1 && p.a_cs == 1) || (plain_b && p.M == 1 && p.b_cs == 1) ||
+         direct_fits(p, kernels_for<T>());
+}
+template bool gemm_reads_in_place<float>(const GemmProblem<float>&);
+template bool gemm_reads_in_place<double>(const GemmProblem<double>&);
 
 namespace {
 
