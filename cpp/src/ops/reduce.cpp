@@ -515,16 +515,18 @@ Tensor softmax_op(const Tensor& x, int64_t dim, bool log) {
   const bool rows = x.dim() == 0 || d == x.dim() - 1;
   const Dims dd = x.dim() ? Dims{d} : Dims{};
   Tensor out;
-  if (rows) {
-    out = softmax_rows(xf, Tensor(), log);
-  } else {
-    NoGradGuard guard;
-    Tensor shifted = sub(xf, amax(xf, dd, true));
-    if (log) {
-      out = sub(shifted, dlcore::log(sum(exp(shifted), dd, true)));
+  {
+    NoGradGuard guard;  // the node below is the only one
+    if (rows) {
+      out = softmax_rows(xf, Tensor(), log);
     } else {
-      Tensor e = exp(shifted);
-      out = div(e, sum(e, dd, true));
+      Tensor shifted = sub(xf, amax(xf, dd, true));
+      if (log) {
+        out = sub(shifted, dlcore::log(sum(exp(shifted), dd, true)));
+      } else {
+        Tensor e = exp(shifted);
+        out = div(e, sum(e, dd, true));
+      }
     }
   }
   if (auto node = make_node(name, {xf})) {

@@ -214,23 +214,21 @@ void softmax_rows_backward(const T* y, const T* g, T* dx, int64_t rows, int64_t 
     vec_loop<T>(n - i0, [&](int64_t i, int c) { acc0 = add(acc0, i0 + i, c); });
     const T s = vreduce_add(vadd(acc0, acc1));
     const V vs = V::broadcast(s);
-#if !defined(DLCORE_ISA_generic)
-    if constexpr (std::is_same_v<T, float>) {
-      if (log) {
-        vec_loop<float>(n, [&](int64_t i, int c) {
-          store_n(vsub(load_n(gr, i, c), vmul(vexp(load_n(yr, i, c)), vs)), dr, i, c);
-        });
-        continue;
-      }
-    }
-#endif
-    if (log) {
-      for (int64_t c = 0; c < n; ++c) dr[c] = gr[c] - std::exp(yr[c]) * s;
+    if (!log) {
+      vec_loop<T>(n, [&](int64_t i, int c) {
+        store_n(vmul(load_n(yr, i, c), vsub(load_n(gr, i, c), vs)), dr, i, c);
+      });
       continue;
     }
-    vec_loop<T>(n, [&](int64_t i, int c) {
-      store_n(vmul(load_n(yr, i, c), vsub(load_n(gr, i, c), vs)), dr, i, c);
-    });
+#if !defined(DLCORE_ISA_generic)
+    if constexpr (std::is_same_v<T, float>) {  // vmath.h's exp
+      vec_loop<float>(n, [&](int64_t i, int c) {
+        store_n(vsub(load_n(gr, i, c), vmul(vexp(load_n(yr, i, c)), vs)), dr, i, c);
+      });
+      continue;
+    }
+#endif
+    for (int64_t c = 0; c < n; ++c) dr[c] = gr[c] - std::exp(yr[c]) * s;
   }
 }
 
@@ -242,12 +240,6 @@ void softmax_rows_f32(const float* x, float* y, int64_t rows, int64_t n, bool lo
 void softmax_rows_f64(const double* x, double* y, int64_t rows, int64_t n, bool log) {
   softmax_rows<double>(x, y, rows, n, log);
 }
-float exp_shift_sum_f32(const float* in, float* out, int64_t n, float sub, float a) {
-  return exp_shift_sum(in, out, n, sub, a);
-}
-double exp_shift_sum_f64(const double* in, double* out, int64_t n, double sub, double a) {
-  return exp_shift_sum<double>(in, out, n, sub, a);
-}
 void softmax_rows_backward_f32(const float* y, const float* g, float* dx, int64_t rows, int64_t n,
                                bool log) {
   softmax_rows_backward<float>(y, g, dx, rows, n, log);
@@ -255,6 +247,13 @@ void softmax_rows_backward_f32(const float* y, const float* g, float* dx, int64_
 void softmax_rows_backward_f64(const double* y, const double* g, double* dx, int64_t rows,
                                int64_t n, bool log) {
   softmax_rows_backward<double>(y, g, dx, rows, n, log);
+}
+
+float exp_shift_sum_f32(const float* in, float* out, int64_t n, float sub, float a) {
+  return exp_shift_sum(in, out, n, sub, a);
+}
+double exp_shift_sum_f64(const double* in, double* out, int64_t n, double sub, double a) {
+  return exp_shift_sum<double>(in, out, n, sub, a);
 }
 
 void attn_softmax_online_f32(int64_t rows, int64_t cols, float* s, int64_t lds, float* m, float* l,
