@@ -562,14 +562,6 @@ void direct_gemm(const GemmProblem<T>& p, const GemmKernels<T>& kern, const T* a
   });
 }
 
-// A small product with fewer columns than a vector holds, A transposed in place (op(A)'s
-// columns of unit stride) and a row-major B: C's rows would fill N of each vector's lanes
-// (10 of 16: the weight gradient of a 10-class layer, 256 x 10 x 64), so C^T = B^T op(A)^T
-// is computed instead, N rows by M columns with every lane used, as a direct_gemm product
-// into a buffer, and written to C transposed with alpha, beta and the epilogue (the same
-// arithmetic as the micro-kernel's write-back). Each value of C is the same chain of
-// multiply-adds over k as on the other paths. With `threads`, each thread takes a run of
-// C's rows (of whole slivers of C^T's columns).
 // Whether direct_gemm takes the product (see kDirectMaxFma).
 template <class T>
 bool direct_fits(const GemmProblem<T>& p, const GemmKernels<T>& kern) {
@@ -580,6 +572,14 @@ bool direct_fits(const GemmProblem<T>& p, const GemmKernels<T>& kern) {
           2 * p.K * p.N * int64_t(sizeof(T)) <= blocking_for(kern.mr, kern.nr, sizeof(T)).l2_bytes);
 }
 
+// A small product with fewer columns than a vector holds, A transposed in place (op(A)'s
+// columns of unit stride) and a row-major B: C's rows would fill N of each vector's lanes
+// (10 of 16: the weight gradient of a 10-class layer, 256 x 10 x 64), so C^T = B^T op(A)^T
+// is computed instead, N rows by M columns with every lane used, as a direct_gemm product
+// into a buffer, and written to C transposed with alpha, beta and the epilogue (the same
+// arithmetic as the micro-kernel's write-back). Each value of C is the same chain of
+// multiply-adds over k as on the other paths. With `threads`, each thread takes a run of
+// C's rows (of whole slivers of C^T's columns).
 template <class T>
 bool narrow_fits(const GemmProblem<T>& p, const GemmKernels<T>& kern) {
   return p.a_rs == 1 && p.N < kern.lanes && p.N <= kern.mr && p.M >= 2 * kern.nr;
@@ -702,6 +702,17 @@ void check_problem(const GemmProblem<T>& p) {
                              p.b_patches->cols(), " does not fit K=", p.K, " N=", p.N));
 }
 
+// The path that reads A and B where they lie which gemm() takes for p, if any.
+enum class InPlace { None, Dot, Row, Narrow, Direct };
+template <class T>
+InPlace in_place_path(const GemmProblem<T>& p, const GemmKernels<T>& kern) {
+  const bool plain_b = !p.b_patches && !p.b_packed;
+  if (plain_b && p.N == 1 && p.a_cs == 1) return InPlace::Dot;
+  if (plain_b && p.M == 1 && p.b_cs == 1) return InPlace::Row;
+  if (direct_fits(p, kern)) return narrow_fits(p, kern) ? InPlace::Narrow : InPlace::Direct;
+  return InPlace::None;
+}
+
 }  // namespace
 
 template <class T>
@@ -722,11 +733,13 @@ void gemm(const GemmProblem<T>& p) {
       path(p, kern, p.a + t * p.a_bs, p.b + t * p.b_bs, p.c + t * p.c_bs, threads && parallel);
     });
   };
-  const bool plain_b = !p.b_patches && !p.b_packed;
-  if (plain_b && p.N == 1 && p.a_cs == 1) return in_place(dot_gemm<T>);
-  if (plain_b && p.M == 1 && p.b_cs == 1) return in_place(row_gemm<T>);
-  if (direct_fits(p, kern))
-    return narrow_fits(p, kern) ? in_place(narrow_gemm<T>) : in_place(direct_gemm<T>);
+  switch (in_place_path(p, kern)) {
+    case InPlace::Dot: return in_place(dot_gemm<T>);
+    case InPlace::Row: return in_place(row_gemm<T>);
+    case InPlace::Narrow: return in_place(narrow_gemm<T>);
+    case InPlace::Direct: return in_place(direct_gemm<T>);
+    case InPlace::None: break;
+  }
   Driver<T> drv(p, kern, driver_threads_from(fma));
   for_each_problem(p, drv.parallel(), [&](int64_t t, bool threads) {
     drv.run(p.a + t * p.a_bs, p.b + t * p.b_bs, p.c + t * p.c_bs, threads);
@@ -738,9 +751,7 @@ template void gemm<double>(const GemmProblem<double>&);
 
 template <class T>
 bool gemm_reads_in_place(const GemmProblem<T>& p) {
-  const bool plain_b = !p.b_patches && !p.b_packed;
-  return (plain_b && p.N == 1 && p.a_cs == 1) || (plain_b && p.M == 1 && p.b_cs == 1) ||
-         direct_fits(p, kernels_for<T>());
+  return in_place_path(p, kernels_for<T>()) != InPlace::None;
 }
 template bool gemm_reads_in_place<float>(const GemmProblem<float>&);
 template bool gemm_reads_in_place<double>(const GemmProblem<double>&);
