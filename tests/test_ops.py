@@ -287,6 +287,23 @@ def test_row_extremes_with_nan_and_inf(dtype, n, isa, rng):
         np.testing.assert_array_equal(got.numpy(), want)
 
 
+def check_softmax_ops(x, dim, rng):
+    """softmax and log_softmax of x along dim, forward and backward, against NumPy."""
+    g = rng.standard_normal(x.shape).astype(x.dtype)
+    tol = 1e-5 if x.dtype == np.float32 else 1e-12
+    cases = [(dl.softmax, ops_ref.softmax, ops_ref.softmax_backward),
+             (dl.log_softmax, ops_ref.log_softmax, ops_ref.log_softmax_backward)]
+    with np.errstate(invalid="ignore"):
+        for fn, ref_forward, ref_backward in cases:
+            t = dl.tensor(x, requires_grad=True)
+            y = fn(t, dim)
+            want = ref_forward(x.astype(np.float64), dim)
+            np.testing.assert_allclose(y.detach().numpy(), want, rtol=tol, atol=tol, err_msg=fn.__name__)
+            y.backward(dl.tensor(g))
+            np.testing.assert_allclose(t.grad.numpy(), ref_backward(want, g.astype(np.float64), dim),
+                                       rtol=tol, atol=tol, err_msg=fn.__name__)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 @pytest.mark.parametrize("n", [1, 2, 7, 15, 16, 17, 31, 32, 33, 64, 100, 257])
 def test_softmax_rows_on_every_isa(dtype, n, isa, rng):
@@ -300,19 +317,24 @@ def test_softmax_rows_on_every_isa(dtype, n, isa, rng):
     x[3] = -np.inf
     x[4, 0] = -np.inf
     x[5] += 1e6
-    g = rng.standard_normal((7, n)).astype(dtype)
-    tol = 1e-5 if dtype == np.float32 else 1e-12
-    cases = [(dl.softmax, ops_ref.softmax, ops_ref.softmax_backward),
-             (dl.log_softmax, ops_ref.log_softmax, ops_ref.log_softmax_backward)]
-    with np.errstate(invalid="ignore"):
-        for fn, ref_forward, ref_backward in cases:
-            t = dl.tensor(x, requires_grad=True)
-            y = fn(t, -1)
-            want = ref_forward(x.astype(np.float64), -1)
-            np.testing.assert_allclose(y.detach().numpy(), want, rtol=tol, atol=tol, err_msg=fn.__name__)
-            y.backward(dl.tensor(g))
-            np.testing.assert_allclose(t.grad.numpy(), ref_backward(want, g.astype(np.float64), -1),
-                                       rtol=tol, atol=tol, err_msg=fn.__name__)
+    check_softmax_ops(x, -1, rng)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("inner", [2, 7, 16, 17, 33, 300])
+def test_softmax_columns_on_every_isa(dtype, inner, isa, rng):
+    """The same along a dimension that is not the last: its values lie `inner` apart and
+    the kernels run along the columns in vectors (256 columns a task; 300 makes two), with
+    a column holding a NaN, +inf, only -inf, a -inf, or large values."""
+    n = 9
+    x = (rng.standard_normal((3, n, inner)) * 10).astype(dtype)
+    x[0, n // 2, 0] = np.nan
+    x[1, -1, inner - 1] = np.inf
+    x[2, :, inner // 2] = -np.inf
+    x[0, 0, inner - 1] = -np.inf
+    x[1, :, 0] += 1e6
+    check_softmax_ops(x, 1, rng)
+    check_softmax_ops(np.ascontiguousarray(x[0]), 0, rng)
 
 
 @pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])

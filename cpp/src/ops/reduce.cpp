@@ -475,34 +475,58 @@ Tensor cumsum(const Tensor& x, int64_t dim) {
 // ---------------------------------------------------------------- softmax
 namespace {
 
-// Along the last dimension (rows of adjacent values) softmax and log_softmax run as one
-// kernel pass per row, forward and backward (kernels/cpu/attention_simd.cpp); along
-// another dimension, and for a backward that is itself differentiated, they are built
-// from the reductions and elementwise ops.
+// softmax and log_softmax run as one kernel pass per row where the dimension's values
+// are adjacent (the last dimension), and per block of columns where they lie `inner`
+// apart, forward and backward (kernels/cpu/attention_simd.cpp); a backward that is itself
+// differentiated is built from the reductions and elementwise ops.
 
-// The rows' softmax (log: log_softmax) of x; with g, their gradient from y = x instead.
-Tensor softmax_rows(const Tensor& x_in, const Tensor& g_in, bool log) {
+// softmax (log: log_softmax) of x along dimension d; with g, the gradient from y = x
+// instead.
+Tensor softmax_kernel(const Tensor& x_in, const Tensor& g_in, int64_t d, bool log) {
   const Tensor x = contiguous(x_in);
   const Tensor g = g_in.defined() ? contiguous(g_in.to(x.dtype())) : g_in;
-  const int64_t n = x.dim() ? x.shape().back() : 1;
-  const int64_t rows = n ? x.numel() / n : 0;
+  const int64_t n = x.dim() ? x.shape()[d] : 1;
+  int64_t inner = 1;
+  for (int64_t k = d + 1; k < x.dim(); ++k) inner *= x.shape()[k];
+  const int64_t outer = n * inner ? x.numel() / (n * inner) : 0;
+  // Columns per task along an inner dimension.
+  constexpr int64_t kCols = 256;
+  const int64_t col_blocks = (inner + kCols - 1) / kCols;
   Tensor out = empty(x.shape(), x.dtype());
   visit_dtype(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>) {
       const auto& k = kernels::active();
-      const auto fwd = kernels::for_dtype<T>(k.softmax_rows_f32, k.softmax_rows_f64);
-      const auto bwd =
-          kernels::for_dtype<T>(k.softmax_rows_backward_f32, k.softmax_rows_backward_f64);
       const T* px = x.data<T>();
       const T* pg = g.defined() ? g.data<T>() : nullptr;
       T* po = out.data<T>();
-      parallel_for(0, rows, grain_for(n), [&](int64_t lo, int64_t hi) {
-        if (pg)
-          bwd(px + lo * n, pg + lo * n, po + lo * n, hi - lo, n, log);
-        else
-          fwd(px + lo * n, po + lo * n, hi - lo, n, log);
-      });
+      if (inner == 1) {
+        const auto fwd = kernels::for_dtype<T>(k.softmax_rows_f32, k.softmax_rows_f64);
+        const auto bwd =
+            kernels::for_dtype<T>(k.softmax_rows_backward_f32, k.softmax_rows_backward_f64);
+        parallel_for(0, outer, grain_for(n), [&](int64_t lo, int64_t hi) {
+          if (pg)
+            bwd(px + lo * n, pg + lo * n, po + lo * n, hi - lo, n, log);
+          else
+            fwd(px + lo * n, po + lo * n, hi - lo, n, log);
+        });
+        return;
+      }
+      const auto fwd = kernels::for_dtype<T>(k.softmax_cols_f32, k.softmax_cols_f64);
+      const auto bwd =
+          kernels::for_dtype<T>(k.softmax_cols_backward_f32, k.softmax_cols_backward_f64);
+      parallel_for(0, outer * col_blocks, grain_for(n * std::min(inner, kCols)),
+                   [&](int64_t lo, int64_t hi) {
+                     for (int64_t t = lo; t < hi; ++t) {
+                       const int64_t j0 = t % col_blocks * kCols;
+                       const int64_t off = t / col_blocks * n * inner + j0;
+                       const int64_t cols = std::min(kCols, inner - j0);
+                       if (pg)
+                         bwd(px + off, pg + off, po + off, n, inner, cols, log);
+                       else
+                         fwd(px + off, po + off, n, inner, cols, log);
+                     }
+                   });
     }
   });
   return out;
@@ -512,30 +536,20 @@ Tensor softmax_op(const Tensor& x, int64_t dim, bool log) {
   const char* name = log ? "log_softmax" : "softmax";
   const int64_t d = normalize_dim(dim, x.dim(), name);
   Tensor xf = is_floating(x.dtype()) ? x : x.to(DType::Float32);
-  const bool rows = x.dim() == 0 || d == x.dim() - 1;
-  const Dims dd = x.dim() ? Dims{d} : Dims{};
   Tensor out;
   {
     NoGradGuard guard;  // the node below is the only one
-    if (rows) {
-      out = softmax_rows(xf, Tensor(), log);
-    } else {
-      Tensor shifted = sub(xf, amax(xf, dd, true));
-      if (log) {
-        out = sub(shifted, dlcore::log(sum(exp(shifted), dd, true)));
-      } else {
-        Tensor e = exp(shifted);
-        out = div(e, sum(e, dd, true));
-      }
-    }
+    out = softmax_kernel(xf, Tensor(), d, log);
   }
   if (auto node = make_node(name, {xf})) {
     node->save(out, true);
-    node->backward = [dd, rows, log](FunctionNode& n, const std::vector<Tensor>& g) {
+    node->backward = [d, log](FunctionNode& n, const std::vector<Tensor>& g) {
       Tensor y = n.saved(0);
-      if (rows && !(grad_enabled() && (g[0].requires_grad() || y.requires_grad())))
-        return std::vector<Tensor>{softmax_rows(y, g[0], log)};
-      // log_softmax: dx = g - softmax * sum(g); softmax: dx = y * (g - sum(g * y))
+      if (!(grad_enabled() && (g[0].requires_grad() || y.requires_grad())))
+        return std::vector<Tensor>{softmax_kernel(y, g[0], d, log)};
+      // As ops, to be differentiated again. log_softmax: dx = g - softmax * sum(g);
+      // softmax: dx = y * (g - sum(g * y)).
+      const Dims dd = y.dim() ? Dims{d} : Dims{};
       if (log) return std::vector<Tensor>{sub(g[0], mul(exp(y), sum(g[0], dd, true)))};
       return std::vector<Tensor>{mul(y, sub(g[0], sum(mul(g[0], y), dd, true)))};
     };

@@ -232,6 +232,70 @@ void softmax_rows_backward(const T* y, const T* g, T* dx, int64_t rows, int64_t 
   }
 }
 
+// exp and log of each lane: vmath.h's exp for float32 vectors, libm otherwise (and log
+// always: the column kernels take one per column).
+template <class T>
+Vec<T> exp_lanes(Vec<T> v) {
+#if !defined(DLCORE_ISA_generic)
+  if constexpr (std::is_same_v<T, float>) return vexp(v);
+#endif
+  alignas(64) T t[Vec<T>::size];
+  v.store(t);
+  for (T& e : t) e = std::exp(e);
+  return Vec<T>::load(t);
+}
+template <class T>
+Vec<T> log_lanes(Vec<T> v) {
+  alignas(64) T t[Vec<T>::size];
+  v.store(t);
+  for (T& e : t) e = std::log(e);
+  return Vec<T>::load(t);
+}
+
+// The softmax and log_softmax ops along a dimension whose n values lie `inner` apart
+// (inner > 1), over `cols` adjacent columns of one block: value r of column j at
+// x[r inner + j]. The columns go in vectors, each lane its own softmax, with the formulas
+// of softmax_rows. A column holding a NaN or +inf, or only -inf, is NaN throughout: its
+// exp(x - m) has a NaN (the general exp keeps NaN, and gives 0 at -inf).
+template <class T>
+void softmax_cols(const T* x, T* y, int64_t n, int64_t inner, int64_t cols, bool log) {
+  using V = Vec<T>;
+  vec_loop<T>(cols, [&](int64_t j, int c) {
+    V m = load_n(x, j, c);
+    for (int64_t r = 1; r < n; ++r) m = vmax(m, load_n(x + r * inner, j, c));
+    V s = V::zero();
+    for (int64_t r = 0; r < n; ++r) {
+      const V e = exp_lanes(vsub(load_n(x + r * inner, j, c), m));
+      if (!log) store_n(e, y + r * inner, j, c);
+      s = vadd(s, e);
+    }
+    const V ls = log ? log_lanes(s) : s;
+    for (int64_t r = 0; r < n; ++r) {
+      const V v = log ? vsub(vsub(load_n(x + r * inner, j, c), m), ls)
+                      : vdiv(load_n(y + r * inner, j, c), s);
+      store_n(v, y + r * inner, j, c);
+    }
+  });
+}
+
+// Their backward, column by column as softmax_rows_backward goes row by row.
+template <class T>
+void softmax_cols_backward(const T* y, const T* g, T* dx, int64_t n, int64_t inner, int64_t cols,
+                           bool log) {
+  using V = Vec<T>;
+  vec_loop<T>(cols, [&](int64_t j, int c) {
+    V s = V::zero();
+    for (int64_t r = 0; r < n; ++r) {
+      const V gv = load_n(g + r * inner, j, c);
+      s = log ? vadd(s, gv) : vfma(gv, load_n(y + r * inner, j, c), s);
+    }
+    for (int64_t r = 0; r < n; ++r) {
+      const V yv = load_n(y + r * inner, j, c), gv = load_n(g + r * inner, j, c);
+      store_n(log ? vsub(gv, vmul(exp_lanes(yv), s)) : vmul(yv, vsub(gv, s)), dx + r * inner, j, c);
+    }
+  });
+}
+
 }  // namespace
 
 void softmax_rows_f32(const float* x, float* y, int64_t rows, int64_t n, bool log) {
@@ -239,6 +303,21 @@ void softmax_rows_f32(const float* x, float* y, int64_t rows, int64_t n, bool lo
 }
 void softmax_rows_f64(const double* x, double* y, int64_t rows, int64_t n, bool log) {
   softmax_rows<double>(x, y, rows, n, log);
+}
+void softmax_cols_f32(const float* x, float* y, int64_t n, int64_t inner, int64_t cols, bool log) {
+  softmax_cols<float>(x, y, n, inner, cols, log);
+}
+void softmax_cols_f64(const double* x, double* y, int64_t n, int64_t inner, int64_t cols,
+                      bool log) {
+  softmax_cols<double>(x, y, n, inner, cols, log);
+}
+void softmax_cols_backward_f32(const float* y, const float* g, float* dx, int64_t n, int64_t inner,
+                               int64_t cols, bool log) {
+  softmax_cols_backward<float>(y, g, dx, n, inner, cols, log);
+}
+void softmax_cols_backward_f64(const double* y, const double* g, double* dx, int64_t n,
+                               int64_t inner, int64_t cols, bool log) {
+  softmax_cols_backward<double>(y, g, dx, n, inner, cols, log);
 }
 void softmax_rows_backward_f32(const float* y, const float* g, float* dx, int64_t rows, int64_t n,
                                bool log) {

@@ -70,6 +70,11 @@ void softmax_rows_f32(const float*, float*, int64_t, int64_t, bool);
 void softmax_rows_f64(const double*, double*, int64_t, int64_t, bool);
 void softmax_rows_backward_f32(const float*, const float*, float*, int64_t, int64_t, bool);
 void softmax_rows_backward_f64(const double*, const double*, double*, int64_t, int64_t, bool);
+void softmax_cols_f32(const float*, float*, int64_t, int64_t, int64_t, bool);
+void softmax_cols_f64(const double*, double*, int64_t, int64_t, int64_t, bool);
+void softmax_cols_backward_f32(const float*, const float*, float*, int64_t, int64_t, int64_t, bool);
+void softmax_cols_backward_f64(const double*, const double*, double*, int64_t, int64_t, int64_t,
+                               bool);
 float exp_shift_sum_f32(const float*, float*, int64_t, float, float);
 double exp_shift_sum_f64(const double*, double*, int64_t, double, double);
 void row_norm_forward_f32(bool, int64_t, const float*, const float*, const float*, double, float*,
@@ -146,6 +151,10 @@ const KernelTable& table() {
                                 softmax_rows_f64,
                                 softmax_rows_backward_f32,
                                 softmax_rows_backward_f64,
+                                softmax_cols_f32,
+                                softmax_cols_f64,
+                                softmax_cols_backward_f32,
+                                softmax_cols_backward_f64,
                                 exp_shift_sum_f32,
                                 exp_shift_sum_f64,
                                 row_norm_forward_f32,

@@ -203,6 +203,16 @@ struct KernelTable {
                                     int64_t n, bool log);
   void (*softmax_rows_backward_f64)(const double* y, const double* g, double* dx, int64_t rows,
                                     int64_t n, bool log);
+  // The same along a dimension of n values `inner` apart, over `cols` adjacent columns
+  // (value r of column j at [r inner + j]).
+  void (*softmax_cols_f32)(const float* x, float* y, int64_t n, int64_t inner, int64_t cols,
+                           bool log);
+  void (*softmax_cols_f64)(const double* x, double* y, int64_t n, int64_t inner, int64_t cols,
+                           bool log);
+  void (*softmax_cols_backward_f32)(const float* y, const float* g, float* dx, int64_t n,
+                                    int64_t inner, int64_t cols, bool log);
+  void (*softmax_cols_backward_f64)(const double* y, const double* g, double* dx, int64_t n,
+                                    int64_t inner, int64_t cols, bool log);
   // out[c] = exp(a in[c] - sub) over n adjacent values (out may be in), returning their
   // sum; for arguments at most about 0 (a shift by the maximum or a log-sum-exp), exactly 0
   // from -87 down (attention_simd.cpp).
