@@ -87,6 +87,8 @@ constexpr int64_t kSplitSearchMinFma = int64_t(1) << 22;
 constexpr int64_t kDirectMaxFma = int64_t(1) << 18;
 constexpr int64_t kDirectInL2MaxFma = int64_t(1) << 24;
 constexpr int64_t kDirectMaxK = 512;
+// The rows of C the narrow product (narrow_gemm) computes at a time (a multiple of NR).
+constexpr int64_t kNarrowRows = 4096;
 
 int64_t env_int(const char* name, int64_t fallback) {
   const char* s = std::getenv(name);
@@ -591,7 +593,7 @@ void narrow_gemm(const GemmProblem<T>& p, const GemmKernels<T>& kern, const T* a
   const int64_t N = p.N;
   const auto& ep = p.epilogue;
   const bool read_c = p.beta != T(0), relu = ep.activation == GemmActivation::Relu;
-  auto rows = [&](int64_t lo, int64_t hi) {
+  auto block = [&](int64_t lo, int64_t hi) {
     const int64_t w = hi - lo;
     T* t = static_cast<T*>(tls_narrow.get(sizeof(T) * N * w));
     GemmProblem<T> q;
@@ -624,6 +626,11 @@ void narrow_gemm(const GemmProblem<T>& p, const GemmKernels<T>& kern, const T* a
         crow[j] = x;
       }
     }
+  };
+  // At most kNarrowRows rows of C at a time, so that the buffer stays small however tall
+  // C is (a direct product may have 2^24 multiply-adds at depth 1).
+  auto rows = [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; i += kNarrowRows) block(i, std::min(hi, i + kNarrowRows));
   };
   if (threads)
     parallel_for(0, p.M, kern.nr, rows, kern.nr);
