@@ -34,7 +34,7 @@ struct ExpRuns {
 };
 
 template <class T>
-bool finite(T v) {
+bool finite_value(T v) {
   return std::abs(v) < std::numeric_limits<T>::infinity();
 }
 
@@ -68,7 +68,7 @@ void cross_entropy_forward(const T* x, const int64_t* y, const T* w, int64_t C, 
     double l;
     if (vec) {
       const T mx = runs.extreme(xr, C, true);
-      l = finite(mx)
+      l = finite_value(mx)
               ? static_cast<double>(mx) +
                     std::log(static_cast<double>(runs.exp_shift_sum(xr, buf.data(), C, mx, T(1))))
               : std::numeric_limits<double>::quiet_NaN();
@@ -118,7 +118,7 @@ void cross_entropy_backward(const T* x, const int64_t* y, const T* w, const T* l
     if (runs.usable(C, D)) {
       // dr = the row's softmax, then s (total p - e w_c) in loops without tests (which
       // vectorise), the target's class last.
-      if (!finite(lse[r])) {
+      if (!finite_value(lse[r])) {
         std::fill(dr, dr + C, std::numeric_limits<T>::quiet_NaN());
         continue;
       }
