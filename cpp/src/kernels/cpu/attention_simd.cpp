@@ -1,9 +1,9 @@
-// The softmax steps of fused attention on one tile of scores, and the rows of the
-// softmax and log_softmax ops (at the end), compiled once per instruction set; the
-// exp-and-sum loop they share is in the kernel table too (cross_entropy's rows). ops/attention.cpp
-// runs the tiles: for a block of query rows it computes a tile S = scale Q K^T (rows x cols, row
-// stride lds) with the GEMM, adds the mask, and hands the tile to these kernels; the products with
-// V are GEMMs again.
+// The softmax steps of fused attention on one tile of scores, and the rows and columns
+// of the softmax and log_softmax ops (at the end), compiled once per instruction set; the
+// exp-and-sum loop they share is in the kernel table too (cross_entropy's rows).
+// ops/attention.cpp runs the tiles: for a block of query rows it computes a tile
+// S = scale Q K^T (rows x cols, row stride lds) with the GEMM, adds the mask, and hands
+// the tile to these kernels; the products with V are GEMMs again.
 //
 // The tile may hold the scores unscaled (the caller then passes the scale a > 0, so that
 // the scaling costs nothing: it is the multiply of exp's argument, done by one FMA) or
