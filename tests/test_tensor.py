@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import dlcore as dl
+from reference import ops as ref
 
 
 def test_tensor_from_lists_scalars_and_arrays():
@@ -68,6 +69,76 @@ def test_random_is_seeded_and_generators_are_independent():
     r = dl.randint(-2, 3, (10000,)).numpy()
     assert set(np.unique(r)) == {-2, -1, 0, 1, 2}
     assert dl.randint(10, (3,)).dtype == dl.int64
+
+
+def frequencies_agree(counts, probs, n):
+    """Whether observed counts of n draws agree with probabilities within 5 standard errors
+    of the binomial count (a false alarm about once in 3 million per category)."""
+    probs = np.asarray(probs, dtype=np.float64)
+    sd = np.sqrt(n * probs * (1 - probs))
+    return np.all(np.abs(counts - n * probs) <= 5 * sd + 1e-9), (counts, n * probs, sd)
+
+
+def test_multinomial_with_replacement_draws_each_category_at_its_probability():
+    dl.manual_seed(11)
+    w = np.array([1.0, 0.0, 3.0, 6.0, 0.5])
+    n = 200000
+    s = dl.multinomial(dl.tensor(w, dtype=dl.float32), n, replacement=True)
+    assert s.dtype == dl.int64 and s.shape == (n,)
+    counts = np.bincount(s.numpy(), minlength=5)
+    assert counts[1] == 0  # a zero weight is never drawn
+    ok, detail = frequencies_agree(counts, w / w.sum(), n)
+    assert ok, detail
+
+
+def test_multinomial_without_replacement_is_successive_draws_from_what_is_left():
+    dl.manual_seed(12)
+    w = np.array([4.0, 1.0, 0.0, 2.0, 3.0])
+    rows = 40000
+    s = dl.multinomial(dl.tensor(np.tile(w, (rows, 1))), 2).numpy()
+    assert s.shape == (rows, 2) and (s[:, 0] != s[:, 1]).all() and (s != 2).all()
+    # P(first = i, second = j) = w_i / W * w_j / (W - w_i) for i != j.
+    W = w.sum()
+    probs = np.array([[w[i] / W * w[j] / (W - w[i]) if i != j else 0.0 for j in range(5)] for i in range(5)])
+    counts = np.zeros((5, 5))
+    np.add.at(counts, (s[:, 0], s[:, 1]), 1)
+    ok, detail = frequencies_agree(counts.ravel(), probs.ravel(), rows)
+    assert ok, detail
+    # Drawing every non-zero category gives a permutation of them.
+    full = dl.multinomial(dl.tensor([[0.5, 0.0, 2.0, 1.0]]), 3).numpy()
+    assert sorted(full[0]) == [0, 2, 3]
+
+
+def test_multinomial_is_seeded_and_takes_a_generator():
+    p = dl.tensor([[0.2, 0.3, 0.5], [0.9, 0.05, 0.05]])
+    dl.manual_seed(5)
+    a = dl.multinomial(p, 3, replacement=True)
+    dl.manual_seed(5)
+    b = p.multinomial(3, True)
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+    g1, g2 = dl.Generator().manual_seed(9), dl.Generator().manual_seed(9)
+    np.testing.assert_array_equal(dl.multinomial(p, 2, generator=g1).numpy(),
+                                  dl.multinomial(p, 2, generator=g2).numpy())
+
+
+def test_multinomial_rejects_bad_probabilities():
+    with pytest.raises(ValueError, match="row 1 has -0.5 at index 0"):
+        dl.multinomial(dl.tensor([[1.0, 1.0], [-0.5, 1.0]]), 1)
+    with pytest.raises(ValueError, match="finite and non-negative; row 0 has nan"):
+        dl.multinomial(dl.tensor([float("nan"), 1.0]), 1)
+    with pytest.raises(ValueError, match="row 0 has inf"):
+        dl.multinomial(dl.tensor([float("inf"), 1.0]), 1)
+    with pytest.raises(ValueError, match="row 0 sum to 0"):
+        dl.multinomial(dl.tensor([0.0, 0.0]), 1, replacement=True)
+    with pytest.raises(ValueError, match="cannot draw 3 samples without replacement from row 0, "
+                                         "which has 2 categories"):
+        dl.multinomial(dl.tensor([1.0, 0.0, 2.0]), 3)
+    with pytest.raises(ValueError, match=r"1-D or 2-D, got shape \(1, 2, 2\)"):
+        dl.multinomial(dl.ones(1, 2, 2), 1)
+    with pytest.raises(TypeError, match="floating tensor"):
+        dl.multinomial(dl.tensor([1, 2]), 1)
+    with pytest.raises(ValueError, match="num_samples must be positive"):
+        dl.multinomial(dl.tensor([1.0, 2.0]), 0)
 
 
 def test_views_share_storage():
@@ -223,3 +294,30 @@ def test_copies_of_broadcast_and_sliced_sources():
     v = dl.zeros(2, 3, 4)
     v.copy_(dl.tensor(np.arange(4.0)).expand(3, 4))
     np.testing.assert_array_equal(v.numpy(), np.broadcast_to(np.arange(4.0), (2, 3, 4)))
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.bool_, np.float64])
+def test_flip_tril_triu_keep_every_dtype(dtype, rng):
+    x = rng.integers(0, 5, (2, 4, 5)).astype(dtype)
+    t = dl.tensor(x)
+    np.testing.assert_array_equal(t.flip([1, -1]).numpy(), ref.flip(x, [1, 2]))
+    for k in (-5, -1, 0, 2, 9):
+        np.testing.assert_array_equal(dl.tril(t, k).numpy(), ref.triangle(x, k, True))
+        np.testing.assert_array_equal(t.triu(k).numpy(), ref.triangle(x, k, False))
+    # A strided view, and diagonals far outside the matrix.
+    v = dl.tensor(x)[:, ::2, 1:]
+    np.testing.assert_array_equal(v.tril(1).numpy(), ref.triangle(x[:, ::2, 1:], 1, True))
+    np.testing.assert_array_equal(v.triu(-(2**62)).numpy(), x[:, ::2, 1:])
+    assert not v.tril(-(2**62)).numpy().any()
+    assert dl.flip(dl.tensor(3.0), []).item() == 3.0
+
+
+def test_flip_tril_triu_reject_bad_arguments():
+    with pytest.raises(ValueError, match=r"tril: input must have at least 2 dimensions, got shape \(3,\)"):
+        dl.tril(dl.ones(3))
+    with pytest.raises(ValueError, match="triu: input must have at least 2 dimensions"):
+        dl.ones(()).triu()
+    with pytest.raises(ValueError, match="flip: dim 1 appears more than once"):
+        dl.ones(2, 3).flip([1, -1])
+    with pytest.raises(IndexError, match="flip: dimension out of range"):
+        dl.ones(2, 3).flip([2])

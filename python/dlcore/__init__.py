@@ -17,6 +17,7 @@ from ._C import (  # noqa: F401
     amin,
     argmax,
     argmin,
+    argsort,
     broadcast_to,
     cat,
     chunk,
@@ -33,6 +34,7 @@ from ._C import (  # noqa: F401
     eq,
     exp,
     flatten,
+    flip,
     from_dlpack,
     from_numpy,
     gather,
@@ -57,6 +59,7 @@ from ._C import (  # noqa: F401
     min,
     minimum,
     mul,
+    multinomial,
     narrow,
     ne,
     neg,
@@ -73,6 +76,7 @@ from ._C import (  # noqa: F401
     sign,
     sin,
     softmax,
+    sort,
     split,
     sqrt,
     square,
@@ -83,7 +87,10 @@ from ._C import (  # noqa: F401
     sum,
     t,
     tanh,
+    topk,
     transpose,
+    tril,
+    triu,
     unsqueeze,
     var,
     where,
@@ -129,6 +136,8 @@ int = int32  # noqa: A001
 
 # max(x, dim) and min(x, dim) return (values, indices), as in PyTorch.
 _MinMax = _namedtuple("minmax", ["values", "indices"])
+_Sort = _namedtuple("sort", ["values", "indices"])
+_TopK = _namedtuple("topk", ["values", "indices"])
 
 divide = div
 multiply = mul

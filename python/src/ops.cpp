@@ -61,6 +61,11 @@ py::object minmax(TT x, const py::object& dim, bool keepdim, bool is_max) {
   return nt(r.first, r.second);
 }
 
+// (values, indices) as the named tuple dlcore.<tuple_name> (sort, topk; as in PyTorch).
+py::object values_indices(const char* tuple_name, std::pair<Tensor, Tensor> r) {
+  return py::module_::import("dlcore").attr(tuple_name)(r.first, r.second);
+}
+
 Tensor& iop(Tensor& a, const py::handle& b, Tensor& (*f)(Tensor&, TT)) {
   Tensor other = to_tensor_operand(b, "inplace");
   py::gil_scoped_release nogil;
@@ -262,6 +267,52 @@ void init_ops(py::module_& m, py::class_<Tensor>& c) {
   def_both(m, c, "index_add", [](TT x, int64_t dim, TT idx, TT src) { return index_add(x, dim, idx, src); },
            arg("dim"), arg("index"), arg("source"));
   def_both(m, c, "nonzero", [](TT x) { return nonzero(x); });
+  def_both(
+      m, c, "flip",
+      [](TT x, py::object dims) {
+        Dims d = to_dims(dims);
+        py::gil_scoped_release nogil;
+        return flip(x, d);
+      },
+      arg("dims"));
+  def_both(m, c, "tril", [](TT x, int64_t k) { return tril(x, k); }, arg("diagonal") = 0, nogil());
+  def_both(m, c, "triu", [](TT x, int64_t k) { return triu(x, k); }, arg("diagonal") = 0, nogil());
+
+  // ---- sorting and sampling (sort is always stable: `stable` is accepted for PyTorch's
+  // signature; topk always returns its values sorted)
+  def_both(
+      m, c, "sort",
+      [](TT x, int64_t dim, bool descending, bool) {
+        std::pair<Tensor, Tensor> r;
+        {
+          py::gil_scoped_release nogil;
+          r = sort(x, dim, descending);
+        }
+        return values_indices("_Sort", std::move(r));
+      },
+      arg("dim") = -1, arg("descending") = false, py::kw_only(), arg("stable") = false);
+  def_both(
+      m, c, "argsort",
+      [](TT x, int64_t dim, bool descending, bool) { return argsort(x, dim, descending); },
+      arg("dim") = -1, arg("descending") = false, py::kw_only(), arg("stable") = false, nogil());
+  def_both(
+      m, c, "topk",
+      [](TT x, int64_t k, int64_t dim, bool largest, bool) {
+        std::pair<Tensor, Tensor> r;
+        {
+          py::gil_scoped_release nogil;
+          r = topk(x, k, dim, largest);
+        }
+        return values_indices("_TopK", std::move(r));
+      },
+      arg("k"), arg("dim") = -1, arg("largest") = true, arg("sorted") = true);
+  def_both(
+      m, c, "multinomial",
+      [](TT p, int64_t n, bool replacement, Generator* g) {
+        return multinomial(p, n, replacement, g);
+      },
+      arg("num_samples"), arg("replacement") = false, py::kw_only(), arg("generator") = py::none(),
+      nogil());
 
   // ---- shape functions (methods are in tensor.cpp)
   m.def("reshape", [](TT x, const Shape& s) { return reshape(x, s); }, arg("input"), arg("shape"));

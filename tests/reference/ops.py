@@ -124,3 +124,52 @@ def cumsum(x, dim):
 
 def prod(x, dim=None, keepdim=False):
     return np.prod(x, axis=dim, keepdims=keepdim)
+
+
+def flip(x, dims):
+    out = np.empty_like(x)
+    for pos in np.ndindex(*x.shape):
+        src = list(pos)
+        for d in dims:
+            src[d] = x.shape[d] - 1 - pos[d]
+        out[pos] = x[tuple(src)]
+    return out
+
+
+def triangle(x, diagonal, lower):
+    """tril (lower) or triu of the last two dims: element (i, j) kept where j - i <= diagonal
+    (tril) or j - i >= diagonal (triu)."""
+    out = np.zeros_like(x)
+    for pos in np.ndindex(*x.shape):
+        i, j = pos[-2], pos[-1]
+        if (j - i <= diagonal) if lower else (j - i >= diagonal):
+            out[pos] = x[pos]
+    return out
+
+
+def _sort_key(descending):
+    # NaN above every number; equal values by position (a stable sort).
+    def key(item):
+        value, position = item
+        nan = value != value
+        value = value.item()  # a Python number (bool sorts as 0 and 1)
+        if descending:
+            return (not nan, 0 if nan else -value, position)
+        return (nan, 0 if nan else value, position)
+    return key
+
+
+def sort(x, dim, descending=False, k=None):
+    """(values, indices) of each line along dim, sorted; only the first k with k."""
+    moved = np.moveaxis(x, dim, -1)
+    n = moved.shape[-1]
+    k = n if k is None else k
+    vals = np.empty(moved.shape[:-1] + (k,), dtype=x.dtype)
+    idx = np.empty(moved.shape[:-1] + (k,), dtype=np.int64)
+    for pos in np.ndindex(*moved.shape[:-1]):
+        line = [(moved[pos + (j,)], j) for j in range(n)]
+        order = sorted(line, key=_sort_key(descending))[:k]
+        for j, (v, p) in enumerate(order):
+            vals[pos + (j,)] = v
+            idx[pos + (j,)] = p
+    return np.moveaxis(vals, -1, dim), np.moveaxis(idx, -1, dim)

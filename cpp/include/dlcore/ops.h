@@ -46,6 +46,12 @@ Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dtype = DTyp
 Tensor normal(double mean, double std, const Shape& shape, DType dtype = DType::Float32,
               Generator* gen = nullptr);
 // Copies raw row-major data of the given dtype into a new tensor.
+// num_samples category indices (int64) per row of probs (1-D: one row, 2-D: one per row),
+// each row's non-negative weights giving the probabilities (they need not sum to 1).
+// Without replacement, a row's samples are distinct, drawn in turn from the categories left
+// (the order of successive draws). Draws come from gen (the default generator when null).
+Tensor multinomial(const Tensor& probs, int64_t num_samples, bool replacement = false,
+                   Generator* gen = nullptr);
 Tensor from_blob_copy(const void* data, const Shape& shape, DType dtype);
 
 // ---------------------------------------------------------------- views
@@ -69,6 +75,21 @@ Tensor contiguous(const Tensor& t);
 Tensor clone(const Tensor& t);
 Tensor to_dtype(const Tensor& t, DType dtype);
 Tensor detach(const Tensor& t);
+
+// ---------------------------------------------------------------- reordering copies
+// flip: the values in reverse order along each of dims (a copy, as in PyTorch).
+Tensor flip(const Tensor& t, const Dims& dims);
+// tril / triu: the lower / upper triangle of the last two dims, the rest zero. Element
+// (i, j) is kept where j - i <= diagonal (tril) or j - i >= diagonal (triu).
+Tensor tril(const Tensor& t, int64_t diagonal = 0);
+Tensor triu(const Tensor& t, int64_t diagonal = 0);
+// Sorting along dim. sort returns (values, indices); the order is stable (equal values
+// keep their order) and NaN sorts above every number, so it comes last ascending and first
+// descending. topk returns the k largest (or smallest) values and their indices, always
+// in sorted order, ties broken by position. The values carry gather's gradient.
+std::pair<Tensor, Tensor> sort(const Tensor& t, int64_t dim = -1, bool descending = false);
+Tensor argsort(const Tensor& t, int64_t dim = -1, bool descending = false);
+std::pair<Tensor, Tensor> topk(const Tensor& t, int64_t k, int64_t dim = -1, bool largest = true);
 
 // ---------------------------------------------------------------- elementwise
 Tensor add(const Tensor& a, const Tensor& b, Scalar alpha = Scalar(int64_t(1)));

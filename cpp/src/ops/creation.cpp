@@ -1,6 +1,8 @@
 // Tensor creation: filled, ranged and random tensors.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "ops/common.h"
 
@@ -185,6 +187,80 @@ Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dtype, Gener
     }
   });
   return t;
+}
+
+// Each row is checked (finite, non-negative weights with a positive sum, enough non-zero
+// categories without replacement) before any draw. With replacement, a draw is the first
+// category whose running sum (in double) exceeds a uniform number times the row's sum.
+// Without replacement, category i gets the key E_i / w_i with E_i exponential (minus the
+// log of a uniform number in (0, 1]); the num_samples smallest keys, in increasing order,
+// are distributed as successive draws each taken from the categories left
+// (Efraimidis and Spirakis' weighted sampling). Zero weights are never drawn.
+Tensor multinomial(const Tensor& probs, int64_t num_samples, bool replacement, Generator* gen) {
+  if (probs.dim() != 1 && probs.dim() != 2)
+    throw ValueError(
+        str_cat("multinomial: probs must be 1-D or 2-D, got shape ", shape_str(probs.shape())));
+  if (!is_floating(probs.dtype()))
+    throw TypeError(
+        str_cat("multinomial: probs must be a floating tensor, got ", dtype_name(probs.dtype())));
+  if (num_samples <= 0)
+    throw ValueError(str_cat("multinomial: num_samples must be positive, got ", num_samples));
+  const int64_t rows = probs.dim() == 2 ? probs.shape()[0] : 1, n = probs.shape().back();
+  Tensor w = contiguous(detach(probs)).to(DType::Float64);
+  const double* pw = w.data<double>();
+  for (int64_t r = 0; r < rows; ++r) {
+    double total = 0;
+    int64_t nonzero = 0;
+    for (int64_t j = 0; j < n; ++j) {
+      const double v = pw[r * n + j];
+      if (!(v >= 0) || std::isinf(v))
+        throw ValueError(str_cat("multinomial: probabilities must be finite and non-negative; row ",
+                                 r, " has ", v, " at index ", j));
+      total += v;
+      nonzero += v > 0;
+    }
+    if (!(total > 0) || std::isinf(total))
+      throw ValueError(str_cat("multinomial: the probabilities of row ", r, " sum to ", total,
+                               "; a row needs a finite, positive sum"));
+    if (!replacement && num_samples > nonzero)
+      throw ValueError(str_cat("multinomial: cannot draw ", num_samples,
+                               " samples without replacement from row ", r, ", which has ", nonzero,
+                               " categories of non-zero probability"));
+  }
+  Shape shape = probs.dim() == 2 ? Shape{rows, num_samples} : Shape{num_samples};
+  Tensor out = empty(shape, DType::Int64);
+  int64_t* po = out.data<int64_t>();
+  Generator& g = gen_or_default(gen);
+  std::lock_guard<std::mutex> lock(g.mutex);
+  std::vector<double> run(static_cast<size_t>(n));
+  std::vector<std::pair<double, int64_t>> keys;
+  for (int64_t r = 0; r < rows; ++r) {
+    const double* p = pw + r * n;
+    int64_t* o = po + r * num_samples;
+    if (replacement) {
+      double sum = 0;
+      int64_t last = 0;  // the last category of non-zero weight
+      for (int64_t j = 0; j < n; ++j) {
+        sum += p[j];
+        run[j] = sum;
+        if (p[j] > 0) last = j;
+      }
+      for (int64_t s = 0; s < num_samples; ++s) {
+        const double u = g.uniform() * sum;
+        const int64_t j = std::upper_bound(run.begin(), run.end(), u) - run.begin();
+        o[s] = std::min(j, last);  // u rounded up to the sum itself falls on the last category
+      }
+    } else {
+      keys.clear();
+      for (int64_t j = 0; j < n; ++j) {
+        const double e = -std::log1p(-g.uniform());  // 1 - uniform is in (0, 1]
+        if (p[j] > 0) keys.push_back({e / p[j], j});
+      }
+      std::partial_sort(keys.begin(), keys.begin() + num_samples, keys.end());
+      for (int64_t s = 0; s < num_samples; ++s) o[s] = keys[s].second;
+    }
+  }
+  return out;
 }
 
 }  // namespace dlcore

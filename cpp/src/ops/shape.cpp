@@ -1,11 +1,14 @@
-// Views (no copy) and their gradients, plus contiguous/clone/to/detach/copy_.
+// Views (no copy) and their gradients, plus contiguous/clone/to/detach/copy_ and the
+// copies that reorder or mask by position (flip, tril, triu).
 // A view's backward maps the gradient back onto the input's shape: reshape and
 // permute invert themselves, expand sums, and slicing views scatter the
 // gradient into zeros (as_strided_scatter, whose own backward is the view).
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 
 #include "ops/common.h"
+#include "runtime/parallel.h"
 
 namespace dlcore {
 namespace {
@@ -344,6 +347,78 @@ Tensor to_dtype(const Tensor& x, DType dtype) {
 }
 
 Tensor detach(const Tensor& x) { return make_alias(x, x.shape(), x.strides(), x.offset()); }
+
+Tensor flip(const Tensor& x, const Dims& dims) {
+  std::vector<bool> flipped(static_cast<size_t>(std::max<int64_t>(x.dim(), 1)), false);
+  Dims norm;
+  for (int64_t d : dims) {
+    const int64_t k = normalize_dim(d, x.dim(), "flip");
+    if (flipped[k]) throw ValueError(str_cat("flip: dim ", k, " appears more than once in dims"));
+    flipped[k] = true;
+    norm.push_back(k);
+  }
+  // The input read backwards along the flipped dims: an alias with negative strides that
+  // starts at the last element of each (it never leaves this function).
+  Shape strides = x.strides();
+  int64_t offset = x.offset();
+  for (int64_t k = 0; k < x.dim(); ++k)
+    if (flipped[k] && x.shape()[k] > 1) {
+      offset += (x.shape()[k] - 1) * strides[k];
+      strides[k] = -strides[k];
+    }
+  Tensor out = empty(x.shape(), x.dtype());
+  copy_kernel(out, make_alias(x, x.shape(), strides, offset));
+  if (is_floating(x.dtype()))
+    if (auto node = make_node("flip", {x})) {
+      node->backward = [norm](FunctionNode&, const std::vector<Tensor>& g) {
+        return std::vector<Tensor>{flip(g[0], norm)};
+      };
+      set_history(out, node);
+    }
+  return out;
+}
+
+namespace {
+
+// tril (lower) or triu: each row i of the last two dims keeps columns [0, i + diagonal]
+// (tril) or [i + diagonal, C) (triu) and is zero elsewhere.
+Tensor triangle(const Tensor& x, int64_t diagonal, bool lower, const char* name) {
+  if (x.dim() < 2)
+    throw ValueError(
+        str_cat(name, ": input must have at least 2 dimensions, got shape ", shape_str(x.shape())));
+  const int64_t R = x.shape()[x.dim() - 2], C = x.shape()[x.dim() - 1];
+  const int64_t dg = std::clamp<int64_t>(diagonal, -R - 1, C + 1);  // no overflow below
+  Tensor src = contiguous(detach(x));
+  Tensor out = empty(x.shape(), x.dtype());
+  const int64_t rows = C ? out.numel() / C : 0, item = static_cast<int64_t>(x.itemsize());
+  const char* s = static_cast<const char*>(src.data_ptr());
+  char* o = static_cast<char*>(out.data_ptr());
+  parallel_for(0, rows, grain_for(C), [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; ++r) {
+      const int64_t i = r % R;
+      // Kept columns [j0, j1) of this row, clamped to the row (diagonal may be any int).
+      const int64_t edge = std::clamp<int64_t>(i + dg + (lower ? 1 : 0), 0, C);
+      const int64_t j0 = lower ? 0 : edge, j1 = lower ? edge : C;
+      char* row = o + r * C * item;
+      std::memset(row, 0, static_cast<size_t>(j0 * item));
+      std::memcpy(row + j0 * item, s + (r * C + j0) * item, static_cast<size_t>((j1 - j0) * item));
+      std::memset(row + j1 * item, 0, static_cast<size_t>((C - j1) * item));
+    }
+  });
+  if (is_floating(x.dtype()))
+    if (auto node = make_node(name, {x})) {
+      node->backward = [diagonal, lower, name](FunctionNode&, const std::vector<Tensor>& g) {
+        return std::vector<Tensor>{triangle(g[0], diagonal, lower, name)};
+      };
+      set_history(out, node);
+    }
+  return out;
+}
+
+}  // namespace
+
+Tensor tril(const Tensor& x, int64_t diagonal) { return triangle(x, diagonal, true, "tril"); }
+Tensor triu(const Tensor& x, int64_t diagonal) { return triangle(x, diagonal, false, "triu"); }
 
 Tensor& copy_(Tensor& dst, const Tensor& src) {
   check_inplace(dst, "copy_");
