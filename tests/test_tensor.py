@@ -321,3 +321,67 @@ def test_flip_tril_triu_reject_bad_arguments():
         dl.ones(2, 3).flip([1, -1])
     with pytest.raises(IndexError, match="flip: dimension out of range"):
         dl.ones(2, 3).flip([2])
+
+
+def test_movedim_unbind_outer_match_numpy(rng):
+    x = rng.standard_normal((2, 3, 4, 5))
+    t = dl.tensor(x)
+    for src, dst in [(0, -1), ((0, 1), (2, 0)), ([3], [1]), ((), ())]:
+        np.testing.assert_array_equal(dl.movedim(t, src, dst).numpy(), np.moveaxis(x, src, dst))
+        np.testing.assert_array_equal(t.moveaxis(src, dst).numpy(), np.moveaxis(x, src, dst))
+    parts = t.unbind(2)
+    assert len(parts) == 4
+    for i, p in enumerate(parts):
+        np.testing.assert_array_equal(p.numpy(), x[:, :, i])
+    a, b = rng.standard_normal(3), rng.standard_normal(4)
+    np.testing.assert_allclose(dl.outer(dl.tensor(a), dl.tensor(b)).numpy(), np.outer(a, b), rtol=1e-15)
+    # Views and products: gradients flow through them.
+    g = dl.tensor(x, requires_grad=True)
+    (dl.movedim(g, 0, -1) * 2).sum().backward()
+    np.testing.assert_array_equal(g.grad.numpy(), np.full(x.shape, 2.0))
+    with pytest.raises(ValueError, match="movedim: repeated dim in source"):
+        t.movedim((0, 0), (1, 2))
+    with pytest.raises(ValueError, match="must have the same number of dims"):
+        t.movedim((0, 1), 2)
+    with pytest.raises(IndexError, match="movedim: dimension out of range"):
+        t.movedim(4, 0)
+    with pytest.raises(ValueError, match=r"outer: expected two 1-D tensors, got shapes \(2, 2\)"):
+        dl.outer(dl.ones(2, 2), dl.ones(2))
+
+
+def test_value_tests_and_logical_reductions_match_numpy():
+    x = np.array([[1.0, np.nan, np.inf], [-np.inf, 0.0, -2.0]])
+    t = dl.tensor(x)
+    np.testing.assert_array_equal(dl.isnan(t).numpy(), np.isnan(x))
+    np.testing.assert_array_equal(t.isinf().numpy(), np.isinf(x))
+    np.testing.assert_array_equal(dl.isfinite(t).numpy(), np.isfinite(x))
+    i = dl.tensor([3, 0, -1])
+    assert dl.isfinite(i).numpy().all() and not dl.isnan(i).numpy().any() and not dl.isinf(i).numpy().any()
+    a, b = np.array([[0, 2, 0], [1, 1, 0]]), np.array([[1, 0, 0], [1, 3, 1]])
+    np.testing.assert_array_equal(dl.logical_and(dl.tensor(a), dl.tensor(b)).numpy(), np.logical_and(a, b))
+    np.testing.assert_array_equal(dl.logical_or(dl.tensor(a), dl.tensor(b)).numpy(), np.logical_or(a, b))
+    for dim in (None, 0, 1):
+        for keepdim in (False, True):
+            kw = {} if dim is None else {"axis": dim, "keepdims": keepdim}
+            got_any = dl.any(dl.tensor(a), dim, keepdim) if dim is not None else dl.tensor(a).any()
+            got_all = dl.tensor(a).all(dim, keepdim) if dim is not None else dl.all(dl.tensor(a))
+            assert got_any.dtype == dl.bool
+            np.testing.assert_array_equal(got_any.numpy(), np.any(a, **kw))
+            np.testing.assert_array_equal(got_all.numpy(), np.all(a, **kw))
+
+
+def test_isclose_and_allclose_match_numpy():
+    a = np.array([1.0, 1.0, np.inf, np.inf, np.nan, 0.0, 100.0, -np.inf])
+    b = np.array([1.0 + 1e-9, 1.1, np.inf, -np.inf, np.nan, 1e-9, 100.0001, 5.0])
+    for kw in ({}, {"rtol": 1e-3}, {"atol": 0.2}, {"equal_nan": True}):
+        np.testing.assert_array_equal(dl.isclose(dl.tensor(a), dl.tensor(b), **kw).numpy(),
+                                      np.isclose(a, b, **kw))
+    assert dl.allclose(dl.tensor(a[:2]), dl.tensor(a[:2]))
+    assert not dl.tensor(a).allclose(dl.tensor(b))
+    assert dl.allclose(dl.tensor(a), dl.tensor(a), equal_nan=True)
+    np.testing.assert_array_equal(dl.isclose(dl.tensor([1, 5]), dl.tensor([1, 6]), atol=1).numpy(), [True, True])
+    np.testing.assert_array_equal(dl.isclose(dl.tensor([1.0, 2.0]), 2.0).numpy(), [False, True])
+    with pytest.raises(TypeError, match="same dtype"):
+        dl.isclose(dl.tensor([1.0]), dl.tensor([1]))
+    with pytest.raises(ValueError, match="non-negative"):
+        dl.isclose(dl.tensor([1.0]), dl.tensor([1.0]), rtol=-1)

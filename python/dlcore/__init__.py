@@ -116,6 +116,21 @@ from .creation import (  # noqa: F401
     zeros,
     zeros_like,
 )
+from ._composite import (  # noqa: F401
+    all,
+    allclose,
+    any,
+    isclose,
+    isfinite,
+    isinf,
+    isnan,
+    logical_and,
+    logical_or,
+    movedim,
+    moveaxis,
+    outer,
+    unbind,
+)
 from .grad_mode import enable_grad, no_grad, set_grad_enabled  # noqa: F401
 from . import _tensor  # noqa: F401  (Python-level Tensor methods)
 from . import autograd  # noqa: F401
