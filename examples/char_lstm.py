@@ -35,6 +35,7 @@ parser.add_argument("--seed", type=int, default=0)
 args = parser.parse_args()
 dl.manual_seed(args.seed)
 rng = np.random.default_rng(args.seed)
+gen = dl.Generator().manual_seed(args.seed)  # draws the sampled characters
 
 text = dl.datasets.load_shakespeare()
 vocab = dl.datasets.CharVocab(text)
@@ -74,8 +75,7 @@ def sample(model, prompt, length, temperature):
     with dl.no_grad():
         logits, state = model(dl.from_numpy(vocab.encode(prompt)[None]))
         for _ in range(length):
-            p = F.softmax(logits[0, -1] / temperature, 0).numpy().astype(np.float64)
-            c = int(rng.choice(len(p), p=p / p.sum()))
+            c = dl.multinomial(F.softmax(logits[0, -1] / temperature, 0), 1, generator=gen).item()
             out.append(vocab.chars[c])
             logits, state = model(dl.tensor([[c]]), state)
     model.train()

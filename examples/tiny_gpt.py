@@ -171,12 +171,12 @@ def main():
 
     fresh.eval()
     out = vocab.encode(args.prompt).tolist()
+    gen = dl.Generator().manual_seed(args.seed)
     with dl.no_grad():
         for _ in range(args.sample_len):
             ctx = dl.tensor([out[-args.block:]])
             logits = fresh(ctx)[0, -1] / args.temperature
-            prob = F.softmax(logits, 0).numpy().astype(np.float64)
-            out.append(int(rng.choice(len(prob), p=prob / prob.sum())))
+            out.append(dl.multinomial(F.softmax(logits, 0), 1, generator=gen).item())
     print("--- sample ---")
     print("".join(vocab.chars[c] for c in out))
 
