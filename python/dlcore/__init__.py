@@ -120,18 +120,35 @@ from ._composite import (  # noqa: F401
     all,
     allclose,
     any,
+    bmm,
+    broadcast_shapes,
+    broadcast_tensors,
+    finfo,
+    iinfo,
     isclose,
     isfinite,
     isinf,
     isnan,
     logical_and,
     logical_or,
-    movedim,
+    masked_select,
+    mm,
     moveaxis,
+    movedim,
+    norm,
     outer,
+    repeat_interleave,
+    roll,
+    swapaxes,
+    swapdims,
+    tile,
+    tril_indices,
+    triu_indices,
     unbind,
+    unflatten,
 )
-from .grad_mode import enable_grad, no_grad, set_grad_enabled  # noqa: F401
+from ._einsum import einsum  # noqa: F401
+from .grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: F401
 from . import _tensor  # noqa: F401  (Python-level Tensor methods)
 from . import autograd  # noqa: F401
 from . import datasets, nn, optim, utils, vision  # noqa: F401, E402

@@ -4,6 +4,8 @@ gradients are those of the ops they are made of."""
 import builtins
 import math
 
+import numpy as np
+
 from . import _C
 
 Tensor = _C.Tensor
@@ -126,9 +128,249 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     return builtins.bool(all(isclose(input, other, rtol, atol, equal_nan)).item())
 
 
-FUNCTIONS = ["movedim", "unbind", "outer", "isnan", "isinf", "isfinite", "logical_and",
-             "logical_or", "any", "all", "isclose", "allclose"]
-moveaxis = movedim
+def mm(input, mat2):
+    """The product of two matrices."""
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise ValueError(f"mm: expected two 2-D tensors, got shapes {tuple(input.shape)} and "
+                         f"{tuple(mat2.shape)}")
+    return _C.matmul(input, mat2)
 
-for _name in FUNCTIONS + ["moveaxis"]:
+
+def bmm(input, mat2):
+    """The products of two batches of matrices, (b, n, m) and (b, m, p): no broadcasting."""
+    if input.ndim != 3 or mat2.ndim != 3 or input.shape[0] != mat2.shape[0]:
+        raise ValueError(f"bmm: expected two 3-D tensors with the same batch size, got shapes "
+                         f"{tuple(input.shape)} and {tuple(mat2.shape)}")
+    return _C.matmul(input, mat2)
+
+
+def repeat(input, *sizes):
+    """``input`` repeated ``sizes[d]`` times along each dim (leading sizes add dims), a copy."""
+    sizes = _sizes_arg(sizes, "repeat")
+    if len(sizes) < input.ndim:
+        raise ValueError(f"repeat: {len(sizes)} repeat counts given for a tensor of shape "
+                         f"{tuple(input.shape)}; at least {input.ndim} are needed")
+    if builtins.any(r < 0 for r in sizes):
+        raise ValueError(f"repeat: repeat counts must be non-negative, got {list(sizes)}")
+    shape = [1] * (len(sizes) - input.ndim) + list(input.shape)
+    # (1, s0, 1, s1, ...) expanded to (r0, s0, r1, s1, ...), then merged pairwise.
+    paired = input.reshape([v for n in shape for v in (1, n)])
+    expanded = paired.expand(*[v for r, n in zip(sizes, shape) for v in (r, n)])
+    return expanded.reshape([r * n for r, n in zip(sizes, shape)])
+
+
+def tile(input, dims):
+    """``repeat`` with ones prepended to ``dims`` when it has fewer entries than dims."""
+    dims = _sizes_arg((dims,), "tile")
+    return repeat(input, *([1] * (input.ndim - len(dims)) + list(dims)))
+
+
+def repeat_interleave(input, repeats, dim=None):
+    """Each element (of the flattened input, or each slice along ``dim``) repeated
+    ``repeats`` times in place: an int, or one count per element of that dim."""
+    if dim is None:
+        input, d = input.reshape(-1), 0
+    else:
+        (d,) = _dims(dim, input.ndim, "repeat_interleave")
+    if input.ndim == 0:
+        input = input.reshape(1)
+    n = input.shape[d]
+    if isinstance(repeats, Tensor):
+        if repeats.ndim == 0:
+            repeats = repeats.item()
+        else:
+            counts = [builtins.int(c) for c in repeats.reshape(-1).tolist()]
+            if len(counts) != n:
+                raise ValueError(f"repeat_interleave: {len(counts)} repeat counts for a dim of size {n}")
+            if builtins.any(c < 0 for c in counts):
+                raise ValueError(f"repeat_interleave: repeat counts must be non-negative, got {counts}")
+            index = [i for i, c in enumerate(counts) for _ in range(c)]
+            from .creation import tensor
+
+            return input.index_select(d, tensor(index, dtype=_C.dtype.int64))
+    if isinstance(repeats, builtins.bool) or not isinstance(repeats, builtins.int) or repeats < 0:
+        raise ValueError(f"repeat_interleave: repeats must be a non-negative int or a tensor of "
+                         f"counts, got {repeats!r}")
+    shape = list(input.shape)
+    x = input.unsqueeze(d + 1).expand(*(shape[:d + 1] + [repeats] + shape[d + 1:]))
+    return x.reshape(shape[:d] + [n * repeats] + shape[d + 1:])
+
+
+def roll(input, shifts, dims=None):
+    """``input`` shifted by ``shifts`` places along ``dims``, the values that leave at one end
+    coming back at the other; without dims, over the flattened tensor (shape kept)."""
+    if dims is None:
+        if not isinstance(shifts, builtins.int):
+            raise ValueError("roll: without dims, shifts must be one int")
+        return roll(input.reshape(-1), shifts, 0).reshape(tuple(input.shape))
+    shifts = [shifts] if isinstance(shifts, builtins.int) else list(shifts)
+    dims = _dims(dims, input.ndim, "roll")
+    if len(shifts) != len(dims):
+        raise ValueError(f"roll: {len(shifts)} shifts for {len(dims)} dims")
+    out = input
+    for s, d in zip(shifts, dims):
+        n = out.shape[d] if out.ndim else 1
+        if n == 0 or s % n == 0:
+            continue
+        s %= n
+        out = _C.cat([out.narrow(d, n - s, s), out.narrow(d, 0, n - s)], d)
+    return out if out is not input else input.clone()
+
+
+def norm(input, p="fro", dim=None, keepdim=False):
+    """The vector p-norm of ``input`` (all of it, or along ``dim``): p = 2 or "fro" (the
+    default), 1, inf, -inf, 0 (the count of non-zeros) or any other positive number. The
+    gradient at a zero vector is 0, as PyTorch's."""
+    if isinstance(p, str):
+        if p != "fro":
+            raise ValueError(f"norm: p must be a number or 'fro', got {p!r}")
+        p = 2
+    if not input.dtype.is_floating_point:
+        raise TypeError(f"norm: expected a floating tensor, got {input.dtype!r}")
+    a = input.abs()
+    if p == math.inf:
+        return a.amax(dim if dim is not None else (), keepdim)
+    if p == -math.inf:
+        return a.amin(dim if dim is not None else (), keepdim)
+    if p == 0:
+        return (input != 0).sum(dim, keepdim).to(input.dtype)
+    if p == 1:
+        return a.sum(dim, keepdim)
+    if not p > 0:
+        raise ValueError(f"norm: p must be positive, inf, -inf or 0, got {p}")
+    s = (input * input).sum(dim, keepdim) if p == 2 else (a ** p).sum(dim, keepdim)
+    # The root only where the sum is positive: its gradient at 0 would be inf times 0.
+    positive = s > 0
+    safe = _C.where(positive, s, 1.0)
+    root = safe.sqrt() if p == 2 else safe ** (1.0 / p)
+    return _C.where(positive, root, 0.0)
+
+
+def swapaxes(input, axis0, axis1):
+    return input.transpose(axis0, axis1)
+
+
+def unflatten(input, dim, sizes):
+    """``input`` with dim ``dim`` split into ``sizes`` (one entry may be -1)."""
+    (d,) = _dims(dim, input.ndim, "unflatten")
+    shape = list(input.shape)
+    return input.reshape(shape[:d] + list(sizes) + shape[d + 1:])
+
+
+def broadcast_shapes(*shapes):
+    """The shape the given shapes broadcast to (NumPy's rules)."""
+    out = []
+    for shape in shapes:
+        shape = [shape] if isinstance(shape, builtins.int) else list(shape)
+        for i in range(1, len(shape) + 1):
+            n = shape[-i]
+            if i > len(out):
+                out.insert(0, n)
+            elif out[-i] == 1:
+                out[-i] = n
+            elif n != 1 and n != out[-i]:
+                given = [(s,) if isinstance(s, builtins.int) else tuple(s) for s in shapes]
+                raise ValueError(f"broadcast_shapes: shapes {given} do not broadcast together")
+    return tuple(out)
+
+
+def broadcast_tensors(*tensors):
+    """The tensors broadcast to their common shape (views)."""
+    shape = broadcast_shapes(*(tuple(t.shape) for t in tensors))
+    return tuple(_C.broadcast_to(t, shape) for t in tensors)
+
+
+def masked_select(input, mask):
+    """The elements of ``input`` where ``mask`` (broadcast with it) is true, as a 1-D tensor."""
+    if mask.dtype != _C.dtype.bool:
+        raise TypeError(f"masked_select: mask must be a bool tensor, got {mask.dtype!r}")
+    x, m = broadcast_tensors(input, mask)
+    return x[m]
+
+
+def _triangle_indices(row, col, offset, lower):
+    from .creation import ones
+
+    for name, v in (("row", row), ("col", col)):
+        if isinstance(v, builtins.bool) or not isinstance(v, builtins.int) or v < 0:
+            raise ValueError(f"{'tril' if lower else 'triu'}_indices: {name} must be a non-negative int, got {v!r}")
+    kept = (_C.tril if lower else _C.triu)(ones(row, col), offset)
+    return _C.nonzero(kept).t().contiguous()
+
+
+def tril_indices(row, col, offset=0):
+    """The (2, N) row and column indices of the lower triangle of a row x col matrix, in
+    row-major order (``offset`` as tril's diagonal)."""
+    return _triangle_indices(row, col, offset, True)
+
+
+def triu_indices(row, col, offset=0):
+    """The (2, N) indices of the upper triangle (``offset`` as triu's diagonal)."""
+    return _triangle_indices(row, col, offset, False)
+
+
+def _sizes_arg(sizes, name):
+    if len(sizes) == 1 and not isinstance(sizes[0], builtins.int):
+        sizes = tuple(sizes[0])
+    for v in sizes:
+        if isinstance(v, builtins.bool) or not isinstance(v, builtins.int):
+            raise TypeError(f"{name}: sizes must be ints, got {v!r}")
+    return tuple(sizes)
+
+
+def _uniform_(self, a=0.0, b=1.0, *, generator=None):
+    from .nn import init
+
+    return init.uniform_(self, a, b, generator=generator)
+
+
+def _normal_(self, mean=0.0, std=1.0, *, generator=None):
+    from .nn import init
+
+    return init.normal_(self, mean, std, generator=generator)
+
+
+class finfo:
+    """Machine limits of a floating dtype (float32, the default, or float64), as PyTorch's
+    ``torch.finfo``: bits, eps, max, min, tiny (= smallest_normal) and resolution."""
+
+    def __init__(self, type=None):
+        type = _C.dtype.float32 if type is None else type
+        if type not in (_C.dtype.float32, _C.dtype.float64):
+            raise TypeError(f"finfo: expected a floating dtype, got {type!r}")
+        info = np.finfo(np.float32 if type == _C.dtype.float32 else np.float64)
+        self.dtype = type.name
+        self.bits = info.bits
+        self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)
+        self.tiny = self.smallest_normal = float(info.tiny)
+        self.resolution = float(info.resolution)
+
+    def __repr__(self):
+        return f"finfo(resolution={self.resolution}, min={self.min}, max={self.max}, eps={self.eps}, " \
+               f"smallest_normal={self.smallest_normal}, tiny={self.tiny}, dtype={self.dtype})"
+
+
+class iinfo:
+    """Limits of an integer dtype (int32, int64): bits, min and max."""
+
+    def __init__(self, type):
+        if type not in (_C.dtype.int32, _C.dtype.int64):
+            raise TypeError(f"iinfo: expected an integer dtype, got {type!r}")
+        info = np.iinfo(np.int32 if type == _C.dtype.int32 else np.int64)
+        self.dtype, self.bits, self.min, self.max = type.name, info.bits, int(info.min), int(info.max)
+
+    def __repr__(self):
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
+
+
+FUNCTIONS = ["movedim", "unbind", "outer", "isnan", "isinf", "isfinite", "logical_and",
+             "logical_or", "any", "all", "isclose", "allclose", "mm", "bmm", "repeat_interleave",
+             "roll", "norm", "swapaxes", "unflatten", "masked_select", "tile"]
+moveaxis = movedim
+swapdims = swapaxes
+
+for _name in FUNCTIONS + ["moveaxis", "swapdims"]:
     setattr(Tensor, _name, globals()[_name])
+Tensor.repeat = repeat
+Tensor.uniform_ = _uniform_
+Tensor.normal_ = _normal_

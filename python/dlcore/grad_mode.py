@@ -58,3 +58,11 @@ class set_grad_enabled(_GradMode):
                 return fn(*args, **kwargs)
 
         return wrapper
+
+
+def inference_mode(mode=True):
+    """``no_grad`` under PyTorch's other name (dlcore has no separate inference tensors):
+    a context manager, or a decorator with or without the call."""
+    if callable(mode):
+        return no_grad()(mode)
+    return no_grad() if mode else enable_grad()
