@@ -72,6 +72,15 @@ ACTIVATIONS = [
     (nn.Sign(), np.sign),
     (nn.Softmax(dim=1), lambda x: np.exp(x) / np.exp(x).sum(1, keepdims=True)),
     (nn.LogSoftmax(dim=-1), lambda x: ref.log_softmax(x, -1)),
+    (nn.LogSigmoid(), lambda x: -np.log1p(np.exp(-x))),
+    (nn.Softsign(), lambda x: x / (1 + np.abs(x))),
+    (nn.Tanhshrink(), lambda x: x - np.tanh(x)),
+    (nn.Hardswish(), lambda x: x * np.clip(x / 6 + 0.5, 0, 1)),
+    (nn.Mish(), lambda x: x * np.tanh(np.log1p(np.exp(x)))),
+    (nn.SELU(), lambda x: 1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 * np.expm1(x))),
+    (nn.CELU(0.7), lambda x: np.where(x > 0, x, 0.7 * np.expm1(x / 0.7))),
+    (nn.Softmin(dim=1), lambda x: np.exp(-x) / np.exp(-x).sum(1, keepdims=True)),
+    (nn.GLU(dim=0), lambda x: x[:2] / (1 + np.exp(-x[2:]))),
 ]
 
 
@@ -80,6 +89,35 @@ def test_activation_modules(module, reffn):
     x = np.random.default_rng(2).uniform(-7, 7, size=(4, 9))
     x[0, :3] = [0.0, -0.5, 0.5]
     np.testing.assert_allclose(module(dl.tensor(x)).numpy(), reffn(x), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("fn", [F.logsigmoid, F.softsign, F.tanhshrink, F.hardswish, F.mish, F.selu,
+                                lambda x: F.celu(x, 0.5), lambda x: F.softmin(x, 1), lambda x: F.glu(x, 1),
+                                lambda x: F.normalize(x, 3.0, 1), lambda x: F.cosine_similarity(x, x * x + 1, 1),
+                                lambda x: F.pairwise_distance(x, x.flip(0))], ids=lambda f: getattr(f, "__name__", ""))
+def test_composed_activations_and_similarities_have_gradients(fn):
+    x = np.random.default_rng(3).uniform(-3, 3, size=(3, 4))
+    x[0, 0] = 0.25  # away from hardswish's kinks at -3 and 3
+    assert dl.autograd.gradcheck(fn, [t64(x)])
+
+
+def test_normalize_cosine_similarity_pairwise_distance_match_numpy():
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((3, 5)), rng.standard_normal((1, 5))
+    na, nb = np.linalg.norm(a, axis=1, keepdims=True), np.linalg.norm(b, axis=1, keepdims=True)
+    np.testing.assert_allclose(F.normalize(dl.tensor(a)).numpy(), a / na, rtol=1e-12)
+    np.testing.assert_allclose(F.normalize(dl.tensor(a), 1.0, 0).numpy(), a / np.abs(a).sum(0), rtol=1e-12)
+    want = (a * b).sum(1) / (na[:, 0] * nb[:, 0])
+    np.testing.assert_allclose(F.cosine_similarity(dl.tensor(a), dl.tensor(b)).numpy(), want, rtol=1e-12)
+    np.testing.assert_allclose(nn.CosineSimilarity()(dl.tensor(a), dl.tensor(b)).numpy(), want, rtol=1e-12)
+    assert F.cosine_similarity(dl.zeros(2, 3), dl.ones(2, 3)).numpy().tolist() == [0.0, 0.0]
+    c = rng.standard_normal((3, 5))
+    np.testing.assert_allclose(F.pairwise_distance(dl.tensor(a), dl.tensor(c)).numpy(),
+                               np.linalg.norm(a - c + 1e-6, axis=1), rtol=1e-12)
+    np.testing.assert_allclose(nn.PairwiseDistance(p=1.0, keepdim=True)(dl.tensor(a), dl.tensor(c)).numpy(),
+                               np.abs(a - c + 1e-6).sum(1, keepdims=True), rtol=1e-12)
+    with pytest.raises(ValueError, match=r"glu: dim 1 of a tensor of shape \(3, 5\) must have an even size"):
+        F.glu(dl.tensor(a), 1)
 
 
 def test_step_and_sign_have_zero_gradient_and_nan_propagates():

@@ -1,22 +1,33 @@
 """Layers, losses and the Module system (``dlcore.nn``), shaped like ``torch.nn``."""
 from . import functional, init, utils  # noqa: F401
 from .activation import (  # noqa: F401
+    CELU,
+    CosineSimilarity,
     ELU,
     GELU,
+    GLU,
     Hardsigmoid,
+    Hardswish,
     Hardtanh,
     LeakyReLU,
+    LogSigmoid,
     LogSoftmax,
+    Mish,
+    PairwiseDistance,
     PiecewiseLinear,
     ReLU,
     ReLU6,
+    SELU,
     Sigmoid,
     Sign,
     SiLU,
     Softmax,
+    Softmin,
     Softplus,
+    Softsign,
     Step,
     Tanh,
+    Tanhshrink,
 )
 from .attention import LearnedPositionalEmbedding, MultiheadAttention, PositionalEncoding  # noqa: F401
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d  # noqa: F401

@@ -154,3 +154,83 @@ def _softmax_dim(dim, input):
     if dim is not None:
         return dim
     return 0 if input.ndim in (0, 1, 3) else 1
+
+
+class LogSigmoid(_Activation):
+    _fn = staticmethod(F.logsigmoid)
+
+
+class Softsign(_Activation):
+    _fn = staticmethod(F.softsign)
+
+
+class Tanhshrink(_Activation):
+    _fn = staticmethod(F.tanhshrink)
+
+
+class Hardswish(_Activation):
+    _fn = staticmethod(F.hardswish)
+
+    def __init__(self, inplace=False):
+        super().__init__()
+
+
+class Mish(_Activation):
+    _fn = staticmethod(F.mish)
+
+    def __init__(self, inplace=False):
+        super().__init__()
+
+
+class SELU(_Activation):
+    _fn = staticmethod(F.selu)
+
+    def __init__(self, inplace=False):
+        super().__init__()
+
+
+class CELU(Module):
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, input):
+        return F.celu(input, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}"
+
+
+class Softmin(Softmax):
+    def forward(self, input):
+        return F.softmin(input, _softmax_dim(self.dim, input))
+
+
+class GLU(Module):
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return F.glu(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class CosineSimilarity(Module):
+    def __init__(self, dim=1, eps=1e-8):
+        super().__init__()
+        self.dim, self.eps = dim, eps
+
+    def forward(self, x1, x2):
+        return F.cosine_similarity(x1, x2, self.dim, self.eps)
+
+
+class PairwiseDistance(Module):
+    def __init__(self, p=2.0, eps=1e-6, keepdim=False):
+        super().__init__()
+        self.norm, self.eps, self.keepdim = p, eps, keepdim
+
+    def forward(self, x1, x2):
+        return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)

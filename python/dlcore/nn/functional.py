@@ -9,6 +9,8 @@ The other losses are short compositions of dlcore ops.
 import numpy as np
 
 from .. import _C
+from .._composite import broadcast_tensors as _broadcast_tensors
+from .._composite import norm as _C_norm
 from ..creation import rand
 from ._args import _ntuple  # noqa: F401  (also used by conv.py)
 
@@ -35,6 +37,75 @@ heaviside_step = _C.heaviside_step
 
 def relu6(input):
     return hardtanh(input, 0.0, 6.0)
+
+
+# ---- activations built from the fused ones (their gradients are those of the parts)
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772, 1.0507009873554805
+
+
+def logsigmoid(input):
+    """log(sigmoid(x)) = -softplus(-x): no overflow for large |x|."""
+    return -softplus(-input)
+
+
+def softsign(input):
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input):
+    return input - tanh(input)
+
+
+def softmin(input, dim):
+    return softmax(-input, dim)
+
+
+def hardswish(input):
+    """x hardsigmoid(x) = x clip(x / 6 + 1/2, 0, 1)."""
+    return input * hardsigmoid(input)
+
+
+def mish(input):
+    """x tanh(softplus(x))."""
+    return input * tanh(softplus(input))
+
+
+def selu(input):
+    return _SELU_SCALE * elu(input, _SELU_ALPHA)
+
+
+def celu(input, alpha=1.0):
+    """max(0, x) + min(0, alpha (exp(x / alpha) - 1)) = alpha elu(x / alpha)."""
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0")
+    return alpha * elu(input / alpha)
+
+
+def glu(input, dim=-1):
+    """The gated linear unit: the first half of ``dim`` times the sigmoid of the second."""
+    n = input.shape[dim] if input.ndim else 0
+    if input.ndim == 0 or n % 2:
+        raise ValueError(f"glu: dim {dim} of a tensor of shape {tuple(input.shape)} must have an "
+                         "even size")
+    a, b = input.chunk(2, dim)
+    return a * sigmoid(b)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12):
+    """``input`` divided by its p-norm along ``dim``, the norm held at ``eps`` or above."""
+    return input / _C_norm(input, p, dim, keepdim=True).clamp(min=eps)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """x1 . x2 / (max(||x1||, eps) max(||x2||, eps)) along ``dim`` (the inputs broadcast)."""
+    x1, x2 = _broadcast_tensors(x1, x2)
+    den = _C_norm(x1, 2, dim).clamp(min=eps) * _C_norm(x2, 2, dim).clamp(min=eps)
+    return (x1 * x2).sum(dim) / den
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """The p-norm of x1 - x2 + eps along the last dim."""
+    return _C_norm(x1 - x2 + eps, p, -1, keepdim)
 
 
 def softmax(input, dim):
