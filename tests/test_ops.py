@@ -201,7 +201,8 @@ def test_every_isa_matmul(shapes, isa):
 
 
 @pytest.mark.parametrize("name", ["neg", "exp", "log", "sqrt", "rsqrt", "abs", "sin", "cos", "tanh", "sigmoid",
-                                  "relu", "square"])
+                                  "relu", "square", "log1p", "expm1", "erf", "reciprocal", "atan", "floor",
+                                  "round"])
 def test_inplace_unary_matches_out_of_place(name, rng):
     a = rng.uniform(0.2, 2.0, size=(3, 5)).astype(np.float32)
     t = dl.tensor(a)
@@ -220,6 +221,23 @@ def test_inplace_unary_matches_out_of_place(name, rng):
     y1.sum().backward()
     getattr(dl, name)(x2 * 2).sum().backward()
     np.testing.assert_allclose(x1.grad.numpy(), x2.grad.numpy(), rtol=1e-12)
+
+
+def test_rounding_and_small_argument_accuracy():
+    x = np.array([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, -1.7, 1.2, -0.0, np.inf, -np.inf, np.nan])
+    t = dl.tensor(x)
+    for name, want in [("floor", np.floor), ("ceil", np.ceil), ("round", np.round), ("trunc", np.trunc)]:
+        np.testing.assert_array_equal(getattr(dl, name)(t).numpy(), want(x))  # round: halves to even
+        np.testing.assert_array_equal(getattr(t.float(), name)().numpy(), want(x.astype(np.float32)))
+        i = dl.tensor([-3, 0, 7])
+        assert getattr(dl, name)(i).dtype == dl.int64 and getattr(dl, name)(i).tolist() == [-3, 0, 7]
+    # log1p and expm1 keep their precision where log(1 + x) and exp(x) - 1 lose it.
+    small = np.array([1e-10, -3e-9, 1e-20], dtype=np.float32)
+    np.testing.assert_allclose(dl.log1p(dl.tensor(small)).numpy(), np.log1p(small.astype(np.float64)), rtol=1e-6)
+    np.testing.assert_allclose(dl.expm1(dl.tensor(small)).numpy(), np.expm1(small.astype(np.float64)), rtol=1e-6)
+    # Float ops on integers compute in float32, as in PyTorch.
+    assert dl.erf(dl.tensor([0, 1])).dtype == dl.float32
+    np.testing.assert_allclose(dl.erf(dl.tensor([-np.inf, 0.0, 6.0])).numpy(), [-1.0, 0.0, 1.0])
 
 
 def test_max_min_of_two_tensors_and_inplace_errors():

@@ -130,9 +130,16 @@ void init_ops(py::module_& m, py::class_<Tensor>& c) {
 
   // ---- unary
   for (auto [name, fn] : std::initializer_list<std::pair<const char*, Tensor (*)(TT)>>{
-           {"neg", &neg}, {"exp", &exp}, {"log", &log}, {"sqrt", &sqrt}, {"rsqrt", &rsqrt},
-           {"abs", &abs}, {"sign", &sign}, {"sin", &sin}, {"cos", &cos}, {"tanh", &tanh},
-           {"sigmoid", &sigmoid}, {"relu", &relu}, {"square", &square}}) {
+           {"neg", &neg},       {"exp", &exp},         {"log", &log},
+           {"sqrt", &sqrt},     {"rsqrt", &rsqrt},     {"abs", &abs},
+           {"sign", &sign},     {"sin", &sin},         {"cos", &cos},
+           {"tanh", &tanh},     {"sigmoid", &sigmoid}, {"relu", &relu},
+           {"square", &square}, {"log1p", &log1p},     {"expm1", &expm1},
+           {"log2", &log2},     {"log10", &log10},     {"exp2", &exp2},
+           {"erf", &erf},       {"erfc", &erfc},       {"reciprocal", &reciprocal},
+           {"sinh", &sinh},     {"cosh", &cosh},       {"asin", &asin},
+           {"acos", &acos},     {"atan", &atan},       {"floor", &floor},
+           {"ceil", &ceil},     {"round", &round},     {"trunc", &trunc}}) {
     m.def(name, fn, arg("input"), nogil());
     c.def(name, fn, nogil());
     if (std::string(name) == "sign") continue;

@@ -3,6 +3,8 @@
 Each function takes NumPy arrays (and plain Python arguments) and returns what
 the matching dlcore op should give, computed in float64 where that matters.
 """
+import math
+
 import numpy as np
 
 
@@ -173,3 +175,11 @@ def sort(x, dim, descending=False, k=None):
             vals[pos + (j,)] = v
             idx[pos + (j,)] = p
     return np.moveaxis(vals, -1, dim), np.moveaxis(idx, -1, dim)
+
+
+def erf(x):
+    return np.vectorize(math.erf, otypes=[np.float64])(x)
+
+
+def erfc(x):
+    return np.vectorize(math.erfc, otypes=[np.float64])(x)

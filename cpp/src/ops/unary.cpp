@@ -14,13 +14,23 @@ constexpr int64_t kGrain = 32768;
 constexpr int64_t kStreamBytes = int64_t(8) << 20;
 
 const char* unary_name(UnaryOp op) {
-  static const char* names[] = {"neg", "exp",     "log",  "sqrt", "rsqrt", "abs",
-                                "relu", "sigmoid", "tanh", "sin",  "cos",   "square"};
+  static const char* names[] = {
+      "neg",  "exp",    "log",   "sqrt",  "rsqrt", "abs",   "relu", "sigmoid", "tanh", "sin",
+      "cos",  "square", "log1p", "expm1", "log2",  "log10", "exp2", "erf",     "erfc", "reciprocal",
+      "sinh", "cosh",   "asin",  "acos",  "atan",  "floor", "ceil", "round",   "trunc"};
+  static_assert(sizeof(names) / sizeof(names[0]) == kernels::kUnaryOpCount);
   return names[static_cast<int>(op)];
 }
 
+bool is_rounding(UnaryOp op) {
+  return op == UnaryOp::Floor || op == UnaryOp::Ceil || op == UnaryOp::Round ||
+         op == UnaryOp::Trunc;
+}
+
+// Whether the op computes in floating point (an integer or bool input becomes float32).
 bool is_float_op(UnaryOp op) {
-  return op != UnaryOp::Neg && op != UnaryOp::Abs && op != UnaryOp::Relu && op != UnaryOp::Square;
+  return op != UnaryOp::Neg && op != UnaryOp::Abs && op != UnaryOp::Relu && op != UnaryOp::Square &&
+         !is_rounding(op);
 }
 
 void unary_kernel(UnaryOp op, const Tensor& x, const Tensor& out) {
@@ -71,7 +81,8 @@ Tensor unary(UnaryOp op, const Tensor& x) {
   if (!node) return out;
   DType in_dtype = x.dtype();
   bool uses_out = op == UnaryOp::Exp || op == UnaryOp::Sqrt || op == UnaryOp::Rsqrt ||
-                  op == UnaryOp::Tanh || op == UnaryOp::Sigmoid || op == UnaryOp::Relu;
+                  op == UnaryOp::Tanh || op == UnaryOp::Sigmoid || op == UnaryOp::Relu ||
+                  op == UnaryOp::Expm1 || op == UnaryOp::Exp2 || op == UnaryOp::Reciprocal;
   node->save(uses_out ? out : x, uses_out);
   node->backward = [op, in_dtype](FunctionNode& n, const std::vector<Tensor>& grads) {
     const Tensor& g = grads[0];
@@ -100,6 +111,25 @@ Tensor unary(UnaryOp op, const Tensor& x) {
       case UnaryOp::Sin: r = mul(g, cos(s)); break;
       case UnaryOp::Cos: r = neg(mul(g, sin(s))); break;
       case UnaryOp::Square: r = mul(g, mul(s, Scalar(2.0))); break;
+      case UnaryOp::Log1p: r = div(g, add(s, scalar_tensor(Scalar(1.0)))); break;
+      case UnaryOp::Expm1: r = mul(g, add(s, scalar_tensor(Scalar(1.0)))); break;
+      case UnaryOp::Log2: r = div(g, mul(s, Scalar(M_LN2))); break;
+      case UnaryOp::Log10: r = div(g, mul(s, Scalar(M_LN10))); break;
+      case UnaryOp::Exp2: r = mul(g, mul(s, Scalar(M_LN2))); break;
+      case UnaryOp::Erf:  // 2 / sqrt(pi) exp(-x^2)
+        r = mul(g, mul(exp(neg(mul(s, s))), Scalar(M_2_SQRTPI)));
+        break;
+      case UnaryOp::Erfc: r = mul(g, mul(exp(neg(mul(s, s))), Scalar(-M_2_SQRTPI))); break;
+      case UnaryOp::Reciprocal: r = neg(mul(g, mul(s, s))); break;
+      case UnaryOp::Sinh: r = mul(g, cosh(s)); break;
+      case UnaryOp::Cosh: r = mul(g, sinh(s)); break;
+      case UnaryOp::Asin: r = mul(g, rsqrt(rsub(mul(s, s), Scalar(1.0)))); break;
+      case UnaryOp::Acos: r = neg(mul(g, rsqrt(rsub(mul(s, s), Scalar(1.0))))); break;
+      case UnaryOp::Atan: r = div(g, add(mul(s, s), scalar_tensor(Scalar(1.0)))); break;
+      case UnaryOp::Floor:
+      case UnaryOp::Ceil:
+      case UnaryOp::Round:
+      case UnaryOp::Trunc: r = zeros_like(g); break;
     }
     return std::vector<Tensor>{r.dtype() == in_dtype ? r : r.to(in_dtype)};
   };
@@ -121,6 +151,23 @@ Tensor tanh(const Tensor& x) { return unary(UnaryOp::Tanh, x); }
 Tensor sigmoid(const Tensor& x) { return unary(UnaryOp::Sigmoid, x); }
 Tensor relu(const Tensor& x) { return unary(UnaryOp::Relu, x); }
 Tensor square(const Tensor& x) { return unary(UnaryOp::Square, x); }
+Tensor log1p(const Tensor& x) { return unary(UnaryOp::Log1p, x); }
+Tensor expm1(const Tensor& x) { return unary(UnaryOp::Expm1, x); }
+Tensor log2(const Tensor& x) { return unary(UnaryOp::Log2, x); }
+Tensor log10(const Tensor& x) { return unary(UnaryOp::Log10, x); }
+Tensor exp2(const Tensor& x) { return unary(UnaryOp::Exp2, x); }
+Tensor erf(const Tensor& x) { return unary(UnaryOp::Erf, x); }
+Tensor erfc(const Tensor& x) { return unary(UnaryOp::Erfc, x); }
+Tensor reciprocal(const Tensor& x) { return unary(UnaryOp::Reciprocal, x); }
+Tensor sinh(const Tensor& x) { return unary(UnaryOp::Sinh, x); }
+Tensor cosh(const Tensor& x) { return unary(UnaryOp::Cosh, x); }
+Tensor asin(const Tensor& x) { return unary(UnaryOp::Asin, x); }
+Tensor acos(const Tensor& x) { return unary(UnaryOp::Acos, x); }
+Tensor atan(const Tensor& x) { return unary(UnaryOp::Atan, x); }
+Tensor floor(const Tensor& x) { return unary(UnaryOp::Floor, x); }
+Tensor ceil(const Tensor& x) { return unary(UnaryOp::Ceil, x); }
+Tensor round(const Tensor& x) { return unary(UnaryOp::Round, x); }
+Tensor trunc(const Tensor& x) { return unary(UnaryOp::Trunc, x); }
 
 // sign has a zero gradient everywhere (where defined), as in PyTorch.
 Tensor sign(const Tensor& x) {
@@ -211,7 +258,7 @@ Tensor& clamp_(Tensor& t, std::optional<Scalar> lo, std::optional<Scalar> hi) {
 
 Tensor& unary_(Tensor& t, const std::string& name) {
   std::optional<UnaryOp> op;
-  for (int k = 0; k <= static_cast<int>(UnaryOp::Square); ++k)
+  for (int k = 0; k < kernels::kUnaryOpCount; ++k)
     if (name == unary_name(static_cast<UnaryOp>(k))) op = static_cast<UnaryOp>(k);
   if (!op) throw ValueError(str_cat("unary_: unknown in-place op '", name, "_'"));
   std::string opname = name + "_";

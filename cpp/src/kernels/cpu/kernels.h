@@ -21,7 +21,14 @@ using dlcore::OptimStep;
 using dlcore::RnnCell;
 
 enum class BinaryOp : int { Add, Sub, Mul, Div, Max, Min };
-enum class UnaryOp : int { Neg, Exp, Log, Sqrt, Rsqrt, Abs, Relu, Sigmoid, Tanh, Sin, Cos, Square };
+// clang-format off
+enum class UnaryOp : int {
+  Neg, Exp, Log, Sqrt, Rsqrt, Abs, Relu, Sigmoid, Tanh, Sin, Cos, Square,
+  Log1p, Expm1, Log2, Log10, Exp2, Erf, Erfc, Reciprocal, Sinh, Cosh, Asin, Acos, Atan,
+  Floor, Ceil, Round, Trunc  // the rounding ops keep integer inputs as they are
+};
+// clang-format on
+constexpr int kUnaryOpCount = static_cast<int>(UnaryOp::Trunc) + 1;
 
 // Activations of the nn layers, each with a fused backward (dx = g * f'(x)).
 // a and b are the op's parameters (see activation_simd.cpp for each formula).

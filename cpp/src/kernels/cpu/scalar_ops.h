@@ -49,6 +49,23 @@ template <class T> inline T scalar_unary(UnaryOp op, T x) {
       case UnaryOp::Sin: return std::sin(x);
       case UnaryOp::Cos: return std::cos(x);
       case UnaryOp::Square: return x * x;
+      case UnaryOp::Log1p: return std::log1p(x);
+      case UnaryOp::Expm1: return std::expm1(x);
+      case UnaryOp::Log2: return std::log2(x);
+      case UnaryOp::Log10: return std::log10(x);
+      case UnaryOp::Exp2: return std::exp2(x);
+      case UnaryOp::Erf: return std::erf(x);
+      case UnaryOp::Erfc: return std::erfc(x);
+      case UnaryOp::Reciprocal: return T(1) / x;
+      case UnaryOp::Sinh: return std::sinh(x);
+      case UnaryOp::Cosh: return std::cosh(x);
+      case UnaryOp::Asin: return std::asin(x);
+      case UnaryOp::Acos: return std::acos(x);
+      case UnaryOp::Atan: return std::atan(x);
+      case UnaryOp::Floor: return std::floor(x);
+      case UnaryOp::Ceil: return std::ceil(x);
+      case UnaryOp::Round: return std::nearbyint(x);  // halves to even, as PyTorch
+      case UnaryOp::Trunc: return std::trunc(x);
     }
   } else {
     switch (op) {
