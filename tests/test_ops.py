@@ -2,6 +2,8 @@
 reference (float32 and float64, broadcasting, 0-d, empty, non-contiguous
 views), gradients against float64 finite differences, every ISA path, and
 the same bits for every thread count."""
+import math
+
 import numpy as np
 import pytest
 
@@ -238,6 +240,33 @@ def test_rounding_and_small_argument_accuracy():
     # Float ops on integers compute in float32, as in PyTorch.
     assert dl.erf(dl.tensor([0, 1])).dtype == dl.float32
     np.testing.assert_allclose(dl.erf(dl.tensor([-np.inf, 0.0, 6.0])).numpy(), [-1.0, 0.0, 1.0])
+
+
+def test_remainder_fmod_floor_divide_follow_python():
+    # Floats against Python's own % and // (and math.fmod), signs and zeros included.
+    pairs = [(7.5, 2.0), (-7.5, 2.0), (7.5, -2.0), (-7.5, -2.0), (1.0, 0.1), (-1.0, 0.3), (0.0, -3.0),
+             (-0.0, 3.0), (5.0, math.inf), (-5.0, math.inf), (1e300, 1e-300)]
+    a, b = (dl.tensor([p[i] for p in pairs], dtype=dl.float64) for i in (0, 1))
+    assert (a % b).tolist() == [x % y for x, y in pairs]
+    assert (a // b).tolist() == [x // y for x, y in pairs]
+    assert dl.fmod(a, b).tolist() == [math.fmod(x, y) for x, y in pairs]
+    assert [math.copysign(1, v) for v in (a // b).tolist()] == [math.copysign(1, x // y) for x, y in pairs]
+    # Integers keep their dtype and round toward -inf, as Python's ints.
+    ints = [(7, 2), (-7, 2), (7, -2), (-7, -2), (0, 5), (-9223372036854775807 - 1, 3), (9, -1)]
+    x, y = (dl.tensor([p[i] for p in ints]) for i in (0, 1))
+    assert (x // y).dtype == dl.int64
+    assert (x // y).tolist() == [p // q for p, q in ints] and (x % y).tolist() == [p % q for p, q in ints]
+    assert dl.fmod(x, y).tolist() == [int(math.fmod(p, q)) for p, q in ints[:5]] + [-2, 0]
+    low = dl.tensor([-9223372036854775807 - 1])
+    assert (low // -1).tolist() == low.tolist() and (low % -1).tolist() == [0]  # no trap
+    assert (7 % dl.tensor([3, -3])).tolist() == [1, -2] and (7.5 // dl.tensor([2.0])).tolist() == [3.0]
+    assert round(dl.tensor(2.5)).item() == 2.0
+    for op in (lambda p, q: p % q, lambda p, q: p // q, dl.fmod):
+        with pytest.raises(ValueError, match="integer division by zero"):
+            op(dl.tensor([1, 2]), dl.tensor([1, 0]))
+    with pytest.raises(TypeError, match="remainder: not supported on bool tensors"):
+        dl.tensor([True]) % dl.tensor([True])
+    assert ((dl.tensor([1, 0]) > 0) ^ dl.tensor([True, True])).tolist() == [False, True]
 
 
 def test_max_min_of_two_tensors_and_inplace_errors():

@@ -283,9 +283,9 @@ class Tensor:
 
 # Module functions take the tensor first (named ``input``) and otherwise mirror the
 # methods above: add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge,
-# masked_fill, clamp, clip, logical_not, neg, exp, log, sqrt, rsqrt, abs, sign, sin, cos,
-# tanh, sigmoid, relu, square, log1p, expm1, log2, log10, exp2, erf, erfc, reciprocal, sinh,
-# cosh, asin, acos, atan, floor, ceil, round, trunc (and their ``_`` in-place forms), sum,
+# remainder, fmod, floor_divide, masked_fill, clamp, clip, logical_not, neg, exp, log,
+# sqrt, rsqrt, abs, sign, sin, cos, tanh, sigmoid, relu, square, log1p, expm1, log2,
+# log10, exp2, erf, erfc, reciprocal, sinh, cosh, asin, acos, atan, floor, ceil, round, trunc (and their ``_`` in-place forms), sum,
 # mean, var, std, prod, amax, amin, max, min, argmax, argmin, logsumexp, cumsum, softmax,
 # log_softmax, matmul, split, chunk, gather, scatter_add, index_select, index_add, nonzero,
 # flip, tril, triu, sort, argsort, topk, multinomial.

@@ -89,6 +89,10 @@ def logical_or(input, other):
     return (input != 0) | (other != 0)
 
 
+def logical_xor(input, other):
+    return (input != 0) ^ (other != 0)
+
+
 def any(input, dim=None, keepdim=False):
     """Whether any element (along ``dim``) is non-zero (a bool tensor)."""
     return (input != 0).sum(dim, keepdim) > 0
@@ -364,7 +368,7 @@ class iinfo:
 
 
 FUNCTIONS = ["movedim", "unbind", "outer", "isnan", "isinf", "isfinite", "logical_and",
-             "logical_or", "any", "all", "isclose", "allclose", "mm", "bmm", "repeat_interleave",
+             "logical_or", "logical_xor", "any", "all", "isclose", "allclose", "mm", "bmm", "repeat_interleave",
              "roll", "norm", "swapaxes", "unflatten", "masked_select", "tile"]
 moveaxis = movedim
 swapdims = swapaxes

@@ -106,6 +106,14 @@ void init_ops(py::module_& m, py::class_<Tensor>& c) {
   def_both(m, c, "pow", [](TT a, py::object b) { return binop("pow", a, b, &pow); }, arg("exponent"));
   def_both(m, c, "maximum", [](TT a, TT b) { return maximum(a, b); }, arg("other"), nogil());
   def_both(m, c, "minimum", [](TT a, TT b) { return minimum(a, b); }, arg("other"), nogil());
+  def_both(
+      m, c, "remainder", [](TT a, py::object b) { return binop("remainder", a, b, &remainder); },
+      arg("other"));
+  def_both(
+      m, c, "fmod", [](TT a, py::object b) { return binop("fmod", a, b, &fmod); }, arg("other"));
+  def_both(
+      m, c, "floor_divide",
+      [](TT a, py::object b) { return binop("floor_divide", a, b, &floor_divide); }, arg("other"));
   for (auto [name, fn] : std::initializer_list<std::pair<const char*, Tensor (*)(TT, TT)>>{
            {"eq", &eq}, {"ne", &ne}, {"lt", &lt}, {"le", &le}, {"gt", &gt}, {"ge", &ge}}) {
     std::string n = name;
@@ -150,41 +158,105 @@ void init_ops(py::module_& m, py::class_<Tensor>& c) {
   }
 
   // ---- operators
-  c.def("__add__", [](TT a, py::object b) { return binop("add", a, b, &add2); }, py::is_operator())
-      .def("__radd__", [](TT a, py::object b) { return rbinop("add", a, b, &add2); }, py::is_operator())
-      .def("__sub__", [](TT a, py::object b) { return binop("sub", a, b, &sub2); }, py::is_operator())
-      .def("__rsub__", [](TT a, py::object b) { return rbinop("sub", a, b, &sub2); }, py::is_operator())
-      .def("__mul__", [](TT a, py::object b) { return binop("mul", a, b, &mul); }, py::is_operator())
-      .def("__rmul__", [](TT a, py::object b) { return rbinop("mul", a, b, &mul); }, py::is_operator())
-      .def("__truediv__", [](TT a, py::object b) { return binop("div", a, b, &div); }, py::is_operator())
-      .def("__rtruediv__", [](TT a, py::object b) { return rbinop("div", a, b, &div); }, py::is_operator())
-      .def("__pow__", [](TT a, py::object b) { return binop("pow", a, b, &pow); }, py::is_operator())
-      .def("__rpow__", [](TT a, py::object b) { return rbinop("pow", a, b, &pow); }, py::is_operator())
-      .def("__matmul__", [](TT a, TT b) { return matmul(a, b); }, py::is_operator(), nogil())
+  c.def(
+       "__add__", [](TT a, py::object b) { return binop("add", a, b, &add2); }, py::is_operator())
+      .def(
+          "__radd__", [](TT a, py::object b) { return rbinop("add", a, b, &add2); },
+          py::is_operator())
+      .def(
+          "__sub__", [](TT a, py::object b) { return binop("sub", a, b, &sub2); },
+          py::is_operator())
+      .def(
+          "__rsub__", [](TT a, py::object b) { return rbinop("sub", a, b, &sub2); },
+          py::is_operator())
+      .def(
+          "__mul__", [](TT a, py::object b) { return binop("mul", a, b, &mul); }, py::is_operator())
+      .def(
+          "__rmul__", [](TT a, py::object b) { return rbinop("mul", a, b, &mul); },
+          py::is_operator())
+      .def(
+          "__truediv__", [](TT a, py::object b) { return binop("div", a, b, &div); },
+          py::is_operator())
+      .def(
+          "__rtruediv__", [](TT a, py::object b) { return rbinop("div", a, b, &div); },
+          py::is_operator())
+      .def(
+          "__pow__", [](TT a, py::object b) { return binop("pow", a, b, &pow); }, py::is_operator())
+      .def(
+          "__rpow__", [](TT a, py::object b) { return rbinop("pow", a, b, &pow); },
+          py::is_operator())
+      .def(
+          "__mod__", [](TT a, py::object b) { return binop("remainder", a, b, &remainder); },
+          py::is_operator())
+      .def(
+          "__rmod__", [](TT a, py::object b) { return rbinop("remainder", a, b, &remainder); },
+          py::is_operator())
+      .def(
+          "__floordiv__",
+          [](TT a, py::object b) { return binop("floor_divide", a, b, &floor_divide); },
+          py::is_operator())
+      .def(
+          "__rfloordiv__",
+          [](TT a, py::object b) { return rbinop("floor_divide", a, b, &floor_divide); },
+          py::is_operator())
+      .def(
+          "__matmul__", [](TT a, TT b) { return matmul(a, b); }, py::is_operator(), nogil())
       .def("__neg__", [](TT a) { return neg(a); })
       .def("__abs__", [](TT a) { return abs(a); })
-      .def("__invert__", [](TT a) {
-        if (a.dtype() != DType::Bool) throw TypeError("~ is only supported on bool tensors");
-        return logical_not(a);
-      })
-      .def("__and__", [](TT a, TT b) {
-        if (a.dtype() != DType::Bool || b.dtype() != DType::Bool) throw TypeError("& is only supported on bool tensors");
-        return mul(a, b);
-      }, py::is_operator())
-      .def("__or__", [](TT a, TT b) {
-        if (a.dtype() != DType::Bool || b.dtype() != DType::Bool) throw TypeError("| is only supported on bool tensors");
-        return add(a, b);
-      }, py::is_operator())
-      .def("__eq__", [](TT a, py::object b) { return binop("eq", a, b, &eq); }, py::is_operator())
-      .def("__ne__", [](TT a, py::object b) { return binop("ne", a, b, &ne); }, py::is_operator())
-      .def("__lt__", [](TT a, py::object b) { return binop("lt", a, b, &lt); }, py::is_operator())
-      .def("__le__", [](TT a, py::object b) { return binop("le", a, b, &le); }, py::is_operator())
-      .def("__gt__", [](TT a, py::object b) { return binop("gt", a, b, &gt); }, py::is_operator())
-      .def("__ge__", [](TT a, py::object b) { return binop("ge", a, b, &ge); }, py::is_operator())
-      .def("__iadd__", [](Tensor& a, py::object b) -> Tensor& { return iop(a, b, &add_i); }, py::is_operator())
-      .def("__isub__", [](Tensor& a, py::object b) -> Tensor& { return iop(a, b, &sub_i); }, py::is_operator())
-      .def("__imul__", [](Tensor& a, py::object b) -> Tensor& { return iop(a, b, &mul_); }, py::is_operator())
-      .def("__itruediv__", [](Tensor& a, py::object b) -> Tensor& { return iop(a, b, &div_); }, py::is_operator());
+      .def("__invert__",
+           [](TT a) {
+             if (a.dtype() != DType::Bool) throw TypeError("~ is only supported on bool tensors");
+             return logical_not(a);
+           })
+      .def(
+          "__and__",
+          [](TT a, TT b) {
+            if (a.dtype() != DType::Bool || b.dtype() != DType::Bool)
+              throw TypeError("& is only supported on bool tensors");
+            return mul(a, b);
+          },
+          py::is_operator())
+      .def(
+          "__or__",
+          [](TT a, TT b) {
+            if (a.dtype() != DType::Bool || b.dtype() != DType::Bool)
+              throw TypeError("| is only supported on bool tensors");
+            return add(a, b);
+          },
+          py::is_operator())
+      .def(
+          "__xor__",
+          [](TT a, TT b) {
+            if (a.dtype() != DType::Bool || b.dtype() != DType::Bool)
+              throw TypeError("^ is only supported on bool tensors");
+            return ne(a, b);
+          },
+          py::is_operator())
+      .def("__round__", [](TT a) { return round(a); })
+      .def(
+          "__eq__", [](TT a, py::object b) { return binop("eq", a, b, &eq); }, py::is_operator())
+      .def(
+          "__ne__", [](TT a, py::object b) { return binop("ne", a, b, &ne); }, py::is_operator())
+      .def(
+          "__lt__", [](TT a, py::object b) { return binop("lt", a, b, &lt); }, py::is_operator())
+      .def(
+          "__le__", [](TT a, py::object b) { return binop("le", a, b, &le); }, py::is_operator())
+      .def(
+          "__gt__", [](TT a, py::object b) { return binop("gt", a, b, &gt); }, py::is_operator())
+      .def(
+          "__ge__", [](TT a, py::object b) { return binop("ge", a, b, &ge); }, py::is_operator())
+      .def(
+          "__iadd__", [](Tensor& a, py::object b) -> Tensor& { return iop(a, b, &add_i); },
+          py::is_operator())
+      .def(
+          "__isub__", [](Tensor& a, py::object b) -> Tensor& { return iop(a, b, &sub_i); },
+          py::is_operator())
+      .def(
+          "__imul__", [](Tensor& a, py::object b) -> Tensor& { return iop(a, b, &mul_); },
+          py::is_operator())
+      .def(
+          "__itruediv__", [](Tensor& a, py::object b) -> Tensor& { return iop(a, b, &div_); },
+          py::is_operator());
 
   // ---- in place
   c.def("add_", [](Tensor& a, py::object b, Scalar alpha) -> Tensor& {

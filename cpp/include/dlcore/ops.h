@@ -99,6 +99,12 @@ Tensor div(const Tensor& a, const Tensor& b);
 Tensor pow(const Tensor& a, const Tensor& b);
 Tensor maximum(const Tensor& a, const Tensor& b);
 Tensor minimum(const Tensor& a, const Tensor& b);
+// remainder: a - floor(a / b) b, the sign of b (Python's %); fmod: the sign of a (C's
+// fmod); floor_divide: floor(a / b) (Python's //). Integers keep their dtype and reject a
+// zero divisor; bool tensors are rejected.
+Tensor remainder(const Tensor& a, const Tensor& b);
+Tensor fmod(const Tensor& a, const Tensor& b);
+Tensor floor_divide(const Tensor& a, const Tensor& b);
 Tensor add(const Tensor& a, Scalar b);
 Tensor sub(const Tensor& a, Scalar b);
 Tensor rsub(const Tensor& a, Scalar b);  // b - a

@@ -1,5 +1,6 @@
-// Binary elementwise ops (add, sub, mul, div, pow, maximum, minimum), the
-// comparisons, where/masked_fill, and the in-place variants, with gradients.
+// Binary elementwise ops (add, sub, mul, div, pow, maximum, minimum, remainder, fmod,
+// floor_divide), the comparisons, where/masked_fill, and the in-place variants, with
+// gradients.
 // Broadcasting follows NumPy; dtypes promote as in PyTorch (result_type).
 #include <cmath>
 #include <type_traits>
@@ -13,7 +14,7 @@ namespace {
 
 using kernels::BinaryOp;
 
-enum class BK { Add, Sub, Mul, Div, Max, Min, Pow, Eq, Ne, Lt, Le, Gt, Ge };
+enum class BK { Add, Sub, Mul, Div, Max, Min, Pow, Rem, Fmod, FloorDiv, Eq, Ne, Lt, Le, Gt, Ge };
 // Add..Min double as kernels::BinaryOp values.
 static_assert(static_cast<int>(BK::Min) == static_cast<int>(BinaryOp::Min));
 
@@ -32,11 +33,62 @@ template <class T> inline T int_pow(T base, T exp) {
   return r;
 }
 
+// x mod y with the sign of y (Python's %, PyTorch's remainder); integers are checked for a
+// zero divisor before the kernel runs.
+template <class T>
+inline T remainder_of(T x, T y) {
+  if constexpr (std::is_floating_point_v<T>) {
+    T m = std::fmod(x, y);
+    return m != 0 && ((y < 0) != (m < 0)) ? m + y : m;
+  } else {
+    if (y == T(-1)) return T(0);  // the lowest value % -1 would trap
+    T m = static_cast<T>(x % y);
+    return m != 0 && ((y < 0) != (m < 0)) ? static_cast<T>(m + y) : m;
+  }
+}
+
+// floor(x / y) as Python computes it for floats: from fmod, so that 1 // 0.1 is 9 (0.1 is
+// a little above 1/10), with the quotient rounded to the nearest integer it is within 1/2
+// of; integers round toward -inf.
+template <class T>
+inline T floor_divide_of(T x, T y) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (y == 0) return x / y;
+    const T mod = std::fmod(x, y);
+    T q = (x - mod) / y;
+    if (mod != 0 && ((y < 0) != (mod < 0))) q -= 1;
+    if (q == 0) return std::copysign(T(0), x / y);
+    T f = std::floor(q);
+    return q - f > T(0.5) ? f + 1 : f;
+  } else {
+    // The lowest value / -1 would trap: -x, wrapping as PyTorch's does.
+    if (y == T(-1)) return static_cast<T>(T(0) - static_cast<std::make_unsigned_t<T>>(x));
+    T q = static_cast<T>(x / y);
+    return (x % y != 0 && ((x < 0) != (y < 0))) ? static_cast<T>(q - 1) : q;
+  }
+}
+
 template <class T> inline T apply(BK k, T x, T y) {
-  if (k != BK::Pow) return kernels::scalar_binary<T>(static_cast<BinaryOp>(static_cast<int>(k)), x, y);
-  if constexpr (std::is_floating_point_v<T>) return std::pow(x, y);
-  else if constexpr (std::is_same_v<T, bool>) return x || !y;
-  else return int_pow(x, y);
+  if (k < BK::Pow)
+    return kernels::scalar_binary<T>(static_cast<BinaryOp>(static_cast<int>(k)), x, y);
+  if constexpr (std::is_same_v<T, bool>) {
+    return x || !y;  // Pow (the others reject bool tensors)
+  } else {
+    switch (k) {
+      case BK::Rem: return remainder_of(x, y);
+      case BK::Fmod:
+        if constexpr (std::is_floating_point_v<T>)
+          return std::fmod(x, y);
+        else
+          return y == T(-1) ? T(0) : static_cast<T>(x % y);
+      case BK::FloorDiv: return floor_divide_of(x, y);
+      default: break;
+    }
+    if constexpr (std::is_floating_point_v<T>)
+      return std::pow(x, y);
+    else
+      return int_pow(x, y);
+  }
 }
 
 template <class T> inline bool compare(BK k, T x, T y) {
@@ -51,8 +103,9 @@ template <class T> inline bool compare(BK k, T x, T y) {
 }
 
 const char* bk_name(BK k) {
-  static const char* names[] = {"add", "sub", "mul", "div", "maximum", "minimum", "pow",
-                                "eq",  "ne",  "lt",  "le",  "gt",      "ge"};
+  static const char* names[] = {
+      "add",  "sub",          "mul", "div", "maximum", "minimum", "pow", "remainder",
+      "fmod", "floor_divide", "eq",  "ne",  "lt",      "le",      "gt",  "ge"};
   return names[static_cast<int>(k)];
 }
 
@@ -141,7 +194,16 @@ DType compute_dtype(BK k, const Tensor& a, const Tensor& b) {
   if (k == BK::Div && !is_floating(d)) d = DType::Float32;  // true division
   if (k == BK::Sub && d == DType::Bool)
     throw TypeError("sub: subtraction of two bool tensors is not supported; use logical_xor");
+  if ((k == BK::Rem || k == BK::Fmod || k == BK::FloorDiv) && d == DType::Bool)
+    throw TypeError(str_cat(bk_name(k), ": not supported on bool tensors"));
   return d;
+}
+
+// Integer remainder, fmod and floor_divide by zero have no value (floats give inf or NaN).
+void check_int_divisor(BK k, const Tensor& b) {
+  if (is_floating(b.dtype())) return;
+  if (sum(eq(b, scalar_tensor(Scalar(int64_t(0)), b.dtype()))).item() != 0)
+    throw ValueError(str_cat(bk_name(k), ": integer division by zero"));
 }
 
 // Forward without autograd.
@@ -151,6 +213,7 @@ Tensor binary_forward(BK k, const Tensor& a, const Tensor& b) {
   Tensor A = a.dtype() == cd ? a : detach(a).to(cd);
   Tensor B = b.dtype() == cd ? b : detach(b).to(cd);
   if (k == BK::Pow) check_int_pow(B);
+  if (k == BK::Rem || k == BK::Fmod || k == BK::FloorDiv) check_int_divisor(k, B);
   Tensor out = empty(shape, is_compare(k) ? DType::Bool : cd);
   binary_kernel(k, A, B, out);
   return out;
@@ -244,6 +307,28 @@ Tensor binary(BK k, const Tensor& a, const Tensor& b) {
         return std::vector<Tensor>{ga, gb};
       };
       break;
+    case BK::Rem:
+    case BK::Fmod:
+      // a - q b with q = floor(a / b) (remainder) or trunc(a / b) (fmod), piecewise constant.
+      node->save(a);
+      node->save(b);
+      node->backward = [ma, mb, k](FunctionNode& n, const std::vector<Tensor>& g) {
+        Tensor x = n.saved(0), y = n.saved(1);
+        Tensor gb;
+        if (n.needs_input_grad(1)) {
+          Tensor q = k == BK::Rem ? floor_divide(x, y) : trunc(div(x, y));
+          gb = reduce_grad(neg(mul(g[0], q)), mb);
+        }
+        return std::vector<Tensor>{n.needs_input_grad(0) ? reduce_grad(g[0], ma) : Tensor(), gb};
+      };
+      break;
+    case BK::FloorDiv:  // piecewise constant
+      node->backward = [ma, mb](FunctionNode& n, const std::vector<Tensor>& g) {
+        Tensor z = zeros_like(g[0]);
+        return std::vector<Tensor>{n.needs_input_grad(0) ? reduce_grad(z, ma) : Tensor(),
+                                   n.needs_input_grad(1) ? reduce_grad(z, mb) : Tensor()};
+      };
+      break;
     default: break;
   }
   set_history(out, node);
@@ -270,6 +355,7 @@ Tensor& binary_inplace(BK k, Tensor& a, const Tensor& b) {
   }
   Tensor B = b.dtype() == a.dtype() ? b : detach(b).to(a.dtype());
   if (k == BK::Pow) check_int_pow(B);
+  if (k == BK::Rem || k == BK::Fmod || k == BK::FloorDiv) check_int_divisor(k, B);
   binary_kernel(k, a, B, a);
   a.bump_version();
   return a;
@@ -293,6 +379,9 @@ Tensor div(const Tensor& a, const Tensor& b) { return binary(BK::Div, a, b); }
 Tensor pow(const Tensor& a, const Tensor& b) { return binary(BK::Pow, a, b); }
 Tensor maximum(const Tensor& a, const Tensor& b) { return binary(BK::Max, a, b); }
 Tensor minimum(const Tensor& a, const Tensor& b) { return binary(BK::Min, a, b); }
+Tensor remainder(const Tensor& a, const Tensor& b) { return binary(BK::Rem, a, b); }
+Tensor fmod(const Tensor& a, const Tensor& b) { return binary(BK::Fmod, a, b); }
+Tensor floor_divide(const Tensor& a, const Tensor& b) { return binary(BK::FloorDiv, a, b); }
 Tensor add(const Tensor& a, Scalar b) { return binary(BK::Add, a, wrap(b)); }
 Tensor sub(const Tensor& a, Scalar b) { return binary(BK::Sub, a, wrap(b)); }
 Tensor rsub(const Tensor& a, Scalar b) { return binary(BK::Sub, wrap(b), a); }
