@@ -285,10 +285,11 @@ class Tensor:
 # methods above: add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge,
 # remainder, fmod, floor_divide, masked_fill, clamp, clip, logical_not, neg, exp, log,
 # sqrt, rsqrt, abs, sign, sin, cos, tanh, sigmoid, relu, square, log1p, expm1, log2,
-# log10, exp2, erf, erfc, reciprocal, sinh, cosh, asin, acos, atan, floor, ceil, round, trunc (and their ``_`` in-place forms), sum,
-# mean, var, std, prod, amax, amin, max, min, argmax, argmin, logsumexp, cumsum, softmax,
-# log_softmax, matmul, split, chunk, gather, scatter_add, index_select, index_add, nonzero,
-# flip, tril, triu, sort, argsort, topk, multinomial.
+# log10, exp2, erf, erfc, reciprocal, sinh, cosh, asin, acos, atan, floor, ceil, round,
+# trunc (and their ``_`` in-place forms), sum, mean, var, std, prod, amax, amin, max, min,
+# argmax, argmin, logsumexp, cumsum, softmax, log_softmax, matmul, split, chunk, gather,
+# scatter_add, index_select, index_add, nonzero, flip, tril, triu, sort, argsort, topk,
+# multinomial.
 def add(input: Tensor, other: Union[Tensor, Number], *, alpha: Number = 1) -> Tensor: ...
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with NumPy's rules: 1-D operands are promoted and the added dim
