@@ -1,4 +1,4 @@
-"""dlcore.utils.data (datasets, DataLoader, random_split), the shipped datasets and their
+"""dlcore.utils.data (datasets, samplers, DataLoader, random_split), the shipped datasets and their
 stratified split, the progress bar, and checkpoints (format, atomicity, errors)."""
 import io
 import json
@@ -10,7 +10,9 @@ import pytest
 
 import dlcore as dl
 from dlcore import nn
-from dlcore.utils.data import DataLoader, Dataset, TensorDataset, random_split
+from dlcore.utils.data import (BatchSampler, ConcatDataset, DataLoader, Dataset, IterableDataset, RandomSampler,
+                               SequentialSampler, SubsetRandomSampler, TensorDataset, WeightedRandomSampler,
+                               get_worker_info, random_split)
 from dlcore.utils.progress import progress
 
 
@@ -192,3 +194,80 @@ def test_model_checkpoint_reloads_identically(tmp_path):
     other.load_state_dict(dl.load(tmp_path / "m"))
     x = dl.randn(5, 3)
     np.testing.assert_array_equal(model(x).detach().numpy(), other(x).detach().numpy())
+
+
+def test_samplers_match_pytorchs_contracts():
+    ds = TensorDataset(dl.arange(10))
+    assert list(SequentialSampler(ds)) == list(range(10)) and len(SequentialSampler(ds)) == 10
+    g = dl.Generator().manual_seed(1)
+    perm = list(RandomSampler(ds, generator=g))
+    assert sorted(perm) == list(range(10)) and perm != list(range(10))
+    g.manual_seed(1)
+    assert list(RandomSampler(ds, generator=g)) == perm
+    more = list(RandomSampler(ds, num_samples=25))  # successive permutations
+    assert len(more) == 25 and sorted(more[:10]) == list(range(10)) and sorted(more[10:20]) == list(range(10))
+    drawn = list(RandomSampler(ds, replacement=True, num_samples=1000))
+    assert len(drawn) == 1000 and set(drawn) == set(range(10))
+    sub = list(SubsetRandomSampler([3, 5, 7]))
+    assert sorted(sub) == [3, 5, 7]
+    dl.manual_seed(2)
+    w = list(WeightedRandomSampler([0.0, 1.0, 0.0, 3.0], 4000))
+    counts = np.bincount(w, minlength=4)
+    assert counts[0] == counts[2] == 0 and abs(counts[3] / 4000 - 0.75) < 5 * np.sqrt(0.75 * 0.25 / 4000)
+    assert sorted(WeightedRandomSampler(dl.tensor([1.0, 2.0, 3.0]), 3, replacement=False)) == [0, 1, 2]
+    assert list(BatchSampler(SequentialSampler(range(7)), 3, False)) == [[0, 1, 2], [3, 4, 5], [6]]
+    assert list(BatchSampler(range(7), 3, True)) == [[0, 1, 2], [3, 4, 5]]
+    assert len(BatchSampler(range(7), 3, False)) == 3 and len(BatchSampler(range(7), 3, True)) == 2
+    with pytest.raises(ValueError, match="num_samples must be a positive int"):
+        RandomSampler(ds, num_samples=0)
+    with pytest.raises(ValueError, match="weights must be 1-D"):
+        WeightedRandomSampler(np.ones((2, 2)), 3)
+    with pytest.raises(TypeError, match="drop_last must be a bool"):
+        BatchSampler(range(3), 2, None)
+
+
+def test_loader_with_sampler_batch_sampler_and_no_batching():
+    ds = TensorDataset(dl.arange(10) * 10)
+    # A sampler over part of the data: the loader's length follows it.
+    loader = DataLoader(ds, batch_size=2, sampler=[9, 1, 4])
+    assert [b.tolist() for (b,) in loader] == [[90, 10], [40]] and len(loader) == 2
+    # A batch sampler of buckets (as for sequences of similar lengths).
+    buckets = [[0, 1, 2], [5, 6], [9]]
+    loader = DataLoader(Squares(), batch_sampler=[[0, 1], [4]])
+    assert [b["y"].tolist() for b in loader] == [[0, 1], [16]] and len(loader) == 2
+    assert [b.tolist() for (b,) in DataLoader(ds, batch_sampler=buckets)] == [[0, 10, 20], [50, 60], [90]]
+    # batch_size=None: single samples, not batches.
+    singles = list(DataLoader(Squares(), batch_size=None))
+    assert len(singles) == 5 and singles[3]["y"] == 9
+    with pytest.raises(ValueError, match="batch_sampler is mutually exclusive"):
+        DataLoader(ds, batch_size=4, batch_sampler=buckets)
+    with pytest.raises(ValueError, match="sampler and shuffle are mutually exclusive"):
+        DataLoader(ds, sampler=[1], shuffle=True)
+    assert get_worker_info() is None
+
+
+class Countdown(IterableDataset):
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        return iter(range(self.n, 0, -1))
+
+    def __len__(self):
+        return self.n
+
+
+def test_iterable_and_concatenated_datasets():
+    assert [b.tolist() for b in DataLoader(Countdown(5), batch_size=2)] == [[5, 4], [3, 2], [1]]
+    assert [b.tolist() for b in DataLoader(Countdown(5), batch_size=2, drop_last=True)] == [[5, 4], [3, 2]]
+    assert len(DataLoader(Countdown(5), batch_size=2)) == 3
+    assert list(DataLoader(Countdown(3), batch_size=None)) == [3, 2, 1]
+    with pytest.raises(ValueError, match="an IterableDataset takes no shuffle"):
+        DataLoader(Countdown(3), shuffle=True)
+    cat = ConcatDataset([TensorDataset(dl.arange(3)), Squares()])
+    assert len(cat) == 8 and cat.cumulative_sizes == [3, 8]
+    assert cat[2][0].item() == 2 and cat[3]["y"] == 0 and cat[-1]["y"] == 16
+    with pytest.raises(IndexError, match="index 8 is out of range for 8 samples"):
+        cat[8]
+    with pytest.raises(TypeError, match="iterable datasets cannot be indexed"):
+        ConcatDataset([Countdown(2)])

@@ -1,16 +1,19 @@
-"""Datasets and batching (``dlcore.utils.data``): ``Dataset``, ``TensorDataset``, ``Subset``,
-``random_split`` and ``DataLoader``, shaped like ``torch.utils.data``.
+"""Datasets, samplers and batching (``dlcore.utils.data``), shaped like ``torch.utils.data``:
+``Dataset``, ``IterableDataset``, ``TensorDataset``, ``Subset``, ``ConcatDataset``,
+``random_split``; the samplers ``SequentialSampler``, ``RandomSampler``,
+``SubsetRandomSampler``, ``WeightedRandomSampler`` and ``BatchSampler``; ``DataLoader``.
 
 A DataLoader over a ``TensorDataset`` with the default collate gathers each batch with one
 indexing op per tensor (no per-sample Python loop); other datasets are indexed per sample
 and collated by stacking.
 """
+import bisect
 import math
 
 import numpy as np
 
 from .. import _C
-from ..creation import randperm, tensor as _tensor
+from ..creation import randint, randperm, tensor as _tensor
 
 Tensor = _C.Tensor
 
@@ -22,6 +25,14 @@ class Dataset:
         raise NotImplementedError
 
     def __len__(self):
+        raise NotImplementedError
+
+
+class IterableDataset(Dataset):
+    """A stream of samples: subclasses define ``__iter__``. A DataLoader batches them in the
+    order they come (no sampler or shuffle)."""
+
+    def __iter__(self):
         raise NotImplementedError
 
 
@@ -60,6 +71,33 @@ class Subset(Dataset):
 
     def __len__(self):
         return len(self.indices)
+
+
+class ConcatDataset(Dataset):
+    """The samples of several map-style datasets, one after another."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: give at least one dataset")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise TypeError("ConcatDataset: iterable datasets cannot be indexed")
+        self.cumulative_sizes, total = [], 0
+        for d in self.datasets:
+            total += len(d)
+            self.cumulative_sizes.append(total)
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index):
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(f"ConcatDataset: index {index} is out of range for {n} samples")
+        index %= n
+        k = bisect.bisect_right(self.cumulative_sizes, index)
+        return self.datasets[k][index - (self.cumulative_sizes[k - 1] if k else 0)]
 
 
 def random_split(dataset, lengths, generator=None):
@@ -106,47 +144,209 @@ def default_collate(batch):
     return list(batch)
 
 
-class DataLoader:
-    """Batches of a dataset, in order or shuffled (from dlcore's default generator, or
-    ``generator``, so ``manual_seed`` makes the order reproducible).
+class Sampler:
+    """An iterable of dataset indices (subclasses define ``__iter__``, and ``__len__`` where
+    the count is known)."""
 
-    ``for x, y in DataLoader(TensorDataset(X, Y), batch_size=64, shuffle=True): ...``
-    """
-
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None, generator=None,
-                 sampler=None, num_workers=0):
-        if batch_size is None or isinstance(batch_size, bool) or int(batch_size) < 1:
-            raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
-        if sampler is not None and shuffle:
-            raise ValueError("DataLoader: sampler and shuffle are mutually exclusive")
-        self.dataset, self.batch_size = dataset, int(batch_size)
-        self.shuffle, self.drop_last = shuffle, drop_last
-        self.collate_fn = collate_fn
-        self.generator, self.sampler = generator, sampler
-        self.num_workers = num_workers  # accepted for compatibility; batches are made in this process
-
-    def __len__(self):
-        n = len(self.dataset)
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
-
-    def _order(self):
-        n = len(self.dataset)
-        if self.sampler is not None:
-            return np.asarray(list(self.sampler), dtype=np.int64)
-        if self.shuffle:
-            return randperm(n, generator=self.generator).numpy()
-        return np.arange(n, dtype=np.int64)
+    def __init__(self, data_source=None):
+        pass
 
     def __iter__(self):
-        order = self._order()
-        n, bs = len(order), self.batch_size
-        stop = n - n % bs if self.drop_last else n
+        raise NotImplementedError
+
+
+def _count(value, name, what):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{name}: {what} must be a positive int, got {value!r}")
+    return int(value)
+
+
+class SequentialSampler(Sampler):
+    """0, 1, ..., len(data_source) - 1."""
+
+    def __init__(self, data_source):
+        self.data_source = data_source
+
+    def __iter__(self):
+        return iter(range(len(self.data_source)))
+
+    def __len__(self):
+        return len(self.data_source)
+
+
+class RandomSampler(Sampler):
+    """The indices of ``data_source`` in a random order (a fresh permutation each epoch), or
+    ``num_samples`` indices drawn with ``replacement``; from dlcore's default generator or
+    ``generator``. Without replacement, more samples than the dataset holds come from
+    successive permutations."""
+
+    def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
+        if not isinstance(replacement, bool):
+            raise TypeError(f"RandomSampler: replacement must be a bool, got {replacement!r}")
+        self.data_source, self.replacement, self.generator = data_source, replacement, generator
+        self._num_samples = None if num_samples is None else _count(num_samples, "RandomSampler", "num_samples")
+
+    @property
+    def num_samples(self):
+        return len(self.data_source) if self._num_samples is None else self._num_samples
+
+    def __iter__(self):
+        n, want = len(self.data_source), self.num_samples
+        if n == 0:
+            return iter([])
+        if self.replacement:
+            return iter(randint(0, n, (want,), generator=self.generator).tolist())
+        out = []
+        while len(out) < want:
+            out += randperm(n, generator=self.generator).tolist()
+        return iter(out[:want])
+
+    def __len__(self):
+        return self.num_samples
+
+
+class SubsetRandomSampler(Sampler):
+    """The given indices, in a random order each epoch."""
+
+    def __init__(self, indices, generator=None):
+        self.indices, self.generator = list(indices), generator
+
+    def __iter__(self):
+        return iter([self.indices[i] for i in randperm(len(self.indices), generator=self.generator).tolist()])
+
+    def __len__(self):
+        return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices drawn with probabilities proportional to ``weights`` (with or
+    without replacement), through ``dlcore.multinomial``."""
+
+    def __init__(self, weights, num_samples, replacement=True, generator=None):
+        if not isinstance(replacement, bool):
+            raise TypeError(f"WeightedRandomSampler: replacement must be a bool, got {replacement!r}")
+        w = weights.detach().numpy() if isinstance(weights, Tensor) else np.asarray(weights)
+        if w.ndim != 1:
+            raise ValueError(f"WeightedRandomSampler: weights must be 1-D, got shape {w.shape}")
+        self.weights = _C.from_numpy(np.ascontiguousarray(w, dtype=np.float64))
+        self.num_samples = _count(num_samples, "WeightedRandomSampler", "num_samples")
+        self.replacement, self.generator = replacement, generator
+
+    def __iter__(self):
+        draws = _C.multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator)
+        return iter(draws.tolist())
+
+    def __len__(self):
+        return self.num_samples
+
+
+class BatchSampler(Sampler):
+    """Groups the indices of ``sampler`` into lists of ``batch_size`` (the last one shorter
+    unless ``drop_last``)."""
+
+    def __init__(self, sampler, batch_size, drop_last):
+        if not isinstance(drop_last, bool):
+            raise TypeError(f"BatchSampler: drop_last must be a bool, got {drop_last!r}")
+        self.sampler, self.drop_last = sampler, drop_last
+        self.batch_size = _count(batch_size, "BatchSampler", "batch_size")
+
+    def __iter__(self):
+        batch = []
+        for i in self.sampler:
+            batch.append(i)
+            if len(batch) == self.batch_size:
+                yield batch
+                batch = []
+        if batch and not self.drop_last:
+            yield batch
+
+    def __len__(self):
+        n = len(self.sampler)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
+def get_worker_info():
+    """None: dlcore's DataLoader makes its batches in the calling process."""
+    return None
+
+
+class DataLoader:
+    """Batches of a dataset, in order, shuffled (from dlcore's default generator, or
+    ``generator``, so ``manual_seed`` makes the order reproducible), in the order of a
+    ``sampler``, or as the index lists of a ``batch_sampler``. An ``IterableDataset`` is
+    batched as it streams. ``batch_size=None`` yields single samples.
+
+    ``for x, y in DataLoader(TensorDataset(X, Y), batch_size=64, shuffle=True): ...``
+
+    Batches are made in this process: ``num_workers``, ``pin_memory``, ``timeout``,
+    ``worker_init_fn``, ``prefetch_factor`` and ``persistent_workers`` are accepted for
+    PyTorch's signature and change nothing.
+    """
+
+    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
+                 collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
+                 generator=None, *, prefetch_factor=None, persistent_workers=False):
+        if batch_size is not None:
+            batch_size = _count(batch_size, "DataLoader", "batch_size")
+        shuffle = bool(shuffle)
+        iterable = isinstance(dataset, IterableDataset)
+        if iterable and (shuffle or sampler is not None or batch_sampler is not None):
+            raise ValueError("DataLoader: an IterableDataset takes no shuffle, sampler or batch_sampler")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler and shuffle are mutually exclusive")
+        if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None or drop_last):
+            raise ValueError("DataLoader: batch_sampler is mutually exclusive with batch_size, shuffle, "
+                             "sampler and drop_last")
+        if batch_size is None and drop_last:
+            raise ValueError("DataLoader: drop_last needs a batch_size")
+        if sampler is None and not iterable:
+            sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
+        if batch_sampler is None and batch_size is not None and not iterable:
+            batch_sampler = BatchSampler(sampler, batch_size, bool(drop_last))
+        self.dataset, self.batch_size, self.drop_last = dataset, batch_size, bool(drop_last)
+        self.shuffle, self.generator = shuffle, generator
+        self.sampler, self.batch_sampler = sampler, batch_sampler
+        self.collate_fn = collate_fn
+        self.num_workers = num_workers
+
+    def __len__(self):
+        if isinstance(self.dataset, IterableDataset):
+            n = len(self.dataset)  # TypeError where the stream has no length, as in PyTorch
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        return len(self.batch_sampler) if self.batch_sampler is not None else len(self.sampler)
+
+    def _collate(self, samples):
+        return (self.collate_fn or default_collate)(samples)
+
+    def __iter__(self):
+        if isinstance(self.dataset, IterableDataset):
+            yield from self._stream()
+            return
+        if self.batch_sampler is None:  # batch_size=None: one sample at a time
+            for i in self.sampler:
+                sample = self.dataset[int(i)]
+                yield self.collate_fn(sample) if self.collate_fn else sample
+            return
         fast = isinstance(self.dataset, TensorDataset) and self.collate_fn is None
-        for start in range(0, stop, bs):
-            idx = order[start:start + bs]
+        for idx in self.batch_sampler:
             if fast:
-                index = _C.from_numpy(np.ascontiguousarray(idx))
+                index = _C.from_numpy(np.ascontiguousarray(np.asarray(idx, dtype=np.int64).reshape(-1)))
                 yield tuple(t.index_select(0, index) for t in self.dataset.tensors)
             else:
-                samples = [self.dataset[int(i)] for i in idx]
-                yield (self.collate_fn or default_collate)(samples)
+                yield self._collate([self.dataset[int(i)] for i in idx])
+
+    def _stream(self):
+        if self.batch_size is None:
+            for sample in self.dataset:
+                yield self.collate_fn(sample) if self.collate_fn else sample
+            return
+        batch = []
+        for sample in self.dataset:
+            batch.append(sample)
+            if len(batch) == self.batch_size:
+                yield self._collate(batch)
+                batch = []
+        if batch and not self.drop_last:
+            yield self._collate(batch)
