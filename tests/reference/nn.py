@@ -220,3 +220,92 @@ def dropout_seeded(x, p, seed):
     least p * 2^24, scaled by 1 / (1 - p)."""
     keep = (counter_bits(seed, np.arange(x.size)) >> np.uint64(40)) >= np.ceil(p * 2 ** 24)
     return np.where(keep.reshape(x.shape), x / (1 - p), 0.0)
+
+
+# ---- losses for distributions, embeddings and ranking (nn/loss_functions.py), written out
+# element by element from their definitions.
+def _reduce(values, reduction):
+    values = np.asarray(values, dtype=np.float64)
+    return {"mean": values.mean(), "sum": values.sum(), "none": values}[reduction]
+
+
+def kl_div(inp, target, reduction, log_target=False):
+    out = np.zeros(inp.shape)
+    for pos in np.ndindex(*inp.shape):
+        x, t = inp[pos], target[pos]
+        if log_target:
+            out[pos] = math.exp(t) * (t - x)
+        else:
+            out[pos] = t * (math.log(t) - x) if t > 0 else 0.0
+    if reduction == "batchmean":
+        return out.sum() / inp.shape[0]
+    return _reduce(out, reduction)
+
+
+def gaussian_nll(inp, target, var, full, eps, reduction):
+    out = np.zeros(inp.shape)
+    var = np.broadcast_to(var, inp.shape)
+    for pos in np.ndindex(*inp.shape):
+        v = max(var[pos], eps)
+        out[pos] = 0.5 * (math.log(v) + (inp[pos] - target[pos]) ** 2 / v)
+        if full:
+            out[pos] += 0.5 * math.log(2 * math.pi)
+    return _reduce(out, reduction)
+
+
+def poisson_nll(inp, target, log_input, full, eps, reduction):
+    out = np.zeros(inp.shape)
+    for pos in np.ndindex(*inp.shape):
+        x, t = inp[pos], target[pos]
+        v = math.exp(x) - t * x if log_input else x - t * math.log(x + eps)
+        if full and t > 1:
+            v += t * math.log(t) - t + 0.5 * math.log(2 * math.pi * t)
+        out[pos] = v
+    return _reduce(out, reduction)
+
+
+def margin_ranking(x1, x2, y, margin, reduction):
+    return _reduce([max(0.0, -b * (a - c) + margin) for a, c, b in zip(x1, x2, y)], reduction)
+
+
+def hinge_embedding(x, y, margin, reduction):
+    out = [a if b == 1 else max(0.0, margin - a) for a, b in zip(x.ravel(), y.ravel())]
+    return _reduce(np.reshape(out, x.shape), reduction)
+
+
+def soft_margin(x, y, reduction):
+    out = [math.log1p(math.exp(-b * a)) for a, b in zip(x.ravel(), y.ravel())]
+    return _reduce(np.reshape(out, x.shape), reduction)
+
+
+def multilabel_soft_margin(x, y, weight, reduction):
+    per = []
+    for i in range(x.shape[0]):
+        terms = []
+        for c in range(x.shape[1]):
+            s = 1 / (1 + math.exp(-x[i, c]))
+            term = -(y[i, c] * math.log(s) + (1 - y[i, c]) * math.log(1 - s))
+            terms.append(term * (1.0 if weight is None else weight[c]))
+        per.append(sum(terms) / x.shape[1])
+    return _reduce(per, reduction)
+
+
+def cosine_embedding(x1, x2, y, margin, reduction):
+    out = []
+    for a, b, t in zip(x1, x2, y):
+        cos = float(a @ b) / (max(np.linalg.norm(a), 1e-8) * max(np.linalg.norm(b), 1e-8))
+        out.append(1 - cos if t == 1 else max(0.0, cos - margin))
+    return _reduce(out, reduction)
+
+
+def triplet_margin(a, p, n, margin, norm_p, eps, swap, reduction):
+    def dist(u, v):
+        return float((np.abs(u - v + eps) ** norm_p).sum() ** (1 / norm_p))
+
+    out = []
+    for i in range(a.shape[0]):
+        d_neg = dist(a[i], n[i])
+        if swap:
+            d_neg = min(d_neg, dist(p[i], n[i]))
+        out.append(max(dist(a[i], p[i]) - d_neg + margin, 0.0))
+    return _reduce(out, reduction)

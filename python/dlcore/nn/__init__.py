@@ -6,6 +6,7 @@ from .activation import (  # noqa: F401
     ELU,
     GELU,
     GLU,
+    Hardshrink,
     Hardsigmoid,
     Hardswish,
     Hardtanh,
@@ -15,6 +16,7 @@ from .activation import (  # noqa: F401
     Mish,
     PairwiseDistance,
     PiecewiseLinear,
+    PReLU,
     ReLU,
     ReLU6,
     SELU,
@@ -24,10 +26,12 @@ from .activation import (  # noqa: F401
     Softmax,
     Softmin,
     Softplus,
+    Softshrink,
     Softsign,
     Step,
     Tanh,
     Tanhshrink,
+    Threshold,
 )
 from .attention import LearnedPositionalEmbedding, MultiheadAttention, PositionalEncoding  # noqa: F401
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d  # noqa: F401
@@ -36,14 +40,24 @@ from .linear import Flatten, Identity, Linear, Maxout, Unflatten  # noqa: F401
 from .loss import (  # noqa: F401
     BCELoss,
     BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
     CrossEntropyLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
     HuberLoss,
+    KLDivLoss,
     L1Loss,
     MSELoss,
+    MarginRankingLoss,
+    MultiLabelSoftMarginLoss,
     NLLLoss,
+    PoissonNLLLoss,
     SmoothL1Loss,
+    SoftMarginLoss,
+    TripletMarginLoss,
 )
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential  # noqa: F401
+from .parameter_containers import ParameterDict, ParameterList  # noqa: F401
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: F401
 from .seq2seq import AttentionDecoderCell, BahdanauAttention, LuongAttention  # noqa: F401
 from .norm import (  # noqa: F401

@@ -1,7 +1,9 @@
 """Activation layers. Each calls one fused C++ op (forward and backward kernels); the
 parameters and defaults are PyTorch's."""
+from .. import _C
+from ..creation import full
 from . import functional as F
-from .module import Module
+from .module import Module, Parameter
 
 
 class _Activation(Module):
@@ -234,3 +236,43 @@ class PairwiseDistance(Module):
 
     def forward(self, x1, x2):
         return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+
+
+class Hardshrink(Module):
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input):
+        return F.hardshrink(input, self.lambd)
+
+
+class Softshrink(Hardshrink):
+    def forward(self, input):
+        return F.softshrink(input, self.lambd)
+
+
+class Threshold(Module):
+    def __init__(self, threshold, value, inplace=False):
+        super().__init__()
+        self.threshold, self.value = threshold, value
+
+    def forward(self, input):
+        return F.threshold(input, self.threshold, self.value)
+
+
+class PReLU(Module):
+    """max(0, x) + a min(0, x) with a learned slope ``a``: one (the default), or one per
+    channel (``num_parameters`` = the size of dim 1), initialised to ``init``."""
+
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
+        super().__init__()
+        self.num_parameters = num_parameters
+        self.weight = Parameter(full((num_parameters,), float(init), dtype=dtype or _C.dtype.float32))
+
+    def forward(self, input):
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"
+

@@ -81,6 +81,34 @@ def celu(input, alpha=1.0):
     return alpha * elu(input / alpha)
 
 
+def hardshrink(input, lambd=0.5):
+    """x where |x| > lambd, else 0."""
+    return _C.where(input.abs() > lambd, input, 0.0 * input)
+
+
+def softshrink(input, lambd=0.5):
+    """x - lambd above lambd, x + lambd below -lambd, 0 between."""
+    if lambd < 0:
+        raise ValueError(f"softshrink: lambd must be non-negative, got {lambd}")
+    return input - input.clamp(min=-lambd, max=lambd)
+
+
+def threshold(input, threshold, value):
+    """x where x > threshold, else value."""
+    return _C.where(input > threshold, input, value)
+
+
+def prelu(input, weight):
+    """max(0, x) + weight min(0, x), weight one value or one per channel (dim 1)."""
+    n = weight.numel()
+    if n != 1:
+        if input.ndim < 2 or input.shape[1] != n:
+            raise ValueError(f"prelu: {n} weights for an input of shape {tuple(input.shape)}; expected one "
+                             "or one per channel (dim 1)")
+        weight = weight.reshape([1, n] + [1] * (input.ndim - 2))
+    return _C.where(input >= 0, input, weight * input)
+
+
 def glu(input, dim=-1):
     """The gated linear unit: the first half of ``dim`` times the sigmoid of the second."""
     n = input.shape[dim] if input.ndim else 0
@@ -518,3 +546,14 @@ from .pooling import (  # noqa: E402, F401  (the pooling functions live beside t
 from .norm import batch_norm, group_norm, instance_norm, layer_norm, rms_norm  # noqa: E402, F401
 from .upsampling import interpolate, pixel_shuffle, pixel_unshuffle  # noqa: E402, F401
 from .attention import rotary_embedding, scaled_dot_product_attention  # noqa: E402, F401
+from .loss_functions import (  # noqa: E402, F401
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    kl_div,
+    margin_ranking_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)

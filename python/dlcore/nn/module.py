@@ -337,6 +337,8 @@ class Module:
             body = repr(m).replace("\n", "\n  ")
             lines.append(f"({name}): {body}")
         if not lines:
+            if "\n" in extra:  # one entry per line (ParameterList, ParameterDict)
+                return f"{type(self).__name__}(\n  " + extra.replace("\n", "\n  ") + "\n)"
             return f"{type(self).__name__}({extra})"
         head = f"{type(self).__name__}(" + (f"\n  {extra}" if extra else "")
         return head + "\n  " + "\n  ".join(lines) + "\n)"
