@@ -213,3 +213,142 @@ def test_tensor_uniform_and_normal_fill_in_place():
     np.testing.assert_array_equal(a.numpy(), b.numpy())
     n = dl.empty(20000).normal_(1.0, 2.0).numpy()
     assert abs(n.mean() - 1.0) < 0.1 and abs(n.std() - 2.0) < 0.1
+
+
+# ---- order statistics (_order_statistics.py)
+def test_median_kthvalue_quantile_match_numpy(rng):
+    x = rng.standard_normal((4, 7))
+    t = dl.tensor(x)
+    assert dl.median(t).item() == np.sort(x.ravel())[(x.size - 1) // 2]  # the lower median
+    m = t.median(1)
+    np.testing.assert_array_equal(m.values.numpy(), np.sort(x, 1)[:, 3])
+    np.testing.assert_array_equal(x[np.arange(4), m.indices.numpy()], m.values.numpy())
+    assert dl.median(t, 0, keepdim=True).values.shape == (1, 7)
+    k = dl.kthvalue(t, 2, 0)
+    np.testing.assert_array_equal(k.values.numpy(), np.sort(x, 0)[1])
+    np.testing.assert_array_equal(k.indices.numpy(), np.argsort(x, 0, kind="stable")[1])
+    for interp in ("linear", "lower", "higher", "nearest", "midpoint"):
+        np.testing.assert_allclose(dl.quantile(t, 0.3, 1, interpolation=interp).numpy(),
+                                   np.quantile(x, 0.3, axis=1, method=interp), rtol=1e-12)
+    q = dl.tensor([0.0, 0.25, 0.9, 1.0], dtype=dl.float64)
+    np.testing.assert_allclose(t.quantile(q).numpy(), np.quantile(x, [0.0, 0.25, 0.9, 1.0]), rtol=1e-12)
+    np.testing.assert_allclose(dl.quantile(t, q, 0, keepdim=True).numpy(),
+                               np.quantile(x, [0.0, 0.25, 0.9, 1.0], axis=0, keepdims=True), rtol=1e-12)
+    # NaN: the line's median and quantiles are NaN; the median's index is the first NaN.
+    y = x.copy()
+    y[1, 4] = y[1, 5] = np.nan
+    mn = dl.tensor(y).median(1)
+    assert np.isnan(mn.values.numpy()[1]) and mn.indices.numpy()[1] == 4 and not np.isnan(mn.values.numpy()[0])
+    assert np.isnan(dl.quantile(dl.tensor(y), 0.5, 1).numpy()[1])
+    # The values carry gradients (to the element chosen, or the two interpolated).
+    assert gradcheck(lambda a: a.median(1).values, (t64(x),))
+    assert gradcheck(lambda a: dl.quantile(a, 0.3, 1), (t64(x),))
+    with pytest.raises(ValueError, match=r"kthvalue: k \(8\) is out of range for dimension 1 of size 7"):
+        t.kthvalue(8, 1)
+    with pytest.raises(ValueError, match=r"q values must be in \[0, 1\]"):
+        dl.quantile(t, 1.5)
+    with pytest.raises(TypeError, match="quantile: expected a floating tensor"):
+        dl.quantile(dl.tensor([1, 2]), 0.5)
+
+
+def test_unique_bincount_count_nonzero_match_numpy(rng):
+    x = rng.integers(-3, 4, (5, 6))
+    vals, inverse, counts = dl.unique(dl.tensor(x), return_inverse=True, return_counts=True)
+    want_v, want_i, want_c = np.unique(x, return_inverse=True, return_counts=True)
+    np.testing.assert_array_equal(vals.numpy(), want_v)
+    np.testing.assert_array_equal(inverse.numpy(), want_i.reshape(x.shape))
+    np.testing.assert_array_equal(counts.numpy(), want_c)
+    assert dl.tensor([2.0, 1.0, 2.0]).unique().tolist() == [1.0, 2.0]
+    assert dl.unique(dl.tensor([], dtype=dl.int64)).shape == (0,)
+    b = rng.integers(0, 7, 50)
+    np.testing.assert_array_equal(dl.bincount(dl.tensor(b)).numpy(), np.bincount(b))
+    w = rng.random(50)
+    np.testing.assert_allclose(dl.tensor(b).bincount(dl.tensor(w), minlength=10).numpy(),
+                               np.bincount(b, w, minlength=10), rtol=1e-12)
+    np.testing.assert_array_equal(dl.count_nonzero(dl.tensor(x), 1).numpy(), np.count_nonzero(x, 1))
+    with pytest.raises(ValueError, match="bincount: values must be non-negative"):
+        dl.bincount(dl.tensor([1, -1]))
+    with pytest.raises(ValueError, match="unique: dim is not supported"):
+        dl.unique(dl.tensor(x), dim=0)
+
+
+# ---- arithmetic helpers (_arithmetic.py)
+def test_arithmetic_helpers_match_numpy(rng):
+    a, b, c = rng.standard_normal((3, 4)), rng.standard_normal((4, 2)), rng.standard_normal((3, 2))
+    np.testing.assert_allclose(dl.addmm(dl.tensor(c), dl.tensor(a), dl.tensor(b), beta=0.5, alpha=2).numpy(),
+                               0.5 * c + 2 * a @ b, rtol=1e-12)
+    bad = dl.tensor(np.full((3, 2), np.nan))
+    np.testing.assert_allclose(dl.addmm(bad, dl.tensor(a), dl.tensor(b), beta=0).numpy(), a @ b, rtol=1e-12)
+    x, y, z = (rng.standard_normal(5) for _ in range(3))
+    tx, ty, tz = dl.tensor(x), dl.tensor(y), dl.tensor(z)
+    np.testing.assert_allclose(dl.addcmul(tx, ty, tz, value=0.5).numpy(), x + 0.5 * y * z, rtol=1e-12)
+    np.testing.assert_allclose(dl.addcdiv(tx, ty, tz, value=2).numpy(), x + 2 * y / z, rtol=1e-12)
+    np.testing.assert_allclose(dl.lerp(tx, ty, 0.3).numpy(), x + 0.3 * (y - x), rtol=1e-12)
+    ema = dl.tensor(x)
+    assert ema.lerp_(ty, 0.1) is ema
+    np.testing.assert_allclose(ema.numpy(), x + 0.1 * (y - x), rtol=1e-12)
+    acc = dl.tensor(x)
+    acc.addcmul_(ty, ty, value=0.5).addcdiv_(ty, dl.tensor(np.abs(z) + 1))
+    np.testing.assert_allclose(acc.numpy(), x + 0.5 * y * y + y / (np.abs(z) + 1), rtol=1e-12)
+    assert dl.clamp_min(tx, 0.0).numpy().min() >= 0 and tx.clamp_max(0.0).numpy().max() <= 0
+    special = np.array([np.nan, np.inf, -np.inf, 1.5])
+    np.testing.assert_array_equal(dl.nan_to_num(dl.tensor(special)).numpy(), np.nan_to_num(special))
+    np.testing.assert_array_equal(dl.nan_to_num(dl.tensor(special, dtype=dl.float32), 1.0, 2.0, -2.0).numpy(),
+                                  [1.0, 2.0, -2.0, 1.5])
+    pts_y = np.array([1.0, 1.0, 1.0, -1.0, 0.0, 0.0, -0.0, 2.0, -3.0])
+    pts_x = np.array([1.0, -1.0, 0.0, 0.0, -2.0, 0.0, -1.0, -1e-300, 5.0])
+    np.testing.assert_allclose(dl.atan2(dl.tensor(pts_y), dl.tensor(pts_x)).numpy(),
+                               np.arctan2(np.where(pts_y == 0, 0.0, pts_y), pts_x), rtol=1e-15)
+    big = np.array([1000.0, -np.inf, np.inf, 0.0, -5.0])
+    other = np.array([1000.0, -np.inf, 1.0, 0.0, 30.0])
+    np.testing.assert_allclose(dl.logaddexp(dl.tensor(big), dl.tensor(other)).numpy(), np.logaddexp(big, other))
+    w = np.array([[1.0, np.nan, 3.0], [np.nan, np.nan, np.nan]])
+    np.testing.assert_array_equal(dl.nansum(dl.tensor(w), 1).numpy(), np.nansum(w, 1))
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(dl.tensor(w).nanmean(1).numpy(), [2.0, np.nan])
+    s, m = dl.std_mean(dl.tensor(a), 1)
+    np.testing.assert_allclose(s.numpy(), a.std(1, ddof=1), rtol=1e-12)
+    np.testing.assert_allclose(m.numpy(), a.mean(1), rtol=1e-12)
+    v, _ = dl.var_mean(dl.tensor(a), correction=0)
+    np.testing.assert_allclose(v.item(), a.var(), rtol=1e-12)
+    assert gradcheck(lambda p, q: dl.atan2(p, q), (t64([0.5, -1.0, 2.0, 1.0, -2.0]), t64([1.0, -0.5, -3.0, 0.0, 0.0])))
+    # On the axes the gradient is finite: d/dy = x / r^2, d/dx = -y / r^2.
+    py, px = t64([2.0, 0.0]), t64([0.0, -4.0])
+    dl.atan2(py, px).sum().backward()
+    np.testing.assert_allclose(py.grad.numpy(), [0.0, -0.25], rtol=1e-12)
+    np.testing.assert_allclose(px.grad.numpy(), [-0.5, 0.0], rtol=1e-12)
+    assert gradcheck(lambda p, q: dl.logaddexp(p, q), (t64([0.5, -1.0, 2.0]), t64([1.0, -0.5, -3.0])))
+
+
+# ---- diagonals, grids and stacking (_composite.py)
+def test_diagonal_diag_trace_meshgrid_and_stacking_match_numpy(rng):
+    a = rng.standard_normal((3, 4))
+    b = rng.standard_normal((2, 3, 4))
+    for off in (0, 2, -1, 9):
+        np.testing.assert_array_equal(dl.diagonal(dl.tensor(a), off).numpy(), np.diagonal(a, off))
+    np.testing.assert_array_equal(dl.tensor(b).diagonal(1, 2, 0).numpy(), np.diagonal(b, 1, 2, 0))
+    np.testing.assert_array_equal(dl.diagonal(dl.tensor(b), -1, -1, 1).numpy(), np.diagonal(b, -1, 2, 1))
+    for k in (0, 2, -1):
+        np.testing.assert_array_equal(dl.diag(dl.tensor([1.0, 2.0, 3.0]), k).numpy(), np.diag([1.0, 2.0, 3.0], k))
+        np.testing.assert_array_equal(dl.diag(dl.tensor(a), k).numpy(), np.diag(a, k))
+    assert dl.trace(dl.tensor(a)).item() == pytest.approx(np.trace(a), rel=1e-12)
+    assert gradcheck(lambda x: x.diagonal(1), (t64(a),))
+    assert gradcheck(lambda x: dl.diag(x, -1), (t64([1.0, 2.0]),))
+    for indexing in ("ij", "xy"):
+        got = dl.meshgrid(dl.arange(3), dl.arange(2), dl.arange(4), indexing=indexing)
+        want = np.meshgrid(np.arange(3), np.arange(2), np.arange(4), indexing=indexing)
+        assert all(np.array_equal(g.numpy(), w) for g, w in zip(got, want))
+    u, v = rng.standard_normal(3), rng.standard_normal(3)
+    tu, tv = dl.tensor(u), dl.tensor(v)
+    np.testing.assert_array_equal(dl.hstack([tu, tv]).numpy(), np.hstack([u, v]))
+    np.testing.assert_array_equal(dl.vstack([tu, tv]).numpy(), np.vstack([u, v]))
+    np.testing.assert_array_equal(dl.dstack([tu, tv]).numpy(), np.dstack([u, v]))
+    np.testing.assert_array_equal(dl.column_stack([tu, dl.tensor(a[:, :2])]).numpy(), np.column_stack([u, a[:, :2]]))
+    np.testing.assert_array_equal(dl.hstack([dl.tensor(a), dl.tensor(a)]).numpy(), np.hstack([a, a]))
+    assert dl.atleast_1d(dl.tensor(1.0)).shape == (1,) and dl.atleast_2d(tu).shape == (1, 3)
+    assert dl.atleast_3d(dl.tensor(a)).shape == np.atleast_3d(a).shape
+    assert [t.shape for t in dl.atleast_3d(tu, dl.tensor(2.0))] == [(1, 3, 1), (1, 1, 1)]
+    with pytest.raises(ValueError, match="diagonal: dim1 and dim2 must differ"):
+        dl.diagonal(dl.tensor(a), 0, 1, -1)
+    with pytest.raises(ValueError, match="meshgrid: indexing must be"):
+        dl.meshgrid(tu, indexing="yx")

@@ -136,14 +136,37 @@ from .creation import (  # noqa: F401
     zeros,
     zeros_like,
 )
+from ._arithmetic import (  # noqa: F401
+    addcdiv,
+    addcmul,
+    addmm,
+    atan2,
+    clamp_max,
+    clamp_min,
+    lerp,
+    logaddexp,
+    nan_to_num,
+    nanmean,
+    nansum,
+    std_mean,
+    var_mean,
+)
 from ._composite import (  # noqa: F401
     all,
     allclose,
     any,
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
     bmm,
     broadcast_shapes,
     broadcast_tensors,
+    column_stack,
+    diag,
+    diagonal,
+    dstack,
     finfo,
+    hstack,
     iinfo,
     isclose,
     isfinite,
@@ -153,6 +176,7 @@ from ._composite import (  # noqa: F401
     logical_or,
     logical_xor,
     masked_select,
+    meshgrid,
     mm,
     moveaxis,
     movedim,
@@ -163,11 +187,14 @@ from ._composite import (  # noqa: F401
     swapaxes,
     swapdims,
     tile,
+    trace,
     tril_indices,
     triu_indices,
     unbind,
     unflatten,
+    vstack,
 )
+from ._order_statistics import bincount, count_nonzero, kthvalue, median, quantile, unique  # noqa: F401
 from ._einsum import einsum  # noqa: F401
 from .grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: F401
 from . import _tensor  # noqa: F401  (Python-level Tensor methods)

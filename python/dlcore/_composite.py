@@ -334,6 +334,120 @@ def _normal_(self, mean=0.0, std=1.0, *, generator=None):
     return init.normal_(self, mean, std, generator=generator)
 
 
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    """The diagonal of dims dim1 and dim2 (``offset`` above it, or below for negative), as
+    the last dim of the result (a copy)."""
+    d1, d2 = _dims([dim1, dim2], input.ndim, "diagonal")
+    if d1 == d2:
+        raise ValueError(f"diagonal: dim1 and dim2 must differ, got {dim1} and {dim2}")
+    x = movedim(input, (d1, d2), (-2, -1))
+    rows, cols = x.shape[-2], x.shape[-1]
+    start_r, start_c = (0, offset) if offset >= 0 else (-offset, 0)
+    length = builtins.max(0, builtins.min(rows - start_r, cols - start_c))
+    from .creation import arange
+
+    flat_index = (arange(length) + start_r) * cols + (arange(length) + start_c)
+    return x.reshape(list(x.shape[:-2]) + [rows * cols]).index_select(-1, flat_index)
+
+
+def diag(input, diagonal=0):
+    """A 1-D input as the ``diagonal`` of a square matrix (zeros elsewhere); a 2-D input's
+    diagonal as a 1-D tensor."""
+    if input.ndim == 2:
+        return globals()["diagonal"](input, diagonal)
+    if input.ndim != 1:
+        raise ValueError(f"diag: expected a 1-D or 2-D tensor, got shape {tuple(input.shape)}")
+    from .creation import arange, zeros
+
+    n, k = input.shape[0], abs(diagonal)
+    size = n + k
+    r = arange(n) + (0 if diagonal >= 0 else k)
+    c = arange(n) + (k if diagonal >= 0 else 0)
+    out = zeros(size * size, dtype=input.dtype)
+    return out.index_add(0, r * size + c, input).reshape(size, size)
+
+
+def trace(input):
+    """The sum of a matrix's diagonal."""
+    if input.ndim != 2:
+        raise ValueError(f"trace: expected a 2-D tensor, got shape {tuple(input.shape)}")
+    return diagonal(input).sum()
+
+
+def meshgrid(*tensors, indexing="ij"):
+    """Coordinate grids of 1-D tensors: with 'ij' the i-th output varies along dim i; with
+    'xy' the first two dims are swapped (Cartesian order). Views of the inputs."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    for t in tensors:
+        if t.ndim > 1:
+            raise ValueError(f"meshgrid: expected 0-D or 1-D tensors, got shape {tuple(t.shape)}")
+    tensors = [t.reshape(-1) for t in tensors]
+    sizes = [t.shape[0] for t in tensors]
+    if indexing == "xy" and len(tensors) >= 2:
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    out = []
+    for i, t in enumerate(tensors):
+        pos = i if indexing == "ij" or len(tensors) < 2 else {0: 1, 1: 0}.get(i, i)
+        shape = [1] * len(tensors)
+        shape[pos] = t.shape[0]
+        out.append(t.reshape(shape).expand(*sizes))
+    return tuple(out)
+
+
+def atleast_1d(*tensors):
+    out = [t.reshape(1) if t.ndim == 0 else t for t in _tensor_args(tensors)]
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def atleast_2d(*tensors):
+    out = [t.reshape(1, -1) if t.ndim < 2 else t for t in _tensor_args(tensors)]
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def atleast_3d(*tensors):
+    def lift(t):
+        if t.ndim == 0:
+            return t.reshape(1, 1, 1)
+        if t.ndim == 1:
+            return t.reshape(1, -1, 1)
+        return t.unsqueeze(-1) if t.ndim == 2 else t
+
+    out = [lift(t) for t in _tensor_args(tensors)]
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def _tensor_args(tensors):
+    return list(tensors[0]) if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else list(tensors)
+
+
+def hstack(tensors):
+    """Joined along dim 1 (dim 0 for 1-D tensors)."""
+    ts = atleast_1d(*tensors)
+    ts = [ts] if isinstance(ts, Tensor) else list(ts)
+    return _C.cat(ts, 0 if ts[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    """Joined along dim 0, 1-D tensors as rows."""
+    ts = atleast_2d(*tensors)
+    return _C.cat([ts] if isinstance(ts, Tensor) else list(ts), 0)
+
+
+def dstack(tensors):
+    """Joined along dim 2, after atleast_3d."""
+    ts = atleast_3d(*tensors)
+    return _C.cat([ts] if isinstance(ts, Tensor) else list(ts), 2)
+
+
+def column_stack(tensors):
+    """1-D tensors (and 0-D) as columns, joined with 2-D ones along dim 1."""
+    cols = [t.reshape(-1, 1) if t.ndim <= 1 else t for t in tensors]
+    return _C.cat(cols, 1)
+
+
 class finfo:
     """Machine limits of a floating dtype (float32, the default, or float64), as PyTorch's
     ``torch.finfo``: bits, eps, max, min, tiny (= smallest_normal) and resolution."""
@@ -369,7 +483,8 @@ class iinfo:
 
 FUNCTIONS = ["movedim", "unbind", "outer", "isnan", "isinf", "isfinite", "logical_and",
              "logical_or", "logical_xor", "any", "all", "isclose", "allclose", "mm", "bmm", "repeat_interleave",
-             "roll", "norm", "swapaxes", "unflatten", "masked_select", "tile"]
+             "roll", "norm", "swapaxes", "unflatten", "masked_select", "tile", "diagonal", "diag",
+             "trace"]
 moveaxis = movedim
 swapdims = swapaxes
 

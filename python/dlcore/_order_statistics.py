@@ -1,0 +1,184 @@
+"""Order statistics and counts built on ``sort``: median, kthvalue, quantile, unique,
+bincount, count_nonzero (module functions and Tensor methods, PyTorch's semantics). The
+values come through ``gather``/``index_select``, so they carry gradients. A NaN in a line
+makes its median, kthvalue past the numbers, and quantile NaN, as in PyTorch."""
+import builtins
+import collections
+import math
+
+from . import _C
+from .creation import full, ones, zeros
+
+Tensor = _C.Tensor
+_ValuesIndices = collections.namedtuple("values_indices", ["values", "indices"])
+
+
+def _line_dim(input, dim, name):
+    n = builtins.max(input.ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"{name}: dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return dim % n
+
+
+def _pick(input, d, position, keepdim, name):
+    """(values, indices) of the position-th smallest along dim d (NaN above every number)."""
+    if input.ndim == 0:
+        input = input.reshape(1)
+    n = input.shape[d]
+    if n == 0:
+        raise ValueError(f"{name}: cannot take an order statistic of an empty dimension")
+    order = input.sort(d).indices.narrow(d, position, 1)
+    values = input.gather(d, order)
+    if not keepdim:
+        values, order = values.squeeze(d), order.squeeze(d)
+    return values, order
+
+
+def median(input, dim=None, keepdim=False):
+    """The lower median: of all values (a 0-d tensor), or along ``dim`` as (values,
+    indices). A line holding NaN has median NaN (the index of its first NaN)."""
+    if dim is None:
+        flat = input.reshape(-1)
+        if flat.shape[0] == 0:
+            return full([], math.nan, dtype=input.dtype) if input.dtype.is_floating_point else flat.sum()
+        values, _ = median(flat, 0)
+        return values
+    d = _line_dim(input, dim, "median")
+    x = input if input.ndim else input.reshape(1)
+    n = x.shape[d]
+    values, indices = _pick(x, d, (n - 1) // 2 if n else 0, True, "median")
+    if x.dtype.is_floating_point:
+        nan = x != x
+        has_nan = nan.sum(d, True) > 0
+        first_nan = nan.to(_C.dtype.int64).argmax(d, True)
+        values = _C.where(has_nan, math.nan, values)
+        indices = _C.where(has_nan, first_nan, indices)
+    if not keepdim or input.ndim == 0:
+        values, indices = values.squeeze(d), indices.squeeze(d)
+    if input.ndim == 0:
+        values, indices = values.reshape(()), indices.reshape(())
+    return _ValuesIndices(values, indices)
+
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    """The k-th smallest value (k from 1) along ``dim``, and its index."""
+    d = _line_dim(input, dim, "kthvalue")
+    n = input.shape[d] if input.ndim else 1
+    if isinstance(k, builtins.bool) or not isinstance(k, builtins.int) or not 1 <= k <= n:
+        raise ValueError(f"kthvalue: k ({k}) is out of range for dimension {d} of size {n}")
+    values, indices = _pick(input, d, k - 1, keepdim or input.ndim == 0, "kthvalue")
+    if input.ndim == 0:
+        values, indices = values.reshape(()), indices.reshape(())
+    return _ValuesIndices(values, indices)
+
+
+def quantile(input, q, dim=None, keepdim=False, interpolation="linear"):
+    """The q-quantiles (q a number or a 1-D tensor in [0, 1]) of all values or along
+    ``dim``: position q (n - 1) in the sorted line, between its neighbours by
+    ``interpolation`` ('linear', 'lower', 'higher', 'nearest', 'midpoint'). A 1-D q puts
+    its dim first in the result. A line holding NaN gives NaN."""
+    if not input.dtype.is_floating_point:
+        raise TypeError(f"quantile: expected a floating tensor, got {input.dtype!r}")
+    if interpolation not in ("linear", "lower", "higher", "nearest", "midpoint"):
+        raise ValueError(f"quantile: interpolation must be 'linear', 'lower', 'higher', 'nearest' or "
+                         f"'midpoint', got {interpolation!r}")
+    qs = q.tolist() if isinstance(q, Tensor) else q
+    scalar_q = not isinstance(qs, (list, tuple))
+    qs = [qs] if scalar_q else list(qs)
+    if isinstance(q, Tensor) and q.ndim > 1:
+        raise ValueError(f"quantile: q must be a number or a 1-D tensor, got shape {tuple(q.shape)}")
+    for v in qs:
+        if not 0.0 <= v <= 1.0:
+            raise ValueError(f"quantile: q values must be in [0, 1], got {v}")
+    if dim is None:
+        x, d = input.reshape(-1), 0
+    else:
+        d = _line_dim(input, dim, "quantile")
+        x = input if input.ndim else input.reshape(1)
+    n = x.shape[d]
+    if n == 0:
+        raise ValueError("quantile: the input is empty")
+    s = x.sort(d).values
+    has_nan = (x != x).sum(d, True) > 0
+    outs = []
+    for v in qs:
+        pos = v * (n - 1)
+        lo, hi = math.floor(pos), math.ceil(pos)
+        frac = pos - lo
+        if interpolation == "lower" or (interpolation == "nearest" and _round_half_even(pos) == lo):
+            hi, frac = lo, 0.0
+        elif interpolation == "higher" or interpolation == "nearest":
+            lo, frac = hi, 0.0
+        elif interpolation == "midpoint":
+            frac = 0.5 if hi != lo else 0.0
+        a = s.narrow(d, lo, 1)
+        out = a if hi == lo or frac == 0.0 else a + frac * (s.narrow(d, hi, 1) - a)
+        out = _C.where(has_nan, math.nan, out)
+        if dim is None:
+            out = out.reshape([1] * input.ndim) if keepdim else out.reshape(())
+        elif not keepdim or input.ndim == 0:
+            out = out.squeeze(d) if input.ndim else out.reshape(())
+        outs.append(out)
+    return outs[0] if scalar_q else _C.stack(outs, 0)
+
+
+def _round_half_even(x):
+    return builtins.round(x)
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The distinct values of the flattened input, in increasing order; with
+    ``return_inverse`` the index of each input element's value among them (shape of the
+    input), with ``return_counts`` how often each occurs. (NaN values are each their own.)"""
+    if dim is not None:
+        raise ValueError("unique: dim is not supported; unique works on the flattened tensor")
+    flat = input.reshape(-1)
+    n = flat.shape[0]
+    s, order = flat.sort(0)
+    if n:
+        new = _C.cat([full([1], True, dtype=_C.dtype.bool), s.narrow(0, 1, n - 1) != s.narrow(0, 0, n - 1)], 0)
+    else:
+        new = full([0], True, dtype=_C.dtype.bool)
+    values = s[new]
+    out = [values]
+    if return_inverse:
+        group = new.to(_C.dtype.int64).cumsum(0) - 1
+        inverse = zeros([n], dtype=_C.dtype.int64).scatter_add(0, order, group)
+        out.append(inverse.reshape(tuple(input.shape)))
+    if return_counts:
+        starts = _C.nonzero(new).reshape(-1)
+        ends = _C.cat([starts.narrow(0, 1, starts.shape[0] - 1), full([1], n, dtype=_C.dtype.int64)], 0) \
+            if starts.shape[0] else starts
+        out.append(ends - starts)
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def bincount(input, weights=None, minlength=0):
+    """How often each value 0..max occurs in the 1-D non-negative integer ``input`` (summing
+    ``weights`` instead of ones when given), at least ``minlength`` long."""
+    if input.ndim != 1 or input.dtype not in (_C.dtype.int64, _C.dtype.int32):
+        raise ValueError(f"bincount: expected a 1-D integer tensor, got shape {tuple(input.shape)} and "
+                         f"{input.dtype!r}")
+    if minlength < 0:
+        raise ValueError(f"bincount: minlength must be non-negative, got {minlength}")
+    n = input.shape[0]
+    if n and input.min().item() < 0:
+        raise ValueError(f"bincount: values must be non-negative, got {input.min().item()}")
+    size = builtins.max(minlength, input.max().item() + 1 if n else 0)
+    index = input.to(_C.dtype.int64)
+    if weights is None:
+        return zeros([size], dtype=_C.dtype.int64).scatter_add(0, index, ones([n], dtype=_C.dtype.int64))
+    if tuple(weights.shape) != (n,):
+        raise ValueError(f"bincount: weights of shape {tuple(weights.shape)} for an input of shape ({n},)")
+    return zeros([size], dtype=weights.dtype).scatter_add(0, index, weights)
+
+
+def count_nonzero(input, dim=None):
+    """The number of non-zero elements (along ``dim``)."""
+    return (input != 0).sum(dim)
+
+
+FUNCTIONS = ["median", "kthvalue", "quantile", "unique", "bincount", "count_nonzero"]
+for _name in FUNCTIONS:
+    setattr(Tensor, _name, globals()[_name])
