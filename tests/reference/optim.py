@@ -120,3 +120,31 @@ def one_cycle_lr(t, max_lr, total, pct_start=0.3, div=25.0, final_div=1e4):
     if t <= peak:
         return cos(initial, max_lr, t / peak)
     return cos(max_lr, low, (t - peak) / (total - 1 - peak))
+
+
+def constant_lr(base, t, factor, total):
+    return base * factor if t < total else base
+
+
+def polynomial_lr(base, t, total, power):
+    return base * (1 - min(t, total) / total) ** power
+
+
+def warm_restarts_lr(base, t, t0, t_mult, eta_min):
+    """Walks the periods (t0, t0 t_mult, ...) to the one holding epoch t."""
+    start, length = 0, t0
+    while t >= start + length:
+        start += length
+        length *= t_mult
+    return eta_min + (base - eta_min) * (1 + math.cos(math.pi * (t - start) / length)) / 2
+
+
+def cyclic_fraction(t, up, down):
+    """How far up the current cycle's triangle step t is (0 at base_lr, 1 at max_lr)."""
+    pos = t % (up + down)
+    return pos / up if pos <= up else 1 - (pos - up) / down
+
+
+def cyclic_lr(base, top, t, up, down, mode="triangular", gamma=1.0):
+    amplitude = {"triangular": 1.0, "triangular2": 0.5 ** (t // (up + down)), "exp_range": gamma ** t}[mode]
+    return base + (top - base) * cyclic_fraction(t, up, down) * amplitude

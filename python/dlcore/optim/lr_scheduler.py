@@ -133,6 +133,198 @@ class LinearLR(LRScheduler):
         return [base * f for base in self.base_lrs]
 
 
+class ConstantLR(LRScheduler):
+    """lr = base_lr * factor for the first total_iters epochs, then base_lr."""
+
+    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
+        if not 0 <= factor <= 1:
+            raise ValueError(f"ConstantLR: factor must be in [0, 1], got {factor}")
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        f = self.factor if self.last_epoch < self.total_iters else 1.0
+        return [base * f for base in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    """lr = base_lr * (1 - min(epoch, total_iters) / total_iters) ^ power."""
+
+    def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+        if total_iters <= 0:
+            raise ValueError(f"PolynomialLR: total_iters must be positive, got {total_iters}")
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        t = min(self.last_epoch, self.total_iters)
+        return [base * (1.0 - t / self.total_iters) ** self.power for base in self.base_lrs]
+
+
+class MultiplicativeLR(LRScheduler):
+    """Each step multiplies the rate by lr_lambda(epoch) (one function, or one per group):
+    lr = base_lr * f(1) * ... * f(epoch)."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        n = len(optimizer.param_groups)
+        self.lr_lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
+        if len(self.lr_lambdas) != n:
+            raise ValueError(f"MultiplicativeLR: expected {n} lr_lambdas, got {len(self.lr_lambdas)}")
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self.last_epoch <= 0:
+            return list(self.base_lrs)
+        # From this scheduler's own last rates (not the group's, which a ChainedScheduler scales).
+        return [lr * f(self.last_epoch) for lr, f in zip(self._last_lr, self.lr_lambdas)]
+
+    def state_dict(self):
+        return {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """Cosine annealing from base_lr to eta_min over T_i epochs, restarting at base_lr; the
+    first period is T_0 and each next one T_mult times longer. ``step(epoch)`` takes a
+    fractional epoch (to step per batch: epoch + batch / batches)."""
+
+    def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
+        if not isinstance(T_0, int) or T_0 <= 0:
+            raise ValueError(f"CosineAnnealingWarmRestarts: T_0 must be a positive int, got {T_0!r}")
+        if not isinstance(T_mult, int) or T_mult < 1:
+            raise ValueError(f"CosineAnnealingWarmRestarts: T_mult must be an int >= 1, got {T_mult!r}")
+        self.T_0, self.T_mult, self.eta_min = T_0, T_mult, eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def _position(self, epoch):
+        """(T_cur, T_i): the epochs into the current period and its length."""
+        if epoch < 0:
+            raise ValueError(f"CosineAnnealingWarmRestarts: epoch must be non-negative, got {epoch}")
+        if self.T_mult == 1:
+            return epoch % self.T_0, self.T_0
+        n = int(math.log(epoch / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
+        start = self.T_0 * (self.T_mult ** n - 1) / (self.T_mult - 1)
+        if epoch < start:  # log rounding at a period's first epoch
+            n -= 1
+            start = self.T_0 * (self.T_mult ** n - 1) / (self.T_mult - 1)
+        elif epoch >= start + self.T_0 * self.T_mult ** n:
+            start += self.T_0 * self.T_mult ** n
+            n += 1
+        return epoch - start, self.T_0 * self.T_mult ** n
+
+    def get_lr(self):
+        t_cur, t_i = self._position(self.last_epoch)
+        c = (1 + math.cos(math.pi * t_cur / t_i)) / 2
+        return [self.eta_min + (base - self.eta_min) * c for base in self.base_lrs]
+
+
+class CyclicLR(LRScheduler):
+    """The rate cycles between base_lr and max_lr (up over step_size_up steps, down over
+    step_size_down), stepped per batch: mode 'triangular', 'triangular2' (the amplitude
+    halves each cycle) or 'exp_range' (scaled by gamma ^ step), or a ``scale_fn`` of the
+    cycle or of the step (``scale_mode``). With ``cycle_momentum`` the momentum (SGD) or
+    beta1 (Adam and others) moves the opposite way, between max_momentum and base_momentum."""
+
+    def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None, mode="triangular",
+                 gamma=1.0, scale_fn=None, scale_mode="cycle", cycle_momentum=True, base_momentum=0.8,
+                 max_momentum=0.9, last_epoch=-1):
+        n = len(optimizer.param_groups)
+
+        def per_group(v):
+            return list(v) if isinstance(v, (list, tuple)) else [v] * n
+
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError(f"CyclicLR: mode must be 'triangular', 'triangular2' or 'exp_range', got {mode!r}")
+        up = float(step_size_up)
+        down = float(step_size_down) if step_size_down is not None else up
+        if up <= 0 or down < 0:
+            raise ValueError("CyclicLR: step_size_up must be positive and step_size_down non-negative")
+        self.total_size, self.step_ratio = up + down, up / (up + down)
+        self.max_lrs = per_group(max_lr)
+        self.mode, self.gamma = mode, gamma
+        if scale_fn is None:
+            self._scale_fn = {"triangular": lambda x: 1.0, "triangular2": lambda x: 1 / (2.0 ** (x - 1)),
+                              "exp_range": lambda x: gamma ** x}[mode]
+            self.scale_mode = "iterations" if mode == "exp_range" else "cycle"
+        else:
+            self._scale_fn, self.scale_mode = scale_fn, scale_mode
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            self._momentum_key = None
+            for g in optimizer.param_groups:
+                self._momentum_key = "momentum" if "momentum" in g else "betas" if "betas" in g else None
+                if self._momentum_key is None:
+                    raise ValueError("CyclicLR: cycle_momentum needs an optimizer with momentum or betas")
+            self.base_momentums, self.max_momentums = per_group(base_momentum), per_group(max_momentum)
+        if last_epoch == -1:
+            for g, lr in zip(optimizer.param_groups, per_group(base_lr)):
+                g["lr"] = lr
+                g["initial_lr"] = lr
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = per_group(base_lr)
+
+    def get_lr(self):
+        t = self.last_epoch
+        cycle = math.floor(1 + t / self.total_size)
+        x = 1.0 + t / self.total_size - cycle
+        scale = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
+        s = self._scale_fn(cycle if self.scale_mode == "cycle" else t)
+        lrs = [base + (top - base) * scale * s for base, top in zip(self.base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            for g, lo, hi in zip(self.optimizer.param_groups, self.base_momentums, self.max_momentums):
+                m = hi - (hi - lo) * scale * s
+                if self._momentum_key == "momentum":
+                    g["momentum"] = m
+                else:
+                    g["betas"] = (m, *g["betas"][1:])
+        return lrs
+
+    def state_dict(self):
+        return {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_scale_fn")}
+
+
+class ChainedScheduler:
+    """Steps several schedulers of one optimizer together; their factors compose: each
+    group's rate is its base rate times, for every scheduler, that scheduler's rate over
+    its base rate (dlcore's schedulers compute closed forms, so each is taken on its own
+    and the factors multiplied)."""
+
+    def __init__(self, schedulers, optimizer=None):
+        self._schedulers = list(schedulers)
+        if not self._schedulers:
+            raise ValueError("ChainedScheduler: give at least one scheduler")
+        self.optimizer = optimizer or self._schedulers[0].optimizer
+        for s in self._schedulers:
+            if s.optimizer is not self.optimizer:
+                raise ValueError("ChainedScheduler: every scheduler must belong to the same optimizer")
+        self._compose([s.get_last_lr() for s in self._schedulers])
+
+    def _compose(self, rates):
+        for i, g in enumerate(self.optimizer.param_groups):
+            base = g["initial_lr"]
+            lr = base
+            for r in rates:
+                lr = lr * (r[i] / base) if base else 0.0
+            g["lr"] = lr
+        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+
+    def step(self):
+        rates = []
+        for s in self._schedulers:
+            s.step()
+            rates.append(s.get_last_lr())
+        self._compose(rates)
+
+    def get_last_lr(self):
+        return list(self._last_lr)
+
+    def state_dict(self):
+        return {"_schedulers": [s.state_dict() for s in self._schedulers]}
+
+    def load_state_dict(self, state_dict):
+        for s, sd in zip(self._schedulers, state_dict["_schedulers"]):
+            s.load_state_dict(sd)
+
+
 class OneCycleLR(LRScheduler):
     """The one-cycle policy, stepped once per batch: from max_lr / div_factor up to max_lr
     over pct_start of the steps, then down to max_lr / (div_factor * final_div_factor),
