@@ -42,6 +42,16 @@ CASES = [
     ("RMSprop", dict(lr=0.01)),
     ("RMSprop", dict(lr=0.01, alpha=0.9, momentum=0.5, weight_decay=0.1)),
     ("RMSprop", dict(lr=0.01, centered=True, momentum=0.3)),
+    ("Adamax", dict(lr=0.05)),
+    ("Adamax", dict(lr=0.05, betas=(0.8, 0.95), weight_decay=0.1, maximize=True)),
+    ("NAdam", dict(lr=0.05)),
+    ("NAdam", dict(lr=0.05, momentum_decay=0.1, weight_decay=0.1)),
+    ("NAdam", dict(lr=0.05, weight_decay=0.2, decoupled_weight_decay=True)),
+    ("RAdam", dict(lr=0.05)),  # 20 steps: the plain steps (rho_t <= 5), then rectified ones
+    ("RAdam", dict(lr=0.05, betas=(0.9, 0.9), weight_decay=0.1)),
+    ("RAdam", dict(lr=0.05, weight_decay=0.2, decoupled_weight_decay=True)),
+    ("Adadelta", dict()),
+    ("Adadelta", dict(lr=0.5, rho=0.8, eps=1e-4, weight_decay=0.1)),
 ]
 
 

@@ -22,6 +22,10 @@ OptimKind to_kind(const std::string& k) {
   if (k == "adam") return OptimKind::Adam;
   if (k == "adagrad") return OptimKind::Adagrad;
   if (k == "rmsprop") return OptimKind::Rmsprop;
+  if (k == "adamax") return OptimKind::Adamax;
+  if (k == "nadam") return OptimKind::Nadam;
+  if (k == "radam") return OptimKind::Radam;
+  if (k == "adadelta") return OptimKind::Adadelta;
   throw ValueError("optimizer_step: unknown optimizer '" + k + "'");
 }
 
@@ -60,6 +64,10 @@ OptimStep to_step(const std::string& kind, const py::dict& hyper) {
       s.alpha = v.cast<double>();
     else if (k == "centered")
       s.centered = v.cast<bool>();
+    else if (k == "momentum_decay")
+      s.momentum_decay = v.cast<double>();
+    else if (k == "rho")
+      s.rho = v.cast<double>();
     else
       throw ValueError("optimizer_step: unknown hyperparameter '" + k + "'");
   }
@@ -219,7 +227,7 @@ void init_nn(py::module_& m) {
       "_optimizer_step",
       [](const std::string& kind, const py::dict& hyper, const std::vector<Tensor>& params,
          const std::vector<Tensor>& grads, const std::vector<std::vector<OptTensor>>& states,
-         const std::vector<int64_t>& steps) {
+         const std::vector<int64_t>& steps, const std::vector<double>& mu_products) {
         OptimStep s = to_step(kind, hyper);
         std::vector<std::vector<Tensor>> st;
         for (const auto& list : states) {
@@ -227,10 +235,10 @@ void init_nn(py::module_& m) {
           for (const auto& t : list) st.back().push_back(or_undefined(t));
         }
         py::gil_scoped_release release;
-        optimizer_step(s, params, grads, st, steps);
+        optimizer_step(s, params, grads, st, steps, mu_products);
       },
       py::arg("kind"), py::arg("hyper"), py::arg("params"), py::arg("grads"), py::arg("states"),
-      py::arg("steps"));
+      py::arg("steps"), py::arg("mu_products") = std::vector<double>{});
 }
 
 }  // namespace dlcore::python

@@ -148,3 +148,84 @@ def cyclic_fraction(t, up, down):
 def cyclic_lr(base, top, t, up, down, mode="triangular", gamma=1.0):
     amplitude = {"triangular": 1.0, "triangular2": 0.5 ** (t // (up + down)), "exp_range": gamma ** t}[mode]
     return base + (top - base) * cyclic_fraction(t, up, down) * amplitude
+
+
+class Adamax:
+    def __init__(self, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False):
+        self.__dict__.update(locals())
+        self.t, self.m, self.u = 0, 0.0, 0.0
+
+    def step(self, p, g):
+        b1, b2 = self.betas
+        self.t += 1
+        g = -g if self.maximize else g
+        if self.weight_decay:
+            g = g + self.weight_decay * p
+        self.m = b1 * self.m + (1 - b1) * g
+        self.u = np.maximum(b2 * self.u, np.abs(g) + self.eps)
+        return p - self.lr / (1 - b1 ** self.t) * self.m / self.u
+
+
+class NAdam:
+    def __init__(self, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
+                 decoupled_weight_decay=False, maximize=False):
+        self.__dict__.update(locals())
+        self.t, self.m, self.v, self.mu_product = 0, 0.0, 0.0, 1.0
+
+    def step(self, p, g):
+        b1, b2 = self.betas
+        self.t += 1
+        g = -g if self.maximize else g
+        if self.decoupled_weight_decay:
+            p = p * (1 - self.lr * self.weight_decay)
+        elif self.weight_decay:
+            g = g + self.weight_decay * p
+        mu = b1 * (1 - 0.5 * 0.96 ** (self.t * self.momentum_decay))
+        mu_next = b1 * (1 - 0.5 * 0.96 ** ((self.t + 1) * self.momentum_decay))
+        self.mu_product *= mu
+        self.m = b1 * self.m + (1 - b1) * g
+        self.v = b2 * self.v + (1 - b2) * g * g
+        denom = np.sqrt(self.v / (1 - b2 ** self.t)) + self.eps
+        p = p - self.lr * (1 - mu) / (1 - self.mu_product) * g / denom
+        return p - self.lr * mu_next / (1 - self.mu_product * mu_next) * self.m / denom
+
+
+class RAdam:
+    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False,
+                 maximize=False):
+        self.__dict__.update(locals())
+        self.t, self.m, self.v = 0, 0.0, 0.0
+
+    def step(self, p, g):
+        b1, b2 = self.betas
+        self.t += 1
+        g = -g if self.maximize else g
+        if self.decoupled_weight_decay:
+            p = p * (1 - self.lr * self.weight_decay)
+        elif self.weight_decay:
+            g = g + self.weight_decay * p
+        self.m = b1 * self.m + (1 - b1) * g
+        self.v = b2 * self.v + (1 - b2) * g * g
+        m_hat = self.m / (1 - b1 ** self.t)
+        rho_inf = 2 / (1 - b2) - 1
+        rho_t = rho_inf - 2 * self.t * b2 ** self.t / (1 - b2 ** self.t)
+        if rho_t > 5:
+            r = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+            adaptive = math.sqrt(1 - b2 ** self.t) / (np.sqrt(self.v) + self.eps)
+            return p - self.lr * m_hat * r * adaptive
+        return p - self.lr * m_hat
+
+
+class Adadelta:
+    def __init__(self, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False):
+        self.__dict__.update(locals())
+        self.v, self.u = 0.0, 0.0
+
+    def step(self, p, g):
+        g = -g if self.maximize else g
+        if self.weight_decay:
+            g = g + self.weight_decay * p
+        self.v = self.rho * self.v + (1 - self.rho) * g * g
+        d = np.sqrt(self.u + self.eps) / np.sqrt(self.v + self.eps) * g
+        self.u = self.rho * self.u + (1 - self.rho) * d * d
+        return p - self.lr * d

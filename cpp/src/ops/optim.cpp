@@ -24,6 +24,10 @@ int slots_used(OptimKind kind) {
     case OptimKind::Adam: return 3;
     case OptimKind::Adagrad: return 1;
     case OptimKind::Rmsprop: return 3;
+    case OptimKind::Adamax:
+    case OptimKind::Nadam:
+    case OptimKind::Radam:
+    case OptimKind::Adadelta: return 2;
   }
   return 0;
 }
@@ -36,6 +40,10 @@ bool slot_needed(const OptimStep& h, int k) {
     case OptimKind::Adagrad: return k == 0;
     case OptimKind::Rmsprop:
       return k == 0 || (k == 1 && h.centered) || (k == 2 && h.momentum > 0.0);
+    case OptimKind::Adamax:
+    case OptimKind::Nadam:
+    case OptimKind::Radam:
+    case OptimKind::Adadelta: return k < 2;
   }
   return false;
 }
@@ -86,11 +94,14 @@ void run(const std::vector<OptimStep>& per_param, const std::vector<Tensor>& par
 void optimizer_step(const OptimStep& hyper, const std::vector<Tensor>& params,
                     const std::vector<Tensor>& grads,
                     const std::vector<std::vector<Tensor>>& states,
-                    const std::vector<int64_t>& steps) {
+                    const std::vector<int64_t>& steps, const std::vector<double>& mu_products) {
   const size_t n = params.size();
   if (grads.size() != n || steps.size() != n)
     throw ValueError(str_cat("optimizer_step: got ", n, " parameters, ", grads.size(),
                              " gradients and ", steps.size(), " step counts"));
+  if (hyper.kind == OptimKind::Nadam && mu_products.size() != n)
+    throw ValueError(str_cat("optimizer_step: NAdam needs one momentum product per parameter; got ",
+                             mu_products.size(), " for ", n, " parameters"));
   if (static_cast<int>(states.size()) < slots_used(hyper.kind))
     throw ValueError(str_cat("optimizer_step: expected ", slots_used(hyper.kind),
                              " state lists, got ", states.size()));
@@ -129,11 +140,38 @@ void optimizer_step(const OptimStep& hyper, const std::vector<Tensor>& params,
     OptimStep& h = per_param[i];
     const double t = static_cast<double>(steps[i]);
     h.first = steps[i] == 1;
-    if (hyper.kind == OptimKind::Adam) {
-      h.step_size = hyper.lr / (1.0 - std::pow(hyper.beta1, t));
-      h.bias_correction2_sqrt = std::sqrt(1.0 - std::pow(hyper.beta2, t));
-    } else if (hyper.kind == OptimKind::Adagrad) {
-      h.lr = hyper.lr / (1.0 + (t - 1.0) * hyper.lr_decay);
+    const double b1t = std::pow(hyper.beta1, t), b2t = std::pow(hyper.beta2, t);
+    switch (hyper.kind) {
+      case OptimKind::Adam:
+      case OptimKind::Adamax:
+        h.step_size = hyper.lr / (1.0 - b1t);
+        h.bias_correction2_sqrt = std::sqrt(1.0 - b2t);
+        break;
+      case OptimKind::Adagrad: h.lr = hyper.lr / (1.0 + (t - 1.0) * hyper.lr_decay); break;
+      case OptimKind::Nadam: {
+        // mu_t = beta1 (1 - 0.96^(t psi) / 2), psi the momentum decay.
+        const double mu = hyper.beta1 * (1.0 - 0.5 * std::pow(0.96, t * hyper.momentum_decay));
+        const double mu_next =
+            hyper.beta1 * (1.0 - 0.5 * std::pow(0.96, (t + 1.0) * hyper.momentum_decay));
+        const double prod = mu_products[i];
+        h.c1 = hyper.lr * (1.0 - mu) / (1.0 - prod);
+        h.c2 = hyper.lr * mu_next / (1.0 - prod * mu_next);
+        h.bias_correction2_sqrt = std::sqrt(1.0 - b2t);
+        break;
+      }
+      case OptimKind::Radam: {
+        // The variance rectification: the length rho_t of the approximated simple moving
+        // average; the adaptive step only where rho_t > 5.
+        const double rho_inf = 2.0 / (1.0 - hyper.beta2) - 1.0;
+        const double rho_t = rho_inf - 2.0 * t * b2t / (1.0 - b2t);
+        h.step_size = hyper.lr / (1.0 - b1t);
+        h.bias_correction2_sqrt = std::sqrt(1.0 - b2t);
+        h.c1 = rho_t > 5.0 ? std::sqrt((rho_t - 4.0) * (rho_t - 2.0) * rho_inf /
+                                       ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
+                           : 0.0;
+        break;
+      }
+      default: break;
     }
     offsets[i + 1] = offsets[i] + p.numel();
   }

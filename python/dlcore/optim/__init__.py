@@ -1,8 +1,10 @@
 """Optimizers (``dlcore.optim``), shaped like ``torch.optim``: each ``step()`` is one fused,
 multithreaded C++ update per parameter group."""
 from . import lr_scheduler  # noqa: F401
+from .adadelta import Adadelta  # noqa: F401
 from .adagrad import Adagrad  # noqa: F401
 from .adam import Adam, AdamW  # noqa: F401
+from .adam_variants import Adamax, NAdam, RAdam  # noqa: F401
 from .optimizer import Optimizer  # noqa: F401
 from .rmsprop import RMSprop  # noqa: F401
 from .sgd import SGD  # noqa: F401

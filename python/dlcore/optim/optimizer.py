@@ -127,7 +127,12 @@ class Optimizer:
         for items in by_dtype.values():
             states = [[st.get(name) for _, _, st in items] for name in self._slots]
             _C._optimizer_step(self._kind, hyper, [p for p, _, _ in items], [g for _, g, _ in items], states,
-                               [st["step"] for _, _, st in items])
+                               [st["step"] for _, _, st in items], self._scalars(group, items))
+
+    def _scalars(self, group, items):
+        """Per-parameter numbers an update needs besides its step count (NAdam's momentum
+        product); items are (param, grad, state) after the step count was advanced."""
+        return []
 
     # ---- state
     def state_dict(self):
@@ -170,13 +175,15 @@ class Optimizer:
                     continue
                 entry = {}
                 for k, v in saved_state[int(idx)].items():
-                    if isinstance(v, Tensor) and k != "step":
+                    if isinstance(v, Tensor) and k in self._slots:
                         if tuple(v.shape) != tuple(p.shape):
                             raise ValueError(f"load_state_dict: state '{k}' of shape {tuple(v.shape)} does not "
                                              f"match its parameter of shape {tuple(p.shape)}")
                         v = v.detach().to(p.dtype).clone()
                     elif k == "step":
                         v = int(v.item()) if isinstance(v, Tensor) else int(v)
+                    elif isinstance(v, Tensor) and v.ndim == 0:  # a number kept per parameter (NAdam's)
+                        v = float(v.item())
                     entry[k] = v
                 new_state[id(p)] = entry
         for saved, own in zip(groups, self.param_groups):

@@ -11,6 +11,15 @@
 //   Rmsprop  g += wd p;  sa = alpha sa + (1 - alpha) g^2;
 //            centered: ga += (1 - alpha) (g - ga), avg = sqrt(sa - ga^2) + eps, else sqrt(sa) +
 //            eps; momentum: b = momentum b + g / avg, p -= lr b;  else p -= lr g / avg
+//   Adamax   g += wd p;  m += (1 - beta1) (g - m);  u = max(beta2 u, |g| + eps);
+//            p -= step_size m / u
+//   Nadam    g += wd p, or p *= 1 - lr wd (decoupled);  m and v as Adam's;
+//            d = sqrt(v) / bias_correction2_sqrt + eps;  p -= (c1 g + c2 m) / d
+//   Radam    g += wd p, or p *= 1 - lr wd (decoupled);  m and v as Adam's;
+//            c1 > 0: p -= step_size c1 m bias_correction2_sqrt / (sqrt(v) + eps),
+//            else p -= step_size m
+//   Adadelta g += wd p;  v = rho v + (1 - rho) g^2;  d = sqrt(u + eps) / sqrt(v + eps) g;
+//            u = rho u + (1 - rho) d^2;  p -= lr d
 #include <cstdint>
 
 #include "kernels/cpu/kernels.h"
@@ -111,6 +120,71 @@ void optim(const OptimStep& s, T* p, const T* g, T* s1, T* s2, T* s3, int64_t n)
           d = vfma(mom, load_n(s3, i, c), d);
           store_n(d, s3, i, c);
         }
+        store_n(vsub(pv, vmul(lr, d)), p, i, c);
+      });
+      break;
+    }
+    case OptimKind::Adamax: {
+      const V b1c = V::broadcast(static_cast<T>(1.0 - s.beta1)),
+              b2 = V::broadcast(static_cast<T>(s.beta2));
+      const V eps = V::broadcast(static_cast<T>(s.eps)),
+              step = V::broadcast(static_cast<T>(s.step_size));
+      vec_loop<T>(n, [&](int64_t i, int c) {
+        V pv = load_n(p, i, c);
+        V gv = grad(pv, i, c);
+        V m = load_n(s1, i, c);
+        m = vfma(b1c, vsub(gv, m), m);
+        V u = vmax(vmul(b2, load_n(s2, i, c)), vadd(vabs(gv), eps));
+        store_n(m, s1, i, c);
+        store_n(u, s2, i, c);
+        store_n(vsub(pv, vdiv(vmul(step, m), u)), p, i, c);
+      });
+      break;
+    }
+    case OptimKind::Nadam:
+    case OptimKind::Radam: {
+      const V b1c = V::broadcast(static_cast<T>(1.0 - s.beta1)),
+              b2 = V::broadcast(static_cast<T>(s.beta2));
+      const V b2c = V::broadcast(static_cast<T>(1.0 - s.beta2)),
+              eps = V::broadcast(static_cast<T>(s.eps));
+      const V bc2 = V::broadcast(static_cast<T>(s.bias_correction2_sqrt));
+      const V decay = V::broadcast(static_cast<T>(1.0 - s.lr * s.weight_decay));
+      const V c1 = V::broadcast(static_cast<T>(s.c1)), c2 = V::broadcast(static_cast<T>(s.c2));
+      const V step = V::broadcast(static_cast<T>(s.step_size));
+      const V rect = V::broadcast(static_cast<T>(s.step_size * s.c1 * s.bias_correction2_sqrt));
+      const bool nadam = s.kind == OptimKind::Nadam;
+      vec_loop<T>(n, [&](int64_t i, int c) {
+        V pv = load_n(p, i, c);
+        V gv = grad(pv, i, c);
+        if (has_wd && s.decoupled) pv = vmul(pv, decay);
+        V m = load_n(s1, i, c);
+        m = vfma(b1c, vsub(gv, m), m);
+        V v = vfma(b2c, vmul(gv, gv), vmul(b2, load_n(s2, i, c)));
+        store_n(m, s1, i, c);
+        store_n(v, s2, i, c);
+        if (nadam) {
+          V d = vadd(vdiv(vsqrt(v), bc2), eps);
+          store_n(vsub(pv, vdiv(vfma(c1, gv, vmul(c2, m)), d)), p, i, c);
+        } else if (s.c1 > 0.0) {
+          store_n(vsub(pv, vdiv(vmul(rect, m), vadd(vsqrt(v), eps))), p, i, c);
+        } else {
+          store_n(vsub(pv, vmul(step, m)), p, i, c);
+        }
+      });
+      break;
+    }
+    case OptimKind::Adadelta: {
+      const V rho = V::broadcast(static_cast<T>(s.rho)),
+              rc = V::broadcast(static_cast<T>(1.0 - s.rho));
+      const V eps = V::broadcast(static_cast<T>(s.eps));
+      vec_loop<T>(n, [&](int64_t i, int c) {
+        V pv = load_n(p, i, c);
+        V gv = grad(pv, i, c);
+        V v = vfma(rc, vmul(gv, gv), vmul(rho, load_n(s1, i, c)));
+        V u = load_n(s2, i, c);
+        V d = vmul(vdiv(vsqrt(vadd(u, eps)), vsqrt(vadd(v, eps))), gv);
+        store_n(v, s1, i, c);
+        store_n(vfma(rc, vmul(d, d), vmul(rho, u)), s2, i, c);
         store_n(vsub(pv, vmul(lr, d)), p, i, c);
       });
       break;
