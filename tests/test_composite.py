@@ -352,3 +352,77 @@ def test_diagonal_diag_trace_meshgrid_and_stacking_match_numpy(rng):
         dl.diagonal(dl.tensor(a), 0, 1, -1)
     with pytest.raises(ValueError, match="meshgrid: indexing must be"):
         dl.meshgrid(tu, indexing="yx")
+
+
+# ---- writes by index (_indexing.py)
+def test_scatter_index_fill_take_fill_diagonal_match_numpy(rng):
+    x = rng.standard_normal((3, 5))
+    idx = np.array([[0, 3], [4, 1], [2, 0]])
+    src = rng.standard_normal((3, 2))
+    want = x.copy()
+    np.put_along_axis(want, idx, src, 1)
+    np.testing.assert_array_equal(dl.tensor(x).scatter(1, dl.tensor(idx), dl.tensor(src)).numpy(), want)
+    want = x.copy()
+    np.put_along_axis(want, idx, 7.0, 1)
+    np.testing.assert_array_equal(dl.scatter(dl.tensor(x), 1, dl.tensor(idx), value=7.0).numpy(), want)
+    one_hot = dl.zeros(3, 4).scatter_(1, dl.tensor([[2], [0], [3]]), 1.0)
+    np.testing.assert_array_equal(one_hot.numpy(), np.eye(4)[[2, 0, 3]])
+    col_idx = np.array([[1, 0, 2, 2, 0]])
+    want = x.copy()
+    np.put_along_axis(want, col_idx, src[:1, :1] * 0 + 3.0, 0)
+    np.testing.assert_array_equal(dl.tensor(x).scatter(0, dl.tensor(col_idx), 3.0).numpy(), want)
+    added = dl.tensor(x).scatter(1, dl.tensor(idx), dl.tensor(src), reduce="add").numpy()
+    want = x.copy()
+    np.add.at(want, (np.arange(3)[:, None], idx), src)
+    np.testing.assert_allclose(added, want, rtol=1e-15)
+    # Gradients: to the input where it is kept, to src where it lands.
+    assert gradcheck(lambda a, b: a.scatter(1, dl.tensor(idx), b), (t64(x), t64(src)))
+    np.testing.assert_array_equal(dl.tensor(x).index_fill(1, dl.tensor([0, 3]), -1.0).numpy(),
+                                  np.where(np.isin(np.arange(5), [0, 3]), -1.0, x))
+    ints = dl.arange(12).reshape(3, 4)
+    assert ints.index_fill_(0, dl.tensor([1]), 9).tolist()[1] == [9, 9, 9, 9]
+    np.testing.assert_array_equal(dl.take(dl.tensor(x), dl.tensor([[0, 14], [-1, 7]])).numpy(),
+                                  np.take(x, [[0, 14], [-1, 7]]))
+    for shape, wrap in [((3, 3), False), ((4, 2), False), ((7, 3), True), ((2, 5), False), ((3, 3, 3), False)]:
+        a = np.zeros(shape)
+        np.fill_diagonal(a, 2.5, wrap=wrap)
+        np.testing.assert_array_equal(dl.zeros(*shape).to(dl.float64).fill_diagonal_(2.5, wrap=wrap).numpy(), a)
+    with pytest.raises(IndexError, match="take: index 15 is out of range for a tensor of 15 elements"):
+        dl.take(dl.tensor(x), dl.tensor([15]))
+    with pytest.raises(ValueError, match="scatter: give src"):
+        dl.scatter(dl.tensor(x), 1, dl.tensor(idx))
+    assert dl.tensor(x).nelement() == 15
+
+
+# ---- random draws (_random.py): means and spreads within 5 standard errors
+def within(sample, mean, sd):
+    return abs(sample.mean() - mean) <= 5 * sd / np.sqrt(sample.size)
+
+
+def test_random_draws_follow_their_distributions():
+    dl.manual_seed(21)
+    n = 40000
+    p = dl.full((n,), 0.3)
+    b = dl.bernoulli(p).numpy()
+    assert set(np.unique(b)) == {0.0, 1.0} and within(b, 0.3, np.sqrt(0.21))
+    assert dl.bernoulli(dl.zeros(5)).numpy().sum() == 0 and dl.bernoulli(dl.ones(5)).numpy().sum() == 5
+    assert dl.zeros(n).bernoulli_(0.8).numpy().mean() == pytest.approx(0.8, abs=5 * np.sqrt(0.16 / n))
+    e = dl.empty(n, dtype=dl.float64).exponential_(2.0).numpy()
+    assert e.min() >= 0 and within(e, 0.5, 0.5)
+    g = dl.empty(n, dtype=dl.float64).geometric_(0.25).numpy()
+    assert g.min() >= 1 and np.all(g == np.round(g)) and within(g, 4.0, np.sqrt(0.75) / 0.25)
+    ln = dl.empty(n, dtype=dl.float64).log_normal_(0.0, 0.5).numpy()
+    assert within(np.log(ln), 0.0, 0.5)
+    c = dl.empty(n, dtype=dl.float64).cauchy_(1.0, 2.0).numpy()
+    assert abs(np.median(c) - 1.0) < 0.1 and abs(np.percentile(c, 75) - 3.0) < 0.2  # quartiles at 1 +- 2
+    r = dl.empty(n, dtype=dl.int64).random_(3, 9).numpy()
+    assert set(np.unique(r)) == set(range(3, 9))
+    ri = dl.randint_like(dl.zeros(2, 3), 5)
+    assert ri.shape == (2, 3) and ri.dtype == dl.float32 and ri.numpy().max() < 5
+    g1, g2 = dl.Generator().manual_seed(3), dl.Generator().manual_seed(3)
+    np.testing.assert_array_equal(dl.bernoulli(dl.full((9,), 0.5), generator=g1).numpy(),
+                                  dl.bernoulli(dl.full((9,), 0.5), generator=g2).numpy())
+    with pytest.raises(ValueError, match=r"bernoulli: probabilities must be in \[0, 1\]"):
+        dl.bernoulli(dl.tensor([0.5, 1.5]))
+    with pytest.raises(ValueError, match="exponential_: lambd must be positive"):
+        dl.empty(2).exponential_(0.0)

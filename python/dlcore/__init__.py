@@ -195,6 +195,8 @@ from ._composite import (  # noqa: F401
     vstack,
 )
 from ._order_statistics import bincount, count_nonzero, kthvalue, median, quantile, unique  # noqa: F401
+from ._indexing import index_fill, scatter, take  # noqa: F401
+from ._random import bernoulli, randint_like  # noqa: F401
 from ._einsum import einsum  # noqa: F401
 from .grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: F401
 from . import _tensor  # noqa: F401  (Python-level Tensor methods)
