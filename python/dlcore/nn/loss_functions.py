@@ -6,16 +6,7 @@ and ``reduction='mean'|'sum'|'none'``."""
 import math
 
 from .. import _C
-
-
-def _reduce(loss, reduction, op):
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+from .functional import _reduce  # functional imports this module at its end, after _reduce
 
 
 def kl_div(input, target, reduction="mean", log_target=False):
