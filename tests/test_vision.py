@@ -110,3 +110,23 @@ def test_models(build, shape, out, params):
 def test_unet_rejects_sides_not_divisible():
     with pytest.raises(ValueError, match="divisible by 8"):
         models.UNet(depth=3)(dl.ones(1, 1, 20, 16))
+
+
+@pytest.mark.parametrize("name,dims,mode", [
+    ("ZeroPad1d", 1, "constant"), ("ZeroPad3d", 3, "constant"), ("ConstantPad1d", 1, "constant"),
+    ("ConstantPad2d", 2, "constant"), ("ConstantPad3d", 3, "constant"), ("ReflectionPad1d", 1, "reflect"),
+    ("ReflectionPad2d", 2, "reflect"), ("ReflectionPad3d", 3, "reflect"), ("ReplicationPad1d", 1, "edge"),
+    ("ReplicationPad2d", 2, "edge"), ("ReplicationPad3d", 3, "edge"), ("CircularPad1d", 1, "wrap"),
+    ("CircularPad2d", 2, "wrap"), ("CircularPad3d", 3, "wrap")])
+def test_padding_layers_match_numpy_pad(name, dims, mode):
+    x = np.random.default_rng(5).standard_normal((2, 3, 4, 5, 6)[:2 + dims])
+    pads = (2, 1, 0, 3, 1, 2)[:2 * dims]
+    layer = getattr(nn, name)
+    m = layer(pads, 1.5) if name.startswith("Constant") else layer(pads)
+    # NumPy's pad_width runs from the first dim; F.pad's from the last.
+    width = [(0, 0)] * 2 + [(pads[2 * k], pads[2 * k + 1]) for k in range(dims)][::-1]
+    kw = {"constant_values": 1.5 if name.startswith("Constant") else 0.0} if mode == "constant" else {}
+    np.testing.assert_array_equal(m(dl.tensor(x)).numpy(), np.pad(x, width, mode=mode, **kw))
+    assert layer(1)(dl.tensor(x)).shape == tuple(n + 2 if i >= 2 else n for i, n in enumerate(x.shape))
+    with pytest.raises(ValueError, match=f"{name}: padding must be an int or {2 * dims} ints"):
+        layer((1,) * (2 * dims + 1))

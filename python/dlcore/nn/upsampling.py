@@ -1,12 +1,11 @@
-"""Resampling and padding layers: ``interpolate`` / ``Upsample`` (nearest, and bilinear with
-``align_corners``), ``pixel_shuffle`` / ``PixelShuffle``, ``ZeroPad2d``. All are
-compositions of differentiable dlcore ops (index_select, arithmetic, reshape)."""
+"""Resampling layers: ``interpolate`` / ``Upsample`` (nearest, and bilinear with
+``align_corners``), ``pixel_shuffle`` / ``PixelShuffle`` (padding layers are in
+padding.py). All are compositions of differentiable dlcore ops (index_select, arithmetic, reshape)."""
 import math
 
 import numpy as np
 
 from .. import _C
-from . import functional as F
 from .module import Module
 
 
@@ -120,19 +119,3 @@ class PixelUnshuffle(Module):
 
     def forward(self, input):
         return pixel_unshuffle(input, self.downscale_factor)
-
-
-class ZeroPad2d(Module):
-    """Pads (left, right, top, bottom) with zeros (an int pads all four)."""
-
-    def __init__(self, padding):
-        super().__init__()
-        self.padding = (padding,) * 4 if isinstance(padding, int) else tuple(padding)
-        if len(self.padding) != 4:
-            raise ValueError(f"ZeroPad2d: padding must be an int or 4 ints, got {padding!r}")
-
-    def forward(self, input):
-        return F.pad(input, self.padding)
-
-    def extra_repr(self):
-        return str(self.padding)
