@@ -426,3 +426,41 @@ def test_random_draws_follow_their_distributions():
         dl.bernoulli(dl.tensor([0.5, 1.5]))
     with pytest.raises(ValueError, match="exponential_: lambd must be positive"):
         dl.empty(2).exponential_(0.0)
+
+
+def test_searchsorted_bucketize_cdist_bilinear_match_numpy(rng):
+    seq = np.array([1.0, 2.0, 2.0, 4.0, 7.0])
+    vals = np.array([[0.0, 2.0, 3.0], [7.0, 9.0, 2.0]])
+    for right in (False, True):
+        got = dl.searchsorted(dl.tensor(seq), dl.tensor(vals), right=right)
+        np.testing.assert_array_equal(got.numpy(), np.searchsorted(seq, vals, side="right" if right else "left"))
+        np.testing.assert_array_equal(dl.bucketize(dl.tensor(vals), dl.tensor(seq), right=right).numpy(),
+                                      np.searchsorted(seq, vals, side="right" if right else "left"))
+    rows = np.sort(rng.standard_normal((2, 6)), 1)
+    v = rng.standard_normal((2, 3))
+    got = dl.searchsorted(dl.tensor(rows), dl.tensor(v), side="right").numpy()
+    np.testing.assert_array_equal(got, [np.searchsorted(rows[i], v[i], side="right") for i in range(2)])
+    assert dl.searchsorted(dl.tensor(seq), 2.0).item() == 1
+    a, b = rng.standard_normal((2, 4, 3)), rng.standard_normal((2, 5, 3))
+    want = np.sqrt(((a[:, :, None, :] - b[:, None, :, :]) ** 2).sum(-1))
+    np.testing.assert_allclose(dl.cdist(dl.tensor(a), dl.tensor(b)).numpy(), want, rtol=1e-10)
+    want1 = np.abs(a[:, :, None, :] - b[:, None, :, :]).sum(-1)
+    np.testing.assert_allclose(dl.cdist(dl.tensor(a), dl.tensor(b), p=1.0).numpy(), want1, rtol=1e-12)
+    assert gradcheck(lambda x, y: dl.cdist(x, y), (t64(a[0]), t64(b[0])))
+    same = t64(a[0])
+    dl.cdist(same, same.detach()).sum().backward()  # zero distances on the diagonal
+    assert np.isfinite(same.grad.numpy()).all()
+    F = dl.nn.functional
+    x1, x2, w, bias = rng.standard_normal((4, 3)), rng.standard_normal((4, 2)), rng.standard_normal((5, 3, 2)), \
+        rng.standard_normal(5)
+    want = np.einsum("ni,oij,nj->no", x1, w, x2) + bias
+    np.testing.assert_allclose(F.bilinear(dl.tensor(x1), dl.tensor(x2), dl.tensor(w), dl.tensor(bias)).numpy(),
+                               want, rtol=1e-12)
+    m = dl.nn.Bilinear(3, 2, 5)
+    assert m.weight.shape == (5, 3, 2) and m.bias.shape == (5,) and abs(m.weight.detach().numpy()).max() <= 3 ** -0.5
+    assert m(dl.tensor(x1).float(), dl.tensor(x2).float()).shape == (4, 5)
+    assert gradcheck(lambda p, q, r: F.bilinear(p, q, r), (t64(x1), t64(x2), t64(w)))
+    with pytest.raises(ValueError, match="searchsorted: side must be"):
+        dl.searchsorted(dl.tensor(seq), dl.tensor(vals), side="up")
+    with pytest.raises(ValueError, match="cdist: expected x1"):
+        dl.cdist(dl.tensor(a), dl.tensor(b[..., :2]))

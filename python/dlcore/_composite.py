@@ -448,6 +448,55 @@ def column_stack(tensors):
     return _C.cat(cols, 1)
 
 
+def searchsorted(sorted_sequence, values, *, right=False, side=None):
+    """For each value, the index where it would be inserted into ``sorted_sequence`` (along
+    its last dim) to keep it sorted: before equal elements, or after them with
+    ``right=True`` / ``side='right'``. A 1-D sequence serves every value; an N-D one pairs
+    its leading dims with the values'. Computed by comparing each value with every
+    element (memory values x sequence length)."""
+    if side is not None:
+        if side not in ("left", "right"):
+            raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+        right = side == "right"
+    scalar = not isinstance(values, Tensor)
+    if scalar:
+        from .creation import tensor
+
+        values = tensor([values], dtype=sorted_sequence.dtype)
+    if sorted_sequence.ndim > 1 and tuple(sorted_sequence.shape[:-1]) != tuple(values.shape[:-1]):
+        raise ValueError(f"searchsorted: the sequence's leading dims {tuple(sorted_sequence.shape[:-1])} must "
+                         f"match the values' {tuple(values.shape[:-1])}")
+    seq = sorted_sequence.detach().unsqueeze(-2)  # (..., 1, M)
+    v = values.detach().unsqueeze(-1)  # (..., K, 1)
+    below = (seq <= v) if right else (seq < v)
+    out = below.sum(-1)
+    return out.reshape(()) if scalar else out
+
+
+def bucketize(input, boundaries, *, right=False):
+    """The bucket of each element among the sorted 1-D ``boundaries``: i with
+    boundaries[i - 1] < x <= boundaries[i] (or <= x < with ``right=True``)."""
+    if boundaries.ndim != 1:
+        raise ValueError(f"bucketize: boundaries must be 1-D, got shape {tuple(boundaries.shape)}")
+    return searchsorted(boundaries, input, right=right)
+
+
+def cdist(x1, x2, p=2.0):
+    """The p-norm distances between the rows of x1 (..., P, M) and of x2 (..., R, M):
+    (..., P, R). For p = 2 through ||a||^2 + ||b||^2 - 2 a.b (one matrix product; the
+    square root held at 0, so the gradient of a zero distance is 0); otherwise the norm of
+    the broadcast differences."""
+    if x1.ndim < 2 or x2.ndim < 2 or x1.shape[-1] != x2.shape[-1]:
+        raise ValueError(f"cdist: expected x1 (..., P, M) and x2 (..., R, M), got shapes {tuple(x1.shape)} "
+                         f"and {tuple(x2.shape)}")
+    if p == 2:
+        sq = (x1 * x1).sum(-1).unsqueeze(-1) + (x2 * x2).sum(-1).unsqueeze(-2) - 2 * _C.matmul(x1, x2.transpose(-1, -2))
+        sq = sq.clamp(min=0.0)
+        positive = sq > 0
+        return _C.where(positive, _C.where(positive, sq, 1.0).sqrt(), 0.0)
+    return norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, -1)
+
+
 class finfo:
     """Machine limits of a floating dtype (float32, the default, or float64), as PyTorch's
     ``torch.finfo``: bits, eps, max, min, tiny (= smallest_normal) and resolution."""

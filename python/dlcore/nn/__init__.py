@@ -36,7 +36,7 @@ from .activation import (  # noqa: F401
 from .attention import LearnedPositionalEmbedding, MultiheadAttention, PositionalEncoding  # noqa: F401
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d  # noqa: F401
 from .dropout import Dropout, Dropout2d, Embedding  # noqa: F401
-from .linear import Flatten, Identity, Linear, Maxout, Unflatten  # noqa: F401
+from .linear import Bilinear, Flatten, Identity, Linear, Maxout, Unflatten  # noqa: F401
 from .loss import (  # noqa: F401
     BCELoss,
     BCEWithLogitsLoss,

@@ -119,6 +119,17 @@ def glu(input, dim=-1):
     return a * sigmoid(b)
 
 
+def bilinear(input1, input2, weight, bias=None):
+    """y_o = x1 . W_o x2 + b_o for weight (out, in1, in2): one einsum (two matrix products)."""
+    if weight.ndim != 3 or input1.shape[-1] != weight.shape[1] or input2.shape[-1] != weight.shape[2]:
+        raise ValueError(f"bilinear: weight of shape {tuple(weight.shape)} does not fit inputs of shapes "
+                         f"{tuple(input1.shape)} and {tuple(input2.shape)}")
+    from .._einsum import einsum
+
+    y = einsum("...i,oij,...j->...o", input1, weight, input2)
+    return y if bias is None else y + bias
+
+
 def normalize(input, p=2.0, dim=1, eps=1e-12):
     """``input`` divided by its p-norm along ``dim``, the norm held at ``eps`` or above."""
     return input / _C_norm(input, p, dim, keepdim=True).clamp(min=eps)
