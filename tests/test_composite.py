@@ -94,6 +94,7 @@ def test_repeat_tile_repeat_interleave_roll_match_numpy(rng):
     np.testing.assert_array_equal(t.repeat_interleave(2, -1).numpy(), np.repeat(x, 2, axis=1))
     np.testing.assert_array_equal(t.repeat_interleave(dl.tensor([1, 0, 3]), 1).numpy(),
                                   np.repeat(x, [1, 0, 3], axis=1))
+    np.testing.assert_array_equal(t.repeat_interleave(dl.tensor([2]), 0).numpy(), np.repeat(x, [2], axis=0))
     for shifts, dims in [(1, 1), (-1, 0), (5, 1), ((1, 2), (0, 1)), (4, None), (0, 1)]:
         np.testing.assert_array_equal(dl.roll(t, shifts, dims).numpy(), np.roll(x, shifts, dims))
     assert gradcheck(lambda a: a.repeat(2, 1, 2), (t64(x),))

@@ -184,6 +184,8 @@ def repeat_interleave(input, repeats, dim=None):
             repeats = repeats.item()
         else:
             counts = [builtins.int(c) for c in repeats.reshape(-1).tolist()]
+            if len(counts) == 1:  # one count serves every element, as in PyTorch
+                return repeat_interleave(input, counts[0], d)
             if len(counts) != n:
                 raise ValueError(f"repeat_interleave: {len(counts)} repeat counts for a dim of size {n}")
             if builtins.any(c < 0 for c in counts):
