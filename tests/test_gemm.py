@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # columns than a vector holds (with A transposed, computed as C^T).
 SHAPES = [(1, 1, 1), (1, 5, 3), (7, 1, 11), (13, 17, 19), (14, 32, 8), (15, 33, 290), (64, 64, 64),
           (0, 4, 3), (3, 0, 4), (5, 6, 0), (97, 131, 301), (300, 200, 170), (256, 10, 64),
-          (150, 5, 90)]
+          (150, 5, 90), (24, 40, 30), (26, 33, 50), (11, 64, 64), (9, 20, 5)]
 
 
 def tol(dtype, k):
@@ -161,11 +161,13 @@ def test_cpp_gemm_api_against_a_plain_loop(tmp_path):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(256, 10, 64), (150, 5, 90), (512, 8, 300), (10000, 6, 8)], ids=str)
+@pytest.mark.parametrize("shape", [(256, 10, 64), (150, 5, 90), (512, 8, 300), (10000, 6, 8), (64, 9, 33),
+                                   (96, 11, 20), (128, 12, 7), (300, 13, 64)], ids=str)
 def test_narrow_product_as_its_transpose_keeps_the_bits(isa, rng, dtype, shape):
     # A transposed view with few columns in C runs as C^T; each value is the same chain of
     # multiply-adds over k as with A copied row-major first, so the bits agree (10000 rows:
-    # three blocks of the narrow path's buffer).
+    # three blocks of the narrow path's buffer; 9..12 columns: the 10- and 12-row tiles of
+    # C^T on AVX-512).
     m, n, k = shape
     a = dl.from_numpy(rng.standard_normal((k, m)).astype(dtype))
     b = dl.from_numpy(rng.standard_normal((k, n)).astype(dtype))

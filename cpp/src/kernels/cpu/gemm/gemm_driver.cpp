@@ -601,18 +601,22 @@ void narrow_gemm(const GemmProblem<T>& p, const GemmKernels<T>& kern, const T* a
     q.a = b, q.a_rs = p.b_cs, q.a_cs = p.b_rs;
     q.b = a + lo * p.a_rs, q.b_rs = p.a_cs, q.b_cs = p.a_rs;
     q.c = t, q.ldc = w;
-    // C^T's rows as micro-kernel tiles: 9..12 rows as mr2 + the rest (8 + 2 computes 12
-    // rows, one tile of 14 rows 14).
+    // C^T's rows as micro-kernel tiles: up to exact_rows rows as one tile; beyond that,
+    // 9..12 rows as mr2 + the rest (8 + 2 computes 12 rows, one tile of 14 rows 14).
     for (int64_t r0 = 0, m = 0; r0 < N; r0 += m) {
       const int64_t left = N - r0;
-      m = left > kern.mr2 && left < kern.mr && left - kern.mr2 <= kern.mr2 / 2 ? kern.mr2 : left;
+      const bool split =
+          left > kern.exact_rows && left < kern.mr && left - kern.mr2 <= kern.mr2 / 2;
+      m = split ? kern.mr2 : left;
       GemmProblem<T> part = q;
       part.M = m, part.a = b + r0 * q.a_rs, part.c = t + r0 * w;
       direct_gemm(part, kern, part.a, part.b, part.c, false);
     }
     if (p.alpha == T(1) && !read_c && !ep.bias && !relu) {
-      for (int64_t i = lo; i < hi; ++i)
-        for (int64_t j = 0; j < N; ++j) c[i * p.ldc + j] = t[j * w + (i - lo)];
+      // C's rows lo..hi are the columns of t: the ISA's blocked transpose (8 x 8 floats
+      // in registers) instead of a gather per element.
+      const auto& kt = kernels::active();
+      kernels::for_dtype<T>(kt.transpose_f32, kt.transpose_f64)(t, N, w, w, c + lo * p.ldc, p.ldc);
       return;
     }
     for (int64_t i = lo; i < hi; ++i) {

@@ -37,6 +37,9 @@ template <class T>
 struct GemmKernels {
   int mr, nr;
   int mr2;    // a shorter tile height the micro-kernel runs as its own tile (m <= mr2)
+  // micro_strided runs tiles of up to this many rows (at least mr2) at their own height,
+  // not padded to mr (AVX-512: 10 and 12, so C^T of a 10-class product is one tile)
+  int exact_rows;
   int lanes;  // values per vector: NR is nr / lanes vectors
   // Packs A rows [0, m) x k [0, kc), element (i, k) at a[i * rs + k * cs].
   void (*pack_a)(int64_t m, int64_t kc, const T* a, int64_t rs, int64_t cs, T* out);

@@ -26,10 +26,16 @@ namespace {
 // the first of kMR, kMR2, kMR3 that covers them, so few rows go to waste.
 #if defined(DLCORE_ISA_avx512)
 constexpr int kMR = 14, kMR2 = 8, kMR3 = 4, kNV = 2;
+// Tiles of B read in place (micro_strided) also come 10 and 12 rows tall: the 10 rows of
+// C^T in a narrow product (a layer with 10 outputs) take one pass over B, not 8 + 4.
+constexpr int kExactRows = 12;
 #elif defined(DLCORE_ISA_avx2)
 constexpr int kMR = 6, kMR2 = 4, kMR3 = 2, kNV = 2;
 #else
 constexpr int kMR = 4, kMR2 = 2, kMR3 = 1, kNV = 2;
+#endif
+#if !defined(DLCORE_ISA_avx512)
+constexpr int kExactRows = kMR2;
 #endif
 
 // How many k steps ahead the micro-kernel prefetches B's sliver, and how many
@@ -449,14 +455,19 @@ void micro_rows(int64_t kc, const T* a, int64_t a_rs, int64_t a_cs, B b, T* c, i
     micro_tile<T, R, kNV>(kc, a, a_rs, a_cs, b, c, ldc, m, n, t);
 }
 
-template <class T, class B>
-void micro_any(int64_t kc, const T* a, int64_t a_rs, int64_t a_cs, B b, T* c, int64_t ldc, int m,
-               int n, const GemmTile<T>& t) {
-  // The tile of C is needed only at the end: start fetching it now.
+// The tile of C is needed only at the end: start fetching it now.
+template <class T>
+__attribute__((always_inline)) inline void prefetch_tile(T* c, int64_t ldc, int m, int n) {
   for (int r = 0; r < m; ++r) {
     __builtin_prefetch(c + r * ldc, 1);
     __builtin_prefetch(c + r * ldc + n - 1, 1);
   }
+}
+
+template <class T, class B>
+void micro_any(int64_t kc, const T* a, int64_t a_rs, int64_t a_cs, B b, T* c, int64_t ldc, int m,
+               int n, const GemmTile<T>& t) {
+  prefetch_tile(c, ldc, m, n);
   if (m <= kMR3)
     micro_rows<T, kMR3>(kc, a, a_rs, a_cs, b, c, ldc, m, n, t);
   else if (m <= kMR2)
@@ -487,6 +498,16 @@ void micro_image(int64_t kc, const T* a, int64_t a_rs, int64_t a_cs, const T* im
 template <class T>
 void micro_strided(int64_t kc, const T* a, int64_t a_rs, int64_t a_cs, const T* b, int64_t b_rs,
                    T* c, int64_t ldc, int m, int n, const GemmTile<T>& t) {
+#if defined(DLCORE_ISA_avx512)
+  if (m > kMR2 && m <= kExactRows) {
+    prefetch_tile(c, ldc, m, n);
+    if (m <= 10)
+      micro_rows<T, 10>(kc, a, a_rs, a_cs, RowB<T>{b, b_rs}, c, ldc, m, n, t);
+    else
+      micro_rows<T, 12>(kc, a, a_rs, a_cs, RowB<T>{b, b_rs}, c, ldc, m, n, t);
+    return;
+  }
+#endif
   micro_any(kc, a, a_rs, a_cs, RowB<T>{b, b_rs}, c, ldc, m, n, t);
 }
 
@@ -594,9 +615,9 @@ void row_times(int64_t K, const T* a, int64_t a_cs, const T* b, int64_t b_rs, T*
 template <class T>
 GemmKernels<T> table() {
   // The tile, the packing routines, then the micro-kernels, in GemmKernels' order.
-  return {kMR,      Tile<T>::NR,    kMR2,  Tile<T>::W,
-          pack_a<T>, pack_b<T>,      pack_b_patches<T>,
-          micro<T>,  micro_image<T>, micro_strided<T>, dot_rows<T>, row_times<T>};
+  return {kMR,         Tile<T>::NR,       kMR2,     kExactRows,     Tile<T>::W,       pack_a<T>,
+          pack_b<T>,   pack_b_patches<T>, micro<T>, micro_image<T>, micro_strided<T>, dot_rows<T>,
+          row_times<T>};
 }
 
 }  // namespace
