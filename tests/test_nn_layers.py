@@ -101,6 +101,15 @@ def test_composed_activations_and_similarities_have_gradients(fn):
     assert dl.autograd.gradcheck(fn, [t64(x)])
 
 
+def test_softmax_takes_a_dtype():
+    x = dl.tensor([[1.0, 2.0, 3.0]])
+    y = F.softmax(x, -1, dtype=dl.float64)
+    assert y.dtype == dl.float64
+    e = np.exp([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(y.numpy()[0], e / e.sum(), rtol=1e-7)
+    assert F.log_softmax(x, dim=1, dtype=dl.float64).dtype == dl.float64
+
+
 def test_normalize_cosine_similarity_pairwise_distance_match_numpy():
     rng = np.random.default_rng(4)
     a, b = rng.standard_normal((3, 5)), rng.standard_normal((1, 5))

@@ -147,12 +147,13 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     return _C_norm(x1 - x2 + eps, p, -1, keepdim)
 
 
-def softmax(input, dim):
-    return _C.softmax(input, dim)
+def softmax(input, dim, dtype=None):
+    """softmax along ``dim``; with ``dtype`` the input is converted first (as PyTorch)."""
+    return _C.softmax(input if dtype is None else input.to(dtype), dim)
 
 
-def log_softmax(input, dim):
-    return _C.log_softmax(input, dim)
+def log_softmax(input, dim, dtype=None):
+    return _C.log_softmax(input if dtype is None else input.to(dtype), dim)
 
 
 def maxout(input, weight, bias, pieces):
