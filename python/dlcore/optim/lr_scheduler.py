@@ -49,14 +49,20 @@ class LRScheduler:
 _LRScheduler = LRScheduler
 
 
+def _per_group(optimizer, lr_lambda, name):
+    """One function per parameter group (a single one serves every group)."""
+    n = len(optimizer.param_groups)
+    fns = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
+    if len(fns) != n:
+        raise ValueError(f"{name}: expected {n} lr_lambdas, got {len(fns)}")
+    return fns
+
+
 class LambdaLR(LRScheduler):
     """lr = base_lr * lr_lambda(epoch) (one function, or one per group)."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        n = len(optimizer.param_groups)
-        self.lr_lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
-        if len(self.lr_lambdas) != n:
-            raise ValueError(f"LambdaLR: expected {n} lr_lambdas, got {len(self.lr_lambdas)}")
+        self.lr_lambdas = _per_group(optimizer, lr_lambda, type(self).__name__)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -166,10 +172,7 @@ class MultiplicativeLR(LRScheduler):
     lr = base_lr * f(1) * ... * f(epoch)."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        n = len(optimizer.param_groups)
-        self.lr_lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
-        if len(self.lr_lambdas) != n:
-            raise ValueError(f"MultiplicativeLR: expected {n} lr_lambdas, got {len(self.lr_lambdas)}")
+        self.lr_lambdas = _per_group(optimizer, lr_lambda, type(self).__name__)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
