@@ -43,6 +43,24 @@ void optim(const OptimStep& s, T* p, const T* g, T* s1, T* s2, T* s3, int64_t n)
     if (has_wd && !s.decoupled) gv = vfma(wd, pv, gv);
     return gv;
   };
+  const V eps = V::broadcast(static_cast<T>(s.eps));
+  // Adam's moment estimates, shared by Adam, Nadam and Radam (and beta1 by Adamax): p is
+  // first decayed where the weight decay is decoupled; m += (1 - beta1) (g - m) and
+  // v = beta2 v + (1 - beta2) g^2 are stored in slots 1 and 2.
+  const V b1c = V::broadcast(static_cast<T>(1.0 - s.beta1)),
+          b2 = V::broadcast(static_cast<T>(s.beta2)),
+          b2c = V::broadcast(static_cast<T>(1.0 - s.beta2));
+  const V bc2 = V::broadcast(static_cast<T>(s.bias_correction2_sqrt));
+  const V decay = V::broadcast(static_cast<T>(1.0 - s.lr * s.weight_decay));
+  const V step = V::broadcast(static_cast<T>(s.step_size));
+  auto moments = [&](V& pv, const V& gv, int64_t i, int c, V& m, V& v) {
+    if (has_wd && s.decoupled) pv = vmul(pv, decay);
+    m = load_n(s1, i, c);
+    m = vfma(b1c, vsub(gv, m), m);
+    v = vfma(b2c, vmul(gv, gv), vmul(b2, load_n(s2, i, c)));
+    store_n(m, s1, i, c);
+    store_n(v, s2, i, c);
+  };
   switch (s.kind) {
     case OptimKind::Sgd: {
       const V mom = V::broadcast(static_cast<T>(s.momentum));
@@ -60,22 +78,11 @@ void optim(const OptimStep& s, T* p, const T* g, T* s1, T* s2, T* s3, int64_t n)
       break;
     }
     case OptimKind::Adam: {
-      const V b1c = V::broadcast(static_cast<T>(1.0 - s.beta1)),
-              b2 = V::broadcast(static_cast<T>(s.beta2));
-      const V b2c = V::broadcast(static_cast<T>(1.0 - s.beta2)),
-              eps = V::broadcast(static_cast<T>(s.eps));
-      const V step = V::broadcast(static_cast<T>(s.step_size));
-      const V bc2 = V::broadcast(static_cast<T>(s.bias_correction2_sqrt));
-      const V decay = V::broadcast(static_cast<T>(1.0 - s.lr * s.weight_decay));
       vec_loop<T>(n, [&](int64_t i, int c) {
         V pv = load_n(p, i, c);
         V gv = grad(pv, i, c);
-        if (has_wd && s.decoupled) pv = vmul(pv, decay);
-        V m = load_n(s1, i, c);
-        m = vfma(b1c, vsub(gv, m), m);
-        V v = vfma(b2c, vmul(gv, gv), vmul(b2, load_n(s2, i, c)));
-        store_n(m, s1, i, c);
-        store_n(v, s2, i, c);
+        V m, v;
+        moments(pv, gv, i, c, m, v);
         if (s.amsgrad) {
           v = vmax(load_n(s3, i, c), v);
           store_n(v, s3, i, c);
@@ -86,7 +93,6 @@ void optim(const OptimStep& s, T* p, const T* g, T* s1, T* s2, T* s3, int64_t n)
       break;
     }
     case OptimKind::Adagrad: {
-      const V eps = V::broadcast(static_cast<T>(s.eps));
       vec_loop<T>(n, [&](int64_t i, int c) {
         V pv = load_n(p, i, c);
         V gv = grad(pv, i, c);
@@ -99,8 +105,7 @@ void optim(const OptimStep& s, T* p, const T* g, T* s1, T* s2, T* s3, int64_t n)
     case OptimKind::Rmsprop: {
       const V alpha = V::broadcast(static_cast<T>(s.alpha)),
               ac = V::broadcast(static_cast<T>(1.0 - s.alpha));
-      const V eps = V::broadcast(static_cast<T>(s.eps)),
-              mom = V::broadcast(static_cast<T>(s.momentum));
+      const V mom = V::broadcast(static_cast<T>(s.momentum));
       vec_loop<T>(n, [&](int64_t i, int c) {
         V pv = load_n(p, i, c);
         V gv = grad(pv, i, c);
@@ -125,10 +130,6 @@ void optim(const OptimStep& s, T* p, const T* g, T* s1, T* s2, T* s3, int64_t n)
       break;
     }
     case OptimKind::Adamax: {
-      const V b1c = V::broadcast(static_cast<T>(1.0 - s.beta1)),
-              b2 = V::broadcast(static_cast<T>(s.beta2));
-      const V eps = V::broadcast(static_cast<T>(s.eps)),
-              step = V::broadcast(static_cast<T>(s.step_size));
       vec_loop<T>(n, [&](int64_t i, int c) {
         V pv = load_n(p, i, c);
         V gv = grad(pv, i, c);
@@ -143,25 +144,14 @@ void optim(const OptimStep& s, T* p, const T* g, T* s1, T* s2, T* s3, int64_t n)
     }
     case OptimKind::Nadam:
     case OptimKind::Radam: {
-      const V b1c = V::broadcast(static_cast<T>(1.0 - s.beta1)),
-              b2 = V::broadcast(static_cast<T>(s.beta2));
-      const V b2c = V::broadcast(static_cast<T>(1.0 - s.beta2)),
-              eps = V::broadcast(static_cast<T>(s.eps));
-      const V bc2 = V::broadcast(static_cast<T>(s.bias_correction2_sqrt));
-      const V decay = V::broadcast(static_cast<T>(1.0 - s.lr * s.weight_decay));
       const V c1 = V::broadcast(static_cast<T>(s.c1)), c2 = V::broadcast(static_cast<T>(s.c2));
-      const V step = V::broadcast(static_cast<T>(s.step_size));
       const V rect = V::broadcast(static_cast<T>(s.step_size * s.c1 * s.bias_correction2_sqrt));
       const bool nadam = s.kind == OptimKind::Nadam;
       vec_loop<T>(n, [&](int64_t i, int c) {
         V pv = load_n(p, i, c);
         V gv = grad(pv, i, c);
-        if (has_wd && s.decoupled) pv = vmul(pv, decay);
-        V m = load_n(s1, i, c);
-        m = vfma(b1c, vsub(gv, m), m);
-        V v = vfma(b2c, vmul(gv, gv), vmul(b2, load_n(s2, i, c)));
-        store_n(m, s1, i, c);
-        store_n(v, s2, i, c);
+        V m, v;
+        moments(pv, gv, i, c, m, v);
         if (nadam) {
           V d = vadd(vdiv(vsqrt(v), bc2), eps);
           store_n(vsub(pv, vdiv(vfma(c1, gv, vmul(c2, m)), d)), p, i, c);
@@ -176,7 +166,6 @@ void optim(const OptimStep& s, T* p, const T* g, T* s1, T* s2, T* s3, int64_t n)
     case OptimKind::Adadelta: {
       const V rho = V::broadcast(static_cast<T>(s.rho)),
               rc = V::broadcast(static_cast<T>(1.0 - s.rho));
-      const V eps = V::broadcast(static_cast<T>(s.eps));
       vec_loop<T>(n, [&](int64_t i, int c) {
         V pv = load_n(p, i, c);
         V gv = grad(pv, i, c);
