@@ -410,6 +410,7 @@ def test_random_draws_follow_their_distributions():
     assert dl.zeros(n).bernoulli_(0.8).numpy().mean() == pytest.approx(0.8, abs=5 * np.sqrt(0.16 / n))
     e = dl.empty(n, dtype=dl.float64).exponential_(2.0).numpy()
     assert e.min() >= 0 and within(e, 0.5, 0.5)
+    assert dl.empty(4).geometric_(1.0).tolist() == [1.0] * 4  # success on the first trial
     g = dl.empty(n, dtype=dl.float64).geometric_(0.25).numpy()
     assert g.min() >= 1 and np.all(g == np.round(g)) and within(g, 4.0, np.sqrt(0.75) / 0.25)
     ln = dl.empty(n, dtype=dl.float64).log_normal_(0.0, 0.5).numpy()

@@ -324,18 +324,6 @@ def _sizes_arg(sizes, name):
     return tuple(sizes)
 
 
-def _uniform_(self, a=0.0, b=1.0, *, generator=None):
-    from .nn import init
-
-    return init.uniform_(self, a, b, generator=generator)
-
-
-def _normal_(self, mean=0.0, std=1.0, *, generator=None):
-    from .nn import init
-
-    return init.normal_(self, mean, std, generator=generator)
-
-
 def diagonal(input, offset=0, dim1=0, dim2=1):
     """The diagonal of dims dim1 and dim2 (``offset`` above it, or below for negative), as
     the last dim of the result (a copy)."""
@@ -542,5 +530,3 @@ swapdims = swapaxes
 for _name in FUNCTIONS + ["moveaxis", "swapdims"]:
     setattr(Tensor, _name, globals()[_name])
 Tensor.repeat = repeat
-Tensor.uniform_ = _uniform_
-Tensor.normal_ = _normal_

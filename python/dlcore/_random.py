@@ -1,8 +1,7 @@
 """Random draws with PyTorch's names, from uniform numbers of dlcore's generators (the
 default one, or ``generator=``, so ``manual_seed`` makes them reproducible): bernoulli,
-randint_like, and the in-place Tensor fills bernoulli_, random_, exponential_, cauchy_,
-log_normal_, geometric_ (inverse-CDF transforms of rand)."""
-import builtins
+randint_like, and the in-place Tensor fills uniform_ and normal_ (nn.init's), bernoulli_,
+random_, exponential_, cauchy_, log_normal_, geometric_ (inverse-CDF transforms of rand)."""
 import math
 
 from . import _C
@@ -37,11 +36,21 @@ def randint_like(input, low=0, high=None, *, dtype=None, generator=None):
 
 
 def _fill(t, values):
-    from .grad_mode import no_grad
+    from .nn import init  # imported here: dlcore.nn is imported after this module
 
-    with no_grad():
-        t.copy_(values)
-    return t
+    return init._fill(t, values)
+
+
+def _uniform_(self, a=0.0, b=1.0, *, generator=None):
+    from .nn import init
+
+    return init.uniform_(self, a, b, generator=generator)
+
+
+def _normal_(self, mean=0.0, std=1.0, *, generator=None):
+    from .nn import init
+
+    return init.normal_(self, mean, std, generator=generator)
 
 
 def _bernoulli_(self, p=0.5, *, generator=None):
@@ -80,11 +89,13 @@ def _geometric_(self, p, *, generator=None):
     if not 0 < p <= 1:
         raise ValueError(f"geometric_: p must be in (0, 1], got {p}")
     if p == 1:
-        return _fill(self, builtins.float(1) if self.dtype.is_floating_point else 1)
+        return _fill(self, 1)
     u = _uniform_like(self, generator, _C.dtype.float64)
     return _fill(self, ((-u).log1p() / math.log1p(-p)).ceil().clamp(min=1.0))
 
 
+Tensor.uniform_ = _uniform_
+Tensor.normal_ = _normal_
 Tensor.bernoulli = bernoulli
 Tensor.bernoulli_ = _bernoulli_
 Tensor.random_ = _random_

@@ -50,8 +50,12 @@ def _calculate_fan(tensor, mode):
 
 
 def _fill(tensor, values):
+    """values (a tensor, or one number for every element) into tensor, outside autograd."""
     with no_grad():
-        tensor.copy_(values)
+        if isinstance(values, _C.Tensor):
+            tensor.copy_(values)
+        else:
+            tensor.fill_(values)
     return tensor
 
 
