@@ -245,11 +245,15 @@ def norm(input, p="fro", dim=None, keepdim=False):
     if not p > 0:
         raise ValueError(f"norm: p must be positive, inf, -inf or 0, got {p}")
     s = (input * input).sum(dim, keepdim) if p == 2 else (a ** p).sum(dim, keepdim)
-    # The root only where the sum is positive: its gradient at 0 would be inf times 0.
+    return _root(s, p)
+
+
+def _root(s, p):
+    """s ^ (1/p) for s >= 0, taken only where s is positive: at 0 the root's gradient would
+    be inf times 0; there the value and the gradient are 0."""
     positive = s > 0
     safe = _C.where(positive, s, 1.0)
-    root = safe.sqrt() if p == 2 else safe ** (1.0 / p)
-    return _C.where(positive, root, 0.0)
+    return _C.where(positive, safe.sqrt() if p == 2 else safe ** (1.0 / p), 0.0)
 
 
 def swapaxes(input, axis0, axis1):
@@ -481,9 +485,7 @@ def cdist(x1, x2, p=2.0):
                          f"and {tuple(x2.shape)}")
     if p == 2:
         sq = (x1 * x1).sum(-1).unsqueeze(-1) + (x2 * x2).sum(-1).unsqueeze(-2) - 2 * _C.matmul(x1, x2.transpose(-1, -2))
-        sq = sq.clamp(min=0.0)
-        positive = sq > 0
-        return _C.where(positive, _C.where(positive, sq, 1.0).sqrt(), 0.0)
+        return _root(sq.clamp(min=0.0), 2)
     return norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, -1)
 
 

@@ -47,18 +47,21 @@ def index_fill(input, dim, index, value):
     return input.masked_fill(_slices_hit(input, dim, index.reshape(-1)), _number(value))
 
 
-def _slices_hit(input, dim, index):
-    """A bool mask, broadcastable to input, of the slices at index along dim."""
+def _marked(n, positions):
+    """A bool vector of length n, true at the (1-D, possibly repeated) positions."""
     from .creation import ones_like, zeros
 
+    return zeros(n, dtype=_C.dtype.int64).index_add(0, positions, ones_like(positions)) > 0
+
+
+def _slices_hit(input, dim, index):
+    """A bool mask, broadcastable to input, of the slices at index along dim."""
     if input.ndim == 0:
-        return (zeros(1, dtype=_C.dtype.int64).index_add(0, index, ones_like(index)) > 0).reshape(())
+        return _marked(1, index).reshape(())
     d = dim % input.ndim
-    n = input.shape[d]
-    hit = zeros(n, dtype=_C.dtype.int64).index_add(0, index, ones_like(index)) > 0
     shape = [1] * input.ndim
-    shape[d] = n
-    return hit.reshape(shape)
+    shape[d] = input.shape[d]
+    return _marked(input.shape[d], index).reshape(shape)
 
 
 def _number(value):
@@ -103,11 +106,8 @@ def _fill_diagonal_(self, fill_value, wrap=False):
     else:
         stride = builtins.sum(shape[0] ** k for k in range(self.ndim))
         end = numel
-    from .creation import ones_like, zeros
-
     positions = arange(0, end, stride) if end > 0 else arange(0)
-    hit = zeros(numel, dtype=_C.dtype.int64).index_add(0, positions, ones_like(positions)) > 0
-    return self.masked_fill_(hit.reshape(shape), fill_value)
+    return self.masked_fill_(_marked(numel, positions).reshape(shape), fill_value)
 
 
 FUNCTIONS = ["scatter", "index_fill", "take"]
