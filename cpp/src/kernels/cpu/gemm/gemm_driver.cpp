@@ -601,8 +601,9 @@ void narrow_gemm(const GemmProblem<T>& p, const GemmKernels<T>& kern, const T* a
     q.a = b, q.a_rs = p.b_cs, q.a_cs = p.b_rs;
     q.b = a + lo * p.a_rs, q.b_rs = p.a_cs, q.b_cs = p.a_rs;
     q.c = t, q.ldc = w;
-    // C^T's rows as micro-kernel tiles: up to exact_rows rows as one tile; beyond that,
-    // 9..12 rows as mr2 + the rest (8 + 2 computes 12 rows, one tile of 14 rows 14).
+    // C^T's rows as micro-kernel tiles: up to exact_rows rows as one tile (AVX-512: 12).
+    // Past that and short of a full tile, a few rows over mr2 go as mr2 + the rest (AVX2:
+    // 5 rows as 4 + 1); on AVX-512 no count between 12 and 14 is close enough to 8.
     for (int64_t r0 = 0, m = 0; r0 < N; r0 += m) {
       const int64_t left = N - r0;
       const bool split =
