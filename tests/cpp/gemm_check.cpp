@@ -220,6 +220,21 @@ void check_packed_b(const std::string& isa, uint32_t seed) {
       if (c1 != c2)
         fail(isa + " packed B differs from B packed per call, M=" + std::to_string(M) +
              " N=" + std::to_string(N) + " K=" + std::to_string(K));
+      // Its first n columns serve a product over those (from the packed copy where K fits
+      // one k block, else packed again), with the bits of the full product's columns.
+      for (int64_t n : {int64_t(1), N / 2 + 3, N - 1}) {
+        if (n < 1 || n >= N) continue;
+        std::vector<T> c3(M * n, T(7));
+        auto r = q;
+        r.N = n, r.c = c3.data(), r.ldc = n;
+        gemm(r);
+        ++checks;
+        for (int64_t i = 0; i < M; ++i)
+          for (int64_t j = 0; j < n; ++j)
+            if (c3[i * n + j] != c1[i * N + j])
+              fail(isa + " the first " + std::to_string(n) + " columns of a packed B, M=" +
+                   std::to_string(M) + " N=" + std::to_string(N) + " K=" + std::to_string(K));
+      }
       for (const std::string& other : available_isas()) {
         if (other == isa) continue;
         set_isa(other);
@@ -397,6 +412,9 @@ int main(int argc, char** argv) {
     GemmPackedB<float> packed(3, 2, x, 2, 1);
     q = p, q.b_packed = &packed;
     expect_value_error("a packed B of another K", q);
+    GemmPackedB<float> thin(2, 1, x, 1, 1);
+    q = p, q.b_packed = &thin;
+    expect_value_error("a packed B of fewer columns", q);
     const GemmPatches patches{1, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, 2, 2};  // 4 x 4, not 2 x 2
     q = p, q.b_patches = &patches;
     expect_value_error("patches of another shape", q);

@@ -34,7 +34,10 @@ struct GemmEpilogue {
 // B packed once for many products with the same B (a recurrent weight, used at every
 // time step): the packing a GEMM would otherwise repeat on each call. Built for the
 // instruction set and cache blocking active when it is made; a GEMM given one that no
-// longer matches (another ISA was selected since) packs B itself as usual.
+// longer matches (another ISA was selected since) packs B itself as usual. A product
+// may also use the first N' < N columns of the packed B (a causal attention strip's
+// keys); the packed copy serves it where K fits one k block, else the GEMM packs those
+// columns from b.
 template <class T>
 class GemmPackedB {
  public:
@@ -92,8 +95,9 @@ struct GemmProblem {
   int64_t ldc = 0;
   int64_t batch = 1, a_bs = 0, b_bs = 0, c_bs = 0;
   GemmEpilogue<T> epilogue = {};
-  // B already packed, or null; b must still be given (and batch be 1): the GEMM packs
-  // from b where the packed copy does not fit its blocking.
+  // B already packed (K rows and at least N columns), or null; b must still be given
+  // (and batch be 1): the GEMM packs from b where the packed copy does not fit its
+  // blocking.
   const GemmPackedB<T>* b_packed = nullptr;
   // B is the patch matrix of the image at b (b_rs and b_cs unused), or null. K must be
   // b_patches->rows() and N b_patches->cols().

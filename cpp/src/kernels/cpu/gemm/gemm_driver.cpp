@@ -700,7 +700,7 @@ void check_problem(const GemmProblem<T>& p) {
   if (!p.c) throw ValueError("gemm: C is null");
   if (p.ldc < p.N)
     throw ValueError(str_cat("gemm: the row stride of C (", p.ldc, ") is below N (", p.N, ")"));
-  if (p.b_packed && (p.b_packed->K() != p.K || p.b_packed->N() != p.N || p.batch != 1))
+  if (p.b_packed && (p.b_packed->K() != p.K || p.b_packed->N() < p.N || p.batch != 1))
     throw ValueError(str_cat("gemm: a packed B of ", p.b_packed->K(), " x ", p.b_packed->N(),
                              " does not fit K=", p.K, " N=", p.N, " batch=", p.batch));
   if (p.K > 0 && p.alpha != T(0) && (!p.a || !p.b)) throw ValueError("gemm: A or B is null");
@@ -839,7 +839,10 @@ GemmPackedB<T>::GemmPackedB(int64_t K, int64_t N, const T* b, int64_t rs, int64_
 template <class T>
 const T* GemmPackedB<T>::usable(int64_t K, int64_t N, const void* kernels, int64_t kc,
                                 int64_t nr) const {
-  const bool fits = data_ && K == K_ && N == N_ && kernels == kernels_ && kc == kc_ && nr == nr_;
+  // The first N columns of one k block are the first slivers of the packed copy; with more
+  // k blocks, each block's slivers start N_ columns' worth after the last one's.
+  const bool fits = data_ && K == K_ && (N == N_ || (N < N_ && K <= kc_)) && kernels == kernels_ &&
+                    kc == kc_ && nr == nr_;
   return fits ? data_.get() : nullptr;
 }
 
