@@ -277,23 +277,32 @@ def test_same_bits_for_any_thread_count(batch, threads, rng):
             np.testing.assert_array_equal(a, b)
 
 
-def test_dropout_drops_weights_and_the_backward_uses_the_same_mask(rng):
+@pytest.mark.parametrize("causal", [False, True])
+def test_dropout_drops_weights_and_the_backward_uses_the_same_mask(causal, rng):
     S, p = 200, 0.3
     q, k = rng.normal(size=(2, 150, 8)), rng.normal(size=(2, S, 8))
     eye = np.broadcast_to(np.eye(S), (2, S, S))  # output = the dropped weights themselves
-    vt = t(eye, np.float64, True)
+    qt, kt, vt = t(q, np.float64, True), t(k, np.float64, True), t(eye, np.float64, True)
     dl.manual_seed(5)
-    out = F.scaled_dot_product_attention(t(q, np.float64), t(k, np.float64), vt, dropout_p=p)
+    out = F.scaled_dot_product_attention(qt, kt, vt, dropout_p=p, is_causal=causal)
     got = to_np(out)
-    weights = ref.sdpa(q, k, eye)
+    weights = ref.softmax_rows(ref.scores(q, k, None, causal, None))
+    seen = weights > 0
     kept = got != 0
     np.testing.assert_allclose(got[kept], weights[kept] / (1 - p), rtol=1e-12)
-    assert abs((~kept).mean() - p) < 0.01
+    assert abs((~kept)[seen].mean() - p) < 0.01
     g = rng.normal(size=got.shape)
     out.backward(t(g, np.float64))
     np.testing.assert_allclose(to_np(vt.grad), np.swapaxes(got, -1, -2) @ g, rtol=1e-10, atol=1e-12)
+    # dQ and dK through the same mask: dP = (g V^T) * keep / (1 - p), with V = I.
+    dp = g * kept / (1 - p)
+    ds = weights * (dp - (weights * dp).sum(-1, keepdims=True))
+    scale = 1 / np.sqrt(8)
+    np.testing.assert_allclose(to_np(qt.grad), ds @ k * scale, rtol=0, atol=1e-11)
+    np.testing.assert_allclose(to_np(kt.grad), np.swapaxes(ds, -1, -2) @ q * scale, rtol=0, atol=1e-11)
     dl.manual_seed(5)
-    again = F.scaled_dot_product_attention(t(q, np.float64), t(k, np.float64), t(eye, np.float64), dropout_p=p)
+    again = F.scaled_dot_product_attention(t(q, np.float64), t(k, np.float64), t(eye, np.float64), dropout_p=p,
+                                           is_causal=causal)
     np.testing.assert_array_equal(to_np(again), got)
     assert not (to_np(F.scaled_dot_product_attention(t(q), t(k), t(eye), dropout_p=1.0)) != 0).any()
 

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <utility>
 
 #include "dlcore/gemm.h"
@@ -106,6 +107,50 @@ bool packs_row_major_b(int64_t M, int64_t N, int64_t K, int64_t ld) {
   return !gemm_reads_in_place(p);
 }
 
+// pack when it was made and fits this product (its K, its first N columns), else null
+// (the GEMM packs B itself).
+template <class T>
+const GemmPackedB<T>* fitting(const GemmPackedB<T>& pack, int64_t K, int64_t N) {
+  return pack.defined() && pack.K() == K && pack.N() >= N ? &pack : nullptr;
+}
+
+// Calls f(r0, r1, nc) for the strips [r0, r1) of a block's query rows (from i0) against
+// keys [j0, j0 + cols): the whole block at once, or where the causal diagonal cuts it,
+// strips of g.strip rows, each with the nc keys its last row sees (a strip that sees none
+// is left out, and no key strip reads its rows).
+template <class F>
+void for_each_strip(const AttnGeom& g, int64_t i0, int64_t rows, int64_t j0, int64_t cols, F&& f) {
+  if (!g.cut(i0, j0, cols)) return f(0, rows, cols);
+  for (int64_t r0 = 0; r0 < rows; r0 += g.strip) {
+    const int64_t r1 = std::min(rows, r0 + g.strip), nc = std::min(cols, i0 + r1 - j0);
+    if (nc > 0) f(r0, r1, nc);
+  }
+}
+
+// Calls f(c0, c1, r0) for the key strips [c0, c1) of the same block, with r0 the first row
+// of the query strip where they start to be seen: rows above r0 see none of them, and the
+// strips from r0 on computed all of them (for_each_strip's nc reaches c1).
+template <class F>
+void for_each_key_strip(const AttnGeom& g, int64_t i0, int64_t rows, int64_t j0, int64_t cols,
+                        F&& f) {
+  if (!g.cut(i0, j0, cols)) return f(0, cols, 0);
+  int64_t c_prev = 0, r_prev = 0;
+  for (int64_t r = 0;; r += g.strip) {
+    const int64_t rb = std::min(rows, r);
+    const int64_t c = std::clamp<int64_t>(i0 + rb - j0, 0, cols);
+    if (c > c_prev) f(c_prev, c, r_prev);
+    c_prev = c, r_prev = rb;
+    if (rb == rows) break;
+  }
+}
+
+// The strip height: whole register tiles of the GEMM, about 32 rows.
+template <class T>
+int64_t strip_rows() {
+  const int64_t mr = gemm_blocking(std::is_same_v<T, double>).mr;
+  return mr * std::max<int64_t>(1, (32 + mr / 2) / mr);
+}
+
 template <class T>
 struct SoftmaxKernels {
   kernels::AttnOnlineFn<T> online;
@@ -133,6 +178,7 @@ void forward(AttnGeom g, const AttnData<T>& d) {
   const T a = exp_scale<T>(g);
   const int64_t nqt = g.q_tiles(), nkt = g.k_tiles();
   const bool pack_v = packs_row_major_b<T>(g.bq, g.Ev, std::min(g.bk, g.Lk), g.v_rs);
+  g.strip = strip_rows<T>();
   parallel_for(0, g.batch * nqt, 1, [&](int64_t lo, int64_t hi) {
     std::vector<T> s(g.bq * g.ld()), m(g.bq), l(g.bq), qs(g.bq * g.E);
     // K^T and V of each key tile of the batch entry this thread is on, packed when it
@@ -159,18 +205,25 @@ void forward(AttnGeom g, const AttnData<T>& d) {
         const int64_t cols = std::min(g.bk, kend - j0), jt = j0 / g.bk;
         const T* k = d.k + g.k_off[b] + j0 * g.k_rs;
         const T* v = d.v + g.v_off[b] + j0 * g.v_rs;
-        // A causal tile cut short by the diagonal is narrower than the packed one.
-        const bool whole = reuse && cols == std::min(g.bk, g.Lk - j0);
-        if (whole && !kt_packed[jt].defined()) {
-          kt_packed[jt] = GemmPackedB<T>(g.E, cols, k, 1, g.k_rs);
-          if (pack_v) v_packed[jt] = GemmPackedB<T>(cols, g.Ev, v, g.v_rs, 1);
+        // The whole key tile is packed (a causal tile may use its first columns only) when
+        // another query tile will read it, or this one's strips (V's rows: whole tiles only).
+        const bool strips = g.cut(i0, j0, cols) && rows > g.strip;
+        if ((reuse || strips) && !kt_packed[jt].defined()) {
+          const int64_t all = std::min(g.bk, g.Lk - j0);
+          kt_packed[jt] = GemmPackedB<T>(g.E, all, k, 1, g.k_rs);
+          if (pack_v) v_packed[jt] = GemmPackedB<T>(all, g.Ev, v, g.v_rs, 1);
         }
-        scores_tile(g, d, b, i0, rows, j0, cols, q, s.data(), whole ? &kt_packed[jt] : nullptr);
-        // The first key tile scales o by 0 (whatever o held) and then overwrites it.
-        kern.online(rows, cols, s.data(), g.ld(), m.data(), l.data(), o, g.o_rs, g.Ev, a);
-        if (g.dropout > 0.0) dropout_tile(g, b, i0, rows, j0, cols, s.data(), s.data());
-        tile_gemm<T>(rows, g.Ev, cols, T(1), s.data(), g.ld(), 1, v, g.v_rs, 1, T(j0 > 0), o,
-                     g.o_rs, whole && pack_v ? &v_packed[jt] : nullptr);
+        for_each_strip(g, i0, rows, j0, cols, [&](int64_t r0, int64_t r1, int64_t nc) {
+          T* sr = s.data() + r0 * g.ld();
+          T* orow = o + r0 * g.o_rs;
+          scores_tile(g, d, b, i0 + r0, r1 - r0, j0, nc, {q.first + r0 * q.second, q.second}, sr,
+                      fitting(kt_packed[jt], g.E, nc));
+          // The first key tile scales o by 0 (whatever o held) and then overwrites it.
+          kern.online(r1 - r0, nc, sr, g.ld(), m.data() + r0, l.data() + r0, orow, g.o_rs, g.Ev, a);
+          if (g.dropout > 0.0) dropout_tile(g, b, i0 + r0, r1 - r0, j0, nc, sr, sr);
+          tile_gemm<T>(r1 - r0, g.Ev, nc, T(1), sr, g.ld(), 1, v, g.v_rs, 1, T(j0 > 0), orow,
+                       g.o_rs, fitting(v_packed[jt], nc, g.Ev));
+        });
       }
       T* lse = d.lse + b * g.Lq + i0;
       for (int64_t r = 0; r < rows; ++r) {
@@ -241,12 +294,6 @@ KeyPacks<T> pack_key_tile(const AttnGeom& g, const AttnData<T>& d, int64_t b, in
   return kp;
 }
 
-// pack when it was made and fits this product, else null (the GEMM packs B itself).
-template <class T>
-const GemmPackedB<T>* fitting(const GemmPackedB<T>& pack, int64_t K, int64_t N) {
-  return pack.defined() && pack.K() == K && pack.N() == N ? &pack : nullptr;
-}
-
 // One (query tile, key tile) block of the backward: adds its share to dQ_i when
 // want_dq, to dK_j, dV_j (and writes dmask) when want_dkv.
 template <class T>
@@ -257,34 +304,51 @@ void backward_block(const AttnGeom& g, const AttnData<T>& d, const SoftmaxKernel
   const int64_t cols = std::min(g.bk, g.key_end(i0, rows) - j0);
   T* p = w.p.data();
   T* dp = w.dp.data();
-  scores_tile(g, d, b, i0, rows, j0, cols, tile_queries(g, d, b, i0, rows, w.qs), p,
-              fitting(kp.kt, g.E, cols));
-  kern.probs(rows, cols, p, g.ld(), d.lse + b * g.Lq + i0, exp_scale<T>(g));
-  const T* pused = p;
-  if (g.dropout > 0.0) {
-    dropout_tile(g, b, i0, rows, j0, cols, p, w.pd.data());
-    pused = w.pd.data();
-  }
+  T* pused = g.dropout > 0.0 ? w.pd.data() : p;
   const T* dout = d.dout + g.do_off[b] + i0 * g.do_rs;
+  const T* q = d.q + g.q_off[b] + i0 * g.q_rs;
   const T* k = d.k + g.k_off[b] + j0 * g.k_rs;
   const T* v = d.v + g.v_off[b] + j0 * g.v_rs;
-  if (want_dkv && d.dv)
-    tile_gemm<T>(cols, g.Ev, rows, T(1), pused, 1, g.ld(), dout, g.do_rs, 1, T(1),
-                 d.dv + g.dv_off[b] + j0 * g.dv_rs, g.dv_rs, fitting(qp.dout, rows, g.Ev));
-  tile_gemm<T>(rows, cols, g.Ev, T(1), dout, g.do_rs, 1, v, 1, g.v_rs, T(0), dp, g.ld(),
-               fitting(kp.vt, g.Ev, cols));
-  if (g.dropout > 0.0) dropout_tile(g, b, i0, rows, j0, cols, dp, dp);
   // dS takes the scale, and dQ and dK run with alpha 1, unless dS itself is wanted (dmask).
   const T scale = static_cast<T>(g.scale), alpha = d.dmask ? scale : T(1);
-  kern.dscores(rows, cols, p, g.ld(), dp, d.delta + b * g.Lq + i0, d.dmask ? T(1) : scale);
-  if (want_dq && d.dq)
-    tile_gemm<T>(rows, g.E, cols, alpha, dp, g.ld(), 1, k, g.k_rs, 1, T(1),
-                 d.dq + g.dq_off[b] + i0 * g.dq_rs, g.dq_rs, fitting(kp.k, cols, g.E));
+  // A block cut into strips packs K^T and V^T once for them, where the key tile has no packs.
+  KeyPacks<T> own;
+  if (!kp.kt.defined() && g.cut(i0, j0, cols) && rows > g.strip) {
+    own.kt = GemmPackedB<T>(g.E, cols, k, 1, g.k_rs);
+    own.vt = GemmPackedB<T>(g.Ev, cols, v, 1, g.v_rs);
+  }
+  const KeyPacks<T>& packs = kp.kt.defined() ? kp : own;
+  const auto qt = tile_queries(g, d, b, i0, rows, w.qs);
+  for_each_strip(g, i0, rows, j0, cols, [&](int64_t r0, int64_t r1, int64_t nc) {
+    const int64_t sr = r1 - r0;
+    T* ps = p + r0 * g.ld();
+    T* dps = dp + r0 * g.ld();
+    scores_tile(g, d, b, i0 + r0, sr, j0, nc, {qt.first + r0 * qt.second, qt.second}, ps,
+                fitting(packs.kt, g.E, nc));
+    kern.probs(sr, nc, ps, g.ld(), d.lse + b * g.Lq + i0 + r0, exp_scale<T>(g));
+    if (g.dropout > 0.0) dropout_tile(g, b, i0 + r0, sr, j0, nc, ps, pused + r0 * g.ld());
+    tile_gemm<T>(sr, nc, g.Ev, T(1), dout + r0 * g.do_rs, g.do_rs, 1, v, 1, g.v_rs, T(0), dps,
+                 g.ld(), fitting(packs.vt, g.Ev, nc));
+    if (g.dropout > 0.0) dropout_tile(g, b, i0 + r0, sr, j0, nc, dps, dps);
+    kern.dscores(sr, nc, ps, g.ld(), dps, d.delta + b * g.Lq + i0 + r0, d.dmask ? T(1) : scale);
+    if (want_dq && d.dq)
+      tile_gemm<T>(sr, g.E, nc, alpha, dps, g.ld(), 1, k, g.k_rs, 1, T(1),
+                   d.dq + g.dq_off[b] + (i0 + r0) * g.dq_rs, g.dq_rs, fitting(kp.k, nc, g.E));
+  });
   if (!want_dkv) return;
-  if (d.dk)
-    tile_gemm<T>(cols, g.E, rows, alpha, dp, 1, g.ld(), d.q + g.q_off[b] + i0 * g.q_rs, g.q_rs, 1,
-                 T(1), d.dk + g.dk_off[b] + j0 * g.dk_rs, g.dk_rs, fitting(qp.q, rows, g.E));
-  if (d.dmask)
+  // dV_j += P^T dO_i and dK_j += dS^T Q_i over the rows from r0, where the keys are seen.
+  for_each_key_strip(g, i0, rows, j0, cols, [&](int64_t c0, int64_t c1, int64_t r0) {
+    const int64_t n = rows - r0;
+    if (d.dv)
+      tile_gemm<T>(c1 - c0, g.Ev, n, T(1), pused + r0 * g.ld() + c0, 1, g.ld(), dout + r0 * g.do_rs,
+                   g.do_rs, 1, T(1), d.dv + g.dv_off[b] + (j0 + c0) * g.dv_rs, g.dv_rs,
+                   fitting(qp.dout, n, g.Ev));
+    if (d.dk)
+      tile_gemm<T>(c1 - c0, g.E, n, alpha, dp + r0 * g.ld() + c0, 1, g.ld(), q + r0 * g.q_rs,
+                   g.q_rs, 1, T(1), d.dk + g.dk_off[b] + (j0 + c0) * g.dk_rs, g.dk_rs,
+                   fitting(qp.q, n, g.E));
+  });
+  if (d.dmask)  // with a mask, never causal: no strips, the whole block computed
     for (int64_t r = 0; r < rows; ++r)
       std::copy(dp + r * g.ld(), dp + r * g.ld() + cols, d.dmask + (b * g.Lq + i0 + r) * g.Lk + j0);
 }
@@ -293,7 +357,7 @@ void backward_block(const AttnGeom& g, const AttnData<T>& d, const SoftmaxKernel
 
 template <class T>
 void backward(AttnGeom g, const AttnData<T>& d) {
-  g.bq = kBackwardQ, g.bk = kBackwardK;
+  g.bq = kBackwardQ, g.bk = kBackwardK, g.strip = strip_rows<T>();
   const SoftmaxKernels<T> kern = softmax_kernels<T>();
   const int64_t nqt = g.q_tiles(), nkt = g.k_tiles();
   const int nt = get_num_threads();

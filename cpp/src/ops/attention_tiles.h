@@ -22,6 +22,12 @@
 // dQ, recomputing the tiles. Both run the same tile arithmetic in the same order, so
 // the bits do not depend on the thread count.
 //
+// A block that the causal diagonal cuts runs in strips of query rows (whole register tiles
+// of the GEMM, about 32 rows), each against only the keys its last row sees: S, dP and dQ
+// strip by strip, dK and dV in strips of keys from the first row that sees them. A
+// 128 x 128 diagonal block then does about 60% of the full block's multiply-adds. What is
+// left out is masked, zero in P and dS, so each sum loses only zero terms.
+//
 // Dropout keeps weight (b, r, c) when a hash of (seed, b, r, c) says so, so the backward
 // regenerates the same mask without storing it; l (the softmax normaliser) uses the
 // weights before dropout.
@@ -57,6 +63,8 @@ struct AttnGeom {
   double scale = 1.0, dropout = 0.0;
   uint64_t seed = 0;
   int64_t bq = kForwardQ, bk = kForwardK;  // the tile of the pass running
+  // The rows of a strip, the unit in which a block cut by the causal diagonal runs.
+  int64_t strip = 32;
 
   // The row stride of a score tile: bk plus one cache line (of floats), so the rows of a
   // tile read at once as a GEMM operand do not share L1 sets (512 floats are 2 KiB).
@@ -67,6 +75,9 @@ struct AttnGeom {
   int64_t key_end(int64_t i0, int64_t rows) const { return causal ? std::min(Lk, i0 + rows) : Lk; }
   // The first query tile that sees key j0.
   int64_t first_q_tile(int64_t j0) const { return causal ? j0 / bq : 0; }
+  // Whether the causal diagonal cuts the block of query rows from i0 and keys
+  // [j0, j0 + cols): its first row does not see its last key.
+  bool cut(int64_t i0, int64_t j0, int64_t cols) const { return causal && j0 + cols - 1 > i0; }
 };
 
 // The operands' data: the mask is bool or T (per AttnGeom::mask); q, k, v, o, dout, dq,
