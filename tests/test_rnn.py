@@ -326,6 +326,38 @@ def test_same_bits_for_any_thread_count(mode, threads):
             np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("mode,proj,stops", [("lstm", None, False), ("lstm", None, True), ("lstm", 128, True),
+                                             ("gru", None, True), ("rnn_tanh", None, False)])
+def test_steps_split_across_threads(mode, proj, stops, threads, rng):
+    """A step of 3 Mi multiply-adds or more runs its product split by columns across a team of
+    threads that stays for the whole time loop, its gate pass split by rows (forward and
+    backward): the reference's values, and the same bits at 1, 2 and 3 threads, with rows
+    that stop early (unsorted, some before their first step)."""
+    T, B, n_in, H = 5, 32, 16, 256
+    P = proj or H  # B x G H x P: 2 Mi (rnn_tanh: split where the measured threshold says) to 8 Mi
+    x, h0, c0 = rng.normal(size=(T, B, n_in)), rng.normal(size=(B, P)), rng.normal(size=(B, H))
+    # Weights of a quarter of layer_weights' scale: sums of 256 terms that stay well conditioned
+    # in float32 over the steps.
+    w = [None if a is None else a / 4 for a in layer_weights(rng, mode, n_in, H, P)]
+    lengths = [int(n) for n in rng.integers(0, T + 1, B)] if stops else None
+    ry, rh, rc = ref.rnn_layer(mode, x, h0, c0, *w, lengths=lengths)
+    args = [x, h0, c0 if mode == "lstm" else None] + w
+    gy, gh = rng.normal(size=ry.shape), rng.normal(size=rh.shape)
+    results = []
+    for n in (1, 2, 3):
+        dl.set_num_threads(n)
+        ts = [None if a is None else dl.tensor(a.astype(np.float32), requires_grad=True) for a in args]
+        y, h, c = F.rnn_layer(mode, ts[0], ts[1], ts[2], *ts[3:], lengths=lengths)
+        np.testing.assert_allclose(to_np(y), ry, rtol=2e-5, atol=2e-5)
+        np.testing.assert_allclose(to_np(h), rh, rtol=2e-5, atol=2e-5)
+        loss = (y * dl.tensor(gy.astype(np.float32))).sum() + (h * dl.tensor(gh.astype(np.float32))).sum()
+        (loss + c.sum() if c is not None else loss).backward()
+        results.append([to_np(y).copy()] + [to_np(t.grad).copy() for t in ts if t is not None])
+    for r in results[1:]:
+        for a, b in zip(r, results[0]):
+            np.testing.assert_array_equal(a, b)
+
+
 def test_empty_sequence_returns_the_initial_state(rng):
     h0 = rng.normal(size=(1, 2, 3)).astype(np.float32)
     c0 = rng.normal(size=(1, 2, 3)).astype(np.float32)

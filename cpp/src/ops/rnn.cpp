@@ -211,6 +211,14 @@ struct RnnState {
   Tensor h0, c0;  // contiguous (B, P), (B, H); zeros when not given
 };
 
+// The threads of a layer's time loop: a team for the whole loop (a step's product split
+// by columns, its gate pass by rows, one barrier after each) where the step's product is
+// large enough to run on several threads, else the calling thread alone, whose products
+// and gate passes may still use threads of their own.
+int step_team_size(const RnnDims& d) {
+  return d.B * d.GH() * d.P >= gemm_threads_from() ? get_num_threads() : 1;
+}
+
 template <class T>
 void run_forward(const RnnDims& d, const Activity& act, const Tensor& x, const Tensor& w_ih,
                  const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh, const Tensor& w_hr,
@@ -222,7 +230,6 @@ void run_forward(const RnnDims& d, const Activity& act, const Tensor& x, const T
   const int64_t chunk =
       std::clamp<int64_t>(kInputChunkBytes / std::max<int64_t>(1, B * GH * sizeof(T)), 1, T_);
   Tensor gx = empty({chunk, B, GH}, x.dtype()), gh = empty({B, GH}, x.dtype());
-  const GemmPackedB<T> wih_p = pack_weight<T>(GH, d.I, w_ih.data<T>(), d.I, true);
   const auto fwd = kernels::for_dtype<T>(kernels::active().rnn_cell_forward_f32,
                                          kernels::active().rnn_cell_forward_f64);
   T* hs = st.hs.data<T>();
@@ -230,45 +237,75 @@ void run_forward(const RnnDims& d, const Activity& act, const Tensor& x, const T
   T* rs = d.proj ? st.rs.data<T>() : nullptr;
   T* saved = SG && st.gates.defined() ? st.gates.data<T>() : nullptr;
   const T *whh = w_hh.data<T>(), *bhh = data_or_null<T>(b_hh);
-  int64_t t0 = 0;  // gx holds the projection of times t0, t0 + 1, ...
-  T* pgh = gh.data<T>();
-  const GemmPackedB<T> whh_p = pack_weight<T>(GH, P, whh, P, true);
-  const GemmPackedB<T> whr_p =
-      d.proj ? pack_weight<T>(P, H, w_hr.data<T>(), H, true) : GemmPackedB<T>();
-  for (int64_t s = 0; s < T_; ++s) {
-    const int64_t t = d.step(s), tp = d.step(s - 1);
-    if (s % chunk == 0) {  // steps s .. s + n - 1 are the times t0 .. t0 + n - 1
-      const int64_t n = std::min(chunk, T_ - s);
-      t0 = d.reverse ? t - n + 1 : t;
-      gemm_rows<T>(n * B, GH, d.I, x.data<T>() + t0 * B * d.I, d.I, w_ih.data<T>(), d.I, true, T(0),
-                   gx.data<T>(), GH, data_or_null<T>(b_ih), &wih_p);
-    }
-    const T* pgx = gx.data<T>() + (t - t0) * B * GH;
-    const T* hprev = s == 0 ? st.h0.data<T>() : hs + tp * B * P;
-    const T* cprev = !cs ? nullptr : s == 0 ? st.c0.data<T>() : cs + tp * B * H;
-    const int64_t m = act.rows[t];
-    gemm_rows<T>(m, GH, P, hprev, P, whh, P, true, T(0), pgh, GH, bhh, &whh_p);
-    T* hout = d.proj ? rs + t * B * H : hs + t * B * P;
-    parallel_for(0, m, row_grain(d), [&](int64_t lo, int64_t hi) {
-      for (int64_t b = lo; b < hi; ++b) {
-        if (!act.active(t, b)) continue;
-        const int64_t r = t * B + b;
-        const T* prev = d.cell == RnnCell::Lstm ? cprev + b * H : hprev + b * P;
-        fwd(d.cell, H, pgx + b * GH, pgh + b * GH, prev, saved ? saved + r * SG : nullptr,
-            cs ? cs + r * H : nullptr, hout + b * H);
-      }
+  const T* whr = d.proj ? w_hr.data<T>() : nullptr;
+  T *pgx0 = gx.data<T>(), *pgh = gh.data<T>();
+  const int64_t nr = gemm_blocking(std::is_same_v<T, double>).nr;
+  parallel_team(step_team_size(d), [&](Team& team) {
+    // This thread's columns of the products (whole slivers), with their W^T packed: the
+    // same gate columns of the input projection and of each step's product.
+    const auto [c0, c1] = team.part(0, GH, nr);
+    const auto [p0, p1] = team.part(0, d.proj ? P : 0, nr);
+    GemmPackedB<T> wih_p, whh_p, whr_p;
+    team.run([&] {
+      wih_p = pack_weight<T>(c1 - c0, d.I, w_ih.data<T>() + c0 * d.I, d.I, true);
+      whh_p = pack_weight<T>(c1 - c0, P, whh + c0 * P, P, true);
+      if (d.proj) whr_p = pack_weight<T>(p1 - p0, H, whr + p0 * H, H, true);
     });
-    if (d.proj)
-      gemm_rows<T>(m, P, H, hout, H, w_hr.data<T>(), H, true, T(0), hs + t * B * P, P, nullptr,
-                   &whr_p);
-    if (act.all(t, B)) continue;
-    for (int64_t b = 0; b < B; ++b) {  // rows past their length carry their state
-      if (act.active(t, b)) continue;
-      std::memcpy(hs + (t * B + b) * P, hprev + b * P, P * sizeof(T));
-      if (cs) std::memcpy(cs + (t * B + b) * H, cprev + b * H, H * sizeof(T));
-      if (rs) std::memset(rs + (t * B + b) * H, 0, H * sizeof(T));
+    const T* bih = data_or_null<T>(b_ih);
+    int64_t t0 = 0;  // gx holds the projection of times t0, t0 + 1, ...
+    for (int64_t s = 0; s < T_; ++s) {
+      const int64_t t = d.step(s), tp = d.step(s - 1);
+      if (s % chunk == 0) {  // steps s .. s + n - 1 are the times t0 .. t0 + n - 1
+        const int64_t n = std::min(chunk, T_ - s);
+        t0 = d.reverse ? t - n + 1 : t;
+        team.run([&] {
+          gemm_rows<T>(n * B, c1 - c0, d.I, x.data<T>() + t0 * B * d.I, d.I,
+                       w_ih.data<T>() + c0 * d.I, d.I, true, T(0), pgx0 + c0, GH,
+                       bih ? bih + c0 : nullptr, &wih_p);
+        });
+      }
+      const T* pgx = pgx0 + (t - t0) * B * GH;
+      const T* hprev = s == 0 ? st.h0.data<T>() : hs + tp * B * P;
+      const T* cprev = !cs ? nullptr : s == 0 ? st.c0.data<T>() : cs + tp * B * H;
+      const int64_t m = act.rows[t];
+      team.run([&] {
+        gemm_rows<T>(m, c1 - c0, P, hprev, P, whh + c0 * P, P, true, T(0), pgh + c0, GH,
+                     bhh ? bhh + c0 : nullptr, &whh_p);
+      });
+      team.sync();
+      T* hout = d.proj ? rs + t * B * H : hs + t * B * P;
+      const auto [b0, b1] = team.part(0, B);
+      team.run([&] {
+        parallel_for(b0, b1, row_grain(d), [&](int64_t lo, int64_t hi) {
+          for (int64_t b = lo; b < hi; ++b) {
+            const int64_t r = t * B + b;
+            if (!act.active(t, b)) {  // a row past its length carries its state
+              if (d.proj)
+                std::memset(rs + r * H, 0, H * sizeof(T));
+              else
+                std::memcpy(hs + r * P, hprev + b * P, P * sizeof(T));
+              if (cs) std::memcpy(cs + r * H, cprev + b * H, H * sizeof(T));
+              continue;
+            }
+            const T* prev = d.cell == RnnCell::Lstm ? cprev + b * H : hprev + b * P;
+            fwd(d.cell, H, pgx + b * GH, pgh + b * GH, prev, saved ? saved + r * SG : nullptr,
+                cs ? cs + r * H : nullptr, hout + b * H);
+          }
+        });
+      });
+      team.sync();
+      if (!d.proj) continue;
+      team.run([&] {
+        T* h = hs + t * B * P;
+        gemm_rows<T>(m, p1 - p0, H, hout, H, whr + p0 * H, H, true, T(0), h + p0, P, nullptr,
+                     &whr_p);
+        for (int64_t b = 0; b < B; ++b)
+          if (!act.active(t, b))
+            std::memcpy(h + b * P + p0, hprev + b * P + p0, (p1 - p0) * sizeof(T));
+      });
+      team.sync();
     }
-  }
+  });
 }
 
 struct RnnGrads {
@@ -305,63 +342,87 @@ RnnGrads run_backward(const RnnDims& d, const Activity& act, const RnnState& st,
   const T* cs = lstm ? st.cs.data<T>() : nullptr;
   const T* saved = SG ? st.gates.data<T>() : nullptr;
   T *pdgx = dgx.data<T>(), *pdgh = dgh.data<T>(), *ptmp = tmp.data<T>();
-  const GemmPackedB<T> whh_p = pack_weight<T>(P, GH, w_hh.data<T>(), P, false);
-  const GemmPackedB<T> whr_p =
-      d.proj ? pack_weight<T>(H, P, w_hr.data<T>(), H, false) : GemmPackedB<T>();
-  for (int64_t s = T_ - 1; s >= 0; --s) {
-    const int64_t t = d.step(s), tp = d.step(s - 1), m = act.rows[t];
-    const T* hprev = s == 0 ? st.h0.data<T>() : hs + tp * B * P;
-    const T* cprev = !lstm ? nullptr : s == 0 ? st.c0.data<T>() : cs + tp * B * H;
-    if (dy.defined()) {
-      const T* pdy = dy.data<T>() + t * B * P;
-      for (int64_t b = 0; b < m; ++b)
-        if (act.active(t, b))
-          for (int64_t j = 0; j < P; ++j) dh[b * P + j] += pdy[b * P + j];
-    }
-    const T* dhin = dh;
-    if (d.proj) {
-      T* p = dhp.data<T>() + t * B * P;
-      for (int64_t b = 0; b < m; ++b)
-        if (act.active(t, b)) std::memcpy(p + b * P, dh + b * P, P * sizeof(T));
-      gemm_rows<T>(m, H, P, dh, P, w_hr.data<T>(), H, false, T(0), dr.data<T>(), H, nullptr,
-                   &whr_p);
-      dhin = dr.data<T>();
-    }
-    // dh for the step before is dstate (GRU: dh z, the direct path) + DGH[t] W_hh. Where
-    // every row up to m is active, the gate kernel writes dstate into dh (it reads each
-    // value of dh before it writes that one) and the GEMM adds onto it; rows that are not
-    // active keep their dh, so then the product goes through tmp.
-    const bool in_place = act.all(t, m);
-    T* pds = gru ? (in_place ? dh : dstate.data<T>()) : dc;
-    parallel_for(0, m, row_grain(d), [&](int64_t lo, int64_t hi) {
-      for (int64_t b = lo; b < hi; ++b) {
-        if (!act.active(t, b)) continue;
-        const int64_t row = t * B + b;
-        const T* prev = lstm ? cprev + b * H : hprev + b * P;
-        const T* cur = lstm ? cs + row * H : hs + row * P;
-        bwd(d.cell, H, saved ? saved + row * SG : nullptr, prev, cur, dhin + b * H,
-            pds ? pds + b * H : nullptr, pdgx + row * GH, pdgh + row * GH);
-      }
+  const T *whh = w_hh.data<T>(), *whr = d.proj ? w_hr.data<T>() : nullptr;
+  const int64_t nr = gemm_blocking(std::is_same_v<T, double>).nr;
+  parallel_team(step_team_size(d), [&](Team& team) {
+    // This thread's columns of the step's products (whole slivers), with their W packed,
+    // and its rows of the gate pass.
+    const auto [c0, c1] = team.part(0, P, nr);
+    const auto [e0, e1] = team.part(0, d.proj ? H : 0, nr);
+    const auto [b0, b1] = team.part(0, B);
+    GemmPackedB<T> whh_p, whr_p;
+    team.run([&] {
+      whh_p = pack_weight<T>(c1 - c0, GH, whh + c0, P, false);
+      if (d.proj) whr_p = pack_weight<T>(e1 - e0, P, whr + e0, H, false);
     });
-    if (in_place) {
-      gemm_rows<T>(m, P, GH, pdgh + t * B * GH, GH, w_hh.data<T>(), P, false, T(gru ? 1 : 0), dh, P,
-                   nullptr, &whh_p);
-      continue;
-    }
-    gemm_rows<T>(m, P, GH, pdgh + t * B * GH, GH, w_hh.data<T>(), P, false, T(0), ptmp, P, nullptr,
-                 &whh_p);
-    for (int64_t b = 0; b < m; ++b) {
-      if (!act.active(t, b)) continue;
-      T* o = dh + b * P;
-      const T* g = ptmp + b * P;
-      if (gru) {
-        const T* z = pds + b * H;
-        for (int64_t j = 0; j < P; ++j) o[j] = g[j] + z[j];
-      } else {
-        std::memcpy(o, g, P * sizeof(T));
+    for (int64_t s = T_ - 1; s >= 0; --s) {
+      const int64_t t = d.step(s), tp = d.step(s - 1), m = act.rows[t];
+      const T* hprev = s == 0 ? st.h0.data<T>() : hs + tp * B * P;
+      const T* cprev = !lstm ? nullptr : s == 0 ? st.c0.data<T>() : cs + tp * B * H;
+      team.run([&] {
+        for (int64_t b = b0; b < std::min(b1, m); ++b) {
+          if (!act.active(t, b)) continue;
+          T* o = dh + b * P;
+          if (dy.defined()) {
+            const T* pdy = dy.data<T>() + (t * B + b) * P;
+            for (int64_t j = 0; j < P; ++j) o[j] += pdy[j];
+          }
+          if (d.proj) std::memcpy(dhp.data<T>() + (t * B + b) * P, o, P * sizeof(T));
+        }
+      });
+      const T* dhin = dh;  // the gate pass reads this thread's rows of dh, or every column of dr
+      if (d.proj) {
+        team.sync();
+        team.run([&] {
+          gemm_rows<T>(m, e1 - e0, P, dh, P, whr + e0, H, false, T(0), dr.data<T>() + e0, H,
+                       nullptr, &whr_p);
+        });
+        team.sync();
+        dhin = dr.data<T>();
       }
+      // dh for the step before is dstate (GRU: dh z, the direct path) + DGH[t] W_hh. Where
+      // every row up to m is active, the gate kernel writes dstate into dh (it reads each
+      // value of dh before it writes that one) and the GEMM adds onto it; rows that are not
+      // active keep their dh, so then the product goes through tmp.
+      const bool in_place = act.all(t, m);
+      T* pds = gru ? (in_place ? dh : dstate.data<T>()) : dc;
+      team.run([&] {
+        parallel_for(b0, std::min(b1, m), row_grain(d), [&](int64_t lo, int64_t hi) {
+          for (int64_t b = lo; b < hi; ++b) {
+            if (!act.active(t, b)) continue;
+            const int64_t row = t * B + b;
+            const T* prev = lstm ? cprev + b * H : hprev + b * P;
+            const T* cur = lstm ? cs + row * H : hs + row * P;
+            bwd(d.cell, H, saved ? saved + row * SG : nullptr, prev, cur, dhin + b * H,
+                pds ? pds + b * H : nullptr, pdgx + row * GH, pdgh + row * GH);
+          }
+        });
+      });
+      team.sync();
+      team.run([&] {
+        const T* g = pdgh + t * B * GH;
+        if (in_place) {
+          gemm_rows<T>(m, c1 - c0, GH, g, GH, whh + c0, P, false, T(gru ? 1 : 0), dh + c0, P,
+                       nullptr, &whh_p);
+          return;
+        }
+        gemm_rows<T>(m, c1 - c0, GH, g, GH, whh + c0, P, false, T(0), ptmp + c0, P, nullptr,
+                     &whh_p);
+        for (int64_t b = 0; b < m; ++b) {
+          if (!act.active(t, b)) continue;
+          T* o = dh + b * P;
+          const T* prod = ptmp + b * P;
+          if (gru) {
+            const T* z = pds + b * H;
+            for (int64_t j = c0; j < c1; ++j) o[j] = prod[j] + z[j];
+          } else {
+            std::memcpy(o + c0, prod + c0, (c1 - c0) * sizeof(T));
+          }
+        }
+      });
+      team.sync();
     }
-  }
+  });
   // The weight and input gradients, one GEMM each over all steps.
   const int64_t TB = T_ * B;
   r.dx = empty({T_, B, I}, dt);

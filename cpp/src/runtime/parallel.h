@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <exception>
+#include <utility>
 
 #include "dlcore/runtime.h"
 
@@ -51,6 +52,73 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain, const F& f, int64_t
 #pragma omp critical(dlcore_parallel_error)
         if (!error) error = std::current_exception();
       }
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+// A team of threads for a sequence of dependent phases in one region: a recurrent layer's
+// time steps, each a product and then a gate pass over its result, where a region per
+// phase would cost a fork and a join each time. parallel_team(n, f) calls f(team) on n
+// threads (n <= 1, or inside a region: on the calling thread alone, team.size() 1, and
+// parallel_for inside f may then use threads; in a team of more it runs serially).
+// Every thread must call team.sync() the same number of times. team.run(g) calls g and
+// catches what it throws: after a failure the team's later run() calls do nothing, the
+// threads still meet at every sync, and parallel_team rethrows the first exception.
+class Team {
+ public:
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  // [begin, end) split in size() contiguous parts, of multiples of `align` but the last:
+  // this thread's part.
+  std::pair<int64_t, int64_t> part(int64_t begin, int64_t end, int64_t align = 1) const {
+    const int64_t n = end - begin, chunk = ((n + size_ - 1) / size_ + align - 1) / align * align;
+    const int64_t lo = std::min(end, begin + rank_ * chunk);
+    return {lo, std::min(end, lo + chunk)};
+  }
+  void sync() const {
+    if (size_ > 1) {
+#pragma omp barrier
+    }
+  }
+  template <class G>
+  void run(const G& g) {
+    bool failed;
+#pragma omp atomic read
+    failed = *failed_;
+    if (failed) return;
+    try {
+      g();
+    } catch (...) {
+#pragma omp critical(dlcore_parallel_error)
+      if (!*error_) *error_ = std::current_exception();
+#pragma omp atomic write
+      *failed_ = true;
+    }
+  }
+
+ private:
+  template <class F>
+  friend void parallel_team(int, const F&);
+  Team(int rank, int size, std::exception_ptr* error, bool* failed)
+      : rank_(rank), size_(size), error_(error), failed_(failed) {}
+  int rank_, size_;
+  std::exception_ptr* error_;
+  bool* failed_;
+};
+
+template <class F>
+void parallel_team(int threads, const F& f) {
+  std::exception_ptr error;
+  bool failed = false;
+  if (threads <= 1 || omp_in_parallel()) {
+    Team team(0, 1, &error, &failed);
+    f(team);
+  } else {
+#pragma omp parallel num_threads(threads)
+    {
+      Team team(omp_get_thread_num(), omp_get_num_threads(), &error, &failed);
+      f(team);
     }
   }
   if (error) std::rethrow_exception(error);
