@@ -54,6 +54,51 @@ def test_creation_functions():
         dl.zeros(-1)
 
 
+@pytest.fixture
+def default_dtype():
+    """Restores the default dtype after the test."""
+    d = dl.get_default_dtype()
+    yield
+    dl.set_default_dtype(d)
+
+
+def test_set_default_dtype_reaches_factories_python_floats_promotion_and_layers(default_dtype):
+    assert dl.get_default_dtype() == dl.float32
+    dl.set_default_dtype(dl.float64)
+    assert dl.get_default_dtype() == dl.float64
+    f64 = dl.float64
+    made = {"zeros": dl.zeros(2), "ones": dl.ones(2, 3), "empty": dl.empty(2), "full": dl.full((2,), 1.5),
+            "rand": dl.rand(2), "randn": dl.randn(2), "normal": dl.normal(0.0, 1.0, (2,)), "eye": dl.eye(2),
+            "linspace": dl.linspace(0, 1, 5), "arange of floats": dl.arange(0.5, 3),
+            "int / int": dl.arange(3) / 2, "int + float": dl.arange(3) + 0.5, "sqrt of int": dl.sqrt(dl.arange(3)),
+            "clamp of int to a float": dl.arange(3).clamp(max=0.5), "Linear": dl.nn.Linear(2, 3).weight,
+            "LSTM": dl.nn.LSTM(2, 3).weight_ih_l0, "LayerNorm": dl.nn.LayerNorm(3).weight,
+            "Embedding": dl.nn.Embedding(4, 3).weight,
+            "causal mask": dl.nn.Transformer.generate_square_subsequent_mask(3)}
+    assert {k: t.dtype for k, t in made.items() if t.dtype != f64} == {}
+    # Python floats are float64 values now, not float32 roundings of them.
+    assert dl.tensor([0.1]).numpy()[0] == 0.1
+    np.testing.assert_array_equal((dl.arange(3) / 3).numpy(), np.arange(3) / 3)
+    assert dl.finfo().eps == np.finfo(np.float64).eps
+    # What is not floating, or says its dtype, is unchanged.
+    assert dl.tensor([1, 2]).dtype == dl.int64 and dl.arange(3).dtype == dl.int64
+    assert dl.tensor(np.ones(2, np.float32)).dtype == dl.float32
+    assert dl.zeros(2, dtype=dl.float32).dtype == dl.float32
+    assert (dl.ones(2, dtype=dl.float32) * 0.5).dtype == dl.float32
+    dl.set_default_dtype("float32")
+    assert dl.zeros(2).dtype == dl.float32 and (dl.arange(3) / 2).dtype == dl.float32
+    assert dl.tensor([0.1]).numpy()[0] == np.float32(0.1)
+
+
+def test_set_default_dtype_takes_only_floating_dtypes(default_dtype):
+    for bad in (dl.int64, dl.bool, "int32"):
+        with pytest.raises(TypeError, match="only float32 and float64 can be the default dtype"):
+            dl.set_default_dtype(bad)
+    with pytest.raises(TypeError, match="unsupported dtype"):
+        dl.set_default_dtype("float16")
+    assert dl.get_default_dtype() == dl.float32
+
+
 def test_random_is_seeded_and_generators_are_independent():
     dl.manual_seed(3)
     a = dl.randn(100)

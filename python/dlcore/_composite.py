@@ -490,11 +490,12 @@ def cdist(x1, x2, p=2.0):
 
 
 class finfo:
-    """Machine limits of a floating dtype (float32, the default, or float64), as PyTorch's
-    ``torch.finfo``: bits, eps, max, min, tiny (= smallest_normal) and resolution."""
+    """Machine limits of a floating dtype (float32 or float64; the default dtype when not
+    given), as PyTorch's ``torch.finfo``: bits, eps, max, min, tiny (= smallest_normal) and
+    resolution."""
 
     def __init__(self, type=None):
-        type = _C.dtype.float32 if type is None else type
+        type = _C._get_default_dtype() if type is None else type
         if type not in (_C.dtype.float32, _C.dtype.float64):
             raise TypeError(f"finfo: expected a floating dtype, got {type!r}")
         info = np.finfo(np.float32 if type == _C.dtype.float32 else np.float64)

@@ -24,9 +24,9 @@ def _shape(size, op):
     return [builtins.int(s) for s in size]
 
 
-def _dtype(dtype, default=_C.dtype.float32):
+def _dtype(dtype, default=None):
     if dtype is None:
-        return default
+        return _C._get_default_dtype() if default is None else default
     if isinstance(dtype, _C.dtype):
         return dtype
     try:
@@ -45,8 +45,9 @@ def _finish(t, requires_grad):
 def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new tensor holding a copy of ``data`` (nested lists, numbers, NumPy arrays, tensors).
 
-    Python floats become float32 (the default dtype), Python ints int64, bools bool; a NumPy
-    array keeps its dtype. As in PyTorch, the data is always copied.
+    Python floats become the default dtype (float32 unless ``set_default_dtype`` says
+    otherwise), Python ints int64, bools bool; a NumPy array keeps its dtype. As in PyTorch,
+    the data is always copied.
     """
     _check_device(device)
     if isinstance(data, _C.Tensor):
@@ -62,8 +63,9 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     if arr.dtype == object:
         raise ValueError("tensor: expected nested sequences of equal length holding numbers")
     if dtype is None:
-        if arr.dtype.kind == "f" and not (from_numpy_input and arr.dtype == np.float64):
-            arr = arr.astype(np.float32)
+        default = _DTYPE_TO_NUMPY[_C._get_default_dtype()]
+        if arr.dtype.kind == "f" and not (from_numpy_input and arr.dtype in (np.float32, np.float64)):
+            arr = arr.astype(default)
         elif arr.dtype.kind in "iu":
             if not (from_numpy_input and arr.dtype == np.int32):
                 arr = _int_cast(arr, np.int64)
@@ -71,7 +73,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
             raise TypeError(f"tensor: unsupported data of NumPy dtype {arr.dtype}")
         target = _NUMPY_TO_DTYPE.get(arr.dtype)
         if target is None:
-            arr = arr.astype(np.float32)
+            arr = arr.astype(default)
     else:
         arr = _int_cast(arr, _DTYPE_TO_NUMPY[_dtype(dtype)])
     return _finish(_C._from_buffer_copy(np.require(arr, requirements="C")), requires_grad)
@@ -87,6 +89,19 @@ def _int_cast(arr, target):
         if lo < info.min or hi > info.max:
             raise OverflowError(f"tensor: the value {hi if hi > info.max else lo} does not fit in {target.name}")
     return arr.astype(target)
+
+
+def set_default_dtype(d):
+    """Makes ``d`` (float32 or float64) the dtype of new floating tensors, as in PyTorch:
+    factories given no dtype, tensors built from Python floats, layers' parameters, ops
+    mixing integer tensors with Python floats, and float results of integer inputs (true
+    division, ``sqrt`` of an int64 tensor). Tensors already made keep their dtype."""
+    _C._set_default_dtype(_dtype(d))
+
+
+def get_default_dtype():
+    """The dtype of new floating tensors (float32 unless ``set_default_dtype`` changed it)."""
+    return _C._get_default_dtype()
 
 
 def _check_device(device):

@@ -29,6 +29,8 @@ void init_runtime(py::module_& m) {
 
   m.def("set_num_threads", &set_num_threads, py::arg("n"));
   m.def("get_num_threads", &get_num_threads);
+  m.def("_set_default_dtype", &set_default_dtype, py::arg("dtype"));
+  m.def("_get_default_dtype", &default_dtype);
   m.def("_active_isa", &active_isa);
   m.def("_available_isas", &available_isas);
   m.def("_compiled_isas", &compiled_isas);

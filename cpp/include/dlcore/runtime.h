@@ -3,10 +3,19 @@
 #include <string>
 #include <vector>
 
+#include "dlcore/dtype.h"
+
 namespace dlcore {
 
 void set_num_threads(int n);
 int get_num_threads();
+
+// The floating dtype that Python floats take in ops, that a float result of integer
+// inputs takes (true division, sqrt of an int tensor), and that the factories use when
+// given none: float32 unless set. set_default_dtype throws TypeError for a dtype other
+// than float32 or float64.
+DType default_dtype();
+void set_default_dtype(DType dtype);
 
 // "generic", "avx2" or "avx512": the kernel set chosen at load time.
 std::string active_isa();

@@ -191,7 +191,7 @@ void check_int_pow(const Tensor& b) {
 
 DType compute_dtype(BK k, const Tensor& a, const Tensor& b) {
   DType d = result_type(a, b);
-  if (k == BK::Div && !is_floating(d)) d = DType::Float32;  // true division
+  if (k == BK::Div && !is_floating(d)) d = default_dtype();  // true division
   if (k == BK::Sub && d == DType::Bool)
     throw TypeError("sub: subtraction of two bool tensors is not supported; use logical_xor");
   if ((k == BK::Rem || k == BK::Fmod || k == BK::FloorDiv) && d == DType::Bool)

@@ -39,7 +39,7 @@ DType result_type(const Tensor& a, const Tensor& b) {
   for (const Tensor* t : {&a, &b}) {
     int k = t->impl()->wrapped_number ? 2 : (t->dim() == 0 ? 1 : 0);
     DType d = t->dtype();
-    if (k == 2) d = d == DType::Float64 ? DType::Float32 : d;  // Python floats: default dtype
+    if (k == 2 && is_floating(d)) d = default_dtype();  // Python floats
     tier[k] = have[k] ? promote_types(tier[k], d) : d;
     have[k] = true;
   }
@@ -51,7 +51,7 @@ DType result_type(const Tensor& a, const Tensor& b) {
       r = tier[k];
       any = true;
     } else if (dtype_category(tier[k]) > dtype_category(r)) {
-      r = k == 2 ? (is_floating(tier[k]) ? DType::Float32 : DType::Int64) : tier[k];
+      r = k == 2 ? (is_floating(tier[k]) ? default_dtype() : DType::Int64) : tier[k];
     }
   }
   return r;

@@ -5,6 +5,7 @@
 
 #include "dlcore/autograd.h"
 #include "dlcore/ops.h"
+#include "dlcore/runtime.h"
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/strided_loops.h"
 

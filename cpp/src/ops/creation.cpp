@@ -23,7 +23,7 @@ void check_shape(const Shape& shape, const char* op, DType dtype) {
 }
 
 DType scalar_default_dtype(Scalar v) {
-  return v.kind == Scalar::Float ? DType::Float32
+  return v.kind == Scalar::Float ? default_dtype()
                                  : (v.kind == Scalar::Int ? DType::Int64 : DType::Bool);
 }
 
@@ -80,7 +80,7 @@ Tensor from_blob_copy(const void* data, const Shape& shape, DType dtype) {
 
 Tensor arange(Scalar start, Scalar end, Scalar step, std::optional<DType> dtype) {
   bool all_int = start.kind != Scalar::Float && end.kind != Scalar::Float && step.kind != Scalar::Float;
-  DType dt = dtype.value_or(all_int ? DType::Int64 : DType::Float32);
+  DType dt = dtype.value_or(all_int ? DType::Int64 : default_dtype());
   double s = start.to_double(), e = end.to_double(), st = step.to_double();
   if (st == 0) throw ValueError("arange: step must be nonzero");
   if (!std::isfinite(s) || !std::isfinite(e) || !std::isfinite(st))

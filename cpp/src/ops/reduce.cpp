@@ -451,7 +451,7 @@ Tensor argmax(const Tensor& x, std::optional<int64_t> dim, bool keepdim) { retur
 Tensor argmin(const Tensor& x, std::optional<int64_t> dim, bool keepdim) { return arg_reduce(x, dim, keepdim, false, "argmin"); }
 
 Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
-  Tensor xf = is_floating(x.dtype()) ? x : x.to(DType::Float32);
+  Tensor xf = is_floating(x.dtype()) ? x : x.to(default_dtype());
   Tensor m = detach(amax(xf, dims, true));
   // An all -inf (or +inf) slice would give inf - inf: shift by 0 there instead.
   Tensor finite = eq(abs(m), scalar_tensor(Scalar(std::numeric_limits<double>::infinity()), m.dtype()));
@@ -535,7 +535,7 @@ Tensor softmax_kernel(const Tensor& x_in, const Tensor& g_in, int64_t d, bool lo
 Tensor softmax_op(const Tensor& x, int64_t dim, bool log) {
   const char* name = log ? "log_softmax" : "softmax";
   const int64_t d = normalize_dim(dim, x.dim(), name);
-  Tensor xf = is_floating(x.dtype()) ? x : x.to(DType::Float32);
+  Tensor xf = is_floating(x.dtype()) ? x : x.to(default_dtype());
   Tensor out;
   {
     NoGradGuard guard;  // the node below is the only one

@@ -65,7 +65,7 @@ Tensor unary_forward(UnaryOp op, const Tensor& x) {
   if (x.dtype() == DType::Bool && (op == UnaryOp::Neg))
     throw TypeError("neg: negation of a bool tensor is not supported; use logical_not");
   Tensor in = x;
-  if (is_float_op(op) && !is_floating(x.dtype())) in = detach(x).to(DType::Float32);
+  if (is_float_op(op) && !is_floating(x.dtype())) in = detach(x).to(default_dtype());
   Tensor out = empty(in.shape(), in.dtype());
   unary_kernel(op, in, out);
   return out;
@@ -203,11 +203,12 @@ Tensor logical_not(const Tensor& x) { return eq(x, scalar_tensor(Scalar(int64_t(
 
 Tensor clamp(const Tensor& x, std::optional<Scalar> lo, std::optional<Scalar> hi) {
   if (!lo && !hi) throw ValueError("clamp: at least one of min or max must be given");
-  // The bounds promote like numbers in a binary op (an int tensor clamped to 0.5 is float32).
+  // The bounds promote like numbers in a binary op (an int tensor clamped to 0.5 is of the
+  // default dtype).
   DType d = x.dtype();
   for (const auto& s : {lo, hi})
     if (s && dtype_category(scalar_tensor(*s).dtype()) > dtype_category(d))
-      d = is_floating(scalar_tensor(*s).dtype()) ? DType::Float32 : DType::Int64;
+      d = is_floating(scalar_tensor(*s).dtype()) ? default_dtype() : DType::Int64;
   Tensor in = x.dtype() == d ? x : detach(x).to(d);
   Tensor out = empty(in.shape(), d);
   if (out.numel()) {

@@ -105,6 +105,20 @@ void set_num_threads(int n) {
   g_threads.store(n);
 }
 
+namespace {
+std::atomic<DType> g_default_dtype{DType::Float32};
+}  // namespace
+
+DType default_dtype() { return g_default_dtype.load(std::memory_order_relaxed); }
+
+void set_default_dtype(DType dtype) {
+  if (!is_floating(dtype))
+    throw TypeError(
+        str_cat("set_default_dtype: only float32 and float64 can be the default dtype, got ",
+                dtype_name(dtype)));
+  g_default_dtype.store(dtype);
+}
+
 int get_num_threads() {
   int n = g_threads.load(std::memory_order_relaxed);
   if (n == 0) {

@@ -268,7 +268,7 @@ class PReLU(Module):
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         super().__init__()
         self.num_parameters = num_parameters
-        self.weight = Parameter(full((num_parameters,), float(init), dtype=dtype or _C.dtype.float32))
+        self.weight = Parameter(full((num_parameters,), float(init), dtype=dtype or _C._get_default_dtype()))
 
     def forward(self, input):
         return F.prelu(input, self.weight)

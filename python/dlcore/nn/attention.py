@@ -118,7 +118,7 @@ class LearnedPositionalEmbedding(Module):
     def __init__(self, max_len, d_model, batch_first=False, dtype=None):
         super().__init__()
         self.d_model, self.max_len, self.batch_first = d_model, max_len, batch_first
-        self.weight = Parameter(empty(max_len, d_model, dtype=dtype or _C.dtype.float32))
+        self.weight = Parameter(empty(max_len, d_model, dtype=dtype or _C._get_default_dtype()))
         init.normal_(self.weight, 0.0, 0.02)
 
     def forward(self, x):
@@ -188,7 +188,7 @@ class MultiheadAttention(Module):
         self.kdim = kdim if kdim is not None else embed_dim
         self.vdim = vdim if vdim is not None else embed_dim
         self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
-        dtype = dtype or _C.dtype.float32
+        dtype = dtype or _C._get_default_dtype()
         if self._qkv_same_embed_dim:
             self.in_proj_weight = Parameter(empty(3 * embed_dim, embed_dim, dtype=dtype))
             for name in ("q_proj_weight", "k_proj_weight", "v_proj_weight"):
@@ -303,6 +303,6 @@ class MultiheadAttention(Module):
 
 def _causal_additive(L, S, dtype):
     """The (L, S) causal mask to add to scores: 0 on and below the diagonal, -inf above
-    (also Transformer.generate_square_subsequent_mask)."""
-    np_dtype = np.float64 if dtype == _C.dtype.float64 else np.float32
+    (also Transformer.generate_square_subsequent_mask; of the default dtype for None)."""
+    np_dtype = np.float64 if (dtype or _C._get_default_dtype()) == _C.dtype.float64 else np.float32
     return tensor(np.triu(np.full((L, S), -np.inf, dtype=np_dtype), 1))

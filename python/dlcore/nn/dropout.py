@@ -35,7 +35,7 @@ class Embedding(Module):
             padding_idx %= num_embeddings
         self.padding_idx = padding_idx
         if _weight is None:
-            weight = randn(num_embeddings, embedding_dim, dtype=dtype or _C.dtype.float32)
+            weight = randn(num_embeddings, embedding_dim, dtype=dtype or _C._get_default_dtype())
             if padding_idx is not None:
                 weight[padding_idx].fill_(0.0)
         else:

@@ -11,8 +11,8 @@ from .module import Module, Parameter
 
 def _weight_and_bias(module, weight_shape, bias_size, bias, dtype):
     """Registers an uninitialised ``weight`` of weight_shape and, when ``bias``, a ``bias`` of
-    bias_size values (else ``bias`` is None), in dtype (float32 by default)."""
-    dtype = dtype or _C.dtype.float32
+    bias_size values (else ``bias`` is None), in dtype (the default dtype unless given)."""
+    dtype = dtype or _C._get_default_dtype()
     module.weight = Parameter(empty(*weight_shape, dtype=dtype))
     if bias:
         module.bias = Parameter(empty(bias_size, dtype=dtype))

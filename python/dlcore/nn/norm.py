@@ -100,7 +100,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
 
 def _setup_norm(module, num_features, eps, momentum, affine, track_running_stats, dtype, count_batches):
     """The parameters (weight 1, bias 0) and running statistics shared by batch and instance norm."""
-    dtype = dtype or _C.dtype.float32
+    dtype = dtype or _C._get_default_dtype()
     module.num_features, module.eps, module.momentum = num_features, eps, momentum
     module.affine, module.track_running_stats = affine, track_running_stats
     if affine:
@@ -163,7 +163,7 @@ class LayerNorm(Module):
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
-        dtype = dtype or _C.dtype.float32
+        dtype = dtype or _C._get_default_dtype()
         if elementwise_affine:
             self.weight = Parameter(ones(*shape, dtype=dtype))
             if bias:
@@ -190,7 +190,7 @@ class RMSNorm(Module):
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
         if elementwise_affine:
-            self.weight = Parameter(ones(*shape, dtype=dtype or _C.dtype.float32))
+            self.weight = Parameter(ones(*shape, dtype=dtype or _C._get_default_dtype()))
         else:
             self.register_parameter("weight", None)
 
@@ -207,7 +207,7 @@ class GroupNorm(Module):
         if num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        dtype = dtype or _C.dtype.float32
+        dtype = dtype or _C._get_default_dtype()
         if affine:
             self.weight = Parameter(ones(num_channels, dtype=dtype))
             self.bias = Parameter(zeros(num_channels, dtype=dtype))

@@ -37,7 +37,7 @@ class RNNCellBase(Module):
         super().__init__()
         _check_size(type(self).__name__, input_size=input_size, hidden_size=hidden_size)
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
-        dtype = dtype or _C.dtype.float32
+        dtype = dtype or _C._get_default_dtype()
         self.weight_ih = Parameter(empty(num_chunks * hidden_size, input_size, dtype=dtype))
         self.weight_hh = Parameter(empty(num_chunks * hidden_size, hidden_size, dtype=dtype))
         if bias:
@@ -165,7 +165,7 @@ class RNNBase(Module):
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional, self.proj_size = bidirectional, proj_size
-        dtype = dtype or _C.dtype.float32
+        dtype = dtype or _C._get_default_dtype()
         G, D = _GATES[mode], 2 if bidirectional else 1
         P = proj_size or hidden_size
         self._flat_weights_names = []

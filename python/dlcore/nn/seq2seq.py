@@ -51,7 +51,7 @@ class LuongAttention(Module):
         self.score = score
         if score == "general":
             _check_size("LuongAttention", query_size=query_size, key_size=key_size or query_size)
-            self.weight = Parameter(empty(query_size, key_size or query_size, dtype=dtype or _C.dtype.float32))
+            self.weight = Parameter(empty(query_size, key_size or query_size, dtype=dtype or _C._get_default_dtype()))
             bound = 1.0 / math.sqrt(key_size or query_size)
             uniform_(self.weight, -bound, bound)
 
