@@ -106,7 +106,7 @@ def test_comparisons(name, fn, reffn, rng):
 
 
 @pytest.mark.parametrize("op", ["add", "mul", "sum_all", "sum_dim", "sum_last", "exp", "tanh", "matmul_large",
-                                "softmax", "cumsum"])
+                                "softmax", "cumsum", "cumprod", "cummax", "logcumsumexp"])
 def test_same_bits_for_any_thread_count(op, threads):
     from op_specs import SPEC_BY_NAME
 

@@ -30,6 +30,9 @@ from ._C import (  # noqa: F401
     clone,
     cos,
     cosh,
+    cummax,
+    cummin,
+    cumprod,
     cumsum,
     default_generator,
     detach,
@@ -60,6 +63,7 @@ from ._C import (  # noqa: F401
     log,
     log10,
     log1p,
+    logcumsumexp,
     log2,
     log_softmax,
     logical_not,
@@ -225,6 +229,8 @@ int = int32  # noqa: A001
 _MinMax = _namedtuple("minmax", ["values", "indices"])
 _Sort = _namedtuple("sort", ["values", "indices"])
 _TopK = _namedtuple("topk", ["values", "indices"])
+_CumMax = _namedtuple("cummax", ["values", "indices"])
+_CumMin = _namedtuple("cummin", ["values", "indices"])
 
 divide = div
 multiply = mul

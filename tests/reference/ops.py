@@ -113,6 +113,47 @@ def index_add(x, dim, index, src):
     return out
 
 
+def cum_extreme(x, dim, is_max):
+    """Running max (min) along dim and the index where it was reached, element by element:
+    a tie takes the later index; a NaN, once reached, stays, with the latest NaN's index."""
+    moved = np.moveaxis(np.asarray(x), dim, -1)
+    values, indices = np.empty_like(moved), np.zeros(moved.shape, np.int64)
+    for pos in np.ndindex(*moved.shape[:-1]):
+        row = moved[pos]
+        best, at = None, 0
+        for i, v in enumerate(row):
+            nan_v = isinstance(v, float | np.floating) and np.isnan(v)
+            nan_best = best is not None and isinstance(best, float | np.floating) and np.isnan(best)
+            if best is None or nan_v or (not nan_best and (v >= best if is_max else v <= best)):
+                best, at = v, i
+            values[pos + (i,)], indices[pos + (i,)] = best, at
+    return np.moveaxis(values, -1, dim), np.moveaxis(indices, -1, dim)
+
+
+def cumprod(x, dim):
+    out = np.ones_like(x)
+    moved, res = np.moveaxis(x, dim, 0), np.moveaxis(out, dim, 0)
+    acc = np.ones_like(moved[0])
+    for i in range(moved.shape[0]):
+        acc = acc * moved[i]
+        res[i] = acc
+    return out
+
+
+def logcumsumexp(x, dim):
+    """log(cumsum(exp(x))) step by step as log(exp(a) + exp(b)) = m + log(1 + exp(-|a - b|))."""
+    moved = np.moveaxis(np.asarray(x, np.float64), dim, 0)
+    out = np.empty_like(moved)
+    acc = np.full(moved.shape[1:], -np.inf)
+    for i in range(moved.shape[0]):
+        m = np.maximum(acc, moved[i])
+        with np.errstate(invalid="ignore"):
+            d = np.where(np.isneginf(acc) | np.isneginf(moved[i]), -np.inf, -np.abs(acc - moved[i]))
+        acc = np.where(np.isneginf(m), -np.inf, m + np.log1p(np.exp(d)))
+        out[i] = acc
+    return np.moveaxis(out, 0, dim)
+
+
 def cumsum(x, dim):
     out = np.zeros_like(x)
     moved = np.moveaxis(x, dim, 0)

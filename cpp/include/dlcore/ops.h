@@ -191,6 +191,15 @@ Tensor argmax(const Tensor& x, std::optional<int64_t> dim = std::nullopt, bool k
 Tensor argmin(const Tensor& x, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
 Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim = false);
 Tensor cumsum(const Tensor& x, int64_t dim);
+// Running product (integers and bools in int64), and its gradient exact where x holds
+// zeros.
+Tensor cumprod(const Tensor& x, int64_t dim);
+// Running maximum / minimum with the index where it was reached: a tie takes the later
+// index, and a NaN, once reached, stays the value (with the index of the latest NaN).
+std::pair<Tensor, Tensor> cummax(const Tensor& x, int64_t dim);
+std::pair<Tensor, Tensor> cummin(const Tensor& x, int64_t dim);
+// log(cumsum(exp(x))) without overflow (integers in the default dtype).
+Tensor logcumsumexp(const Tensor& x, int64_t dim);
 Tensor softmax(const Tensor& x, int64_t dim);
 Tensor log_softmax(const Tensor& x, int64_t dim);
 // Sums a broadcast gradient back to shape (used by backward rules).

@@ -1,5 +1,6 @@
 // Reductions over one dim, several dims or all: sum, mean, var, std, prod,
-// amax/amin, max/min (with indices), argmax/argmin, logsumexp, cumsum.
+// amax/amin, max/min (with indices), argmax/argmin, logsumexp, and the scans cumsum,
+// cumprod, cummax/cummin and logcumsumexp.
 //
 // Every reduction sees its input as x[outer, R, inner] (contiguous), reducing
 // over R. When the reduced dims are not one contiguous block of a contiguous
@@ -470,6 +471,207 @@ Tensor cumsum(const Tensor& x, int64_t dim) {
   if (x.dim() == 0) return clone(x);
   Tensor src = is_floating(x.dtype()) ? x : x.to(DType::Int64);
   return cumsum_impl(src, d, false);
+}
+
+// ---------------------------------------------------------------- scans
+namespace {
+
+// The rows of x and of g along dimension d, adjacent and of x's dtype, and a result of
+// their shape: for backward kernels that read both.
+struct RowPairs {
+  Tensor x, g, out;
+  int64_t R, rows;
+  RowPairs(const Tensor& x_in, const Tensor& g_in, int64_t d) {
+    x = contiguous(transpose(detach(x_in), d, -1));
+    g = contiguous(transpose(detach(g_in), d, -1).to(x.dtype()));
+    out = empty(x.shape(), x.dtype());
+    R = x.shape().back();
+    rows = R ? x.numel() / R : 0;
+  }
+  // f(x_row, g_row, out_row) for every row, rows in parallel (floating dtypes).
+  template <class F>
+  void for_each_row(F f) const {
+    auto run = [&](auto tag) {
+      using T = decltype(tag);
+      const T *px = x.data<T>(), *pg = g.data<T>();
+      T* po = out.data<T>();
+      parallel_for(0, rows, grain_for(R), [&](int64_t b, int64_t e) {
+        for (int64_t r = b; r < e; ++r) f(px + r * R, pg + r * R, po + r * R);
+      });
+    };
+    if (x.dtype() == DType::Float32)
+      run(float{});
+    else
+      run(double{});
+  }
+  Tensor move_back(int64_t d) const { return contiguous(transpose(out, d, -1)); }
+};
+
+// Moves dimension d of x last, as (..., R) with R = x.shape()[d].
+Tensor dim_last(const Tensor& x, int64_t d) { return transpose(x, d, -1); }
+
+// The backward of cumprod composed of differentiable ops, for a backward that is itself
+// differentiated: with C[i, j] = prod_{k <= j, k != i} x[k] (a running product of x with
+// x[i] replaced by 1), dx[i] = sum_{j >= i} g[j] C[i, j]. R x R values per row.
+Tensor cumprod_backward_composed(const Tensor& x, const Tensor& g, int64_t d) {
+  Tensor xl = dim_last(x, d), gl = dim_last(g, d);
+  const int64_t R = xl.shape().back();
+  Shape sq = xl.shape();
+  sq.push_back(R);  // (..., R, R): row i is x with x[i] replaced by 1
+  Tensor eye_r = eye(R, R, DType::Bool);
+  Tensor xi = where(eye_r, ones({}, x.dtype()), expand(unsqueeze(xl, -2), sq));
+  Tensor upper = triu(ones({R, R}, x.dtype()), 0);  // j >= i
+  Tensor dx = sum(mul(mul(cumprod(xi, -1), upper), unsqueeze(gl, -2)), {-1});
+  return transpose(dx, d, -1);
+}
+
+// The backward of logcumsumexp composed of differentiable ops (see above):
+// dx[i] = sum_{j >= i} g[j] exp(x[i] - y[j]), y = logcumsumexp(x), recomputed.
+Tensor logcumsumexp_backward_composed(const Tensor& x, const Tensor& g, int64_t d) {
+  Tensor xl = dim_last(x, d), gl = dim_last(g, d);
+  const int64_t R = xl.shape().back();
+  Tensor y = logcumsumexp(xl, -1);
+  Tensor upper = triu(ones({R, R}, DType::Bool), 0);
+  Tensor w = where(upper, exp(sub(unsqueeze(xl, -1), unsqueeze(y, -2))), zeros({}, x.dtype()));
+  return transpose(sum(mul(w, unsqueeze(gl, -2)), {-1}), d, -1);
+}
+
+// log(exp(a) + exp(b)), exact at -inf and +inf, NaN for a NaN.
+template <class T>
+T log_add_exp(T a, T b) {
+  if (a != a || b != b) return a + b;
+  if (a == -std::numeric_limits<T>::infinity()) return b;
+  if (b == -std::numeric_limits<T>::infinity()) return a;
+  if (a == b) return a + static_cast<T>(0.69314718055994530942);  // log 2
+  return std::max(a, b) + std::log1p(std::exp(-std::abs(a - b)));
+}
+
+std::pair<Tensor, Tensor> cum_extreme(const Tensor& x, int64_t dim, bool is_max) {
+  const char* name = is_max ? "cummax" : "cummin";
+  const int64_t d = normalize_dim(dim, x.dim(), name);
+  if (x.dim() == 0) return {clone(x), zeros({}, DType::Int64)};
+  Rows r(x, d);
+  Tensor idx = empty(r.src.shape(), DType::Int64);
+  const int64_t R = r.R;
+  int64_t* pidx = idx.data<int64_t>();
+  r.for_each_row([&](const auto* in, auto* o) {
+    using T = std::remove_pointer_t<decltype(o)>;
+    int64_t* ix = pidx + (o - static_cast<T*>(r.out.data_ptr()));
+    T best = T();
+    int64_t at = 0;
+    for (int64_t i = 0; i < R; ++i) {
+      const T v = in[i];
+      bool take = i == 0 || (is_max ? v >= best : v <= best);
+      if constexpr (std::is_floating_point_v<T>) take = i == 0 || v != v || (best == best && take);
+      if (take) best = v, at = i;
+      o[i] = best;
+      ix[i] = at;
+    }
+  });
+  Tensor values = r.move_back(d), indices = contiguous(transpose(idx, d, -1));
+  values = contiguous(values);
+  if (is_floating(x.dtype()))
+    if (auto node = make_node(name, {x})) {
+      node->backward = [d, indices, shape = x.shape()](FunctionNode&,
+                                                       const std::vector<Tensor>& g) {
+        return std::vector<Tensor>{scatter_add(zeros(shape, g[0].dtype()), d, indices, g[0])};
+      };
+      set_history(values, node);
+    }
+  return {values, indices};
+}
+
+}  // namespace
+
+Tensor cumprod(const Tensor& x, int64_t dim) {
+  const int64_t d = normalize_dim(dim, x.dim(), "cumprod");
+  if (x.dim() == 0) return is_floating(x.dtype()) ? clone(x) : x.to(DType::Int64);
+  Rows r(is_floating(x.dtype()) ? x : x.to(DType::Int64), d);
+  const int64_t R = r.R;
+  r.for_each_row([R](const auto* in, auto* o) {
+    using T = std::remove_pointer_t<decltype(o)>;
+    T acc = T(1);
+    for (int64_t i = 0; i < R; ++i) o[i] = acc = static_cast<T>(acc * in[i]);
+  });
+  Tensor res = r.move_back(d);
+  res = contiguous(res);
+  if (is_floating(x.dtype()))
+    if (auto node = make_node("cumprod", {x})) {
+      node->save(x);
+      node->backward = [d](FunctionNode& n, const std::vector<Tensor>& g) {
+        Tensor xs = n.saved(0);
+        if (grad_enabled() && (g[0].requires_grad() || xs.requires_grad()))
+          return std::vector<Tensor>{cumprod_backward_composed(xs, g[0], d)};
+        // dx[i] = P[i] S[i]: P[i] = prod_{k < i} x[k], S[i] = g[i] + x[i + 1] S[i + 1]
+        // (so S[i] = sum_{j >= i} g[j] prod_{i < k <= j} x[k]): no division, exact with zeros.
+        RowPairs rp(xs, g[0], d);
+        const int64_t R = rp.R;
+        rp.for_each_row([R](const auto* xr, const auto* gr, auto* o) {
+          using T = std::remove_const_t<std::remove_pointer_t<decltype(xr)>>;
+          T acc = T(1);
+          for (int64_t i = 0; i < R; ++i) o[i] = acc, acc *= xr[i];
+          T s = T(0);
+          for (int64_t i = R - 1; i >= 0; --i) {
+            s = i + 1 < R ? gr[i] + xr[i + 1] * s : gr[i];
+            o[i] *= s;
+          }
+        });
+        return std::vector<Tensor>{rp.move_back(d)};
+      };
+      set_history(res, node);
+    }
+  return res;
+}
+
+std::pair<Tensor, Tensor> cummax(const Tensor& x, int64_t dim) { return cum_extreme(x, dim, true); }
+std::pair<Tensor, Tensor> cummin(const Tensor& x, int64_t dim) {
+  return cum_extreme(x, dim, false);
+}
+
+Tensor logcumsumexp(const Tensor& x, int64_t dim) {
+  const int64_t d = normalize_dim(dim, x.dim(), "logcumsumexp");
+  Tensor xf = is_floating(x.dtype()) ? x : x.to(default_dtype());
+  if (x.dim() == 0) return clone(xf);
+  Rows r(xf, d);
+  const int64_t R = r.R;
+  r.for_each_row([R](const auto* in, auto* o) {
+    using T = std::remove_pointer_t<decltype(o)>;
+    if constexpr (std::is_floating_point_v<T>) {
+      T acc = -std::numeric_limits<T>::infinity();
+      for (int64_t i = 0; i < R; ++i) o[i] = acc = log_add_exp(acc, in[i]);
+    }
+  });
+  Tensor res = r.move_back(d);
+  res = contiguous(res);
+  if (auto node = make_node("logcumsumexp", {xf})) {
+    node->save(xf);
+    node->save(res);
+    node->backward = [d](FunctionNode& n, const std::vector<Tensor>& g) {
+      Tensor xs = n.saved(0);
+      if (grad_enabled() && (g[0].requires_grad() || xs.requires_grad()))
+        return std::vector<Tensor>{logcumsumexp_backward_composed(xs, g[0], d)};
+      // dx[i] = exp(x[i] - y[i]) Q[i], Q[i] = g[i] + exp(y[i] - y[i + 1]) Q[i + 1]: every
+      // factor is at most 1 (y does not decrease). x[i] = -inf takes no part (0; also where
+      // y[i] is -inf).
+      Tensor y = contiguous(transpose(detach(n.saved(1)), d, -1));
+      RowPairs rp(xs, g[0], d);
+      const int64_t R = rp.R;
+      rp.for_each_row([R, &y, &rp](const auto* xr, const auto* gr, auto* o) {
+        using T = std::remove_const_t<std::remove_pointer_t<decltype(xr)>>;
+        const T* yr = y.data<T>() + (xr - rp.x.data<T>());
+        constexpr T ninf = -std::numeric_limits<T>::infinity();
+        T q = T(0);
+        for (int64_t i = R - 1; i >= 0; --i) {
+          const T f = i + 1 < R && yr[i + 1] != ninf ? std::exp(yr[i] - yr[i + 1]) : T(0);
+          q = gr[i] + f * q;
+          o[i] = xr[i] == ninf ? T(0) : std::exp(xr[i] - yr[i]) * q;
+        }
+      });
+      return std::vector<Tensor>{rp.move_back(d)};
+    };
+    set_history(res, node);
+  }
+  return res;
 }
 
 // ---------------------------------------------------------------- softmax
