@@ -19,11 +19,13 @@ from .activation import (  # noqa: F401
     PReLU,
     ReLU,
     ReLU6,
+    RReLU,
     SELU,
     Sigmoid,
     Sign,
     SiLU,
     Softmax,
+    Softmax2d,
     Softmin,
     Softplus,
     Softshrink,
@@ -35,7 +37,8 @@ from .activation import (  # noqa: F401
 )
 from .attention import LearnedPositionalEmbedding, MultiheadAttention, PositionalEncoding  # noqa: F401
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d  # noqa: F401
-from .dropout import Dropout, Dropout2d, Embedding  # noqa: F401
+from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, Embedding  # noqa: F401
+from .embedding_bag import EmbeddingBag  # noqa: F401
 from .linear import Bilinear, Flatten, Identity, Linear, Maxout, Unflatten  # noqa: F401
 from .loss import (  # noqa: F401
     BCELoss,
@@ -50,6 +53,7 @@ from .loss import (  # noqa: F401
     MSELoss,
     MarginRankingLoss,
     MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
     NLLLoss,
     PoissonNLLLoss,
     SmoothL1Loss,
@@ -67,6 +71,7 @@ from .norm import (  # noqa: F401
     InstanceNorm1d,
     InstanceNorm2d,
     LayerNorm,
+    LocalResponseNorm,
     RMSNorm,
 )
 from .pooling import (  # noqa: F401
@@ -105,4 +110,11 @@ from .padding import (  # noqa: F401
     ZeroPad2d,
     ZeroPad3d,
 )
-from .upsampling import PixelShuffle, PixelUnshuffle, Upsample  # noqa: F401
+from .upsampling import (  # noqa: F401
+    ChannelShuffle,
+    PixelShuffle,
+    PixelUnshuffle,
+    Upsample,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
+)

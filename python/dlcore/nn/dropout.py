@@ -1,4 +1,4 @@
-"""``Dropout`` and ``Embedding``."""
+"""``Dropout``, its channel forms ``Dropout1d/2d/3d``, ``AlphaDropout``, and ``Embedding``."""
 from .. import _C
 from ..creation import randn
 from . import functional as F
@@ -74,3 +74,34 @@ class Dropout2d(Module):
 
     def extra_repr(self):
         return f"p={self.p}"
+
+
+class _ChannelDropout(Module):
+    _fn = None
+
+    def __init__(self, p=0.5, inplace=False):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"{type(self).__name__}: probability has to be between 0 and 1, got {p}")
+        self.p = p
+
+    def forward(self, input):
+        return type(self)._fn(input, self.p, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+class Dropout1d(_ChannelDropout):
+    """Zeroes whole channels of (N, C, L) (or (C, L)) input in training (see Dropout2d)."""
+    _fn = staticmethod(F.dropout1d)
+
+
+class Dropout3d(_ChannelDropout):
+    """Zeroes whole channels of (N, C, D, H, W) (or (C, D, H, W)) input in training."""
+    _fn = staticmethod(F.dropout3d)
+
+
+class AlphaDropout(_ChannelDropout):
+    """Dropout for SELU networks (see functional.alpha_dropout); the identity in eval mode."""
+    _fn = staticmethod(F.alpha_dropout)

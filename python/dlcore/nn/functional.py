@@ -181,20 +181,63 @@ def dropout(input, p=0.5, training=True, inplace=False):
     return _C._dropout(input, p)
 
 
-def dropout2d(input, p=0.5, training=True, inplace=False):
-    """Zeroes whole channels (dims after the first two are kept together) with probability p
+def _channel_dropout(input, p, training, name, spatial):
+    """Zeroes whole channels of (N, C, *spatial) or (C, *spatial) input with probability p
     in training and scales the rest by 1 / (1 - p)."""
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout2d: probability has to be between 0 and 1, got {p}")
-    if input.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: expected a 3-D or 4-D input, got shape {tuple(input.shape)}")
+        raise ValueError(f"{name}: probability has to be between 0 and 1, got {p}")
+    if input.ndim not in (spatial + 1, spatial + 2):
+        raise ValueError(f"{name}: expected a {spatial + 1}-D or {spatial + 2}-D input, got shape "
+                         f"{tuple(input.shape)}")
     if not training or p == 0.0:
         return input
     if p == 1.0:
         return input * 0.0
-    lead = input.shape[:input.ndim - 2]
-    keep = rand(*lead, 1, 1, dtype=input.dtype) >= p
+    lead = input.shape[:input.ndim - spatial]
+    keep = rand(*lead, *([1] * spatial), dtype=input.dtype) >= p
     return _C.where(keep, input * (1.0 / (1.0 - p)), 0.0)
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zeroes whole channels of (N, C, L) or (C, L) input (see dropout2d)."""
+    return _channel_dropout(input, p, training, "dropout1d", 1)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zeroes whole channels (dims after the first two are kept together) with probability p
+    in training and scales the rest by 1 / (1 - p)."""
+    return _channel_dropout(input, p, training, "dropout2d", 2)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    """Zeroes whole channels of (N, C, D, H, W) or (C, D, H, W) input (see dropout2d)."""
+    return _channel_dropout(input, p, training, "dropout3d", 3)
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Dropout for SELU networks: dropped elements take SELU's negative saturation value, and
+    an affine map a x + b keeps the mean and variance of standard normal inputs."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"alpha_dropout: probability has to be between 0 and 1, got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    sat = -_SELU_SCALE * _SELU_ALPHA
+    a = ((1.0 - p) * (1.0 + p * sat * sat)) ** -0.5
+    keep = rand(*input.shape, dtype=input.dtype) >= p
+    return _C.where(keep, input, sat) * a + (-a * sat * p)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Leaky ReLU whose negative slope is drawn uniformly from [lower, upper] per element in
+    training, and is (lower + upper) / 2 otherwise."""
+    if not 0.0 <= lower <= upper:
+        raise ValueError(f"rrelu: expected 0 <= lower <= upper, got lower={lower}, upper={upper}")
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2)
+    slope = rand(*input.shape, dtype=input.dtype) * (upper - lower) + lower
+    return _C.where(input >= 0, input, input * slope)
 
 
 def embedding(input, weight, padding_idx=None):
@@ -555,8 +598,16 @@ from .pooling import (  # noqa: E402, F401  (the pooling functions live beside t
     max_pool2d,
     max_unpool2d,
 )
-from .norm import batch_norm, group_norm, instance_norm, layer_norm, rms_norm  # noqa: E402, F401
-from .upsampling import interpolate, pixel_shuffle, pixel_unshuffle  # noqa: E402, F401
+from .norm import (  # noqa: E402, F401
+    batch_norm,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    local_response_norm,
+    rms_norm,
+)
+from .upsampling import channel_shuffle, interpolate, pixel_shuffle, pixel_unshuffle  # noqa: E402, F401
+from .embedding_bag import embedding_bag  # noqa: E402, F401
 from .attention import rotary_embedding, scaled_dot_product_attention  # noqa: E402, F401
 from .loss_functions import (  # noqa: E402, F401
     cosine_embedding_loss,
@@ -564,6 +615,7 @@ from .loss_functions import (  # noqa: E402, F401
     hinge_embedding_loss,
     kl_div,
     margin_ranking_loss,
+    multi_margin_loss,
     multilabel_soft_margin_loss,
     poisson_nll_loss,
     soft_margin_loss,

@@ -1,11 +1,13 @@
 """Losses for distributions, embeddings and ranking, re-exported by ``nn.functional``:
 kl_div, gaussian_nll_loss, poisson_nll_loss, margin_ranking_loss, hinge_embedding_loss,
-soft_margin_loss, multilabel_soft_margin_loss, cosine_embedding_loss, triplet_margin_loss.
+soft_margin_loss, multilabel_soft_margin_loss, multi_margin_loss, cosine_embedding_loss,
+triplet_margin_loss.
 Each is composed from core ops (its gradient is theirs), with PyTorch's formulas, defaults
 and ``reduction='mean'|'sum'|'none'``."""
 import math
 
 from .. import _C
+from ..creation import arange
 from .functional import _reduce  # functional imports this module at its end, after _reduce
 
 
@@ -101,3 +103,33 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6,
     if swap:
         d_neg = _C.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
     return _reduce((d_pos - d_neg + margin).clamp(min=0.0), reduction, "triplet_margin_loss")
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="mean"):
+    """Multi-class hinge loss of (N, C) scores (or (C,)) and class indices: per sample,
+    sum over i != y of max(0, margin - x[y] + x[i])^p / C, times weight[y] when given."""
+    if p not in (1, 2):
+        raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p}")
+    if input.ndim not in (1, 2):
+        raise ValueError(f"multi_margin_loss: expected (N, C) or (C,) scores, got shape {tuple(input.shape)}")
+    x = input if input.ndim == 2 else input.unsqueeze(0)
+    y = target.reshape(-1)
+    n, c = x.shape
+    if y.shape[0] != n:
+        raise ValueError(f"multi_margin_loss: {y.shape[0]} targets for {n} samples")
+    if y.dtype not in (_C.dtype.int64, _C.dtype.int32):
+        raise TypeError(f"multi_margin_loss: targets must be class indices (int64), got {y.dtype!r}")
+    if n and (int(y.min()) < 0 or int(y.max()) >= c):
+        bad = int(y.min()) if int(y.min()) < 0 else int(y.max())
+        raise IndexError(f"multi_margin_loss: target {bad} is out of range for {c} classes")
+    y = y.to(_C.dtype.int64)
+    x_y = x.gather(1, y.unsqueeze(1))
+    h = (x - x_y + margin).clamp(min=0.0)
+    if p == 2:
+        h = h * h
+    not_y = arange(c).unsqueeze(0) != y.unsqueeze(1)
+    h = _C.where(not_y, h, 0.0)
+    if weight is not None:
+        h = h * weight.index_select(0, y).unsqueeze(1)
+    loss = h.sum(1) / c
+    return _reduce(loss if input.ndim == 2 else loss.reshape(()), reduction, "multi_margin_loss")

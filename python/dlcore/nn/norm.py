@@ -1,5 +1,6 @@
 """Normalisation layers: ``BatchNorm1d/2d`` (one fused C++ kernel forward and backward),
-``LayerNorm`` and ``RMSNorm`` (fused C++ kernels too), ``GroupNorm``, ``InstanceNorm1d/2d``, and their functional forms
+``LayerNorm`` and ``RMSNorm`` (fused C++ kernels too), ``GroupNorm``, ``InstanceNorm1d/2d``,
+``LocalResponseNorm``, and their functional forms
 (re-exported by ``dlcore.nn.functional``). Arguments, defaults and buffers are PyTorch's."""
 
 import numpy as np
@@ -250,3 +251,37 @@ class InstanceNorm2d(_InstanceNorm):
     _dims = 4
 
 
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """x / (k + alpha * mean of x^2 over `size` neighbouring channels)^beta, the window
+    centred on each channel (size // 2 before it, (size - 1) // 2 after) and zero past the
+    ends, as PyTorch's."""
+    if input.ndim < 3:
+        raise ValueError(f"local_response_norm: expected an input of at least 3 dims, got shape "
+                         f"{tuple(input.shape)}")
+    if size <= 0:
+        raise ValueError(f"local_response_norm: size must be positive, got {size}")
+    c = input.shape[1]
+    sq = input * input
+    pad_shape = list(input.shape)
+    pad_shape[1] = size // 2
+    after = list(input.shape)
+    after[1] = (size - 1) // 2
+    padded = _C.cat([zeros(*pad_shape, dtype=input.dtype), sq, zeros(*after, dtype=input.dtype)], 1)
+    window = padded.narrow(1, 0, c)
+    for i in range(1, size):
+        window = window + padded.narrow(1, i, c)
+    return input / (window * (alpha / size) + k) ** beta
+
+
+class LocalResponseNorm(Module):
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input):
+        return local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

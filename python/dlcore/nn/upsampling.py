@@ -1,5 +1,6 @@
 """Resampling layers: ``interpolate`` / ``Upsample`` (nearest, and bilinear with
-``align_corners``), ``pixel_shuffle`` / ``PixelShuffle`` (padding layers are in
+``align_corners``; ``UpsamplingNearest2d``, ``UpsamplingBilinear2d``), ``pixel_shuffle`` /
+``PixelShuffle``, ``channel_shuffle`` / ``ChannelShuffle`` (padding layers are in
 padding.py). All are compositions of differentiable dlcore ops (index_select, arithmetic, reshape)."""
 import math
 
@@ -119,3 +120,38 @@ class PixelUnshuffle(Module):
 
     def forward(self, input):
         return pixel_unshuffle(input, self.downscale_factor)
+
+
+class UpsamplingNearest2d(Upsample):
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, "nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """Bilinear upsampling with align_corners=True, as PyTorch's."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, "bilinear", True)
+
+
+def channel_shuffle(input, groups):
+    """(N, C, *) with its channels regrouped: channel g * (C / groups) + i goes to i * groups + g."""
+    if input.ndim < 3:
+        raise ValueError(f"channel_shuffle: expected an input of at least 3 dims, got shape {tuple(input.shape)}")
+    n, c = input.shape[0], input.shape[1]
+    if groups <= 0 or c % groups:
+        raise ValueError(f"channel_shuffle: {c} channels cannot be split into {groups} groups")
+    rest = tuple(input.shape[2:])
+    return input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(n, c, *rest)
+
+
+class ChannelShuffle(Module):
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input):
+        return channel_shuffle(input, self.groups)
+
+    def extra_repr(self):
+        return f"groups={self.groups}"
