@@ -324,22 +324,15 @@ void init_ops(py::module_& m, py::class_<Tensor>& c) {
   def_both(m, c, "cumprod", [](TT x, int64_t dim) { return cumprod(x, dim); }, arg("dim"), nogil());
   def_both(m, c, "logcumsumexp", [](TT x, int64_t dim) { return logcumsumexp(x, dim); }, arg("dim"),
            nogil());
-  def_both(m, c, "cummax", [](TT x, int64_t dim) {
-    std::pair<Tensor, Tensor> r;
-    {
-      py::gil_scoped_release nogil;
-      r = cummax(x, dim);
-    }
-    return values_indices("_CumMax", std::move(r));
-  }, arg("dim"));
-  def_both(m, c, "cummin", [](TT x, int64_t dim) {
-    std::pair<Tensor, Tensor> r;
-    {
-      py::gil_scoped_release nogil;
-      r = cummin(x, dim);
-    }
-    return values_indices("_CumMin", std::move(r));
-  }, arg("dim"));
+  for (bool is_max : {true, false})
+    def_both(m, c, is_max ? "cummax" : "cummin", [is_max](TT x, int64_t dim) {
+      std::pair<Tensor, Tensor> r;
+      {
+        py::gil_scoped_release nogil;
+        r = is_max ? cummax(x, dim) : cummin(x, dim);
+      }
+      return values_indices(is_max ? "_CumMax" : "_CumMin", std::move(r));
+    }, arg("dim"));
   def_both(m, c, "softmax", [](TT x, int64_t dim) { return softmax(x, dim); }, arg("dim"), nogil());
   def_both(m, c, "log_softmax", [](TT x, int64_t dim) { return log_softmax(x, dim); }, arg("dim"), nogil());
 

@@ -59,24 +59,9 @@ class Embedding(Module):
         return s + (f", padding_idx={self.padding_idx}" if self.padding_idx is not None else "")
 
 
-class Dropout2d(Module):
-    """Zeroes whole channels of (N, C, H, W) (or (C, H, W)) input with probability p in
-    training and scales the rest by 1 / (1 - p)."""
-
-    def __init__(self, p=0.5, inplace=False):
-        super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout2d: probability has to be between 0 and 1, got {p}")
-        self.p = p
-
-    def forward(self, input):
-        return F.dropout2d(input, self.p, self.training)
-
-    def extra_repr(self):
-        return f"p={self.p}"
-
-
 class _ChannelDropout(Module):
+    """A dropout layer of probability p calling its functional form ``_fn`` in training."""
+
     _fn = None
 
     def __init__(self, p=0.5, inplace=False):
@@ -90,6 +75,12 @@ class _ChannelDropout(Module):
 
     def extra_repr(self):
         return f"p={self.p}"
+
+
+class Dropout2d(_ChannelDropout):
+    """Zeroes whole channels of (N, C, H, W) (or (C, H, W)) input with probability p in
+    training and scales the rest by 1 / (1 - p)."""
+    _fn = staticmethod(F.dropout2d)
 
 
 class Dropout1d(_ChannelDropout):
