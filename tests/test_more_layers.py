@@ -187,3 +187,47 @@ def test_embedding_bag_per_sample_weights_and_layer(rng):
         F.embedding_bag(dl.tensor([6]), t(weight), dl.tensor([0]))
     with pytest.raises(ValueError, match="mode must be one of"):
         nn.EmbeddingBag(3, 2, mode="median")
+
+
+def unfold_reference(x, k, d, p, s):
+    """im2col written out: column (oh, ow), row c kh kw + i kw + j = padded x[c, oh s + i d, ow s + j d]."""
+    n, c, h, w = x.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])))
+    oh = (h + 2 * p[0] - d[0] * (k[0] - 1) - 1) // s[0] + 1
+    ow = (w + 2 * p[1] - d[1] * (k[1] - 1) - 1) // s[1] + 1
+    out = np.zeros((n, c * k[0] * k[1], oh * ow))
+    for ci in range(c):
+        for i in range(k[0]):
+            for j in range(k[1]):
+                for a in range(oh):
+                    for b in range(ow):
+                        row, col = a * s[0] + i * d[0], b * s[1] + j * d[1]
+                        out[:, (ci * k[0] + i) * k[1] + j, a * ow + b] = xp[:, ci, row, col]
+    return out
+
+
+@pytest.mark.parametrize("k,d,p,s", [((2, 2), (1, 1), (0, 0), (1, 1)), ((3, 2), (2, 1), (1, 2), (2, 1)),
+                                     ((1, 3), (1, 2), (0, 1), (3, 2))])
+def test_unfold_and_fold_match_im2col_and_its_adjoint(k, d, p, s, rng):
+    x = rng.normal(size=(2, 3, 7, 6))
+    cols = unfold_reference(x, k, d, p, s)
+    np.testing.assert_allclose(nn.Unfold(k, d, p, s)(t(x)).numpy(), cols, rtol=1e-12)
+    np.testing.assert_allclose(F.unfold(t(x[0]), k, d, p, s).numpy(), cols[0], rtol=1e-12)
+    # fold is unfold's adjoint: <unfold(x), y> = <x, fold(y)> for every y
+    y = rng.normal(size=cols.shape)
+    back = nn.Fold((7, 6), k, d, p, s)(t(y)).numpy()
+    assert back.shape == x.shape
+    np.testing.assert_allclose((cols * y).sum(), (x * back).sum(), rtol=1e-12)
+    assert dl.autograd.gradcheck(lambda a: F.unfold(a, k, d, p, s), [t(x[:1, :2], grad=True)])
+    assert dl.autograd.gradcheck(lambda a: F.fold(a, (7, 6), k, d, p, s), [t(y[:1], grad=True)])
+
+
+def test_fold_unfold_errors():
+    with pytest.raises(ValueError, match="fold: input has 5 blocks but output_size"):
+        F.fold(dl.ones(1, 4, 5), (3, 3), 2)
+    with pytest.raises(ValueError, match="unfold: a 5x5 kernel .* does not fit a 3x3 image"):
+        F.unfold(dl.ones(1, 1, 3, 3), 5)
+    with pytest.raises(ValueError, match="unfold: kernel_size must be an int or a tuple of 2 ints"):
+        F.unfold(dl.ones(1, 1, 3, 3), (1, 2, 3))
+    with pytest.raises(ValueError, match="fold: input has 5 rows, not a multiple of the kernel's 4 taps"):
+        F.fold(dl.ones(1, 5, 4), (3, 3), 2)

@@ -39,6 +39,7 @@ from .attention import LearnedPositionalEmbedding, MultiheadAttention, Positiona
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d  # noqa: F401
 from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, Embedding  # noqa: F401
 from .embedding_bag import EmbeddingBag  # noqa: F401
+from .fold import Fold, Unfold  # noqa: F401
 from .linear import Bilinear, Flatten, Identity, Linear, Maxout, Unflatten  # noqa: F401
 from .loss import (  # noqa: F401
     BCELoss,
