@@ -210,3 +210,19 @@ def test_bad_arguments_raise_naming_the_problem():
         dl.take_along_dim(x, dl.zeros(3, 1, dtype=dl.int64), 1)
     with pytest.raises(IndexError, match="diff: dimension out of range"):
         dl.diff(x, 1, 2)
+
+
+def test_tensor_unfold_matches_sliding_windows(rng):
+    x = rng.normal(size=(3, 10, 2))
+    for dim, size, step in [(1, 4, 2), (1, 3, 3), (0, 2, 1), (-1, 2, 5), (1, 10, 1), (1, 0, 4)]:
+        ax = dim % x.ndim  # windows along ax, each window's elements last
+        want = np.lib.stride_tricks.sliding_window_view(x, size, axis=ax)
+        want = np.take(want, np.arange(0, want.shape[ax], step), axis=ax)
+        got = t(x).unfold(dim, size, step)
+        assert tuple(got.shape) == want.shape
+        check(got, want)
+    assert dl.autograd.gradcheck(lambda a: a.unfold(1, 4, 3), [t(x, grad=True)])
+    with pytest.raises(ValueError, match="unfold: size 11 exceeds the length 10 of dimension 1"):
+        t(x).unfold(1, 11, 1)
+    with pytest.raises(ValueError, match="unfold: size must be non-negative and step positive"):
+        t(x).unfold(1, 2, 0)

@@ -297,9 +297,33 @@ def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_gra
     return out
 
 
+def _unfold(self, dimension, size, step):
+    """Tensor.unfold: every window of ``size`` elements along ``dimension``, ``step`` apart,
+    as a new last dim; the windows replace ``dimension``. A copy (PyTorch returns a view):
+    writing into it does not change self."""
+    d = _one_dim(dimension, self.ndim, "unfold")
+    length = self.shape[d] if self.ndim else 1
+    if size < 0 or step <= 0:
+        raise ValueError(f"unfold: size must be non-negative and step positive, got size={size}, step={step}")
+    if size > length:
+        raise ValueError(f"unfold: size {size} exceeds the length {length} of dimension {dimension}")
+    x = self if self.ndim else self.reshape(1)
+    n = (length - size) // step + 1
+    idx = (_np_arange(n)[:, None] * step + _np_arange(size)[None, :]).reshape(-1)
+    windows = x.index_select(d, tensor(idx, dtype=_C.dtype.int64))
+    shape = tuple(x.shape[:d]) + (n, size) + tuple(x.shape[d + 1:])
+    return windows.reshape(shape).movedim(d + 1, -1)
+
+
+def _np_arange(n):
+    import numpy as np
+    return np.arange(n, dtype=np.int64)
+
+
 row_stack = vstack
 
 FUNCTIONS = ["diff", "kron", "cross", "inner", "rot90", "aminmax", "argwhere", "take_along_dim", "tensor_split",
              "hsplit", "vsplit", "dsplit", "ravel", "msort", "dist", "renorm"]
 for _name in FUNCTIONS:
     setattr(Tensor, _name, globals()[_name])
+Tensor.unfold = _unfold
