@@ -170,3 +170,82 @@ def test_parameters_to_vector_and_back():
     assert lin.bias.grad.tolist() == [6.0, 7.0]
     with pytest.raises(ValueError, match="the vector has 5 values, the parameters 8"):
         nn.utils.vector_to_parameters(dl.zeros(5), lin.parameters())
+
+
+def ctc_reference(lp, target, frames, blank=0):
+    """-log p(target | lp[:frames]) by the forward recursion over the extended labels
+    (blank, l1, blank, ..., blank), in float64 log space."""
+    ext = [blank]
+    for c in target:
+        ext += [c, blank]
+    alpha = np.full(len(ext), -np.inf)
+    if frames == 0:
+        return 0.0 if len(target) == 0 else np.inf
+    alpha[0] = lp[0, blank]
+    if len(ext) > 1:
+        alpha[1] = lp[0, ext[1]]
+    for t in range(1, frames):
+        new = np.full_like(alpha, -np.inf)
+        for s, c in enumerate(ext):
+            terms = [alpha[s]] + ([alpha[s - 1]] if s >= 1 else [])
+            if s >= 2 and c != blank and c != ext[s - 2]:
+                terms.append(alpha[s - 2])
+            new[s] = np.logaddexp.reduce(terms) + lp[t, c]
+        alpha = new
+    tail = [alpha[-1]] + ([alpha[-2]] if len(ext) > 1 else [])
+    return -np.logaddexp.reduce(tail)
+
+
+def log_softmax_np(x):
+    return x - np.log(np.exp(x - x.max(-1, keepdims=True)).sum(-1, keepdims=True)) - x.max(-1, keepdims=True)
+
+
+def test_ctc_loss_matches_the_forward_recursion(rng):
+    T, C = 9, 5
+    lp = log_softmax_np(rng.normal(size=(T, 5, C)))
+    targets = [[1, 2, 2, 3], [4], [], [3, 3, 3, 3, 3], [2, 1]]  # repeats, empty, too long for 7 frames
+    frames = [9, 6, 4, 7, 9]
+    lens = [len(r) for r in targets]
+    padded = np.zeros((5, 5), np.int64)
+    for i, r in enumerate(targets):
+        padded[i, :len(r)] = r
+    want = np.array([ctc_reference(lp[:, i], r, f) for i, (r, f) in enumerate(zip(targets, frames))])
+    assert np.isinf(want[3])  # 5 threes need 9 frames
+    got = F.ctc_loss(t64(lp, False), dl.tensor(padded), dl.tensor(frames), dl.tensor(lens), reduction="none")
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)
+    flat = dl.tensor(np.concatenate([np.array(r, np.int64) for r in targets]))
+    got1d = F.ctc_loss(t64(lp, False), flat, frames, lens, reduction="none", zero_infinity=True)
+    np.testing.assert_allclose(got1d.numpy(), np.where(np.isinf(want), 0.0, want), rtol=1e-12)
+    finite = np.isfinite(want)
+    mean = nn.CTCLoss(zero_infinity=True)(t64(lp, False), dl.tensor(padded), dl.tensor(frames), dl.tensor(lens))
+    np.testing.assert_allclose(mean.item(), np.mean(np.where(finite, want, 0) / np.maximum(lens, 1)), rtol=1e-12)
+    one = F.ctc_loss(t64(lp[:, 0], False), dl.tensor(targets[0]), [9], [4], reduction="sum")
+    np.testing.assert_allclose(one.item(), want[0], rtol=1e-12)
+    blank2 = F.ctc_loss(t64(lp[:, :1], False), dl.tensor([[1, 0]]), [9], [2], blank=2, reduction="sum")
+    np.testing.assert_allclose(blank2.item(), ctc_reference(lp[:, 0], [1, 0], 9, blank=2), rtol=1e-12)
+
+
+def test_ctc_loss_gradient(rng):
+    x = rng.normal(size=(6, 2, 4))
+    targets, frames, lens = dl.tensor([[1, 1], [3, 2]]), [6, 4], [2, 2]
+    assert dl.autograd.gradcheck(
+        lambda a: F.ctc_loss(F.log_softmax(a, -1), targets, frames, lens, reduction="sum"),
+        [dl.tensor(x, requires_grad=True)])
+    # through log_softmax each active frame's logit gradient sums to 0 (softmax - occupancy)
+    logits = dl.tensor(x, requires_grad=True)
+    F.ctc_loss(F.log_softmax(logits, -1), targets, frames, lens, reduction="sum").backward()
+    g = logits.grad.numpy()
+    np.testing.assert_allclose(g.sum(-1)[:, 0], 0.0, atol=1e-12)
+    np.testing.assert_allclose(g[4:, 1], 0.0, atol=0)  # frames past input_lengths get nothing
+
+
+def test_ctc_loss_rejects_bad_arguments():
+    lp = dl.zeros(4, 2, 3)
+    with pytest.raises(ValueError, match="target labels must be in \\[0, 3\\) and not the blank 0"):
+        F.ctc_loss(lp, dl.tensor([[1, 0], [1, 2]]), [4, 4], [2, 2])
+    with pytest.raises(ValueError, match="input_lengths \\[5, 4\\] exceed the 4 frames"):
+        F.ctc_loss(lp, dl.tensor([[1], [2]]), [5, 4], [1, 1])
+    with pytest.raises(ValueError, match="expected 2 target_lengths, got 1"):
+        F.ctc_loss(lp, dl.tensor([[1], [2]]), [4, 4], [1])
+    with pytest.raises(ValueError, match="blank 3 is out of range for 3 classes"):
+        F.ctc_loss(lp, dl.tensor([[1], [2]]), [4, 4], [1, 1], blank=3)

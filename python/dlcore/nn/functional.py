@@ -612,6 +612,7 @@ from .fold import fold, unfold  # noqa: E402, F401
 from .attention import rotary_embedding, scaled_dot_product_attention  # noqa: E402, F401
 from .loss_functions import (  # noqa: E402, F401
     cosine_embedding_loss,
+    ctc_loss,
     gaussian_nll_loss,
     hinge_embedding_loss,
     kl_div,
