@@ -10,9 +10,10 @@ from dlcore.nn import functional as F
 from reference import nn as ref
 
 
-@pytest.mark.parametrize("shape", [(8, 3), (4, 3, 5), (2, 3, 4, 5)])
+@pytest.mark.parametrize("shape", [(8, 3), (4, 3, 5), (2, 3, 4, 5), (2, 3, 2, 3, 4)])
 def test_batch_norm_training_and_eval(shape, rng):
-    layer = (nn.BatchNorm2d if len(shape) == 4 else nn.BatchNorm1d)(3, momentum=0.3).double()
+    layer_type = {2: nn.BatchNorm1d, 3: nn.BatchNorm1d, 4: nn.BatchNorm2d, 5: nn.BatchNorm3d}[len(shape)]
+    layer = layer_type(3, momentum=0.3).double()
     with dl.no_grad():
         layer.weight.copy_(dl.tensor([0.5, 1.5, -1.0]))
         layer.bias.copy_(dl.tensor([0.1, 0.0, -0.2]))
@@ -123,6 +124,11 @@ def test_group_and_instance_norm(rng):
                                ref.group_norm(x, 6, np.ones(6), np.zeros(6), 1e-5), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(nn.InstanceNorm1d(6)(dl.tensor(x[0, :, 0])).numpy(),
                                ref.group_norm(x[:1, :, 0], 6, np.ones(6), np.zeros(6), 1e-5)[0], rtol=1e-10, atol=1e-12)
+    x3 = rng.normal(size=(2, 6, 2, 3, 2))
+    np.testing.assert_allclose(nn.InstanceNorm3d(6)(dl.tensor(x3)).numpy(),
+                               ref.group_norm(x3, 6, np.ones(6), np.zeros(6), 1e-5), rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="5-D"):
+        nn.InstanceNorm3d(6)(dl.tensor(x[0, 0]))
     tracked = nn.InstanceNorm2d(6, track_running_stats=True).double()
     tracked(dl.tensor(x))
     np.testing.assert_allclose(tracked.running_mean.numpy(), 0.1 * x.mean((2, 3)).mean(0), rtol=1e-10)
@@ -137,5 +143,7 @@ def test_batch_norm_bad_inputs():
         F.batch_norm(dl.ones(4, 3), None, None, dl.ones(2), None, True)
     with pytest.raises(ValueError, match="4-D"):
         nn.BatchNorm2d(3)(dl.ones(4, 3))
+    with pytest.raises(ValueError, match="5-D"):
+        nn.BatchNorm3d(3)(dl.ones(4, 3, 2, 2))
     with pytest.raises(TypeError, match="float64 but the input is float32"):
         F.batch_norm(dl.ones(4, 3), dl.zeros(3, dtype=dl.float64), dl.ones(3, dtype=dl.float64), training=True)

@@ -69,9 +69,11 @@ from .seq2seq import AttentionDecoderCell, BahdanauAttention, LuongAttention  # 
 from .norm import (  # noqa: F401
     BatchNorm1d,
     BatchNorm2d,
+    BatchNorm3d,
     GroupNorm,
     InstanceNorm1d,
     InstanceNorm2d,
+    InstanceNorm3d,
     LayerNorm,
     LocalResponseNorm,
     RMSNorm,

@@ -1,5 +1,5 @@
-"""Normalisation layers: ``BatchNorm1d/2d`` (one fused C++ kernel forward and backward),
-``LayerNorm`` and ``RMSNorm`` (fused C++ kernels too), ``GroupNorm``, ``InstanceNorm1d/2d``,
+"""Normalisation layers: ``BatchNorm1d/2d/3d`` (one fused C++ kernel forward and backward),
+``LayerNorm`` and ``RMSNorm`` (fused C++ kernels too), ``GroupNorm``, ``InstanceNorm1d/2d/3d``,
 ``LocalResponseNorm``, and their functional forms
 (re-exported by ``dlcore.nn.functional``). Arguments, defaults and buffers are PyTorch's."""
 
@@ -159,6 +159,11 @@ class BatchNorm2d(_BatchNorm):
     _dims = (4,)
 
 
+class BatchNorm3d(_BatchNorm):
+    """Over (N, C, D, H, W)."""
+    _dims = (5,)
+
+
 class LayerNorm(Module):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, dtype=None):
         super().__init__()
@@ -249,6 +254,10 @@ class InstanceNorm1d(_InstanceNorm):
 
 class InstanceNorm2d(_InstanceNorm):
     _dims = 4
+
+
+class InstanceNorm3d(_InstanceNorm):
+    _dims = 5
 
 
 
