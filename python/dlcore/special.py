@@ -1,0 +1,63 @@
+"""``dlcore.special``, PyTorch's ``torch.special`` names for functions dlcore has (and a few
+composed here): expit, logit, erf, erfc, exp2, expm1, log1p, xlogy, sinc, round,
+logsumexp, softmax, log_softmax, entr, ndtr, log_ndtr. Their gradients are those of the
+ops they are made of."""
+import math
+
+from . import _C
+from ._arithmetic import logit, sinc, xlogy  # noqa: F401
+
+expit = _C.sigmoid
+erf = _C.erf
+erfc = _C.erfc
+exp2 = _C.exp2
+expm1 = _C.expm1
+log1p = _C.log1p
+round = _C.round  # noqa: A001
+logsumexp = _C.logsumexp
+
+
+def softmax(input, dim, dtype=None):
+    from .nn.functional import softmax as _softmax
+    return _softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input, dim, dtype=None):
+    from .nn.functional import log_softmax as _log_softmax
+    return _log_softmax(input, dim, dtype=dtype)
+
+
+def entr(input):
+    """-x log x elementwise: 0 at 0, -inf for x < 0 (NaN stays NaN)."""
+    x = input if input.dtype.is_floating_point else input.to(_C._get_default_dtype())
+    positive = x > 0
+    value = -x * _C.where(positive, x, 1.0).log()
+    return _C.where(x < 0, -math.inf, _C.where(positive, value, _C.where(x == 0, 0.0, x)))
+
+
+def ndtr(input):
+    """The standard normal CDF, erfc(-x / sqrt 2) / 2 (accurate in the lower tail)."""
+    x = input if input.dtype.is_floating_point else input.to(_C._get_default_dtype())
+    return _C.erfc(x * (-1.0 / math.sqrt(2.0))) * 0.5
+
+
+def log_ndtr(input):
+    """log of the standard normal CDF: log1p(-ndtr(-x)) above 0 (relative accuracy where the
+    CDF is near 1), log(ndtr(x)) down to x = -10 (float32) or -37 (float64), and below the
+    asymptotic series -x^2/2 - log(-x sqrt(2 pi)) + log(1 - 1/x^2 + 3/x^4 - 15/x^6 + 105/x^8),
+    which stays accurate where ndtr underflows (its next term is under 1e-6 of the value at
+    -10, 1e-13 at -37)."""
+    x = input if input.dtype.is_floating_point else input.to(_C._get_default_dtype())
+    edge = -37.0 if x.dtype == _C.dtype.float64 else -10.0
+    far = x < edge
+    xs = _C.where(far, x, edge)  # the series' argument, kept away from 0
+    inv2 = 1.0 / (xs * xs)
+    tail = 1 - inv2 + 3 * inv2 ** 2 - 15 * inv2 ** 3 + 105 * inv2 ** 4
+    series = -0.5 * xs * xs - (-xs * math.sqrt(2 * math.pi)).log() + tail.log()
+    # Each branch gets an argument where it is finite (a branch not taken must not give
+    # inf or NaN, whose gradient times 0 would be NaN).
+    upper = x > 0
+    xu = _C.where(upper, x, 1.0)
+    xl = _C.where(upper | far, -1.0, x)
+    near = _C.where(upper, (-ndtr(-xu)).log1p(), ndtr(xl).log())
+    return _C.where(far, series, near)
