@@ -141,8 +141,8 @@ def test_elementwise_helpers_match_numpy(rng):
     check(t(x).xlogy(2.0), xlogy_reference(x, np.full_like(x, 2.0)))
     z = np.concatenate([rng.normal(size=20), [0.0, 1.0, -2.0]])
     check(dl.sinc(t(z)), np.sinc(z), atol=1e-15)
-    big = np.array([3.0, 1e30, 0.0, np.inf, -np.inf, 5e-30])
-    other = np.array([4.0, 1e30, 0.0, np.nan, 1.0, 5e-30])
+    big = np.array([3.0, 1e30, 0.0, np.inf, -np.inf, 5e-30, np.nan])
+    other = np.array([4.0, 1e30, 0.0, np.nan, 1.0, 5e-30, 2.0])
     np.testing.assert_allclose(dl.hypot(t(big, np.float32), t(other, np.float32)).numpy(),
                                np.hypot(big, other).astype(np.float32), rtol=1e-6)
     p = rng.uniform(0.01, 0.99, size=10)

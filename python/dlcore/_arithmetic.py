@@ -147,12 +147,14 @@ def sinc(input):
 
 def hypot(input, other):
     """sqrt(input^2 + other^2) without overflow or underflow (the larger magnitude is
-    factored out); inf where either is infinite; the gradient at the origin is 0."""
+    factored out); inf where either is infinite (even if the other is NaN), else NaN where
+    either is NaN; the gradient at the origin is 0."""
     a, b = _pair(input, other)
     m = _C.maximum(a.abs(), b.abs())
     scale = _C.where((m > 0) & (m < math.inf), m, 1.0)
     from ._composite import _root
     h = scale * _root((a / scale) ** 2 + (b / scale) ** 2, 2)
+    h = _C.where((a != a) | (b != b), math.nan, h)
     return _C.where((a.abs() == math.inf) | (b.abs() == math.inf), math.inf, h)
 
 
