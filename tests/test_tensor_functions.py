@@ -90,13 +90,14 @@ def test_combining_functions_match_plain_references(rng):
     a, b, c = [1, 2, 3], [4, 5], [6]
     np.testing.assert_array_equal(dl.cartesian_prod(dl.tensor(a), dl.tensor(b), dl.tensor(c)).numpy(),
                                   list(itertools.product(a, b, c)))
+    assert dl.combinations(dl.tensor([7]), 2).shape == (0, 2)
     v = dl.tensor([3, 1, 4, 1])
-    for r in (0, 1, 2, 3):
+    for r in (0, 1, 2, 3, 5):
         for rep, pick in [(False, itertools.combinations), (True, itertools.combinations_with_replacement)]:
             want = np.array(list(pick([3, 1, 4, 1], r)))
             got = dl.combinations(v, r, with_replacement=rep).numpy()
             if r == 0 or want.size == 0:
-                assert got.size == 0
+                assert got.shape == ((0,) if r <= 1 else (0, r))
             else:
                 np.testing.assert_array_equal(got.reshape(want.shape), want)
 

@@ -165,8 +165,8 @@ def combinations(input, r=2, with_replacement=False):
         raise ValueError(f"combinations: r must be non-negative, got {r}")
     pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
     idx = list(pick(range(input.shape[0]), r))
-    if not idx or r == 0:
-        return zeros(0, dtype=input.dtype) if r != 1 else input.reshape(-1)[:0]
+    if not idx or r == 0:  # none: (0,) for r <= 1, else (0, r), as PyTorch's
+        return zeros(0, dtype=input.dtype) if r <= 1 else zeros(0, r, dtype=input.dtype)
     cols = tensor(idx, dtype=_C.dtype.int64)
     if r == 1:
         return input.index_select(0, cols.reshape(-1))
