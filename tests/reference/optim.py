@@ -5,6 +5,15 @@ import math
 import numpy as np
 
 
+def _decay(p, g, lr, weight_decay, decoupled, maximize):
+    """The Adam family's first step: g negated for maximize, then weight decay applied to p
+    (decoupled, AdamW-style) or added to g (L2)."""
+    g = -g if maximize else g
+    if decoupled:
+        return p * (1 - lr * weight_decay), g
+    return p, (g + weight_decay * p if weight_decay else g)
+
+
 class SGD:
     def __init__(self, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False):
         self.__dict__.update(locals())
@@ -29,11 +38,7 @@ class Adam:
     def step(self, p, g):
         b1, b2 = self.betas
         self.t += 1
-        g = -g if self.maximize else g
-        if self.decoupled:
-            p = p * (1 - self.lr * self.weight_decay)
-        elif self.weight_decay:
-            g = g + self.weight_decay * p
+        p, g = _decay(p, g, self.lr, self.weight_decay, self.decoupled, self.maximize)
         self.m = b1 * self.m + (1 - b1) * g
         self.v = b2 * self.v + (1 - b2) * g * g
         m_hat = self.m / (1 - b1 ** self.t)
@@ -175,11 +180,7 @@ class NAdam:
     def step(self, p, g):
         b1, b2 = self.betas
         self.t += 1
-        g = -g if self.maximize else g
-        if self.decoupled_weight_decay:
-            p = p * (1 - self.lr * self.weight_decay)
-        elif self.weight_decay:
-            g = g + self.weight_decay * p
+        p, g = _decay(p, g, self.lr, self.weight_decay, self.decoupled_weight_decay, self.maximize)
         mu = b1 * (1 - 0.5 * 0.96 ** (self.t * self.momentum_decay))
         mu_next = b1 * (1 - 0.5 * 0.96 ** ((self.t + 1) * self.momentum_decay))
         self.mu_product *= mu
@@ -199,11 +200,7 @@ class RAdam:
     def step(self, p, g):
         b1, b2 = self.betas
         self.t += 1
-        g = -g if self.maximize else g
-        if self.decoupled_weight_decay:
-            p = p * (1 - self.lr * self.weight_decay)
-        elif self.weight_decay:
-            g = g + self.weight_decay * p
+        p, g = _decay(p, g, self.lr, self.weight_decay, self.decoupled_weight_decay, self.maximize)
         self.m = b1 * self.m + (1 - b1) * g
         self.v = b2 * self.v + (1 - b2) * g * g
         m_hat = self.m / (1 - b1 ** self.t)
