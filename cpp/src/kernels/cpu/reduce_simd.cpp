@@ -30,8 +30,9 @@ template <class T> double sum_contig(const T* x, int64_t n) {
 
 // vmax / vmin keep a NaN of either operand, so a NaN anywhere reaches the result; four
 // running extremes, as one chain of them would bound the loop; the last, partial step
-// reloads the last W values (taking a value twice changes nothing). Also the row maximum
-// of fused attention's online softmax.
+// reloads the last W values (taking a value twice changes nothing). The lanes of the last
+// vector meet in a shuffle tree, or where one is NaN, one by one so as to return that NaN.
+// Also the row maximum of fused attention's online softmax.
 template <class T, bool kMax>
 T extreme_contig(const T* x, int64_t n) {
   using V = Vec<T>;
@@ -54,8 +55,10 @@ T extreme_contig(const T* x, int64_t n) {
   }
   for (; i + W <= n; i += W) m0 = vpick(V::load(x + i), m0);
   if (i < n) m1 = vpick(V::load(x + n - W), m1);
-  alignas(64) T lanes[W];
-  vpick(vpick(m0, m1), vpick(m2, m3)).store(lanes);
+  const V m = vpick(vpick(m0, m1), vpick(m2, m3));
+  if (!vany_nan(m)) return kMax ? vreduce_max(m) : vreduce_min(m);
+  alignas(64) T lanes[W];  // the NaN itself, payload and all
+  m.store(lanes);
   r = lanes[0];
   for (int k = 1; k < W; ++k) r = pick(lanes[k], r);
   return r;

@@ -149,6 +149,29 @@ inline double vreduce_add(VD a) {
   _mm256_store_pd(t, a.v);
   return (t[0] + t[1]) + (t[2] + t[3]);
 }
+// The largest and smallest lane of a vector with no NaN lane (a shuffle tree), and
+// whether any lane is NaN.
+template <bool kMax>
+inline float vreduce_extreme(VF a) {
+  auto pick = [](__m128 x, __m128 y) { return kMax ? _mm_max_ps(x, y) : _mm_min_ps(x, y); };
+  __m128 m = pick(_mm256_castps256_ps128(a.v), _mm256_extractf128_ps(a.v, 1));
+  m = pick(m, _mm_movehl_ps(m, m));
+  m = pick(m, _mm_shuffle_ps(m, m, 1));
+  return _mm_cvtss_f32(m);
+}
+template <bool kMax>
+inline double vreduce_extreme(VD a) {
+  auto pick = [](__m128d x, __m128d y) { return kMax ? _mm_max_pd(x, y) : _mm_min_pd(x, y); };
+  __m128d m = pick(_mm256_castpd256_pd128(a.v), _mm256_extractf128_pd(a.v, 1));
+  m = pick(m, _mm_unpackhi_pd(m, m));
+  return _mm_cvtsd_f64(m);
+}
+inline float vreduce_max(VF a) { return vreduce_extreme<true>(a); }
+inline float vreduce_min(VF a) { return vreduce_extreme<false>(a); }
+inline double vreduce_max(VD a) { return vreduce_extreme<true>(a); }
+inline double vreduce_min(VD a) { return vreduce_extreme<false>(a); }
+inline bool vany_nan(VF a) { return _mm256_movemask_ps(_mm256_cmp_ps(a.v, a.v, _CMP_UNORD_Q)) != 0; }
+inline bool vany_nan(VD a) { return _mm256_movemask_pd(_mm256_cmp_pd(a.v, a.v, _CMP_UNORD_Q)) != 0; }
 inline void stream_fence() { _mm_sfence(); }
 
 }  // namespace dlcore::kernels::DLCORE_ISA_NS

@@ -137,6 +137,14 @@ inline double vreduce_add(VD a) {
   _mm512_store_pd(t, a.v);
   return ((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7]));
 }
+// The largest and smallest lane of a vector with no NaN lane (a shuffle tree), and
+// whether any lane is NaN.
+inline float vreduce_max(VF a) { return _mm512_reduce_max_ps(a.v); }
+inline float vreduce_min(VF a) { return _mm512_reduce_min_ps(a.v); }
+inline double vreduce_max(VD a) { return _mm512_reduce_max_pd(a.v); }
+inline double vreduce_min(VD a) { return _mm512_reduce_min_pd(a.v); }
+inline bool vany_nan(VF a) { return _mm512_cmp_ps_mask(a.v, a.v, _CMP_UNORD_Q) != 0; }
+inline bool vany_nan(VD a) { return _mm512_cmp_pd_mask(a.v, a.v, _CMP_UNORD_Q) != 0; }
 inline void stream_fence() { _mm_sfence(); }
 
 }  // namespace dlcore::kernels::DLCORE_ISA_NS

@@ -77,6 +77,21 @@ template <class T> inline T vreduce_add(const Vec<T>& a) {
   for (int i = 1; i < Vec<T>::size; ++i) s += a.v[i];
   return s;
 }
+template <class T> inline T vreduce_max(const Vec<T>& a) {
+  T m = a.v[0];
+  for (int i = 1; i < Vec<T>::size; ++i) m = a.v[i] > m ? a.v[i] : m;
+  return m;
+}
+template <class T> inline T vreduce_min(const Vec<T>& a) {
+  T m = a.v[0];
+  for (int i = 1; i < Vec<T>::size; ++i) m = a.v[i] < m ? a.v[i] : m;
+  return m;
+}
+template <class T> inline bool vany_nan(const Vec<T>& a) {
+  for (int i = 0; i < Vec<T>::size; ++i)
+    if (a.v[i] != a.v[i]) return true;
+  return false;
+}
 inline void stream_fence() {}
 
 }  // namespace dlcore::kernels::DLCORE_ISA_NS
