@@ -102,6 +102,27 @@ def test_given_scale_on_every_isa(scale, mask, isa, rng):
                 np.testing.assert_allclose(to_np(got), exp, rtol=0, atol=1e-11)
 
 
+@pytest.mark.parametrize("top", [0.0, 4.0])
+def test_probabilities_to_float_precision_on_every_isa(top, isa, rng):
+    # One query of E = 1 against 600 keys with exact scores (multiples of 1/64 up to top,
+    # top itself among them): with V the identity the output is P itself, and with dO all
+    # ones each row of dV is P again, as the backward recomputes it. Float32 rounds the
+    # exponent log2(e) (s - top) and log2(e) top, each by 2^-24 of itself (under 6e-7 of P
+    # here), and the exp2, the sums and the division by a few ulp: 1e-6 of P in all. The
+    # backward's exponent log2(e) s - lse also carries the rounding of lse = log2(e) top +
+    # log2(sum of P), about 14: 2e-6.
+    n = 600
+    s = np.round(rng.uniform(top - 6.0, top, size=n) * 64) / 64
+    s[rng.integers(n)] = top
+    s[:3] = -95.0  # exp below 2e-38: exactly 0
+    want = np.exp(s - top) / np.exp(s - top).sum()
+    q, k, v = t(np.ones((1, 1))), t(s.reshape(n, 1)), t(np.eye(n), grad=True)
+    out = F.scaled_dot_product_attention(q, k, v, scale=1.0)
+    np.testing.assert_allclose(to_np(out)[0], want, rtol=1e-6, atol=1e-38)
+    out.backward(t(np.ones((1, n))))
+    np.testing.assert_allclose(to_np(v.grad), np.repeat(want[:, None], n, 1), rtol=2e-6, atol=1e-38)
+
+
 @pytest.mark.parametrize("causal", [False, True])
 def test_huge_scores_with_a_given_scale_on_every_isa(causal, isa, rng):
     # Scores near 1e10 after scaling: the softmax is one-hot, and the row maximum must give

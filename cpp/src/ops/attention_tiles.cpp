@@ -28,18 +28,24 @@ void tile_gemm(int64_t M, int64_t N, int64_t K, T alpha, const T* a, int64_t a_r
   gemm(p);
 }
 
-// The scale applied by the softmax kernels to the scores of the tiles, or 1 where the
-// tiles hold scaled scores. Unscaled tiles come straight from Q: no scaled copy per tile,
-// and the kernels' exp takes the scale in the FMA that shifts its argument. An additive
-// mask is added to scaled scores, and a scale of 0 or below would turn the row maximum
-// into a minimum: those tiles are scaled first.
+// Whether the tiles hold scaled scores. Unscaled tiles come straight from Q: no scaled
+// copy per tile, and the kernels' exp takes the scale in the FMA that shifts its argument.
+// An additive mask is added to scaled scores, and a scale of 0 or below would turn the row
+// maximum into a minimum: those tiles are scaled first.
+inline bool tiles_scaled(const AttnGeom& g) {
+  return g.mask == MaskKind::Additive || !(g.scale > 0.0);
+}
+
+// The factor of the softmax kernels' base-2 exponent: log2(e), times the scale where the
+// tiles do not hold it yet.
 template <class T>
 T exp_scale(const AttnGeom& g) {
-  return g.mask != MaskKind::Additive && g.scale > 0.0 ? static_cast<T>(g.scale) : T(1);
+  constexpr double kLog2e = 1.44269504088896340736;
+  return static_cast<T>(tiles_scaled(g) ? kLog2e : g.scale * kLog2e);
 }
 
 // Query rows [i0, i0 + rows) of batch entry b as the scores' A operand, with their row
-// stride: in place when the kernels take the scale (exp_scale), else times the scale
+// stride: in place when the kernels take the scale (tiles_scaled), else times the scale
 // into qs (row stride E), so that the product runs with alpha 1 and the GEMM's plain
 // write-back. The forward and the backward take the same path, so their scores have the
 // same bits.
@@ -47,14 +53,14 @@ template <class T>
 std::pair<const T*, int64_t> tile_queries(const AttnGeom& g, const AttnData<T>& d, int64_t b,
                                           int64_t i0, int64_t rows, std::vector<T>& qs) {
   const T* q = d.q + g.q_off[b] + i0 * g.q_rs;
-  if (exp_scale<T>(g) != T(1) || g.scale == 1.0) return {q, g.q_rs};
+  if (!tiles_scaled(g) || g.scale == 1.0) return {q, g.q_rs};
   const T scale = static_cast<T>(g.scale);
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t e = 0; e < g.E; ++e) qs[r * g.E + e] = q[r * g.q_rs + e] * scale;
   return {qs.data(), g.E};
 }
 
-// The masked scores (scaled, unless exp_scale says otherwise) of query rows
+// The masked scores (scaled, where tiles_scaled says so) of query rows
 // [i0, i0 + rows) (q: from tile_queries) against keys [j0, j0 + cols) of batch entry b,
 // into s (row stride ld()).
 template <class T>
@@ -235,7 +241,7 @@ void forward(AttnGeom g, const AttnData<T>& d) {
         }
         const T inv = T(1) / l[r];  // NaN scores: NaN output and lse
         for (int64_t e = 0; e < g.Ev; ++e) orow[e] *= inv;
-        lse[r] = a * m[r] + std::log(l[r]);
+        lse[r] = a * m[r] + std::log2(l[r]);
       }
     }
   });

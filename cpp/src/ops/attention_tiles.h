@@ -9,12 +9,12 @@
 // Forward, per (b, query tile), on one thread: for each key tile, S = Q_i K_j^T (a GEMM;
 // the softmax kernels apply the scale in their exp, except with an additive mask or a
 // scale of 0 or below, where the tile is (scale Q_i) K_j^T plus the mask), the online
-// softmax update (kernels: attention_simd.cpp), then acc += P V_j (a GEMM); finally
-// O = acc / l and lse = scale m + log(l). Nothing T x T is kept: per thread one bq x bk
-// tile.
+// softmax update (kernels: attention_simd.cpp, in base 2), then acc += P V_j (a GEMM);
+// finally O = acc / l and lse = log2(e) m + log2(l), the rows' log-sum-exp in base 2 (m
+// the row's largest scaled score). Nothing T x T is kept: per thread one bq x bk tile.
 //
 // Backward, with delta[r] = dO[r] . O[r] and the tile recomputed from lse:
-//   P = exp(scale S - lse),  dV_j += P^T dO_i,  dP = dO_i V_j^T,  dS = P (dP - delta)
+//   P = 2^(log2(e) scale S - lse),  dV_j += P^T dO_i,  dP = dO_i V_j^T,  dS = P (dP - delta)
 //   dQ_i += scale dS K_j,  dK_j += scale dS^T Q_i,  dmask = dS
 // Each dQ_i is summed over key tiles in increasing j, each dK_j and dV_j over query
 // tiles in increasing i. With many (b) per thread, one pass per b does both; with few,

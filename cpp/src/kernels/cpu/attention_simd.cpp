@@ -5,20 +5,24 @@
 // S = scale Q K^T (rows x cols, row stride lds) with the GEMM, adds the mask, and hands
 // the tile to these kernels; the products with V are GEMMs again.
 //
-// The tile may hold the scores unscaled (the caller then passes the scale a > 0, so that
-// the scaling costs nothing: it is the multiply of exp's argument, done by one FMA) or
-// scaled already (a = 1, as with an additive mask, added after scaling).
+// The softmax runs in base 2: a is log2(e) times the scale the tile still needs, so that
+// 2^(a S) = exp(scale S). The tile may hold the scores unscaled (a = scale log2(e), with
+// scale > 0: the scaling costs nothing, it is the multiply of exp2's argument, done by one
+// FMA) or scaled already (a = log2(e), as with an additive mask, added after scaling).
 // Forward, online softmax (one pass over the key tiles, nothing T x T kept):
-//   per row r:  m' = max(m[r], max_c S[r, c]);  P[r, c] = exp(a S[r, c] - a m')
-//               f = exp(a (m[r] - m'));  l[r] = f l[r] + sum_c P[r, c];  acc[r, :] *= f
-//   then acc += P V (a GEMM), and at the end O = acc / l, lse = a m + log(l).
+//   per row r:  m' = max(m[r], max_c S[r, c]);  P[r, c] = 2^(a S[r, c] - a m')
+//               f = 2^(a (m[r] - m'));  l[r] = f l[r] + sum_c P[r, c];  acc[r, :] *= f
+//   then acc += P V (a GEMM), and at the end O = acc / l and the log-sum-exp in base 2,
+//   lse = a m + log2(l).
 //   A row whose scores are all -inf so far keeps m = -inf, l = 0 and P = 0.
 // Backward, from the saved lse (the tile is recomputed, never stored):
-//   P = exp(a S - lse[r]);  dS = P (dP - delta[r]),  dP = dO V^T,  delta[r] = dO[r] . O[r]
+//   P = 2^(a S - lse[r]);  dS = P (dP - delta[r]),  dP = dO V^T,  delta[r] = dO[r] . O[r]
 //
-// exp of a score minus a row's maximum is at most 1: float32 vectors use a
-// polynomial exp with no overflow branch, and give exactly 0 below -87 (where the
-// true value is under 2e-38), so masked (-inf) scores weigh exactly nothing.
+// A score minus its row's maximum gives at most 1: float32 vectors use exp2_zero_below,
+// with no overflow branch and exactly 0 below -125.5 (where the true value is under
+// 2.4e-38), so masked (-inf) scores weigh exactly nothing. Base 2 takes about a third
+// off the exp's time against base e (no split ln2 and a shorter polynomial); a's rounding
+// moves each exponent by at most its own 2^-24, as the scale's rounding does.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -48,46 +52,37 @@ T row_max(const T* s, int64_t n) {
     return extreme_f64(s, n, true);
 }
 
-// out[c] = exp(a in[c] - sub) for c < n (out may be in), returning the sum of the new
-// values (exactly exp(in[c] - sub) for a = 1). a in[c] is rounded before sub is taken off
-// (the volatile keeps the compiler from fusing the two into an FMA), so the row's
-// maximum, whose scaled value is sub, gives exactly exp(0) however large it is.
-template <class T>
-T exp_shift_sum(const T* in, T* out, int64_t n, T sub, T a) {
-  T sum = 0;
-  for (int64_t c = 0; c < n; ++c) {
-    volatile T scaled = a * in[c];
-    out[c] = std::exp(scaled - sub);
-    sum += out[c];
-  }
-  return sum;
-}
-
 #if !defined(DLCORE_ISA_generic)
 // Two vectors a step with two sums: the steps' exps overlap instead of waiting on one
 // chain of additions. kRound: a s is rounded before sub is taken off (see exp_shift_sum).
-// The arguments are at most 0 (a little above is fine too); exp_zero_below_87 gives exactly
-// 0 below -87 and at -inf, the masked scores, with no clamp.
-template <bool kRound>
+// The arguments are at most 0 (a little above is fine too); exp_zero_below_87 and
+// exp2_zero_below give exactly 0 below -87 (-125.5 in base 2) and at -inf, the masked
+// scores, with no clamp.
+template <bool kBase2, bool kRound>
 float exp_shift_sum_vec(const float* in, float* out, int64_t n, float sub, float a) {
   constexpr int W = VF::size;
-  const VF vs = VF::broadcast(sub), va = VF::broadcast(a);
-  auto arg = [&](VF x) {
-    if constexpr (!kRound) return vfma(x, va, vneg(vs));
-    VF p = vmul(x, va);
-    asm("" : "+v"(p.v));  // p rounded: the compiler may not fuse the two into an FMA
-    return vsub(p, vs);
+  const VF vs = VF::broadcast(sub), va = VF::broadcast(a), table = exp2_table();
+  auto ex = [&](VF x) {
+    if constexpr (!kRound)
+      x = vfma(x, va, vneg(vs));
+    else {
+      x = vmul(x, va);
+      asm("" : "+v"(x.v));  // a s rounded: the compiler may not fuse the two into an FMA
+      x = vsub(x, vs);
+    }
+    if constexpr (kBase2) return exp2_zero_below(x, table);
+    return exp_zero_below_87(x);
   };
   VF sum0 = VF::zero(), sum1 = VF::zero();
   int64_t c = 0;
   for (; c + 2 * W <= n; c += 2 * W) {
-    const VF e0 = exp_zero_below_87(arg(VF::load(in + c)));
-    const VF e1 = exp_zero_below_87(arg(VF::load(in + c + W)));
+    const VF e0 = ex(VF::load(in + c));
+    const VF e1 = ex(VF::load(in + c + W));
     e0.store(out + c), e1.store(out + c + W);
     sum0 = vadd(sum0, e0), sum1 = vadd(sum1, e1);
   }
   vec_loop<float>(n - c, [&](int64_t i, int w) {
-    VF e = exp_zero_below_87(arg(load_n(in + c, i, w)));
+    VF e = ex(load_n(in + c, i, w));
     store_n(e, out + c, i, w);
     if (w < W) {  // the lanes past the row's end out of the sum: lane index - w < 0 keeps
       alignas(64) static constexpr float kLane[16] = {0, 1, 2,  3,  4,  5,  6,  7,
@@ -99,16 +94,31 @@ float exp_shift_sum_vec(const float* in, float* out, int64_t n, float sub, float
   });
   return vreduce_add(vadd(sum0, sum1));
 }
-
-// One FMA gives a s - sub with sub's own rounding error left in (sub = a m, rounded):
-// harmless while |sub| is small, but past 2^20 it reaches the argument's units and, far
-// beyond, makes exp overflow or vanish for the whole row. There a s is rounded first, as a
-// scaled score would be, so the row's maximum gives exactly exp(0).
-float exp_shift_sum(const float* in, float* out, int64_t n, float sub, float a) {
-  return std::abs(sub) < 0x1p20f ? exp_shift_sum_vec<false>(in, out, n, sub, a)
-                                 : exp_shift_sum_vec<true>(in, out, n, sub, a);
-}
 #endif
+
+// out[c] = exp(a in[c] - sub) for c < n, or 2^(a in[c] - sub) with kBase2 (out may be in),
+// returning the sum of the new values (exactly exp(in[c] - sub) for a = 1).
+// float vectors: one FMA gives a s - sub with sub's own rounding error left in (sub = a m,
+// rounded): harmless while |sub| is small, but past 2^20 it reaches the argument's units
+// and, far beyond, makes exp overflow or vanish for the whole row. There, and in the
+// scalar loop, a s is rounded before sub is taken off (the volatile keeps the compiler
+// from fusing the two into an FMA), as a scaled score would be, so the row's maximum,
+// whose scaled value is sub, gives exactly exp(0) however large it is.
+template <bool kBase2 = false, class T>
+T exp_shift_sum(const T* in, T* out, int64_t n, T sub, T a) {
+#if !defined(DLCORE_ISA_generic)
+  if constexpr (std::is_same_v<T, float>)
+    return std::abs(sub) < 0x1p20f ? exp_shift_sum_vec<kBase2, false>(in, out, n, sub, a)
+                                   : exp_shift_sum_vec<kBase2, true>(in, out, n, sub, a);
+#endif
+  T sum = 0;
+  for (int64_t c = 0; c < n; ++c) {
+    volatile T scaled = a * in[c];
+    out[c] = kBase2 ? std::exp2(scaled - sub) : std::exp(scaled - sub);
+    sum += out[c];
+  }
+  return sum;
+}
 
 template <class T>
 void scale_row(T* x, int64_t n, T f) {
@@ -137,8 +147,8 @@ void softmax_online(int64_t rows, int64_t cols, T* s, int64_t lds, T* m, T* l, T
       m[r] = l[r] = std::numeric_limits<T>::quiet_NaN();
       continue;
     }
-    const T f = m[r] == ninf ? T(0) : std::exp(a * (m[r] - mn));
-    const T sum = exp_shift_sum(sr, sr, cols, shift, a);
+    const T f = m[r] == ninf ? T(0) : std::exp2(a * (m[r] - mn));
+    const T sum = exp_shift_sum<true>(sr, sr, cols, shift, a);
     l[r] = l[r] * f + sum;
     if (f != T(1)) scale_row(acc + r * ldacc, dv, f);
     m[r] = mn;
@@ -152,7 +162,7 @@ void softmax_probs(int64_t rows, int64_t cols, T* s, int64_t lds, const T* lse, 
     if (lse[r] != lse[r])  // the forward's NaN row
       std::fill(sr, sr + cols, std::numeric_limits<T>::quiet_NaN());
     else
-      exp_shift_sum(sr, sr, cols, lse[r], a);
+      exp_shift_sum<true>(sr, sr, cols, lse[r], a);
   }
 }
 
@@ -332,7 +342,7 @@ float exp_shift_sum_f32(const float* in, float* out, int64_t n, float sub, float
   return exp_shift_sum(in, out, n, sub, a);
 }
 double exp_shift_sum_f64(const double* in, double* out, int64_t n, double sub, double a) {
-  return exp_shift_sum<double>(in, out, n, sub, a);
+  return exp_shift_sum(in, out, n, sub, a);
 }
 
 void attn_softmax_online_f32(int64_t rows, int64_t cols, float* s, int64_t lds, float* m, float* l,

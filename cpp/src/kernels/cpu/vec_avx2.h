@@ -102,10 +102,23 @@ inline VF vscale_pow2_low_bits(VF p, VF t) {
 inline VF vzero_below(VF x, float lo, VF v) {
   return {_mm256_and_ps(_mm256_cmp_ps(x.v, _mm256_set1_ps(lo), _CMP_NLT_UQ), v.v)};
 }
-// p 2^n (n an integer-valued float, t its magic sum: n in the low mantissa bits) in the
-// lanes where x >= lo or x is NaN, 0 in the others. p 2^n must be a normal float there.
+// p 2^floor(n) in the lanes where x >= lo or x is NaN, 0 in the others; t is n's magic
+// sum, holding 2^kFracBits n as an integer in its low mantissa bits (kFracBits bits of
+// fraction, the magic constant 1.5 * 2^(23 - kFracBits)). p 2^floor(n) must be a normal
+// float there. The magic constant's bits shifted right by kFracBits end in 9 zero bits, so
+// shifting them back 23 places leaves floor(n) in the exponent field alone.
+template <int kFracBits = 0>
 inline VF vscale_pow2_zero_below(VF p, VF /*n*/, VF t, VF x, float lo) {
-  return vzero_below(x, lo, vscale_pow2_low_bits(p, t));
+  if constexpr (kFracBits == 0) {
+    return vzero_below(x, lo, vscale_pow2_low_bits(p, t));
+  } else {
+    __m256i i = _mm256_slli_epi32(_mm256_srai_epi32(_mm256_castps_si256(t.v), kFracBits), 23);
+    return vzero_below(x, lo, {_mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p.v), i))});
+  }
+}
+// table[k] in each lane, k the low 3 bits of t's bit pattern (one permute).
+inline VF vlookup_low_bits(VF table, VF t) {
+  return {_mm256_permutevar8x32_ps(table.v, _mm256_castps_si256(t.v))};
 }
 // Lanes where x < 0 take if_neg, the others if_nonneg.
 inline VF vselect_neg(VF x, VF if_neg, VF if_nonneg) {

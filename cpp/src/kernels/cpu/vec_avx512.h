@@ -85,11 +85,17 @@ inline VF vscale_pow2_low_bits(VF p, VF t) {
   __m512i i = _mm512_slli_epi32(_mm512_castps_si512(t.v), 23);
   return {_mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(p.v), i))};
 }
-// p 2^n (n an integer-valued float; t, n's magic sum, is not needed here) in the lanes
-// where x >= lo or x is NaN, 0 in the others: one scaling instruction with a zeroing mask.
+// p 2^floor(n) (t, n's magic sum, is not needed here) in the lanes where x >= lo or x is
+// NaN, 0 in the others: one scaling instruction with a zeroing mask. kFracBits: the bits
+// of n's fraction in t (see vec_avx2.h), which scalef's floor makes no matter here.
+template <int kFracBits = 0>
 inline VF vscale_pow2_zero_below(VF p, VF n, VF /*t*/, VF x, float lo) {
   return {
       _mm512_maskz_scalef_ps(_mm512_cmp_ps_mask(x.v, _mm512_set1_ps(lo), _CMP_NLT_UQ), p.v, n.v)};
+}
+// table[k] in each lane, k the low 4 bits of t's bit pattern (one permute).
+inline VF vlookup_low_bits(VF table, VF t) {
+  return {_mm512_permutexvar_ps(_mm512_castps_si512(t.v), table.v)};
 }
 inline VF vselect_neg(VF x, VF if_neg, VF if_nonneg) {
   __mmask16 m = _mm512_cmp_ps_mask(x.v, _mm512_setzero_ps(), _CMP_LT_OQ);
