@@ -176,10 +176,17 @@ SoftmaxKernels<T> softmax_kernels() {
 
 template <class T>
 void forward(AttnGeom g, const AttnData<T>& d) {
-  // Query tiles of at most kForwardQ rows, as equal as can be (no thin last tile); a
-  // row's output does not depend on how the rows are tiled.
+  // Query tiles of at most kForwardQ rows, as equal as can be (no thin last tile). The
+  // GEMM runs the rows past whole register tiles (mr rows) in a smaller register tile when
+  // they are few (up to mr / 2 + 1: 8 of 14 on AVX-512, 4 of 6 on AVX2) and in a whole one
+  // otherwise: a tile that would leave more is rounded up to whole register tiles where
+  // that makes no more tiles. At T = 2048 on AVX-512 82 rows would compute 84 and use
+  // 82; 84 use all (2% faster). A row's output does not depend on how the rows are tiled.
   const int64_t parts = std::max<int64_t>(1, (g.Lq + kForwardQ - 1) / kForwardQ);
   g.bq = std::max<int64_t>(1, (g.Lq + parts - 1) / parts);
+  const int64_t mr = gemm_blocking(std::is_same_v<T, double>).mr;
+  const int64_t whole = (g.bq + mr - 1) / mr * mr;
+  if (g.bq % mr > mr / 2 + 1 && (g.Lq + whole - 1) / whole == parts) g.bq = whole;
   const SoftmaxKernels<T> kern = softmax_kernels<T>();
   const T a = exp_scale<T>(g);
   const int64_t nqt = g.q_tiles(), nkt = g.k_tiles();
