@@ -433,3 +433,34 @@ def test_tanh_second_derivative_through_the_composite_rule():
     g.sum().backward()
     y = np.tanh([0.3, -1.2])
     np.testing.assert_allclose(x.grad.numpy(), -2 * y * (1 - y ** 2), rtol=1e-12)
+
+
+# Bounds with most of the mass inside (redrawing), a slice of the upper tail and one far
+# in the lower tail (inverse CDF by bisection), and the default bounds at a small std.
+@pytest.mark.parametrize("mean,std,a,b", [(1.0, 2.0, -1.0, 2.0), (0.0, 1.0, 2.0, 3.0),
+                                          (0.0, 1.0, -6.0, -5.0), (0.5, 0.02, -2.0, 2.0)])
+def test_trunc_normal_moments_against_the_formulas(mean, std, a, b):
+    n = 400_000
+    x = nn.init.trunc_normal_(dl.empty(n, dtype=dl.float64), mean, std, a, b, generator=dl.Generator().manual_seed(5))
+    x = x.numpy()
+    assert x.min() >= a and x.max() <= b
+    want_mean, want_std = ref.truncated_normal_moments(mean, std, a, b)
+    # Five standard errors of the sample mean and of the sample standard deviation
+    # (whose standard error is at most about std / sqrt(n) for these bounded shapes).
+    assert abs(x.mean() - want_mean) < 5 * want_std / np.sqrt(n)
+    assert abs(x.std() - want_std) < 5 * want_std / np.sqrt(n)
+
+
+def test_trunc_normal_edge_cases_and_errors():
+    t = nn.init.trunc_normal_(dl.empty(3, 4), std=0.0, a=1.0, b=2.0)
+    assert np.all(t.numpy() == 1.0)  # all the mass at the mean, clamped into [a, b]
+    g1, g2 = dl.Generator().manual_seed(1), dl.Generator().manual_seed(1)
+    np.testing.assert_array_equal(nn.init.trunc_normal_(dl.empty(50), generator=g1).numpy(),
+                                  nn.init.trunc_normal_(dl.empty(50), generator=g2).numpy())
+    w = nn.Parameter(dl.zeros(2, 2))
+    nn.init.trunc_normal_(w, std=0.02)
+    assert w.requires_grad and w.grad_fn is None
+    with pytest.raises(ValueError, match="trunc_normal_: std must be non-negative, got -1"):
+        nn.init.trunc_normal_(dl.empty(2), std=-1.0)
+    with pytest.raises(ValueError, match="trunc_normal_: the bounds need a < b, got a=2.0, b=2.0"):
+        nn.init.trunc_normal_(dl.empty(2), a=2.0, b=2.0)

@@ -309,3 +309,17 @@ def triplet_margin(a, p, n, margin, norm_p, eps, swap, reduction):
             d_neg = min(d_neg, dist(p[i], n[i]))
         out.append(max(dist(a[i], p[i]) - d_neg + margin, 0.0))
     return _reduce(out, reduction)
+
+
+def truncated_normal_moments(mean, std, a, b):
+    """Mean and standard deviation of Normal(mean, std) conditioned on [a, b], from the
+    textbook formulas with the standard normal density phi and CDF Phi:
+    Z = Phi(beta) - Phi(alpha), mean + std (phi(alpha) - phi(beta)) / Z, and variance
+    std^2 (1 + (alpha phi(alpha) - beta phi(beta)) / Z - ((phi(alpha) - phi(beta)) / Z)^2)."""
+    alpha, beta = (a - mean) / std, (b - mean) / std
+    pdf = lambda z: math.exp(-z * z / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+    cdf = lambda z: 0.5 * math.erfc(-z / math.sqrt(2))  # noqa: E731
+    z = cdf(beta) - cdf(alpha)
+    d = (pdf(alpha) - pdf(beta)) / z
+    var = std * std * (1 + (alpha * pdf(alpha) - beta * pdf(beta)) / z - d * d)
+    return mean + std * d, math.sqrt(var)

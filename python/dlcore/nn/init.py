@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from .. import _C
-from ..creation import normal as _normal, rand as _rand
+from ..creation import full as _full, normal as _normal, rand as _rand
 from ..grad_mode import no_grad
 
 
@@ -70,6 +70,48 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
     if std < 0:
         raise ValueError(f"normal_: std must be non-negative, got {std}")
     return _fill(tensor, _normal(mean, std, tuple(tensor.shape), generator=generator, dtype=tensor.dtype))
+
+
+def _std_normal_cdf(x):
+    return 0.5 * _C.erfc(x * (-1.0 / math.sqrt(2.0)))
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+    """Normal(mean, std) values conditioned on lying in [a, b] (bounds in the values' units,
+    as in PyTorch). Where at least half the mass lies in [a, b], out-of-range draws are drawn
+    again; otherwise each value is the inverse CDF of a uniform draw, found by bisection on
+    the standard normal CDF in float64 (on the lower side of the mean, where it keeps its
+    precision)."""
+    if not std >= 0:
+        raise ValueError(f"trunc_normal_: std must be non-negative, got {std}")
+    if not a < b:
+        raise ValueError(f"trunc_normal_: the bounds need a < b, got a={a}, b={b}")
+    if std == 0 or tensor.numel() == 0:
+        return _fill(tensor, float(min(max(mean, a), b)))
+    lo, hi = (a - mean) / std, (b - mean) / std
+    shape, f64 = tuple(tensor.shape), _C.dtype.float64
+    phi = lambda z: 0.5 * math.erfc(-z / math.sqrt(2.0))  # noqa: E731
+    if phi(hi) - phi(lo) >= 0.5:
+        z = _normal(0.0, 1.0, shape, generator=generator, dtype=f64).numpy().ravel()
+        out = np.flatnonzero((z < lo) | (z > hi))
+        while out.size:
+            z[out] = _normal(0.0, 1.0, (out.size,), generator=generator, dtype=f64).numpy()
+            out = out[(z[out] < lo) | (z[out] > hi)]
+        values = _C.from_numpy(z.reshape(shape))
+    else:
+        flip = lo + hi > 0  # sample -z from [-hi, -lo]: the lower tail
+        lo, hi = (-hi, -lo) if flip else (lo, hi)
+        lo, hi = max(lo, -40.0), min(hi, 40.0)
+        p_lo, p_hi = phi(lo), phi(hi)
+        u = _rand(*shape, generator=generator, dtype=f64) * (p_hi - p_lo) + p_lo
+        left, right = _full(shape, lo, dtype=f64), _full(shape, hi, dtype=f64)
+        for _ in range(64):
+            mid = (left + right) * 0.5
+            below = _std_normal_cdf(mid) < u
+            left, right = _C.where(below, mid, left), _C.where(below, right, mid)
+        values = (left + right) * 0.5
+        values = -values if flip else values
+    return _fill(tensor, (values * std + mean).to(tensor.dtype))
 
 
 def constant_(tensor, val):
