@@ -231,7 +231,8 @@ void forward(AttnGeom g, const AttnData<T>& d) {
           T* orow = o + r0 * g.o_rs;
           scores_tile(g, d, b, i0 + r0, r1 - r0, j0, nc, {q.first + r0 * q.second, q.second}, sr,
                       fitting(kt_packed[jt], g.E, nc));
-          // The first key tile scales o by 0 (whatever o held) and then overwrites it.
+          // On the first key tile the kernel leaves o as it is (whatever it held): the product
+          // with V overwrites it.
           kern.online(r1 - r0, nc, sr, g.ld(), m.data() + r0, l.data() + r0, orow, g.o_rs, g.Ev, a);
           if (g.dropout > 0.0) dropout_tile(g, b, i0 + r0, r1 - r0, j0, nc, sr, sr);
           tile_gemm<T>(r1 - r0, g.Ev, nc, T(1), sr, g.ld(), 1, v, g.v_rs, 1, T(j0 > 0), orow,

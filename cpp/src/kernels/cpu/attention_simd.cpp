@@ -150,7 +150,10 @@ void softmax_online(int64_t rows, int64_t cols, T* s, int64_t lds, T* m, T* l, T
     const T f = m[r] == ninf ? T(0) : std::exp2(a * (m[r] - mn));
     const T sum = exp_shift_sum<true>(sr, sr, cols, shift, a);
     l[r] = l[r] * f + sum;
-    if (f != T(1)) scale_row(acc + r * ldacc, dv, f);
+    // A row with no score so far (m = -inf, f = 0) is left as it is: on the first key tile
+    // the product with V overwrites it (beta 0), and after a tile of masked scores it holds
+    // 0 V, which times 0 stays the same.
+    if (f != T(1) && m[r] != ninf) scale_row(acc + r * ldacc, dv, f);
     m[r] = mn;
   }
 }
