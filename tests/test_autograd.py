@@ -198,6 +198,37 @@ def test_double_backward_through_saved_outputs():
     np.testing.assert_allclose(x.grad.numpy(), (df(v + 1e-4) - df(v - 1e-4)) / 2e-4, rtol=1e-4)
 
 
+@pytest.mark.parametrize("dim", [None, 0, 1])
+def test_prod_second_derivative_with_a_zero(dim, rng):
+    # d/dx of sum(C * grad prod(x)), against central differences of the gradient written in
+    # NumPy (the product of the others along dim). Its backward was once a kernel without a
+    # graph: the second derivative then lost prod's own part.
+    x0 = rng.normal(size=(3, 4))
+    x0[1, 2] = 0.0
+    C = rng.normal(size=(3, 4))
+
+    def grad_np(m):
+        if dim is None:
+            return np.array([np.prod(np.delete(m.ravel(), i)) for i in range(m.size)]).reshape(m.shape)
+        out = np.empty_like(m)
+        for idx in np.ndindex(m.shape):
+            line = np.take(m, idx[1 - dim], axis=1 - dim)
+            out[idx] = np.prod(np.delete(line, idx[dim]))
+        return out
+
+    x = dl.tensor(x0, requires_grad=True)
+    y = x.prod() if dim is None else x.prod(dim)
+    (g,) = dl.autograd.grad(y.sum(), x, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), grad_np(x0), rtol=1e-12, atol=1e-15)
+    (h,) = dl.autograd.grad((g * dl.tensor(C)).sum(), x)
+    want = np.zeros_like(x0)
+    for idx in np.ndindex(x0.shape):
+        e = np.zeros_like(x0)
+        e[idx] = 1e-6
+        want[idx] = ((C * grad_np(x0 + e)).sum() - (C * grad_np(x0 - e)).sum()) / 2e-6
+    np.testing.assert_allclose(h.numpy(), want, rtol=1e-6, atol=1e-8)
+
+
 def test_inplace_on_tensor_needed_by_backward_is_an_error():
     x = leaf([1.0, 2.0])
     y = x * 2

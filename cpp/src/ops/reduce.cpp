@@ -411,6 +411,17 @@ Tensor std(const Tensor& x, const Dims& dims, double correction, bool keepdim) {
   return sqrt(var(x, dims, correction, keepdim));
 }
 
+// prod_except composed of differentiable ops, for a backward that is itself differentiated:
+// row i of an R x R block is x with x[i] replaced by 1, and its product is out[i].
+Tensor prod_except_composed(const Tensor& x, int64_t d) {
+  Tensor xl = transpose(x, d, -1);
+  const int64_t R = xl.shape().back();
+  Shape sq = xl.shape();
+  sq.push_back(R);
+  Tensor xi = where(eye(R, R, DType::Bool), ones({}, x.dtype()), expand(unsqueeze(xl, -2), sq));
+  return transpose(prod(xi, -1, false), d, -1);
+}
+
 Tensor prod(const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
   Tensor src = dim ? x : reshape(x, {x.numel()});
   int64_t d = dim ? normalize_dim(*dim, x.dim(), "prod") : 0;
@@ -429,13 +440,19 @@ Tensor prod(const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
       bool has_dim = dim.has_value();
       node->backward = [d, keepdim, has_dim](FunctionNode& n, const std::vector<Tensor>& g) {
         Tensor xs = n.saved(0);
+        // Differentiated again: the products of the others composed of ops (R x R a row).
+        const bool composed = grad_enabled() && (g[0].requires_grad() || xs.requires_grad());
+        auto except = [composed](const Tensor& t, int64_t dd) {
+          return composed ? prod_except_composed(t, dd) : prod_except(t, dd);
+        };
         if (!has_dim) {
           Tensor flat = reshape(xs, {xs.numel()});
-          return std::vector<Tensor>{reshape(mul(expand(g[0], flat.shape()), prod_except(flat, 0)), xs.shape())};
+          return std::vector<Tensor>{
+              reshape(mul(expand(g[0], flat.shape()), except(flat, 0)), xs.shape())};
         }
         if (xs.dim() == 0) return std::vector<Tensor>{g[0]};
         Tensor ge = keepdim ? g[0] : unsqueeze(g[0], d);
-        return std::vector<Tensor>{mul(expand(ge, xs.shape()), prod_except(xs, d))};
+        return std::vector<Tensor>{mul(expand(ge, xs.shape()), except(xs, d))};
       };
       set_history(out, node);
     }
