@@ -1,0 +1,264 @@
+"""``dlcore.linalg``: norms, products, and determinants, inverses and solves of square
+matrices, with PyTorch's names.
+
+Batches come first (``A`` is (..., n, n)). The factorisations are composed of dlcore's ops:
+an LU factorisation with partial pivoting, then forward and back substitution, one row or
+column a step, so their gradients (of any order) are those of the arithmetic itself. They
+suit the small matrices of training scripts (tens of rows: n steps of batched ops); a
+singular matrix gives ``det`` 0 and makes ``inv`` and ``solve`` raise ``LinAlgError``.
+"""
+import builtins
+import math
+from collections import namedtuple
+
+from . import _C
+from ._composite import _dims, diagonal as _diagonal, norm as _norm
+from ._tensor_functions import cross as _cross
+from ._composite import broadcast_shapes
+from .creation import arange, eye, ones, zeros
+
+matmul = _C.matmul
+
+
+class LinAlgError(RuntimeError):
+    """A matrix the operation cannot handle: singular for ``inv`` and ``solve``."""
+
+
+def _floating(x, name):
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"linalg.{name}: expected a floating tensor, got {x.dtype!r}")
+
+
+def _square(A, name):
+    _floating(A, name)
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        raise ValueError(f"linalg.{name}: expected square matrices (..., n, n), got shape {tuple(A.shape)}")
+    return A.shape[-1]
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    """The ord-norm of x's values (all of them, or along dim): any positive ord, inf, -inf,
+    or 0 (the count of non-zeros)."""
+    if dtype is not None:
+        x = x.to(dtype)
+    _floating(x, "vector_norm")
+    return _norm(x, ord, dim, keepdim)
+
+
+_MATRIX_ORDS = ("fro", 1, -1, math.inf, -math.inf)
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
+    """The ord-norm of the matrices in dims ``dim``: 'fro' (Frobenius), 1 and -1 (largest and
+    smallest column sum of absolute values), inf and -inf (the same over rows)."""
+    if dtype is not None:
+        A = A.to(dtype)
+    _floating(A, "matrix_norm")
+    if A.ndim < 2:
+        raise ValueError(f"linalg.matrix_norm: expected a tensor of 2 or more dims, got shape {tuple(A.shape)}")
+    if ord in ("nuc", 2, -2):
+        raise ValueError(f"linalg.matrix_norm: ord={ord!r} needs singular values, which dlcore does not compute")
+    if ord not in _MATRIX_ORDS:
+        raise ValueError(f"linalg.matrix_norm: ord must be one of 'fro', 1, -1, inf, -inf, got {ord!r}")
+    d = _dims(dim, A.ndim, "linalg.matrix_norm")
+    if len(d) != 2 or d[0] == d[1]:
+        raise ValueError(f"linalg.matrix_norm: dim must be two different dims, got {dim!r}")
+    if ord == "fro":
+        return _norm(A, 2, tuple(d), keepdim)
+    # ord 1/-1 sum over rows (dim d[0]) then take the extreme over columns; inf/-inf the reverse.
+    summed, across = (d[0], d[1]) if builtins.abs(ord) == 1 else (d[1], d[0])
+    sums = A.abs().sum(summed, keepdim=True)
+    out = sums.amax(across, keepdim=True) if ord > 0 else sums.amin(across, keepdim=True)
+    if not keepdim:
+        for k in sorted(d, reverse=True):
+            out = out.squeeze(k)
+    return out
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
+    """As PyTorch's: a vector norm for an int dim (or, with no dim and no ord, of all the
+    values), a matrix norm for two dims (or a 2-D A with an ord); ord None is 2 or 'fro'."""
+    if isinstance(dim, builtins.int):
+        return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+    if dim is not None:
+        if len(dim) == 1:
+            return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+        return matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype=dtype)
+    if ord is None:
+        return vector_norm(A, 2, None, keepdim, dtype=dtype)
+    if A.ndim == 1:
+        return vector_norm(A, ord, None, keepdim, dtype=dtype)
+    if A.ndim == 2:
+        return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
+    raise ValueError(f"linalg.norm: with an ord and no dim, A must be 1-D or 2-D, got shape {tuple(A.shape)}")
+
+
+def vecdot(x, y, *, dim=-1):
+    """The dot products of x and y (broadcast together) along dim."""
+    return (x * y).sum(dim)
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    return _diagonal(A, offset, dim1, dim2)
+
+
+def cross(input, other, *, dim=-1):
+    return _cross(input, other, dim)
+
+
+def multi_dot(tensors):
+    """The product of a chain of matrices (the first may be 1-D, a row; the last 1-D, a
+    column), multiplied in the order with the fewest multiply-adds."""
+    mats = list(tensors)
+    if len(mats) < 2:
+        raise ValueError(f"linalg.multi_dot: expected at least 2 tensors, got {len(mats)}")
+    first_1d, last_1d = mats[0].ndim == 1, mats[-1].ndim == 1
+    if first_1d:
+        mats[0] = mats[0].unsqueeze(0)
+    if last_1d:
+        mats[-1] = mats[-1].unsqueeze(1)
+    for i, m in enumerate(mats):
+        if m.ndim != 2:
+            raise ValueError(f"linalg.multi_dot: tensor {i} must be 2-D (the first and last may be 1-D), "
+                             f"got shape {tuple(tensors[i].shape)}")
+        if i and mats[i - 1].shape[1] != m.shape[0]:
+            raise ValueError(f"linalg.multi_dot: tensor {i - 1} of shape {tuple(tensors[i - 1].shape)} cannot "
+                             f"multiply tensor {i} of shape {tuple(tensors[i].shape)}")
+    n = len(mats)
+    dims = [mats[0].shape[0]] + [m.shape[1] for m in mats]
+    # cost[i][j]: the fewest multiply-adds for mats[i..j]; split[i][j]: where its last product splits it.
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            cost[i][j], split[i][j] = min((cost[i][k] + cost[k + 1][j] + dims[i] * dims[k + 1] * dims[j + 1], k)
+                                          for k in range(i, j))
+
+    def chain(i, j):
+        return mats[i] if i == j else chain(i, split[i][j]) @ chain(split[i][j] + 1, j)
+
+    out = chain(0, n - 1)
+    if first_1d:
+        out = out.squeeze(0)
+    if last_1d:
+        out = out.squeeze(-1)
+    return out
+
+
+def _lu(A):
+    """PA = LU with partial pivoting, composed of ops: returns (L columns below the diagonal
+    as one (..., n, n) tensor, U, the row order (..., n) of P A, the sign of P)."""
+    n = A.shape[-1]
+    rows = arange(n)
+    U, L = A, zeros(tuple(A.shape), dtype=A.dtype)
+    order = rows.expand(tuple(A.shape[:-1])).contiguous()
+    sign = ones(tuple(A.shape[:-2]), dtype=A.dtype)
+    for k in range(n - 1):
+        col = U[..., :, k].abs()
+        below = _C.where(rows >= k, col, -1.0)
+        p = below.argmax(-1)  # the pivot row, >= k
+        pk = p.unsqueeze(-1)
+        # Rows k and p trade places (in U, in L's finished columns, and in the row order).
+        perm = _C.where(rows == k, pk, _C.where(rows == pk, k, rows))
+        index = perm.unsqueeze(-1).expand(tuple(A.shape))
+        U, L = U.gather(-2, index), L.gather(-2, index)
+        order = order.gather(-1, perm)
+        sign = _C.where(p != k, -sign, sign)
+        pivot = U[..., k, k]
+        safe = _C.where(pivot == 0, 1.0, pivot)  # a zero column below k: nothing to eliminate
+        factors = _C.where(rows > k, U[..., :, k] / safe.unsqueeze(-1), 0.0)
+        U = U - factors.unsqueeze(-1) * U[..., k, :].unsqueeze(-2)
+        L = L + factors.unsqueeze(-1) * (rows == k).to(A.dtype)
+    return L, U, order, sign
+
+
+_SlogDet = namedtuple("slogdet", ["sign", "logabsdet"])
+
+
+def slogdet(A):
+    """(sign, logabsdet): the determinant's sign (0 for a singular matrix, whose
+    logabsdet is -inf) and the log of its absolute value."""
+    _square(A, "slogdet")
+    if A.shape[-1] == 0:
+        return _SlogDet(ones(tuple(A.shape[:-2]), dtype=A.dtype), zeros(tuple(A.shape[:-2]), dtype=A.dtype))
+    _, U, _, sign = _lu(A)
+    d = _diagonal(U, 0, -2, -1)
+    return _SlogDet((sign * d.sign().prod(-1)).detach(), d.abs().log().sum(-1))
+
+
+def det(A):
+    """The determinant: the sign of the row order times the product of U's diagonal."""
+    _square(A, "det")
+    if A.shape[-1] == 0:
+        return ones(tuple(A.shape[:-2]), dtype=A.dtype)
+    _, U, _, sign = _lu(A)
+    return sign * _diagonal(U, 0, -2, -1).prod(-1)
+
+
+def _nonsingular(U, name):
+    d = _diagonal(U.detach(), 0, -2, -1)
+    zero = (d == 0)
+    if zero.any().item():
+        where = zero.reshape(-1, d.shape[-1]).numpy().nonzero()
+        raise LinAlgError(f"linalg.{name}: the input is singular: in matrix {int(where[0][0])} of the batch, "
+                          f"pivot {int(where[1][0])} of its LU factorisation is zero")
+
+
+def solve(A, B, *, left=True):
+    """X with A X = B (left=True) or X A = B. B is (..., n, k), or (..., n) for one vector;
+    the batch dims broadcast."""
+    return _solve(A, B, left, "solve")
+
+
+def _solve(A, B, left, name):
+    n = _square(A, name)
+    _floating(B, name)
+    if not left:
+        return _solve(A.transpose(-2, -1), B.transpose(-2, -1), True, name).transpose(-2, -1)
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    Bm = B.unsqueeze(-1) if vector else B
+    if Bm.ndim < 2 or Bm.shape[-2] != n:
+        raise ValueError(f"linalg.{name}: A of shape {tuple(A.shape)} and B of shape {tuple(B.shape)}: "
+                         f"B needs {n} rows")
+    batch = tuple(broadcast_shapes(tuple(A.shape[:-2]), tuple(Bm.shape[:-2])))
+    A = A.expand(batch + (n, n))
+    Bm = Bm.expand(batch + tuple(Bm.shape[-2:]))
+    if n == 0:
+        return Bm.squeeze(-1) if vector else Bm
+    L, U, order, _ = _lu(A)
+    _nonsingular(U, name)
+    PB = Bm.gather(-2, order.unsqueeze(-1).expand(tuple(Bm.shape)))
+    # L y = P B (unit diagonal), then U x = y, a row at a time.
+    ys = []
+    for i in range(n):
+        yi = PB[..., i, :]
+        if i:
+            yi = yi - (L[..., i, :i].unsqueeze(-2) @ _C.stack(ys, -2)).squeeze(-2)
+        ys.append(yi)
+    xs = [None] * n
+    for i in reversed(range(n)):
+        xi = ys[i]
+        if i < n - 1:
+            xi = xi - (U[..., i, i + 1:].unsqueeze(-2) @ _C.stack(xs[i + 1:], -2)).squeeze(-2)
+        xs[i] = xi / U[..., i, i].unsqueeze(-1)
+    X = _C.stack(xs, -2)
+    return X.squeeze(-1) if vector else X
+
+
+def inv(A):
+    """The inverse, as the solution of A X = I."""
+    n = _square(A, "inv")
+    return _solve(A, eye(n, dtype=A.dtype).expand(tuple(A.shape)), True, "inv")
+
+
+def logdet(A):
+    """log det A: NaN where the determinant is negative, -inf where it is 0."""
+    sign, logabs = slogdet(A)
+    return _C.where(sign < 0, math.nan, _C.where(sign == 0, -math.inf, logabs))
+
+
+inverse = inv
+
+for _name in ("det", "slogdet", "logdet", "inverse"):
+    setattr(_C.Tensor, _name, globals()[_name])
