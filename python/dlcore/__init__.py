@@ -249,7 +249,7 @@ from ._einsum import einsum  # noqa: F401
 from .grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: F401
 from . import _tensor  # noqa: F401  (Python-level Tensor methods)
 from . import autograd  # noqa: F401
-from . import amp, backends, cuda, datasets, linalg, nn, optim, special, utils, vision  # noqa: F401, E402
+from . import amp, backends, cuda, datasets, distributions, linalg, nn, optim, special, utils, vision  # noqa: F401, E402
 from ._compat import (  # noqa: F401, E402
     are_deterministic_algorithms_enabled,
     compile,
