@@ -51,8 +51,10 @@ inline VF exp_zero_below_87(VF x) {
   const VF r = exp_magic_reduce(x, t, n);
   return vscale_pow2_zero_below(exp_poly(r), n, t, x, -87.0f);
 }
-// 2^y for y <= 64, exactly 0 where y < -125.5 (2^y below about 2.4e-38, and at -inf), NaN
-// for NaN; within 2 ulp. With W = VF::size (8 or 16) lanes:
+// 2^y for y <= 64, exactly 0 where y < -125.5 (2^y below about 2.4e-38, and at -inf); within
+// 2 ulp. NaN gives NaN on AVX-512; on AVX2 a NaN's payload bits reach the exponent
+// arithmetic, so callers keep NaN away (the softmax kernels write NaN rows themselves).
+// With W = VF::size (8 or 16) lanes:
 //   y = floor(n) + k / W + f,  n = round(W y) / W,  k = W n mod W,  |f| <= 1 / (2W)
 //   2^y = 2^floor(n) 2^(k/W) 2^f
 // One magic addition gives n, with W n in the sum's low mantissa bits (k in its lowest
