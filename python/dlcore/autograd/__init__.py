@@ -1,8 +1,8 @@
 """Reverse-mode automatic differentiation: backward, grad and gradcheck."""
 import numpy as np
 
-from . import _C
-from .grad_mode import enable_grad, no_grad, set_grad_enabled  # noqa: F401
+from .. import _C
+from ..grad_mode import enable_grad, no_grad, set_grad_enabled  # noqa: F401
 
 Node = _C.Node
 
@@ -115,3 +115,6 @@ def _replace(inputs, i, value):
     args = list(inputs)
     args[i] = value
     return args
+
+
+from . import functional  # noqa: E402, F401
