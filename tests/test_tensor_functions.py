@@ -227,3 +227,100 @@ def test_tensor_unfold_matches_sliding_windows(rng):
         t(x).unfold(1, 11, 1)
     with pytest.raises(ValueError, match="unfold: size must be non-negative and step positive"):
         t(x).unfold(1, 2, 0)
+
+
+def test_mode_against_counting(rng):
+    import collections
+
+    x = rng.integers(0, 4, size=(5, 9)).astype(np.float64)
+    for dim in (0, 1, -1):
+        got = dl.mode(t(x), dim)
+        xl = np.moveaxis(x, dim, -1)
+        want_v, want_i = np.empty(xl.shape[:-1]), np.empty(xl.shape[:-1], dtype=np.int64)
+        for idx in np.ndindex(xl.shape[:-1]):
+            line = list(xl[idx])
+            counts = collections.Counter(line)
+            top = max(counts.values())
+            value = min(v for v, c in counts.items() if c == top)
+            want_v[idx] = value
+            want_i[idx] = max(i for i, v in enumerate(line) if v == value)
+        check(got.values, want_v)
+        np.testing.assert_array_equal(got.indices.numpy(), want_i)
+    kept = dl.mode(t(x), 1, keepdim=True)
+    assert tuple(kept.values.shape) == (5, 1) and x.reshape(-1)[0] == dl.mode(t(x[0, :1]), 0).values.item()
+    with pytest.raises(ValueError, match="mode: cannot take the mode of an empty dimension"):
+        dl.mode(t(np.zeros((2, 0))), 1)
+
+
+def test_nanmedian_is_the_lower_median_of_the_numbers(rng):
+    x = rng.permutation(40).astype(np.float64).reshape(4, 10)
+    x[0, [1, 4, 7]] = np.nan
+    x[2, :] = np.nan
+    got = dl.nanmedian(t(x), 1)
+    for r in range(4):
+        numbers = np.sort(x[r][~np.isnan(x[r])])
+        if numbers.size == 0:
+            assert np.isnan(got.values[r].item()) and got.indices[r].item() == 0
+            continue
+        value = numbers[(numbers.size - 1) // 2]
+        assert got.values[r].item() == value and x[r, got.indices[r].item()] == value
+    assert dl.nanmedian(t([1.0, np.nan, 3.0, 2.0])).item() == 2.0
+    assert np.isnan(dl.nanmedian(t([np.nan, np.nan])).item())
+    check(dl.nanmedian(t(x[:2]), 0, keepdim=True).values.reshape(-1),
+          [np.sort(c[~np.isnan(c)])[(np.sum(~np.isnan(c)) - 1) // 2] for c in x[:2].T])
+
+
+def test_histc_against_numpy_histogram(rng):
+    x = rng.normal(size=1000)
+    check(dl.histc(t(x), bins=7, min=-1.5, max=2.0), np.histogram(x, bins=7, range=(-1.5, 2.0))[0])
+    check(dl.histc(t(x), bins=10), np.histogram(x, bins=10)[0])  # the values' own range
+    check(dl.histc(t([2.0, 2.0]), bins=4), [0, 0, 2, 0])  # one point: [1, 3]
+    assert dl.histc(t(x, np.float32), bins=3).dtype == dl.float32
+    with pytest.raises(ValueError, match=r"histc: min \(2\) must not exceed max \(1\)"):
+        dl.histc(t(x), 4, 2, 1)
+    with pytest.raises(ValueError, match="histc: bins must be a positive int, got 0"):
+        dl.histc(t(x), 0)
+    with pytest.raises(TypeError, match="histc: expected a floating tensor"):
+        dl.histc(dl.tensor([1, 2]))
+
+
+def test_vander_and_trapezoid_against_numpy(rng):
+    x = rng.normal(size=5)
+    check(dl.vander(t(x)), np.vander(x))
+    check(dl.vander(t(x), 3, increasing=True), np.vander(x, 3, increasing=True))
+    assert tuple(dl.vander(t(x), 0).shape) == (5, 0)
+    y, pts = rng.normal(size=(3, 6)), np.sort(rng.normal(size=6))
+    trapz = getattr(np, "trapezoid", None) or np.trapz
+    check(dl.trapezoid(t(y)), trapz(y))
+    check(dl.trapezoid(t(y), t(pts)), trapz(y, pts))
+    check(dl.trapezoid(t(y), dx=0.5, dim=0), trapz(y, dx=0.5, axis=0))
+    check(dl.trapezoid(t(y), t(np.broadcast_to(pts, y.shape).copy())), trapz(y, pts))
+    want = np.stack([np.array([trapz(row[: k + 2], pts[: k + 2]) for k in range(5)]) for row in y])
+    check(dl.cumulative_trapezoid(t(y), t(pts)), want)
+    assert dl.trapz is dl.trapezoid and dl.trapezoid(t([3.0])).item() == 0.0
+    with pytest.raises(ValueError, match="trapezoid: x has 4 points for 6 along dim -1 of y"):
+        dl.trapezoid(t(y), t(pts[:4]))
+    with pytest.raises(ValueError, match=r"vander: x must be 1-D, got shape \(3, 6\)"):
+        dl.vander(t(y))
+
+
+def test_gumbel_softmax(rng):
+    F = dl.nn.functional
+    logits = np.log(np.array([0.1, 0.2, 0.3, 0.4]))
+    g = dl.Generator().manual_seed(4)
+    n = 40_000
+    hard = F.gumbel_softmax(t(np.broadcast_to(logits, (n, 4)).copy()), hard=True, generator=g).numpy()
+    assert set(np.unique(hard)) == {0.0, 1.0} and np.all(hard.sum(1) == 1)
+    p = np.exp(logits)
+    assert np.all(np.abs(hard.mean(0) - p) < 5 * np.sqrt(p * (1 - p) / n))  # the Gumbel-max trick
+    soft = F.gumbel_softmax(t(rng.normal(size=(3, 5))), tau=0.5)
+    check(soft.sum(-1), np.ones(3))
+    # straight through: the hard sample's gradient is the soft sample's (same noise)
+    lg = t(rng.normal(size=(2, 5)), grad=True)
+    w = t(rng.normal(size=(2, 5)))
+    (F.gumbel_softmax(lg, hard=True, generator=dl.Generator().manual_seed(9)) * w).sum().backward()
+    lg2 = t(lg.detach().numpy(), grad=True)
+    (F.gumbel_softmax(lg2, generator=dl.Generator().manual_seed(9)) * w).sum().backward()
+    check(lg.grad, lg2.grad.numpy())
+    with pytest.raises(ValueError, match="gumbel_softmax: tau must be positive, got 0"):
+        F.gumbel_softmax(lg, tau=0)

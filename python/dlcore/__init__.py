@@ -173,6 +173,10 @@ from ._arithmetic import (  # noqa: F401
 )
 from ._tensor_functions import (  # noqa: F401
     aminmax,
+    cumulative_trapezoid,
+    trapezoid,
+    trapz,
+    vander,
     argwhere,
     block_diag,
     cartesian_prod,
@@ -242,7 +246,17 @@ from ._composite import (  # noqa: F401
     unflatten,
     vstack,
 )
-from ._order_statistics import bincount, count_nonzero, kthvalue, median, quantile, unique  # noqa: F401
+from ._order_statistics import (  # noqa: F401
+    bincount,
+    count_nonzero,
+    histc,
+    kthvalue,
+    median,
+    mode,
+    nanmedian,
+    quantile,
+    unique,
+)
 from ._indexing import index_fill, scatter, take  # noqa: F401
 from ._random import bernoulli, randint_like  # noqa: F401
 from ._einsum import einsum  # noqa: F401

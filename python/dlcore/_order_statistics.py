@@ -1,5 +1,5 @@
-"""Order statistics and counts built on ``sort``: median, kthvalue, quantile, unique,
-bincount, count_nonzero (module functions and Tensor methods, PyTorch's semantics). The
+"""Order statistics and counts built on ``sort``: median, nanmedian, mode, kthvalue,
+quantile, unique, bincount, histc, count_nonzero (module functions and Tensor methods, PyTorch's semantics). The
 values come through ``gather``/``index_select``, so they carry gradients. A NaN in a line
 makes its median, kthvalue past the numbers, and quantile NaN, as in PyTorch."""
 import builtins
@@ -7,7 +7,7 @@ import collections
 import math
 
 from . import _C
-from .creation import full, ones, zeros
+from .creation import arange, full, ones, zeros
 
 Tensor = _C.Tensor
 _ValuesIndices = collections.namedtuple("values_indices", ["values", "indices"])
@@ -174,11 +174,90 @@ def bincount(input, weights=None, minlength=0):
     return zeros([size], dtype=weights.dtype).scatter_add(0, index, weights)
 
 
+def nanmedian(input, dim=None, keepdim=False):
+    """The lower median of the values that are not NaN: of all values (a 0-d tensor), or
+    along ``dim`` as (values, indices). A line of NaN only gives NaN (index 0)."""
+    if not input.dtype.is_floating_point:
+        return median(input, dim, keepdim)
+    if dim is None:
+        flat = input.reshape(-1)
+        return nanmedian(flat, 0).values if flat.shape[0] else full([], math.nan, dtype=input.dtype)
+    d = _line_dim(input, dim, "nanmedian")
+    x = input if input.ndim else input.reshape(1)
+    if x.shape[d] == 0:
+        raise ValueError("nanmedian: cannot take an order statistic of an empty dimension")
+    order = x.sort(d).indices  # NaN last
+    count = (x == x).sum(d, True)
+    position = _C.clamp((count - 1) // 2, 0, None)
+    indices = order.gather(d, position)
+    values = _C.where(count > 0, x.gather(d, indices), math.nan)
+    indices = _C.where(count > 0, indices, 0)
+    if not keepdim or input.ndim == 0:
+        values, indices = values.squeeze(d), indices.squeeze(d)
+    if input.ndim == 0:
+        values, indices = values.reshape(()), indices.reshape(())
+    return _ValuesIndices(values, indices)
+
+
+def mode(input, dim=-1, keepdim=False):
+    """(values, indices): the most frequent value along ``dim`` (of several, the smallest)
+    and the index of its last occurrence. NaN values each count once."""
+    d = _line_dim(input, dim, "mode")
+    x = input if input.ndim else input.reshape(1)
+    n = x.shape[d]
+    if n == 0:
+        raise ValueError("mode: cannot take the mode of an empty dimension")
+    s = x.sort(d)
+    xs = s.values.movedim(d, -1)
+    pos = arange(n).expand(tuple(xs.shape))
+    # Runs of equal values in sorted order: each position's run start (a running maximum of
+    # the positions where a new value begins) and run end (the same from the right).
+    new = _C.cat([full(tuple(xs.shape[:-1]) + (1,), True, dtype=_C.dtype.bool),
+                  xs.narrow(-1, 1, n - 1) != xs.narrow(-1, 0, n - 1)], -1)
+    start = _C.cummax(_C.where(new, pos, 0), -1)[0]
+    last = _C.cat([new.narrow(-1, 1, n - 1), full(tuple(xs.shape[:-1]) + (1,), True, dtype=_C.dtype.bool)], -1)
+    end = (n - 1) - _C.cummax(_C.where(last, n - 1 - pos, 0).flip([-1]), -1)[0].flip([-1])
+    best = (end - start).argmax(-1, True)  # the first longest run: the smallest value
+    run_end = end.gather(-1, best)
+    indices = s.indices.movedim(d, -1).gather(-1, run_end)
+    values = x.movedim(d, -1).gather(-1, indices)
+    values, indices = values.movedim(-1, d), indices.movedim(-1, d)
+    if not keepdim or input.ndim == 0:
+        values, indices = values.squeeze(d), indices.squeeze(d)
+    if input.ndim == 0:
+        values, indices = values.reshape(()), indices.reshape(())
+    return _ValuesIndices(values, indices)
+
+
+def histc(input, bins=100, min=0, max=0):
+    """Counts of the values in ``bins`` equal bins over [min, max] (the values' own range
+    when min == max, widened by 1 each way if that is one point); values outside are left
+    out, and max falls in the last bin. A tensor of input's dtype."""
+    if not input.dtype.is_floating_point:
+        raise TypeError(f"histc: expected a floating tensor, got {input.dtype!r}")
+    if not isinstance(bins, builtins.int) or bins < 1:
+        raise ValueError(f"histc: bins must be a positive int, got {bins!r}")
+    if min > max:
+        raise ValueError(f"histc: min ({min}) must not exceed max ({max})")
+    flat = input.detach().reshape(-1)
+    if min == max and flat.shape[0]:
+        min, max = flat.min().item(), flat.max().item()
+    if min == max:
+        min, max = min - 1, max + 1
+    if not (math.isfinite(min) and math.isfinite(max)):
+        raise ValueError(f"histc: range of [{min}, {max}] is not finite")
+    inside = (flat >= min) & (flat <= max)
+    kept = flat[inside].to(_C.dtype.float64)
+    b = ((kept - min) * (bins / (max - min))).floor().to(_C.dtype.int64)
+    b = _C.clamp(b, 0, bins - 1)
+    return bincount(b, minlength=bins).to(input.dtype)
+
+
 def count_nonzero(input, dim=None):
     """The number of non-zero elements (along ``dim``)."""
     return (input != 0).sum(dim)
 
 
-FUNCTIONS = ["median", "kthvalue", "quantile", "unique", "bincount", "count_nonzero"]
+FUNCTIONS = ["median", "nanmedian", "mode", "histc", "kthvalue", "quantile", "unique", "bincount", "count_nonzero"]
 for _name in FUNCTIONS:
     setattr(Tensor, _name, globals()[_name])

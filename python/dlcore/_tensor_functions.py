@@ -322,6 +322,60 @@ def _np_arange(n):
 
 row_stack = vstack
 
+
+def vander(x, N=None, increasing=False):
+    """The Vandermonde matrix of a 1-D x: columns x^(N-1), ..., x, 1 (or the reverse with
+    increasing), N = len(x) by default."""
+    if x.ndim != 1:
+        raise ValueError(f"vander: x must be 1-D, got shape {tuple(x.shape)}")
+    n = x.shape[0] if N is None else N
+    if not isinstance(n, builtins.int) or n < 0:
+        raise ValueError(f"vander: N must be a non-negative int, got {N!r}")
+    powers = [x.unsqueeze(1) ** k for k in range(n)] if n else []
+    if not powers:
+        return zeros((x.shape[0], 0), dtype=x.dtype)
+    cols = _C.cat(powers, 1)
+    return cols if increasing else cols.flip([1])
+
+
+def _trapezoid_parts(y, x, dx, dim, name):
+    d = _one_dim(dim, y.ndim, name)
+    n = y.shape[d]
+    if x is not None and dx is not None:
+        raise ValueError(f"{name}: give x or dx, not both")
+    mean = (y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1)) * 0.5 if n > 1 else None
+    if x is None:
+        return d, n, mean, (1.0 if dx is None else dx)
+    if x.ndim == 1:
+        if x.shape[0] != n:
+            raise ValueError(f"{name}: x has {x.shape[0]} points for {n} along dim {dim} of y")
+        shape = [1] * y.ndim
+        shape[d] = n - 1
+        widths = (x[1:] - x[:-1]).reshape(shape) if n > 1 else None
+    else:
+        widths = x.narrow(d, 1, n - 1) - x.narrow(d, 0, n - 1) if n > 1 else None
+    return d, n, mean, widths
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The trapezoid rule along dim: sample points x (1-D, or shaped as y), or spacing dx
+    (1 by default)."""
+    d, n, mean, widths = _trapezoid_parts(y, x, dx, dim, "trapezoid")
+    if n <= 1:
+        return y.sum(d) * 0.0
+    return (mean * widths).sum(d)
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The running trapezoid rule along dim: n - 1 values for n points."""
+    d, n, mean, widths = _trapezoid_parts(y, x, dx, dim, "cumulative_trapezoid")
+    if n <= 1:
+        return y.narrow(d, 0, 0) * 1.0
+    return (mean * widths).cumsum(d)
+
+
+trapz = trapezoid
+
 FUNCTIONS = ["diff", "kron", "cross", "inner", "rot90", "aminmax", "argwhere", "take_along_dim", "tensor_split",
              "hsplit", "vsplit", "dsplit", "ravel", "msort", "dist", "renorm"]
 for _name in FUNCTIONS:

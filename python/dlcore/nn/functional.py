@@ -11,7 +11,7 @@ import numpy as np
 from .. import _C
 from .._composite import broadcast_tensors as _broadcast_tensors
 from .._composite import norm as _C_norm
-from ..creation import rand
+from ..creation import rand, zeros_like
 from ._args import _ntuple  # noqa: F401  (also used by conv.py)
 
 Tensor = _C.Tensor
@@ -154,6 +154,22 @@ def softmax(input, dim, dtype=None):
 
 def log_softmax(input, dim, dtype=None):
     return _C.log_softmax(input if dtype is None else input.to(dtype), dim)
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1, generator=None):
+    """softmax((logits + g) / tau) along dim, g standard Gumbel noise (-log(-log u)). With
+    hard, the one-hot of the largest entry in the forward, and the soft sample's gradient
+    in the backward (straight through)."""
+    if not tau > 0:
+        raise ValueError(f"gumbel_softmax: tau must be positive, got {tau}")
+    u = rand(*logits.shape, generator=generator, dtype=logits.dtype)
+    tiny = float(np.finfo(np.float32 if logits.dtype == _C.dtype.float32 else np.float64).tiny)
+    g = -(-(u.clamp(tiny, None)).log()).log()  # u in (0, 1): -log(u) > 0
+    soft = _C.softmax((logits + g) / tau, dim)
+    if not hard:
+        return soft
+    hard_sample = zeros_like(soft).scatter(dim, soft.argmax(dim, True), 1.0)
+    return hard_sample - soft.detach() + soft
 
 
 def maxout(input, weight, bias, pieces):
