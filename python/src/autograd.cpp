@@ -1,4 +1,7 @@
 // Bindings: grad mode, backward, autograd.grad, and Tensor's autograd state.
+#include <mutex>
+#include <set>
+
 #include "bind.h"
 
 namespace dlcore::python {
@@ -29,6 +32,15 @@ std::vector<Tensor> tensor_list(const py::object& o) {
   std::vector<Tensor> out;
   for (const auto& h : o) out.push_back(h.is_none() ? Tensor() : h.cast<Tensor>());
   return out;
+}
+
+// A node's name lives as long as the process (FunctionNode keeps a const char*): one copy
+// of each name a custom Function gives.
+const char* intern_name(const std::string& name) {
+  static std::mutex mu;
+  static std::set<std::string> names;
+  std::lock_guard<std::mutex> lock(mu);
+  return names.insert(name).first->c_str();
 }
 
 }  // namespace
@@ -95,6 +107,70 @@ void init_autograd(py::module_& m, py::class_<Tensor>& cls) {
       }, py::arg("gradient") = py::none(), py::arg("retain_graph") = py::none(),
          py::arg("create_graph") = false);
 
+  // The node of a Python autograd.Function: next edges to inputs, history on each defined
+  // output (a None output takes no part), and a backward that calls the Python callable with
+  // the outputs' gradients and the saved tensors (two lists), taking one gradient or None per
+  // input back. The node keeps the saved tensors, not the Python side: a saved output is kept
+  // as an alias without history (keeping the output itself would make a cycle node -> output
+  // -> node) and gets this node's history back when unpacked, as SavedTensor does.
+  m.def("_custom_node", [](const std::string& name, py::object inputs, py::object outputs,
+                           py::object saved, std::vector<int64_t> saved_output, py::function backward) {
+    std::vector<Tensor> ins = tensor_list(inputs), outs = tensor_list(outputs);
+    std::vector<Tensor> keep = tensor_list(saved);
+    if (keep.size() != saved_output.size())
+      throw ValueError("_custom_node: one output index per saved tensor is needed");
+    auto node = make_node(intern_name(name), ins);
+    if (!node) return false;
+    auto holder = std::shared_ptr<py::object>(new py::object(std::move(backward)), [](py::object* o) {
+      py::gil_scoped_acquire gil;
+      delete o;
+    });
+    struct Kept {
+      Tensor data;
+      int64_t output;
+      uint64_t version;
+    };
+    std::vector<Kept> kept;
+    for (size_t i = 0; i < keep.size(); ++i) {
+      const Tensor& t = keep[i];
+      if (!t.defined()) {
+        kept.push_back({Tensor(), -1, 0});
+        continue;
+      }
+      kept.push_back({saved_output[i] >= 0 ? t.detach() : t, saved_output[i], t.version()});
+    }
+    const size_t n_in = ins.size();
+    const std::string fn_name = name;
+    node->backward = [holder, n_in, fn_name, kept](FunctionNode& n, const std::vector<Tensor>& g) {
+      std::vector<Tensor> unpacked;
+      for (const Kept& k : kept) {
+        if (!k.data.defined()) {
+          unpacked.emplace_back();
+          continue;
+        }
+        if (k.data.version() != k.version)
+          throw RuntimeError(str_cat("one of the variables needed for gradient computation has been "
+                                     "modified by an inplace operation: it is at version ",
+                                     k.data.version(), "; expected version ", k.version,
+                                     " instead (saved by ", fn_name, ")"));
+        Tensor u = k.output >= 0 ? k.data.detach() : k.data;
+        if (k.output >= 0) set_history(u, n.shared_from_this(), static_cast<uint32_t>(k.output));
+        unpacked.push_back(u);
+      }
+      py::gil_scoped_acquire gil;
+      py::list grads, saved_list;
+      for (const Tensor& t : g) grads.append(t.defined() ? py::cast(t) : py::none());
+      for (const Tensor& t : unpacked) saved_list.append(t.defined() ? py::cast(t) : py::none());
+      std::vector<Tensor> r = tensor_list((*holder)(grads, saved_list));
+      if (r.size() != n_in)
+        throw ValueError(str_cat(fn_name, ": backward gave ", r.size(), " gradients for ", n_in,
+                                 " tensor inputs"));
+      return r;
+    };
+    for (size_t i = 0; i < outs.size(); ++i)
+      if (outs[i].defined()) set_history(outs[i], node, static_cast<uint32_t>(i));
+    return true;
+  });
   m.def("_backward", [](py::object tensors, py::object grads, bool retain_graph, bool create_graph) {
     std::vector<Tensor> ts = tensor_list(tensors), gs = tensor_list(grads);
     py::gil_scoped_release release;

@@ -118,3 +118,4 @@ def _replace(inputs, i, value):
 
 
 from . import functional  # noqa: E402, F401
+from .function import Function, FunctionCtx, once_differentiable  # noqa: E402, F401
