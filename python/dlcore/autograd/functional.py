@@ -85,6 +85,17 @@ def _finish(x, create_graph):
     return x if create_graph else x.detach()
 
 
+def _second_pass(firsts, wrt, vs, create_graph):
+    """The gradients with respect to wrt of sum_k firsts[k] . vs[k] (firsts: results of a
+    first pass made with create_graph), zeros where they do not depend on wrt."""
+    live = [(f, w) for f, w in zip(firsts, vs) if f.requires_grad]
+    got = [None] * len(wrt)
+    if live:
+        got = _grad([f for f, _ in live], list(wrt), [w for _, w in live], retain_graph=True,
+                    create_graph=create_graph, allow_unused=True)
+    return tuple(_finish(g, create_graph) if g is not None else zeros_like(x) for g, x in zip(got, wrt))
+
+
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T J): v shaped as the outputs (left out for one-element outputs)."""
     in_tuple, ins = _prepare(inputs, create_graph, "vjp")
@@ -104,13 +115,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     us = tuple(zeros_like(o).requires_grad_() for o in outs)
     with enable_grad():
         gs = _grads(outs, ins, us, True, strict, "jvp")
-    live = [(g, w) for g, w in zip(gs, vs) if g.requires_grad]
-    if live:
-        got = _grad([g for g, _ in live], list(us), [w for _, w in live], retain_graph=True,
-                    create_graph=create_graph, allow_unused=True)
-    else:
-        got = [None] * len(us)
-    jv = tuple(_finish(g, create_graph) if g is not None else zeros_like(o) for g, o in zip(got, outs))
+    jv = _second_pass(gs, us, vs, create_graph)
     outs = tuple(_finish(o, create_graph) for o in outs)
     return (outs if out_tuple else outs[0]), (jv if out_tuple else jv[0])
 
@@ -169,13 +174,7 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
     vs = _default_v(ins, v, "v", "vhp")
     with enable_grad():
         g = _grads(outs, ins, (ones(tuple(outs[0].shape), dtype=outs[0].dtype),), True, strict, "vhp")
-    live = [(gk, w) for gk, w in zip(g, vs) if gk.requires_grad]
-    if live:
-        got = _grad([gk for gk, _ in live], list(ins), [w for _, w in live], retain_graph=True,
-                    create_graph=create_graph, allow_unused=True)
-    else:
-        got = [None] * len(ins)
-    h = tuple(_finish(x, create_graph) if x is not None else zeros_like(i) for x, i in zip(got, ins))
+    h = _second_pass(g, ins, vs, create_graph)
     return _finish(outs[0], create_graph), (h if in_tuple else h[0])
 
 
