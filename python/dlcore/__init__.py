@@ -274,6 +274,7 @@ from ._compat import (  # noqa: F401, E402
 )
 from .amp import autocast  # noqa: F401, E402
 from .linalg import det, inverse, logdet, slogdet  # noqa: F401, E402
+from .special import erfinv  # noqa: F401, E402
 from .serialization import load, save  # noqa: F401, E402
 
 __version__ = _C._version()

@@ -1,7 +1,7 @@
 """``dlcore.special``, PyTorch's ``torch.special`` names for functions dlcore has (and a few
 composed here): expit, logit, erf, erfc, exp2, expm1, log1p, xlogy, sinc, round,
-logsumexp, softmax, log_softmax, entr, ndtr, log_ndtr. Their gradients are those of the
-ops they are made of."""
+logsumexp, softmax, log_softmax, entr, ndtr, log_ndtr, erfinv. Their gradients are those of
+the ops they are made of."""
 import math
 
 from . import _C
@@ -61,3 +61,44 @@ def log_ndtr(input):
     xl = _C.where(upper | far, -1.0, x)
     near = _C.where(upper, (-ndtr(-xu)).log1p(), ndtr(xl).log())
     return _C.where(far, series, near)
+
+
+def _erfinv_guess(a, w):
+    """Giles' single-precision approximation of erfinv(a) for a in [0, 1) ("Approximating
+    the erfinv function", GPU Computing Gems, 2011), w = -log((1 - a)(1 + a)); relative error
+    about 1e-7 within float32's range, a rough start beyond it; erfinv refines it."""
+    central, tail = w - 2.5, w.clamp(5.0, None).sqrt() - 3.0
+    p = 2.81022636e-08
+    for c in (3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503,
+              -0.00417768164, 0.246640727, 1.50140941):
+        p = c + p * central
+    q = -0.000200214257
+    for c in (0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613,
+              0.00943887047, 1.00167406, 2.83297682):
+        q = c + q * tail
+    return _C.where(w < 5.0, p, q) * a
+
+
+def erfinv(input):
+    """The inverse of erf on (-1, 1): +-inf at +-1, NaN beyond. An initial approximation
+    refined by three Newton steps: on erf(y) = |x| below 1/2, and above on log erfc(y) =
+    log(1 - |x|), nearly linear in y far in the tail (erf(y) - |x| would cancel there, and
+    erfc alone is too steep for Newton from a rough start). The gradient is that of the
+    last step, sqrt(pi)/2 exp(y^2) to within the residual."""
+    x = input if input.dtype.is_floating_point else input.to(_C._get_default_dtype())
+    a = x.abs()
+    inside = a < 1
+    s = _C.where(inside, a, 0.5)  # a finite stand-in outside (-1, 1): no inf or NaN gradients
+    y = _erfinv_guess(s, -((1 - s) * (1 + s)).log())
+    low = s < 0.5
+    log_rest = (1 - s).log()
+    half_sqrt_pi = math.sqrt(math.pi) / 2
+    for _ in range(3):
+        e = _C.erfc(y)
+        step = _C.where(low, s - _C.erf(y), (e.log() - log_rest) * e)
+        y = y + step * half_sqrt_pi * (y * y).exp()
+    edge = x.detach().sign() * math.inf  # +-inf at +-1, carrying no gradient
+    return _C.where(inside, y * x.sign(), _C.where(a == 1, edge, math.nan))
+
+
+_C.Tensor.erfinv = erfinv
