@@ -1,10 +1,12 @@
 """Channel dropouts, AlphaDropout, RReLU, Softmax2d, ChannelShuffle, the Upsampling2d
-layers, LocalResponseNorm, MultiMarginLoss and EmbeddingBag against plain NumPy
-references, with float64 finite-difference gradients and the errors they raise."""
+layers, LocalResponseNorm, MultiMarginLoss, EmbeddingBag, affine_grid and grid_sample
+against plain NumPy references, with float64 finite-difference gradients and the errors
+they raise."""
 import numpy as np
 import pytest
 
 import dlcore as dl
+from reference import nn as ref
 
 nn, F = dl.nn, dl.nn.functional
 
@@ -231,3 +233,55 @@ def test_fold_unfold_errors():
         F.unfold(dl.ones(1, 1, 3, 3), (1, 2, 3))
     with pytest.raises(ValueError, match="fold: input has 5 rows, not a multiple of the kernel's 4 taps"):
         F.fold(dl.ones(1, 5, 4), (3, 3), 2)
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_grid_sample_against_reference(mode, padding_mode, align_corners, rng):
+    x = rng.normal(size=(2, 3, 4, 5))
+    grid = rng.uniform(-1.6, 1.6, size=(2, 3, 6, 2))  # points inside and outside the image
+    got = F.grid_sample(dl.tensor(x), dl.tensor(grid), mode=mode, padding_mode=padding_mode,
+                        align_corners=align_corners)
+    want = ref.grid_sample(x, grid, mode, padding_mode, align_corners)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-12)
+    if mode == "bilinear":
+        assert dl.autograd.gradcheck(
+            lambda a, g: F.grid_sample(a, g, padding_mode=padding_mode, align_corners=align_corners),
+            (dl.tensor(x, requires_grad=True), dl.tensor(grid, requires_grad=True)))
+
+
+def test_affine_grid_against_reference(rng):
+    theta = rng.normal(size=(2, 2, 3))
+    for align_corners in (False, True):
+        g = F.affine_grid(dl.tensor(theta), (2, 3, 4, 5), align_corners=align_corners).numpy()
+        xs = np.linspace(-1, 1, 5) if align_corners else (np.arange(5) * 2 + 1) / 5 - 1
+        ys = np.linspace(-1, 1, 4) if align_corners else (np.arange(4) * 2 + 1) / 4 - 1
+        for n in range(2):
+            for i in range(4):
+                for j in range(5):
+                    np.testing.assert_allclose(g[n, i, j], theta[n] @ [xs[j], ys[i], 1.0], rtol=1e-12, atol=1e-15)
+    # the identity transform samples the image back, and theta gets gradients
+    x = rng.normal(size=(1, 2, 3, 4))
+    eye = dl.tensor(np.array([[[1.0, 0, 0], [0, 1, 0]]]), requires_grad=True)
+    out = F.grid_sample(dl.tensor(x), F.affine_grid(eye, (1, 2, 3, 4), align_corners=True), align_corners=True)
+    np.testing.assert_allclose(out.detach().numpy(), x, atol=1e-12)
+    assert dl.autograd.gradcheck(lambda t: F.grid_sample(dl.tensor(x), F.affine_grid(t, (1, 2, 3, 4))),
+                                 (dl.tensor(theta[:1] * 0.5, requires_grad=True),))
+
+
+def test_grid_sample_errors():
+    x, g = dl.zeros(1, 1, 2, 2), dl.zeros(1, 2, 2, 2)
+    with pytest.raises(ValueError, match="grid_sample: mode must be 'bilinear' or 'nearest', got 'bicubic'"):
+        F.grid_sample(x, g, mode="bicubic")
+    with pytest.raises(ValueError, match="grid_sample: padding_mode must be 'zeros', 'border' or 'reflection'"):
+        F.grid_sample(x, g, padding_mode="wrap")
+    with pytest.raises(ValueError, match=r"grid_sample: expected input \(N, C, H, W\) and grid \(N, Ho, Wo, 2\), "
+                                         r"got \(1, 1, 2, 2\) and \(1, 2, 2, 3\)"):
+        F.grid_sample(x, dl.zeros(1, 2, 2, 3))
+    with pytest.raises(TypeError, match="grid_sample: input and grid must be floating tensors of one dtype"):
+        F.grid_sample(x, g.double())
+    with pytest.raises(ValueError, match=r"affine_grid: theta must have shape \(1, 2, 3\) for size \(1, 1, 2, 2\)"):
+        F.affine_grid(dl.zeros(1, 3, 3), (1, 1, 2, 2))
+    with pytest.raises(ValueError, match="affine_grid: only 4-D sizes"):
+        F.affine_grid(dl.zeros(1, 2, 3), (1, 1, 2, 2, 2))

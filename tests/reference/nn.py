@@ -323,3 +323,49 @@ def truncated_normal_moments(mean, std, a, b):
     d = (pdf(alpha) - pdf(beta)) / z
     var = std * std * (1 + (alpha * pdf(alpha) - beta * pdf(beta)) / z - d * d)
     return mean + std * d, math.sqrt(var)
+
+
+def grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False):
+    """PyTorch's grid_sample for (N, C, H, W) x and (N, Ho, Wo, 2) grid, one point at a time:
+    (x, y) in [-1, 1] mapped to pixel coordinates (corner centres with align_corners, outer
+    edges without), clipped ('border') or reflected ('reflection') into the image, then the
+    four neighbours weighted bilinearly (or the nearest, halves to even), zeros outside."""
+    N, C, H, W = x.shape
+    _, Ho, Wo, _ = grid.shape
+    out = np.zeros((N, C, Ho, Wo))
+
+    def source(c, size):
+        p = (c + 1) / 2 * (size - 1) if align_corners else ((c + 1) * size - 1) / 2
+        if padding_mode == "border":
+            p = min(max(p, 0.0), size - 1.0)
+        elif padding_mode == "reflection":
+            lo, hi = (0.0, size - 1.0) if align_corners else (-0.5, size - 0.5)
+            span = hi - lo
+            if span <= 0:
+                p = 0.0
+            else:
+                d = abs(p - lo)
+                flips = math.floor(d / span)
+                extra = d - flips * span
+                p = extra + lo if flips % 2 == 0 else span - extra + lo
+            p = min(max(p, 0.0), size - 1.0)
+        return p
+
+    def pixel(n, c, i, j):
+        return x[n, c, i, j] if 0 <= i < H and 0 <= j < W else 0.0
+
+    for n in range(N):
+        for a in range(Ho):
+            for b in range(Wo):
+                px, py = source(grid[n, a, b, 0], W), source(grid[n, a, b, 1], H)
+                for c in range(C):
+                    if mode == "nearest":
+                        out[n, c, a, b] = pixel(n, c, int(np.round(py)), int(np.round(px)))
+                        continue
+                    x0, y0 = math.floor(px), math.floor(py)
+                    fx, fy = px - x0, py - y0
+                    out[n, c, a, b] = (pixel(n, c, y0, x0) * (1 - fx) * (1 - fy)
+                                       + pixel(n, c, y0, x0 + 1) * fx * (1 - fy)
+                                       + pixel(n, c, y0 + 1, x0) * (1 - fx) * fy
+                                       + pixel(n, c, y0 + 1, x0 + 1) * fx * fy)
+    return out

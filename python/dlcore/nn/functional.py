@@ -624,6 +624,7 @@ from .norm import (  # noqa: E402, F401
 )
 from .upsampling import channel_shuffle, interpolate, pixel_shuffle, pixel_unshuffle  # noqa: E402, F401
 from .embedding_bag import embedding_bag  # noqa: E402, F401
+from .grid_sample import affine_grid, grid_sample  # noqa: E402, F401
 from .fold import fold, unfold  # noqa: E402, F401
 from .attention import rotary_embedding, scaled_dot_product_attention  # noqa: E402, F401
 from .loss_functions import (  # noqa: E402, F401
