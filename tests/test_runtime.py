@@ -79,3 +79,23 @@ def test_errors_inside_parallel_regions_become_exceptions(threads):
     idx[4000, 3] = 99
     with pytest.raises(IndexError, match="out of bounds"):
         x.gather(1, idx)
+
+
+def test_rng_state_round_trip():
+    dl.manual_seed(3)
+    dl.randn(3)  # odd: a normal is kept for the next call, and in the state
+    state = dl.get_rng_state()
+    assert state.dtype == dl.int64 and state.ndim == 1
+    a, b = dl.randn(5).numpy(), dl.rand(2).numpy()
+    dl.set_rng_state(state)
+    np.testing.assert_array_equal(dl.randn(5).numpy(), a)
+    np.testing.assert_array_equal(dl.rand(2).numpy(), b)
+    g = dl.Generator().manual_seed(11)
+    st = g.get_state()
+    x = dl.randn(4, generator=g).numpy()
+    g.set_state(st)
+    np.testing.assert_array_equal(dl.randn(4, generator=g).numpy(), x)
+    with pytest.raises(ValueError, match="set_rng_state: not a state saved by get_rng_state"):
+        dl.set_rng_state(dl.tensor([1, 2, 3]))
+    with pytest.raises(TypeError, match="set_rng_state: expected the 1-D int64 tensor get_rng_state returns"):
+        dl.set_rng_state(dl.zeros(3))

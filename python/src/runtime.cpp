@@ -3,6 +3,35 @@
 
 namespace dlcore::python {
 
+
+// A generator's state as a tensor of its bytes (int64 values 0..255: dlcore has no uint8),
+// and back.
+Tensor state_tensor(Generator& g) {
+  std::string st;
+  {
+    std::lock_guard<std::mutex> lock(g.mutex);
+    st = g.get_state();
+  }
+  Tensor t = empty({static_cast<int64_t>(st.size())}, DType::Int64);
+  int64_t* p = t.data<int64_t>();
+  for (size_t i = 0; i < st.size(); ++i) p[i] = static_cast<unsigned char>(st[i]);
+  return t;
+}
+
+void set_state_from(Generator& g, const Tensor& t) {
+  if (t.dim() != 1 || t.dtype() != DType::Int64)
+    throw TypeError("set_rng_state: expected the 1-D int64 tensor get_rng_state returns");
+  Tensor c = contiguous(t);
+  const int64_t* p = c.data<int64_t>();
+  std::string st(static_cast<size_t>(c.numel()), '\0');
+  for (int64_t i = 0; i < c.numel(); ++i) {
+    if (p[i] < 0 || p[i] > 255) throw ValueError("set_rng_state: not a state saved by get_rng_state");
+    st[static_cast<size_t>(i)] = static_cast<char>(p[i]);
+  }
+  std::lock_guard<std::mutex> lock(g.mutex);
+  g.set_state(st);
+}
+
 void init_runtime(py::module_& m) {
   py::enum_<DType>(m, "dtype")
       .value("bool", DType::Bool)
@@ -58,8 +87,17 @@ void init_runtime(py::module_& m) {
              return g;
            },
            py::arg("seed"), py::return_value_policy::reference)
-      .def("initial_seed", &Generator::initial_seed);
+      .def("initial_seed", &Generator::initial_seed)
+      .def("get_state", [](Generator& g) { return state_tensor(g); })
+      .def("set_state", [](Generator& g, const Tensor& t) -> Generator& {
+             set_state_from(g, t);
+             return g;
+           },
+           py::arg("new_state"), py::return_value_policy::reference);
   m.def("manual_seed", [](uint64_t seed) { manual_seed(seed); }, py::arg("seed"));
+  m.def("get_rng_state", []() { return state_tensor(default_generator()); });
+  m.def("set_rng_state", [](const Tensor& t) { set_state_from(default_generator(), t); },
+        py::arg("new_state"));
   m.def("default_generator", &default_generator, py::return_value_policy::reference);
 }
 

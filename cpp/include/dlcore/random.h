@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <mutex>
 #include <random>
+#include <string>
 
 namespace dlcore {
 
@@ -20,6 +21,10 @@ class Generator {
   double uniform() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
   // Standard normal (Box-Muller, second value kept for the next call).
   double normal();
+  // The whole state (seed, engine, the normal kept for the next call) as text, and back:
+  // set_state(get_state()) makes the generator repeat the values it gave from that point.
+  std::string get_state() const;
+  void set_state(const std::string& state);
   std::mutex mutex;  // held while a tensor is filled
 
  private:

@@ -1,6 +1,9 @@
 #include "dlcore/random.h"
 
 #include <cmath>
+#include <sstream>
+
+#include "dlcore/error.h"
 
 namespace dlcore {
 
@@ -19,6 +22,30 @@ double Generator::normal() {
   spare_ = r * std::sin(theta);
   has_spare_ = true;
   return r * std::cos(theta);
+}
+
+std::string Generator::get_state() const {
+  std::ostringstream out;
+  out.precision(17);
+  out << "dlcore-mt19937_64 " << seed_ << ' ' << has_spare_ << ' ' << std::hexfloat << spare_ << ' '
+      << engine_;
+  return out.str();
+}
+
+void Generator::set_state(const std::string& state) {
+  std::istringstream in(state);
+  std::string tag;
+  uint64_t seed = 0;
+  bool has_spare = false;
+  std::string spare_text;
+  std::mt19937_64 engine;
+  in >> tag >> seed >> has_spare >> spare_text >> engine;
+  if (tag != "dlcore-mt19937_64" || in.fail())
+    throw ValueError("set_rng_state: not a state saved by get_rng_state");
+  seed_ = seed;
+  has_spare_ = has_spare;
+  spare_ = std::strtod(spare_text.c_str(), nullptr);
+  engine_ = engine;
 }
 
 Generator& default_generator() {
