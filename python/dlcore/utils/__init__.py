@@ -1,2 +1,3 @@
-"""Data loading (``dlcore.utils.data``) and a progress bar (``dlcore.utils.progress``)."""
-from . import data, image, progress  # noqa: F401
+"""Data loading (``dlcore.utils.data``), a progress bar (``dlcore.utils.progress``) and
+activation checkpointing (``dlcore.utils.checkpoint``)."""
+from . import checkpoint, data, image, progress  # noqa: F401
