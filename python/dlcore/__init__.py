@@ -277,6 +277,32 @@ from ._compat import (  # noqa: F401, E402
 from .amp import autocast  # noqa: F401, E402
 from .linalg import det, inverse, logdet, slogdet  # noqa: F401, E402
 from .special import erfinv  # noqa: F401, E402
+from ._tensor_extras import (  # noqa: F401, E402
+    absolute,
+    addbmm,
+    addmv,
+    baddbmm,
+    corrcoef,
+    cov,
+    diag_embed,
+    dot,
+    equal,
+    fix,
+    fliplr,
+    flipud,
+    ger,
+    index_copy,
+    isin,
+    logaddexp2,
+    masked_scatter,
+    matrix_power,
+    mv,
+    nanquantile,
+    sgn,
+    tan,
+    unique_consecutive,
+    vdot,
+)
 from .serialization import load, save  # noqa: F401, E402
 
 __version__ = _C._version()

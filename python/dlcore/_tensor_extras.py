@@ -1,0 +1,310 @@
+"""More of PyTorch's tensor functions and methods, composed of dlcore's ops (their gradients
+are those of the ops): tan, dot/vdot/mv/ger, baddbmm/addbmm/addmv, matrix_power, diag_embed,
+fliplr/flipud, index_copy, masked_scatter, nanquantile, unique_consecutive, cov/corrcoef,
+isin, logaddexp2, equal, and the Tensor conversions a ported script calls (``cuda()``,
+``half()`` and the like raise with the reason; ``pin_memory()`` and ``get_device()`` answer
+for the CPU)."""
+import builtins
+import math
+
+import numpy as np
+
+from . import _C
+from ._composite import diagonal, outer
+from .creation import arange, eye, tensor, zeros
+
+Tensor = _C.Tensor
+
+
+def tan(input):
+    """sin / cos."""
+    return input.sin() / input.cos()
+
+
+absolute = _C.abs
+fix = _C.trunc
+sgn = _C.sign
+
+
+def dot(input, other):
+    """The inner product of two 1-D tensors of one length."""
+    if input.ndim != 1 or other.ndim != 1:
+        raise ValueError(f"dot: 1D tensors expected, got {input.ndim}D and {other.ndim}D tensors")
+    if input.shape[0] != other.shape[0]:
+        raise ValueError(f"dot: inconsistent tensor size, expected tensor [{input.shape[0]}] and src "
+                         f"[{other.shape[0]}] to have the same number of elements")
+    return (input * other).sum()
+
+
+vdot = dot  # real tensors: no conjugate
+
+
+def mv(input, vec):
+    """A matrix times a vector."""
+    if input.ndim != 2 or vec.ndim != 1 or input.shape[1] != vec.shape[0]:
+        raise ValueError(f"mv: expected a matrix (n, m) and a vector (m,), got {tuple(input.shape)} and "
+                         f"{tuple(vec.shape)}")
+    return input @ vec
+
+
+ger = outer
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    return input * beta + mv(mat, vec) * alpha
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta input + alpha batch1 @ batch2, batch by batch."""
+    return input * beta + _C.matmul(batch1, batch2) * alpha
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta input + alpha sum over the batch of batch1 @ batch2."""
+    return input * beta + _C.matmul(batch1, batch2).sum(0) * alpha
+
+
+def matrix_power(input, n):
+    """A square matrix (or batch) to an integer power: by repeated squaring, the inverse for
+    n < 0, the identity for 0."""
+    if not isinstance(n, builtins.int):
+        raise TypeError(f"matrix_power: n must be an int, got {type(n).__name__}")
+    if input.ndim < 2 or input.shape[-1] != input.shape[-2]:
+        raise ValueError(f"matrix_power: expected square matrices (..., n, n), got shape {tuple(input.shape)}")
+    if n < 0:
+        from .linalg import inv
+
+        return matrix_power(inv(input), -n)
+    result, base = None, input
+    while n:
+        if n & 1:
+            result = base if result is None else result @ base
+        n >>= 1
+        if n:
+            base = base @ base
+    if result is None:
+        return eye(input.shape[-1], dtype=input.dtype).expand(tuple(input.shape)).contiguous()
+    return result
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    """Matrices whose diagonal ``offset`` holds the last dim of input (in dims dim1, dim2 of
+    the result)."""
+    n = input.shape[-1]
+    size = n + builtins.abs(offset)
+    r0, c0 = builtins.max(0, -offset), builtins.max(0, offset)
+    rows, cols = arange(n) + r0, arange(n) + c0
+    # select[i, r, c] = 1 where r, c is the i-th place of the diagonal
+    select = ((arange(size).reshape(1, size, 1) == rows.reshape(n, 1, 1))
+              & (arange(size).reshape(1, 1, size) == cols.reshape(n, 1, 1))).to(input.dtype)
+    out = (input.unsqueeze(-1).unsqueeze(-1) * select).sum(-3)
+    d1, d2 = (dim1 % out.ndim, dim2 % out.ndim)
+    if d1 == d2:
+        raise ValueError(f"diag_embed: dim1 and dim2 must differ, got {dim1} and {dim2}")
+    return out.movedim((out.ndim - 2, out.ndim - 1), (d1, d2))
+
+
+def fliplr(input):
+    if input.ndim < 2:
+        raise ValueError(f"fliplr: the input must have at least 2 dims, got shape {tuple(input.shape)}")
+    return input.flip([1])
+
+
+def flipud(input):
+    if input.ndim < 1:
+        raise ValueError("flipud: the input must have at least 1 dim")
+    return input.flip([0])
+
+
+def index_copy(input, dim, index, source):
+    """input with its slices ``index`` along dim replaced by source's."""
+    d = dim % builtins.max(input.ndim, 1)
+    if index.ndim != 1 or source.shape[d] != index.shape[0]:
+        raise ValueError(f"index_copy: source of shape {tuple(source.shape)} needs {index.shape[0]} slices "
+                         f"along dim {dim} for an index of shape {tuple(index.shape)}")
+    shape = [1] * source.ndim
+    shape[d] = index.shape[0]
+    idx = index.reshape(shape).expand(tuple(source.shape))
+    landed = zeros(tuple(input.shape), dtype=_C.dtype.bool).scatter(d, idx, True)
+    return _C.where(landed, zeros(tuple(input.shape), dtype=input.dtype).scatter(d, idx, source), input)
+
+
+def _index_copy_(self, dim, index, source):
+    return self.copy_(index_copy(self, dim, index, source))
+
+
+def masked_scatter(input, mask, source):
+    """input with the places where mask (broadcast to input) is True filled, in order, by
+    the first values of source."""
+    m = mask.broadcast_to(tuple(input.shape)) if tuple(mask.shape) != tuple(input.shape) else mask
+    flat = m.reshape(-1)
+    count = int(flat.sum().item())
+    if count > source.numel():
+        raise ValueError(f"masked_scatter: the mask selects {count} places, source has {source.numel()} values")
+    position = (flat.to(_C.dtype.int64).cumsum(0) - 1).clamp(0, None)
+    values = source.reshape(-1).gather(0, position) if source.numel() else zeros(flat.shape, dtype=input.dtype)
+    return _C.where(m, values.reshape(tuple(input.shape)), input)
+
+
+def nanquantile(input, q, dim=None, keepdim=False, interpolation="linear"):
+    """quantile over the values that are not NaN (a line of NaN only gives NaN)."""
+    from ._order_statistics import quantile, _line_dim
+
+    if not input.dtype.is_floating_point:
+        raise TypeError(f"nanquantile: expected a floating tensor, got {input.dtype!r}")
+    if not bool((input != input).any().item()):
+        return quantile(input, q, dim, keepdim, interpolation)
+    if interpolation not in ("linear", "lower", "higher", "nearest", "midpoint"):
+        raise ValueError(f"nanquantile: interpolation must be 'linear', 'lower', 'higher', 'nearest' or "
+                         f"'midpoint', got {interpolation!r}")
+    qs = q.tolist() if isinstance(q, Tensor) else q
+    scalar_q = not isinstance(qs, (list, tuple))
+    qs = [qs] if scalar_q else list(qs)
+    for v in qs:
+        if not 0.0 <= v <= 1.0:
+            raise ValueError(f"nanquantile: q values must be in [0, 1], got {v}")
+    x, d = (input.reshape(-1), 0) if dim is None else (input if input.ndim else input.reshape(1),
+                                                       _line_dim(input, dim, "nanquantile"))
+    s = x.sort(d).values  # NaN last
+    count = (x == x).sum(d, True)
+    last = (count - 1).clamp(0, None)
+    outs = []
+    for v in qs:
+        pos = last.to(x.dtype) * v
+        lo = pos.floor()
+        hi = pos.ceil()
+        frac = pos - lo
+        if interpolation == "lower":
+            hi, frac = lo, frac * 0
+        elif interpolation == "higher":
+            lo, frac = hi, frac * 0
+        elif interpolation == "nearest":
+            near = pos.round()
+            lo, hi, frac = near, near, frac * 0
+        elif interpolation == "midpoint":
+            frac = _C.where(hi != lo, 0.5, 0.0)
+        a = s.gather(d, lo.to(_C.dtype.int64))
+        b = s.gather(d, hi.to(_C.dtype.int64))
+        out = _C.where(count > 0, a + frac * (b - a), math.nan)
+        if dim is None:
+            out = out.reshape([1] * input.ndim) if keepdim else out.reshape(())
+        elif not keepdim or input.ndim == 0:
+            out = out.squeeze(d) if input.ndim else out.reshape(())
+        outs.append(out)
+    return outs[0] if scalar_q else _C.stack(outs, 0)
+
+
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """The values with each run of equal neighbours (of the flattened input) kept once; the
+    run each element is in (return_inverse) and the runs' lengths (return_counts). No
+    gradient."""
+    if dim is not None:
+        raise ValueError("unique_consecutive: only dim=None (the flattened input) is supported")
+    a = input.detach().numpy().reshape(-1)
+    if a.size:
+        new = np.concatenate([[True], a[1:] != a[:-1]])
+        starts = np.flatnonzero(new)
+        values, inverse = a[starts], np.cumsum(new) - 1
+        counts = np.diff(np.append(starts, a.size))
+    else:
+        values, inverse, counts = a, np.zeros(0, np.int64), np.zeros(0, np.int64)
+    out = [tensor(values, dtype=input.dtype)]
+    if return_inverse:
+        out.append(tensor(inverse.reshape(tuple(input.shape)).astype(np.int64)))
+    if return_counts:
+        out.append(tensor(counts.astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """The covariance of the variables in input's rows (observations in its columns)."""
+    if fweights is not None or aweights is not None:
+        raise ValueError("cov: fweights and aweights are not supported")
+    if input.ndim > 2:
+        raise ValueError(f"cov: expected a 1-D or 2-D input, got shape {tuple(input.shape)}")
+    x = input.reshape(1, -1) if input.ndim < 2 else input
+    if not x.dtype.is_floating_point:
+        x = x.to(_C._get_default_dtype())
+    n = x.shape[1]
+    centred = x - x.mean(1, keepdim=True)
+    c = (centred @ centred.t()) / builtins.max(n - correction, 0)
+    return c.reshape(()) if input.ndim < 2 else c
+
+
+def corrcoef(input):
+    """Pearson's correlation coefficients of the rows, clipped to [-1, 1]."""
+    c = cov(input)
+    if c.ndim == 0:
+        return c / c
+    sd = diagonal(c, 0, 0, 1).sqrt()
+    return (c / sd.unsqueeze(1) / sd.unsqueeze(0)).clamp(-1, 1)
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """Whether each element is among test_elements (a tensor or a number); bool, no
+    gradient."""
+    a = elements.detach().numpy() if isinstance(elements, Tensor) else np.asarray(elements)
+    b = test_elements.detach().numpy() if isinstance(test_elements, Tensor) else np.asarray(test_elements)
+    return tensor(np.isin(a, b, invert=invert))
+
+
+def logaddexp2(input, other):
+    """log2(2^x + 2^y), without overflow."""
+    big = _C.maximum(input, other)
+    return big + (-(input - other).abs()).exp2().log1p() / math.log(2.0)
+
+
+def equal(input, other):
+    """True when the two have one shape and equal values (NaN is not equal to itself)."""
+    return tuple(input.shape) == tuple(other.shape) and bool((input == other).all().item())
+
+
+# ---- conversions a ported script calls
+_NO_DTYPE = {"half": "float16", "bfloat16": "bfloat16", "short": "int16", "char": "int8", "byte": "uint8"}
+
+
+def _no_dtype(name):
+    def method(self, *args, **kwargs):
+        raise TypeError(f"Tensor.{name}(): dlcore has no {_NO_DTYPE[name]} tensors (float32, float64, int64, "
+                        "int32 and bool)")
+    method.__name__ = name
+    return method
+
+
+def _cuda(self, *args, **kwargs):
+    raise RuntimeError("Tensor.cuda(): no CUDA device in this dlcore build (dlcore.cuda.is_available() is "
+                       "False); keep the tensor on the 'cpu' device")
+
+
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor", "int32": "IntTensor",
+               "bool": "BoolTensor"}
+
+
+def _type(self, dtype=None, non_blocking=False):
+    """Without dtype, the type's name ('dlcore.FloatTensor'); with a dtype, the tensor in it."""
+    if dtype is None:
+        return "dlcore." + _TYPE_NAMES[self.dtype.name]
+    return self.to(dtype)
+
+
+def _data_ptr(self):
+    """The address of the tensor's first element."""
+    return int(self.detach().numpy().__array_interface__["data"][0]) if self.numel() else 0
+
+
+FUNCTIONS = ["tan", "absolute", "fix", "sgn", "dot", "vdot", "mv", "ger", "addmv", "baddbmm", "addbmm",
+             "matrix_power", "diag_embed", "fliplr", "flipud", "index_copy", "masked_scatter", "nanquantile",
+             "unique_consecutive", "cov", "corrcoef", "logaddexp2", "equal"]
+for _name in FUNCTIONS:
+    setattr(Tensor, _name, globals()[_name])
+for _name in _NO_DTYPE:
+    setattr(Tensor, _name, _no_dtype(_name))
+Tensor.index_copy_ = _index_copy_
+Tensor.where = lambda self, condition, other: _C.where(condition, self, other)
+Tensor.broadcast_to = lambda self, size: _C.broadcast_to(self, list(size))
+Tensor.new_empty = lambda self, *size, dtype=None: zeros(*size, dtype=dtype or self.dtype)
+Tensor.cuda = _cuda
+Tensor.pin_memory = lambda self: self
+Tensor.get_device = lambda self: -1
+Tensor.type = _type
+Tensor.data_ptr = _data_ptr
