@@ -104,12 +104,17 @@ def test_state_dict_carries_the_history(tmp_path):
     oa.step(closure_for(xa, oa))
     dl.save(oa.state_dict(), tmp_path / "lbfgs.safetensors")
     xb, ob = make()
+    xc, oc = make()
     with dl.no_grad():
         xb.copy_(xa)
+        xc.copy_(xa)
     ob.load_state_dict(dl.load(tmp_path / "lbfgs.safetensors"))
+    oc.load_state_dict(oa.state_dict())  # in memory: the two optimizers must not share history
     oa.step(closure_for(xa, oa))
     ob.step(closure_for(xb, ob))
+    oc.step(closure_for(xc, oc))
     np.testing.assert_array_equal(xb.detach().numpy(), xa.detach().numpy())
+    np.testing.assert_array_equal(xc.detach().numpy(), xa.detach().numpy())
 
 
 def test_errors():

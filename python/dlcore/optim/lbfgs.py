@@ -91,7 +91,8 @@ class LBFGS(Optimizer):
             return orig_loss
 
         d, t = state.get("d"), state.get("t")
-        old_y, old_s, ro = state.get("old_dirs", []), state.get("old_stps", []), state.get("ro", [])
+        # copies: the lists in the state (and in any state_dict taken from it) are never changed
+        old_y, old_s, ro = (list(state.get(k, [])) for k in ("old_dirs", "old_stps", "ro"))
         h_diag, prev_g, prev_loss = state.get("H_diag", 1.0), state.get("prev_flat_grad"), state.get("prev_loss")
         n_iter = 0
         while n_iter < max_iter:
