@@ -82,3 +82,33 @@ def test_erfinv_inverts_erf():
     assert dl.autograd.gradcheck(dl.erfinv, (dl.tensor(np.array([-0.95, -0.3, 0.01, 0.5, 0.99]), requires_grad=True),))
     edges = dl.tensor([-1.0, 1.0, 1.5, -2.0, np.nan]).erfinv().numpy()
     assert edges[0] == -np.inf and edges[1] == np.inf and np.isnan(edges[2:]).all()
+
+
+def test_lgamma_against_math_lgamma():
+    x = np.array([1e-8, 0.1, 0.5, 1.0, 1.5, 2.0, 3.3, 7.9, 10.0, 25.5, 171.3, 1e5, -0.5, -1.3, -2.7, -10.5])
+    want = np.array([math.lgamma(v) for v in x])
+    np.testing.assert_allclose(dl.tensor(x).lgamma().numpy(), want, rtol=2e-13, atol=1e-14)
+    x32 = x.astype(np.float32)
+    np.testing.assert_allclose(special.gammaln(dl.tensor(x32)).numpy(),
+                               [math.lgamma(float(v)) for v in x32], rtol=2e-7, atol=1e-7)
+    assert np.all(np.isinf(special.lgamma(dl.tensor([0.0, -1.0, -4.0])).numpy()))
+
+
+def test_digamma_against_exact_values_and_identities(rng):
+    euler = 0.5772156649015329
+    points = {1.0: -euler, 2.0: 1 - euler, 5.0: 1 + 1 / 2 + 1 / 3 + 1 / 4 - euler,
+              0.5: -euler - 2 * math.log(2), 1.5: 2 - euler - 2 * math.log(2)}
+    got = special.digamma(dl.tensor(np.array(list(points)))).numpy()
+    np.testing.assert_allclose(got, list(points.values()), rtol=1e-14, atol=1e-15)
+    x = np.concatenate([rng.uniform(0.05, 30, 20), rng.uniform(-5, 0, 10)])
+    x = x[np.abs(x - np.round(x)) > 0.01]
+    psi, psi1 = special.psi(dl.tensor(x)).numpy(), special.digamma(dl.tensor(x + 1)).numpy()
+    np.testing.assert_allclose(psi1 - psi, 1 / x, rtol=1e-11, atol=1e-12)  # recurrence
+    ref = special.digamma(dl.tensor(1 - x)).numpy() - psi
+    np.testing.assert_allclose(ref, np.pi / np.tan(np.pi * x), rtol=1e-10, atol=1e-11)  # reflection
+    assert np.all(np.isnan(special.digamma(dl.tensor([0.0, -2.0])).numpy()))
+    # lgamma's gradient is digamma; digamma's own by finite differences
+    xt = dl.tensor(np.array([0.3, 2.5, 12.0, -0.7]), requires_grad=True)
+    xt.lgamma().sum().backward()
+    np.testing.assert_allclose(xt.grad.numpy(), special.digamma(xt.detach()).numpy(), rtol=1e-12)
+    assert dl.autograd.gradcheck(special.digamma, (dl.tensor(np.array([0.3, 2.5, 12.0, -0.7]), requires_grad=True),))

@@ -1,7 +1,7 @@
 """``dlcore.special``, PyTorch's ``torch.special`` names for functions dlcore has (and a few
 composed here): expit, logit, erf, erfc, exp2, expm1, log1p, xlogy, sinc, round,
-logsumexp, softmax, log_softmax, entr, ndtr, log_ndtr, erfinv. Their gradients are those of
-the ops they are made of."""
+logsumexp, softmax, log_softmax, entr, ndtr, log_ndtr, erfinv, gammaln (lgamma), digamma
+(psi). Their gradients are those of the ops they are made of."""
 import math
 
 from . import _C
@@ -102,3 +102,67 @@ def erfinv(input):
 
 
 _C.Tensor.erfinv = erfinv
+
+
+_SHIFT = 10.0  # the series below hold from here with float64's accuracy
+
+
+def _shifted(x, per_step):
+    """x moved up to at least _SHIFT by unit steps (at most 10 of them, for x > 0), and the
+    sum of per_step(z) over the values z it passed."""
+    z, acc = x, x * 0
+    for _ in range(int(_SHIFT)):
+        small = z < _SHIFT
+        acc = acc + _C.where(small, per_step(_C.where(small, z, 1.0)), 0.0)
+        z = _C.where(small, z + 1, z)
+    return z, acc
+
+
+def _positive_lgamma(x):
+    z, logs = _shifted(x, lambda v: v.log())
+    inv, inv2 = 1 / z, 1 / (z * z)
+    # B_2k / (2k (2k - 1) z^(2k - 1)) for k = 1..7; the next term is below 1e-17 at z = 10
+    series = inv * (1 / 12 - inv2 * (1 / 360 - inv2 * (1 / 1260 - inv2 * (1 / 1680 - inv2 * (
+        1 / 1188 - inv2 * (691 / 360360 - inv2 / 156))))))
+    return (z - 0.5) * z.log() - z + 0.5 * math.log(2 * math.pi) + series - logs
+
+
+def lgamma(input):
+    """log |Gamma(x)|: the Stirling series from 10 up, the recurrence below it, and the
+    reflection log(pi / |sin(pi x)|) - lgamma(1 - x) for x < 1/2; +inf at 0 and the negative
+    integers. Its gradient is that of the composition: digamma to the series' accuracy."""
+    out_dtype = input.dtype if input.dtype.is_floating_point else _C._get_default_dtype()
+    x = input.to(_C.dtype.float64)  # float32 would lose ~40 ulp to the series' cancellation
+    left = x < 0.5
+    pos = _C.where(left, 1 - x, x)  # >= 1/2 on both sides
+    value = _positive_lgamma(pos)
+    s = _C.where(left, (math.pi * x).sin().abs(), 1.0)
+    reflected = math.log(math.pi) - s.log() - value
+    pole = left & (x == x.floor())
+    return _C.where(pole, math.inf, _C.where(left, reflected, value)).to(out_dtype)
+
+
+def digamma(input):
+    """The derivative of lgamma: the asymptotic series from 10 up, the recurrence
+    psi(x) = psi(x + 1) - 1/x below, the reflection psi(x) = psi(1 - x) - pi cot(pi x) for
+    x < 1/2; NaN at 0 and the negative integers."""
+    out_dtype = input.dtype if input.dtype.is_floating_point else _C._get_default_dtype()
+    x = input.to(_C.dtype.float64)
+    left = x < 0.5
+    pos = _C.where(left, 1 - x, x)
+    z, recips = _shifted(pos, lambda v: 1 / v)
+    inv2 = 1 / (z * z)
+    # B_2k / (2k z^(2k)) for k = 1..7; the next term is below 1e-16 at z = 10
+    series = inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 * (1 / 252 - inv2 * (1 / 240 - inv2 * (
+        1 / 132 - inv2 * (691 / 32760 - inv2 / 12))))))
+    value = z.log() - 0.5 / z - series - recips
+    angle = _C.where(left, math.pi * x, 0.5)
+    reflected = value - math.pi * angle.cos() / angle.sin()
+    pole = left & (x == x.floor())
+    return _C.where(pole, math.nan, _C.where(left, reflected, value)).to(out_dtype)
+
+
+gammaln = lgamma
+psi = digamma
+_C.Tensor.lgamma = lgamma
+_C.Tensor.digamma = digamma
