@@ -198,3 +198,100 @@ def test_errors():
     with pytest.raises(NotImplementedError, match="kl_divergence: no formula for Normal and Laplace"):
         D.kl_divergence(D.Normal(0.0, 1.0), D.Laplace(0.0, 1.0))
     assert D.Normal(0.0, -1.0, validate_args=False).scale.item() == -1.0
+
+
+def _lgamma(v):
+    return np.vectorize(math.lgamma)(v)
+
+
+def test_gamma_beta_dirichlet_poisson_densities_and_moments():
+    a, r = np.array([0.5, 2.0, 9.0]), np.array([1.0, 3.0, 0.5])
+    g = D.Gamma(t(a), t(r))
+    x = np.array([[0.3, 1.0, 20.0], [2.0, 0.1, 5.0]])
+    np.testing.assert_allclose(to_np(g.log_prob(t(x))), a * np.log(r) + (a - 1) * np.log(x) - r * x - _lgamma(a),
+                               rtol=1e-12)
+    np.testing.assert_allclose(to_np(g.mean), a / r, rtol=1e-15)
+    np.testing.assert_allclose(to_np(g.variance), a / r ** 2, rtol=1e-15)
+    b1, b0 = np.array([0.5, 2.0]), np.array([0.7, 5.0])
+    be = D.Beta(t(b1), t(b0))
+    y = np.array([[0.2, 0.9], [0.6, 0.05]])
+    lbeta = _lgamma(b1) + _lgamma(b0) - _lgamma(b1 + b0)
+    np.testing.assert_allclose(to_np(be.log_prob(t(y))), (b1 - 1) * np.log(y) + (b0 - 1) * np.log1p(-y) - lbeta,
+                               rtol=1e-12)
+    c = np.array([1.5, 2.0, 3.0])
+    di = D.Dirichlet(t(c))
+    p = np.array([0.2, 0.3, 0.5])
+    want = ((c - 1) * np.log(p)).sum() + math.lgamma(c.sum()) - _lgamma(c).sum()
+    np.testing.assert_allclose(to_np(di.log_prob(t(p))), want, rtol=1e-12)
+    assert di.batch_shape == () and di.event_shape == (3,)
+    lam = np.array([0.5, 4.0, 0.0])
+    po = D.Poisson(t(lam))
+    k = np.array([[0.0, 3.0, 0.0], [2.0, 7.0, 1.0]])
+    with np.errstate(divide="ignore"):
+        want = np.where(lam > 0, k * np.log(np.where(lam > 0, lam, 1)) - lam - _lgamma(k + 1),
+                        np.where(k == 0, 0.0, -np.inf))
+    np.testing.assert_allclose(to_np(po.log_prob(t(k))), want, rtol=1e-12)
+    # draws: moments within five standard errors; a sample variance's relative standard error
+    # is sqrt((kurtosis - 1) / n), the kurtosis at most 15 here (Gamma of shape 1/2)
+    dl.manual_seed(3)
+    n = 100_000
+    for dist, mean, var in [(g, a / r, a / r ** 2), (be, b1 / (b1 + b0), b1 * b0 / ((b1 + b0) ** 2 * (b1 + b0 + 1))),
+                            (D.Poisson(t(lam[:2])), lam[:2], lam[:2])]:
+        s = to_np(dist.sample((n,)))
+        assert np.all(np.abs(s.mean(0) - mean) < 5 * np.sqrt(var / n))
+        assert np.all(np.abs(s.var(0) / var - 1) < 5 * np.sqrt(14.0 / n))
+    s = to_np(di.sample((n,)))
+    assert s.shape == (n, 3) and np.allclose(s.sum(-1), 1.0)
+    c0 = c.sum()
+    assert np.all(np.abs(s.mean(0) - c / c0) < 5 * np.sqrt(c * (c0 - c) / (c0 ** 2 * (c0 + 1)) / n))
+
+
+def test_entropies_and_kl_of_the_gamma_family():
+    def integrate_kl(p_logpdf, q_logpdf, lo, hi):
+        x = np.linspace(lo, hi, 2_000_001)[1:-1]
+        lp = p_logpdf(x)
+        return _integrate_values(x, np.exp(lp) * (lp - q_logpdf(x)))
+
+    def gamma_logpdf(a, r):
+        return lambda x: a * math.log(r) + (a - 1) * np.log(x) - r * x - math.lgamma(a)
+
+    def beta_logpdf(a, b):
+        return lambda x: (a - 1) * np.log(x) + (b - 1) * np.log1p(-x) - (math.lgamma(a) + math.lgamma(b)
+                                                                        - math.lgamma(a + b))
+
+    got = to_np(D.kl_divergence(D.Gamma(t(2.5), t(1.5)), D.Gamma(t(4.0), t(0.7))))
+    np.testing.assert_allclose(got, integrate_kl(gamma_logpdf(2.5, 1.5), gamma_logpdf(4.0, 0.7), 0, 80), rtol=1e-6)
+    got = to_np(D.kl_divergence(D.Beta(t(2.5), t(3.5)), D.Beta(t(4.0), t(1.7))))
+    np.testing.assert_allclose(got, integrate_kl(beta_logpdf(2.5, 3.5), beta_logpdf(4.0, 1.7), 0, 1), rtol=1e-6)
+    # entropies: -E[log p] by the same integration
+    for dist, logpdf, hi in [(D.Gamma(t(2.5), t(1.5)), gamma_logpdf(2.5, 1.5), 80),
+                             (D.Beta(t(2.5), t(3.5)), beta_logpdf(2.5, 3.5), 1)]:
+        x = np.linspace(0, hi, 2_000_001)[1:-1]
+        lp = logpdf(x)
+        np.testing.assert_allclose(to_np(dist.entropy()), -_integrate_values(x, np.exp(lp) * lp), rtol=1e-6)
+    # Poisson by direct sums, Dirichlet's entropy and KL against the Beta's (two categories)
+    k = np.arange(200.0)
+    lp, lq = k * math.log(3.0) - 3.0 - _lgamma(k + 1), k * math.log(5.5) - 5.5 - _lgamma(k + 1)
+    np.testing.assert_allclose(to_np(D.kl_divergence(D.Poisson(t(3.0)), D.Poisson(t(5.5)))),
+                               (np.exp(lp) * (lp - lq)).sum(), rtol=1e-12)
+    np.testing.assert_allclose(to_np(D.Dirichlet(t([2.5, 3.5])).entropy()), to_np(D.Beta(t(2.5), t(3.5)).entropy()),
+                               rtol=1e-12)
+    np.testing.assert_allclose(to_np(D.kl_divergence(D.Dirichlet(t([2.5, 3.5])), D.Dirichlet(t([4.0, 1.7])))),
+                               to_np(D.kl_divergence(D.Beta(t(2.5), t(3.5)), D.Beta(t(4.0), t(1.7)))), rtol=1e-12)
+    assert dl.autograd.gradcheck(lambda a, r: D.Gamma(a, r).log_prob(t([0.5, 2.0])),
+                                 (t([1.5, 3.0], grad=True), t([2.0, 0.5], grad=True)))
+
+
+def _integrate_values(x, y):
+    return float(((y[1:] + y[:-1]) / 2 * np.diff(x)).sum())
+
+
+def test_gamma_family_errors():
+    with pytest.raises(ValueError, match="Gamma: concentration must be positive"):
+        D.Gamma(0.0, 1.0)
+    with pytest.raises(ValueError, match="Beta: concentration0 must be positive"):
+        D.Beta(1.0, -1.0)
+    with pytest.raises(ValueError, match="Dirichlet: concentration must be positive"):
+        D.Dirichlet(t([1.0, 0.0]))
+    with pytest.raises(ValueError, match="Poisson: rate must be non-negative"):
+        D.Poisson(-1.0)

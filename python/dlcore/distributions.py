@@ -12,14 +12,17 @@ reparametrisation, so gradients reach the parameters. ``log_prob``, ``entropy``,
 """
 import math
 
+import numpy as np
+
 from . import _C
 from ._composite import broadcast_tensors, finfo
 from ._random import bernoulli as _bernoulli
-from .creation import full, rand, randn, tensor
+from .creation import full, rand, randint, randn, tensor
 from .grad_mode import no_grad
+from .special import digamma, lgamma
 
 __all__ = ["Distribution", "Normal", "Uniform", "Exponential", "Laplace", "Bernoulli", "Categorical",
-           "Independent", "kl_divergence", "register_kl"]
+           "Gamma", "Beta", "Dirichlet", "Poisson", "Independent", "kl_divergence", "register_kl"]
 
 
 def _as_tensor(x, like=None):
@@ -271,6 +274,171 @@ class Categorical(Distribution):
         return -(self.probs * self.logits.clamp(finfo(self.logits.dtype).min, None)).sum(-1)
 
 
+def _standard_gamma(alpha):
+    """Gamma(alpha, 1) draws for a float64 NumPy array of shapes alpha > 0 (Marsaglia and
+    Tsang's squeeze method, its draws from dlcore's default generator; alpha < 1 through
+    Gamma(alpha + 1) U^(1 / alpha))."""
+    a = np.asarray(alpha, dtype=np.float64)
+    boost = a < 1
+    shape = np.where(boost, a + 1, a)
+    d = shape - 1.0 / 3.0
+    c = 1.0 / np.sqrt(9.0 * d)
+    out = np.empty_like(d)
+    todo = np.arange(d.size)
+    flat_d, flat_c = d.reshape(-1), c.reshape(-1)
+    while todo.size:
+        x = randn(todo.size, dtype=_C.dtype.float64).numpy()
+        u = rand(todo.size, dtype=_C.dtype.float64).numpy()
+        v = (1 + flat_c[todo] * x) ** 3
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ok = (v > 0) & (np.log(u) < 0.5 * x * x + flat_d[todo] - flat_d[todo] * v + flat_d[todo] * np.log(v))
+        out.reshape(-1)[todo[ok]] = (flat_d[todo] * v)[ok]
+        todo = todo[~ok]
+    if boost.any():
+        u = rand(*a.shape, dtype=_C.dtype.float64).numpy() if a.shape else rand(1, dtype=_C.dtype.float64).numpy()[0]
+        out = np.where(boost, out * np.power(u, 1.0 / np.where(boost, a, 1.0)), out)
+    return out
+
+
+def _draw(sampler, dist, sample_shape, *params):
+    """sampler's NumPy draws for parameters expanded to the sample's shape, as a tensor of
+    the distribution's dtype."""
+    shape = dist._extended_shape(sample_shape)
+    arrays = [p.detach().to(_C.dtype.float64).expand(shape).contiguous().numpy() for p in params]
+    with no_grad():
+        return tensor(sampler(*arrays), dtype=params[0].dtype)
+
+
+class Gamma(Distribution):
+    """Gamma(concentration, rate): density x^(a-1) exp(-rate x) rate^a / Gamma(a)."""
+
+    def __init__(self, concentration, rate, validate_args=None):
+        self.concentration, self.rate = _params(concentration, rate)
+        if validate_args is not False:
+            _check(self.concentration > 0, "Gamma", "concentration", "positive", concentration)
+            _check(self.rate > 0, "Gamma", "rate", "positive", rate)
+        super().__init__(tuple(self.rate.shape))
+
+    mean = property(lambda self: self.concentration / self.rate)
+    variance = property(lambda self: self.concentration / (self.rate * self.rate))
+
+    def sample(self, sample_shape=()):
+        return _draw(lambda a, r: _standard_gamma(a) / r, self, sample_shape, self.concentration, self.rate)
+
+    def log_prob(self, value):
+        a, r = self.concentration, self.rate
+        logx = _C.where(value > 0, value, 1.0).log()
+        lp = a * r.log() + (a - 1) * logx - r * value - lgamma(a)
+        return _C.where(value > 0, lp, -math.inf)
+
+    def entropy(self):
+        a = self.concentration
+        return a - self.rate.log() + lgamma(a) + (1 - a) * digamma(a)
+
+
+class Beta(Distribution):
+    """Beta(concentration1, concentration0) on [0, 1]."""
+
+    def __init__(self, concentration1, concentration0, validate_args=None):
+        self.concentration1, self.concentration0 = _params(concentration1, concentration0)
+        if validate_args is not False:
+            _check(self.concentration1 > 0, "Beta", "concentration1", "positive", concentration1)
+            _check(self.concentration0 > 0, "Beta", "concentration0", "positive", concentration0)
+        super().__init__(tuple(self.concentration1.shape))
+
+    mean = property(lambda self: self.concentration1 / (self.concentration1 + self.concentration0))
+
+    @property
+    def variance(self):
+        a, b = self.concentration1, self.concentration0
+        t = a + b
+        return a * b / (t * t * (t + 1))
+
+    def sample(self, sample_shape=()):
+        def draw(a, b):
+            x, y = _standard_gamma(a), _standard_gamma(b)
+            return x / (x + y)
+        return _draw(draw, self, sample_shape, self.concentration1, self.concentration0)
+
+    def _log_beta(self):
+        a, b = self.concentration1, self.concentration0
+        return lgamma(a) + lgamma(b) - lgamma(a + b)
+
+    def log_prob(self, value):
+        a, b = self.concentration1, self.concentration0
+        inside = (value >= 0) & (value <= 1)
+        v = _C.where(inside, value, 0.5)
+        lp = (a - 1) * v.log() + (b - 1) * (-v).log1p() - self._log_beta()
+        return _C.where(inside, lp, -math.inf)
+
+    def entropy(self):
+        a, b = self.concentration1, self.concentration0
+        return self._log_beta() - (a - 1) * digamma(a) - (b - 1) * digamma(b) + (a + b - 2) * digamma(a + b)
+
+
+class Dirichlet(Distribution):
+    """Dirichlet(concentration): points of the simplex along the last dim."""
+
+    def __init__(self, concentration, validate_args=None):
+        c = _as_tensor(concentration)
+        if c.ndim < 1:
+            raise ValueError("Dirichlet: concentration must have at least 1 dim")
+        if validate_args is not False:
+            _check(c > 0, "Dirichlet", "concentration", "positive", "a tensor with an entry <= 0")
+        self.concentration = c
+        super().__init__(tuple(c.shape[:-1]), tuple(c.shape[-1:]))
+
+    @property
+    def mean(self):
+        return self.concentration / self.concentration.sum(-1, keepdim=True)
+
+    @property
+    def variance(self):
+        c = self.concentration
+        c0 = c.sum(-1, keepdim=True)
+        return c * (c0 - c) / (c0 * c0 * (c0 + 1))
+
+    def sample(self, sample_shape=()):
+        def draw(c):
+            g = _standard_gamma(c)
+            return g / g.sum(-1, keepdims=True)
+        return _draw(draw, self, sample_shape, self.concentration)
+
+    def log_prob(self, value):
+        c = self.concentration
+        return ((c - 1) * value.log()).sum(-1) + lgamma(c.sum(-1)) - lgamma(c).sum(-1)
+
+    def entropy(self):
+        c = self.concentration
+        k = c.shape[-1]
+        c0 = c.sum(-1)
+        return lgamma(c).sum(-1) - lgamma(c0) + (c0 - k) * digamma(c0) - ((c - 1) * digamma(c)).sum(-1)
+
+
+class Poisson(Distribution):
+    """Counts with mean ``rate``; draws from NumPy's Poisson sampler seeded from dlcore's
+    default generator (reproducible under dl.manual_seed)."""
+
+    def __init__(self, rate, validate_args=None):
+        (self.rate,) = _params(rate)
+        if validate_args is not False:
+            _check(self.rate >= 0, "Poisson", "rate", "non-negative", rate)
+        super().__init__(tuple(self.rate.shape))
+
+    mean = property(lambda self: self.rate)
+    variance = property(lambda self: self.rate)
+
+    def sample(self, sample_shape=()):
+        rng = np.random.default_rng(int(randint(0, 2 ** 62, (1,)).item()))
+        return _draw(lambda r: rng.poisson(r).astype(np.float64), self, sample_shape, self.rate)
+
+    def log_prob(self, value):
+        r = self.rate
+        safe = _C.where(r > 0, r, 1.0)
+        lp = value * safe.log() - r - lgamma(value + 1)
+        return _C.where(r > 0, lp, _C.where(value == 0, 0.0, -math.inf))
+
+
 class Independent(Distribution):
     """``base`` with its last ``reinterpreted_batch_ndims`` batch dims taken as event dims:
     log_prob and entropy sum over them."""
@@ -367,3 +535,30 @@ def _kl_independent(p, q):
     if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
         raise NotImplementedError("kl_divergence: Independent distributions with different event dims")
     return p._sum(kl_divergence(p.base_dist, q.base_dist))
+
+
+@register_kl(Gamma, Gamma)
+def _kl_gamma(p, q):
+    ap, bp, aq, bq = p.concentration, p.rate, q.concentration, q.rate
+    return ((ap - aq) * digamma(ap) - lgamma(ap) + lgamma(aq) + aq * (bp.log() - bq.log())
+            + ap * (bq - bp) / bp)
+
+
+@register_kl(Beta, Beta)
+def _kl_beta(p, q):
+    a, b, c, d = p.concentration1, p.concentration0, q.concentration1, q.concentration0
+    return (q._log_beta() - p._log_beta() + (a - c) * digamma(a) + (b - d) * digamma(b)
+            + (c - a + d - b) * digamma(a + b))
+
+
+@register_kl(Dirichlet, Dirichlet)
+def _kl_dirichlet(p, q):
+    a, b = p.concentration, q.concentration
+    a0 = a.sum(-1)
+    return (lgamma(a0) - lgamma(a).sum(-1) - lgamma(b.sum(-1)) + lgamma(b).sum(-1)
+            + ((a - b) * (digamma(a) - digamma(a0).unsqueeze(-1))).sum(-1))
+
+
+@register_kl(Poisson, Poisson)
+def _kl_poisson(p, q):
+    return p.rate * (p.rate.log() - q.rate.log()) - p.rate + q.rate
