@@ -73,24 +73,30 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     return _ValuesIndices(values, indices)
 
 
+def _quantile_args(input, q, interpolation, name):
+    """The checked q values as a list, and whether q was one number."""
+    if not input.dtype.is_floating_point:
+        raise TypeError(f"{name}: expected a floating tensor, got {input.dtype!r}")
+    if interpolation not in ("linear", "lower", "higher", "nearest", "midpoint"):
+        raise ValueError(f"{name}: interpolation must be 'linear', 'lower', 'higher', 'nearest' or "
+                         f"'midpoint', got {interpolation!r}")
+    if isinstance(q, Tensor) and q.ndim > 1:
+        raise ValueError(f"{name}: q must be a number or a 1-D tensor, got shape {tuple(q.shape)}")
+    qs = q.tolist() if isinstance(q, Tensor) else q
+    scalar_q = not isinstance(qs, (list, tuple))
+    qs = [qs] if scalar_q else list(qs)
+    for v in qs:
+        if not 0.0 <= v <= 1.0:
+            raise ValueError(f"{name}: q values must be in [0, 1], got {v}")
+    return qs, scalar_q
+
+
 def quantile(input, q, dim=None, keepdim=False, interpolation="linear"):
     """The q-quantiles (q a number or a 1-D tensor in [0, 1]) of all values or along
     ``dim``: position q (n - 1) in the sorted line, between its neighbours by
     ``interpolation`` ('linear', 'lower', 'higher', 'nearest', 'midpoint'). A 1-D q puts
     its dim first in the result. A line holding NaN gives NaN."""
-    if not input.dtype.is_floating_point:
-        raise TypeError(f"quantile: expected a floating tensor, got {input.dtype!r}")
-    if interpolation not in ("linear", "lower", "higher", "nearest", "midpoint"):
-        raise ValueError(f"quantile: interpolation must be 'linear', 'lower', 'higher', 'nearest' or "
-                         f"'midpoint', got {interpolation!r}")
-    qs = q.tolist() if isinstance(q, Tensor) else q
-    scalar_q = not isinstance(qs, (list, tuple))
-    qs = [qs] if scalar_q else list(qs)
-    if isinstance(q, Tensor) and q.ndim > 1:
-        raise ValueError(f"quantile: q must be a number or a 1-D tensor, got shape {tuple(q.shape)}")
-    for v in qs:
-        if not 0.0 <= v <= 1.0:
-            raise ValueError(f"quantile: q values must be in [0, 1], got {v}")
+    qs, scalar_q = _quantile_args(input, q, interpolation, "quantile")
     if dim is None:
         x, d = input.reshape(-1), 0
     else:

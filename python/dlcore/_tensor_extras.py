@@ -148,21 +148,11 @@ def masked_scatter(input, mask, source):
 
 def nanquantile(input, q, dim=None, keepdim=False, interpolation="linear"):
     """quantile over the values that are not NaN (a line of NaN only gives NaN)."""
-    from ._order_statistics import quantile, _line_dim
+    from ._order_statistics import _line_dim, _quantile_args, quantile
 
-    if not input.dtype.is_floating_point:
-        raise TypeError(f"nanquantile: expected a floating tensor, got {input.dtype!r}")
+    qs, scalar_q = _quantile_args(input, q, interpolation, "nanquantile")
     if not bool((input != input).any().item()):
         return quantile(input, q, dim, keepdim, interpolation)
-    if interpolation not in ("linear", "lower", "higher", "nearest", "midpoint"):
-        raise ValueError(f"nanquantile: interpolation must be 'linear', 'lower', 'higher', 'nearest' or "
-                         f"'midpoint', got {interpolation!r}")
-    qs = q.tolist() if isinstance(q, Tensor) else q
-    scalar_q = not isinstance(qs, (list, tuple))
-    qs = [qs] if scalar_q else list(qs)
-    for v in qs:
-        if not 0.0 <= v <= 1.0:
-            raise ValueError(f"nanquantile: q values must be in [0, 1], got {v}")
     x, d = (input.reshape(-1), 0) if dim is None else (input if input.ndim else input.reshape(1),
                                                        _line_dim(input, dim, "nanquantile"))
     s = x.sort(d).values  # NaN last
