@@ -295,3 +295,15 @@ def test_gamma_family_errors():
         D.Dirichlet(t([1.0, 0.0]))
     with pytest.raises(ValueError, match="Poisson: rate must be non-negative"):
         D.Poisson(-1.0)
+
+
+@pytest.mark.parametrize("make", [lambda: D.Normal(0.0, 1.0), lambda: D.Uniform(0.0, 1.0), lambda: D.Exponential(2.0),
+                                  lambda: D.Laplace(0.0, 1.0), lambda: D.Bernoulli(0.3),
+                                  lambda: D.Categorical(probs=t([0.2, 0.8])), lambda: D.Gamma(0.5, 1.0),
+                                  lambda: D.Beta(0.5, 2.0), lambda: D.Poisson(3.0),
+                                  lambda: D.Dirichlet(t([1.0, 2.0]))])
+def test_sample_shapes_of_scalar_parameters(make):
+    d = make()
+    assert tuple(d.sample().shape) == d.event_shape
+    assert tuple(d.sample((4, 2)).shape) == (4, 2) + d.event_shape
+    assert tuple(d.sample(3).shape) == (3,) + d.event_shape

@@ -430,7 +430,7 @@ class Poisson(Distribution):
 
     def sample(self, sample_shape=()):
         rng = np.random.default_rng(int(randint(0, 2 ** 62, (1,)).item()))
-        return _draw(lambda r: rng.poisson(r).astype(np.float64), self, sample_shape, self.rate)
+        return _draw(lambda r: np.asarray(rng.poisson(r), dtype=np.float64), self, sample_shape, self.rate)
 
     def log_prob(self, value):
         r = self.rate
