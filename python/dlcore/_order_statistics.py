@@ -120,13 +120,21 @@ def quantile(input, q, dim=None, keepdim=False, interpolation="linear"):
             frac = 0.5 if hi != lo else 0.0
         a = s.narrow(d, lo, 1)
         out = a if hi == lo or frac == 0.0 else a + frac * (s.narrow(d, hi, 1) - a)
-        out = _C.where(has_nan, math.nan, out)
+        outs.append(_C.where(has_nan, math.nan, out))
+    return _quantile_result(outs, input, dim, d, keepdim, scalar_q)
+
+
+def _quantile_result(outs, input, dim, d, keepdim, scalar_q):
+    """The quantiles (one keepdim line per q, taken along d) shaped as quantile returns them:
+    input's dims kept or dropped, and a 1-D q's dim first."""
+    shaped = []
+    for out in outs:
         if dim is None:
             out = out.reshape([1] * input.ndim) if keepdim else out.reshape(())
         elif not keepdim or input.ndim == 0:
             out = out.squeeze(d) if input.ndim else out.reshape(())
-        outs.append(out)
-    return outs[0] if scalar_q else _C.stack(outs, 0)
+        shaped.append(out)
+    return shaped[0] if scalar_q else _C.stack(shaped, 0)
 
 
 def _round_half_even(x):

@@ -148,7 +148,7 @@ def masked_scatter(input, mask, source):
 
 def nanquantile(input, q, dim=None, keepdim=False, interpolation="linear"):
     """quantile over the values that are not NaN (a line of NaN only gives NaN)."""
-    from ._order_statistics import _line_dim, _quantile_args, quantile
+    from ._order_statistics import _line_dim, _quantile_args, _quantile_result, quantile
 
     qs, scalar_q = _quantile_args(input, q, interpolation, "nanquantile")
     if not bool((input != input).any().item()):
@@ -175,13 +175,8 @@ def nanquantile(input, q, dim=None, keepdim=False, interpolation="linear"):
             frac = _C.where(hi != lo, 0.5, 0.0)
         a = s.gather(d, lo.to(_C.dtype.int64))
         b = s.gather(d, hi.to(_C.dtype.int64))
-        out = _C.where(count > 0, a + frac * (b - a), math.nan)
-        if dim is None:
-            out = out.reshape([1] * input.ndim) if keepdim else out.reshape(())
-        elif not keepdim or input.ndim == 0:
-            out = out.squeeze(d) if input.ndim else out.reshape(())
-        outs.append(out)
-    return outs[0] if scalar_q else _C.stack(outs, 0)
+        outs.append(_C.where(count > 0, a + frac * (b - a), math.nan))
+    return _quantile_result(outs, input, dim, d, keepdim, scalar_q)
 
 
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
