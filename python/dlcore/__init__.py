@@ -304,6 +304,61 @@ from ._tensor_extras import (  # noqa: F401, E402
     vdot,
 )
 from .serialization import load, save  # noqa: F401, E402
+from ._torch_names import (  # noqa: F401, E402
+    acosh,
+    addr,
+    alpha_dropout,
+    as_tensor,
+    asarray,
+    asinh,
+    atanh,
+    bartlett_window,
+    blackman_window,
+    can_cast,
+    chain_matmul,
+    diagflat,
+    diagonal_scatter,
+    dropout,
+    e,
+    embedding,
+    fmax,
+    fmin,
+    gcd,
+    group_norm,
+    hamming_window,
+    hann_window,
+    index_put,
+    inf,
+    is_complex,
+    is_conj,
+    is_neg,
+    is_nonzero,
+    is_same_size,
+    is_signed,
+    isneginf,
+    isposinf,
+    isreal,
+    kaiser_window,
+    lcm,
+    ldexp,
+    layer_norm,
+    mvlgamma,
+    nan,
+    newaxis,
+    pi,
+    promote_types,
+    result_type,
+    scalar_tensor,
+    select_scatter,
+    slice_scatter,
+    unravel_index,
+)
+from ._torch_names import ALIASES as _ALIASES, _export_functional  # noqa: E402
+from . import _inplace  # noqa: F401, E402  (after every method it writes back)
+
+_export_functional(globals())
+for _alias, _base in _ALIASES.items():
+    globals().setdefault(_alias, globals()[_base])
 
 __version__ = _C._version()
 
