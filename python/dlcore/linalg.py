@@ -1,11 +1,14 @@
-"""``dlcore.linalg``: norms, products, and determinants, inverses and solves of square
-matrices, with PyTorch's names.
+"""``dlcore.linalg``: norms, products, determinants, inverses and solves, triangular solves,
+Cholesky, QR, least squares, symmetric eigendecompositions and SVDs, with PyTorch's names.
 
-Batches come first (``A`` is (..., n, n)). The factorisations are composed of dlcore's ops:
-an LU factorisation with partial pivoting, then forward and back substitution, one row or
-column a step, so their gradients (of any order) are those of the arithmetic itself. They
-suit the small matrices of training scripts (tens of rows: n steps of batched ops); a
-singular matrix gives ``det`` 0 and makes ``inv`` and ``solve`` raise ``LinAlgError``.
+Batches come first (``A`` is (..., n, n)). LU (det, inv, solve), Cholesky, QR and the
+triangular solves are composed of dlcore's ops, one row or column a step, so their gradients
+(of any order) are those of the arithmetic itself. They suit the small matrices of training
+scripts (tens of rows: n steps of batched ops); a singular matrix gives ``det`` 0 and makes
+``inv`` and ``solve`` raise ``LinAlgError``, as a matrix that is not positive-definite
+makes ``cholesky`` raise. eigh and svd (and svdvals, pinv, matrix_rank, cond, the 2- and
+nuclear norms) take their factorisations from NumPy's LAPACK and their gradients from
+formulas written with dlcore's ops (_linalg_spectral.py).
 """
 import builtins
 import math
@@ -14,8 +17,28 @@ from collections import namedtuple
 from . import _C
 from ._composite import _dims, diagonal as _diagonal, norm as _norm
 from ._tensor_functions import cross as _cross
-from ._composite import broadcast_shapes
 from .creation import arange, eye, ones, zeros
+from ._linalg_factor import (  # noqa: F401  (dlcore.linalg's own names)
+    _batched,
+    cholesky,
+    cholesky_ex,
+    cholesky_solve,
+    cholesky_inverse,
+    lstsq,
+    qr,
+    solve_triangular,
+    substitute,
+)
+from ._linalg_spectral import (  # noqa: F401
+    cond,
+    eigh,
+    eigvalsh,
+    matrix_rank,
+    pinv,
+    spectral_norm_values,
+    svd,
+    svdvals,
+)
 
 matmul = _C.matmul
 
@@ -49,20 +72,26 @@ _MATRIX_ORDS = ("fro", 1, -1, math.inf, -math.inf)
 
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
-    """The ord-norm of the matrices in dims ``dim``: 'fro' (Frobenius), 1 and -1 (largest and
-    smallest column sum of absolute values), inf and -inf (the same over rows)."""
+    """The ord-norm of the matrices in dims ``dim``: 'fro' (Frobenius), 'nuc' (the sum of the
+    singular values), 2 and -2 (the largest and smallest singular value), 1 and -1 (largest
+    and smallest column sum of absolute values), inf and -inf (the same over rows)."""
     if dtype is not None:
         A = A.to(dtype)
     _floating(A, "matrix_norm")
     if A.ndim < 2:
         raise ValueError(f"linalg.matrix_norm: expected a tensor of 2 or more dims, got shape {tuple(A.shape)}")
-    if ord in ("nuc", 2, -2):
-        raise ValueError(f"linalg.matrix_norm: ord={ord!r} needs singular values, which dlcore does not compute")
-    if ord not in _MATRIX_ORDS:
-        raise ValueError(f"linalg.matrix_norm: ord must be one of 'fro', 1, -1, inf, -inf, got {ord!r}")
+    if ord not in _MATRIX_ORDS + ("nuc", 2, -2):
+        raise ValueError(f"linalg.matrix_norm: ord must be one of 'fro', 'nuc', 2, -2, 1, -1, inf, -inf, "
+                         f"got {ord!r}")
     d = _dims(dim, A.ndim, "linalg.matrix_norm")
     if len(d) != 2 or d[0] == d[1]:
         raise ValueError(f"linalg.matrix_norm: dim must be two different dims, got {dim!r}")
+    if ord in ("nuc", 2, -2):
+        out = spectral_norm_values(A.movedim(tuple(d), (-2, -1)), ord)
+        if keepdim:
+            for k in sorted(d):
+                out = out.unsqueeze(k)
+        return out
     if ord == "fro":
         return _norm(A, 2, tuple(d), keepdim)
     # ord 1/-1 sum over rows (dim d[0]) then take the extreme over columns; inf/-inf the reverse.
@@ -216,33 +245,14 @@ def _solve(A, B, left, name):
     _floating(B, name)
     if not left:
         return _solve(A.transpose(-2, -1), B.transpose(-2, -1), True, name).transpose(-2, -1)
-    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
-    Bm = B.unsqueeze(-1) if vector else B
-    if Bm.ndim < 2 or Bm.shape[-2] != n:
-        raise ValueError(f"linalg.{name}: A of shape {tuple(A.shape)} and B of shape {tuple(B.shape)}: "
-                         f"B needs {n} rows")
-    batch = tuple(broadcast_shapes(tuple(A.shape[:-2]), tuple(Bm.shape[:-2])))
-    A = A.expand(batch + (n, n))
-    Bm = Bm.expand(batch + tuple(Bm.shape[-2:]))
+    A, Bm, vector, _ = _batched(A, B, name)
     if n == 0:
         return Bm.squeeze(-1) if vector else Bm
     L, U, order, _ = _lu(A)
     _nonsingular(U, name)
     PB = Bm.gather(-2, order.unsqueeze(-1).expand(tuple(Bm.shape)))
     # L y = P B (unit diagonal), then U x = y, a row at a time.
-    ys = []
-    for i in range(n):
-        yi = PB[..., i, :]
-        if i:
-            yi = yi - (L[..., i, :i].unsqueeze(-2) @ _C.stack(ys, -2)).squeeze(-2)
-        ys.append(yi)
-    xs = [None] * n
-    for i in reversed(range(n)):
-        xi = ys[i]
-        if i < n - 1:
-            xi = xi - (U[..., i, i + 1:].unsqueeze(-2) @ _C.stack(xs[i + 1:], -2)).squeeze(-2)
-        xs[i] = xi / U[..., i, i].unsqueeze(-1)
-    X = _C.stack(xs, -2)
+    X = substitute(U, substitute(L, PB, True, unit=True), False)
     return X.squeeze(-1) if vector else X
 
 
@@ -260,5 +270,35 @@ def logdet(A):
 
 inverse = inv
 
-for _name in ("det", "slogdet", "logdet", "inverse"):
+
+def _qr_some(A, some=True):
+    """PyTorch's older qr(A, some=True): the reduced factors, or the complete ones."""
+    return qr(A, "reduced" if some else "complete")
+
+
+def pinverse(A, rcond=1e-15):
+    return pinv(A, rtol=rcond)
+
+
+_SvdV = namedtuple("svd", ["U", "S", "V"])
+
+
+def _svd_v(A, some=True, compute_uv=True):
+    """PyTorch's older svd(A, some=True): (U, S, V) with V itself (not its transpose); with
+    compute_uv=False, U and V are zeros of their shapes."""
+    U, S, Vh = svd(A, full_matrices=not some)
+    if not compute_uv:
+        return _SvdV(zeros(tuple(U.shape), dtype=A.dtype), S.detach() * 0 + S, zeros(tuple(Vh.shape), dtype=A.dtype))
+    return _SvdV(U, S, Vh.transpose(-2, -1))
+
+
+def _cholesky_upper(A, upper=False):
+    return cholesky(A, upper=upper)
+
+
+for _name in ("det", "slogdet", "logdet", "inverse", "pinverse", "cholesky_inverse"):
     setattr(_C.Tensor, _name, globals()[_name])
+_C.Tensor.cholesky = _cholesky_upper
+_C.Tensor.cholesky_solve = lambda self, L, upper=False: cholesky_solve(self, L, upper)
+_C.Tensor.qr = _qr_some
+_C.Tensor.svd = _svd_v
