@@ -162,3 +162,75 @@ def window_view(x, size, mode):
     r = size // 2
     xp = np.pad(x, ((0, 0), (0, 0), (r, r), (r, r)), mode=NUMPY_PAD_MODE[mode])
     return np.lib.stride_tricks.sliding_window_view(xp, (size, size), axis=(2, 3))
+
+
+def conv3d(x, w, b=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(1, 1, 1), groups=1):
+    """A sum over the kernel's offsets of strided windows of the zero-padded input, per group."""
+    n, c, d, h, wd = x.shape
+    o, cg, kd, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in padding))
+    out = [(size + 2 * p - dl * (k - 1) - 1) // s + 1
+           for size, k, s, p, dl in zip((d, h, wd), (kd, kh, kw), stride, padding, dilation)]
+    og = o // groups
+    y = np.zeros((n, o) + tuple(out))
+    for g in range(groups):
+        xs, ws = xp[:, g * cg:(g + 1) * cg], w[g * og:(g + 1) * og]
+        for a in range(kd):
+            for i in range(kh):
+                for j in range(kw):
+                    win = xs[:, :,
+                             a * dilation[0]: a * dilation[0] + stride[0] * (out[0] - 1) + 1: stride[0],
+                             i * dilation[1]: i * dilation[1] + stride[1] * (out[1] - 1) + 1: stride[1],
+                             j * dilation[2]: j * dilation[2] + stride[2] * (out[2] - 1) + 1: stride[2]]
+                    y[:, g * og:(g + 1) * og] += np.einsum("ncdhw,oc->nodhw", win, ws[:, :, a, i, j])
+    if b is not None:
+        y += b[None, :, None, None, None]
+    return y
+
+
+def max_pool3d(x, k, s, p=(0, 0, 0), d=(1, 1, 1), ceil=False):
+    """Values and flat indices (z H + y) W + x of the maxima over whole 3-D windows, plain
+    loops (the first maximum in (depth, row, column) order on ties)."""
+    n, c = x.shape[:2]
+    size = x.shape[2:]
+    out = [_pool_out(size[i], k[i], s[i], p[i], d[i], ceil) for i in range(3)]
+    y = np.zeros((n, c) + tuple(out))
+    idx = np.zeros((n, c) + tuple(out), dtype=np.int64)
+    for pos in np.ndindex(*out):
+        best = np.full((n, c), -np.inf)
+        at = np.full((n, c), -1)
+        for off in np.ndindex(*k):
+            q = [pos[i] * s[i] - p[i] + off[i] * d[i] for i in range(3)]
+            if all(0 <= q[i] < size[i] for i in range(3)):
+                v = x[:, :, q[0], q[1], q[2]]
+                take = (at < 0) | (v > best)
+                best = np.where(take, v, best)
+                at = np.where(take, (q[0] * size[1] + q[1]) * size[2] + q[2], at)
+        y[(slice(None), slice(None)) + pos] = best
+        idx[(slice(None), slice(None)) + pos] = at
+    return y, idx
+
+
+def avg_pool3d(x, k, s, p=(0, 0, 0), ceil=False, count_include_pad=True, divisor_override=None):
+    size = x.shape[2:]
+    out = [_pool_out(size[i], k[i], s[i], p[i], 1, ceil) for i in range(3)]
+    y = np.zeros(x.shape[:2] + tuple(out))
+    for pos in np.ndindex(*out):
+        lo = [pos[i] * s[i] - p[i] for i in range(3)]
+        hi = [min(lo[i] + k[i], size[i] + p[i]) for i in range(3)]
+        padded = np.prod([hi[i] - lo[i] for i in range(3)])
+        a = [max(lo[i], 0) for i in range(3)]
+        b = [min(hi[i], size[i]) for i in range(3)]
+        total = x[:, :, a[0]:b[0], a[1]:b[1], a[2]:b[2]].sum((2, 3, 4))
+        div = divisor_override or (padded if count_include_pad else np.prod([b[i] - a[i] for i in range(3)]))
+        y[(slice(None), slice(None)) + pos] = total / div
+    return y
+
+
+def adaptive_pool3d(x, size, reduce):
+    y = np.zeros(x.shape[:2] + tuple(size))
+    wins = [adaptive_windows(x.shape[2 + i], size[i]) for i in range(3)]
+    for pos in np.ndindex(*size):
+        (a0, a1), (b0, b1), (c0, c1) = (wins[i][pos[i]] for i in range(3))
+        y[(slice(None), slice(None)) + pos] = reduce(x[:, :, a0:a1, b0:b1, c0:c1], axis=(2, 3, 4))
+    return y

@@ -1,4 +1,4 @@
-"""Convolution layers: ``Conv1d`` and ``Conv2d``, with PyTorch's arguments, weight shapes
+"""Convolution layers: ``Conv1d``, ``Conv2d`` and ``Conv3d``, with PyTorch's arguments, weight shapes
 (out_channels, in_channels / groups, *kernel_size) and initialisation."""
 import math
 
@@ -67,6 +67,12 @@ class Conv2d(_ConvNd):
     """2-D convolution over (N, C, H, W) inputs; weight (out_channels, in_channels / groups, kh, kw).
     ``groups=in_channels`` gives a depthwise convolution."""
     _n = 2
+
+
+class Conv3d(_ConvNd):
+    """3-D convolution over (N, C, D, H, W) inputs; weight (out_channels, in_channels / groups, kd, kh,
+    kw) (nn/volumetric.py)."""
+    _n = 3
 
 
 class _ConvTransposeNd(_ConvNd):

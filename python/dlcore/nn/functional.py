@@ -560,6 +560,10 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, n, padding_mod
     sym = tuple(lo for lo, _ in pads)
     if n == 1:
         return _C._conv1d(input, weight, bias, stride[0], sym[0], dilation[0], groups)
+    if n == 3:
+        if input.ndim != 5:
+            raise ValueError(f"{op}: expected a 4-D or 5-D input, got shape {tuple(input.shape)}")
+        return conv3d_symmetric(input, weight, bias, stride, sym, dilation, groups, op)
     return _C._conv2d(input, weight, bias, stride, sym, dilation, groups)
 
 
@@ -568,6 +572,12 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     an int, a pair, 'valid' or 'same' (stride 1; uneven 'same' padding goes to the bottom
     and right, as in PyTorch)."""
     return _conv(input, weight, bias, stride, padding, dilation, groups, 2, "zeros", "conv2d")
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D convolution of input (N, C, D, H, W) with weight (O, C / groups, kd, kh, kw)
+    (nn/volumetric.py: one 2-D convolution with the depth offsets folded into channels)."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 3, "zeros", "conv3d")
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -626,6 +636,13 @@ from .upsampling import channel_shuffle, interpolate, pixel_shuffle, pixel_unshu
 from .embedding_bag import embedding_bag  # noqa: E402, F401
 from .grid_sample import affine_grid, grid_sample  # noqa: E402, F401
 from .fold import fold, unfold  # noqa: E402, F401
+from .volumetric import (  # noqa: E402, F401
+    adaptive_avg_pool3d,
+    adaptive_max_pool3d,
+    avg_pool3d,
+    conv3d_symmetric,
+    max_pool3d,
+)
 from .attention import rotary_embedding, scaled_dot_product_attention  # noqa: E402, F401
 from .loss_functions import (  # noqa: E402, F401
     cosine_embedding_loss,

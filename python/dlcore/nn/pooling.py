@@ -1,7 +1,9 @@
 """Pooling: the functional forms (re-exported by ``dlcore.nn.functional``) and the layers
-``MaxPool1d/2d``, ``AvgPool1d/2d``, ``AdaptiveAvgPool1d/2d``, ``AdaptiveMaxPool1d/2d``,
-``MaxUnpool2d``. Inputs are (N, C, H, W) or unbatched (C, H, W) (and (N, C, L) / (C, L)
-for the 1-D forms); arguments and defaults are PyTorch's (stride defaults to the kernel)."""
+``MaxPool1d/2d/3d``, ``AvgPool1d/2d/3d``, ``AdaptiveAvgPool1d/2d/3d``,
+``AdaptiveMaxPool1d/2d/3d``, ``MaxUnpool2d`` (the 3-D functions in nn/volumetric.py).
+Inputs are (N, C, H, W) or unbatched (C, H, W) (and (N, C, L) / (C, L) for the 1-D
+forms, (N, C, D, H, W) / (C, D, H, W) for the 3-D ones); arguments and defaults are
+PyTorch's (stride defaults to the kernel)."""
 from .. import _C
 from ..creation import zeros
 from ._args import _ntuple
@@ -222,3 +224,42 @@ class MaxUnpool2d(_Pool):
 
     def forward(self, input, indices, output_size=None):
         return max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+
+class MaxPool3d(MaxPool2d):
+    """Max pooling over (N, C, D, H, W) (nn/volumetric.py)."""
+
+    def forward(self, input):
+        from .volumetric import max_pool3d
+
+        return max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                          self.return_indices)
+
+    def _flops(self, inputs, output):
+        y = output[0] if isinstance(output, tuple) else output
+        k = _pair(self.kernel_size, "kernel_size", "MaxPool3d", 3)
+        return y.numel() * k[0] * k[1] * k[2]
+
+
+class AvgPool3d(AvgPool2d):
+    """Average pooling over (N, C, D, H, W) (nn/volumetric.py)."""
+
+    def forward(self, input):
+        from .volumetric import avg_pool3d
+
+        return avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+                          self.divisor_override)
+
+
+class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
+    def forward(self, input):
+        from .volumetric import adaptive_avg_pool3d
+
+        return adaptive_avg_pool3d(input, self.output_size)
+
+
+class AdaptiveMaxPool3d(AdaptiveMaxPool2d):
+    def forward(self, input):
+        from .volumetric import adaptive_max_pool3d
+
+        return adaptive_max_pool3d(input, self.output_size, self.return_indices)
