@@ -26,6 +26,43 @@ def test_bilinear_and_linear_interpolate(align, rng):
                                ref.interpolate_linear_1d(s, 2, 9, align), rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("align", [False, True])
+def test_bicubic_and_trilinear_interpolate(align, rng):
+    x = rng.normal(size=(2, 3, 5, 7))
+    got = F.interpolate(dl.tensor(x), size=(9, 4), mode="bicubic", align_corners=align)
+    want = ref.interpolate_cubic_1d(ref.interpolate_cubic_1d(x, 2, 9, align), 3, 4, align)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-12)
+    assert dl.autograd.gradcheck(lambda t: F.interpolate(t, size=(9, 4), mode="bicubic", align_corners=align),
+                                 [dl.tensor(x[:1, :1], requires_grad=True)])
+    v = rng.normal(size=(1, 2, 3, 4, 5))
+    got = nn.Upsample(size=(5, 3, 8), mode="trilinear", align_corners=align)(dl.tensor(v))
+    want = v
+    for axis, n in zip((2, 3, 4), (5, 3, 8)):
+        want = ref.interpolate_linear_1d(want, axis, n, align)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-12)
+    assert dl.autograd.gradcheck(lambda t: F.interpolate(t, size=(3, 2, 6), mode="trilinear", align_corners=align),
+                                 [dl.tensor(v[:, :1], requires_grad=True)])
+
+
+def test_nearest_exact_and_area_interpolate(rng):
+    x = rng.normal(size=(1, 2, 6, 5))
+    got = F.interpolate(dl.tensor(x), size=(4, 8), mode="nearest-exact").numpy()
+    rows = [min(int(np.floor((i + 0.5) * 6 / 4)), 5) for i in range(4)]
+    cols = [min(int(np.floor((j + 0.5) * 5 / 8)), 4) for j in range(8)]
+    np.testing.assert_array_equal(got, x[:, :, rows][:, :, :, cols])
+    np.testing.assert_allclose(F.interpolate(dl.tensor(x), size=(4, 3), mode="area").numpy(),
+                               ref.adaptive_pool2d(x, (4, 3), np.mean), rtol=1e-12, atol=1e-12)
+    v = rng.normal(size=(1, 2, 4, 6, 5))
+    np.testing.assert_allclose(F.interpolate(dl.tensor(v), scale_factor=0.5, mode="area").numpy(),
+                               ref.adaptive_pool3d(v, (2, 3, 2), np.mean), rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match=r"interpolate: mode 'bicubic' needs a 4-D input, got shape \(1, 2, 4, 6, 5\)"):
+        F.interpolate(dl.tensor(v), scale_factor=2, mode="bicubic")
+    with pytest.raises(ValueError, match="interpolate: antialias=True is not supported"):
+        F.interpolate(dl.tensor(x), scale_factor=2, mode="bilinear", antialias=True)
+    with pytest.raises(ValueError, match="interpolate: size and scale_factor need 2 values for a 4-D input"):
+        F.interpolate(dl.tensor(x), size=(2, 3, 4))
+
+
 def test_nearest_interpolate_and_upsample(rng):
     x = rng.normal(size=(1, 2, 3, 4))
     up = nn.Upsample(scale_factor=2)(dl.tensor(x)).numpy()

@@ -71,6 +71,38 @@ def test_conv3d_errors(rng):
         F.conv3d(t(np.ones((3, 4, 4))), t(np.ones((2, 3, 1, 1, 1))))
 
 
+TRANSPOSE_CASES = [  # (Cin, Cout, kernel, stride, padding, output_padding, groups, dilation)
+    (4, 6, (3, 3, 3), (2, 2, 2), (1, 1, 1), (1, 1, 1), 2, (1, 1, 1)),
+    (2, 3, (2, 3, 1), (1, 2, 3), (0, 1, 0), (0, 1, 2), 1, (2, 1, 1)),
+    (3, 3, (3, 2, 2), (3, 1, 2), (2, 0, 1), (2, 0, 1), 3, (1, 2, 1)),
+]
+
+
+@pytest.mark.parametrize("cin,cout,k,s,p,op,g,d", TRANSPOSE_CASES)
+def test_conv_transpose3d_against_numpy(rng, cin, cout, k, s, p, op, g, d):
+    x = rng.normal(size=(2, cin, 3, 4, 3))
+    w = rng.normal(size=(cin, cout // g) + k)
+    b = rng.normal(size=cout)
+    want = ref.conv_transpose3d(x, w, b, s, p, op, g, d)
+    check(F.conv_transpose3d(t(x), t(w), t(b), s, p, op, g, d), want)
+    check(F.conv_transpose3d(t(x[0]), t(w), t(b), s, p, op, g, d), want[0])
+    layer = nn.ConvTranspose3d(cin, cout, k, s, p, op, g, dilation=d).double()
+    assert layer.weight.shape == (cin, cout // g) + k
+    check(layer(t(x)), ref.conv_transpose3d(x, layer.weight.detach().numpy(), layer.bias.detach().numpy(), s, p,
+                                            op, g, d))
+
+
+def test_conv_transpose3d_gradients_and_errors(rng):
+    x, w, b = rng.normal(size=(1, 2, 2, 3, 2)), rng.normal(size=(2, 2, 2, 2, 3)), rng.normal(size=2)
+    assert gradcheck(lambda a, k, c: F.conv_transpose3d(a, k, c, (2, 1, 2), (1, 0, 1), (1, 0, 0)),
+                     (t(x, True), t(w, True), t(b, True)))
+    with pytest.raises(ValueError, match=r"conv_transpose3d: output_padding \(2, 0, 0\) must be smaller than "
+                                         r"stride or dilation"):
+        F.conv_transpose3d(t(x), t(w), None, 2, 0, (2, 0, 0))
+    with pytest.raises(ValueError, match=r"conv_transpose3d: the input has 2 channels, the weight \(3, 2, 2, 2, 3\)"):
+        F.conv_transpose3d(t(x), t(np.ones((3, 2, 2, 2, 3))))
+
+
 POOL_CASES = [  # (kernel, stride, padding, dilation, ceil_mode)
     ((2, 2, 2), None, (0, 0, 0), (1, 1, 1), False),
     ((3, 2, 3), (2, 1, 2), (1, 1, 1), (1, 1, 1), True),

@@ -529,11 +529,10 @@ def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=
     return _functional().embedding(indices, weight, padding_idx=None if padding_idx < 0 else padding_idx)
 
 
-_SAME_SIGNATURE = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
-                   "max_pool3d",
-                   "avg_pool1d", "adaptive_avg_pool1d", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
-                   "cosine_similarity", "pairwise_distance", "selu", "celu", "prelu", "rrelu", "hardshrink",
-                   "threshold", "bilinear", "rms_norm"]
+_SAME_SIGNATURE = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+                   "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "adaptive_avg_pool1d", "pixel_shuffle",
+                   "pixel_unshuffle", "channel_shuffle", "cosine_similarity", "pairwise_distance", "selu", "celu",
+                   "prelu", "rrelu", "hardshrink", "threshold", "bilinear", "rms_norm"]
 
 
 def _export_functional(namespace):

@@ -158,6 +158,33 @@ def interpolate_linear_1d(x, axis, n_out, align_corners):
     return np.stack(out, axis)
 
 
+def interpolate_cubic_1d(x, axis, n_out, align_corners, a=-0.75):
+    """PyTorch's bicubic resampling along one axis (no scale_factor): Keys' cubic
+    convolution kernel with parameter a over taps floor(src) - 1 .. floor(src) + 2, the
+    taps clamped to the input (no clamping of src itself)."""
+    def kernel(d):
+        d = abs(d)
+        if d <= 1:
+            return (a + 2) * d**3 - (a + 3) * d**2 + 1
+        if d < 2:
+            return a * d**3 - 5 * a * d**2 + 8 * a * d - 4 * a
+        return 0.0
+
+    n_in = x.shape[axis]
+    out = []
+    for i in range(n_out):
+        if align_corners:
+            src = i * (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+        else:
+            src = (i + 0.5) * n_in / n_out - 0.5
+        base = int(np.floor(src))
+        acc = 0.0
+        for k in range(base - 1, base + 3):
+            acc = acc + np.take(x, min(max(k, 0), n_in - 1), axis) * kernel(src - k)
+        out.append(acc)
+    return np.stack(out, axis)
+
+
 def window_view(x, size, mode):
     r = size // 2
     xp = np.pad(x, ((0, 0), (0, 0), (r, r), (r, r)), mode=NUMPY_PAD_MODE[mode])
@@ -233,4 +260,29 @@ def adaptive_pool3d(x, size, reduce):
     for pos in np.ndindex(*size):
         (a0, a1), (b0, b1), (c0, c1) = (wins[i][pos[i]] for i in range(3))
         y[(slice(None), slice(None)) + pos] = reduce(x[:, :, a0:a1, b0:b1, c0:c1], axis=(2, 3, 4))
+    return y
+
+
+def conv_transpose3d(x, w, b=None, stride=(1, 1, 1), padding=(0, 0, 0), output_padding=(0, 0, 0), groups=1,
+                     dilation=(1, 1, 1)):
+    """Scatters each input value times the kernel into the output (per group), then crops
+    the padding; output_padding adds zeros past the last input's reach."""
+    n, cin = x.shape[:2]
+    size = x.shape[2:]
+    cog = w.shape[1]
+    k = w.shape[2:]
+    full = [(size[i] - 1) * stride[i] + dilation[i] * (k[i] - 1) + 1 + output_padding[i] for i in range(3)]
+    y = np.zeros((n, cog * groups) + tuple(full))
+    cig = cin // groups
+    for pos in np.ndindex(*size):
+        for off in np.ndindex(*k):
+            q = tuple(pos[i] * stride[i] + off[i] * dilation[i] for i in range(3))
+            for g in range(groups):
+                contrib = np.einsum("nc,co->no", x[(slice(None), slice(g * cig, (g + 1) * cig)) + pos],
+                                    w[(slice(g * cig, (g + 1) * cig), slice(None)) + off])
+                y[(slice(None), slice(g * cog, (g + 1) * cog)) + q] += contrib
+    out = [full[i] - 2 * padding[i] for i in range(3)]
+    y = y[:, :, padding[0]:padding[0] + out[0], padding[1]:padding[1] + out[1], padding[2]:padding[2] + out[2]]
+    if b is not None:
+        y = y + b[None, :, None, None, None]
     return y

@@ -1,4 +1,4 @@
-"""Convolution layers: ``Conv1d``, ``Conv2d`` and ``Conv3d``, with PyTorch's arguments, weight shapes
+"""Convolution layers: ``Conv1d``, ``Conv2d``, ``Conv3d`` and their transposes, with PyTorch's arguments, weight shapes
 (out_channels, in_channels / groups, *kernel_size) and initialisation."""
 import math
 
@@ -92,12 +92,9 @@ class _ConvTransposeNd(_ConvNd):
         self.reset_parameters()
 
     def forward(self, input):
-        f = F.conv_transpose1d if self._n == 1 else F.conv_transpose2d
-        p = self.padding if self._n == 2 else self.padding[0]
-        s = self.stride if self._n == 2 else self.stride[0]
-        d = self.dilation if self._n == 2 else self.dilation[0]
-        op = self.output_padding if self._n == 2 else self.output_padding[0]
-        return f(input, self.weight, self.bias, s, p, op, self.groups, d)
+        f = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}[self._n]
+        return f(input, self.weight, self.bias, self.stride, self.padding, self.output_padding, self.groups,
+                 self.dilation)
 
     def _flops(self, inputs, output):
         x = inputs[0]
@@ -113,3 +110,8 @@ class ConvTranspose1d(_ConvTransposeNd):
 class ConvTranspose2d(_ConvTransposeNd):
     """Transposed 2-D convolution (a learned upsampling); weight (in_channels, out_channels / groups, kh, kw)."""
     _n = 2
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """Transposed 3-D convolution; weight (in_channels, out_channels / groups, kd, kh, kw) (nn/volumetric.py)."""
+    _n = 3

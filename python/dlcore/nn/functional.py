@@ -641,6 +641,7 @@ from .volumetric import (  # noqa: E402, F401
     adaptive_max_pool3d,
     avg_pool3d,
     conv3d_symmetric,
+    conv_transpose3d,
     max_pool3d,
 )
 from .attention import rotary_embedding, scaled_dot_product_attention  # noqa: E402, F401

@@ -1,5 +1,6 @@
-"""Resampling layers: ``interpolate`` / ``Upsample`` (nearest, and bilinear with
-``align_corners``; ``UpsamplingNearest2d``, ``UpsamplingBilinear2d``), ``pixel_shuffle`` /
+"""Resampling layers: ``interpolate`` / ``Upsample`` (nearest, nearest-exact, area, and
+linear, bilinear, bicubic, trilinear with ``align_corners``; ``UpsamplingNearest2d``,
+``UpsamplingBilinear2d``), ``pixel_shuffle`` /
 ``PixelShuffle``, ``channel_shuffle`` / ``ChannelShuffle`` (padding layers are in
 padding.py). All are compositions of differentiable dlcore ops (index_select, arithmetic, reshape)."""
 import math
@@ -31,40 +32,104 @@ def _linear_coords(n_in, n_out, align_corners, scale):
     return lo, hi, src - lo
 
 
-def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
-    """Resizes the spatial dims of (N, C, L) or (N, C, H, W) input to ``size`` or by
-    ``scale_factor``: 'nearest', 'linear' (3-D) or 'bilinear' (4-D), with PyTorch's
-    coordinate rules (``align_corners`` for the linear modes)."""
+_MODE_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+# Keys' cubic convolution kernel with a = -0.75, as PyTorch's bicubic uses.
+_CUBIC_A = -0.75
+
+
+def _cubic_weights(t):
+    """The weights of taps -1, 0, 1, 2 around a source point at fraction t past tap 0."""
+    a = _CUBIC_A
+
+    def near(x):  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
+def _source(n_in, n_out, align_corners, scale, clamp):
+    if align_corners:
+        return np.arange(n_out) * ((n_in - 1) / (n_out - 1)) if n_out > 1 else np.zeros(n_out)
+    s = (1.0 / scale) if scale is not None else n_in / n_out
+    src = (np.arange(n_out) + 0.5) * s - 0.5
+    return np.maximum(src, 0.0) if clamp else src
+
+
+def _resample_axis(out, dim, n_in, n_out, mode, align_corners, scale):
+    """out resampled along dim from n_in to n_out points."""
+    ndim = out.ndim
+
+    def weight(w):
+        shape = [1] * ndim
+        shape[dim] = n_out
+        return _C.from_numpy(np.ascontiguousarray(w).reshape(shape)).to(out.dtype)
+
+    def taps(index):
+        return out.index_select(dim, _C.from_numpy(np.ascontiguousarray(index, dtype=np.int64)))
+
+    if mode == "nearest":
+        return taps(_nearest_index(n_in, n_out, scale))
+    if mode == "nearest-exact":
+        s = (1.0 / scale) if scale is not None else n_in / n_out
+        return taps(np.minimum(np.floor((np.arange(n_out) + 0.5) * s).astype(np.int64), n_in - 1))
+    if mode == "bicubic":
+        src = _source(n_in, n_out, align_corners, scale, clamp=False)
+        base = np.floor(src).astype(np.int64)
+        result = None
+        for k, w in zip(range(-1, 3), _cubic_weights(src - base)):
+            term = taps(np.clip(base + k, 0, n_in - 1)) * weight(w)
+            result = term if result is None else result + term
+        return result
+    lo, hi, frac = _linear_coords(n_in, n_out, align_corners, scale)
+    a, b = taps(lo), taps(hi)
+    return a + (b - a) * weight(frac)
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resizes the spatial dims of (N, C, L), (N, C, H, W) or (N, C, D, H, W) input to
+    ``size`` or by ``scale_factor``: 'nearest', 'nearest-exact', 'area' (adaptive average
+    pooling), 'linear' (3-D), 'bilinear' and 'bicubic' (4-D), 'trilinear' (5-D), with
+    PyTorch's coordinate rules (``align_corners`` for the linear and cubic modes; bicubic
+    is Keys' cubic with a = -0.75, clamped at the borders). One axis at a time."""
     n = input.ndim - 2
-    if n not in (1, 2):
-        raise ValueError(f"interpolate: expected a 3-D or 4-D input, got shape {tuple(input.shape)}")
+    if n not in (1, 2, 3):
+        raise ValueError(f"interpolate: expected a 3-D, 4-D or 5-D input, got shape {tuple(input.shape)}")
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: give exactly one of size and scale_factor")
-    if mode not in ("nearest", "linear", "bilinear"):
-        raise ValueError(f"interpolate: mode must be 'nearest', 'linear' or 'bilinear', got {mode!r}")
-    if mode != "nearest" and {"linear": 1, "bilinear": 2}[mode] != n:
-        raise ValueError(f"interpolate: mode {mode!r} needs a {3 if mode == 'linear' else 4}-D input")
-    if align_corners is not None and mode == "nearest":
-        raise ValueError("interpolate: align_corners only applies to the linear modes")
-    sizes = size if isinstance(size, (list, tuple)) else [size] * n
-    scales = scale_factor if isinstance(scale_factor, (list, tuple)) else [scale_factor] * n
-    out = input
+    if mode not in ("nearest", "nearest-exact", "area") + tuple(_MODE_DIMS):
+        raise ValueError(f"interpolate: mode must be 'nearest', 'nearest-exact', 'area', 'linear', 'bilinear', "
+                         f"'bicubic' or 'trilinear', got {mode!r}")
+    if mode in _MODE_DIMS and _MODE_DIMS[mode] != n:
+        raise ValueError(f"interpolate: mode {mode!r} needs a {_MODE_DIMS[mode] + 2}-D input, got shape "
+                         f"{tuple(input.shape)}")
+    if align_corners is not None and mode not in _MODE_DIMS:
+        raise ValueError("interpolate: align_corners only applies to the linear and cubic modes")
+    if antialias:
+        raise ValueError("interpolate: antialias=True is not supported")
+    sizes = list(size) if isinstance(size, (list, tuple)) else [size] * n
+    scales = list(scale_factor) if isinstance(scale_factor, (list, tuple)) else [scale_factor] * n
+    if len(sizes) != n or len(scales) != n:
+        raise ValueError(f"interpolate: size and scale_factor need {n} values for a {n + 2}-D input")
+    outs = []
     for k in range(n):
-        dim = 2 + k
-        n_in = input.shape[dim]
-        n_out = _out_size(n_in, sizes[k], scales[k])
+        n_out = _out_size(input.shape[2 + k], sizes[k], scales[k])
         if n_out <= 0:
             raise ValueError(f"interpolate: output size {n_out} must be positive")
-        if mode == "nearest":
-            out = out.index_select(dim, _C.from_numpy(_nearest_index(n_in, n_out, scales[k])))
-            continue
-        lo, hi, frac = _linear_coords(n_in, n_out, bool(align_corners), scales[k])
-        shape = [1] * input.ndim
-        shape[dim] = n_out
-        w = _C.from_numpy(frac.reshape(shape)).to(input.dtype)
-        a = out.index_select(dim, _C.from_numpy(lo))
-        b = out.index_select(dim, _C.from_numpy(hi))
-        out = a + (b - a) * w
+        outs.append(n_out)
+    if recompute_scale_factor:
+        scales = [None] * n
+    if mode == "area":
+        from . import functional as F
+
+        pool = {1: F.adaptive_avg_pool1d, 2: F.adaptive_avg_pool2d, 3: F.adaptive_avg_pool3d}[n]
+        return pool(input, outs[0] if n == 1 else tuple(outs))
+    out = input
+    for k in range(n):
+        out = _resample_axis(out, 2 + k, input.shape[2 + k], outs[k], mode, bool(align_corners), scales[k])
     return out
 
 
@@ -89,12 +154,15 @@ def pixel_unshuffle(input, downscale_factor):
 
 
 class Upsample(Module):
-    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                 recompute_scale_factor=None):
         super().__init__()
         self.size, self.scale_factor, self.mode, self.align_corners = size, scale_factor, mode, align_corners
+        self.recompute_scale_factor = recompute_scale_factor
 
     def forward(self, input):
-        return interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners)
+        return interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
+                           self.recompute_scale_factor)
 
     def extra_repr(self):
         what = f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}"

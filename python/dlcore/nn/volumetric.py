@@ -1,5 +1,6 @@
-"""3-D convolution and pooling over (N, C, D, H, W) inputs (or unbatched (C, D, H, W)),
-composed of the 2-D kernels, with PyTorch's arguments and defaults:
+"""3-D convolution, transposed convolution and pooling over (N, C, D, H, W) inputs (or
+unbatched (C, D, H, W)), composed of the 2-D kernels, with PyTorch's arguments and
+defaults:
 
 - conv3d: the kd depth offsets of the kernel are folded into the channels, so the whole
   product is one 2-D convolution over N Do images of kd C channels (Do the output depth):
@@ -55,6 +56,47 @@ def conv3d_symmetric(x, weight, bias, stride, padding, dilation, groups, op="con
     folded_w = weight.permute(0, 2, 1, 3, 4).reshape(o, kd * cg, weight.shape[3], weight.shape[4])
     y = _C._conv2d(folded_x, folded_w, bias, (sh, sw), (ph, pw), (dh, dw), groups)
     return y.reshape(n, do, o, y.shape[2], y.shape[3]).permute(0, 2, 1, 3, 4)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed 3-D convolution (the adjoint of conv3d) of input (N, Cin, D, H, W) with
+    weight (Cin, Cout / groups, kd, kh, kw). One transposed 2-D convolution over the N D
+    input planes makes every depth offset's output planes at once (the offsets folded into
+    the output channels); input depth i and offset a land at depth i sd + a dd - pd."""
+    op = "conv_transpose3d"
+    x, added = _batched5(input, op)
+    if weight.ndim != 5:
+        raise ValueError(f"{op}: weight must have 5 dims (Cin, Cout / groups, kd, kh, kw), got shape "
+                         f"{tuple(weight.shape)}")
+    n, cin, di, h, w = x.shape
+    if weight.shape[0] != cin or cin % groups:
+        raise ValueError(f"{op}: the input has {cin} channels, the weight {tuple(weight.shape)} expects "
+                         f"{weight.shape[0]} (divisible by groups={groups})")
+    s, p = _ntuple(stride, 3, "stride", op), _ntuple(padding, 3, "padding", op)
+    op_, dil = _ntuple(output_padding, 3, "output_padding", op), _ntuple(dilation, 3, "dilation", op)
+    for i in range(3):
+        if not 0 <= op_[i] < max(s[i], dil[i]):
+            raise ValueError(f"{op}: output_padding {op_} must be smaller than stride or dilation in each dim")
+    cog, kd = weight.shape[1], weight.shape[2]
+    full = (di - 1) * s[0] + dil[0] * (kd - 1) + 1
+    depth = full - 2 * p[0] + op_[0]
+    if depth < 1:
+        raise ValueError(f"{op}: the output's depth {depth} would not be positive")
+    # weight (Cin, Cog, kd, kh, kw) -> (Cin, kd Cog, kh, kw): output channels (group, offset, channel).
+    folded_w = weight.permute(0, 2, 1, 3, 4).reshape(cin, kd * cog, weight.shape[3], weight.shape[4])
+    planes = x.permute(0, 2, 1, 3, 4).reshape(n * di, cin, h, w)
+    z = _C._conv_transpose2d(planes, folded_w, None, s[1:], p[1:], op_[1:], groups, dil[1:])
+    ho, wo = z.shape[2], z.shape[3]
+    z = z.reshape(n, di, groups, kd, cog, ho, wo)
+    from ..creation import arange, zeros
+
+    out = zeros((n, full + op_[0], groups * cog, ho, wo), dtype=x.dtype)
+    for a in range(kd):
+        out = out.index_add(1, arange(di) * s[0] + a * dil[0], z[:, :, :, a].reshape(n, di, groups * cog, ho, wo))
+    y = out[:, p[0]:p[0] + depth].permute(0, 2, 1, 3, 4)
+    if bias is not None:
+        y = y + bias.reshape(-1, 1, 1, 1)
+    return y.squeeze(0) if added else y
 
 
 def _depth_rows(y):
