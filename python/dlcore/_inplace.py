@@ -26,7 +26,8 @@ WRITE_BACK = {name + "_": name for name in [
     "logical_or", "logical_xor", "logit", "lt", "masked_scatter", "multiply", "mvlgamma", "nan_to_num", "ne",
     "negative", "not_equal", "pow", "rad2deg", "remainder", "renorm", "scatter_add", "sgn", "sign", "sinc",
     "subtract", "tan", "tril", "triu", "true_divide", "xlogy", "asinh", "acosh", "atanh", "arcsinh", "arccosh",
-    "arctanh", "arcsin", "arccos", "arctan"]}
+    "arctanh", "arcsin", "arccos", "arctan", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
+    "bitwise_left_shift", "bitwise_right_shift"]}
 
 RESHAPE = {name + "_": name for name in ["squeeze", "unsqueeze", "t", "transpose", "swapaxes", "swapdims"]}
 

@@ -115,7 +115,17 @@ void init_ops(py::module_& m, py::class_<Tensor>& c) {
       m, c, "floor_divide",
       [](TT a, py::object b) { return binop("floor_divide", a, b, &floor_divide); }, arg("other"));
   for (auto [name, fn] : std::initializer_list<std::pair<const char*, Tensor (*)(TT, TT)>>{
-           {"eq", &eq}, {"ne", &ne}, {"lt", &lt}, {"le", &le}, {"gt", &gt}, {"ge", &ge}}) {
+           {"eq", &eq},
+           {"ne", &ne},
+           {"lt", &lt},
+           {"le", &le},
+           {"gt", &gt},
+           {"ge", &ge},
+           {"bitwise_and", &bitwise_and},
+           {"bitwise_or", &bitwise_or},
+           {"bitwise_xor", &bitwise_xor},
+           {"bitwise_left_shift", &bitwise_left_shift},
+           {"bitwise_right_shift", &bitwise_right_shift}}) {
     std::string n = name;
     auto f = [fn, n](TT a, py::object b) { return binop(n.c_str(), a, b, fn); };
     m.def(name, f, arg("input"), arg("other"));
@@ -135,6 +145,7 @@ void init_ops(py::module_& m, py::class_<Tensor>& c) {
     return clamp(x, opt_scalar(lo), opt_scalar(hi));
   }, arg("min") = py::none(), arg("max") = py::none());
   def_both(m, c, "logical_not", [](TT x) { return logical_not(x); });
+  def_both(m, c, "bitwise_not", [](TT x) { return bitwise_not(x); });
 
   // ---- unary
   for (auto [name, fn] : std::initializer_list<std::pair<const char*, Tensor (*)(TT)>>{
@@ -203,34 +214,40 @@ void init_ops(py::module_& m, py::class_<Tensor>& c) {
           "__matmul__", [](TT a, TT b) { return matmul(a, b); }, py::is_operator(), nogil())
       .def("__neg__", [](TT a) { return neg(a); })
       .def("__abs__", [](TT a) { return abs(a); })
-      .def("__invert__",
-           [](TT a) {
-             if (a.dtype() != DType::Bool) throw TypeError("~ is only supported on bool tensors");
-             return logical_not(a);
-           })
+      .def("__invert__", [](TT a) { return bitwise_not(a); })
       .def(
-          "__and__",
-          [](TT a, TT b) {
-            if (a.dtype() != DType::Bool || b.dtype() != DType::Bool)
-              throw TypeError("& is only supported on bool tensors");
-            return mul(a, b);
-          },
+          "__and__", [](TT a, py::object b) { return binop("bitwise_and", a, b, &bitwise_and); },
           py::is_operator())
       .def(
-          "__or__",
-          [](TT a, TT b) {
-            if (a.dtype() != DType::Bool || b.dtype() != DType::Bool)
-              throw TypeError("| is only supported on bool tensors");
-            return add(a, b);
-          },
+          "__rand__", [](TT a, py::object b) { return rbinop("bitwise_and", a, b, &bitwise_and); },
           py::is_operator())
       .def(
-          "__xor__",
-          [](TT a, TT b) {
-            if (a.dtype() != DType::Bool || b.dtype() != DType::Bool)
-              throw TypeError("^ is only supported on bool tensors");
-            return ne(a, b);
-          },
+          "__or__", [](TT a, py::object b) { return binop("bitwise_or", a, b, &bitwise_or); },
+          py::is_operator())
+      .def(
+          "__ror__", [](TT a, py::object b) { return rbinop("bitwise_or", a, b, &bitwise_or); },
+          py::is_operator())
+      .def(
+          "__xor__", [](TT a, py::object b) { return binop("bitwise_xor", a, b, &bitwise_xor); },
+          py::is_operator())
+      .def(
+          "__rxor__", [](TT a, py::object b) { return rbinop("bitwise_xor", a, b, &bitwise_xor); },
+          py::is_operator())
+      .def(
+          "__lshift__",
+          [](TT a, py::object b) { return binop("bitwise_left_shift", a, b, &bitwise_left_shift); },
+          py::is_operator())
+      .def(
+          "__rlshift__",
+          [](TT a, py::object b) { return rbinop("bitwise_left_shift", a, b, &bitwise_left_shift); },
+          py::is_operator())
+      .def(
+          "__rshift__",
+          [](TT a, py::object b) { return binop("bitwise_right_shift", a, b, &bitwise_right_shift); },
+          py::is_operator())
+      .def(
+          "__rrshift__",
+          [](TT a, py::object b) { return rbinop("bitwise_right_shift", a, b, &bitwise_right_shift); },
           py::is_operator())
       .def("__round__", [](TT a) { return round(a); })
       .def(

@@ -1,6 +1,6 @@
 // Binary elementwise ops (add, sub, mul, div, pow, maximum, minimum, remainder, fmod,
-// floor_divide), the comparisons, where/masked_fill, and the in-place variants, with
-// gradients.
+// floor_divide), the bitwise ops of integers and bools (and, or, xor, shifts), the
+// comparisons, where/masked_fill, and the in-place variants, with gradients.
 // Broadcasting follows NumPy; dtypes promote as in PyTorch (result_type).
 #include <cmath>
 #include <type_traits>
@@ -14,7 +14,13 @@ namespace {
 
 using kernels::BinaryOp;
 
-enum class BK { Add, Sub, Mul, Div, Max, Min, Pow, Rem, Fmod, FloorDiv, Eq, Ne, Lt, Le, Gt, Ge };
+// clang-format off
+enum class BK {
+  Add, Sub, Mul, Div, Max, Min, Pow, Rem, Fmod, FloorDiv,
+  BitAnd, BitOr, BitXor, Shl, Shr,
+  Eq, Ne, Lt, Le, Gt, Ge
+};
+// clang-format on
 // Add..Min double as kernels::BinaryOp values.
 static_assert(static_cast<int>(BK::Min) == static_cast<int>(BinaryOp::Min));
 
@@ -22,6 +28,7 @@ constexpr int64_t kGrain = 32768;
 constexpr int64_t kStreamBytes = int64_t(8) << 20;
 
 bool is_compare(BK k) { return k >= BK::Eq; }
+bool is_bitwise(BK k) { return k >= BK::BitAnd && k <= BK::Shr; }
 
 template <class T> inline T int_pow(T base, T exp) {
   T r = 1;
@@ -68,12 +75,39 @@ inline T floor_divide_of(T x, T y) {
   }
 }
 
+// Shifts as PyTorch defines them for any shift: left by a negative amount or by the width or
+// more gives 0; right by such an amount fills with the sign (0 or -1). Shifting left goes
+// through the unsigned type, so bits leave at the top without overflow.
+template <class T>
+inline T shift_of(BK k, T x, T y) {
+  constexpr T width = static_cast<T>(sizeof(T) * 8);
+  if (k == BK::Shl)
+    return y < 0 || y >= width ? T(0)
+                               : static_cast<T>(static_cast<std::make_unsigned_t<T>>(x) << y);
+  return y < 0 || y >= width ? static_cast<T>(x < 0 ? -1 : 0) : static_cast<T>(x >> y);
+}
+
 template <class T> inline T apply(BK k, T x, T y) {
   if (k < BK::Pow)
     return kernels::scalar_binary<T>(static_cast<BinaryOp>(static_cast<int>(k)), x, y);
   if constexpr (std::is_same_v<T, bool>) {
-    return x || !y;  // Pow (the others reject bool tensors)
+    switch (k) {
+      case BK::BitAnd: return x && y;
+      case BK::BitOr: return x || y;
+      case BK::BitXor: return x != y;
+      default: return x || !y;  // Pow (the others reject bool tensors)
+    }
   } else {
+    if constexpr (std::is_integral_v<T>) {
+      switch (k) {
+        case BK::BitAnd: return static_cast<T>(x & y);
+        case BK::BitOr: return static_cast<T>(x | y);
+        case BK::BitXor: return static_cast<T>(x ^ y);
+        case BK::Shl:
+        case BK::Shr: return shift_of(k, x, y);
+        default: break;
+      }
+    }
     switch (k) {
       case BK::Rem: return remainder_of(x, y);
       case BK::Fmod:
@@ -103,9 +137,12 @@ template <class T> inline bool compare(BK k, T x, T y) {
 }
 
 const char* bk_name(BK k) {
+  // clang-format off
   static const char* names[] = {
-      "add",  "sub",          "mul", "div", "maximum", "minimum", "pow", "remainder",
-      "fmod", "floor_divide", "eq",  "ne",  "lt",      "le",      "gt",  "ge"};
+      "add", "sub", "mul", "div", "maximum", "minimum", "pow", "remainder", "fmod", "floor_divide",
+      "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift",
+      "eq", "ne", "lt", "le", "gt", "ge"};
+  // clang-format on
   return names[static_cast<int>(k)];
 }
 
@@ -196,6 +233,10 @@ DType compute_dtype(BK k, const Tensor& a, const Tensor& b) {
     throw TypeError("sub: subtraction of two bool tensors is not supported; use logical_xor");
   if ((k == BK::Rem || k == BK::Fmod || k == BK::FloorDiv) && d == DType::Bool)
     throw TypeError(str_cat(bk_name(k), ": not supported on bool tensors"));
+  if (is_bitwise(k) && (is_floating(d) || ((k == BK::Shl || k == BK::Shr) && d == DType::Bool)))
+    throw TypeError(str_cat(bk_name(k), ": only supported on integer",
+                            k == BK::Shl || k == BK::Shr ? "" : " and bool", " tensors, got ",
+                            dtype_name(a.dtype()), " and ", dtype_name(b.dtype())));
   return d;
 }
 
@@ -382,6 +423,22 @@ Tensor minimum(const Tensor& a, const Tensor& b) { return binary(BK::Min, a, b);
 Tensor remainder(const Tensor& a, const Tensor& b) { return binary(BK::Rem, a, b); }
 Tensor fmod(const Tensor& a, const Tensor& b) { return binary(BK::Fmod, a, b); }
 Tensor floor_divide(const Tensor& a, const Tensor& b) { return binary(BK::FloorDiv, a, b); }
+Tensor bitwise_and(const Tensor& a, const Tensor& b) { return binary_forward(BK::BitAnd, a, b); }
+Tensor bitwise_or(const Tensor& a, const Tensor& b) { return binary_forward(BK::BitOr, a, b); }
+Tensor bitwise_xor(const Tensor& a, const Tensor& b) { return binary_forward(BK::BitXor, a, b); }
+Tensor bitwise_left_shift(const Tensor& a, const Tensor& b) {
+  return binary_forward(BK::Shl, a, b);
+}
+Tensor bitwise_right_shift(const Tensor& a, const Tensor& b) {
+  return binary_forward(BK::Shr, a, b);
+}
+Tensor bitwise_not(const Tensor& a) {
+  if (a.dtype() == DType::Bool) return logical_not(a);
+  if (is_floating(a.dtype()))
+    throw TypeError(str_cat("bitwise_not: only supported on integer and bool tensors, got ",
+                            dtype_name(a.dtype())));
+  return binary_forward(BK::BitXor, a, scalar_tensor(Scalar(int64_t(-1)), a.dtype()));
+}
 Tensor add(const Tensor& a, Scalar b) { return binary(BK::Add, a, wrap(b)); }
 Tensor sub(const Tensor& a, Scalar b) { return binary(BK::Sub, a, wrap(b)); }
 Tensor rsub(const Tensor& a, Scalar b) { return binary(BK::Sub, wrap(b), a); }
