@@ -52,6 +52,10 @@ CASES = [
     ("RAdam", dict(lr=0.05, weight_decay=0.2, decoupled_weight_decay=True)),
     ("Adadelta", dict()),
     ("Adadelta", dict(lr=0.5, rho=0.8, eps=1e-4, weight_decay=0.1)),
+    ("Rprop", dict(lr=0.05)),
+    ("Rprop", dict(lr=0.02, etas=(0.3, 1.5), step_sizes=(1e-3, 0.04), maximize=True)),
+    ("ASGD", dict(lr=0.05)),
+    ("ASGD", dict(lr=0.05, lambd=0.1, alpha=0.5, t0=5, weight_decay=0.1)),
 ]
 
 
@@ -168,7 +172,8 @@ def train(model, opt, x, y, steps):
 
 @pytest.mark.parametrize("name,kw", [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.01, amsgrad=True)),
                                      ("Adagrad", dict(lr=0.1)), ("RMSprop", dict(lr=0.01, centered=True,
-                                                                                 momentum=0.5))])
+                                                                                 momentum=0.5)),
+                                     ("Rprop", dict(lr=0.01)), ("ASGD", dict(lr=0.05, t0=2))])
 def test_state_dict_round_trip_continues_identically(name, kw, tmp_path):
     dl.manual_seed(0)
     x, y = dl.randn(16, 5), dl.randint(0, 3, (16,))

@@ -226,3 +226,46 @@ class Adadelta:
         d = np.sqrt(self.u + self.eps) / np.sqrt(self.v + self.eps) * g
         self.u = self.rho * self.u + (1 - self.rho) * d * d
         return p - self.lr * d
+
+
+class Rprop:
+    """Per-weight step sizes: times etas[1] while the gradient keeps its sign, times etas[0]
+    (and no step) when it flips, within step_sizes; p moves by -sign(g) step."""
+
+    def __init__(self, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), maximize=False):
+        self.__dict__.update(locals())
+        self.prev = None
+        self.size = None
+
+    def step(self, p, g):
+        g = -g if self.maximize else g
+        if self.prev is None:
+            self.prev, self.size = np.zeros_like(p), np.full_like(p, self.lr)
+        out, prev = p.copy(), self.prev.copy()
+        for i in range(p.size):
+            s = g.flat[i] * prev.flat[i]
+            factor = self.etas[1] if s > 0 else (self.etas[0] if s < 0 else 1.0)
+            self.size.flat[i] = min(max(self.size.flat[i] * factor, self.step_sizes[0]), self.step_sizes[1])
+            gi = 0.0 if s < 0 else g.flat[i]
+            out.flat[i] -= np.sign(gi) * self.size.flat[i]
+            self.prev.flat[i] = gi
+        return out
+
+
+class ASGD:
+    """SGD with the decay p (1 - lambd eta), eta = lr / (1 + lambd lr t)^alpha after step t,
+    and the average ax of the iterates (mu = 1 / max(1, t - t0))."""
+
+    def __init__(self, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, maximize=False):
+        self.__dict__.update(locals())
+        self.t, self.eta, self.mu, self.ax = 0, lr, 1.0, None
+
+    def step(self, p, g):
+        g = -g if self.maximize else g
+        self.t += 1
+        g = g + self.weight_decay * p
+        p = p * (1 - self.lambd * self.eta) - self.eta * g
+        self.ax = p.copy() if self.mu == 1 else self.ax + (p - self.ax) * self.mu
+        self.eta = self.lr / (1 + self.lambd * self.lr * self.t) ** self.alpha
+        self.mu = 1 / max(1, self.t - self.t0)
+        return p
