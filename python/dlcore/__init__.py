@@ -362,7 +362,9 @@ from ._torch_names import (  # noqa: F401, E402
     unravel_index,
 )
 from ._torch_names import ALIASES as _ALIASES, _export_functional  # noqa: E402
-from . import _inplace  # noqa: F401, E402  (after every method it writes back)
+from . import _inplace  # noqa: E402
+
+_inplace.install()  # after every method it writes back
 
 _export_functional(globals())
 for _alias, _base in _ALIASES.items():

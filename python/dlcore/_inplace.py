@@ -33,7 +33,12 @@ RESHAPE = {name + "_": name for name in ["squeeze", "unsqueeze", "t", "transpose
 
 
 def _write_back(name, base):
-    op = getattr(Tensor, base)
+    return writer(name, getattr(Tensor, base), f"self.{base}(...)")
+
+
+def writer(name, op, what=None):
+    """The in-place form ``name`` of op(self, *args, **kwargs): the result written into
+    self, with the checks above (also serves nn.functional's relu_, elu_, ...)."""
 
     def method(self, *args, **kwargs):
         in_graph = self.requires_grad and _C.is_grad_enabled()
@@ -53,7 +58,7 @@ def _write_back(name, base):
         return self.copy_(out)
 
     method.__name__ = name
-    method.__doc__ = f"In place: self.{base}(...) written into self, returned."
+    method.__doc__ = f"In place: {what or name[:-1] + '(self, ...)'} written into self, returned."
     return method
 
 
@@ -72,9 +77,11 @@ def _reshape(name, base):
     return method
 
 
-for _name, _base in WRITE_BACK.items():
-    if not hasattr(Tensor, _name):
-        setattr(Tensor, _name, _write_back(_name, _base))
-for _name, _base in RESHAPE.items():
-    if not hasattr(Tensor, _name):
-        setattr(Tensor, _name, _reshape(_name, _base))
+def install():
+    """Adds the methods the Tensor lacks (called once its out-of-place methods are all in)."""
+    for name, base in WRITE_BACK.items():
+        if not hasattr(Tensor, name):
+            setattr(Tensor, name, _write_back(name, base))
+    for name, base in RESHAPE.items():
+        if not hasattr(Tensor, name):
+            setattr(Tensor, name, _reshape(name, base))

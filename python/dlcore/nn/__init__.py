@@ -126,3 +126,19 @@ from .upsampling import (  # noqa: F401
     UpsamplingBilinear2d,
     UpsamplingNearest2d,
 )
+from .more_layers import (  # noqa: F401, E402
+    DataParallel,
+    FeatureAlphaDropout,
+    LPPool1d,
+    LPPool2d,
+    LPPool3d,
+    MaxUnpool1d,
+    MaxUnpool3d,
+    MultiLabelMarginLoss,
+    SyncBatchNorm,
+    TripletMarginWithDistanceLoss,
+)
+from . import more_layers as _more_layers  # noqa: E402
+
+for _name in _more_layers.FUNCTIONS:  # nn.functional's share of them
+    setattr(functional, _name, getattr(_more_layers, _name))

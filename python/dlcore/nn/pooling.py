@@ -113,7 +113,7 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Puts each value at its recorded flat index h W + w of an output plane of size
     (H, W) = output_size, or (in - 1) stride - 2 padding + kernel per dim; zeros elsewhere.
-    Differentiable in the input (the gradient gathers at the indices)."""
+    Differentiable in the input (see unpool_scatter for overlapping windows)."""
     x, added = _batched(input, 2, "max_unpool2d")
     idx, _ = _batched(indices, 2, "max_unpool2d")
     if tuple(idx.shape) != tuple(x.shape):
@@ -133,8 +133,19 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     if a.size and (a.min() < 0 or a.max() >= plane):
         raise IndexError(f"max_unpool2d: index {int(a.max() if a.max() >= plane else a.min())} is out of range for "
                          f"an output plane of size {size}")
-    out = zeros(n, c, plane, dtype=x.dtype).scatter_add(2, flat, x.reshape(n, c, -1))
-    return _unbatch(out.reshape(n, c, *size), added)
+    return _unbatch(unpool_scatter(x.reshape(n, c, -1), flat, plane).reshape(n, c, *size), added)
+
+
+def unpool_scatter(values, index, size):
+    """(N, C, size) zeros with values (N, C, L) put at index (N, C, L). Overlapping pooling
+    windows name one input position twice, with the same value: a position gets the mean of
+    what lands on it (that value), and each of its sources a share of its gradient."""
+    from ..creation import ones_like
+
+    total = zeros(values.shape[0], values.shape[1], size, dtype=values.dtype).scatter_add(2, index, values)
+    hits = zeros(values.shape[0], values.shape[1], size, dtype=values.dtype).scatter_add(2, index,
+                                                                                         ones_like(values))
+    return total / _C.where(hits > 0, hits, 1.0)
 
 
 class _Pool(Module):
