@@ -136,3 +136,26 @@ def test_conversions_a_ported_script_calls():
     assert y[1:].data_ptr() - y.data_ptr() == 5 * 4
     assert x.where(x > 0, dl.zeros(2, 3)).sum().item() == 6 and tuple(dl.ones(3).broadcast_to((2, 3)).shape) == (2, 3)
     assert tuple(x.new_empty(4).shape) == (4,) and x.new_empty(4).dtype == dl.float32
+
+
+@pytest.fixture
+def default_printing():
+    yield
+    dl.set_printoptions(profile="default")
+
+
+def test_set_printoptions(default_printing):
+    x = dl.tensor([1.123456, 2.5])
+    assert repr(x) == "tensor([1.1235, 2.5000])"
+    assert repr(dl.tensor([1.0, 2.0])) == "tensor([1., 2.])"
+    dl.set_printoptions(precision=2)
+    assert repr(x) == "tensor([1.12, 2.50])"
+    dl.set_printoptions(precision=3, sci_mode=True)
+    assert repr(x) == "tensor([1.123e+00, 2.500e+00])"
+    dl.set_printoptions(threshold=4, edgeitems=1)
+    assert repr(dl.arange(10)) == "tensor([0, ..., 9])"
+    dl.set_printoptions(profile="full")
+    assert "..." not in repr(dl.arange(2000))
+    assert dl.get_printoptions()["threshold"] == float("inf")
+    with pytest.raises(ValueError, match="set_printoptions: profile must be 'default', 'short' or 'full', got 'x'"):
+        dl.set_printoptions(profile="x")

@@ -270,6 +270,7 @@ from ._random import bernoulli, randint_like  # noqa: F401
 from ._einsum import einsum  # noqa: F401
 from .grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: F401
 from . import _tensor  # noqa: F401  (Python-level Tensor methods)
+from ._tensor import get_printoptions, set_printoptions  # noqa: F401
 from . import autograd  # noqa: F401
 from . import amp, backends, cuda, datasets, distributions, linalg, nn, optim, special, utils, vision  # noqa: F401, E402
 from ._compat import (  # noqa: F401, E402

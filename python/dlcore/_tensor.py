@@ -7,9 +7,42 @@ from .creation import full, ones, tensor, zeros
 Tensor = _C.Tensor
 
 
+_PROFILES = {"default": dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
+             "short": dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
+             "full": dict(precision=4, threshold=float("inf"), edgeitems=3, linewidth=80)}
+_print_options = dict(_PROFILES["default"], sci_mode=None)
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None,
+                     sci_mode=None):
+    """How tensors print, as PyTorch's: digits after the point, the element count past
+    which only edgeitems per dimension show, the line width; profile 'default', 'short' or
+    'full' first; sci_mode True or False forces or forbids scientific notation (None:
+    as the values need)."""
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"set_printoptions: profile must be 'default', 'short' or 'full', got {profile!r}")
+        _print_options.update(_PROFILES[profile])
+    for name, value in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems),
+                        ("linewidth", linewidth)):
+        if value is not None:
+            _print_options[name] = value
+    _print_options["sci_mode"] = sci_mode
+
+
+def get_printoptions():
+    return dict(_print_options)
+
+
 def _repr(self):
-    data = np.array2string(self.detach().numpy(), separator=", ", prefix="tensor(",
-                           precision=4, threshold=1000)
+    o = _print_options
+    fmt = {}
+    if o["sci_mode"] is True and self.dtype.is_floating_point:
+        fmt = {"float_kind": lambda v: np.format_float_scientific(v, precision=o["precision"], unique=False)}
+    data = np.array2string(self.detach().numpy(), separator=", ", prefix="tensor(", precision=o["precision"],
+                           threshold=o["threshold"], edgeitems=o["edgeitems"], max_line_width=o["linewidth"],
+                           suppress_small=o["sci_mode"] is False, formatter=fmt or None,
+                           floatmode="maxprec_equal")  # 1.1235, 2.5000 as PyTorch prints them
     extras = []
     if self.dtype not in (_C.dtype.float32, _C.dtype.int64, _C.dtype.bool):
         extras.append(f"dtype={self.dtype!r}")
