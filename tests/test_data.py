@@ -271,3 +271,60 @@ def test_iterable_and_concatenated_datasets():
         cat[8]
     with pytest.raises(TypeError, match="iterable datasets cannot be indexed"):
         ConcatDataset([Countdown(2)])
+
+
+def test_distributed_sampler_partitions_the_indices():
+    from dlcore.utils.data import DistributedSampler, TensorDataset
+
+    ds = TensorDataset(dl.arange(10))
+    shares = [list(DistributedSampler(ds, num_replicas=3, rank=r, shuffle=False)) for r in range(3)]
+    padded = list(range(10)) + [0, 1]  # to a multiple of 3 with the first indices
+    assert shares == [padded[r::3] for r in range(3)]
+    dropped = [list(DistributedSampler(ds, 3, r, shuffle=False, drop_last=True)) for r in range(3)]
+    assert dropped == [list(range(9))[r::3] for r in range(3)]
+    assert len(DistributedSampler(ds, 3, 0, drop_last=True)) == 3
+
+    def epoch(e, seed=0):
+        out = []
+        for r in range(3):
+            s = DistributedSampler(ds, 3, r, seed=seed)
+            s.set_epoch(e)
+            out.append(list(s))
+        return out
+
+    first = epoch(0)
+    # Interleaved back, the shares are one permutation of the indices, padded by its first two.
+    order = [first[k % 3][k // 3] for k in range(12)]
+    assert sorted(order[:10]) == list(range(10)) and order[10:] == order[:2]
+    assert epoch(0) == first and epoch(1) != first and epoch(0, seed=5) != first
+    assert sorted(DistributedSampler(ds)) == list(range(10))  # one replica: everything, once
+    with pytest.raises(ValueError, match="DistributedSampler: rank 3 is out of range for 3 replicas"):
+        DistributedSampler(ds, 3, 3)
+
+
+def test_stack_chain_and_default_convert():
+    from dlcore.utils.data import ChainDataset, IterableDataset, StackDataset, TensorDataset, default_convert
+
+    a, b = TensorDataset(dl.arange(4)), TensorDataset(dl.arange(4) * 10)
+    assert [x.item() for (x,), (y,) in [StackDataset(a, b)[2]]] == [2] and StackDataset(a, b)[2][1][0].item() == 20
+    d = StackDataset(left=a, right=b)[3]
+    assert d["left"][0].item() == 3 and d["right"][0].item() == 30 and len(StackDataset(a, b)) == 4
+    with pytest.raises(ValueError, match=r"StackDataset: the datasets' lengths differ: \[3, 4\]"):
+        StackDataset(a, TensorDataset(dl.arange(3)))
+
+    class Count(IterableDataset):
+        def __init__(self, n):
+            self.n = n
+
+        def __iter__(self):
+            return iter(range(self.n))
+
+        def __len__(self):
+            return self.n
+
+    assert list(ChainDataset([Count(2), Count(3)])) == [0, 1, 0, 1, 2] and len(ChainDataset([Count(2), Count(1)])) == 3
+    with pytest.raises(TypeError, match="ChainDataset: expected iterable datasets, got TensorDataset"):
+        ChainDataset([a])
+    out = default_convert({"x": np.arange(3.0), "y": (np.int64(4), "tag")})
+    np.testing.assert_array_equal(out["x"].numpy(), [0.0, 1.0, 2.0])
+    assert out["y"][0].item() == 4 and out["y"][1] == "tag"

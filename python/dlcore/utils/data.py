@@ -1,7 +1,8 @@
 """Datasets, samplers and batching (``dlcore.utils.data``), shaped like ``torch.utils.data``:
 ``Dataset``, ``IterableDataset``, ``TensorDataset``, ``Subset``, ``ConcatDataset``,
-``random_split``; the samplers ``SequentialSampler``, ``RandomSampler``,
-``SubsetRandomSampler``, ``WeightedRandomSampler`` and ``BatchSampler``; ``DataLoader``.
+``ChainDataset``, ``StackDataset``, ``random_split``; the samplers ``SequentialSampler``,
+``RandomSampler``, ``SubsetRandomSampler``, ``WeightedRandomSampler``, ``BatchSampler``
+and ``DistributedSampler``; ``default_collate``, ``default_convert``; ``DataLoader``.
 
 A DataLoader over a ``TensorDataset`` with the default collate gathers each batch with one
 indexing op per tensor (no per-sample Python loop); other datasets are indexed per sample
@@ -100,6 +101,45 @@ class ConcatDataset(Dataset):
         return self.datasets[k][index - (self.cumulative_sizes[k - 1] if k else 0)]
 
 
+class ChainDataset(IterableDataset):
+    """The samples of several iterable datasets, one stream after another."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise TypeError(f"ChainDataset: expected iterable datasets, got {type(d).__name__}")
+
+    def __iter__(self):
+        for d in self.datasets:
+            yield from d
+
+    def __len__(self):
+        return sum(len(d) for d in self.datasets)
+
+
+class StackDataset(Dataset):
+    """Samples that gather one sample of each dataset at the same index: a tuple (datasets
+    given by position) or a dict (by keyword). The datasets must have one length."""
+
+    def __init__(self, *args, **kwargs):
+        if bool(args) == bool(kwargs):
+            raise ValueError("StackDataset: give the datasets either by position or by keyword")
+        self.datasets = args if args else kwargs
+        lengths = {len(d) for d in (args or kwargs.values())}
+        if len(lengths) != 1:
+            raise ValueError(f"StackDataset: the datasets' lengths differ: {sorted(lengths)}")
+        self._length = lengths.pop()
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __len__(self):
+        return self._length
+
+
 def random_split(dataset, lengths, generator=None):
     """Splits into non-overlapping random Subsets of the given lengths (ints summing to the
     dataset's length, or fractions summing to 1)."""
@@ -142,6 +182,23 @@ def default_collate(batch):
         return type(first)(default_collate(list(f)) for f in zip(*batch)) if isinstance(first, tuple) \
             else [default_collate(list(f)) for f in zip(*batch)]
     return list(batch)
+
+
+def default_convert(data):
+    """NumPy arrays (and NumPy numbers) to tensors, inside tuples, lists and dicts too; the
+    rest as it is. No batching: what a DataLoader with batch_size=None applies."""
+    if isinstance(data, np.ndarray) and data.dtype.kind in "biuf":
+        return _C.from_numpy(np.ascontiguousarray(data))
+    if isinstance(data, np.number):
+        return _tensor(data.item())
+    if isinstance(data, dict):
+        return {k: default_convert(v) for k, v in data.items()}
+    if isinstance(data, tuple):
+        return type(data)(*(default_convert(v) for v in data)) if hasattr(data, "_fields") else \
+            tuple(default_convert(v) for v in data)
+    if isinstance(data, list):
+        return [default_convert(v) for v in data]
+    return data
 
 
 class Sampler:
@@ -263,6 +320,44 @@ class BatchSampler(Sampler):
     def __len__(self):
         n = len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
+class DistributedSampler(Sampler):
+    """The share of the dataset's indices for replica ``rank`` of ``num_replicas`` (1 and 0
+    by default: one process has everything): every num_replicas-th index from rank, after
+    an optional shuffle seeded by seed + epoch (call set_epoch each epoch) and padding with
+    the first indices to a multiple of num_replicas (or dropping the rest, drop_last)."""
+
+    def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
+        self.num_replicas = 1 if num_replicas is None else _count(num_replicas, "DistributedSampler",
+                                                                  "num_replicas")
+        self.rank = 0 if rank is None else rank
+        if not 0 <= self.rank < self.num_replicas:
+            raise ValueError(f"DistributedSampler: rank {self.rank} is out of range for {self.num_replicas} replicas")
+        self.dataset, self.shuffle, self.seed, self.drop_last, self.epoch = dataset, shuffle, seed, drop_last, 0
+        n = len(dataset)
+        self.num_samples = n // self.num_replicas if drop_last else -(-n // self.num_replicas)
+        self.total_size = self.num_samples * self.num_replicas
+
+    def set_epoch(self, epoch):
+        self.epoch = epoch
+
+    def __iter__(self):
+        n = len(self.dataset)
+        if self.shuffle:
+            g = _C.Generator()
+            g.manual_seed(self.seed + self.epoch)
+            indices = randperm(n, generator=g).tolist()
+        else:
+            indices = list(range(n))
+        if self.drop_last:
+            indices = indices[:self.total_size]
+        elif n:
+            indices = (indices * (-(-self.total_size // n)))[:self.total_size]
+        return iter(indices[self.rank:self.total_size:self.num_replicas])
+
+    def __len__(self):
+        return self.num_samples
 
 
 def get_worker_info():
