@@ -363,6 +363,7 @@ from ._torch_names import (  # noqa: F401, E402
     unravel_index,
 )
 from ._torch_names import ALIASES as _ALIASES, _export_functional  # noqa: E402
+from ._scatter_reduce import index_reduce, scatter_reduce  # noqa: F401, E402
 from . import _inplace  # noqa: E402
 
 _inplace.install()  # after every method it writes back

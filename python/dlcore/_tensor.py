@@ -39,10 +39,15 @@ def _repr(self):
     fmt = {}
     if o["sci_mode"] is True and self.dtype.is_floating_point:
         fmt = {"float_kind": lambda v: np.format_float_scientific(v, precision=o["precision"], unique=False)}
-    data = np.array2string(self.detach().numpy(), separator=", ", prefix="tensor(", precision=o["precision"],
+    a = self.detach().numpy()
+    # As PyTorch prints: every value with `precision` digits (1.1235, 2.5000), but whole
+    # numbers with none (1., 2.).
+    finite = a[np.isfinite(a)] if a.dtype.kind == "f" else a
+    whole = a.dtype.kind != "f" or bool(np.all(finite == np.round(finite)))
+    data = np.array2string(a, separator=", ", prefix="tensor(", precision=o["precision"],
                            threshold=o["threshold"], edgeitems=o["edgeitems"], max_line_width=o["linewidth"],
                            suppress_small=o["sci_mode"] is False, formatter=fmt or None,
-                           floatmode="maxprec_equal")  # 1.1235, 2.5000 as PyTorch prints them
+                           floatmode="maxprec_equal" if whole else "fixed")
     extras = []
     if self.dtype not in (_C.dtype.float32, _C.dtype.int64, _C.dtype.bool):
         extras.append(f"dtype={self.dtype!r}")
