@@ -273,6 +273,7 @@ from . import _tensor  # noqa: F401  (Python-level Tensor methods)
 from ._tensor import get_printoptions, set_printoptions  # noqa: F401
 from . import autograd  # noqa: F401
 from . import amp, backends, cuda, datasets, distributions, linalg, nn, optim, special, utils, vision  # noqa: F401, E402
+from . import func  # noqa: F401, E402
 from ._compat import (  # noqa: F401, E402
     are_deterministic_algorithms_enabled,
     compile,
