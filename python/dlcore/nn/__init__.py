@@ -142,3 +142,17 @@ from . import more_layers as _more_layers  # noqa: E402
 
 for _name in _more_layers.FUNCTIONS:  # nn.functional's share of them
     setattr(functional, _name, getattr(_more_layers, _name))
+from .lazy import (  # noqa: F401, E402
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyBatchNorm3d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConv3d,
+    LazyConvTranspose1d,
+    LazyConvTranspose2d,
+    LazyConvTranspose3d,
+    LazyLinear,
+    UninitializedBuffer,
+    UninitializedParameter,
+)

@@ -297,6 +297,8 @@ class Module:
         Returns ``(missing_keys, unexpected_keys)``.
         """
         own = self.state_dict(keep_vars=True)
+        self._materialize_placeholders(own, state_dict)
+        own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         mismatched = []
@@ -325,6 +327,20 @@ class Module:
                         v = _C.from_numpy(np.ascontiguousarray(v))
                     t.copy_(v.detach())
         return _IncompatibleKeys(missing, unexpected)
+
+    def _materialize_placeholders(self, own, state_dict):
+        """Sizes a lazy layer's placeholders (nn/lazy.py) from the checkpoint's tensors."""
+        for key, t in own.items():
+            if key in state_dict and hasattr(t, "materialize") and hasattr(state_dict[key], "shape"):
+                *path, leaf = key.split(".")
+                owner = self
+                for p in path:
+                    owner = getattr(owner, p)
+                shape = tuple(state_dict[key].shape)
+                if leaf in owner._parameters:
+                    t.materialize(shape)
+                else:
+                    owner._buffers[leaf] = t.materialize(shape)
 
     # ---- printing
     def extra_repr(self):
