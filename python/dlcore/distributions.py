@@ -1,6 +1,8 @@
 """Probability distributions (``dlcore.distributions``) with PyTorch's names and shapes:
-``Normal Uniform Exponential Laplace Bernoulli Categorical Independent`` and
-``kl_divergence``.
+``Normal Uniform Exponential Laplace Bernoulli Categorical Gamma Beta Dirichlet Poisson
+Independent``, and from _distributions_more.py ``MultivariateNormal LogNormal HalfNormal
+Cauchy Gumbel Geometric OneHotCategorical Chi2 StudentT MixtureSameFamily``;
+``kl_divergence`` and ``register_kl``.
 
 A distribution has a ``batch_shape`` (its parameters broadcast together) and an
 ``event_shape`` (one draw's shape); ``sample(sample_shape)`` returns
@@ -562,3 +564,20 @@ def _kl_dirichlet(p, q):
 @register_kl(Poisson, Poisson)
 def _kl_poisson(p, q):
     return p.rate * (p.rate.log() - q.rate.log()) - p.rate + q.rate
+
+
+from ._distributions_more import (  # noqa: E402  (they build on the classes above)
+    Cauchy,
+    Chi2,
+    Geometric,
+    Gumbel,
+    HalfNormal,
+    LogNormal,
+    MixtureSameFamily,
+    MultivariateNormal,
+    OneHotCategorical,
+    StudentT,
+)
+
+__all__ += ["MultivariateNormal", "LogNormal", "HalfNormal", "Cauchy", "Gumbel", "Geometric", "OneHotCategorical",
+            "Chi2", "StudentT", "MixtureSameFamily"]
