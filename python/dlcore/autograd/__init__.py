@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import _C
-from ..grad_mode import enable_grad, no_grad, set_grad_enabled  # noqa: F401
+from ..grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: F401
 
 Node = _C.Node
 
@@ -115,6 +115,42 @@ def _replace(inputs, i, value):
     args = list(inputs)
     args[i] = value
     return args
+
+
+def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+    """gradcheck of fn's gradient: the vector-Jacobian products of fn's outputs (weighted
+    by grad_outputs, random float64 tensors by default, themselves differentiated too)
+    with respect to the inputs that require grad, computed with create_graph=True and
+    compared with central finite differences."""
+    inputs = (inputs,) if isinstance(inputs, _C.Tensor) else tuple(inputs)
+    diff = [i for i, t in enumerate(inputs) if isinstance(t, _C.Tensor) and t.requires_grad]
+    if not diff:
+        raise ValueError("gradgradcheck: no input requires grad")
+    with enable_grad():
+        out = fn(*inputs)
+    outs = [o for o in ((out,) if isinstance(out, _C.Tensor) else tuple(out))
+            if isinstance(o, _C.Tensor) and o.dtype.is_floating_point]
+    if grad_outputs is None:
+        rng = np.random.default_rng(0)
+        grad_outputs = [_C.from_numpy(rng.standard_normal(tuple(o.shape))).requires_grad_() for o in outs]
+    grad_outputs = [grad_outputs] if isinstance(grad_outputs, _C.Tensor) else list(grad_outputs)
+    if len(grad_outputs) != len(outs):
+        raise ValueError(f"gradgradcheck: expected {len(outs)} grad_outputs, got {len(grad_outputs)}")
+    n = len(inputs)
+
+    def first_derivatives(*args):
+        # The finite-difference passes hand in perturbed copies that take no part in a graph.
+        xs = [a.detach().requires_grad_() if i in diff and not a.requires_grad else a
+              for i, a in enumerate(args[:n])]
+        gs = args[n:]
+        with enable_grad():
+            o = fn(*xs)
+            os_ = [t for t in ((o,) if isinstance(o, _C.Tensor) else tuple(o))
+                   if isinstance(t, _C.Tensor) and t.dtype.is_floating_point]
+            got = grad(os_, [xs[i] for i in diff], list(gs), create_graph=True, allow_unused=True)
+        return tuple(g if g is not None else xs[i] * 0.0 for g, i in zip(got, diff))
+
+    return gradcheck(first_derivatives, tuple(inputs) + tuple(grad_outputs), eps, atol, rtol, raise_exception)
 
 
 from . import functional  # noqa: E402, F401

@@ -153,6 +153,58 @@ class Module:
         return _HookHandle(self._forward_pre_hooks, hook)
 
     # ---- traversal
+    def get_submodule(self, target):
+        """The module at the dotted path target ('' is this one); AttributeError naming the
+        part that is missing or not a module."""
+        mod = self
+        if target == "":
+            return mod
+        for part in target.split("."):
+            child = mod._modules.get(part) if isinstance(mod, Module) else None
+            if child is None:
+                raise AttributeError(f"{type(mod).__name__} has no submodule {part!r} (looking up {target!r})")
+            mod = child
+        return mod
+
+    def set_submodule(self, target, module):
+        """Replaces the module at the dotted path target (which must exist)."""
+        *path, leaf = target.split(".")
+        owner = self.get_submodule(".".join(path))
+        if leaf not in owner._modules:
+            raise AttributeError(f"{type(owner).__name__} has no submodule {leaf!r} (looking up {target!r})")
+        setattr(owner, leaf, module)
+
+    def get_parameter(self, target):
+        *path, leaf = target.split(".")
+        owner = self.get_submodule(".".join(path))
+        if leaf not in owner._parameters:
+            raise AttributeError(f"{type(owner).__name__} has no parameter {leaf!r} (looking up {target!r})")
+        return owner._parameters[leaf]
+
+    def get_buffer(self, target):
+        *path, leaf = target.split(".")
+        owner = self.get_submodule(".".join(path))
+        if leaf not in owner._buffers:
+            raise AttributeError(f"{type(owner).__name__} has no buffer {leaf!r} (looking up {target!r})")
+        return owner._buffers[leaf]
+
+    def compile(self, *args, **kwargs):
+        """Nothing to do: dlcore runs eagerly (as dlcore.compile)."""
+
+    def cuda(self, device=None):
+        raise RuntimeError("Module.cuda(): no CUDA device in this dlcore build (dlcore.cuda.is_available() is "
+                           "False); keep the model on the 'cpu' device")
+
+    def half(self):
+        raise TypeError("Module.half(): dlcore has no float16 tensors (float32 and float64)")
+
+    def bfloat16(self):
+        raise TypeError("Module.bfloat16(): dlcore has no bfloat16 tensors (float32 and float64)")
+
+    def share_memory(self):
+        """One process holds everything: the module as it is."""
+        return self
+
     def named_modules(self, memo=None, prefix=""):
         memo = set() if memo is None else memo
         if id(self) in memo:
