@@ -37,6 +37,12 @@ class Parameter(Tensor):
         return (Parameter, (self.detach().clone(), self.requires_grad))
 
 
+def _parametrized(module, name):
+    """Whether module.<name> is computed by nn.utils.parametrize."""
+    plists = module.__dict__.get("_modules", {}).get("parametrizations")
+    return plists is not None and name in plists.__dict__.get("_modules", {})
+
+
 class Module:
     """Base class of every layer and model; subclasses define ``forward``."""
 
@@ -73,6 +79,9 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"cannot assign '{name}' before Module.__init__() is called")
         params, buffers, modules = self._parameters, self._buffers, self._modules
+        if _parametrized(self, name) and not isinstance(value, Module):
+            modules["parametrizations"]._modules[name].right_inverse(value)
+            return
         if isinstance(value, Parameter):
             self._remove_from(name, buffers, modules)
             params[name] = value
@@ -107,6 +116,10 @@ class Module:
         for key in ("_parameters", "_buffers", "_modules"):
             if key in d and name in d[key]:
                 return d[key][name]
+        if _parametrized(self, name):
+            from .utils.parametrize import _value
+
+            return _value(self, name)
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):
