@@ -20,6 +20,8 @@ from ._tensor_functions import cross as _cross
 from .creation import arange, eye, ones, zeros
 from ._linalg_factor import (  # noqa: F401  (dlcore.linalg's own names)
     _batched,
+    _check_floating,
+    _check_square,
     cholesky,
     cholesky_ex,
     cholesky_solve,
@@ -47,16 +49,6 @@ class LinAlgError(RuntimeError):
     """A matrix the operation cannot handle: singular for ``inv`` and ``solve``."""
 
 
-def _floating(x, name):
-    if not x.dtype.is_floating_point:
-        raise TypeError(f"linalg.{name}: expected a floating tensor, got {x.dtype!r}")
-
-
-def _square(A, name):
-    _floating(A, name)
-    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
-        raise ValueError(f"linalg.{name}: expected square matrices (..., n, n), got shape {tuple(A.shape)}")
-    return A.shape[-1]
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
@@ -64,7 +56,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     or 0 (the count of non-zeros)."""
     if dtype is not None:
         x = x.to(dtype)
-    _floating(x, "vector_norm")
+    _check_floating(x, "vector_norm")
     return _norm(x, ord, dim, keepdim)
 
 
@@ -77,7 +69,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     and smallest column sum of absolute values), inf and -inf (the same over rows)."""
     if dtype is not None:
         A = A.to(dtype)
-    _floating(A, "matrix_norm")
+    _check_floating(A, "matrix_norm")
     if A.ndim < 2:
         raise ValueError(f"linalg.matrix_norm: expected a tensor of 2 or more dims, got shape {tuple(A.shape)}")
     if ord not in _MATRIX_ORDS + ("nuc", 2, -2):
@@ -208,7 +200,7 @@ _SlogDet = namedtuple("slogdet", ["sign", "logabsdet"])
 def slogdet(A):
     """(sign, logabsdet): the determinant's sign (0 for a singular matrix, whose
     logabsdet is -inf) and the log of its absolute value."""
-    _square(A, "slogdet")
+    _check_square(A, "slogdet")
     if A.shape[-1] == 0:
         return _SlogDet(ones(tuple(A.shape[:-2]), dtype=A.dtype), zeros(tuple(A.shape[:-2]), dtype=A.dtype))
     _, U, _, sign = _lu(A)
@@ -218,7 +210,7 @@ def slogdet(A):
 
 def det(A):
     """The determinant: the sign of the row order times the product of U's diagonal."""
-    _square(A, "det")
+    _check_square(A, "det")
     if A.shape[-1] == 0:
         return ones(tuple(A.shape[:-2]), dtype=A.dtype)
     _, U, _, sign = _lu(A)
@@ -241,8 +233,8 @@ def solve(A, B, *, left=True):
 
 
 def _solve(A, B, left, name):
-    n = _square(A, name)
-    _floating(B, name)
+    n = _check_square(A, name)
+    _check_floating(B, name)
     if not left:
         return _solve(A.transpose(-2, -1), B.transpose(-2, -1), True, name).transpose(-2, -1)
     A, Bm, vector, _ = _batched(A, B, name)
@@ -258,7 +250,7 @@ def _solve(A, B, left, name):
 
 def inv(A):
     """The inverse, as the solution of A X = I."""
-    n = _square(A, "inv")
+    n = _check_square(A, "inv")
     return _solve(A, eye(n, dtype=A.dtype).expand(tuple(A.shape)), True, "inv")
 
 

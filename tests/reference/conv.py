@@ -142,15 +142,21 @@ def conv_transpose2d(x, w, b=None, stride=(1, 1), padding=(0, 0), output_padding
     return y
 
 
+def source_point(i, n_in, n_out, align_corners, clamp):
+    """Where output point i samples the input: the corners aligned, or the pixel centres
+    (clamped at 0 for the linear modes, not for the cubic one)."""
+    if align_corners:
+        return i * (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+    src = (i + 0.5) * n_in / n_out - 0.5
+    return max(src, 0.0) if clamp else src
+
+
 def interpolate_linear_1d(x, axis, n_out, align_corners):
     """PyTorch's linear resampling along one axis (no scale_factor)."""
     n_in = x.shape[axis]
     out = []
     for i in range(n_out):
-        if align_corners:
-            src = i * (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
-        else:
-            src = max((i + 0.5) * n_in / n_out - 0.5, 0.0)
+        src = source_point(i, n_in, n_out, align_corners, clamp=True)
         lo = min(int(np.floor(src)), n_in - 1)
         hi = min(lo + 1, n_in - 1)
         f = src - lo
@@ -173,10 +179,7 @@ def interpolate_cubic_1d(x, axis, n_out, align_corners, a=-0.75):
     n_in = x.shape[axis]
     out = []
     for i in range(n_out):
-        if align_corners:
-            src = i * (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
-        else:
-            src = (i + 0.5) * n_in / n_out - 0.5
+        src = source_point(i, n_in, n_out, align_corners, clamp=False)
         base = int(np.floor(src))
         acc = 0.0
         for k in range(base - 1, base + 3):

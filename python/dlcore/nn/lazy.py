@@ -9,6 +9,7 @@ checkpoint instead.
 """
 from .. import _C
 from ..creation import empty, zeros
+from ..grad_mode import no_grad
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .linear import Linear
 from .module import Module, Parameter
@@ -194,7 +195,7 @@ class _LazyBatchNorm(LazyModuleMixin):
         if self.affine:
             self.weight.materialize((c,))
             self.bias.materialize((c,))
-            with _no_grad():
+            with no_grad():
                 self.weight.fill_(1.0)
                 self.bias.zero_()
         if self.track_running_stats:
@@ -206,12 +207,6 @@ class _LazyBatchNorm(LazyModuleMixin):
         t = self.weight if self.affine else self.running_mean
         if t is not None:
             self.num_features = t.shape[0]
-
-
-def _no_grad():
-    from ..grad_mode import no_grad
-
-    return no_grad()
 
 
 class LazyBatchNorm1d(_LazyBatchNorm, BatchNorm1d):

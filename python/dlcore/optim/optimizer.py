@@ -109,8 +109,10 @@ class Optimizer:
                 self._step_group(group)
         return loss
 
-    def _step_group(self, group):
-        by_dtype = {}
+    def _stepped(self, group):
+        """(param, grad, state) for the group's parameters with a gradient, each state made
+        on first use ({"step": 0}, the slots, _init_numbers) and its step count advanced."""
+        out = []
         for p in group["params"]:
             g = p.grad
             if g is None:
@@ -121,7 +123,18 @@ class Optimizer:
                 for name in self._slots:
                     if self._needs_slot(group, name):
                         st[name] = self._init_slot(group, name, p)
+                st.update(self._init_numbers(group))
             st["step"] += 1
+            out.append((p, g, st))
+        return out
+
+    def _init_numbers(self, group):
+        """Numbers (not tensors) a parameter's state starts with."""
+        return {}
+
+    def _step_group(self, group):
+        by_dtype = {}
+        for p, g, st in self._stepped(group):
             by_dtype.setdefault(p.dtype, []).append((p, g, st))
         hyper = self._hyper(group)
         for items in by_dtype.values():

@@ -10,21 +10,8 @@ class _ComposedOptimizer(Optimizer):
     gradient, under no_grad; state starts as {"step": 0} plus _init_slot for each slot."""
 
     def _step_group(self, group):
-        for p in group["params"]:
-            g = p.grad
-            if g is None:
-                continue
-            st = self.state.get(id(p))
-            if st is None:
-                st = self.state[id(p)] = {"step": 0}
-                for name in self._slots:
-                    st[name] = self._init_slot(group, name, p)
-                st.update(self._init_numbers(group))
-            st["step"] += 1
+        for p, g, st in self._stepped(group):
             self._update(group, p, -g if group["maximize"] else g, st)
-
-    def _init_numbers(self, group):
-        return {}
 
 
 class Rprop(_ComposedOptimizer):
