@@ -47,15 +47,26 @@ def _big(x):
     return x.abs() > (2.0**28 if x.dtype == _C.dtype.float64 else 2.0**12)
 
 
+def _odd(x, f):
+    """f(x) for x >= 0 and -f(-x) below: |x| as a where (slope +-1, also at 0), not abs
+    times sign, whose derivative at 0 is 0."""
+    neg = x < 0
+    y = f(_C.where(neg, -x, x))
+    return _C.where(neg, -y, y)
+
+
 def asinh(input):
-    """asinh(x) = sign(x) log1p(|x| + x^2 / (1 + sqrt(1 + x^2))): no cancellation near 0
-    or for negative x; log(2 |x|) where x^2 would overflow."""
+    """asinh(x) = log1p(x + x^2 / (1 + sqrt(1 + x^2))) for x >= 0 (odd): no cancellation
+    near 0 or for negative x; log(2 x) where x^2 would overflow."""
     x = _floating(input)
-    a = x.abs()
-    big = _big(x)
-    s = _C.where(big, 1.0, a)  # the unused branch stays finite, and so do its gradients
-    small = (s + s * s / (1.0 + (1.0 + s * s).sqrt())).log1p()
-    return _C.where(big, a.log() + math.log(2.0), small) * x.sign()
+
+    def positive(a):
+        big = _big(a)
+        s = _C.where(big, 1.0, a)  # the unused branch stays finite, and so do its gradients
+        small = (s + s * s / (1.0 + (1.0 + s * s).sqrt())).log1p()
+        return _C.where(big, _C.where(big, a, 1.0).log() + math.log(2.0), small)
+
+    return _odd(x, positive)
 
 
 def acosh(input):
@@ -68,11 +79,9 @@ def acosh(input):
 
 
 def atanh(input):
-    """atanh(x) = sign(x) log1p(2 |x| / (1 - |x|)) / 2: exact in sign, no cancellation
-    near -1; +-inf at +-1, NaN beyond."""
-    x = _floating(input)
-    a = x.abs()
-    return (2.0 * a / (1.0 - a)).log1p() * 0.5 * x.sign()
+    """atanh(x) = log1p(2 x / (1 - x)) / 2 for x >= 0 (odd): no cancellation near -1;
+    +-inf at +-1, NaN beyond."""
+    return _odd(_floating(input), lambda a: (2.0 * a / (1.0 - a)).log1p() * 0.5)
 
 
 # ---- elementwise --------------------------------------------------------------------
