@@ -56,22 +56,33 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
-        if not (self._forward_pre_hooks or self._forward_hooks):
+        backward = self.__dict__.get("_backward_hooks") or self.__dict__.get("_backward_pre_hooks")
+        if not (self._forward_pre_hooks or self._forward_hooks or backward):
             return self.forward(*args, **kwargs)
         for hook in list(self._forward_pre_hooks.values()):
             r = hook(self, args)
             if r is not None:
                 args = r if isinstance(r, tuple) else (r,)
+        if backward:
+            from .backward_hooks import wrap_inputs
+
+            args, state = wrap_inputs(self, args)
         out = self.forward(*args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             r = hook(self, args, out)
             if r is not None:
                 out = r
+        if backward:
+            from .backward_hooks import wrap_outputs
+
+            out = wrap_outputs(state, out)
         return out
 
     # ---- registration
@@ -164,6 +175,22 @@ class Module:
     def register_forward_pre_hook(self, hook):
         """``hook(module, args)`` runs before forward; a non-None result replaces the arguments."""
         return _HookHandle(self._forward_pre_hooks, hook)
+
+    def register_full_backward_hook(self, hook):
+        """``hook(module, grad_input, grad_output)`` runs when the gradients with respect to
+        the module's inputs are computed; a non-None result replaces grad_input
+        (nn/backward_hooks.py)."""
+        return _HookHandle(self._backward_hook_table("_backward_hooks"), hook)
+
+    def register_full_backward_pre_hook(self, hook):
+        """``hook(module, grad_output)`` runs when the gradients with respect to the module's
+        outputs arrive; a non-None result replaces grad_output."""
+        return _HookHandle(self._backward_hook_table("_backward_pre_hooks"), hook)
+
+    def _backward_hook_table(self, name):
+        if name not in self.__dict__:  # a module made before these tables existed
+            object.__setattr__(self, name, OrderedDict())
+        return self.__dict__[name]
 
     # ---- traversal
     def get_submodule(self, target):
