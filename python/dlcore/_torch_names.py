@@ -257,7 +257,9 @@ def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
 def index_put(input, indices, values, accumulate=False):
     """input with ``input[indices] = values`` (a copy); indices is a tuple of integer (or
     bool) tensors for the leading dimensions, broadcast together. With accumulate, values
-    add to what is there (repeated positions add up)."""
+    add to what is there (repeated positions add up); without, a position named twice gets
+    the sum of its values, as dlcore's scatter writes it (PyTorch leaves the winner
+    unspecified)."""
     if not isinstance(indices, (tuple, list)) or not indices:
         raise TypeError("index_put: indices must be a non-empty tuple of tensors")
     idx = []
