@@ -36,6 +36,8 @@ def test_grad_nested_argnums_aux_and_dicts(rng):
     assert not func.grad(lambda v: (v ** 2).sum())(t(x)).requires_grad
     with pytest.raises(ValueError, match=r"grad: func must return a tensor with one element, got \(4,\)"):
         func.grad(lambda v: v * 2)(t(x))
+    with pytest.raises(ValueError, match=r"grad: with has_aux=True, func must return \(output, aux\)"):
+        func.grad(lambda v: (v ** 2).sum(), has_aux=True)(t(x))
 
 
 def test_vjp_jvp_jacobian_hessian(rng):

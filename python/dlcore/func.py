@@ -63,9 +63,9 @@ def grad_and_value(func, argnums=0, has_aux=False):
             args[a] = _rebuild(args[a], iter(fresh))
         with enable_grad():
             out = func(*args, **kwargs)
-        value, aux = (out if has_aux else (out, None))
         if has_aux and not (isinstance(out, tuple) and len(out) == 2):
             raise ValueError("grad: with has_aux=True, func must return (output, aux)")
+        value, aux = (out if has_aux else (out, None))
         if not isinstance(value, Tensor) or value.numel() != 1:
             raise ValueError(f"grad: func must return a tensor with one element, got "
                              f"{tuple(value.shape) if isinstance(value, Tensor) else type(value).__name__}")
