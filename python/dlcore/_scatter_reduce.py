@@ -70,8 +70,8 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     x = input.reshape(-1)
     count = zeros(total, dtype=_C.dtype.int64).index_add(0, pos, ones(pos.shape[0], dtype=_C.dtype.int64))
     hit = count > 0
-    base = x if include_self else _C.where(hit, _neutral(reduce, x), x)
     if reduce in ("sum", "mean"):
+        base = x if include_self else _C.where(hit, 0, x)
         summed = base.index_add(0, pos, vals)
         if reduce == "sum":
             return summed.reshape(tuple(input.shape))
@@ -79,10 +79,12 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         n = _C.where(n > 0, n, 1).to(x.dtype)
         out = summed / n if x.dtype.is_floating_point else summed.floor_divide(n)
         return _C.where(hit, out, x).reshape(tuple(input.shape))
-    # Values in order (descending for amin), then stably by position: each position's
-    # values end with its extreme.
-    order_v = vals.argsort(descending=reduce == "amin", stable=True)
-    p1, v1 = pos.gather(0, order_v), vals.gather(0, order_v)
+    # Grouped by position (stably); for amax/amin the values are put in order first
+    # (descending for amin), so each position's group ends with its extreme.
+    p1, v1 = pos, vals
+    if reduce != "prod":
+        order_v = vals.argsort(descending=reduce == "amin", stable=True)
+        p1, v1 = pos.gather(0, order_v), vals.gather(0, order_v)
     order_p = p1.argsort(stable=True)
     p2, v2 = p1.gather(0, order_p), v1.gather(0, order_p)
     L = p2.shape[0]
@@ -96,19 +98,11 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     start = _C.cat([ones(1, dtype=_C.dtype.bool), p2[1:] != p2[:-1]]) if L else p2 > 0
     first = _C.where(start, arange(L), 0).cummax(0).values if L else p2
     rank = arange(L) - first
-    out = base
+    out = x if include_self else _C.where(hit, 1, x)
     for k in range(int(rank.max().item()) + 1 if L else 0):
         sel = rank == k
         out = out * ones(total, dtype=x.dtype).index_copy(0, p2[sel], v2[sel])
     return out.reshape(tuple(input.shape))
-
-
-def _neutral(reduce, x):
-    if reduce in ("sum", "mean"):
-        return 0
-    if reduce == "prod":
-        return 1
-    return x  # amax/amin replace the input where values land
 
 
 def index_reduce(input, dim, index, source, reduce, *, include_self=True):

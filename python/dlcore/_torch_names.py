@@ -129,13 +129,11 @@ def ldexp(input, other):
 
 
 def _integer_pair(input, other, name):
-    o = other if isinstance(other, Tensor) else tensor(other, dtype=input.dtype)
-    for t in (input, o):
+    a, b = _pair(input, other)
+    for t in (a, b):
         if t.dtype.is_floating_point or t.dtype == _C.dtype.bool:
-            raise TypeError(f"{name}: expected integer tensors, got {input.dtype.name} and {o.dtype.name}")
-    from ._composite import broadcast_tensors
-
-    return broadcast_tensors(input, o)
+            raise TypeError(f"{name}: expected integer tensors, got {a.dtype.name} and {b.dtype.name}")
+    return a, b
 
 
 def gcd(input, other):

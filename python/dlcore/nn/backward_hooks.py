@@ -18,19 +18,28 @@ class _CallState:
         self.module, self.n_inputs, self.grad_output = module, n_inputs, None
 
 
-class _Outputs(Function):
+def _replaced(grads, r):
+    """A hook's result in place of grads when it returned one."""
+    if r is None:
+        return grads
+    return tuple(r) if isinstance(r, (tuple, list)) else (r,)
+
+
+class _Identity(Function):
+    """Copies of the tensors it is given (after the call's state), the node the hooks hang on."""
+
     @staticmethod
     def forward(ctx, state, *tensors):
         ctx.state = state
         return tuple(t.clone() for t in tensors)
 
+
+class _Outputs(_Identity):
     @staticmethod
     def backward(ctx, *grads):
         st = ctx.state
         for hook in list(st.module._backward_pre_hooks.values()):
-            r = hook(st.module, grads)
-            if r is not None:
-                grads = tuple(r) if isinstance(r, (tuple, list)) else (r,)
+            grads = _replaced(grads, hook(st.module, grads))
         st.grad_output = grads
         if st.n_inputs == 0:
             for hook in list(st.module._backward_hooks.values()):
@@ -38,51 +47,43 @@ class _Outputs(Function):
         return (None,) + tuple(grads)
 
 
-class _Inputs(Function):
-    @staticmethod
-    def forward(ctx, state, *tensors):
-        ctx.state = state
-        return tuple(t.clone() for t in tensors)
-
+class _Inputs(_Identity):
     @staticmethod
     def backward(ctx, *grads):
         st = ctx.state
         for hook in list(st.module._backward_hooks.values()):
-            r = hook(st.module, grads, st.grad_output)
-            if r is not None:
-                grads = tuple(r) if isinstance(r, (tuple, list)) else (r,)
+            grads = _replaced(grads, hook(st.module, grads, st.grad_output))
         return (None,) + tuple(grads)
 
 
-def _replace(items, positions, values):
+def _passed(node, state, items):
+    """items with the tensors among them that require grad passed through node (one call
+    for all, so the hooks see them together); items as they are if there are none."""
+    positions = [i for i, a in enumerate(items) if isinstance(a, Tensor) and a.requires_grad]
+    if not positions:
+        return list(items)
+    out = node.apply(state, *[items[i] for i in positions])
     items = list(items)
-    for i, v in zip(positions, values):
+    for i, v in zip(positions, out if isinstance(out, tuple) else (out,)):
         items[i] = v
     return items
 
 
 def wrap_inputs(module, args):
     """(args with the tensors that require grad passed through the inputs' node, state)."""
-    positions = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
-    state = _CallState(module, len(positions))
-    if positions and _C.is_grad_enabled():
-        passed = _Inputs.apply(state, *[args[i] for i in positions])
-        passed = passed if isinstance(passed, tuple) else (passed,)
-        args = tuple(_replace(args, positions, passed))
+    state = _CallState(module, sum(isinstance(a, Tensor) and a.requires_grad for a in args))
+    if state.n_inputs and _C.is_grad_enabled():
+        args = tuple(_passed(_Inputs, state, args))
     return args, state
 
 
 def wrap_outputs(state, out):
     """out (a tensor or a tuple/list of values) with its tensors that require grad passed
     through the outputs' node."""
-    single = isinstance(out, Tensor)
-    items = [out] if single else list(out) if isinstance(out, (tuple, list)) else None
-    if items is None or not _C.is_grad_enabled():
+    if not _C.is_grad_enabled():
         return out
-    positions = [i for i, o in enumerate(items) if isinstance(o, Tensor) and o.requires_grad]
-    if not positions:
-        return out
-    passed = _Outputs.apply(state, *[items[i] for i in positions])
-    passed = passed if isinstance(passed, tuple) else (passed,)
-    items = _replace(items, positions, passed)
-    return items[0] if single else type(out)(items)
+    if isinstance(out, Tensor):
+        return _passed(_Outputs, state, [out])[0]
+    if isinstance(out, (tuple, list)):
+        return type(out)(_passed(_Outputs, state, out))
+    return out
