@@ -422,11 +422,12 @@ def test_layer_and_rms_norm_gradcheck_for_any_subset_of_inputs(rms, wants, rng):
         assert gradcheck(lambda a, c, d: F.layer_norm(a, (13,), c, d), (x, w, b))
 
 
-@pytest.mark.parametrize("d", [5, 13, 128, 203])
+@pytest.mark.parametrize("d", [5, 13, 128, 203, 300, 777])
 def test_layer_and_rms_norm_float32_far_from_zero_on_every_isa(d, isa, rng):
     """Rows around 100 with unit spread, in float32, forward and every gradient against the
     NumPy reference: the statistics must not lose digits to the large mean. Row lengths are
-    below, at and past the kernels' blocks of eight."""
+    below, at and past one vector, and past the kernels' spans of 256 values summed in
+    float32; 37 rows are four groups of eight and a part."""
     x = (100 + rng.normal(size=(37, d))).astype(np.float32)
     w, b, g = rng.normal(size=d), rng.normal(size=d), rng.normal(size=(37, d)).astype(np.float32)
     x64, g64 = x.astype(np.float64), g.astype(np.float64)
@@ -444,6 +445,24 @@ def test_layer_and_rms_norm_float32_far_from_zero_on_every_isa(d, isa, rng):
         np.testing.assert_allclose(to_np(tw.grad), dw, rtol=1e-5, atol=1e-5, err_msg=msg)
         if not rms:
             np.testing.assert_allclose(to_np(tb.grad), db, rtol=1e-5, atol=1e-5, err_msg=msg)
+
+
+@pytest.mark.parametrize("first", [1e4, -3e3, 0.0])
+def test_layer_norm_float32_row_whose_first_value_is_far_from_the_rest(first, isa, rng):
+    """The kernels sum x - x[0] in float32 for the mean; a first value far from the others
+    must still give the float64 statistics to float32 accuracy."""
+    x = rng.normal(size=(9, 300)).astype(np.float32)
+    x[:, 0] = first
+    w, b, g = rng.normal(size=300), rng.normal(size=300), rng.normal(size=(9, 300)).astype(np.float32)
+    tx, tw, tb = t(x, grad=True), t(w, grad=True), t(b, grad=True)
+    y = F.layer_norm(tx, (300,), tw, tb)
+    y.backward(t(g))
+    x64 = x.astype(np.float64)
+    np.testing.assert_allclose(to_np(y), ref.layer_norm(x64, 1, w, b, 1e-5), rtol=1e-5, atol=2e-5, err_msg=isa)
+    dx, dw, db = ref.row_norm_grads(x64, w, g.astype(np.float64), 1e-5, False)
+    np.testing.assert_allclose(to_np(tx.grad), dx, rtol=1e-5, atol=1e-5, err_msg=isa)
+    np.testing.assert_allclose(to_np(tw.grad), dw, rtol=1e-5, atol=1e-5, err_msg=isa)
+    np.testing.assert_allclose(to_np(tb.grad), db, rtol=1e-5, atol=1e-5, err_msg=isa)
 
 
 def test_norm_layers_parameters_and_default_eps(rng):

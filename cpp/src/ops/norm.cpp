@@ -165,14 +165,14 @@ constexpr int64_t kNormBlocks = 64, kNormMinRows = 32;
 template <class T>
 struct RowNormKernels {
   kernels::RowNormForwardFn<T> forward;
-  kernels::RowNormBackwardFn<T> backward;
+  kernels::RowsNormBackwardFn<T> backward;
 };
 
 template <class T>
 RowNormKernels<T> row_norm_kernels() {
   const auto& t = kernels::active();
   return {kernels::for_dtype<T>(t.row_norm_forward_f32, t.row_norm_forward_f64),
-          kernels::for_dtype<T>(t.row_norm_backward_f32, t.row_norm_backward_f64)};
+          kernels::for_dtype<T>(t.rows_norm_backward_f32, t.rows_norm_backward_f64)};
 }
 
 // The backward written with differentiable ops, for when a graph of the gradient is being
@@ -270,20 +270,20 @@ Tensor row_norm(const char* name, bool rms, const Tensor& input, int64_t nd, con
             // The kernel takes dw and db together: both or neither.
             double* pdw = part.empty() ? nullptr : part.data() + k * 2 * D;
             double* pdb = part.empty() ? nullptr : pdw + D;
-            for (int64_t r = k * per_block; r < std::min(R, (k + 1) * per_block); ++r)
-              kern.backward(rms, D, px + r * D, pg + r * D, pw, pm[r], pr[r],
-                            pdx ? pdx + r * D : nullptr, pdw, pdb);
+            const int64_t r = k * per_block;
+            kern.backward(rms, D, std::min(R, r + per_block) - r, px + r * D, pg + r * D, pw,
+                          pm + r, pr + r, pdx ? pdx + r * D : nullptr, pdw, pdb);
           }
         });
+        // The blocks' partial sums added in block order (the first block's row holds the
+        // total), a row at a time.
+        for (int64_t k = 1; k < blocks && !part.empty(); ++k)
+          for (int64_t i = 0; i < 2 * D; ++i) part[i] += part[k * 2 * D + i];
         for (int which = 0; which < 2; ++which) {
           if (!(which == 0 ? want_dw : want_db)) continue;
           Tensor t = empty(norm_shape, x.dtype());
           T* pt = t.data<T>();
-          for (int64_t i = 0; i < D; ++i) {
-            double s = 0.0;
-            for (int64_t k = 0; k < blocks; ++k) s += part[k * 2 * D + which * D + i];
-            pt[i] = static_cast<T>(s);
-          }
+          for (int64_t i = 0; i < D; ++i) pt[i] = static_cast<T>(part[which * D + i]);
           (which == 0 ? dw : db) = t;
         }
       }

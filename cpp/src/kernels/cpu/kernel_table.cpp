@@ -81,10 +81,10 @@ void row_norm_forward_f32(bool, int64_t, const float*, const float*, const float
                           double&, double&);
 void row_norm_forward_f64(bool, int64_t, const double*, const double*, const double*, double,
                           double*, double&, double&);
-void row_norm_backward_f32(bool, int64_t, const float*, const float*, const float*, double, double,
-                           float*, double*, double*);
-void row_norm_backward_f64(bool, int64_t, const double*, const double*, const double*, double,
-                           double, double*, double*, double*);
+void rows_norm_backward_f32(bool, int64_t, int64_t, const float*, const float*, const float*,
+                            const double*, const double*, float*, double*, double*);
+void rows_norm_backward_f64(bool, int64_t, int64_t, const double*, const double*, const double*,
+                            const double*, const double*, double*, double*, double*);
 void channel_sums_f32(const float*, const float*, int64_t, double, double*);
 void channel_sums_f64(const double*, const double*, int64_t, double, double*);
 void channel_affine_f32(const float*, const float*, int64_t, const ChannelAffine&, float*);
@@ -159,8 +159,8 @@ const KernelTable& table() {
                                 exp_shift_sum_f64,
                                 row_norm_forward_f32,
                                 row_norm_forward_f64,
-                                row_norm_backward_f32,
-                                row_norm_backward_f64,
+                                rows_norm_backward_f32,
+                                rows_norm_backward_f64,
                                 channel_sums_f32,
                                 channel_sums_f64,
                                 channel_affine_f32,

@@ -70,15 +70,16 @@ template <class T>
 using AttnDscoresFn = void (*)(int64_t rows, int64_t cols, const T* p, int64_t lds, T* dp,
                                const T* delta, T scale);
 
-// One row of layer normalisation (or RMS normalisation, rms = true) and its backward
-// (layer_norm_simd.cpp has the equations); dw and db accumulate in double, and are given
-// together (both or neither; dx may be null).
+// One row of layer normalisation (or RMS normalisation, rms = true), and the backward of
+// `rows` consecutive rows (layer_norm_simd.cpp has the equations); dw and db accumulate in
+// double, and are given together (both or neither; dx may be null).
 template <class T>
 using RowNormForwardFn = void (*)(bool rms, int64_t D, const T* x, const T* w, const T* b,
                                   double eps, T* y, double& mean, double& rstd);
 template <class T>
-using RowNormBackwardFn = void (*)(bool rms, int64_t D, const T* x, const T* g, const T* w,
-                                   double mean, double rstd, T* dx, double* dw, double* db);
+using RowsNormBackwardFn = void (*)(bool rms, int64_t D, int64_t rows, const T* x, const T* g,
+                                    const T* w, const double* mean, const double* rstd, T* dx,
+                                    double* dw, double* db);
 
 // Batch normalisation's passes over one run of a channel (batch_norm_simd.cpp): sums
 // added to s[0], s[1] in double, and the map y = a (x - shift) + b g + c.
@@ -228,8 +229,8 @@ struct KernelTable {
   // Layer and RMS normalisation, one row.
   RowNormForwardFn<float> row_norm_forward_f32;
   RowNormForwardFn<double> row_norm_forward_f64;
-  RowNormBackwardFn<float> row_norm_backward_f32;
-  RowNormBackwardFn<double> row_norm_backward_f64;
+  RowsNormBackwardFn<float> rows_norm_backward_f32;
+  RowsNormBackwardFn<double> rows_norm_backward_f64;
   // Batch normalisation, one run of a channel.
   ChannelSumsFn<float> channel_sums_f32;
   ChannelSumsFn<double> channel_sums_f64;

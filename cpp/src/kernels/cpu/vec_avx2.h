@@ -152,6 +152,16 @@ inline VD vabs(VD a) { return {_mm256_andnot_pd(_mm256_set1_pd(-0.0), a.v)}; }
 inline VD vrelu(VD a) { return {_mm256_max_pd(_mm256_setzero_pd(), a.v)}; }
 inline VD vneg(VD a) { return {_mm256_xor_pd(_mm256_set1_pd(-0.0), a.v)}; }
 
+// p[0 .. size) += the lanes of a, widened to double.
+inline void vadd_into_double(double* p, VF a) {
+  const __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(a.v));
+  const __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(a.v, 1));
+  _mm256_storeu_pd(p, _mm256_add_pd(_mm256_loadu_pd(p), lo));
+  _mm256_storeu_pd(p + 4, _mm256_add_pd(_mm256_loadu_pd(p + 4), hi));
+}
+inline void vadd_into_double(double* p, VD a) {
+  _mm256_storeu_pd(p, _mm256_add_pd(_mm256_loadu_pd(p), a.v));
+}
 inline float vreduce_add(VF a) {
   alignas(32) float t[8];
   _mm256_store_ps(t, a.v);

@@ -131,6 +131,17 @@ inline VD vneg(VD a) {
       _mm512_castpd_si512(a.v), _mm512_set1_epi64(int64_t(0x8000000000000000ull))))};
 }
 
+// p[0 .. size) += the lanes of a, widened to double.
+inline void vadd_into_double(double* p, VF a) {
+  const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(a.v));
+  const __m512d hi =
+      _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a.v), 1)));
+  _mm512_storeu_pd(p, _mm512_add_pd(_mm512_loadu_pd(p), lo));
+  _mm512_storeu_pd(p + 8, _mm512_add_pd(_mm512_loadu_pd(p + 8), hi));
+}
+inline void vadd_into_double(double* p, VD a) {
+  _mm512_storeu_pd(p, _mm512_add_pd(_mm512_loadu_pd(p), a.v));
+}
 inline float vreduce_add(VF a) {
   alignas(64) float t[16];
   _mm512_store_ps(t, a.v);

@@ -72,6 +72,11 @@ template <class T> inline Vec<T> vrelu(const Vec<T>& a) {
   for (int i = 0; i < Vec<T>::size; ++i) r.v[i] = (a.v[i] > T(0) || a.v[i] != a.v[i]) ? a.v[i] : T(0);
   return r;
 }
+// p[0 .. size) += the lanes of a, widened to double.
+template <class T>
+inline void vadd_into_double(double* p, const Vec<T>& a) {
+  for (int i = 0; i < Vec<T>::size; ++i) p[i] += static_cast<double>(a.v[i]);
+}
 template <class T> inline T vreduce_add(const Vec<T>& a) {
   T s = a.v[0];
   for (int i = 1; i < Vec<T>::size; ++i) s += a.v[i];
