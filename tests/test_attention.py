@@ -556,6 +556,109 @@ def test_mha_gradcheck(rng):
     assert m.in_proj_weight.grad is not None and m.out_proj.weight.grad is not None
 
 
+@pytest.mark.parametrize("need_weights", [True, False])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_mha_add_bias_kv_and_zero_attn_with_masks(batch_first, need_weights, rng):
+    """bias_k/bias_v and the zero position are keys every query may attend, even where the
+    padding and causal masks close the others."""
+    dl.manual_seed(2)
+    m = nn.MultiheadAttention(8, 2, add_bias_kv=True, add_zero_attn=True, batch_first=batch_first)
+    assert [n for n, _ in m.named_parameters()] == ["in_proj_weight", "in_proj_bias", "bias_k", "bias_v",
+                                                    "out_proj.weight", "out_proj.bias"]
+    x = rng.normal(size=(2, 4, 8))
+    pad = np.zeros((2, 4), bool)
+    pad[1, 2:] = True
+    causal = np.triu(np.ones((4, 4), bool), 1)
+    add = np.where(pad, -np.inf, 0.0)[:, None, None, :] + np.where(causal, -np.inf, 0.0)
+    bk, bv = to_np(m.bias_k).reshape(8).astype(np.float64), to_np(m.bias_v).reshape(8).astype(np.float64)
+    want, wts = ref.mha_extended(x, x, x, *mha_params(m), 2, add, bk, bv, zero_attn=True)
+    xt = t(x if batch_first else np.swapaxes(x, 0, 1))
+    out, weights = m(xt, xt, xt, key_padding_mask=dl.tensor(pad), attn_mask=dl.tensor(causal),
+                     need_weights=need_weights)
+    got = to_np(out) if batch_first else np.swapaxes(to_np(out), 0, 1)
+    np.testing.assert_allclose(got, want, atol=2e-6)
+    if need_weights:
+        assert tuple(weights.shape) == (2, 4, 6)
+        np.testing.assert_allclose(to_np(weights), wts.mean(1), atol=2e-6)
+    else:
+        assert weights is None
+    out2, _ = m(xt, xt, xt, key_padding_mask=dl.tensor(pad), is_causal=True, need_weights=need_weights)
+    np.testing.assert_allclose(to_np(out2), to_np(out), atol=2e-6)
+
+
+def test_mha_add_bias_kv_gradcheck(rng):
+    m = nn.MultiheadAttention(4, 2, add_bias_kv=True, add_zero_attn=True, batch_first=True, dtype=dl.float64)
+    x = t(rng.normal(size=(2, 3, 4)), np.float64, True)
+
+    def f(a, bk, bv):  # (N, L, E) in, the functional form takes (L, N, E)
+        a = a.transpose(0, 1)
+        return F.multi_head_attention_forward(a, a, a, 4, 2, m.in_proj_weight, m.in_proj_bias, bk, bv, True, 0.0,
+                                              m.out_proj.weight, m.out_proj.bias, need_weights=False,
+                                              is_causal=True)[0]
+
+    assert gradcheck(f, (x, m.bias_k.detach().requires_grad_(), m.bias_v.detach().requires_grad_()))
+    m(x, x, x, need_weights=False)[0].sum().backward()
+    assert m.bias_k.grad is not None and m.bias_v.grad is not None
+
+
+def test_functional_mha_separate_weights_static_kv_and_unbatched(rng):
+    """multi_head_attention_forward with every weight passed in: separate projections,
+    static keys and values (N * H, S', E / H) with a zero position, (L, N, E) layout and
+    unbatched inputs, against the per-head reference."""
+    E, H, N, L, S = 6, 3, 2, 4, 5
+    q, k, v = rng.normal(size=(N, L, E)), rng.normal(size=(N, S, 4)), rng.normal(size=(N, S, 2))
+    wq, wk, wv = rng.normal(size=(E, E)), rng.normal(size=(E, 4)), rng.normal(size=(E, 2))
+    b, wo, bo = rng.normal(size=3 * E), rng.normal(size=(E, E)), rng.normal(size=E)
+    sk, sv = rng.normal(size=(N * H, 7, 2)), rng.normal(size=(N * H, 7, 2))
+    fm = rng.normal(size=(L, 7))
+    args = dict(use_separate_proj_weight=True, q_proj_weight=t(wq, np.float64), k_proj_weight=t(wk, np.float64),
+                v_proj_weight=t(wv, np.float64))
+    T = lambda a: t(a, np.float64)  # noqa: E731
+    out, w = F.multi_head_attention_forward(
+        T(np.swapaxes(q, 0, 1)), T(np.swapaxes(k, 0, 1)), T(np.swapaxes(v, 0, 1)), E, H, None, T(b), None, None,
+        True, 0.0, T(wo), T(bo), attn_mask=T(fm), static_k=T(sk), static_v=T(sv), average_attn_weights=False,
+        **args)
+    want, wts = ref.mha_extended(q, k, v, wq, wk, wv, b[:E], b[E:2 * E], b[2 * E:], wo, bo, H, fm,
+                                 zero_attn=True, static_k=sk, static_v=sv)
+    np.testing.assert_allclose(np.swapaxes(to_np(out), 0, 1), want, atol=1e-12)
+    np.testing.assert_allclose(to_np(w), wts, atol=1e-12)
+    out1, w1 = F.multi_head_attention_forward(T(q[0]), T(k[0]), T(v[0]), E, H, None, T(b), None, None, False,
+                                              0.0, T(wo), T(bo), **args)
+    want1, wts1 = ref.mha_extended(q[:1], k[:1], v[:1], wq, wk, wv, b[:E], b[E:2 * E], b[2 * E:], wo, bo, H)
+    np.testing.assert_allclose(to_np(out1), want1[0], atol=1e-12)
+    np.testing.assert_allclose(to_np(w1), wts1[0].mean(0), atol=1e-12)
+
+
+def test_functional_mha_bad_inputs():
+    E, x = 4, dl.ones(3, 2, 4)
+    w, b, wo = dl.ones(12, 4), dl.zeros(12), dl.ones(4, 4)
+    bk = dl.zeros(1, 1, 4)
+
+    def call(**kw):
+        args = dict(query=x, key=x, value=x, embed_dim_to_check=E, num_heads=2, in_proj_weight=w, in_proj_bias=b,
+                    bias_k=None, bias_v=None, add_zero_attn=False, dropout_p=0.0, out_proj_weight=wo,
+                    out_proj_bias=None)
+        args.update(kw)
+        return F.multi_head_attention_forward(**args)
+
+    with pytest.raises(ValueError, match="embedding size 4, expected 6"):
+        call(embed_dim_to_check=6)
+    with pytest.raises(ValueError, match="divisible by num_heads=3"):
+        call(num_heads=3)
+    with pytest.raises(ValueError, match="bias_k and bias_v must be given together"):
+        call(bias_k=bk)
+    with pytest.raises(ValueError, match="cannot be added to static_k"):
+        call(bias_k=bk, bias_v=bk, static_k=dl.zeros(4, 3, 2))
+    with pytest.raises(ValueError, match=r"static_k must have shape \(4, S, 2\)"):
+        call(static_k=dl.zeros(4, 3, 3))
+    with pytest.raises(ValueError, match=r"in_proj_weight must have shape \(12, 4\)"):
+        call(in_proj_weight=dl.ones(8, 4))
+    with pytest.raises(ValueError, match=r"k_proj_weight must have shape \(4, 4\)"):
+        call(use_separate_proj_weight=True, q_proj_weight=wo, k_proj_weight=dl.ones(4, 3), v_proj_weight=wo)
+    with pytest.raises(ValueError, match="3 keys but 5 values"):
+        call(static_v=dl.zeros(4, 5, 2))
+
+
 def test_mha_parameter_names_and_bad_inputs():
     m = nn.MultiheadAttention(8, 2)
     assert [n for n, _ in m.named_parameters()] == ["in_proj_weight", "in_proj_bias", "out_proj.weight",

@@ -77,6 +77,45 @@ def mha(query, key, value, wq, wk, wv, bq, bk, bv, wo, bo, num_heads, mask=None)
     return linear(out, wo, bo), weights
 
 
+def mha_extended(query, key, value, wq, wk, wv, bq, bk, bv, wo, bo, num_heads, mask=None, bias_k=None,
+                 bias_v=None, zero_attn=False, static_k=None, static_v=None):
+    """Multi-head attention with PyTorch's extra key/value positions, one head at a time, on
+    batch-first inputs. After the projections, bias_k/bias_v (E,) are appended as one more
+    key/value position of every batch row, then (zero_attn) a zero position; static_k and
+    static_v (N * H, S', E / H) replace a head's keys/values. `mask` (additive) broadcasts to
+    (N, H, L, S) over the original S keys (or the static ones): the appended positions are
+    attended by every query. Returns (output (N, L, E), weights (N, H, L, S_total))."""
+    q, k, v = linear(query, wq, bq), linear(key, wk, bk), linear(value, wv, bv)
+    N, L, E = q.shape
+    hd = E // num_heads
+    out = np.zeros((N, L, E))
+    weights = []
+    for n in range(N):
+        per_head = []
+        for h in range(num_heads):
+            cols = slice(h * hd, (h + 1) * hd)
+            kh, vh = k[n, :, cols], v[n, :, cols]
+            if bias_k is not None:
+                kh = np.vstack([kh, bias_k[cols]])
+                vh = np.vstack([vh, bias_v[cols]])
+            if static_k is not None:
+                kh = static_k[n * num_heads + h]
+            if static_v is not None:
+                vh = static_v[n * num_heads + h]
+            if zero_attn:
+                kh = np.vstack([kh, np.zeros(hd)])
+                vh = np.vstack([vh, np.zeros(vh.shape[1])])
+            s = q[n, :, cols] @ kh.T / np.sqrt(hd)
+            if mask is not None:
+                m = np.broadcast_to(mask, (N, num_heads) + mask.shape[-2:])[n, h]
+                s[:, :m.shape[1]] += np.broadcast_to(m, (L, m.shape[1]))
+            p = softmax_rows(s)
+            per_head.append(p)
+            out[n, :, cols] = p @ vh
+        weights.append(per_head)
+    return linear(out, wo, bo), np.array(weights)
+
+
 def encoder_layer(x, p, num_heads, norm_first=False, mask=None, eps=1e-5):
     """TransformerEncoderLayer (no dropout) on (N, L, E); p maps PyTorch's parameter names
     to arrays."""

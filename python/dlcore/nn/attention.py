@@ -150,7 +150,159 @@ def _additive(mask, dtype, what):
     if mask.dtype == _C.dtype.bool:
         return zeros(*mask.shape, dtype=dtype).masked_fill(mask, float("-inf"))
     if mask.dtype != dtype:
-        raise TypeError(f"MultiheadAttention: {what} must be bool or {dtype}, got {mask.dtype}")
+        raise TypeError(f"multi_head_attention_forward: {what} must be bool or {dtype}, got {mask.dtype}")
+    return mask
+
+
+def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias,
+                                 bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias,
+                                 training=True, key_padding_mask=None, need_weights=True, attn_mask=None,
+                                 use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
+                                 v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
+                                 is_causal=False):
+    """Multi-head attention with every weight passed in (``torch.nn.functional.
+    multi_head_attention_forward``; ``MultiheadAttention`` calls it).
+
+    query (L, N, E), key (S, N, kdim), value (S, N, vdim), or unbatched (L, E), (S, kdim),
+    (S, vdim). The projections are ``in_proj_weight`` (3 E, E), or with
+    ``use_separate_proj_weight`` the three ``*_proj_weight``; ``in_proj_bias`` (3 E) is
+    split the same way. ``bias_k``/``bias_v`` (1, 1, E) append one key and value position,
+    ``add_zero_attn`` one zero position after that (the masks get a column that allows
+    them). ``static_k``/``static_v`` (N * num_heads, S', E / num_heads) replace the
+    projected keys/values. Masks: ``attn_mask`` (L, S) or (N * num_heads, L, S) and
+    ``key_padding_mask`` (N, S), bool (True: not attended) or float (added to the scores).
+    ``is_causal`` without ``attn_mask`` applies the causal mask. Returns (output (L, N, E),
+    weights (N, L, S) averaged over heads, or (N, num_heads, L, S) with
+    ``average_attn_weights=False``, or None without ``need_weights``); unbatched inputs
+    give unbatched results.
+    """
+    name = "multi_head_attention_forward"
+    if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
+        raise ValueError(f"{name}: expected query, key and value of 3 dimensions (or 2 unbatched), got "
+                         f"{tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}")
+    E, H = query.shape[-1], num_heads
+    if E != embed_dim_to_check:
+        raise ValueError(f"{name}: query has embedding size {E}, expected {embed_dim_to_check}")
+    if H <= 0 or E % H:
+        raise ValueError(f"{name}: embed_dim={E} must be divisible by num_heads={H}")
+    hd = E // H
+    if (bias_k is None) != (bias_v is None):
+        raise ValueError(f"{name}: bias_k and bias_v must be given together")
+    if bias_k is not None and (static_k is not None or static_v is not None):
+        raise ValueError(f"{name}: bias_k and bias_v cannot be added to static_k or static_v")
+    same = query is key and key is value  # self-attention: one projection GEMM
+    batched = query.ndim == 3
+    if batched:  # (L, N, E) -> (N, L, E), views
+        query, key, value = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)
+    else:
+        query, key, value = query.unsqueeze(0), key.unsqueeze(0), value.unsqueeze(0)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    N, L = query.shape[0], query.shape[1]
+    if key.shape[:2] != value.shape[:2] or key.shape[0] != N:
+        raise ValueError(f"{name}: key {tuple(key.shape)} and value {tuple(value.shape)} must share batch and "
+                         f"length with query batch {N}")
+    q, k, v = _project_qkv(name, query, key, value, same, E, in_proj_weight, in_proj_bias,
+                           use_separate_proj_weight, q_proj_weight, k_proj_weight, v_proj_weight)
+    S = key.shape[1]
+    extra = 0  # key positions appended: bias_k/bias_v, then the zero position
+    if bias_k is not None:
+        k = _C.cat([k, bias_k.reshape(1, 1, E).expand(N, 1, E)], 1)
+        v = _C.cat([v, bias_v.reshape(1, 1, E).expand(N, 1, E)], 1)
+        extra += 1
+    q, k, v = (x.reshape(N, x.shape[1], H, hd).transpose(1, 2) for x in (q, k, v))  # (N, H, len, hd)
+    for which, static in (("static_k", static_k), ("static_v", static_v)):
+        if static is None:
+            continue
+        if static.ndim != 3 or static.shape[0] != N * H or static.shape[2] != hd:
+            raise ValueError(f"{name}: {which} must have shape ({N * H}, S, {hd}), got {tuple(static.shape)}")
+        if which == "static_k":
+            k = static.reshape(N, H, static.shape[1], hd)
+        else:
+            v = static.reshape(N, H, static.shape[1], hd)
+    if k.shape[2] != v.shape[2]:
+        raise ValueError(f"{name}: {k.shape[2]} keys but {v.shape[2]} values")
+    if static_k is not None:  # the masks then describe the static keys
+        S, extra = k.shape[2], 0
+    if add_zero_attn:
+        k = _C.cat([k, zeros(N, H, 1, hd, dtype=k.dtype)], 2)
+        v = _C.cat([v, zeros(N, H, 1, v.shape[3], dtype=v.dtype)], 2)
+        extra += 1
+
+    mask = _merged_mask(name, attn_mask, key_padding_mask, N, H, L, S, q.dtype)
+    if mask is not None and extra:  # the appended positions are attended by every query
+        mask = _C.cat([mask, zeros(*mask.shape[:-1], extra, dtype=mask.dtype)], -1)
+    causal = bool(is_causal) and attn_mask is None
+    if causal and (mask is not None or extra):  # spell the triangle out
+        tri = _causal_additive(L, S, q.dtype)
+        if extra:
+            tri = _C.cat([tri, zeros(L, extra, dtype=tri.dtype)], -1)
+        mask = tri if mask is None else mask + tri
+        causal = False
+    p = dropout_p if training else 0.0
+    weights = None
+    if need_weights:
+        scores = _C.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(hd))
+        if causal:
+            scores = scores + _causal_additive(L, S, q.dtype)
+        if mask is not None:
+            scores = scores + mask
+        attn = _C.softmax(scores, -1)
+        if p > 0:  # the weights returned are the ones applied, after dropout (as PyTorch's)
+            attn = _C._dropout(attn, p)
+        weights = attn.mean(1) if average_attn_weights else attn
+        out = _C.matmul(attn, v)
+    else:
+        out = scaled_dot_product_attention(q, k, v, mask, p, causal)
+    out = _C.linear(out.transpose(1, 2).reshape(N, L, E), out_proj_weight, out_proj_bias)
+    if not batched:
+        return out.squeeze(0), (None if weights is None else weights.squeeze(0))
+    return out.transpose(0, 1), weights
+
+
+def _project_qkv(name, query, key, value, same, E, in_proj_weight, in_proj_bias, separate, wq, wk, wv):
+    """The projections of (N, len, features) query, key and value."""
+    b = in_proj_bias
+    if b is not None and tuple(b.shape) != (3 * E,):
+        raise ValueError(f"{name}: in_proj_bias must have shape ({3 * E},), got {tuple(b.shape)}")
+    bq, bk, bv = (None, None, None) if b is None else (b[:E], b[E:2 * E], b[2 * E:])
+    if not separate:
+        w = in_proj_weight
+        if w is None or tuple(w.shape) != (3 * E, E):
+            raise ValueError(f"{name}: in_proj_weight must have shape ({3 * E}, {E}), got "
+                             f"{None if w is None else tuple(w.shape)}")
+        if key.shape[-1] != E or value.shape[-1] != E:
+            raise ValueError(f"{name}: key and value must have the embedding size {E} without separate "
+                             f"projection weights, got {key.shape[-1]} and {value.shape[-1]}")
+        if same:
+            return _C.linear(query, w, b).chunk(3, -1)
+        wq, wk, wv = w[:E], w[E:2 * E], w[2 * E:]
+    else:
+        for label, w, x in (("q", wq, query), ("k", wk, key), ("v", wv, value)):
+            if w is None or tuple(w.shape) != (E, x.shape[-1]):
+                raise ValueError(f"{name}: {label}_proj_weight must have shape ({E}, {x.shape[-1]}), got "
+                                 f"{None if w is None else tuple(w.shape)}")
+    return _C.linear(query, wq, bq), _C.linear(key, wk, bk), _C.linear(value, wv, bv)
+
+
+def _merged_mask(name, attn_mask, key_padding_mask, N, H, L, S, dtype):
+    """attn_mask and key_padding_mask as one additive mask broadcasting to (N, H, L, S)."""
+    mask = _additive(attn_mask, dtype, "attn_mask")
+    if mask is not None:
+        if tuple(mask.shape) == (L, S):
+            pass
+        elif tuple(mask.shape) == (N * H, L, S):
+            mask = mask.reshape(N, H, L, S)
+        else:
+            raise ValueError(f"{name}: attn_mask must have shape ({L}, {S}) or ({N * H}, {L}, {S}), got "
+                             f"{tuple(attn_mask.shape)}")
+    kpm = _additive(key_padding_mask, dtype, "key_padding_mask")
+    if kpm is not None:
+        if tuple(kpm.shape) != (N, S):
+            raise ValueError(f"{name}: key_padding_mask must have shape ({N}, {S}), got "
+                             f"{tuple(key_padding_mask.shape)}")
+        kpm = kpm.reshape(N, 1, 1, S)
+        mask = kpm if mask is None else mask + kpm
     return mask
 
 
@@ -161,7 +313,9 @@ class MultiheadAttention(Module):
 
     Parameters as PyTorch's: ``in_proj_weight`` (3 E, E) and ``in_proj_bias`` (3 E) when
     key and value have the embedding size, else ``q_proj_weight``, ``k_proj_weight``
-    (E, kdim) and ``v_proj_weight`` (E, vdim); ``out_proj`` a Linear(E, E).
+    (E, kdim) and ``v_proj_weight`` (E, vdim); ``out_proj`` a Linear(E, E);
+    ``bias_k``/``bias_v`` (1, 1, E) with ``add_bias_kv`` (one more key/value position);
+    ``add_zero_attn`` appends a zero key/value position as well.
 
     ``forward(query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
     average_attn_weights=True, is_causal=False)`` takes (L, N, E) (or (N, L, E) with
@@ -171,8 +325,8 @@ class MultiheadAttention(Module):
     ``is_causal=True`` without ``attn_mask`` applies the causal mask itself (PyTorch asks
     for the mask as well). With ``need_weights=True`` the weights (averaged over heads
     unless ``average_attn_weights=False``) are computed explicitly, L x S per head; pass
-    ``need_weights=False`` for the fused path. ``add_bias_kv`` and ``add_zero_attn`` are
-    not supported.
+    ``need_weights=False`` for the fused path. The computation is
+    ``nn.functional.multi_head_attention_forward``.
     """
 
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False, add_zero_attn=False,
@@ -181,8 +335,6 @@ class MultiheadAttention(Module):
         if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim={embed_dim} must be positive and divisible by "
                              f"num_heads={num_heads}")
-        if add_bias_kv or add_zero_attn:
-            raise ValueError("MultiheadAttention: add_bias_kv and add_zero_attn are not supported")
         self.embed_dim, self.num_heads, self.dropout, self.batch_first = embed_dim, num_heads, dropout, batch_first
         self.head_dim = embed_dim // num_heads
         self.kdim = kdim if kdim is not None else embed_dim
@@ -203,6 +355,12 @@ class MultiheadAttention(Module):
         else:
             self.register_parameter("in_proj_bias", None)
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype)
+        if add_bias_kv:
+            self.bias_k = Parameter(empty(1, 1, embed_dim, dtype=dtype))
+            self.bias_v = Parameter(empty(1, 1, embed_dim, dtype=dtype))
+        else:
+            self.bias_k = self.bias_v = None
+        self.add_zero_attn = add_zero_attn
         self._reset_parameters()
 
     def _reset_parameters(self):
@@ -214,88 +372,31 @@ class MultiheadAttention(Module):
         if self.in_proj_bias is not None:
             init.constant_(self.in_proj_bias, 0.0)
             init.constant_(self.out_proj.bias, 0.0)
-
-    def _project(self, query, key, value):
-        E = self.embed_dim
-        b = self.in_proj_bias
-        bq, bk, bv = (None, None, None) if b is None else (b[:E], b[E:2 * E], b[2 * E:])
-        if self._qkv_same_embed_dim:
-            w = self.in_proj_weight
-            if query is key and key is value:  # self-attention: one GEMM
-                return _C.linear(query, w, b).chunk(3, -1)
-            wq, wk, wv = w[:E], w[E:2 * E], w[2 * E:]
-        else:
-            wq, wk, wv = self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
-        return _C.linear(query, wq, bq), _C.linear(key, wk, bk), _C.linear(value, wv, bv)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+            init.xavier_normal_(self.bias_v)
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
-        batched = query.ndim == 3
         if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
             raise ValueError(f"MultiheadAttention: expected query, key and value of 3 dimensions (or 2 unbatched), "
                              f"got {tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}")
         if query.shape[-1] != self.embed_dim or key.shape[-1] != self.kdim or value.shape[-1] != self.vdim:
             raise ValueError(f"MultiheadAttention: expected feature sizes (query {self.embed_dim}, key {self.kdim}, "
                              f"value {self.vdim}), got {query.shape[-1]}, {key.shape[-1]}, {value.shape[-1]}")
-        same = query is key and key is value  # self-attention: one projection GEMM
-        if not batched:
-            query, key, value = query.unsqueeze(0), key.unsqueeze(0), value.unsqueeze(0)
-            if key_padding_mask is not None:
-                key_padding_mask = key_padding_mask.unsqueeze(0)
-        elif not self.batch_first:  # (L, N, E) -> (N, L, E), views
-            query, key, value = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)
-        N, L, S = query.shape[0], query.shape[1], key.shape[1]
-        if key.shape[:2] != value.shape[:2] or key.shape[0] != N:
-            raise ValueError(f"MultiheadAttention: key {tuple(key.shape)} and value {tuple(value.shape)} must share "
-                             f"batch and length with query batch {N}")
-        q, k, v = self._project(query, query, query) if same else self._project(query, key, value)
-        H, hd = self.num_heads, self.head_dim
-        q, k, v = (t.reshape(N, t.shape[1], H, hd).transpose(1, 2) for t in (q, k, v))  # (N, H, len, hd)
-
-        mask = self._merged_mask(attn_mask, key_padding_mask, N, L, S, q.dtype)
-        causal = bool(is_causal) and attn_mask is None
-        if causal and mask is not None:  # a padding mask as well: spell the triangle out
-            mask = mask + _causal_additive(L, S, q.dtype)
-            causal = False
-        p = self.dropout if self.training else 0.0
-        weights = None
-        if need_weights:
-            scores = _C.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(hd))
-            if causal:
-                scores = scores + _causal_additive(L, S, q.dtype)
-            if mask is not None:
-                scores = scores + mask
-            attn = _C.softmax(scores, -1)
-            if p > 0:  # the weights returned are the ones applied, after dropout (as PyTorch's)
-                attn = _C._dropout(attn, p)
-            weights = attn.mean(1) if average_attn_weights else attn
-            out = _C.matmul(attn, v)
-        else:
-            out = scaled_dot_product_attention(q, k, v, mask, p, causal)
-        out = self.out_proj(out.transpose(1, 2).reshape(N, L, self.embed_dim))
-        if not batched:
-            return out.squeeze(0), (None if weights is None else weights.squeeze(0))
-        return (out if self.batch_first else out.transpose(0, 1)), weights
-
-    def _merged_mask(self, attn_mask, key_padding_mask, N, L, S, dtype):
-        """attn_mask and key_padding_mask as one additive mask broadcasting to (N, H, L, S)."""
-        mask = _additive(attn_mask, dtype, "attn_mask")
-        if mask is not None:
-            if tuple(mask.shape) == (L, S):
-                pass
-            elif tuple(mask.shape) == (N * self.num_heads, L, S):
-                mask = mask.reshape(N, self.num_heads, L, S)
-            else:
-                raise ValueError(f"MultiheadAttention: attn_mask must have shape ({L}, {S}) or "
-                                 f"({N * self.num_heads}, {L}, {S}), got {tuple(attn_mask.shape)}")
-        kpm = _additive(key_padding_mask, dtype, "key_padding_mask")
-        if kpm is not None:
-            if tuple(kpm.shape) != (N, S):
-                raise ValueError(f"MultiheadAttention: key_padding_mask must have shape ({N}, {S}), got "
-                                 f"{tuple(key_padding_mask.shape)}")
-            kpm = kpm.reshape(N, 1, 1, S)
-            mask = kpm if mask is None else mask + kpm
-        return mask
+        flip = self.batch_first and query.ndim == 3
+        if flip:  # (N, L, E) -> (L, N, E), views; self-attention keeps one tensor
+            same = query is key and key is value
+            query = query.transpose(0, 1)
+            key, value = (query, query) if same else (key.transpose(0, 1), value.transpose(0, 1))
+        out, weights = multi_head_attention_forward(
+            query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight, self.in_proj_bias,
+            self.bias_k, self.bias_v, self.add_zero_attn, self.dropout, self.out_proj.weight, self.out_proj.bias,
+            training=self.training, key_padding_mask=key_padding_mask, need_weights=need_weights,
+            attn_mask=attn_mask, use_separate_proj_weight=not self._qkv_same_embed_dim,
+            q_proj_weight=self.q_proj_weight, k_proj_weight=self.k_proj_weight, v_proj_weight=self.v_proj_weight,
+            average_attn_weights=average_attn_weights, is_causal=is_causal)
+        return (out.transpose(0, 1) if flip else out), weights
 
     def extra_repr(self):
         return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, batch_first={self.batch_first}"

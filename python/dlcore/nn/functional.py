@@ -644,7 +644,7 @@ from .volumetric import (  # noqa: E402, F401
     conv_transpose3d,
     max_pool3d,
 )
-from .attention import rotary_embedding, scaled_dot_product_attention  # noqa: E402, F401
+from .attention import multi_head_attention_forward, rotary_embedding, scaled_dot_product_attention  # noqa: E402, F401,E501
 from .loss_functions import (  # noqa: E402, F401
     cosine_embedding_loss,
     ctc_loss,
