@@ -369,3 +369,22 @@ def grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=Fa
                                        + pixel(n, c, y0 + 1, x0) * (1 - fx) * fy
                                        + pixel(n, c, y0 + 1, x0 + 1) * fx * fy)
     return out
+
+
+def adaptive_log_softmax(x, head_w, head_b, tails, cutoffs, n_classes):
+    """Every class's log-probability under the adaptive softmax, one row at a time: the
+    head scores the shortlist (classes below cutoffs[0]) and one entry per cluster;
+    cluster i (classes cutoffs[i] .. next cutoff - 1) adds its own log-softmax of the
+    class to the head's log-probability of the cluster. tails[i] = (w1, w2)."""
+    bounds = list(cutoffs) + [n_classes]
+    out = np.zeros((x.shape[0], n_classes))
+    for n, row in enumerate(x):
+        head = row @ head_w.T + (0 if head_b is None else head_b)
+        head = head - np.log(np.exp(head - head.max()).sum()) - head.max()
+        out[n, :bounds[0]] = head[:bounds[0]]
+        for i, (w1, w2) in enumerate(tails):
+            scores = (row @ w1.T) @ w2.T
+            local = scores - scores.max() - np.log(np.exp(scores - scores.max()).sum())
+            out[n, bounds[i]:bounds[i + 1]] = head[bounds[0] + i] + local
+    return out
+
