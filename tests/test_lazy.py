@@ -61,3 +61,23 @@ def test_lazy_layers_load_a_checkpoint():
     fresh.eval()
     np.testing.assert_array_equal(fresh(x).detach().numpy(), trained(x).detach().numpy())
     assert type(fresh[3]) is nn.Linear and fresh[3].in_features == 64 and fresh[1].num_features == 4
+
+
+@pytest.mark.parametrize("cls, shape", [("LazyInstanceNorm1d", (2, 3, 7)), ("LazyInstanceNorm2d", (2, 3, 4, 5)),
+                                        ("LazyInstanceNorm3d", (2, 3, 2, 3, 4))])
+def test_lazy_instance_norm_sizes_from_the_input(cls, shape, rng):
+    """Each row (sample, channel) normalised over its own positions, as the non-lazy layer
+    with the same settings does; the channel count comes from dim 1, or dim 0 unbatched."""
+    x = rng.normal(size=shape).astype(np.float32)
+    axes = tuple(range(2, len(shape)))
+    want = (x - x.mean(axes, keepdims=True)) / np.sqrt(x.var(axes, keepdims=True) + 1e-5)
+    plain = getattr(nn, cls)()
+    np.testing.assert_allclose(plain(dl.tensor(x)).numpy(), want, rtol=1e-4, atol=1e-5)
+    assert type(plain).__name__ == cls[4:] and plain.num_features == 3
+    tracked = getattr(nn, cls)(affine=True, track_running_stats=True, momentum=0.5)
+    np.testing.assert_allclose(tracked(dl.tensor(x)).detach().numpy(), want, rtol=1e-4, atol=1e-5)
+    assert tracked.weight.shape == (3,) and tracked.running_mean.shape == (3,)
+    np.testing.assert_allclose(tracked.running_mean.numpy(), 0.5 * x.mean(axes).mean(0), rtol=1e-5, atol=1e-6)
+    unbatched = getattr(nn, cls)(affine=True)
+    np.testing.assert_allclose(unbatched(dl.tensor(x[0])).detach().numpy(), want[0], rtol=1e-4, atol=1e-5)
+    assert unbatched.num_features == 3 and unbatched.weight.shape == (3,)

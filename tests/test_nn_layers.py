@@ -391,6 +391,35 @@ def test_orthogonal_constant_and_uniform():
     assert p.requires_grad and p.grad_fn is None and np.any(p.detach().numpy() != 0)
 
 
+def test_eye_dirac_sparse_and_the_deprecated_names(rng):
+    np.testing.assert_array_equal(nn.init.eye_(dl.empty(2, 3)).numpy(), np.eye(2, 3))
+    w = nn.init.dirac_(dl.empty(6, 2, 3, 3), groups=2)  # 3 output channels per group, 2 inputs
+    want = np.zeros((6, 2, 3, 3))
+    for out, inp in [(0, 0), (1, 1), (3, 0), (4, 1)]:
+        want[out, inp, 1, 1] = 1.0
+    np.testing.assert_array_equal(w.numpy(), want)
+    x = rng.normal(size=(1, 4, 5, 5)).astype(np.float32)  # a same-size convolution keeps its input
+    y = F.conv2d(dl.tensor(x), nn.init.dirac_(dl.empty(4, 4, 3, 3)), padding=1)
+    np.testing.assert_array_equal(y.numpy(), x)
+    assert nn.init.dirac_(dl.empty(2, 3, 4)).numpy()[1, 1, 2] == 1  # even kernel: index k // 2
+    dl.manual_seed(0)
+    s = nn.init.sparse_(dl.empty(200, 50), sparsity=0.3, std=0.5).numpy()
+    assert ((s == 0).sum(0) == 60).all()  # ceil(0.3 * 200) zeros in every column
+    assert abs(s[s != 0].std() / 0.5 - 1) < 0.05
+    assert not np.signbit(s[s == 0]).any()
+    for bad, match in [(lambda: nn.init.eye_(dl.empty(2, 2, 2)), "only tensors with 2 dimensions"),
+                       (lambda: nn.init.dirac_(dl.empty(3, 3)), "3, 4, or 5 dimensions"),
+                       (lambda: nn.init.dirac_(dl.empty(3, 3, 3), groups=2), r"dim 0 \(3\) must be divisible"),
+                       (lambda: nn.init.sparse_(dl.empty(3, 3), 1.5), r"sparsity must be in \[0, 1\]")]:
+        with pytest.raises(ValueError, match=match):
+            bad()
+    with pytest.warns(FutureWarning, match="nn.init.xavier_uniform is now deprecated"):
+        w = nn.init.xavier_uniform(dl.empty(3, 4))
+    assert np.abs(w.numpy()).max() <= math.sqrt(6 / 7)
+    with pytest.warns(FutureWarning, match="nn.init.constant is now deprecated"):
+        assert (nn.init.constant(dl.empty(2), 3.0).numpy() == 3).all()
+
+
 @pytest.mark.parametrize("name,deriv", [("relu", lambda x: (x > 0).astype(float)),
                                         ("sigmoid", lambda x: np.exp(-x) / (1 + np.exp(-x)) ** 2),
                                         ("tanh", lambda x: 1 - np.tanh(x) ** 2)])

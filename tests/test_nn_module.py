@@ -1,5 +1,6 @@
 """dlcore.nn.Module and the containers: registration, traversal, modes, dtype conversion,
 state dicts and their errors, hooks, repr, and summary's counts."""
+import pickle
 from collections import OrderedDict
 
 import numpy as np
@@ -179,3 +180,38 @@ def test_deepcopy_and_pickle_copy_values_not_storage():
     np.testing.assert_array_equal(copy.deepcopy(net)(x).detach().numpy(), net(x).detach().numpy())
     t = pickle.loads(pickle.dumps(dl.tensor([[1, 2], [3, 4]])))
     assert t.dtype == dl.int64 and t.tolist() == [[1, 2], [3, 4]]
+
+
+def test_buffer_assignment_registers_it():
+    class Stats(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.count = nn.Buffer(dl.zeros(2))
+            self.scratch = nn.Buffer(dl.ones(3), persistent=False)
+            self.plain = 1
+
+    m = Stats()
+    assert [n for n, _ in m.named_buffers()] == ["count", "scratch"]
+    assert list(m.state_dict()) == ["count"]  # the non-persistent one stays out
+    assert isinstance(m.count, nn.Buffer) and isinstance(m.count, dl.Tensor) and not m.count.requires_grad
+    m.count = m.count + 1  # a plain tensor replaces a buffer and stays a (persistent) buffer
+    assert not isinstance(m.count, nn.Buffer)
+    np.testing.assert_array_equal(m.state_dict()["count"].numpy(), [1, 1])
+    m.plain = nn.Buffer(dl.zeros(1))  # a plain attribute becomes a buffer
+    assert "plain" in dict(m.named_buffers())
+    data = dl.ones(2)
+    b = nn.Buffer(data)
+    b.add_(1)
+    np.testing.assert_array_equal(data.numpy(), [2, 2])  # shares the memory
+    assert nn.Buffer(dl.ones(2, requires_grad=True)).requires_grad
+    restored = pickle.loads(pickle.dumps(nn.Buffer(dl.ones(2), persistent=False)))
+    assert isinstance(restored, nn.Buffer) and restored.persistent is False
+    assert nn.parameter.Buffer is nn.Buffer and nn.parameter.Parameter is nn.Parameter
+    with pytest.raises(TypeError, match="expected a dlcore Tensor, got list"):
+        nn.Buffer([1, 2])
+
+    class Clash(nn.Module):
+        training_steps = 0
+
+    with pytest.raises(KeyError, match="attribute 'training_steps' already exists"):
+        Clash().training_steps = nn.Buffer(dl.zeros(1))

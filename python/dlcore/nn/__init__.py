@@ -63,7 +63,7 @@ from .loss import (  # noqa: F401
     SoftMarginLoss,
     TripletMarginLoss,
 )
-from .module import Module, ModuleDict, ModuleList, Parameter, Sequential  # noqa: F401
+from .module import Buffer, Module, ModuleDict, ModuleList, Parameter, Sequential  # noqa: F401
 from .parameter_containers import ParameterDict, ParameterList  # noqa: F401
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: F401
 from .seq2seq import AttentionDecoderCell, BahdanauAttention, LuongAttention  # noqa: F401
@@ -147,6 +147,9 @@ from .lazy import (  # noqa: F401, E402
     LazyBatchNorm1d,
     LazyBatchNorm2d,
     LazyBatchNorm3d,
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
+    LazyInstanceNorm3d,
     LazyConv1d,
     LazyConv2d,
     LazyConv3d,
@@ -157,3 +160,4 @@ from .lazy import (  # noqa: F401, E402
     UninitializedBuffer,
     UninitializedParameter,
 )
+from . import parameter  # noqa: F401, E402

@@ -4,11 +4,12 @@ Each function fills its tensor in place under no_grad, draws from dlcore's defau
 generator (or ``generator``), and returns the tensor.
 """
 import math
+import warnings
 
 import numpy as np
 
 from .. import _C
-from ..creation import full as _full, normal as _normal, rand as _rand
+from ..creation import full as _full, normal as _normal, rand as _rand, randperm as _randperm
 from ..grad_mode import no_grad
 
 
@@ -168,6 +169,76 @@ def orthogonal_(tensor, gain=1.0, generator=None):
         q = q.T
     values = _C.from_numpy(np.ascontiguousarray(q * gain)).to(tensor.dtype).reshape(tuple(tensor.shape))
     return _fill(tensor, values)
+
+
+def eye_(tensor):
+    """The identity matrix (ones on the diagonal) into a 2-D tensor (Linear's weight: the
+    layer passes its inputs through where the sizes allow)."""
+    if tensor.ndim != 2:
+        raise ValueError(f"eye_: only tensors with 2 dimensions are supported, got shape {tuple(tensor.shape)}")
+    values = np.eye(tensor.shape[0], tensor.shape[1])
+    return _fill(tensor, _C.from_numpy(values).to(tensor.dtype))
+
+
+def dirac_(tensor, groups=1):
+    """The Dirac delta into a 3-, 4- or 5-D convolution weight (out, in, *kernel): output
+    channel d of each of ``groups`` groups copies input channel d (at the kernel's centre),
+    for d below both the group's output channels and the input channels, so a convolution
+    with it keeps its input's values in those channels."""
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError(f"dirac_: only tensors with 3, 4, or 5 dimensions are supported, got shape "
+                         f"{tuple(tensor.shape)}")
+    if groups <= 0 or tensor.shape[0] % groups:
+        raise ValueError(f"dirac_: dim 0 ({tensor.shape[0]}) must be divisible by groups ({groups})")
+    per_group = tensor.shape[0] // groups
+    values = np.zeros(tuple(tensor.shape))
+    centre = tuple(k // 2 for k in tensor.shape[2:])
+    for g in range(groups):
+        for d in range(min(per_group, tensor.shape[1])):
+            values[(g * per_group + d, d) + centre] = 1.0
+    return _fill(tensor, _C.from_numpy(values).to(tensor.dtype))
+
+
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """A 2-D tensor of N(0, std^2) values with ceil(sparsity * rows) of each column's
+    entries set to zero (rows drawn at random), as in Martens (2010)."""
+    if tensor.ndim != 2:
+        raise ValueError(f"sparse_: only tensors with 2 dimensions are supported, got shape {tuple(tensor.shape)}")
+    if not 0 <= sparsity <= 1:
+        raise ValueError(f"sparse_: sparsity must be in [0, 1], got {sparsity}")
+    rows, cols = tensor.shape
+    zeros_per_col = int(math.ceil(sparsity * rows))
+    values = _normal(0.0, std, (rows, cols), generator=generator, dtype=tensor.dtype)
+    if zeros_per_col:
+        drop = np.zeros((rows, cols), bool)
+        for c in range(cols):
+            drop[_randperm(rows, generator=generator).numpy()[:zeros_per_col], c] = True
+        values = values.masked_fill(_C.from_numpy(drop), 0.0)
+    return _fill(tensor, values)
+
+
+def _deprecated(new):
+    """PyTorch's old name for an initialiser: warns, then calls the in-place one."""
+    def old(*args, **kwargs):
+        warnings.warn(f"nn.init.{new.__name__[:-1]} is now deprecated in favor of nn.init.{new.__name__}.",
+                      FutureWarning, stacklevel=2)
+        return new(*args, **kwargs)
+    old.__name__ = old.__qualname__ = new.__name__[:-1]
+    old.__doc__ = f"Deprecated: use ``{new.__name__}``."
+    return old
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)
 
 
 def _default_linear_init(weight, bias):

@@ -1,6 +1,7 @@
 """Lazy layers, as PyTorch's: ``LazyLinear``, ``LazyConv1d/2d/3d``,
-``LazyConvTranspose1d/2d/3d`` and ``LazyBatchNorm1d/2d/3d`` take their input size
-(in_features, in_channels, num_features) from the first input they see. Until then their
+``LazyConvTranspose1d/2d/3d``, ``LazyBatchNorm1d/2d/3d`` and ``LazyInstanceNorm1d/2d/3d``
+take their input size (in_features, in_channels, num_features) from the first input they
+see. Until then their
 parameters are ``UninitializedParameter`` placeholders (an optimizer may already hold them:
 the same objects get their values) and their running statistics ``UninitializedBuffer``.
 The first call sizes and initialises everything, then the module becomes the ordinary layer
@@ -13,7 +14,8 @@ from ..grad_mode import no_grad
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .linear import Linear
 from .module import Module, Parameter
-from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d, _BatchNorm
+from .norm import (BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, _BatchNorm,
+                   _InstanceNorm)
 
 Tensor = _C.Tensor
 
@@ -66,7 +68,10 @@ class LazyModuleMixin:
 
     def __call__(self, *args, **kwargs):
         if isinstance(self, LazyModuleMixin) and args:
-            if self.has_uninitialized_params():
+            # A module with no placeholders at all (instance norm without affine or running
+            # statistics) still takes its sizes from the input.
+            if self.has_uninitialized_params() or not any(
+                    t is not None for t in list(self._parameters.values()) + list(self._buffers.values())):
                 self.initialize_parameters(args[0])
             self._sizes_from_parameters()
             self.__class__ = self.cls_to_become
@@ -174,11 +179,13 @@ class LazyConvTranspose3d(_LazyConv, ConvTranspose3d):
     _transposed = True
 
 
-class _LazyBatchNorm(LazyModuleMixin):
-    """Batch norm of unknown num_features (the first input's channel count)."""
+class _LazyNorm(LazyModuleMixin):
+    """Batch or instance norm of unknown num_features (the first input's channel count)."""
+
+    _base = _BatchNorm
 
     def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None):
-        _BatchNorm.__init__(self, 0, eps, momentum, affine, track_running_stats, dtype)
+        self._base.__init__(self, 0, eps, momentum, affine, track_running_stats, dtype)
         if affine:
             self.weight = UninitializedParameter(dtype=self.weight.dtype)
             self.bias = UninitializedParameter(dtype=self.bias.dtype)
@@ -190,7 +197,8 @@ class _LazyBatchNorm(LazyModuleMixin):
         if input.ndim < 2:
             raise ValueError(f"{type(self).__name__}: expected an input of at least 2 dims (N, C, ...), got shape "
                              f"{tuple(input.shape)}")
-        c = input.shape[1]
+        # An unbatched instance-norm input (C, ...) has its channels first.
+        c = input.shape[0] if self._base is _InstanceNorm and input.ndim == self._dims - 1 else input.shape[1]
         self.num_features = c
         if self.affine:
             self.weight.materialize((c,))
@@ -201,7 +209,11 @@ class _LazyBatchNorm(LazyModuleMixin):
         if self.track_running_stats:
             self._materialize_buffer("running_mean", (c,))
             self._materialize_buffer("running_var", (c,))
-            self.reset_running_stats()
+            with no_grad():
+                self.running_mean.zero_()
+                self.running_var.fill_(1.0)
+                if getattr(self, "num_batches_tracked", None) is not None:
+                    self.num_batches_tracked.zero_()
 
     def _sizes_from_parameters(self):
         t = self.weight if self.affine else self.running_mean
@@ -209,13 +221,32 @@ class _LazyBatchNorm(LazyModuleMixin):
             self.num_features = t.shape[0]
 
 
-class LazyBatchNorm1d(_LazyBatchNorm, BatchNorm1d):
+class LazyBatchNorm1d(_LazyNorm, BatchNorm1d):
     cls_to_become = BatchNorm1d
 
 
-class LazyBatchNorm2d(_LazyBatchNorm, BatchNorm2d):
+class LazyBatchNorm2d(_LazyNorm, BatchNorm2d):
     cls_to_become = BatchNorm2d
 
 
-class LazyBatchNorm3d(_LazyBatchNorm, BatchNorm3d):
+class LazyBatchNorm3d(_LazyNorm, BatchNorm3d):
     cls_to_become = BatchNorm3d
+
+
+class _LazyInstanceNorm(_LazyNorm):
+    _base = _InstanceNorm
+
+    def __init__(self, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device=None, dtype=None):
+        super().__init__(eps, momentum, affine, track_running_stats, device, dtype)
+
+
+class LazyInstanceNorm1d(_LazyInstanceNorm, InstanceNorm1d):
+    cls_to_become = InstanceNorm1d
+
+
+class LazyInstanceNorm2d(_LazyInstanceNorm, InstanceNorm2d):
+    cls_to_become = InstanceNorm2d
+
+
+class LazyInstanceNorm3d(_LazyInstanceNorm, InstanceNorm3d):
+    cls_to_become = InstanceNorm3d

@@ -37,6 +37,30 @@ class Parameter(Tensor):
         return (Parameter, (self.detach().clone(), self.requires_grad))
 
 
+class Buffer(Tensor):
+    """A tensor that is a module's buffer: assigning it to a module attribute registers it
+    (``persistent=False`` keeps it out of the state dict), as ``register_buffer`` does.
+
+    ``Buffer(data)`` shares ``data``'s memory and keeps its ``requires_grad``.
+    """
+
+    def __init__(self, data=None, *, persistent=True):
+        if data is None:
+            data = zeros(0)
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Buffer: expected a dlcore Tensor, got {type(data).__name__}")
+        super().__init__(data.detach())
+        self.requires_grad_(data.requires_grad)
+        self.persistent = persistent
+
+    def __reduce_ex__(self, proto):
+        return (_rebuild_buffer, (self.detach().clone(), self.persistent, self.requires_grad))
+
+
+def _rebuild_buffer(data, persistent, requires_grad):
+    return Buffer(data.requires_grad_(requires_grad), persistent=persistent)
+
+
 def _parametrized(module, name):
     """Whether module.<name> is computed by nn.utils.parametrize."""
     plists = module.__dict__.get("_modules", {}).get("parametrizations")
@@ -99,6 +123,9 @@ class Module:
         elif isinstance(value, Module):
             self._remove_from(name, params, buffers)
             modules[name] = value
+        elif isinstance(value, Buffer):
+            self._remove_from(name, params, modules)
+            self.register_buffer(name, value, persistent=value.persistent)
         elif name in params:
             if value is not None:
                 raise TypeError(f"cannot assign {type(value).__name__} as parameter '{name}' "
