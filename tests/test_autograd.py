@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import dlcore as dl
+from dlcore import nn
 
 
 def leaf(values, dtype=dl.float64):
@@ -311,3 +312,47 @@ def test_gradcheck_detects_a_wrong_gradient():
         return y
 
     assert not dl.autograd.gradcheck(f, (x,), raise_exception=False)
+
+
+def test_post_accumulate_grad_hook_steps_an_optimizer_in_backward(rng):
+    """The optimizer-in-backward pattern: each parameter's hook gets the parameter object
+    itself (a dict key) once its .grad holds the whole gradient of the pass."""
+    m = nn.Linear(3, 2)
+    w0, b0 = m.weight.detach().numpy().copy(), m.bias.detach().numpy().copy()
+    x = rng.normal(size=(4, 3)).astype(np.float32)
+    opts = {p: dl.optim.SGD([p], lr=0.1) for p in m.parameters()}
+    seen = []
+
+    def hook(p):
+        seen.append((p is m.weight, p.grad.numpy().copy()))
+        opts[p].step()
+        opts[p].zero_grad()
+
+    handles = [p.register_post_accumulate_grad_hook(hook) for p in m.parameters()]
+    m(dl.tensor(x)).sum().backward()
+    dw, db = np.ones((2, 1)) * x.sum(0), np.full(2, 4.0)  # d sum(x W^T + b)
+    assert sorted(k for k, _ in seen) == [False, True]
+    np.testing.assert_allclose(dict(seen)[True], dw, rtol=1e-6)
+    np.testing.assert_allclose(m.weight.detach().numpy(), w0 - 0.1 * dw, rtol=1e-6)
+    np.testing.assert_allclose(m.bias.detach().numpy(), b0 - 0.1 * db, rtol=1e-6)
+    assert m.weight.grad is None  # zeroed by the hook
+    seen.clear()
+    handles[0].remove()
+    dl.autograd.grad(m(dl.tensor(x)).sum(), [m.bias])  # no .grad accumulated: no hook
+    assert seen == []
+    m(dl.tensor(x)).sum().backward()
+    assert [k for k, _ in seen] == [False]  # the weight's hook is gone
+    with pytest.raises(RuntimeError, match="cannot be registered on non-leaf tensors"):
+        (m.weight * 2).register_post_accumulate_grad_hook(hook)
+    with pytest.raises(RuntimeError, match="doesn't require gradient"):
+        dl.zeros(2).register_post_accumulate_grad_hook(hook)
+
+
+def test_post_accumulate_grad_hook_sees_the_sum_of_two_passes():
+    a = dl.tensor([1.0, 2.0], requires_grad=True)
+    grads = []
+    a.register_post_accumulate_grad_hook(lambda t: grads.append(t.grad.numpy().copy()))
+    (a * 3).sum().backward()
+    (a * a).sum().backward()
+    np.testing.assert_array_equal(grads[0], [3, 3])
+    np.testing.assert_array_equal(grads[1], [3 + 2, 3 + 4])

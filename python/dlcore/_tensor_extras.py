@@ -3,9 +3,10 @@ are those of the ops): tan, dot/vdot/mv/ger, baddbmm/addbmm/addmv, matrix_power,
 fliplr/flipud, index_copy, masked_scatter, nanquantile, unique_consecutive, cov/corrcoef,
 isin, logaddexp2, equal, and the Tensor conversions a ported script calls (``cuda()``,
 ``half()`` and the like raise with the reason; ``pin_memory()`` and ``get_device()`` answer
-for the CPU)."""
+for the CPU), and ``register_post_accumulate_grad_hook``."""
 import builtins
 import math
+import weakref
 
 import numpy as np
 
@@ -285,6 +286,23 @@ for _name in FUNCTIONS:
 for _name in _NO_DTYPE:
     setattr(Tensor, _name, _no_dtype(_name))
 Tensor.index_copy_ = _index_copy_
+
+
+def _register_post_accumulate_grad_hook(self, hook):
+    """``hook(tensor)`` after each backward pass has added into this leaf tensor's ``.grad``
+    (its return value is ignored): an optimizer can step a parameter as soon as its
+    gradient is complete. Returns a handle whose ``remove()`` unregisters it. The hook gets
+    this Python object (a Parameter stays the same key in a dict)."""
+    own = weakref.ref(self)
+
+    def call(tensor):
+        alive = own()
+        hook(alive if alive is not None else tensor)
+
+    return self._register_post_accumulate_grad_hook(call)
+
+
+Tensor.register_post_accumulate_grad_hook = _register_post_accumulate_grad_hook
 Tensor.where = lambda self, condition, other: _C.where(condition, self, other)
 Tensor.broadcast_to = lambda self, size: _C.broadcast_to(self, list(size))
 Tensor.new_empty = lambda self, *size, dtype=None: zeros(*size, dtype=dtype or self.dtype)

@@ -8,11 +8,16 @@ namespace dlcore::python {
 namespace {
 
 // A Python callable usable from C++ threads that do not hold the GIL.
-std::function<Tensor(const Tensor&)> wrap_hook(py::function fn) {
-  auto holder = std::shared_ptr<py::object>(new py::object(std::move(fn)), [](py::object* o) {
+// A Python callable kept by C++ (hooks, nodes): released with the GIL held.
+std::shared_ptr<py::object> hold(py::function fn) {
+  return std::shared_ptr<py::object>(new py::object(std::move(fn)), [](py::object* o) {
     py::gil_scoped_acquire gil;
     delete o;
   });
+}
+
+std::function<Tensor(const Tensor&)> wrap_hook(py::function fn) {
+  auto holder = hold(std::move(fn));
   return [holder](const Tensor& g) {
     py::gil_scoped_acquire gil;
     py::object r = (*holder)(g);
@@ -99,6 +104,14 @@ void init_autograd(py::module_& m, py::class_<Tensor>& cls) {
       .def("register_hook", [](const Tensor& t, py::function fn) {
         return HookHandle{t.register_hook(wrap_hook(std::move(fn)))};
       }, py::arg("hook"))
+      // The Python method (autograd/__init__.py) passes the tensor's own Python object.
+      .def("_register_post_accumulate_grad_hook", [](const Tensor& t, py::function fn) {
+        auto holder = hold(std::move(fn));
+        return HookHandle{t.register_post_accumulate_grad_hook([holder](const Tensor& self) {
+          py::gil_scoped_acquire gil;
+          (*holder)(self);
+        })};
+      }, py::arg("hook"))
       .def("backward", [](const Tensor& t, py::object gradient, py::object retain_graph, bool create_graph) {
         Tensor g = gradient.is_none() ? Tensor() : gradient.cast<Tensor>();
         bool keep = retain_graph.is_none() ? create_graph : retain_graph.cast<bool>();
@@ -121,10 +134,7 @@ void init_autograd(py::module_& m, py::class_<Tensor>& cls) {
       throw ValueError("_custom_node: one output index per saved tensor is needed");
     auto node = make_node(intern_name(name), ins);
     if (!node) return false;
-    auto holder = std::shared_ptr<py::object>(new py::object(std::move(backward)), [](py::object* o) {
-      py::gil_scoped_acquire gil;
-      delete o;
-    });
+    auto holder = hold(std::move(backward));
     struct Kept {
       Tensor data;
       int64_t output;

@@ -45,6 +45,8 @@ struct AutogradMeta {
   uint32_t output_nr = 0;
   std::weak_ptr<Node> grad_accumulator;  // leaves only
   std::vector<std::function<Tensor(const Tensor&)>> hooks;  // leaf tensor hooks
+  // Leaf hooks run after a backward pass has added into .grad (null: removed).
+  std::vector<std::function<void(const Tensor&)>> post_accumulate_hooks;
   bool is_graph_view = false;  // a view of a tensor that is part of a graph
 };
 
@@ -106,6 +108,10 @@ class Tensor {
   bool retains_grad() const { return impl_->autograd && impl_->autograd->retains_grad; }
   // Registers hook(grad) -> new grad or undefined (keep); returns a function that removes it.
   std::function<void()> register_hook(std::function<Tensor(const Tensor&)> hook) const;
+  // hook(*this) after each backward pass accumulates into this leaf's .grad; returns the
+  // remover.
+  std::function<void()> register_post_accumulate_grad_hook(
+      std::function<void(const Tensor&)> hook) const;
   void backward(const Tensor& gradient = Tensor(), bool retain_graph = false,
                 bool create_graph = false) const;
   Tensor detach() const;

@@ -114,6 +114,11 @@ std::vector<Tensor> AccumulateGrad::apply(std::vector<Tensor>& grads) {
   } else {
     self.set_grad(add(old, g));
   }
+  // By index: a hook may register another (the vector may grow).
+  for (size_t i = 0; v->autograd && i < v->autograd->post_accumulate_hooks.size(); ++i) {
+    auto hook = v->autograd->post_accumulate_hooks[i];
+    if (hook) hook(self);
+  }
   return {};
 }
 

@@ -153,6 +153,25 @@ std::function<void()> Tensor::register_hook(std::function<Tensor(const Tensor&)>
   };
 }
 
+std::function<void()> Tensor::register_post_accumulate_grad_hook(
+    std::function<void(const Tensor&)> hook) const {
+  if (!requires_grad())
+    throw RuntimeError(
+        "register_post_accumulate_grad_hook: cannot register a hook on a tensor that doesn't "
+        "require gradient");
+  if (!is_leaf())
+    throw RuntimeError(
+        "register_post_accumulate_grad_hook: post accumulate grad hooks cannot be registered on "
+        "non-leaf tensors");
+  auto& hooks = impl_->meta().post_accumulate_hooks;
+  size_t slot = hooks.size();
+  hooks.push_back(std::move(hook));
+  std::weak_ptr<TensorImpl> weak = impl_;
+  return [weak, slot] {
+    if (auto impl = weak.lock()) impl->meta().post_accumulate_hooks[slot] = nullptr;
+  };
+}
+
 void Tensor::backward(const Tensor& gradient, bool retain_graph, bool create_graph) const {
   run_backward({*this}, {gradient}, retain_graph || create_graph, create_graph);
 }
