@@ -1,8 +1,10 @@
 """``dlcore.linalg``: norms, products, determinants, inverses and solves, triangular solves,
-Cholesky, QR, least squares, symmetric eigendecompositions and SVDs, with PyTorch's names.
+LU, Cholesky, QR, least squares, symmetric eigendecompositions and SVDs, the matrix
+exponential, with PyTorch's names.
 
-Batches come first (``A`` is (..., n, n)). LU (det, inv, solve), Cholesky, QR and the
-triangular solves are composed of dlcore's ops, one row or column a step, so their gradients
+Batches come first (``A`` is (..., n, n)). LU (det, inv, solve, lu_factor and the rest of
+_linalg_lu.py), Cholesky, QR and the triangular solves are composed of dlcore's ops, one
+row or column a step, so their gradients
 (of any order) are those of the arithmetic itself. They suit the small matrices of training
 scripts (tens of rows: n steps of batched ops); a singular matrix gives ``det`` 0 and makes
 ``inv`` and ``solve`` raise ``LinAlgError``, as a matrix that is not positive-definite
@@ -16,8 +18,9 @@ from collections import namedtuple
 
 from . import _C
 from ._composite import _dims, diagonal as _diagonal, norm as _norm
+from ._tensor_extras import matrix_power  # noqa: F401
 from ._tensor_functions import cross as _cross
-from .creation import arange, eye, ones, zeros
+from .creation import eye, ones, zeros
 from ._linalg_factor import (  # noqa: F401  (dlcore.linalg's own names)
     _batched,
     _check_floating,
@@ -30,6 +33,23 @@ from ._linalg_factor import (  # noqa: F401  (dlcore.linalg's own names)
     qr,
     solve_triangular,
     substitute,
+)
+from ._linalg_lu import (  # noqa: F401
+    _lu,
+    eig,
+    eigvals,
+    householder_product,
+    inv_ex,
+    lu,
+    lu_factor,
+    lu_factor_ex,
+    lu_solve,
+    lu_unpack,
+    matrix_exp,
+    solve_ex,
+    tensorinv,
+    tensorsolve,
+    vander,
 )
 from ._linalg_spectral import (  # noqa: F401
     cond,
@@ -167,33 +187,6 @@ def multi_dot(tensors):
     return out
 
 
-def _lu(A):
-    """PA = LU with partial pivoting, composed of ops: returns (L columns below the diagonal
-    as one (..., n, n) tensor, U, the row order (..., n) of P A, the sign of P)."""
-    n = A.shape[-1]
-    rows = arange(n)
-    U, L = A, zeros(tuple(A.shape), dtype=A.dtype)
-    order = rows.expand(tuple(A.shape[:-1])).contiguous()
-    sign = ones(tuple(A.shape[:-2]), dtype=A.dtype)
-    for k in range(n - 1):
-        col = U[..., :, k].abs()
-        below = _C.where(rows >= k, col, -1.0)
-        p = below.argmax(-1)  # the pivot row, >= k
-        pk = p.unsqueeze(-1)
-        # Rows k and p trade places (in U, in L's finished columns, and in the row order).
-        perm = _C.where(rows == k, pk, _C.where(rows == pk, k, rows))
-        index = perm.unsqueeze(-1).expand(tuple(A.shape))
-        U, L = U.gather(-2, index), L.gather(-2, index)
-        order = order.gather(-1, perm)
-        sign = _C.where(p != k, -sign, sign)
-        pivot = U[..., k, k]
-        safe = _C.where(pivot == 0, 1.0, pivot)  # a zero column below k: nothing to eliminate
-        factors = _C.where(rows > k, U[..., :, k] / safe.unsqueeze(-1), 0.0)
-        U = U - factors.unsqueeze(-1) * U[..., k, :].unsqueeze(-2)
-        L = L + factors.unsqueeze(-1) * (rows == k).to(A.dtype)
-    return L, U, order, sign
-
-
 _SlogDet = namedtuple("slogdet", ["sign", "logabsdet"])
 
 
@@ -203,7 +196,7 @@ def slogdet(A):
     _check_square(A, "slogdet")
     if A.shape[-1] == 0:
         return _SlogDet(ones(tuple(A.shape[:-2]), dtype=A.dtype), zeros(tuple(A.shape[:-2]), dtype=A.dtype))
-    _, U, _, sign = _lu(A)
+    _, U, _, sign, _ = _lu(A)
     d = _diagonal(U, 0, -2, -1)
     return _SlogDet((sign * d.sign().prod(-1)).detach(), d.abs().log().sum(-1))
 
@@ -213,7 +206,7 @@ def det(A):
     _check_square(A, "det")
     if A.shape[-1] == 0:
         return ones(tuple(A.shape[:-2]), dtype=A.dtype)
-    _, U, _, sign = _lu(A)
+    _, U, _, sign, _ = _lu(A)
     return sign * _diagonal(U, 0, -2, -1).prod(-1)
 
 
@@ -240,7 +233,7 @@ def _solve(A, B, left, name):
     A, Bm, vector, _ = _batched(A, B, name)
     if n == 0:
         return Bm.squeeze(-1) if vector else Bm
-    L, U, order, _ = _lu(A)
+    L, U, order, _, _ = _lu(A)
     _nonsingular(U, name)
     PB = Bm.gather(-2, order.unsqueeze(-1).expand(tuple(Bm.shape)))
     # L y = P B (unit diagonal), then U x = y, a row at a time.
@@ -293,4 +286,6 @@ for _name in ("det", "slogdet", "logdet", "inverse", "pinverse", "cholesky_inver
 _C.Tensor.cholesky = _cholesky_upper
 _C.Tensor.cholesky_solve = lambda self, L, upper=False: cholesky_solve(self, L, upper)
 _C.Tensor.qr = _qr_some
+_C.Tensor.matrix_exp = matrix_exp
+_C.Tensor.orgqr = householder_product
 _C.Tensor.svd = _svd_v

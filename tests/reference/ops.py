@@ -224,3 +224,34 @@ def erf(x):
 
 def erfc(x):
     return np.vectorize(math.erfc, otypes=[np.float64])(x)
+
+
+def getrf(A):
+    """LAPACK's getrf written plainly for one (m, n) matrix: partial pivoting (the first row
+    of largest magnitude in the column), then elimination. Returns (LU packed: multipliers
+    below the diagonal, U on and above; pivots 1-based: the row swapped with row k + 1)."""
+    LU = np.array(A, dtype=np.float64)
+    m, n = LU.shape
+    pivots = []
+    for k in range(min(m, n)):
+        p = k + int(np.argmax(np.abs(LU[k:, k])))
+        pivots.append(p + 1)
+        LU[[k, p]] = LU[[p, k]]
+        if LU[k, k] != 0:
+            for i in range(k + 1, m):
+                LU[i, k] /= LU[k, k]
+                LU[i, k + 1:] -= LU[i, k] * LU[k, k + 1:]
+    return LU, np.array(pivots)
+
+
+def householder_product(A, tau):
+    """The first n columns of H_0 H_1 ... H_(k-1), H_i = I - tau_i v v^T with v = (0, ..., 0,
+    1, A[i+1:, i]), each reflector built as a full matrix."""
+    m, n = A.shape
+    Q = np.eye(m)
+    for i in range(len(tau)):
+        v = np.zeros(m)
+        v[i] = 1.0
+        v[i + 1:] = A[i + 1:, i]
+        Q = Q @ (np.eye(m) - tau[i] * np.outer(v, v))
+    return Q[:, :n]
