@@ -56,6 +56,8 @@ CASES = [
     ("Rprop", dict(lr=0.02, etas=(0.3, 1.5), step_sizes=(1e-3, 0.04), maximize=True)),
     ("ASGD", dict(lr=0.05)),
     ("ASGD", dict(lr=0.05, lambd=0.1, alpha=0.5, t0=5, weight_decay=0.1)),
+    ("Adafactor", dict(lr=0.05, eps=(1e-7, 1e-3))),  # 1-D: the unfactored second moment
+    ("Adafactor", dict(lr=0.1, beta2_decay=-0.5, d=1.2, weight_decay=0.1, eps=(1e-7, 1e-3), maximize=True)),
 ]
 
 
@@ -262,3 +264,34 @@ def test_clip_grad_value_and_l1_penalty():
     assert math.isclose(penalty.item(), 0.55, rel_tol=1e-6)
     penalty.backward()
     np.testing.assert_allclose(p.grad.numpy(), [-0.1, 0.1, 0.1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (2, 3, 5), ()])
+@pytest.mark.parametrize("kw", [dict(), dict(lr=0.05, d=1.5, weight_decay=0.1, eps=(1e-10, 1e-2))])
+def test_adafactor_factored_second_moment(shape, kw, rng):
+    """Matrices (and batches of them: the last two dims) keep row and column means of g^2;
+    a scalar keeps g^2 itself. Random gradients over 6 steps against the reference."""
+    p0 = rng.normal(size=shape)
+    p = nn.Parameter(dl.tensor(p0))
+    opt = optim.Adafactor([p], **kw)
+    r = ref.Adafactor(**kw)
+    want = p0
+    for _ in range(6):
+        g = rng.normal(size=shape)
+        p.grad = dl.tensor(g)
+        opt.step()
+        want = r.step(want, g)
+        np.testing.assert_allclose(p.detach().numpy(), want, rtol=1e-10, atol=1e-12)
+    st = opt.state[id(p)]
+    if len(shape) > 1:
+        assert tuple(st["row_var"].shape) == shape[:-1] + (1,)
+        assert tuple(st["col_var"].shape) == shape[:-2] + (1, shape[-1])
+        assert "variance" not in st
+    again = optim.Adafactor([nn.Parameter(dl.tensor(p0))], **kw)
+    again.load_state_dict(opt.state_dict())
+    assert again.state_dict()["state"][0].keys() == opt.state_dict()["state"][0].keys()
+    with pytest.raises(ValueError, match="beta2_decay should be <= 0"):
+        optim.Adafactor([p], beta2_decay=0.5)
+    with pytest.raises(ValueError, match="Clipping threshold d should be >= 1"):
+        optim.Adafactor([p], d=0.5)
+

@@ -92,6 +92,35 @@ class RMSprop:
         return p - self.lr * g / avg
 
 
+class Adafactor:
+    """Adafactor as PyTorch documents it: a relative step size, the second moment of a
+    matrix's gradient factored into row and column means (over the last two dims), and the
+    update's RMS clipped to d."""
+
+    def __init__(self, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0, maximize=False):
+        self.__dict__.update(locals())
+        self.t, self.row, self.col, self.v = 0, 0.0, 0.0, 0.0
+
+    def step(self, p, g, eps1_default=np.finfo(np.float64).eps):
+        self.t += 1
+        g = -g if self.maximize else g
+        eps1 = self.eps[0] if self.eps[0] is not None else eps1_default
+        beta2 = 1 - self.t ** self.beta2_decay
+        rho = min(self.lr, 1 / math.sqrt(self.t))
+        rms = lambda x: math.sqrt(np.mean(np.square(x))) if np.size(x) else 0.0  # noqa: E731
+        alpha = max(self.eps[1], rms(p)) * rho
+        p = p * (1 - self.lr * self.weight_decay)
+        if np.ndim(g) > 1:
+            self.row = beta2 * self.row + (1 - beta2) * np.mean(g * g, axis=-1, keepdims=True)
+            self.col = beta2 * self.col + (1 - beta2) * np.mean(g * g, axis=-2, keepdims=True)
+            v = self.row * self.col / np.maximum(np.mean(self.row, axis=-2, keepdims=True), eps1)
+        else:
+            self.v = beta2 * self.v + (1 - beta2) * g * g
+            v = self.v
+        u = g / np.sqrt(np.maximum(v, eps1 * eps1))
+        return p - alpha * u / max(1.0, rms(u) / self.d)
+
+
 # ---- learning-rate schedules: lr at epoch t for a base rate
 def step_lr(base, t, step_size, gamma=0.1):
     return base * gamma ** (t // step_size)

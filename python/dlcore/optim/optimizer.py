@@ -96,6 +96,10 @@ class Optimizer:
     def _init_slot(self, group, name, p):
         return zeros_like(p)
 
+    def _slot_shape(self, name, p):
+        """The shape slot ``name`` has for parameter p (a checkpoint's must match)."""
+        return tuple(p.shape)
+
     def step(self, closure=None):
         """One update of every parameter with a gradient; returns closure() if given."""
         loss = None
@@ -122,7 +126,9 @@ class Optimizer:
                 st = self.state[id(p)] = {"step": 0}
                 for name in self._slots:
                     if self._needs_slot(group, name):
-                        st[name] = self._init_slot(group, name, p)
+                        value = self._init_slot(group, name, p)
+                        if value is not None:  # None: a slot this parameter has no use for
+                            st[name] = value
                 st.update(self._init_numbers(group))
             st["step"] += 1
             out.append((p, g, st))
@@ -189,7 +195,7 @@ class Optimizer:
                 entry = {}
                 for k, v in saved_state[int(idx)].items():
                     if isinstance(v, Tensor) and k in self._slots:
-                        if tuple(v.shape) != tuple(p.shape):
+                        if tuple(v.shape) != self._slot_shape(k, p):
                             raise ValueError(f"load_state_dict: state '{k}' of shape {tuple(v.shape)} does not "
                                              f"match its parameter of shape {tuple(p.shape)}")
                         v = v.detach().to(p.dtype).clone()
