@@ -286,7 +286,8 @@ from .amp import autocast  # noqa: F401, E402
 from .linalg import cholesky_inverse, det, inverse, logdet, lu_unpack, matrix_exp, pinverse, slogdet  # noqa: F401, E402,E501
 from .linalg import _cholesky_upper as cholesky, _qr_some as qr, _svd_v as svd  # noqa: F401, E402
 from ._linalg_factor import cholesky_solve  # noqa: F401, E402
-from .special import erfinv  # noqa: F401, E402
+from .special import erfinv, i0, polygamma  # noqa: F401, E402
+from .special import gammainc as igamma, gammaincc as igammac  # noqa: F401, E402
 from ._tensor_extras import (  # noqa: F401, E402
     absolute,
     addbmm,

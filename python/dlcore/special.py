@@ -1,7 +1,8 @@
 """``dlcore.special``, PyTorch's ``torch.special`` names for functions dlcore has (and a few
 composed here): expit, logit, erf, erfc, exp2, expm1, log1p, xlogy, sinc, round,
 logsumexp, softmax, log_softmax, entr, ndtr, log_ndtr, erfinv, gammaln (lgamma), digamma
-(psi). Their gradients are those of the ops they are made of."""
+(psi); and (_special_more.py) polygamma, zeta, gammainc, gammaincc, i0, i0e, i1, i1e,
+xlog1py, multigammaln. Their gradients are those of the ops they are made of."""
 import math
 
 from . import _C
@@ -166,3 +167,22 @@ gammaln = lgamma
 psi = digamma
 _C.Tensor.lgamma = lgamma
 _C.Tensor.digamma = digamma
+
+from ._special_more import (  # noqa: F401, E402
+    gammainc,
+    gammaincc,
+    i0,
+    i0e,
+    i1,
+    i1e,
+    multigammaln,
+    polygamma,
+    xlog1py,
+    zeta,
+)
+
+_C.Tensor.i0 = i0
+_C.Tensor.polygamma = lambda self, n: polygamma(n, self)
+_C.Tensor.igamma = gammainc
+_C.Tensor.igammac = gammaincc
+

@@ -255,3 +255,31 @@ def householder_product(A, tau):
         v[i + 1:] = A[i + 1:, i]
         Q = Q @ (np.eye(m) - tau[i] * np.outer(v, v))
     return Q[:, :n]
+
+
+def hurwitz_zeta(s, q, terms=100000):
+    """sum_{k >= 0} (q + k)^-s summed directly over `terms` terms, the rest by its integral
+    and the first Euler-Maclaurin correction (s > 1, q > 0; float64)."""
+    k = np.arange(terms)
+    head = np.sum((np.asarray(q, float)[..., None] + k) ** -np.asarray(s, float)[..., None], axis=-1)
+    z = q + terms
+    return head + z ** (1 - s) / (s - 1) + 0.5 * z ** -s
+
+
+def bessel_i(order, x, points=4000):
+    """I_order(x) = (1/pi) int_0^pi exp(x cos t) cos(order t) dt by the trapezoid rule (the
+    integrand is smooth and periodic: the rule converges geometrically)."""
+    t = np.linspace(0.0, np.pi, points + 1)
+    f = np.exp(np.multiply.outer(x, np.cos(t))) * np.cos(order * t)
+    return (f[..., 1:-1].sum(-1) + 0.5 * (f[..., 0] + f[..., -1])) / points
+
+
+
+def gammainc_closed_form(a, x):
+    """P(a, x) for integer and half-integer a (closed forms, not the series or fraction):
+    1 - e^-x sum_{k < n} x^k / k! for a = n, and erf(sqrt x) - e^-x sum_{k < n}
+    x^(k + 1/2) / Gamma(k + 3/2) for a = n + 1/2."""
+    n = int(math.floor(a))
+    if a == n:
+        return 1 - math.exp(-x) * math.fsum(x ** k / math.factorial(k) for k in range(n))
+    return math.erf(math.sqrt(x)) - math.exp(-x) * math.fsum(x ** (k + 0.5) / math.gamma(k + 1.5) for k in range(n))
