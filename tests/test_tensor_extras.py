@@ -159,3 +159,59 @@ def test_set_printoptions(default_printing):
     assert dl.get_printoptions()["threshold"] == float("inf")
     with pytest.raises(ValueError, match="set_printoptions: profile must be 'default', 'short' or 'full', got 'x'"):
         dl.set_printoptions(profile="x")
+
+
+def test_frexp_nextafter_angle(rng):
+    x = np.concatenate([rng.normal(size=20) * 1e3, [0.0, -0.0, 1.0, 1e-40, -np.inf, np.nan]]).astype(np.float32)
+    m, e = dl.frexp(dl.tensor(x))
+    wm, we = np.frexp(x)
+    np.testing.assert_array_equal(m.numpy(), wm)
+    np.testing.assert_array_equal(e.numpy(), we)
+    assert e.dtype == dl.int32 and m.dtype == dl.float32
+    finite = np.isfinite(x)
+    np.testing.assert_array_equal((m.numpy() * 2.0 ** e.numpy())[finite], x[finite])  # x = m 2^e exactly
+    nxt = dl.tensor(x).nextafter(dl.tensor(np.float32(np.inf))).numpy()
+    np.testing.assert_array_equal(nxt, np.nextafter(x, np.float32(np.inf)))
+    assert (nxt[finite] > x[finite]).all()
+    v = dl.tensor([-2.0, 0.0, 3.0, np.nan, -np.inf], requires_grad=True)
+    a = dl.angle(v)
+    np.testing.assert_array_equal(a.detach().numpy(), np.array([np.pi, 0, 0, np.nan, np.pi], np.float32))
+    a.sum().backward()
+    np.testing.assert_array_equal(v.grad.numpy(), np.zeros(5))
+    with pytest.raises(TypeError, match="frexp: expected a floating tensor"):
+        dl.frexp(dl.tensor([1, 2]))
+
+
+def test_put_nonzero_static_histogram_and_elementwise_python(rng):
+    base = np.arange(6.0).reshape(2, 3)
+    got = dl.put(dl.tensor(base), dl.tensor([0, -1, 4]), dl.tensor([10.0, 20.0, 30.0]))
+    want = base.copy().reshape(-1)
+    want[[0, -1, 4]] = [10, 20, 30]
+    np.testing.assert_array_equal(got.numpy(), want.reshape(2, 3))
+    acc = dl.tensor(base).put_(dl.tensor([1, 1, 2]), dl.tensor([1.0, 2.0, 3.0]), accumulate=True)
+    np.testing.assert_array_equal(acc.numpy(), base + np.array([[0, 3, 3], [0, 0, 0]]))
+    src = dl.tensor([5.0, 6.0], requires_grad=True)
+    dl.put(dl.zeros(4), dl.tensor([3, 0]), src).sum().backward()
+    np.testing.assert_array_equal(src.grad.numpy(), [1, 1])
+    with pytest.raises(IndexError, match="put: index out of range"):
+        dl.put(dl.zeros(4), dl.tensor([4]), dl.tensor([1.0]))
+    x = np.array([[0, 1], [2, 0], [0, 3]])
+    np.testing.assert_array_equal(dl.nonzero_static(dl.tensor(x), size=4).numpy(),
+                                  np.vstack([np.argwhere(x), [[-1, -1]]]))
+    np.testing.assert_array_equal(dl.nonzero_static(dl.tensor(x), size=2, fill_value=7).numpy(), np.argwhere(x)[:2])
+    v = rng.normal(size=50)
+    for bins in (5, [-3.0, -1.0, 0.0, 2.5]):
+        hist, edges = dl.histogram(dl.tensor(v), bins)
+        wh, we = np.histogram(v, bins)
+        np.testing.assert_array_equal(hist.numpy(), wh)
+        np.testing.assert_allclose(edges.numpy(), we)
+    y = dl.tensor([1.0, 2.0, 3.0])
+    assert y.map_(dl.tensor([10.0]), lambda a, b: a * b + 1) is y
+    np.testing.assert_array_equal(y.numpy(), [11, 21, 31])
+    np.testing.assert_array_equal(y.apply_(lambda a: -a).numpy(), [-11, -21, -31])
+    z = dl.tensor(np.arange(12.0).reshape(3, 4))
+    c = z.narrow_copy(1, 1, 2)
+    c.add_(100)
+    np.testing.assert_array_equal(z.numpy(), np.arange(12.0).reshape(3, 4))  # a copy, not a view
+    assert z.new_empty_strided((2, 5), (5, 1)).shape == (2, 5) and not z.is_inference()
+    np.testing.assert_array_equal(dl.tensor([-1.0, 0.3, 2.0]).hardshrink(0.5).numpy(), [-1.0, 0.0, 2.0])

@@ -27,7 +27,8 @@ WRITE_BACK = {name + "_": name for name in [
     "negative", "not_equal", "pow", "rad2deg", "remainder", "renorm", "scatter_add", "sgn", "sign", "sinc",
     "subtract", "tan", "tril", "triu", "true_divide", "xlogy", "asinh", "acosh", "atanh", "arcsinh", "arccosh",
     "arctanh", "arcsin", "arccos", "arctan", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
-    "bitwise_left_shift", "bitwise_right_shift", "scatter_reduce", "index_reduce"]}
+    "bitwise_left_shift", "bitwise_right_shift", "scatter_reduce", "index_reduce", "put", "nextafter", "i0",
+    "igamma", "igammac", "polygamma"]}
 
 RESHAPE = {name + "_": name for name in ["squeeze", "unsqueeze", "t", "transpose", "swapaxes", "swapdims"]}
 

@@ -3,16 +3,19 @@ are those of the ops): tan, dot/vdot/mv/ger, baddbmm/addbmm/addmv, matrix_power,
 fliplr/flipud, index_copy, masked_scatter, nanquantile, unique_consecutive, cov/corrcoef,
 isin, logaddexp2, equal, and the Tensor conversions a ported script calls (``cuda()``,
 ``half()`` and the like raise with the reason; ``pin_memory()`` and ``get_device()`` answer
-for the CPU), and ``register_post_accumulate_grad_hook``."""
+for the CPU), ``register_post_accumulate_grad_hook``, and frexp, nextafter, angle, put,
+nonzero_static, histogram, map_/apply_, narrow_copy."""
 import builtins
 import math
 import weakref
+from collections import namedtuple
 
 import numpy as np
 
 from . import _C
 from ._composite import diagonal, outer
 from .creation import arange, eye, tensor, zeros
+from .grad_mode import no_grad as _no_grad
 
 Tensor = _C.Tensor
 
@@ -278,9 +281,96 @@ def _data_ptr(self):
     return int(self.detach().numpy().__array_interface__["data"][0]) if self.numel() else 0
 
 
+_Frexp = namedtuple("frexp", ["mantissa", "exponent"])
+_Histogram = namedtuple("histogram", ["hist", "bin_edges"])
+
+
+def frexp(input):
+    """(mantissa, exponent): input = mantissa * 2^exponent, |mantissa| in [0.5, 1) (0 for 0),
+    the exponent int32, as C's frexp; not differentiable."""
+    if not input.dtype.is_floating_point:
+        raise TypeError(f"frexp: expected a floating tensor, got {input.dtype.name}")
+    m, e = np.frexp(input.detach().numpy())
+    return _Frexp(tensor(m, dtype=input.dtype), tensor(e.astype(np.int32)))
+
+
+def nextafter(input, other):
+    """The next floating-point value after input toward other (elementwise, broadcast); not
+    differentiable."""
+    if not input.dtype.is_floating_point:
+        raise TypeError(f"nextafter: expected a floating tensor, got {input.dtype.name}")
+    o = other.to(input.dtype) if isinstance(other, Tensor) else tensor(other, dtype=input.dtype)
+    return tensor(np.nextafter(input.detach().numpy(), o.detach().numpy()), dtype=input.dtype)
+
+
+def angle(input):
+    """The argument of a real number: 0 for x >= 0, pi for x < 0, NaN for NaN (its gradient
+    is zero)."""
+    x = input if input.dtype.is_floating_point else input.to(_C._get_default_dtype())
+    value = _C.where(x != x, math.nan, _C.where(x < 0, math.pi, 0.0))
+    return value + _C.where(x.isfinite(), x, 0.0) * 0  # in the graph, with a zero gradient
+
+
+def put(input, index, source, accumulate=False):
+    """input with the values of source at the flat (row-major) positions index (negative
+    ones count from the end); accumulate adds instead of writing."""
+    flat = input.reshape(-1)
+    n = flat.shape[0]
+    idx = index.reshape(-1).long()
+    if idx.numel() != source.numel():
+        raise ValueError(f"put: index has {idx.numel()} elements but source has {source.numel()}")
+    if idx.numel() and (int(idx.min()) < -n or int(idx.max()) >= n):
+        raise IndexError(f"put: index out of range for a tensor of {n} elements")
+    idx = _C.where(idx < 0, idx + n, idx)
+    from ._torch_names import index_put
+
+    return index_put(flat, (idx,), source.reshape(-1).to(input.dtype), accumulate).reshape(tuple(input.shape))
+
+
+def nonzero_static(input, *, size, fill_value=-1):
+    """nonzero(input) with exactly ``size`` rows: cut after size, or padded with
+    fill_value."""
+    nz = input.nonzero()
+    if nz.shape[0] >= size:
+        return nz[:size]
+    pad = zeros(size - nz.shape[0], input.ndim, dtype=nz.dtype) + fill_value
+    return _C.cat([nz, pad], 0)
+
+
+def histogram(input, bins, *, range=None, weight=None, density=False):  # noqa: A002
+    """(hist, bin_edges) as NumPy's histogram (and torch.histogram): ``bins`` an int or the
+    edges; not differentiable."""
+    if isinstance(bins, Tensor):
+        bins = bins.detach().numpy()
+    w = None if weight is None else weight.detach().numpy()
+    hist, edges = np.histogram(input.detach().numpy(), bins=bins, range=range, weights=w, density=density)
+    return _Histogram(tensor(hist, dtype=input.dtype), tensor(edges, dtype=input.dtype))
+
+
+def _map_(self, other, callable):
+    """self[i] = callable(self[i], other[i]) for each element (other broadcast to self), in
+    Python, as PyTorch's CPU map_; returns self."""
+    a = self.detach().numpy()
+    b = np.broadcast_to(other.detach().numpy(), a.shape)
+    out = np.array([callable(x, y) for x, y in zip(a.reshape(-1).tolist(), b.reshape(-1).tolist())])
+    with _no_grad():
+        self.copy_(tensor(out.reshape(a.shape), dtype=self.dtype))
+    return self
+
+
+def _apply_(self, callable):
+    """self[i] = callable(self[i]) for each element, in Python; returns self."""
+    a = self.detach().numpy()
+    out = np.array([callable(x) for x in a.reshape(-1).tolist()])
+    with _no_grad():
+        self.copy_(tensor(out.reshape(a.shape), dtype=self.dtype))
+    return self
+
+
 FUNCTIONS = ["tan", "absolute", "fix", "sgn", "dot", "vdot", "mv", "ger", "addmv", "baddbmm", "addbmm",
              "matrix_power", "diag_embed", "fliplr", "flipud", "index_copy", "masked_scatter", "nanquantile",
-             "unique_consecutive", "cov", "corrcoef", "logaddexp2", "equal"]
+             "unique_consecutive", "cov", "corrcoef", "logaddexp2", "equal", "frexp", "nextafter", "angle", "put",
+             "nonzero_static", "histogram"]
 for _name in FUNCTIONS:
     setattr(Tensor, _name, globals()[_name])
 for _name in _NO_DTYPE:
@@ -303,6 +393,11 @@ def _register_post_accumulate_grad_hook(self, hook):
 
 
 Tensor.register_post_accumulate_grad_hook = _register_post_accumulate_grad_hook
+Tensor.map_ = _map_
+Tensor.apply_ = _apply_
+Tensor.narrow_copy = lambda self, dim, start, length: self.narrow(dim, start, length).clone()
+Tensor.new_empty_strided = lambda self, size, stride, dtype=None: zeros(*size, dtype=dtype or self.dtype)
+Tensor.is_inference = lambda self: False
 Tensor.where = lambda self, condition, other: _C.where(condition, self, other)
 Tensor.broadcast_to = lambda self, size: _C.broadcast_to(self, list(size))
 Tensor.new_empty = lambda self, *size, dtype=None: zeros(*size, dtype=dtype or self.dtype)

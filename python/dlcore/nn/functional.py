@@ -658,3 +658,7 @@ from .loss_functions import (  # noqa: E402, F401
     soft_margin_loss,
     triplet_margin_loss,
 )
+from .._tensor_functions import pdist  # noqa: E402, F401
+
+_C.Tensor.hardshrink = lambda self, lambd=0.5: hardshrink(self, lambd)
+_C.Tensor.prelu = lambda self, weight: prelu(self, weight)
