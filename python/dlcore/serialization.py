@@ -17,6 +17,7 @@ import json
 import os
 import struct
 import tempfile
+import zipfile
 
 import numpy as np
 
@@ -130,11 +131,20 @@ def save(obj, f):
 
 def load(f, map_location=None, weights_only=True):
     """Reads a checkpoint written by save() (or any safetensors file, as a name-to-tensor
-    dict). ``map_location`` and ``weights_only`` are accepted for PyTorch compatibility;
-    everything loads onto the CPU and no code is ever run."""
+    dict), or a file PyTorch's torch.save wrote (its zip format: state dicts, optimizer
+    states, nested plain data; _torch_format.py). ``map_location`` and ``weights_only``
+    are accepted for PyTorch compatibility; everything loads onto the CPU and no code is
+    ever run."""
     path = os.fspath(f)
+    if zipfile.is_zipfile(path):
+        from ._torch_format import load_torch_zip
+
+        return load_torch_zip(path)
     with open(path, "rb") as fh:
         raw = fh.read()
+    if raw[:2] in (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05"):
+        raise ValueError(f"load: '{path}' is a bare pickle (PyTorch's legacy format, from before 1.6 or "
+                         "_use_new_zipfile_serialization=False); save it again with a current PyTorch")
     if len(raw) < 8:
         raise ValueError(f"load: '{path}' is not a dlcore/safetensors checkpoint (only {len(raw)} bytes)")
     (n,) = struct.unpack("<Q", raw[:8])
