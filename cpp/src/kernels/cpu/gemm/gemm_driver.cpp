@@ -345,8 +345,13 @@ class Driver {
           const T* ab = pa.block(k0);
           const T* bb = image_ ? pb.src : pb.block(k0);
           GemmTile<T> tile = block_tile(blk);
-          for (int64_t i0 = i_lo; i0 < i_hi; i0 += mr_) {
-            const int m = static_cast<int>(std::min<int64_t>(mr_, mc - i0));
+          for (int64_t i0 = i_lo, step = 0; i0 < i_hi; i0 += step) {
+            // Packed A comes in whole slivers; A read in place takes two short tiles for a
+            // few rows more than one (8 + 8, not 14 + 2), as direct_gemm does.
+            const int64_t left = i_hi - i0;
+            step = pack_a_ || left <= mr_ || left > 2 * kern_.mr2 ? std::min<int64_t>(mr_, left)
+                                                                  : kern_.mr2;
+            const int m = static_cast<int>(step);
             // A's sliver: packed (MR values per k) or its rows in place.
             const T* as = pack_a_ ? ab + i0 * kc : pa.src + i0 * p_.a_rs + k0 * p_.a_cs;
             const int64_t a_rs = pack_a_ ? 1 : p_.a_rs, a_cs = pack_a_ ? mr_ : p_.a_cs;
