@@ -388,3 +388,36 @@ def adaptive_log_softmax(x, head_w, head_b, tails, cutoffs, n_classes):
             out[n, bounds[i]:bounds[i + 1]] = head[bounds[0] + i] + local
     return out
 
+
+def fractional_max_pool(x, k, out, samples, dims_of_sample):
+    """Fractional max pooling of x (N, C, *spatial), one window at a time: along dimension
+    d, with u = samples[n, c, dims_of_sample[d]] and alpha = (size - k) / (out - 1) in x's
+    dtype, window i starts at int((i + u) alpha) - int(u alpha), the last at size - k.
+    Returns (values, flat index of each maximum within its plane)."""
+    N, C = x.shape[:2]
+    spatial = x.shape[2:]
+    n = len(spatial)
+    values = np.zeros((N, C) + tuple(out), dtype=x.dtype)
+    index = np.zeros((N, C) + tuple(out), dtype=np.int64)
+    for a in range(N):
+        for c in range(C):
+            starts = []
+            for d in range(n):
+                u = x.dtype.type(samples[a, c, dims_of_sample[d]])
+                seq = []
+                for i in range(out[d]):
+                    if i == out[d] - 1:
+                        seq.append(spatial[d] - k[d])
+                    else:
+                        alpha = x.dtype.type(spatial[d] - k[d]) / x.dtype.type(out[d] - 1)
+                        seq.append(int((x.dtype.type(i) + u) * alpha) - int(u * alpha))
+                starts.append(seq)
+            for pos in np.ndindex(*out):
+                window = tuple(slice(starts[d][pos[d]], starts[d][pos[d]] + k[d]) for d in range(n))
+                block = x[a, c][window]
+                j = np.unravel_index(np.argmax(block), block.shape)
+                where = tuple(starts[d][pos[d]] + j[d] for d in range(n))
+                values[(a, c) + pos] = block[j]
+                index[(a, c) + pos] = np.ravel_multi_index(where, spatial)
+    return values, index
+

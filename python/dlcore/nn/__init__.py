@@ -58,6 +58,7 @@ from .loss import (  # noqa: F401
     MultiLabelSoftMarginLoss,
     MultiMarginLoss,
     NLLLoss,
+    NLLLoss2d,
     PoissonNLLLoss,
     SmoothL1Loss,
     SoftMarginLoss,
@@ -140,6 +141,11 @@ from .more_layers import (  # noqa: F401, E402
     TripletMarginWithDistanceLoss,
 )
 from . import more_layers as _more_layers  # noqa: E402
+from . import fractional as _fractional  # noqa: E402
+from .fractional import FractionalMaxPool2d, FractionalMaxPool3d  # noqa: E402, F401
+
+for _name in _fractional.FUNCTIONS:
+    setattr(functional, _name, getattr(_fractional, _name))
 
 for _name in _more_layers.FUNCTIONS:  # nn.functional's share of them
     setattr(functional, _name, getattr(_more_layers, _name))

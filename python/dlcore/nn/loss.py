@@ -68,6 +68,10 @@ class NLLLoss(_Loss):
         return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
 
 
+class NLLLoss2d(NLLLoss):
+    """PyTorch's old name for NLLLoss on (N, C, H, W) log-probabilities (NLLLoss takes them)."""
+
+
 class BCELoss(_Loss):
     def __init__(self, weight=None, reduction="mean"):
         super().__init__(reduction)
