@@ -68,3 +68,20 @@ def test_refuses_code_and_names_the_legacy_format(tmp_path):
                 dst.writestr(name, src.read(name))
     with pytest.raises(pickle.UnpicklingError, match="lacks the data of storage 0"):
         dl.load(broken)
+
+
+def test_a_safetensors_header_that_starts_like_a_pickle_still_loads(tmp_path):
+    """A header of 640 bytes begins the file with 0x80 0x02, a pickle's first two bytes:
+    the safetensors reading comes first."""
+    path = tmp_path / "ck.safetensors"
+    name = "w" * 560  # pads the JSON header to exactly 640 bytes
+    body = {name: {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}
+    import json
+    import struct
+
+    header = json.dumps(body).encode()
+    header += b" " * (640 - len(header))
+    assert len(header) == 640
+    path.write_bytes(struct.pack("<Q", 640) + header + np.array([1.5, -2.0], np.float32).tobytes())
+    assert path.read_bytes()[:2] == b"\x80\x02"
+    np.testing.assert_array_equal(dl.load(path)[name].numpy(), [1.5, -2.0])

@@ -17,7 +17,6 @@ import json
 import os
 import struct
 import tempfile
-import zipfile
 
 import numpy as np
 
@@ -129,6 +128,13 @@ def save(obj, f):
         os.close(dfd)
 
 
+def _legacy_pickle(path, raw):
+    """Raises the reason when a file that is not safetensors starts as a pickle does."""
+    if raw[:1] == b"\x80" and raw[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        raise ValueError(f"load: '{path}' is a bare pickle (PyTorch's legacy format, from before 1.6 or "
+                         "_use_new_zipfile_serialization=False); save it again with a current PyTorch")
+
+
 def load(f, map_location=None, weights_only=True):
     """Reads a checkpoint written by save() (or any safetensors file, as a name-to-tensor
     dict), or a file PyTorch's torch.save wrote (its zip format: state dicts, optimizer
@@ -136,19 +142,17 @@ def load(f, map_location=None, weights_only=True):
     are accepted for PyTorch compatibility; everything loads onto the CPU and no code is
     ever run."""
     path = os.fspath(f)
-    if zipfile.is_zipfile(path):
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    if raw[:4] == b"PK\x03\x04":  # a zip archive (its first local file header): PyTorch's format
         from ._torch_format import load_torch_zip
 
         return load_torch_zip(path)
-    with open(path, "rb") as fh:
-        raw = fh.read()
-    if raw[:2] in (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05"):
-        raise ValueError(f"load: '{path}' is a bare pickle (PyTorch's legacy format, from before 1.6 or "
-                         "_use_new_zipfile_serialization=False); save it again with a current PyTorch")
     if len(raw) < 8:
         raise ValueError(f"load: '{path}' is not a dlcore/safetensors checkpoint (only {len(raw)} bytes)")
     (n,) = struct.unpack("<Q", raw[:8])
     if n > len(raw) - 8:
+        _legacy_pickle(path, raw)
         raise ValueError(f"load: '{path}' is truncated or not a safetensors checkpoint (header of {n} bytes, "
                          f"file of {len(raw)})")
     try:
@@ -156,6 +160,7 @@ def load(f, map_location=None, weights_only=True):
         if not isinstance(header, dict):
             raise ValueError
     except (UnicodeDecodeError, ValueError):
+        _legacy_pickle(path, raw)
         raise ValueError(f"load: '{path}' is not a dlcore/safetensors checkpoint (unreadable header)") from None
     metadata = header.pop("__metadata__", {}) or {}
     base = 8 + n
