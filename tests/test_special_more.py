@@ -36,6 +36,8 @@ def test_polygamma_against_direct_sums_and_closed_forms(rng):
     assert gradcheck(lambda a: special.polygamma(2, a), (t(rng.uniform(0.3, 12, 5), True),))
     with pytest.raises(ValueError, match="n must be a non-negative int"):
         special.polygamma(-1, t(1.0))
+    with pytest.raises(ValueError, match="arguments below -10000 are not supported"):
+        special.polygamma(1, t(-20000.5))
 
 
 def test_zeta(rng):
@@ -64,6 +66,14 @@ def test_gammainc_and_gammaincc(rng):
     step = np.exp(b * np.log(y) - y - np.vectorize(math.lgamma)(b + 1))
     np.testing.assert_allclose(special.gammainc(t(b + 1), t(y)).numpy(),
                                special.gammainc(t(b), t(y)).numpy() - step, rtol=1e-10, atol=1e-14)
+    # large a near x (thousands of terms): the Wilson-Hilferty normal approximation, whose
+    # error at a = 1e6 is far below the tolerance
+    big_a = np.array([1e6, 1e6, 2.5e5])
+    big_x = np.array([1e6 - 500, 1e6 + 700, 2.5e5])
+    z = ((big_x / big_a) ** (1 / 3) - (1 - 1 / (9 * big_a))) / np.sqrt(1 / (9 * big_a))
+    approx = 0.5 * np.vectorize(math.erfc)(-z / math.sqrt(2))
+    np.testing.assert_allclose(special.gammainc(t(big_a), t(big_x)).numpy(), approx, atol=1e-5)
+    assert np.isnan(special.gammainc(t([1e9]), t([1e9])).item())  # past the term budget: NaN, not a guess
     # the edges (PyTorch's values)
     ea = t([0.0, 0.0, np.inf, np.inf, 5.0, 1.0, -1.0, 1.0])
     ex = t([0.0, np.inf, 1.0, np.inf, np.inf, 0.0, 1.0, -1.0])

@@ -31,10 +31,15 @@ def _floats(*args):
     return (broadcast_tensors(*xs) if len(xs) > 1 else xs), out
 
 
+_MOST_NEGATIVE = 1e4
+
+
 def _zeta_positive(s, q, target):
     """sum_{k >= 0} (q + k)^-s for q whose terms below `target` are added one by one (q may
     be negative), then the Euler-Maclaurin tail from z >= target; s > 1 (a tensor)."""
     lowest = float(q.detach().min()) if q.numel() else target
+    if lowest < -_MOST_NEGATIVE:  # one step per unit below target: refuse rather than crawl
+        raise ValueError(f"zeta/polygamma: arguments below -{_MOST_NEGATIVE:g} are not supported, got {lowest:g}")
     steps = max(0, math.ceil(target - lowest))
     z, acc = q, q * 0
     for _ in range(steps):
@@ -101,7 +106,8 @@ def xlog1py(input, other):
 
 
 def _gamma_series(a, x, iters):
-    """P(a, x) = x^a e^-x / Gamma(a + 1) sum_n x^n / ((a + 1) ... (a + n)) (for x < a + 1)."""
+    """P(a, x) = x^a e^-x / Gamma(a + 1) sum_n x^n / ((a + 1) ... (a + n)) (for x < a + 1),
+    and whether each lane's series converged within iters terms."""
     term = x * 0 + 1
     total = term
     for k in range(1, iters + 1):
@@ -109,17 +115,20 @@ def _gamma_series(a, x, iters):
         total = total + term
         if k % 16 == 0 and float((term / total).detach().abs().max()) < 1e-17:
             break
-    return (a * x.log() - x - lgamma(a + 1)).exp() * total
+    converged = (term / total).detach().abs() < 1e-15
+    return (a * x.log() - x - lgamma(a + 1)).exp() * total, converged
 
 
 def _gamma_fraction(a, x, iters):
     """Q(a, x) = x^a e^-x / Gamma(a) / (x + 1 - a - 1 (1 - a) / (x + 3 - a - ...)) (for
-    x >= a + 1), the continued fraction evaluated by the modified Lentz method."""
+    x >= a + 1), the continued fraction evaluated by the modified Lentz method, and whether
+    each lane converged within iters steps."""
     tiny = 1e-300
     b = x + 1 - a
     c = x * 0 + 1 / tiny
     d = 1 / b
     h = d
+    delta = h
     for i in range(1, iters + 1):
         an = -i * (i - a)
         b = b + 2
@@ -132,7 +141,11 @@ def _gamma_fraction(a, x, iters):
         h = h * delta
         if i % 16 == 0 and float((delta - 1).detach().abs().max()) < 1e-16:
             break
-    return (a * x.log() - x - lgamma(a)).exp() * h
+    converged = (delta - 1).detach().abs() < 1e-14
+    return (a * x.log() - x - lgamma(a)).exp() * h, converged
+
+
+_MAX_TERMS = 100000
 
 
 def _incomplete_gamma(a, x, upper):
@@ -147,9 +160,14 @@ def _incomplete_gamma(a, x, upper):
     sa = _C.where(regular, a, 1.0)
     sx = _C.where(regular, x, 1.0)
     use_series = sx < sa + 1
+    # Both methods need O(sqrt(max(a, x))) terms (terms near x = a fall like exp(-k^2 / 2a)).
+    largest = float(_C.maximum(sa, sx).detach().max()) if sa.numel() else 1.0
+    iters = int(min(_MAX_TERMS, 64 + 12 * math.sqrt(largest)))
     # each method on its own region (the other lanes get a harmless argument)
-    lower = _gamma_series(sa, _C.where(use_series, sx, 0.5 * (sa + 1)), 500)
-    upper_q = _gamma_fraction(sa, _C.where(use_series, sa + 1, sx), 500)
+    lower, lower_ok = _gamma_series(sa, _C.where(use_series, sx, 0.5 * (sa + 1)), iters)
+    upper_q, upper_ok = _gamma_fraction(sa, _C.where(use_series, sa + 1, sx), iters)
+    # a lane beyond _MAX_TERMS (a or x past about 7e7 near each other) gets NaN, not a guess
+    regular = regular & _C.where(use_series, lower_ok, upper_ok)
     if upper:
         value, one, zero = _C.where(use_series, 1 - lower, upper_q), 0.0, 1.0
     else:
