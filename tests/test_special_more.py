@@ -32,6 +32,8 @@ def test_polygamma_against_direct_sums_and_closed_forms(rng):
     np.testing.assert_array_equal(poles[0], [np.inf, np.inf])
     np.testing.assert_array_equal(poles[1], [-np.inf, -np.inf])
     np.testing.assert_allclose(t(x).polygamma(2).numpy(), special.polygamma(2, t(x)).numpy())
+    np.testing.assert_array_equal(special.polygamma(1, t([np.inf, np.nan])).numpy(), [0.0, np.nan])
+    np.testing.assert_array_equal(special.zeta(2.0, t([np.inf])).numpy(), [0.0])
     assert dl.polygamma(1, dl.tensor([1.0])).dtype == dl.float32
     assert gradcheck(lambda a: special.polygamma(2, a), (t(rng.uniform(0.3, 12, 5), True),))
     with pytest.raises(ValueError, match="n must be a non-negative int"):
@@ -99,6 +101,9 @@ def test_modified_bessel(rng):
     big = special.i0e(t([700.0, 5000.0])).numpy()  # no overflow: about 1 / sqrt(2 pi x)
     np.testing.assert_allclose(big, 1 / np.sqrt(2 * np.pi * np.array([700.0, 5000.0])), rtol=2e-4)
     assert special.i0(t(800.0)).item() == np.inf
+    edges = [getattr(special, f)(t([np.inf, -np.inf, np.nan])).numpy() for f in ("i0", "i0e", "i1", "i1e")]
+    np.testing.assert_array_equal(edges, [[np.inf, np.inf, np.nan], [0, 0, np.nan], [np.inf, -np.inf, np.nan],
+                                          [0, 0, np.nan]])
     np.testing.assert_array_equal(t(x).i0().numpy(), special.i0(t(x)).numpy())
     # i0' = i1, i1' = i0 - i1 / x
     xv = t([0.7, -4.0, 35.0], True)

@@ -38,8 +38,8 @@ def _lu(A):
         pk = p.unsqueeze(-1)
         # Rows k and p trade places (in U, in L's finished columns, and in the row order).
         perm = _C.where(rows == k, pk, _C.where(rows == pk, k, rows))
-        U, L = U.gather(-2, perm.unsqueeze(-1).expand(tuple(U.shape))), L.gather(-2, perm.unsqueeze(-1).expand(
-            tuple(L.shape)))
+        U = U.gather(-2, perm.unsqueeze(-1).expand(tuple(U.shape)))
+        L = L.gather(-2, perm.unsqueeze(-1).expand(tuple(L.shape)))
         order = order.gather(-1, perm)
         sign = _C.where(p != k, -sign, sign)
         pivot = U[..., k, k]

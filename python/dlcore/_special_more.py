@@ -11,7 +11,7 @@ import math
 
 from . import _C
 from ._composite import broadcast_tensors
-from .creation import tensor
+from .creation import tensor, zeros_like
 from .special import digamma, lgamma
 
 _F64 = _C.dtype.float64
@@ -37,11 +37,12 @@ _MOST_NEGATIVE = 1e4
 def _zeta_positive(s, q, target):
     """sum_{k >= 0} (q + k)^-s for q whose terms below `target` are added one by one (q may
     be negative), then the Euler-Maclaurin tail from z >= target; s > 1 (a tensor)."""
-    lowest = float(q.detach().min()) if q.numel() else target
+    finite = q.detach().isfinite()
+    lowest = float(_C.where(finite, q.detach(), target).min()) if q.numel() else target
     if lowest < -_MOST_NEGATIVE:  # one step per unit below target: refuse rather than crawl
         raise ValueError(f"zeta/polygamma: arguments below -{_MOST_NEGATIVE:g} are not supported, got {lowest:g}")
     steps = max(0, math.ceil(target - lowest))
-    z, acc = q, q * 0
+    z, acc = q, zeros_like(q)
     for _ in range(steps):
         small = z < target
         acc = acc + _C.where(small, _C.where(small, z, 1.0) ** (-s), 0.0)
@@ -83,7 +84,7 @@ def polygamma(n, input):
     (x,), out_dtype = _floats(input)
     pole = (x <= 0) & (x == x.floor())
     safe = _C.where(pole, 1.0, x)
-    s = x * 0 + float(n + 1)
+    s = zeros_like(x) + float(n + 1)
     value = _zeta_positive(s, safe, 10.0 + n) * ((-1) ** (n + 1) * math.factorial(n))
     return _C.where(pole, math.inf if n % 2 else -math.inf, value).to(out_dtype)
 
@@ -232,7 +233,12 @@ def _bessel(input, order, scaled):
         asym = asym * big_a.exp()
     if order == 1:
         asym = asym * x.sign()
-    return _C.where(big, asym, series).to(out_dtype)
+    out = _C.where(big, asym, series)
+    # +-inf: i0 = inf, i1 = +-inf, the scaled ones 0 (the expansion would give inf * 0)
+    at_inf = x.isinf()
+    limit = 0.0 if scaled else math.inf
+    edge = x.sign() * limit if order == 1 else zeros_like(x) + limit
+    return _C.where(at_inf, _C.where(at_inf, edge, 0.0), out).to(out_dtype)
 
 
 def i0(input):
