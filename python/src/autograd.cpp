@@ -7,7 +7,6 @@
 namespace dlcore::python {
 namespace {
 
-// A Python callable usable from C++ threads that do not hold the GIL.
 // A Python callable kept by C++ (hooks, nodes): released with the GIL held.
 std::shared_ptr<py::object> hold(py::function fn) {
   return std::shared_ptr<py::object>(new py::object(std::move(fn)), [](py::object* o) {
@@ -16,6 +15,7 @@ std::shared_ptr<py::object> hold(py::function fn) {
   });
 }
 
+// A Python tensor hook usable from C++ threads that do not hold the GIL.
 std::function<Tensor(const Tensor&)> wrap_hook(py::function fn) {
   auto holder = hold(std::move(fn));
   return [holder](const Tensor& g) {
@@ -104,7 +104,7 @@ void init_autograd(py::module_& m, py::class_<Tensor>& cls) {
       .def("register_hook", [](const Tensor& t, py::function fn) {
         return HookHandle{t.register_hook(wrap_hook(std::move(fn)))};
       }, py::arg("hook"))
-      // The Python method (autograd/__init__.py) passes the tensor's own Python object.
+      // The Python method (_tensor_extras.py) passes the tensor's own Python object.
       .def("_register_post_accumulate_grad_hook", [](const Tensor& t, py::function fn) {
         auto holder = hold(std::move(fn));
         return HookHandle{t.register_post_accumulate_grad_hook([holder](const Tensor& self) {
