@@ -130,20 +130,27 @@ void Tensor::retain_grad() const {
   });
 }
 
+namespace {
+// Appends hook to one of a leaf's hook lists (the AutogradMeta member `list`) and returns
+// its remover. Removal empties the slot, so the positions of other hooks stay valid.
+template <class Hook>
+std::function<void()> add_leaf_hook(const std::shared_ptr<TensorImpl>& impl,
+                                    std::vector<Hook> AutogradMeta::* list, Hook hook) {
+  auto& hooks = impl->meta().*list;
+  size_t slot = hooks.size();
+  hooks.push_back(std::move(hook));
+  std::weak_ptr<TensorImpl> weak = impl;
+  return [weak, list, slot] {
+    if (auto alive = weak.lock()) (alive->meta().*list)[slot] = nullptr;
+  };
+}
+}  // namespace
+
 std::function<void()> Tensor::register_hook(std::function<Tensor(const Tensor&)> hook) const {
   if (!requires_grad())
     throw RuntimeError(
         "register_hook: cannot register a hook on a tensor that doesn't require gradient");
-  // Removal empties the slot, so the positions of other hooks stay valid.
-  if (is_leaf()) {
-    auto& hooks = impl_->meta().hooks;
-    size_t slot = hooks.size();
-    hooks.push_back(std::move(hook));
-    std::weak_ptr<TensorImpl> weak = impl_;
-    return [weak, slot] {
-      if (auto impl = weak.lock()) impl->meta().hooks[slot] = nullptr;
-    };
-  }
+  if (is_leaf()) return add_leaf_hook(impl_, &AutogradMeta::hooks, std::move(hook));
   auto node = grad_fn();
   size_t slot = node->pre_hooks.size();
   node->pre_hooks.emplace_back(output_nr(), std::move(hook));
@@ -163,13 +170,7 @@ std::function<void()> Tensor::register_post_accumulate_grad_hook(
     throw RuntimeError(
         "register_post_accumulate_grad_hook: post accumulate grad hooks cannot be registered on "
         "non-leaf tensors");
-  auto& hooks = impl_->meta().post_accumulate_hooks;
-  size_t slot = hooks.size();
-  hooks.push_back(std::move(hook));
-  std::weak_ptr<TensorImpl> weak = impl_;
-  return [weak, slot] {
-    if (auto impl = weak.lock()) impl->meta().post_accumulate_hooks[slot] = nullptr;
-  };
+  return add_leaf_hook(impl_, &AutogradMeta::post_accumulate_hooks, std::move(hook));
 }
 
 void Tensor::backward(const Tensor& gradient, bool retain_graph, bool create_graph) const {
