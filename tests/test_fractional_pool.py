@@ -42,6 +42,8 @@ def test_3d_unbatched_ratio_module_and_gradient(rng):
     fresh = nn.FractionalMaxPool3d(2, output_size=3)(dl.randn(1, 1, 5, 5, 5))  # its own random windows
     assert fresh.shape == (1, 1, 3, 3, 3)
     assert issubclass(nn.NLLLoss2d, nn.NLLLoss)
+    y, idx = F.fractional_max_pool2d(dl.randn(0, 2, 6, 6), 2, output_size=3, return_indices=True)
+    assert y.shape == (0, 2, 3, 3) and idx.shape == (0, 2, 3, 3)  # an empty batch
 
 
 def test_errors():

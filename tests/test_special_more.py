@@ -88,6 +88,8 @@ def test_gammainc_and_gammaincc(rng):
                   - np.vectorize(math.lgamma)(av.numpy()))
     np.testing.assert_allclose(xv.grad.numpy(), want, rtol=1e-9)
     assert gradcheck(lambda v: t([2.5, 7.0]).igamma(v), (t([1.0, 9.0], True),))
+    assert special.gammainc(t(np.zeros(0)), t(np.zeros(0))).shape == (0,)
+    assert special.gammaincc(t(np.zeros((0, 3))), 1.0).shape == (0, 3)
 
 
 def test_modified_bessel(rng):

@@ -193,6 +193,9 @@ def test_put_nonzero_static_histogram_and_elementwise_python(rng):
     src = dl.tensor([5.0, 6.0], requires_grad=True)
     dl.put(dl.zeros(4), dl.tensor([3, 0]), src).sum().backward()
     np.testing.assert_array_equal(src.grad.numpy(), [1, 1])
+    empty = dl.tensor(np.zeros(0, np.int64))
+    np.testing.assert_array_equal(dl.put(dl.ones(3), empty, dl.zeros(0)).numpy(), [1, 1, 1])  # nothing to write
+    assert dl.put(dl.zeros(0), empty, dl.zeros(0)).shape == (0,)
     with pytest.raises(IndexError, match="put: index out of range"):
         dl.put(dl.zeros(4), dl.tensor([4]), dl.tensor([1.0]))
     x = np.array([[0, 1], [2, 0], [0, 3]])

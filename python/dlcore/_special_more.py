@@ -154,6 +154,8 @@ def _incomplete_gamma(a, x, upper):
     negative or NaN argument and for a = x = 0 or a = x = inf; P = 1 for a = 0 or x = inf,
     P = 0 for x = 0 or a = inf."""
     (a, x), out_dtype = _floats(a, x)
+    if a.numel() == 0:
+        return a.to(out_dtype)
     bad = (a < 0) | (x < 0) | (a != a) | (x != x) | ((a == 0) & (x == 0)) | ((a == math.inf) & (x == math.inf))
     p_one = ~bad & ((a == 0) | (x == math.inf))
     p_zero = ~bad & ~p_one & ((x == 0) | (a == math.inf))
@@ -162,7 +164,7 @@ def _incomplete_gamma(a, x, upper):
     sx = _C.where(regular, x, 1.0)
     use_series = sx < sa + 1
     # Both methods need O(sqrt(max(a, x))) terms (terms near x = a fall like exp(-k^2 / 2a)).
-    largest = float(_C.maximum(sa, sx).detach().max()) if sa.numel() else 1.0
+    largest = float(_C.maximum(sa, sx).detach().max())
     iters = int(min(_MAX_TERMS, 64 + 12 * math.sqrt(largest)))
     # each method on its own region (the other lanes get a harmless argument)
     lower, lower_ok = _gamma_series(sa, _C.where(use_series, sx, 0.5 * (sa + 1)), iters)

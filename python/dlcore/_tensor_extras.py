@@ -319,7 +319,9 @@ def put(input, index, source, accumulate=False):
     idx = index.reshape(-1).long()
     if idx.numel() != source.numel():
         raise ValueError(f"put: index has {idx.numel()} elements but source has {source.numel()}")
-    if idx.numel() and (int(idx.min()) < -n or int(idx.max()) >= n):
+    if idx.numel() == 0:  # nothing to write
+        return input.clone()
+    if int(idx.min()) < -n or int(idx.max()) >= n:
         raise IndexError(f"put: index out of range for a tensor of {n} elements")
     idx = _C.where(idx < 0, idx + n, idx)
     from ._torch_names import index_put

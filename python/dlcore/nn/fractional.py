@@ -73,8 +73,8 @@ def _fractional(input, kernel_size, output_size, output_ratio, return_indices, s
         off = np.arange(k[d]).reshape((1, 1) + (1,) * n + tuple(k[e] if e == d else 1 for e in range(n)))
         idx = idx + (pos + off) * strides[d]
     windows = int(np.prod(k))
-    flat_idx = tensor(idx.reshape(N, C, -1))
-    values = x.reshape(N, C, -1).gather(2, flat_idx).reshape((N, C) + out + (windows,))
+    flat_idx = tensor(idx.reshape(N, C, int(np.prod(out)) * windows))
+    values = x.reshape(N, C, int(np.prod(spatial))).gather(2, flat_idx).reshape((N, C) + out + (windows,))
     result = values.max(-1)
     y, arg = result.values, result.indices
     if not batched:
