@@ -24,9 +24,10 @@ namespace {
 // The loops run on the instruction set's vectors (vec.h), W lanes of T.
 //
 // Row sums run in T over spans of kSpan values (two vector accumulators each) and in
-// double across spans, as batch_norm_simd.cpp does, in the same order on every
-// instruction set's W. f(i, m, v) sets v[0 .. K) to the K terms of elements i .. i + m - 1
-// (m <= W) with zero in the lanes past m.
+// double across spans, as batch_norm_simd.cpp does (the order of the additions within a
+// span follows the instruction set's W; it does not depend on the thread count).
+// f(i, m, v) sets v[0 .. K) to the K terms of elements i .. i + m - 1 (m <= W) with zero
+// in the lanes past m.
 constexpr int64_t kSpan = 256;
 
 template <class T, int K, class F>
