@@ -33,6 +33,7 @@ def test_polygamma_against_direct_sums_and_closed_forms(rng):
     np.testing.assert_array_equal(poles[1], [-np.inf, -np.inf])
     np.testing.assert_allclose(t(x).polygamma(2).numpy(), special.polygamma(2, t(x)).numpy())
     np.testing.assert_array_equal(special.polygamma(1, t([np.inf, np.nan])).numpy(), [0.0, np.nan])
+    np.testing.assert_array_equal(special.polygamma(0, t([np.inf, np.nan])).numpy(), [np.inf, np.nan])  # digamma
     np.testing.assert_array_equal(special.zeta(2.0, t([np.inf])).numpy(), [0.0])
     assert dl.polygamma(1, dl.tensor([1.0])).dtype == dl.float32
     assert gradcheck(lambda a: special.polygamma(2, a), (t(rng.uniform(0.3, 12, 5), True),))

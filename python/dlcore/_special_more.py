@@ -12,7 +12,7 @@ import math
 from . import _C
 from ._composite import broadcast_tensors
 from .creation import tensor, zeros_like
-from .special import digamma, lgamma
+from .special import _shifted, digamma, lgamma
 
 _F64 = _C.dtype.float64
 
@@ -31,22 +31,10 @@ def _floats(*args):
     return (broadcast_tensors(*xs) if len(xs) > 1 else xs), out
 
 
-_MOST_NEGATIVE = 1e4
-
-
 def _zeta_positive(s, q, target):
     """sum_{k >= 0} (q + k)^-s for q whose terms below `target` are added one by one (q may
     be negative), then the Euler-Maclaurin tail from z >= target; s > 1 (a tensor)."""
-    finite = q.detach().isfinite()
-    lowest = float(_C.where(finite, q.detach(), target).min()) if q.numel() else target
-    if lowest < -_MOST_NEGATIVE:  # one step per unit below target: refuse rather than crawl
-        raise ValueError(f"zeta/polygamma: arguments below -{_MOST_NEGATIVE:g} are not supported, got {lowest:g}")
-    steps = max(0, math.ceil(target - lowest))
-    z, acc = q, zeros_like(q)
-    for _ in range(steps):
-        small = z < target
-        acc = acc + _C.where(small, _C.where(small, z, 1.0) ** (-s), 0.0)
-        z = _C.where(small, z + 1, z)
+    z, acc = _shifted(q, lambda v: v ** (-s), target)
     tail = z ** (1 - s) / (s - 1) + 0.5 * z ** (-s)
     rising = s  # (s)_(2j-1): s (s+1) ... (s+2j-2)
     power = z ** (-s - 1)
@@ -240,7 +228,7 @@ def _bessel(input, order, scaled):
     at_inf = x.isinf()
     limit = 0.0 if scaled else math.inf
     edge = x.sign() * limit if order == 1 else zeros_like(x) + limit
-    return _C.where(at_inf, _C.where(at_inf, edge, 0.0), out).to(out_dtype)
+    return _C.where(at_inf, edge, out).to(out_dtype)
 
 
 def i0(input):

@@ -7,6 +7,7 @@ import math
 
 from . import _C
 from ._arithmetic import logit, sinc, xlogy  # noqa: F401
+from .creation import zeros_like
 
 expit = _C.sigmoid
 erf = _C.erf
@@ -108,12 +109,20 @@ _C.Tensor.erfinv = erfinv
 _SHIFT = 10.0  # the series below hold from here with float64's accuracy
 
 
-def _shifted(x, per_step):
-    """x moved up to at least _SHIFT by unit steps (at most 10 of them, for x > 0), and the
-    sum of per_step(z) over the values z it passed."""
-    z, acc = x, x * 0
-    for _ in range(int(_SHIFT)):
-        small = z < _SHIFT
+_MOST_NEGATIVE = 1e4
+
+
+def _shifted(x, per_step, target=_SHIFT):
+    """x moved up to at least target by unit steps, and the sum of per_step(z) over the
+    values z it passed (one step per unit the smallest finite value lies below target;
+    values below -1e4 raise ValueError rather than take that many steps)."""
+    finite = x.detach().isfinite()
+    lowest = float(_C.where(finite, x.detach(), target).min()) if x.numel() else target
+    if lowest < -_MOST_NEGATIVE:
+        raise ValueError(f"zeta/polygamma: arguments below -{_MOST_NEGATIVE:g} are not supported, got {lowest:g}")
+    z, acc = x, zeros_like(x)
+    for _ in range(max(0, math.ceil(target - lowest))):
+        small = z < target
         acc = acc + _C.where(small, per_step(_C.where(small, z, 1.0)), 0.0)
         z = _C.where(small, z + 1, z)
     return z, acc
