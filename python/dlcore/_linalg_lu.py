@@ -1,6 +1,6 @@
 """LU factorisation and what is built on it for ``dlcore.linalg``: ``lu_factor``,
-``lu_factor_ex``, ``lu``, ``lu_solve``, ``lu_unpack``, ``solve_ex``, ``inv_ex``, and the
-reshaping solvers ``tensorsolve``/``tensorinv``; with ``matrix_exp`` (scaling and
+``lu_factor_ex``, ``lu``, ``lu_solve``, ``lu_unpack`` (solve, inv and their ``_ex`` forms
+are in linalg.py), and the reshaping solvers ``tensorsolve``/``tensorinv``; with ``matrix_exp`` (scaling and
 squaring), ``vander`` and ``householder_product``.
 
 The factorisation is composed of dlcore's ops (partial pivoting as LAPACK's getrf: at
@@ -16,6 +16,11 @@ from . import _C
 from ._composite import diagonal as _diagonal
 from ._linalg_factor import _batched, _check_floating, _check_square, substitute
 from .creation import arange, eye, ones, zeros
+
+
+def _swap(rows, k, p):
+    """The index that trades places k and p (p (..., 1)) along rows, the rest in place."""
+    return _C.where(rows == k, p, _C.where(rows == p, k, rows))
 
 
 def _lu(A):
@@ -37,7 +42,7 @@ def _lu(A):
         pivots.append(p)
         pk = p.unsqueeze(-1)
         # Rows k and p trade places (in U, in L's finished columns, and in the row order).
-        perm = _C.where(rows == k, pk, _C.where(rows == pk, k, rows))
+        perm = _swap(rows, k, pk)
         U = U.gather(-2, perm.unsqueeze(-1).expand(tuple(U.shape)))
         L = L.gather(-2, perm.unsqueeze(-1).expand(tuple(L.shape)))
         order = order.gather(-1, perm)
@@ -79,6 +84,18 @@ def _info(U, k):
     return _C.where(zero.any(-1), first, 0).to(_C.dtype.int32)
 
 
+def _nonsingular(U, name):
+    """Raises LinAlgError naming the first matrix of the batch with a zero pivot on U's
+    diagonal (square U)."""
+    info = _info(U, U.shape[-1]).reshape(-1)
+    bad = info.numpy().nonzero()[0]
+    if bad.size:
+        from .linalg import LinAlgError
+
+        raise LinAlgError(f"linalg.{name}: the input is singular: in matrix {int(bad[0])} of the batch, "
+                          f"pivot {int(info[int(bad[0])]) - 1} of its LU factorisation is zero")
+
+
 def _packed(L, U, k):
     """L's multipliers and U's rows in one (..., m, n) matrix, as getrf returns them."""
     m, n = L.shape[-1], U.shape[-1]
@@ -103,13 +120,9 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False):
                                   "factorisation always pivots")
     k = builtins.min(A.shape[-2], A.shape[-1])
     L, U, _, _, steps = _lu(A)
-    info = _info(U, k)
-    if check_errors and (info != 0).any().item():
-        from .linalg import LinAlgError
-
-        raise LinAlgError(f"linalg.lu_factor_ex: U[{int(info.max()) - 1}, {int(info.max()) - 1}] is zero: the "
-                          "matrix is singular")
-    return _LUFactorEx(_packed(L, U, k), _pivot_tensor(A, steps), info)
+    if check_errors:
+        _nonsingular(U[..., :k, :k], "lu_factor_ex")
+    return _LUFactorEx(_packed(L, U, k), _pivot_tensor(A, steps), _info(U, k))
 
 
 def lu_factor(A, *, pivot=True):
@@ -127,7 +140,7 @@ def _order_from_pivots(pivots, m):
     piv = pivots.to(_C.dtype.int64) - 1
     for k in range(pivots.shape[-1]):
         pk = piv[..., k].unsqueeze(-1)
-        order = order.gather(-1, _C.where(rows == k, pk, _C.where(rows == pk, k, rows)))
+        order = order.gather(-1, _swap(rows, k, pk))
     return order
 
 
@@ -190,31 +203,6 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
     At = LUb.transpose(-2, -1)
     w = substitute(At, substitute(At, Bm, True), False, unit=True)
     return zeros(tuple(w.shape), dtype=w.dtype).scatter(-2, index, w)
-
-
-_SolveEx = namedtuple("solve_ex", ["result", "info"])
-_InvEx = namedtuple("inv_ex", ["inverse", "info"])
-
-
-def solve_ex(A, B, *, left=True, check_errors=False):
-    """(result, info): solve's result without the singularity check (a singular A gives
-    inf or NaN), and info (0, or the 1-based index of the first zero pivot)."""
-    n = _check_square(A, "solve_ex")
-    _check_floating(B, "solve_ex")
-    if not left:
-        X, info = solve_ex(A.transpose(-2, -1), B.transpose(-2, -1), check_errors=check_errors)
-        return _SolveEx(X.transpose(-2, -1), info)
-    LU, pivots, info = lu_factor_ex(A, check_errors=check_errors)
-    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
-    X = lu_solve(LU, pivots, B.unsqueeze(-1) if vector else B) if n else (B.unsqueeze(-1) if vector else B)
-    return _SolveEx(X.squeeze(-1) if vector else X, info)
-
-
-def inv_ex(A, *, check_errors=False):
-    """(inverse, info) as solve_ex with B the identity."""
-    n = _check_square(A, "inv_ex")
-    X, info = solve_ex(A, eye(n, dtype=A.dtype).expand(tuple(A.shape)), check_errors=check_errors)
-    return _InvEx(X, info)
 
 
 def tensorsolve(A, B, dims=None):

@@ -35,18 +35,18 @@ from ._linalg_factor import (  # noqa: F401  (dlcore.linalg's own names)
     substitute,
 )
 from ._linalg_lu import (  # noqa: F401
+    _info,
     _lu,
+    _nonsingular,
     eig,
     eigvals,
     householder_product,
-    inv_ex,
     lu,
     lu_factor,
     lu_factor_ex,
     lu_solve,
     lu_unpack,
     matrix_exp,
-    solve_ex,
     tensorinv,
     tensorsolve,
     vander,
@@ -210,41 +210,56 @@ def det(A):
     return sign * _diagonal(U, 0, -2, -1).prod(-1)
 
 
-def _nonsingular(U, name):
-    d = _diagonal(U.detach(), 0, -2, -1)
-    zero = (d == 0)
-    if zero.any().item():
-        where = zero.reshape(-1, d.shape[-1]).numpy().nonzero()
-        raise LinAlgError(f"linalg.{name}: the input is singular: in matrix {int(where[0][0])} of the batch, "
-                          f"pivot {int(where[1][0])} of its LU factorisation is zero")
-
-
 def solve(A, B, *, left=True):
     """X with A X = B (left=True) or X A = B. B is (..., n, k), or (..., n) for one vector;
     the batch dims broadcast."""
-    return _solve(A, B, left, "solve")
+    return _solve(A, B, left, "solve")[0]
 
 
-def _solve(A, B, left, name):
+def _solve(A, B, left, name, check=True):
+    """(X, U): the solution and the U of A's (or, with left=False, A^T's) LU factorisation,
+    whose diagonal tells where A is singular; check raises LinAlgError there first."""
     n = _check_square(A, name)
     _check_floating(B, name)
     if not left:
-        return _solve(A.transpose(-2, -1), B.transpose(-2, -1), True, name).transpose(-2, -1)
-    A, Bm, vector, _ = _batched(A, B, name)
+        X, U = _solve(A.transpose(-2, -1), B.transpose(-2, -1), True, name, check)
+        return X.transpose(-2, -1), U
+    _, Bm, vector, _ = _batched(A, B, name)
     if n == 0:
-        return Bm.squeeze(-1) if vector else Bm
+        return (Bm.squeeze(-1) if vector else Bm), A
+    # A is factorised once per matrix of its own batch; the factors broadcast with B.
     L, U, order, _, _ = _lu(A)
-    _nonsingular(U, name)
-    PB = Bm.gather(-2, order.unsqueeze(-1).expand(tuple(Bm.shape)))
+    if check:
+        _nonsingular(U, name)
+    batch = tuple(Bm.shape[:-2])
+    PB = Bm.gather(-2, order.expand(batch + (n,)).unsqueeze(-1).expand(tuple(Bm.shape)))
     # L y = P B (unit diagonal), then U x = y, a row at a time.
-    X = substitute(U, substitute(L, PB, True, unit=True), False)
-    return X.squeeze(-1) if vector else X
+    X = substitute(U.expand(batch + (n, n)), substitute(L.expand(batch + (n, n)), PB, True, unit=True), False)
+    return (X.squeeze(-1) if vector else X), U
 
 
 def inv(A):
     """The inverse, as the solution of A X = I."""
     n = _check_square(A, "inv")
-    return _solve(A, eye(n, dtype=A.dtype).expand(tuple(A.shape)), True, "inv")
+    return _solve(A, eye(n, dtype=A.dtype).expand(tuple(A.shape)), True, "inv")[0]
+
+
+_SolveEx = namedtuple("solve_ex", ["result", "info"])
+_InvEx = namedtuple("inv_ex", ["inverse", "info"])
+
+
+def solve_ex(A, B, *, left=True, check_errors=False):
+    """(result, info): solve's result without the singularity check (a singular A gives
+    inf or NaN), and info (0, or the 1-based index of the first zero pivot)."""
+    X, U = _solve(A, B, left, "solve_ex", check_errors)
+    return _SolveEx(X, _info(U, A.shape[-1]))
+
+
+def inv_ex(A, *, check_errors=False):
+    """(inverse, info) as solve_ex with B the identity."""
+    n = _check_square(A, "inv_ex")
+    X, U = _solve(A, eye(n, dtype=A.dtype).expand(tuple(A.shape)), True, "inv_ex", check_errors)
+    return _InvEx(X, _info(U, n))
 
 
 def logdet(A):
