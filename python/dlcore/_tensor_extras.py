@@ -349,21 +349,13 @@ def histogram(input, bins, *, range=None, weight=None, density=False):  # noqa: 
     return _Histogram(tensor(hist, dtype=input.dtype), tensor(edges, dtype=input.dtype))
 
 
-def _map_(self, other, callable):
-    """self[i] = callable(self[i], other[i]) for each element (other broadcast to self), in
-    Python, as PyTorch's CPU map_; returns self."""
+def _per_element(self, callable, *others):
+    """self[i] = callable(self[i], other[i], ...) for each element (the others broadcast to
+    self), in Python, as PyTorch's CPU map_ and apply_; returns self."""
     a = self.detach().numpy()
-    b = np.broadcast_to(other.detach().numpy(), a.shape)
-    out = np.array([callable(x, y) for x, y in zip(a.reshape(-1).tolist(), b.reshape(-1).tolist())])
-    with _no_grad():
-        self.copy_(tensor(out.reshape(a.shape), dtype=self.dtype))
-    return self
-
-
-def _apply_(self, callable):
-    """self[i] = callable(self[i]) for each element, in Python; returns self."""
-    a = self.detach().numpy()
-    out = np.array([callable(x) for x in a.reshape(-1).tolist()])
+    columns = [a.reshape(-1).tolist()] + [np.broadcast_to(o.detach().numpy(), a.shape).reshape(-1).tolist()
+                                          for o in others]
+    out = np.array([callable(*values) for values in zip(*columns)])
     with _no_grad():
         self.copy_(tensor(out.reshape(a.shape), dtype=self.dtype))
     return self
@@ -395,8 +387,8 @@ def _register_post_accumulate_grad_hook(self, hook):
 
 
 Tensor.register_post_accumulate_grad_hook = _register_post_accumulate_grad_hook
-Tensor.map_ = _map_
-Tensor.apply_ = _apply_
+Tensor.map_ = lambda self, other, callable: _per_element(self, callable, other)
+Tensor.apply_ = lambda self, callable: _per_element(self, callable)
 Tensor.narrow_copy = lambda self, dim, start, length: self.narrow(dim, start, length).clone()
 Tensor.new_empty_strided = lambda self, size, stride, dtype=None: zeros(*size, dtype=dtype or self.dtype)
 Tensor.is_inference = lambda self: False

@@ -233,7 +233,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     if mask is not None and extra:  # the appended positions are attended by every query
         mask = _C.cat([mask, zeros(*mask.shape[:-1], extra, dtype=mask.dtype)], -1)
     causal = bool(is_causal) and attn_mask is None
-    if causal and (mask is not None or extra):  # spell the triangle out
+    if causal and (need_weights or mask is not None or extra):  # the triangle as a mask
         tri = _causal_additive(L, S, q.dtype)
         if extra:
             tri = _C.cat([tri, zeros(L, extra, dtype=tri.dtype)], -1)
@@ -243,8 +243,6 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     weights = None
     if need_weights:
         scores = _C.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(hd))
-        if causal:
-            scores = scores + _causal_additive(L, S, q.dtype)
         if mask is not None:
             scores = scores + mask
         attn = _C.softmax(scores, -1)

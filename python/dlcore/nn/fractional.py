@@ -14,6 +14,7 @@ import numpy as np
 from ..creation import rand, tensor
 from ._args import _ntuple
 from .module import Module
+from .more_layers import _with_indices
 
 
 def _starts(u, size, out, k):
@@ -38,6 +39,14 @@ def _ratios(v, n, name):
     return ratio
 
 
+def _size_args(output_size, output_ratio, n, name):
+    """Checks that exactly one of output_size and output_ratio is given (the ratio in (0, 1))."""
+    if (output_size is None) == (output_ratio is None):
+        raise ValueError(f"{name}: give exactly one of output_size and output_ratio")
+    if output_ratio is not None:
+        _ratios(output_ratio, n, name)
+
+
 def _fractional(input, kernel_size, output_size, output_ratio, return_indices, samples, n):
     name = f"fractional_max_pool{n}d"
     if input.ndim not in (n + 1, n + 2):
@@ -46,13 +55,11 @@ def _fractional(input, kernel_size, output_size, output_ratio, return_indices, s
     x = input if batched else input.unsqueeze(0)
     N, C, spatial = x.shape[0], x.shape[1], tuple(x.shape[2:])
     k = _ntuple(kernel_size, n, "kernel_size", name)
-    if (output_size is None) == (output_ratio is None):
-        raise ValueError(f"{name}: give exactly one of output_size and output_ratio")
+    _size_args(output_size, output_ratio, n, name)
     if output_size is not None:
         out = _ntuple(output_size, n, "output_size", name)
     else:
-        ratio = _ratios(output_ratio, n, name)
-        out = tuple(int(s * r) for s, r in zip(spatial, ratio))
+        out = tuple(int(s * r) for s, r in zip(spatial, _ratios(output_ratio, n, name)))
     for d, (s, o, kk) in enumerate(zip(spatial, out, k)):
         if kk <= 0 or o <= 0 or o + kk - 1 > s:
             raise ValueError(f"{name}: output size {o} with kernel {kk} does not fit input size {s} in dimension "
@@ -97,14 +104,8 @@ def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=Non
     return _fractional(input, kernel_size, output_size, output_ratio, return_indices, _random_samples, 3)
 
 
-def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
-                                       return_indices=False, _random_samples=None):
-    return fractional_max_pool2d(input, kernel_size, output_size, output_ratio, True, _random_samples)
-
-
-def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
-                                       return_indices=False, _random_samples=None):
-    return fractional_max_pool3d(input, kernel_size, output_size, output_ratio, True, _random_samples)
+fractional_max_pool2d_with_indices = _with_indices(fractional_max_pool2d)
+fractional_max_pool3d_with_indices = _with_indices(fractional_max_pool3d)
 
 
 class _FractionalMaxPool(Module):
@@ -113,10 +114,7 @@ class _FractionalMaxPool(Module):
     def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False,
                  _random_samples=None):
         super().__init__()
-        if (output_size is None) == (output_ratio is None):
-            raise ValueError(f"{type(self).__name__}: give exactly one of output_size and output_ratio")
-        if output_ratio is not None:
-            _ratios(output_ratio, self._n, type(self).__name__)
+        _size_args(output_size, output_ratio, self._n, type(self).__name__)
         self.kernel_size, self.output_size, self.output_ratio = kernel_size, output_size, output_ratio
         self.return_indices = return_indices
         self.register_buffer("_random_samples", _random_samples)
