@@ -17,6 +17,7 @@
 
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/vec.h"
+#include "kernels/cpu/vec_loop.h"
 
 namespace dlcore::kernels::DLCORE_ISA_NS {
 namespace {
@@ -55,15 +56,6 @@ __attribute__((always_inline)) inline std::array<double, K> row_sums(int64_t n, 
   return s;
 }
 
-// The m <= W values at p, zero in the lanes past m.
-template <class T>
-__attribute__((always_inline)) inline Vec<T> load_vec(const T* p, int m) {
-  return m == Vec<T>::size ? Vec<T>::load(p) : Vec<T>::load_first(p, m);
-}
-template <class T>
-__attribute__((always_inline)) inline void store_vec(T* p, Vec<T> v, int m) {
-  m == Vec<T>::size ? v.store(p) : v.store_first(p, m);
-}
 // v with the lanes past m zero.
 template <class T>
 __attribute__((always_inline)) inline Vec<T> first_lanes(Vec<T> v, int m) {
@@ -100,22 +92,20 @@ template <class T>
 void row_norm_forward(bool rms, int64_t D, const T* x, const T* w, const T* b, double eps, T* y,
                       double& mean, double& rstd) {
   using V = Vec<T>;
-  constexpr int W = V::size;
   // The mean as x[0] + sum (x - x[0]) / D: the differences are exact for values within a
   // factor two of x[0], so the sums in T lose nothing to a large common offset.
   mean = 0.0;
   if (!rms && D > 0) {
     const V x0 = V::broadcast(x[0]);
-    mean =
-        static_cast<double>(x[0]) +
-        row_sums<T, 1>(D, [&](int64_t i, int m,
-                              V* v) { v[0] = first_lanes(vsub(load_vec(x + i, m), x0), m); })[0] /
-            static_cast<double>(D);
+    mean = static_cast<double>(x[0]) +
+           row_sums<T, 1>(D, [&](int64_t i, int m,
+                                 V* v) { v[0] = first_lanes(vsub(load_n(x, i, m), x0), m); })[0] /
+               static_cast<double>(D);
   }
   T hi, lo;
   split_mean(mean, hi, lo);
   const V vh = V::broadcast(hi), vl = V::broadcast(lo);
-  auto centred = [&](int64_t i, int m) { return vsub(vsub(load_vec(x + i, m), vh), vl); };
+  auto centred = [&](int64_t i, int m) { return vsub(vsub(load_n(x, i, m), vh), vl); };
   const double sq = row_sums<T, 1>(D, [&](int64_t i, int m, V* v) {
     const V d = first_lanes(centred(i, m), m);
     v[0] = vmul(d, d);
@@ -125,13 +115,11 @@ void row_norm_forward(bool rms, int64_t D, const T* x, const T* w, const T* b, d
   auto affine = [&](auto has_w, auto has_b) {
     auto one = [&](int64_t i, int m) {
       V v = vmul(centred(i, m), r);
-      if constexpr (decltype(has_w)::value) v = vmul(v, load_vec(w + i, m));
-      if constexpr (decltype(has_b)::value) v = vadd(v, load_vec(b + i, m));
-      store_vec(y + i, v, m);
+      if constexpr (decltype(has_w)::value) v = vmul(v, load_n(w, i, m));
+      if constexpr (decltype(has_b)::value) v = vadd(v, load_n(b, i, m));
+      store_n(v, y, i, m);
     };
-    int64_t i = 0;
-    for (; i + W <= D; i += W) one(i, W);
-    if (i < D) one(i, static_cast<int>(D - i));
+    vec_loop<T>(D, one);
   };
   with_flags(affine, w != nullptr, b != nullptr);
 }
@@ -162,9 +150,9 @@ void rows_norm_backward(bool rms, int64_t D, int64_t rows, const T* x, const T* 
       mh[q] = V::broadcast(hi), ml[q] = V::broadcast(lo), rt[q] = V::broadcast(r);
       // sum gw and sum gw xhat (gw is zero past m, so both terms are).
       const std::array<double, 2> s = row_sums<T, 2>(D, [&](int64_t i, int m, V* v) {
-        const V xh = vmul(vsub(vsub(load_vec(xr + i, m), mh[q]), ml[q]), rt[q]);
-        v[0] = load_vec(gr + i, m);
-        if (w) v[0] = vmul(v[0], load_vec(w + i, m));
+        const V xh = vmul(vsub(vsub(load_n(xr, i, m), mh[q]), ml[q]), rt[q]);
+        v[0] = load_n(gr, i, m);
+        if (w) v[0] = vmul(v[0], load_n(w, i, m));
         v[1] = vmul(v[0], xh);
       });
       const double s0 = s[0], s1 = s[1];
@@ -173,16 +161,16 @@ void rows_norm_backward(bool rms, int64_t D, int64_t rows, const T* x, const T* 
     }
     // The columns j .. j + m - 1 (m <= W) of every row of the group.
     auto columns = [&](int64_t j, int m) {
-      const V wj = w ? load_vec(w + j, m) : V::zero();
+      const V wj = w ? load_n(w, j, m) : V::zero();
       V acc_w = V::zero(), acc_b = V::zero();
       for (int64_t q = 0; q < nr; ++q) {
         const int64_t o = (r0 + q) * D + j;
-        const V xh = vmul(vsub(vsub(load_vec(x + o, m), mh[q]), ml[q]), rt[q]);
-        const V gi = load_vec(g + o, m);
+        const V xh = vmul(vsub(vsub(load_n(x, o, m), mh[q]), ml[q]), rt[q]);
+        const V gi = load_n(g, o, m);
         if (dx) {
           const V gw = w ? vmul(gi, wj) : gi;
           const V d = vsub(vmul(gw, rt[q]), vfma(xh, rc[q], ra[q]));
-          store_vec(dx + o, d, m);
+          store_n(d, dx, o, m);
         }
         if (dw) acc_w = vfma(gi, xh, acc_w), acc_b = vadd(acc_b, gi);
       }
@@ -201,9 +189,7 @@ void rows_norm_backward(bool rms, int64_t D, int64_t rows, const T* x, const T* 
     };
     // The caller passes dw and db together (or neither).
     if (dx || dw) {
-      int64_t j = 0;
-      for (; j + W <= D; j += W) columns(j, W);
-      if (j < D) columns(j, static_cast<int>(D - j));
+      vec_loop<T>(D, columns);
     }
   }
 }
