@@ -8,6 +8,7 @@ dimensions, the BLAS-style entry points and argument errors.
 """
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -106,7 +107,9 @@ def test_batched_matmul_with_broadcast_and_strided_batches(isa, rng, dtype):
     check(got, want, dtype, 29)
 
 
-@pytest.mark.parametrize("shape", [(300, 200, 170), (700, 650, 90), (5, 9, 3000)],
+# 300 x 200 and 700 x 650: C cut into bands of rows between the threads; 120 x 900: into
+# bands of columns (fewer rows than columns); 5 x 9: too small for either.
+@pytest.mark.parametrize("shape", [(300, 200, 170), (700, 650, 90), (120, 900, 130), (5, 9, 3000)],
                          ids=lambda s: "x".join(map(str, s)))
 def test_same_bits_on_one_and_two_threads(threads, rng, shape):
     m, n, k = shape
@@ -119,6 +122,49 @@ def test_same_bits_on_one_and_two_threads(threads, rng, shape):
         results.append((dl.matmul(a, b.T).numpy(), dl.matmul(batched, b.T).numpy()))
     for x, y in zip(*results):
         assert np.array_equal(x.view(np.uint32), y.view(np.uint32))
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["own-copies", "shared-copies"])
+def test_bias_epilogue_on_two_threads(threads, rng, shared, tmp_path):
+    # A Linear layer's bias per column of C, cut into column bands (64 x 700 x 300) and row
+    # bands (600 x 300 x 200); a 1x1 convolution's bias per row of C (its output channels),
+    # cut into row bands (512 channels of a 16 x 16 image) and column bands (64 channels of
+    # 48 x 48): each band must take the bias values of its own rows or columns. Run in a
+    # child process for the threads' shared packed copies (read once, at the first product).
+    code = f"""
+import numpy as np, dlcore as dl
+rng = np.random.default_rng(7)
+F = dl.nn.functional
+out = {{}}
+for name, (m, n, k) in dict(col=(64, 700, 300), row=(600, 300, 200)).items():
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((m, k), (n, k), (n,)))
+    for t in (1, 2):
+        dl.set_num_threads(t)
+        out[f"lin_{{name}}_{{t}}"] = F.linear(dl.tensor(x), dl.tensor(w), dl.tensor(b)).numpy()
+    out[f"lin_{{name}}_ref"] = x.astype(np.float64) @ w.T.astype(np.float64) + b
+for name, (o, c, hw) in dict(row=(512, 256, 16), col=(64, 256, 48)).items():
+    x = rng.standard_normal((1, c, hw, hw)).astype(np.float32)
+    w = rng.standard_normal((o, c, 1, 1)).astype(np.float32)
+    b = rng.standard_normal(o).astype(np.float32)
+    for t in (1, 2):
+        dl.set_num_threads(t)
+        out[f"conv_{{name}}_{{t}}"] = F.conv2d(dl.tensor(x), dl.tensor(w), dl.tensor(b)).numpy()
+    xf = x[0].reshape(c, -1).astype(np.float64)
+    out[f"conv_{{name}}_ref"] = (w.reshape(o, c).astype(np.float64) @ xf + b[:, None]).reshape(1, o, hw, hw)
+np.savez({str(tmp_path / "out.npz")!r}, **out)
+"""
+    env = dict(os.environ)
+    env.pop("DLCORE_GEMM_SHARED", None)
+    if shared:
+        env["DLCORE_GEMM_SHARED"] = "1"
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(dl.__file__).parent.parent), env.get("PYTHONPATH", "")])
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    assert run.returncode == 0, run.stderr
+    out = np.load(tmp_path / "out.npz")
+    for case in ("lin_col", "lin_row", "conv_row", "conv_col"):
+        one, two, want = out[f"{case}_1"], out[f"{case}_2"], out[f"{case}_ref"]
+        assert np.array_equal(one.view(np.uint32), two.view(np.uint32)), case
+        np.testing.assert_allclose(one, want, rtol=1e-4, atol=1e-4 * np.abs(want).max(), err_msg=case)
 
 
 def test_matmul_gradients_use_the_transposed_products(rng):
@@ -142,6 +188,7 @@ def test_cpp_gemm_api_against_a_plain_loop(tmp_path):
     assert build.returncode == 0, build.stderr
     env = dict(os.environ)
     env.pop("DLCORE_ISA", None)  # the checker walks every ISA itself
+    env.pop("DLCORE_GEMM_SHARED", None)
     run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=600, env=env)
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.strip().endswith(" 0 failures")
@@ -157,6 +204,12 @@ def test_cpp_gemm_api_against_a_plain_loop(tmp_path):
     run = subprocess.run([str(exe), "--one-isa"], capture_output=True, text=True, timeout=600, env=env)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "packed products split from 1 multiply-adds" in run.stdout
+    assert run.stdout.strip().endswith(" 0 failures")
+    # And with the threads sharing one packed copy of each k block instead of each
+    # packing its own band's operands.
+    env["DLCORE_GEMM_SHARED"] = "1"
+    run = subprocess.run([str(exe), "--one-isa"], capture_output=True, text=True, timeout=600, env=env)
+    assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.strip().endswith(" 0 failures")
 
 

@@ -17,6 +17,10 @@
 // ahead by the caller, or read from an image), A is packed for all k blocks first and
 // each task runs the k blocks in turn: two parallel regions per panel, not two per k block.
 //
+// Large products on several threads skip the shared packing: C is cut into one band of
+// rows or columns per thread, and each runs the loops above alone on its band
+// (split_between_threads).
+//
 // K is never split between threads and the k blocks depend on K alone, so each
 // element of C gets the same operations in the same order whatever the thread
 // count: results are bitwise reproducible. Small problems skip the threads and
@@ -31,6 +35,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <iterator>
+#include <limits>
 #include <mutex>
 #include <new>
 #include <string>
@@ -60,6 +65,10 @@ constexpr int64_t kParallelMinFma = int64_t(1) << 17;
 // 2 M. So from kDriverParallelMinFma the driver always takes threads, and below it
 // from the size driver_threads_from() measures on this machine.
 constexpr int64_t kDriverParallelMinFma = int64_t(3) << 20;
+// The fewest rows or columns of C a thread takes where each packs its own operands
+// (split_between_threads): a band of 64 rows of a 128^3 product ran 6% slower than the
+// threads' shared copies, its copy of B costing as much as the sharing.
+constexpr int64_t kMinBand = 128;
 // A is read in place below this many multiply-adds, or when B has at most eight
 // column slivers (each sliver of A would serve too few micro-tiles to repay its
 // packing: a Linear layer's products at 128..256 features ran 10-40% faster so) --
@@ -678,6 +687,52 @@ void row_gemm(const GemmProblem<T>& p, const GemmKernels<T>& kern, const T* a, c
   else cols(0, p.N);
 }
 
+// A packed product on all threads as one independent product per thread: C cut into
+// bands of rows, or of columns (whole slivers), each thread packing what its band needs
+// and running the driver on it alone. A row band needs all of B and a column band all of
+// A, so each thread packs its own copy of that operand: the cut is along the side whose
+// copies cost less (B's K x N or A's M x K values). Against one packed copy per k block
+// shared by the threads (the driver's own threads), nothing a core wrote is read by the
+// other and no barrier separates the k blocks. On a 2-core Zen 4 VM, 2 threads, GFLOP/s,
+// shared / own copies: 512^3 142 / 202, 1024^3 170 / 203, 2048^3 193 / 209, float64
+// 512^3 74 / 105, 256 x 4096 x 1024 (B transposed) 170 / 194, 4096 x 1024 x 256 180 / 208
+// (in the minutes when the shared copies run at their best the two are even, 200-213 at
+// 512^3 and 2048^3).
+// DLCORE_GEMM_SHARED=1 keeps the shared copies. Returns false (and does nothing) where
+// the product has no band wide enough for each thread, or B comes packed or as patches.
+template <class T>
+bool split_between_threads(const GemmProblem<T>& p, const GemmKernels<T>& kern, const T* a,
+                           const T* b, T* c) {
+  static const bool shared = env_int("DLCORE_GEMM_SHARED", 0) > 0;
+  const int64_t nt = get_num_threads();
+  if (shared || nt <= 1 || p.b_packed || p.b_patches || omp_in_parallel()) return false;
+  const bool cols_fit = p.N >= nt * kMinBand, rows_fit = p.M >= nt * kMinBand;
+  const bool by_cols = cols_fit && (!rows_fit || p.M < p.N);  // M K < K N: A's copies cost less
+  if (!by_cols && !rows_fit) return false;
+  parallel_for(0, nt, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t t = lo; t < hi; ++t) {
+      GemmProblem<T> q = p;
+      q.batch = 1, q.a = a, q.b = b, q.c = c;
+      if (by_cols) {
+        const int64_t slivers = ceil_div(p.N, kern.nr);
+        const int64_t j0 = slivers * t / nt * kern.nr;
+        const int64_t j1 = std::min(p.N, slivers * (t + 1) / nt * kern.nr);
+        q.N = j1 - j0, q.b += j0 * p.b_cs, q.c += j0;
+        if (q.epilogue.bias && !q.epilogue.bias_per_row) q.epilogue.bias += j0;
+      } else {
+        const int64_t i0 = round_up(p.M * t / nt, 2);
+        const int64_t i1 = t + 1 == nt ? p.M : round_up(p.M * (t + 1) / nt, 2);
+        q.M = i1 - i0, q.a += i0 * p.a_rs, q.c += i0 * p.ldc;
+        if (q.epilogue.bias && q.epilogue.bias_per_row) q.epilogue.bias += i0;
+      }
+      if (q.M <= 0 || q.N <= 0) continue;
+      Driver<T> own(q, kern, std::numeric_limits<int64_t>::max());
+      own.run(q.a, q.b, q.c, false);
+    }
+  });
+  return true;
+}
+
 // Runs one(t, threads) for each problem t of the batch: with many problems, one per
 // thread, each on its own (threads false); with few, threads inside each (where
 // `parallel`, the problem is large enough for them).
@@ -759,7 +814,11 @@ void gemm(const GemmProblem<T>& p) {
   }
   Driver<T> drv(p, kern, driver_threads_from(fma));
   for_each_problem(p, drv.parallel(), [&](int64_t t, bool threads) {
-    drv.run(p.a + t * p.a_bs, p.b + t * p.b_bs, p.c + t * p.c_bs, threads);
+    const T* a = p.a + t * p.a_bs;
+    const T* b = p.b + t * p.b_bs;
+    T* c = p.c + t * p.c_bs;
+    if (!(threads && drv.parallel() && split_between_threads(p, kern, a, b, c)))
+      drv.run(a, b, c, threads);
   });
 }
 
