@@ -40,7 +40,6 @@ from ._C import (  # noqa: F401
     cummin,
     cumprod,
     cumsum,
-    default_generator,
     detach,
     device,
     div,
@@ -61,7 +60,6 @@ from ._C import (  # noqa: F401
     gather,
     ge,
     get_num_threads,
-    get_rng_state,
     gt,
     index_add,
     index_select,
@@ -76,7 +74,6 @@ from ._C import (  # noqa: F401
     logical_not,
     logsumexp,
     lt,
-    manual_seed,
     masked_fill,
     matmul,
     max,
@@ -101,7 +98,6 @@ from ._C import (  # noqa: F401
     rsqrt,
     scatter_add,
     set_num_threads,
-    set_rng_state,
     sigmoid,
     sign,
     sin,
@@ -321,6 +317,8 @@ from ._tensor_extras import (  # noqa: F401, E402
     vdot,
 )
 from .serialization import load, save  # noqa: F401, E402
+from . import jit, random, testing  # noqa: F401, E402
+from .random import default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401, E402
 from ._torch_names import (  # noqa: F401, E402
     acosh,
     addr,
@@ -370,13 +368,15 @@ from ._torch_names import (  # noqa: F401, E402
     slice_scatter,
     unravel_index,
 )
-from ._torch_names import ALIASES as _ALIASES, _export_functional  # noqa: E402
+from ._torch_names import ALIASES as _ALIASES, _export_functional, _export_methods  # noqa: E402
+from ._torch_names import Size, fill, imag, real  # noqa: F401, E402
 from ._scatter_reduce import index_reduce, scatter_reduce  # noqa: F401, E402
 from . import _inplace  # noqa: E402
 
 _inplace.install()  # after every method it writes back
 
 _export_functional(globals())
+_export_methods(globals())
 for _alias, _base in _ALIASES.items():
     globals().setdefault(_alias, globals()[_base])
 

@@ -597,3 +597,82 @@ Tensor.real = property(lambda self: self)
 Tensor.imag = property(_imag)
 for _same in ("conj", "conj_physical", "resolve_conj", "resolve_neg"):
     setattr(Tensor, _same, lambda self: self)
+
+
+# ---- Tensor methods PyTorch also offers as functions of its top level ------------------
+
+# torch.exp_(x) is x.exp_(), torch.select(x, 0, 1) is x.select(0, 1), and so on: each
+# name below is a function of the input that calls the method of the same name (the
+# in-place ones write into input and return it, as the methods do).
+METHOD_FUNCTIONS = (
+    "abs_", "acos_", "acosh_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_", "arctanh_", "asin_",
+    "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_", "cos_", "cosh_",
+    "deg2rad_", "detach_", "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fill_", "fix_", "floor_", "frac_", "gcd_",
+    "i0_", "index_put_", "lcm_", "ldexp_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_",
+    "negative_", "rad2deg_", "reciprocal_", "relu_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_",
+    "sqrt_", "square_", "tan_", "tanh_", "trunc_", "xlogy_", "zero_", "addmv_",
+    "digamma", "lgamma", "is_floating_point", "is_inference", "narrow_copy", "select", "orgqr", "adjoint",
+    "conj", "conj_physical", "resolve_conj", "resolve_neg",
+)
+
+
+def _method_function(name):
+    def function(input, *args, **kwargs):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' must be a Tensor, not {type(input).__name__}")
+        return getattr(input, name)(*args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"{name}(input, *args, **kwargs) is input.{name}(*args, **kwargs)."
+    return function
+
+
+def real(input):
+    """The real part: input itself (dlcore's tensors are real)."""
+    return input.real
+
+
+def imag(input):
+    """Raises: dlcore's tensors are real and have no imaginary part."""
+    return input.imag
+
+
+def fill(input, value):
+    """A tensor like input filled with value (the out-of-place form of fill_)."""
+    from .creation import full_like
+
+    if isinstance(value, Tensor):
+        if value.dim() != 0:
+            raise ValueError(f"fill(): the value must be a number or a 0-dim tensor, got shape {tuple(value.shape)}")
+        value = value.item()
+    return full_like(input, value)
+
+
+def _export_methods(namespace):
+    for name in METHOD_FUNCTIONS:
+        namespace.setdefault(name, _method_function(name))
+
+
+class Size(tuple):
+    """A shape, as PyTorch's torch.Size: a tuple of ints (dlcore's .shape and .size() are
+    plain tuples and compare equal to it) with numel()."""
+
+    def __new__(cls, sizes=()):
+        sizes = tuple(sizes)
+        for s in sizes:
+            if isinstance(s, builtins.bool) or not isinstance(s, (builtins.int, np.integer)):
+                raise TypeError(f"Size: every size must be an int, got {type(s).__name__} in {sizes}")
+        return super().__new__(cls, (builtins.int(s) for s in sizes))
+
+    def numel(self):
+        return math.prod(self)
+
+    def __getitem__(self, index):
+        out = super().__getitem__(index)
+        return Size(out) if isinstance(index, slice) else out
+
+    def __add__(self, other):
+        return Size(tuple(self) + tuple(other))
+
+    def __repr__(self):
+        return f"dlcore.Size({list(self)})"
