@@ -62,6 +62,19 @@ void init_autograd(py::module_& m, py::class_<Tensor>& cls) {
   });
   m.def("is_grad_enabled", &grad_enabled);
   m.def("_set_grad_enabled", &set_grad_enabled, py::arg("mode"));
+  m.def("is_anomaly_enabled", &anomaly_enabled);
+  m.def("is_anomaly_check_nan_enabled", &anomaly_check_nan);
+  m.def("_set_anomaly_enabled", &set_anomaly_enabled, py::arg("enabled"),
+        py::arg("check_nan") = true);
+  // Anomaly mode's record of where a node was created: what source() returns (a string),
+  // called with the GIL from whichever thread records the node.
+  m.def("_set_anomaly_trace_source", [](py::function source) {
+    auto holder = hold(std::move(source));
+    set_anomaly_trace_source([holder]() {
+      py::gil_scoped_acquire gil;
+      return (*holder)().cast<std::string>();
+    });
+  });
 
   py::class_<Node, std::shared_ptr<Node>>(m, "Node")
       .def("name", &Node::name)

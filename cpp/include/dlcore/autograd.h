@@ -54,6 +54,8 @@ class Node : public std::enable_shared_from_this<Node> {
   std::vector<std::pair<uint32_t, std::function<Tensor(const Tensor&)>>> pre_hooks;
   uint64_t sequence_nr;
   bool released_ = false;
+  // Where the forward pass created this node, recorded in anomaly mode only.
+  std::string forward_trace;
 };
 
 // Sums gradients into a leaf tensor's .grad.
@@ -103,6 +105,16 @@ struct GradModeGuard {
 struct NoGradGuard : GradModeGuard {
   NoGradGuard() : GradModeGuard(false) {}
 };
+
+// ---- anomaly mode (autograd.detect_anomaly): for finding where a NaN or an error in
+// backward comes from. While it is on, each node records where the forward pass created it
+// (what the trace source returns: the Python stack, from the binding), an error raised by a
+// node's backward names the node and carries that record, and with check_nan a gradient
+// with a NaN in it stops the backward pass with a RuntimeError naming the node. Process-wide.
+bool anomaly_enabled();
+bool anomaly_check_nan();
+void set_anomaly_enabled(bool enabled, bool check_nan = true);
+void set_anomaly_trace_source(std::function<std::string()> source);
 
 // ---- recording (used by ops)
 // Whether an op on these inputs must record a node.

@@ -17,6 +17,54 @@ struct ReadyEntry {
   bool operator<(const ReadyEntry& o) const { return seq < o.seq; }
 };
 
+// Anomaly mode: where the forward pass created node, as a paragraph to append to a message.
+std::string created_at(const Node* node) {
+  if (node->forward_trace.empty()) return "";
+  return str_cat("\n\nThe forward call that created '", node->name(), "':\n", node->forward_trace);
+}
+
+template <class E>
+[[noreturn]] void rethrow_naming(const E& e, const Node* node) {
+  throw E(str_cat(e.what(), "\n\n(raised by the backward of '", node->name(), "' in anomaly mode)",
+                  created_at(node)));
+}
+
+template <class T>
+bool has_nan(const Tensor& t) {
+  const Tensor c = contiguous(t);
+  const T* p = c.data<T>();
+  for (int64_t i = 0, n = c.numel(); i < n; ++i)
+    if (p[i] != p[i]) return true;
+  return false;
+}
+
+// node->apply(grads) with anomaly mode's checks: an error names the node and where it was
+// created; with check_nan, so does a NaN in any gradient it returns.
+std::vector<Tensor> apply_checked(Node* node, std::vector<Tensor>& grads) {
+  std::vector<Tensor> outs;
+  try {
+    outs = node->apply(grads);
+  } catch (const ValueError& e) {
+    rethrow_naming(e, node);
+  } catch (const TypeError& e) {
+    rethrow_naming(e, node);
+  } catch (const IndexError& e) {
+    rethrow_naming(e, node);
+  } catch (const RuntimeError& e) {
+    rethrow_naming(e, node);
+  }
+  if (!anomaly_check_nan()) return outs;
+  for (size_t i = 0; i < outs.size(); ++i) {
+    const Tensor& g = outs[i];
+    if (!g.defined() || !is_floating(g.dtype())) continue;
+    if (g.dtype() == DType::Float32 ? has_nan<float>(g) : has_nan<double>(g))
+      throw RuntimeError(str_cat("Function '", node->name(), "' returned nan values in its ", i,
+                                 "th output (the gradient of its input ", i, ")",
+                                 created_at(node)));
+  }
+  return outs;
+}
+
 void accumulate_into(std::vector<Tensor>& buf, uint32_t nr, const Tensor& g) {
   if (buf.size() <= nr) buf.resize(nr + 1);
   buf[nr] = buf[nr].defined() ? add(buf[nr], g) : g;
@@ -114,7 +162,7 @@ void execute(const std::vector<Edge>& roots, const std::vector<Tensor>& root_gra
     if (run && any) {
       for (size_t i = 0; i < node->outputs.size(); ++i)
         if (!buf[i].defined()) buf[i] = zeros(node->outputs[i].shape, node->outputs[i].dtype);
-      outs = node->apply(buf);
+      outs = anomaly_enabled() ? apply_checked(node, buf) : node->apply(buf);
       if (!keep_graph) node->release();
     }
 

@@ -8,6 +8,11 @@ namespace dlcore {
 namespace {
 thread_local bool t_grad_enabled = true;
 std::atomic<uint64_t> g_sequence{0};
+std::atomic<bool> g_anomaly{false}, g_anomaly_nan{true};
+std::function<std::string()>& anomaly_trace_source() {
+  static auto* source = new std::function<std::string()>();  // never destroyed (held Python)
+  return *source;
+}
 
 // A new TensorImpl sharing t's storage and layout, with no autograd state.
 Tensor alias_without_history(const Tensor& t) {
@@ -23,6 +28,16 @@ Tensor alias_without_history(const Tensor& t) {
 
 bool grad_enabled() { return t_grad_enabled; }
 void set_grad_enabled(bool enabled) { t_grad_enabled = enabled; }
+
+bool anomaly_enabled() { return g_anomaly.load(std::memory_order_relaxed); }
+bool anomaly_check_nan() { return g_anomaly_nan.load(std::memory_order_relaxed); }
+void set_anomaly_enabled(bool enabled, bool check_nan) {
+  g_anomaly_nan.store(check_nan);
+  g_anomaly.store(enabled);
+}
+void set_anomaly_trace_source(std::function<std::string()> source) {
+  anomaly_trace_source() = std::move(source);
+}
 
 // ---------------------------------------------------------------- SavedTensor
 SavedTensor::SavedTensor(const Tensor& t, bool is_output) : is_output_(is_output) {
@@ -154,6 +169,7 @@ std::shared_ptr<FunctionNode> make_node(const char* name, const std::vector<Tens
   auto node = std::make_shared<FunctionNode>(name);
   node->next_edges.reserve(inputs.size());
   for (const Tensor& t : inputs) node->next_edges.push_back(gradient_edge(t));
+  if (anomaly_enabled() && anomaly_trace_source()) node->forward_trace = anomaly_trace_source()();
   return node;
 }
 
