@@ -295,3 +295,72 @@ def test_adafactor_factored_second_moment(shape, kw, rng):
     with pytest.raises(ValueError, match="Clipping threshold d should be >= 1"):
         optim.Adafactor([p], d=0.5)
 
+
+
+@pytest.mark.parametrize("shape, kw", [
+    ((6, 4), {}),
+    ((4, 7), dict(nesterov=False, weight_decay=0.0)),
+    ((5, 5), dict(adjust_lr_fn="match_rms_adamw", lr=0.02, momentum=0.9)),
+    ((3, 8), dict(adjust_lr_fn="original", ns_steps=2, ns_coefficients=(2.0, -1.5, 0.5))),
+], ids=str)
+def test_muon_against_the_equations(shape, kw, rng):
+    p0 = rng.normal(size=shape)
+    p = nn.Parameter(dl.tensor(p0))
+    opt = optim.Muon([p], **kw)
+    r = ref.Muon(**kw)
+    want = p0
+    for _ in range(5):
+        g = rng.normal(size=shape)
+        p.grad = dl.tensor(g)
+        opt.step()
+        want = r.step(want, g)
+        np.testing.assert_allclose(p.detach().numpy(), want, rtol=1e-10, atol=1e-12)
+    again = optim.Muon([nn.Parameter(dl.tensor(p0))], **kw)
+    again.load_state_dict(opt.state_dict())
+    np.testing.assert_array_equal(again.state[id(again.param_groups[0]["params"][0])]["momentum_buffer"].numpy(),
+                                  opt.state[id(p)]["momentum_buffer"].numpy())
+
+
+def test_muon_update_is_nearly_orthogonal(rng):
+    # Five steps of the default coefficients put every singular value of the update near 1
+    # (their fixed point band is roughly 0.7 to 1.2), whatever the gradient's spectrum.
+    g = rng.normal(size=(12, 40)) @ np.diag(np.logspace(-2, 1, 40))
+    p = nn.Parameter(dl.zeros(12, 40, dtype=dl.float64))
+    opt = optim.Muon([p], lr=1.0, weight_decay=0.0, momentum=0.0)
+    p.grad = dl.tensor(g)
+    opt.step()
+    s = np.linalg.svd(-p.detach().numpy(), compute_uv=False)
+    assert s.min() > 0.6 and s.max() < 1.25, s
+
+
+def test_muon_errors():
+    w = nn.Parameter(dl.zeros(3, 4))
+    with pytest.raises(ValueError, match="Muon only supports 2D parameters .* \\(3,\\)"):
+        optim.Muon([w, nn.Parameter(dl.zeros(3))])
+    with pytest.raises(ValueError, match="Adjust learning rate function x is not supported"):
+        optim.Muon([w], adjust_lr_fn="x")
+    with pytest.raises(ValueError, match="ns_steps"):
+        optim.Muon([w], ns_steps=100)
+    with pytest.raises(ValueError, match="Learning rate should be >= 0"):
+        optim.Muon([w], lr=-1.0)
+    with pytest.raises(ValueError, match="weight decay should be >= 0"):
+        optim.Muon([w], weight_decay=-0.1)
+    with pytest.raises(ValueError, match="three numbers"):
+        optim.Muon([w], ns_coefficients=(1.0, 2.0))
+
+
+def test_optimizers_take_named_parameters():
+    model = nn.Linear(3, 2)
+    opt = optim.SGD(model.named_parameters(), lr=0.1)
+    assert opt.param_groups[0]["param_names"] == ["weight", "bias"]
+    assert opt.param_groups[0]["params"][0] is model.weight
+    assert opt.state_dict()["param_groups"][0]["param_names"] == ["weight", "bias"]
+    opt = optim.AdamW([{"params": model.named_parameters(), "lr": 0.01}])
+    assert opt.param_groups[0]["param_names"] == ["weight", "bias"] and opt.param_groups[0]["lr"] == 0.01
+    x = dl.randn(4, 3)
+    model(x).sum().backward()
+    before = model.weight.detach().numpy().copy()
+    opt.step()
+    assert not np.array_equal(model.weight.detach().numpy(), before)
+    with pytest.raises(ValueError, match="Some param names are missing"):
+        optim.SGD([("a", nn.Parameter(dl.zeros(2))), nn.Parameter(dl.zeros(2))], lr=0.1)

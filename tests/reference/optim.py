@@ -121,6 +121,36 @@ class Adafactor:
         return p - alpha * u / max(1.0, rms(u) / self.d)
 
 
+class Muon:
+    """Muon as PyTorch documents it, written from the equations: B <- mu B + g,
+    U = g + mu B (Nesterov) or B, O = k Newton-Schulz steps on U / ||U|| (on U^T for a
+    tall U), decoupled weight decay, and the step scaled by the matrix's shape. (The
+    momentum is kept unnormalised here, dlcore keeps it as a moving average: the update is
+    the same, the normalisation removes the scale.)"""
+
+    def __init__(self, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True,
+                 ns_coefficients=(3.4445, -4.775, 2.0315), eps=1e-7, ns_steps=5, adjust_lr_fn=None):
+        self.__dict__.update(locals())
+        self.b = 0.0
+
+    def orthogonalise(self, u):
+        a, b, c = self.ns_coefficients
+        x = u.T if u.shape[0] > u.shape[1] else u
+        x = x / max(np.sqrt(np.sum(x * x)), self.eps)
+        for _ in range(self.ns_steps):
+            gram = x @ x.T
+            x = a * x + b * gram @ x + c * gram @ gram @ x
+        return x.T if u.shape[0] > u.shape[1] else x
+
+    def step(self, p, g):
+        self.b = self.momentum * self.b + g
+        u = g + self.momentum * self.b if self.nesterov else self.b
+        rows, cols = p.shape
+        scale = 0.2 * math.sqrt(max(rows, cols)) if self.adjust_lr_fn == "match_rms_adamw" else \
+            math.sqrt(max(1.0, rows / cols))
+        return p * (1 - self.lr * self.weight_decay) - self.lr * scale * self.orthogonalise(u)
+
+
 # ---- learning-rate schedules: lr at epoch t for a base rate
 def step_lr(base, t, step_size, gamma=0.1):
     return base * gamma ** (t // step_size)

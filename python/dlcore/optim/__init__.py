@@ -3,6 +3,7 @@ multithreaded C++ update per parameter group."""
 from . import lr_scheduler, swa_utils  # noqa: F401
 from .adadelta import Adadelta  # noqa: F401
 from .adafactor import Adafactor  # noqa: F401
+from .muon import Muon  # noqa: F401
 from .adagrad import Adagrad  # noqa: F401
 from .adam import Adam, AdamW  # noqa: F401
 from .adam_variants import Adamax, NAdam, RAdam  # noqa: F401
