@@ -823,3 +823,26 @@ def test_layer_and_rms_norm_twice_differentiable(rms, rng):
     y2 = F.layer_norm(x, 4, w, b) if not rms else F.rms_norm(x, 4, w, 1e-5)
     gx_kernel = dl.autograd.grad((y2 * r).sum(), [x])[0]
     np.testing.assert_allclose(to_np(gx_graph), to_np(gx_kernel), rtol=1e-12, atol=1e-12)
+
+
+def test_sdpa_kernel_restricts_the_backends():
+    from dlcore.nn.attention import SDPBackend, sdpa_kernel
+
+    rng = np.random.default_rng(3)
+    q, k, v = (dl.tensor(rng.standard_normal((1, 2, 5, 4))) for _ in range(3))
+    want = dl.nn.functional.scaled_dot_product_attention(q, k, v).numpy()
+    for allowed in (SDPBackend.FLASH_ATTENTION, [SDPBackend.MATH], [SDPBackend.EFFICIENT_ATTENTION,
+                                                                    SDPBackend.CUDNN_ATTENTION]):
+        with sdpa_kernel(allowed):
+            np.testing.assert_array_equal(dl.nn.functional.scaled_dot_product_attention(q, k, v).numpy(), want)
+    with sdpa_kernel([SDPBackend.CUDNN_ATTENTION]):
+        with pytest.raises(RuntimeError, match="no available kernel: sdpa_kernel allows CUDNN_ATTENTION"):
+            dl.nn.functional.scaled_dot_product_attention(q, k, v)
+        with sdpa_kernel(SDPBackend.MATH):  # nested: the inner set, then the outer one again
+            dl.nn.functional.scaled_dot_product_attention(q, k, v)
+        with pytest.raises(RuntimeError, match="no available kernel"):
+            dl.nn.functional.scaled_dot_product_attention(q, k, v)
+    dl.nn.functional.scaled_dot_product_attention(q, k, v)  # restored on exit
+    with pytest.raises(TypeError, match="SDPBackend"):
+        with sdpa_kernel("flash"):
+            pass

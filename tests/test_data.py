@@ -328,3 +328,18 @@ def test_stack_chain_and_default_convert():
     out = default_convert({"x": np.arange(3.0), "y": (np.int64(4), "tag")})
     np.testing.assert_array_equal(out["x"].numpy(), [0.0, 1.0, 2.0])
     assert out["y"][0].item() == 4 and out["y"][1] == "tag"
+
+
+def test_submodule_paths_of_pytorch():
+    # Scripts import from torch.utils.data's submodules; the same names live there.
+    from dlcore.utils.data import dataloader, dataset, distributed, sampler
+    from dlcore.utils.data.dataloader import DataLoader, default_collate
+    from dlcore.utils.data.distributed import DistributedSampler
+
+    assert DataLoader is dl.utils.data.DataLoader and default_collate is dl.utils.data.default_collate
+    assert DistributedSampler is distributed.DistributedSampler is dl.utils.data.DistributedSampler
+    assert dataset.TensorDataset is dl.utils.data.TensorDataset and sampler.BatchSampler is dl.utils.data.BatchSampler
+    assert dataloader.get_worker_info() is None
+    # Two replicas of ten indices without shuffling: every other index from the rank.
+    ds = list(range(10))
+    assert list(DistributedSampler(ds, num_replicas=2, rank=1, shuffle=False)) == [1, 3, 5, 7, 9]

@@ -215,3 +215,103 @@ def test_buffer_assignment_registers_it():
 
     with pytest.raises(KeyError, match="attribute 'training_steps' already exists"):
         Clash().training_steps = nn.Buffer(dl.zeros(1))
+
+
+def test_forward_hook_options_prepend_with_kwargs_always_call():
+    class Scale(nn.Module):
+        def forward(self, x, factor=1.0):
+            if factor == 0:
+                raise ValueError("no zero factors")
+            return x * factor
+
+    m = Scale()
+    order = []
+    m.register_forward_hook(lambda mod, args, out: order.append("first"))
+    m.register_forward_hook(lambda mod, args, out: order.append("prepended"), prepend=True)
+    m.register_forward_pre_hook(lambda mod, args, kwargs: (args, {**kwargs, "factor": 3.0}), with_kwargs=True)
+    seen = []
+    m.register_forward_hook(lambda mod, args, kwargs, out: seen.append(kwargs["factor"]) or out + 1,
+                            with_kwargs=True)
+    out = m(dl.ones(2), factor=2.0)
+    np.testing.assert_array_equal(out.numpy(), [4.0, 4.0])  # the pre-hook made factor 3, the hook added 1
+    assert order == ["prepended", "first"] and seen == [3.0]
+
+    m2 = Scale()
+    called = []
+    m2.register_forward_hook(lambda mod, args, out: called.append(out), always_call=True)
+    m2.register_forward_hook(lambda mod, args, out: called.append("plain"))
+    with pytest.raises(ValueError, match="no zero factors"):
+        m2(dl.ones(2), factor=0)
+    assert called == [None]  # only the always_call hook, with no output
+    m3 = Scale()
+    m3.register_forward_pre_hook(lambda mod, args, kwargs: 5, with_kwargs=True)
+    with pytest.raises(RuntimeError, match="new_args, new_kwargs"):
+        m3(dl.ones(2))
+
+
+def test_state_dict_hooks():
+    net = Net()
+    calls = []
+    net.block.register_state_dict_pre_hook(lambda m, prefix, keep_vars: calls.append(("pre", prefix, keep_vars)))
+
+    def post(m, sd, prefix, meta):
+        calls.append(("post", prefix))
+        sd[prefix + "note"] = dl.tensor([7.0])
+
+    net.block.register_state_dict_post_hook(post)
+    sd = net.state_dict()
+    assert calls == [("pre", "block.", False), ("post", "block.")]
+    np.testing.assert_array_equal(sd["block.note"].numpy(), [7.0])
+
+    # A load pre-hook renames old keys; the post-hook drops the hook-made key from the
+    # unexpected ones before strict checks them.
+    other = Net()
+    old = {k.replace("block.fc.", "block.linear."): v for k, v in net.state_dict().items()}
+
+    def rename(m, state, prefix, meta, strict, missing, unexpected, errors):
+        for k in list(state):
+            if k.startswith(prefix + "linear."):
+                state[k.replace(prefix + "linear.", prefix + "fc.")] = state.pop(k)
+
+    other.block.register_load_state_dict_pre_hook(rename)
+    other.block.register_load_state_dict_post_hook(lambda m, keys: keys.unexpected_keys.remove("block.note"))
+    keys = other.load_state_dict(old)
+    assert keys.missing_keys == [] and keys.unexpected_keys == []
+    assert "block.linear.weight" in old  # the caller's dict is left as it was
+    np.testing.assert_array_equal(other.block.fc.weight.detach().numpy(), net.block.fc.weight.detach().numpy())
+
+    def refuse(m, state, prefix, meta, strict, missing, unexpected, errors):
+        errors.append("checkpoint from another model")
+
+    h = other.register_load_state_dict_pre_hook(refuse)
+    with pytest.raises(ValueError, match="checkpoint from another model"):
+        other.load_state_dict(net.state_dict())
+    h.remove()
+
+
+def test_load_state_dict_assign_and_to_empty():
+    src, dst = Block(), Block()
+    sd = src.state_dict()
+    dst.fc.weight.requires_grad_(False)
+    dst.load_state_dict(sd, assign=True)
+    assert dst.fc.bias is not sd["fc.bias"] and isinstance(dst.fc.bias, nn.Parameter)
+    np.testing.assert_array_equal(dst.fc.weight.detach().numpy(), src.fc.weight.detach().numpy())
+    assert not dst.fc.weight.requires_grad and dst.fc.bias.requires_grad
+    before = sd["fc.bias"].numpy().copy()
+    sd["fc.bias"].add_(1.0)  # assigned, not copied: the module sees the change
+    np.testing.assert_array_equal(dst.fc.bias.detach().numpy(), before + 1.0)
+    assert dst.running is sd["running"]
+    bad = dict(sd)
+    bad["fc.bias"] = dl.zeros(3, dtype=dl.float64)
+    with pytest.raises(TypeError, match="fc.bias is dlcore.float64 in the checkpoint"):
+        Block().load_state_dict(bad, assign=True)
+
+    m = Block()
+    w = m.fc.weight
+    assert m.to_empty(device="cpu") is m
+    assert m.fc.weight is not w and m.fc.weight.shape == (3, 4) and m.fc.weight.requires_grad
+    assert m.running.shape == (3,) and isinstance(m.fc.weight, nn.Parameter)
+    m.load_state_dict(sd)
+    np.testing.assert_array_equal(m.fc.weight.detach().numpy(), src.fc.weight.detach().numpy())
+    with pytest.raises(TypeError, match="CPU"):
+        m.to_empty(device="cuda")

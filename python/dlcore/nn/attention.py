@@ -1,5 +1,8 @@
 """Attention: the fused ``scaled_dot_product_attention`` op, rotary embeddings, position
-encodings and ``MultiheadAttention`` (PyTorch's names, shapes and masks)."""
+encodings and ``MultiheadAttention`` (PyTorch's names, shapes and masks); ``SDPBackend``
+and ``sdpa_kernel`` as ``torch.nn.attention`` has them."""
+import contextlib
+import enum
 import math
 
 import numpy as np
@@ -10,6 +13,41 @@ from . import init
 from .dropout import Dropout
 from .linear import Linear
 from .module import Module, Parameter
+
+
+class SDPBackend(enum.IntEnum):
+    """The attention kernels PyTorch can choose between, for sdpa_kernel. dlcore has one,
+    a fused tile-by-tile kernel with an online softmax: it serves MATH, FLASH_ATTENTION and
+    EFFICIENT_ATTENTION (it computes exact attention, as each of them does)."""
+
+    ERROR = -1
+    MATH = 0
+    FLASH_ATTENTION = 1
+    EFFICIENT_ATTENTION = 2
+    CUDNN_ATTENTION = 3
+    OVERRIDEABLE = 4
+
+
+_SERVED = frozenset({SDPBackend.MATH, SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION})
+_allowed_backends = None  # None: any; else the set sdpa_kernel allows
+
+
+@contextlib.contextmanager
+def sdpa_kernel(backends, set_priority=False):
+    """Inside the block, scaled_dot_product_attention may use only the given backends (an
+    SDPBackend or a list of them). dlcore's kernel serves MATH, FLASH_ATTENTION and
+    EFFICIENT_ATTENTION; allowing none of those (CUDNN_ATTENTION alone, say) makes
+    attention raise inside the block, as PyTorch does when no allowed kernel can run."""
+    global _allowed_backends
+    chosen = [backends] if isinstance(backends, SDPBackend) else backends
+    if not isinstance(chosen, (list, tuple, set, frozenset)) or not all(isinstance(b, SDPBackend) for b in chosen):
+        raise TypeError(f"sdpa_kernel: backends must be an SDPBackend or a list of them, got {backends!r}")
+    previous = _allowed_backends
+    _allowed_backends = frozenset(chosen)
+    try:
+        yield
+    finally:
+        _allowed_backends = previous
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
@@ -32,6 +70,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     S, E) serve a query of (..., Hq, L, E) when Hq is a multiple of Hkv, query head h
     reading key/value head h // (Hq / Hkv). The shared heads are broadcast, not copied.
     """
+    if _allowed_backends is not None and not _allowed_backends & _SERVED:
+        names = ", ".join(b.name for b in sorted(_allowed_backends)) or "none"
+        raise RuntimeError(f"scaled_dot_product_attention: no available kernel: sdpa_kernel allows {names}, and "
+                           "dlcore's fused kernel serves MATH, FLASH_ATTENTION and EFFICIENT_ATTENTION")
     if enable_gqa and query.ndim >= 3 and key.ndim >= 3 and query.shape[-3] != key.shape[-3]:
         hq, hkv = query.shape[-3], key.shape[-3]
         if hkv == 0 or hq % hkv or value.ndim < 3 or value.shape[-3] != hkv:

@@ -90,17 +90,37 @@ class Module:
         backward = self.__dict__.get("_backward_hooks") or self.__dict__.get("_backward_pre_hooks")
         if not (self._forward_pre_hooks or self._forward_hooks or backward):
             return self.forward(*args, **kwargs)
-        for hook in list(self._forward_pre_hooks.values()):
-            r = hook(self, args)
-            if r is not None:
-                args = r if isinstance(r, tuple) else (r,)
+        with_kwargs = self.__dict__.get("_hooks_with_kwargs", ())
+        for key, hook in list(self._forward_pre_hooks.items()):
+            if key in with_kwargs:
+                r = hook(self, args, kwargs)
+                if r is not None:
+                    if not (isinstance(r, tuple) and len(r) == 2 and isinstance(r[1], dict)):
+                        raise RuntimeError("forward pre-hook registered with_kwargs must return None or a tuple "
+                                           f"(new_args, new_kwargs), got {type(r).__name__}")
+                    args, kwargs = r
+                    args = args if isinstance(args, tuple) else (args,)
+            else:
+                r = hook(self, args)
+                if r is not None:
+                    args = r if isinstance(r, tuple) else (r,)
         if backward:
             from .backward_hooks import wrap_inputs
 
             args, state = wrap_inputs(self, args)
-        out = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            r = hook(self, args, out)
+        try:
+            out = self.forward(*args, **kwargs)
+        except BaseException:
+            always = self.__dict__.get("_hooks_always_called", ())
+            for key, hook in list(self._forward_hooks.items()):
+                if key in always:
+                    try:
+                        hook(self, args, kwargs, None) if key in with_kwargs else hook(self, args, None)
+                    except Exception:
+                        pass  # the forward's own error is the one to see
+            raise
+        for key, hook in list(self._forward_hooks.items()):
+            r = hook(self, args, kwargs, out) if key in with_kwargs else hook(self, args, out)
             if r is not None:
                 out = r
         if backward:
@@ -195,13 +215,51 @@ class Module:
 
     register_module = add_module
 
-    def register_forward_hook(self, hook):
-        """``hook(module, args, output)`` runs after forward; a non-None result replaces the output."""
-        return _HookHandle(self._forward_hooks, hook)
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        """``hook(module, args, output)`` runs after forward; a non-None result replaces the
+        output. ``with_kwargs``: ``hook(module, args, kwargs, output)``; ``prepend``: runs
+        before the hooks already registered; ``always_call``: runs (with output None) even
+        when forward raises."""
+        handle = _HookHandle(self._forward_hooks, hook, prepend)
+        self._flag_hook(handle, with_kwargs, always_call)
+        return handle
 
-    def register_forward_pre_hook(self, hook):
-        """``hook(module, args)`` runs before forward; a non-None result replaces the arguments."""
-        return _HookHandle(self._forward_pre_hooks, hook)
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """``hook(module, args)`` runs before forward; a non-None result replaces the
+        arguments. ``with_kwargs``: ``hook(module, args, kwargs)``, returning None or
+        ``(args, kwargs)``; ``prepend``: runs before the hooks already registered."""
+        handle = _HookHandle(self._forward_pre_hooks, hook, prepend)
+        self._flag_hook(handle, with_kwargs, False)
+        return handle
+
+    def _flag_hook(self, handle, with_kwargs, always_call):
+        for flag, name in ((with_kwargs, "_hooks_with_kwargs"), (always_call, "_hooks_always_called")):
+            if flag:
+                if name not in self.__dict__:
+                    object.__setattr__(self, name, set())
+                self.__dict__[name].add(handle.id)
+
+    def register_state_dict_pre_hook(self, hook):
+        """``hook(module, prefix, keep_vars)`` runs before state_dict() collects this
+        module's entries."""
+        return _HookHandle(self._hook_table("_state_dict_pre_hooks"), hook)
+
+    def register_state_dict_post_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata)`` runs after state_dict() has
+        collected this module's entries, and may change state_dict in place."""
+        return _HookHandle(self._hook_table("_state_dict_hooks"), hook)
+
+    def register_load_state_dict_pre_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` runs before load_state_dict() reads this module's
+        entries, and may change state_dict in place (rename or convert keys)."""
+        return _HookHandle(self._hook_table("_load_state_dict_pre_hooks"), hook)
+
+    def register_load_state_dict_post_hook(self, hook):
+        """``hook(module, incompatible_keys)`` runs after load_state_dict(), with the lists
+        of missing and unexpected keys, which it may change in place before strict checks
+        them."""
+        return _HookHandle(self._hook_table("_load_state_dict_post_hooks"), hook)
 
     def register_full_backward_hook(self, hook):
         """``hook(module, grad_input, grad_output)`` runs when the gradients with respect to
@@ -214,10 +272,12 @@ class Module:
         outputs arrive; a non-None result replaces grad_output."""
         return _HookHandle(self._backward_hook_table("_backward_pre_hooks"), hook)
 
-    def _backward_hook_table(self, name):
-        if name not in self.__dict__:  # a module made before these tables existed
+    def _hook_table(self, name):
+        if name not in self.__dict__:  # made on first use
             object.__setattr__(self, name, OrderedDict())
         return self.__dict__[name]
+
+    _backward_hook_table = _hook_table
 
     # ---- traversal
     def get_submodule(self, target):
@@ -395,31 +455,53 @@ class Module:
         return self
 
     # ---- state
-    def state_dict(self, destination=None, prefix="", keep_vars=False):
+    def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
         """An ordered dict from dotted names to parameters and persistent buffers (detached
-        unless ``keep_vars``)."""
+        unless ``keep_vars``), after each module's state-dict pre-hooks and before its
+        post-hooks."""
+        if args:  # PyTorch's old positional form: state_dict(destination, prefix, keep_vars)
+            destination, prefix, keep_vars = (list(args) + [destination, prefix, keep_vars][len(args):])[:3]
         out = OrderedDict() if destination is None else destination
         for mprefix, m in self.named_modules(prefix=prefix.rstrip(".")):
             dot = mprefix + ("." if mprefix else "")
+            for hook in list(m.__dict__.get("_state_dict_pre_hooks", {}).values()):
+                hook(m, dot, keep_vars)
             for name, p in m._parameters.items():
                 if p is not None:
                     out[dot + name] = p if keep_vars else p.detach()
             for name, b in m._buffers.items():
                 if b is not None and name not in m._non_persistent:
                     out[dot + name] = b if keep_vars else b.detach()
+        for mprefix, m in reversed(list(self.named_modules(prefix=prefix.rstrip(".")))):
+            for hook in list(m.__dict__.get("_state_dict_hooks", {}).values()):
+                hook(m, out, mprefix + ("." if mprefix else ""), {})
         return out
 
-    def load_state_dict(self, state_dict, strict=True):
-        """Copies values into this module's parameters and buffers (in place, under no_grad).
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        """Copies values into this module's parameters and buffers (in place, under no_grad),
+        or with ``assign`` makes the given tensors the parameters and buffers (a parameter
+        keeps its requires_grad).
 
         Shape mismatches always raise; with ``strict`` missing and unexpected keys raise too.
-        Returns ``(missing_keys, unexpected_keys)``.
+        Each module's load pre-hooks run first (on a copy of state_dict they may change), its
+        post-hooks last. Returns ``(missing_keys, unexpected_keys)``.
         """
+        pre = [(mprefix, m) for mprefix, m in self.named_modules() if m.__dict__.get("_load_state_dict_pre_hooks")]
+        missing_hook, unexpected_hook, error_msgs = [], [], []  # what the pre-hooks report
+        if pre:
+            state_dict = OrderedDict(state_dict)
+            for mprefix, m in pre:
+                for hook in list(m._load_state_dict_pre_hooks.values()):
+                    hook(m, state_dict, mprefix + ("." if mprefix else ""), {}, strict, missing_hook,
+                         unexpected_hook, error_msgs)
+            if error_msgs:
+                raise ValueError(f"load_state_dict of {type(self).__name__}: " + ". ".join(error_msgs))
         own = self.state_dict(keep_vars=True)
         self._materialize_placeholders(own, state_dict)
         own = self.state_dict(keep_vars=True)
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
+        missing = [k for k in own if k not in state_dict] + missing_hook
+        unexpected = [k for k in state_dict if k not in own] + unexpected_hook
+        keys = _IncompatibleKeys(missing, unexpected)
         mismatched = []
         for k, t in own.items():
             if k in state_dict:
@@ -427,15 +509,11 @@ class Module:
                 shape = tuple(v.shape) if hasattr(v, "shape") else None
                 if shape != tuple(t.shape):
                     mismatched.append(f"{k}: checkpoint {shape}, model {tuple(t.shape)}")
-        errors = []
         if mismatched:
-            errors.append("size mismatch for " + "; ".join(mismatched))
-        if strict and missing:
-            errors.append("missing keys: " + ", ".join(missing))
-        if strict and unexpected:
-            errors.append("unexpected keys: " + ", ".join(unexpected))
-        if errors:
-            raise ValueError(f"load_state_dict of {type(self).__name__}: " + ". ".join(errors))
+            raise ValueError(f"load_state_dict of {type(self).__name__}: size mismatch for " + "; ".join(mismatched))
+        post = [m for _, m in self.named_modules() if m.__dict__.get("_load_state_dict_post_hooks")]
+        if not post:
+            self._check_keys(keys, strict)  # before any copy: a failed load changes nothing
         from ..grad_mode import no_grad
 
         with no_grad():
@@ -444,8 +522,60 @@ class Module:
                     v = state_dict[k]
                     if not isinstance(v, Tensor):  # a NumPy array, say
                         v = _C.from_numpy(np.ascontiguousarray(v))
-                    t.copy_(v.detach())
-        return _IncompatibleKeys(missing, unexpected)
+                    if assign:
+                        self._assign(k, t, v)
+                    else:
+                        t.copy_(v.detach())
+        if post:
+            # The post-hooks see the loaded module and may change the key lists that strict
+            # then checks (as in PyTorch, a strict failure then comes after the copies).
+            for m in post:
+                for hook in list(m._load_state_dict_post_hooks.values()):
+                    hook(m, keys)
+            self._check_keys(keys, strict)
+        return keys
+
+    def _check_keys(self, keys, strict):
+        if strict and (keys.missing_keys or keys.unexpected_keys):
+            errors = []
+            if keys.missing_keys:
+                errors.append("missing keys: " + ", ".join(keys.missing_keys))
+            if keys.unexpected_keys:
+                errors.append("unexpected keys: " + ", ".join(keys.unexpected_keys))
+            raise ValueError(f"load_state_dict of {type(self).__name__}: " + ". ".join(errors))
+
+    def _assign(self, key, old, value):
+        """load_state_dict(assign=True): value becomes the entry at key."""
+        *path, leaf = key.split(".")
+        owner = self
+        for p in path:
+            owner = getattr(owner, p)
+        if leaf in owner._parameters:
+            if value.dtype != old.dtype:
+                raise TypeError(f"load_state_dict(assign=True): {key} is {value.dtype} in the checkpoint but "
+                                f"{old.dtype} in the model")
+            owner._parameters[leaf] = Parameter(value, requires_grad=old.requires_grad)
+        else:
+            owner._buffers[leaf] = value.detach() if value.requires_grad else value
+
+    def to_empty(self, *, device=None, recurse=True):
+        """Replaces every parameter and buffer with an uninitialised tensor of the same shape
+        and dtype (a parameter keeps its requires_grad), for weights to be filled next (from
+        a checkpoint, or by an init function). device may only be the CPU."""
+        if device is not None and str(device).split(":")[0] != "cpu":
+            raise TypeError(f"to_empty: dlcore tensors live on the CPU, got device={device!r}")
+        from ..creation import empty
+
+        modules = self.modules() if recurse else [self]
+        for m in modules:
+            for name, p in list(m._parameters.items()):
+                if p is not None:
+                    m._parameters[name] = Parameter(empty(tuple(p.shape), dtype=p.dtype),
+                                                    requires_grad=p.requires_grad)
+            for name, b in list(m._buffers.items()):
+                if b is not None:
+                    m._buffers[name] = empty(tuple(b.shape), dtype=b.dtype)
+        return self
 
     def _materialize_placeholders(self, own, state_dict):
         """Sizes a lazy layer's placeholders (nn/lazy.py) from the checkpoint's tensors."""
@@ -506,11 +636,13 @@ class _IncompatibleKeys(tuple):
 class _HookHandle:
     _next_id = 0
 
-    def __init__(self, hooks, hook):
+    def __init__(self, hooks, hook, prepend=False):
         self.hooks = hooks
         self.id = _HookHandle._next_id
         _HookHandle._next_id += 1
         hooks[self.id] = hook
+        if prepend:
+            hooks.move_to_end(self.id, last=False)
 
     def remove(self):
         self.hooks.pop(self.id, None)

@@ -9,12 +9,13 @@ indexing op per tensor (no per-sample Python loop); other datasets are indexed p
 and collated by stacking.
 """
 import bisect
+import importlib
 import math
 
 import numpy as np
 
-from .. import _C
-from ..creation import randint, randperm, tensor as _tensor
+from ... import _C
+from ...creation import randint, randperm, tensor as _tensor
 
 Tensor = _C.Tensor
 
@@ -445,3 +446,9 @@ class DataLoader:
                 batch = []
         if batch and not self.drop_last:
             yield self._collate(batch)
+
+
+# PyTorch's submodule paths (torch.utils.data.distributed, ...), bound on the package by the
+# import system as each loads.
+for _submodule in ("dataloader", "dataset", "distributed", "sampler"):
+    importlib.import_module(f"{__name__}.{_submodule}")
