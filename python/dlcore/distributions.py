@@ -1,7 +1,10 @@
 """Probability distributions (``dlcore.distributions``) with PyTorch's names and shapes:
 ``Normal Uniform Exponential Laplace Bernoulli Categorical Gamma Beta Dirichlet Poisson
 Independent``, and from _distributions_more.py ``MultivariateNormal LogNormal HalfNormal
-Cauchy Gumbel Geometric OneHotCategorical Chi2 StudentT MixtureSameFamily``;
+Cauchy Gumbel Geometric OneHotCategorical Chi2 StudentT MixtureSameFamily``, from
+_distributions_extra.py ``Weibull Pareto HalfCauchy Kumaraswamy FisherSnedecor VonMises
+ContinuousBernoulli RelaxedBernoulli RelaxedOneHotCategorical Binomial NegativeBinomial
+Multinomial LowRankMultivariateNormal``;
 ``kl_divergence`` and ``register_kl``.
 
 A distribution has a ``batch_shape`` (its parameters broadcast together) and an
@@ -579,5 +582,23 @@ from ._distributions_more import (  # noqa: E402  (they build on the classes abo
     StudentT,
 )
 
+from ._distributions_extra import (  # noqa: E402
+    Binomial,
+    ContinuousBernoulli,
+    FisherSnedecor,
+    HalfCauchy,
+    Kumaraswamy,
+    LowRankMultivariateNormal,
+    Multinomial,
+    NegativeBinomial,
+    Pareto,
+    RelaxedBernoulli,
+    RelaxedOneHotCategorical,
+    VonMises,
+    Weibull,
+)
+
 __all__ += ["MultivariateNormal", "LogNormal", "HalfNormal", "Cauchy", "Gumbel", "Geometric", "OneHotCategorical",
-            "Chi2", "StudentT", "MixtureSameFamily"]
+            "Chi2", "StudentT", "MixtureSameFamily", "Weibull", "Pareto", "HalfCauchy", "Kumaraswamy",
+            "FisherSnedecor", "VonMises", "ContinuousBernoulli", "RelaxedBernoulli", "RelaxedOneHotCategorical",
+            "Binomial", "NegativeBinomial", "Multinomial", "LowRankMultivariateNormal"]
