@@ -10,29 +10,13 @@ import pytest
 import dlcore as dl
 from dlcore import distributions as D
 from dlcore.autograd import gradcheck
-
-
-def t(a, grad=False):
-    return dl.tensor(np.asarray(a, dtype=np.float64), requires_grad=grad)
-
-
-def to_np(x):
-    return x.detach().numpy()
-
-
-def integrate(f, lo, hi, n=2_000_001):
-    x = np.linspace(lo, hi, n)
-    y = f(x)
-    return float(((y[1:] + y[:-1]) / 2 * np.diff(x)).sum())
+from test_distributions_more import LGAMMA, integrate, t, to_np
 
 
 def integrate_log(f, lo, hi, n=2_000_001):
     """The integral of f over [lo, hi] (0 < lo) as one over y = log x: f(e^y) e^y dy, which
     resolves a density's singularity at 0 and its long tail on one grid."""
     return integrate(lambda y: f(np.exp(y)) * np.exp(y), math.log(lo), math.log(hi), n)
-
-
-LGAMMA = np.vectorize(math.lgamma)
 
 
 def log_binom(n, k):

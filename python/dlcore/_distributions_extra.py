@@ -12,7 +12,7 @@ from . import _C
 from ._composite import finfo
 from .creation import rand, randn, tensor, zeros
 from .distributions import Categorical, Distribution, Gamma, Poisson, _as_tensor, _check, _draw, _params, \
-    _standard_gamma
+    _softplus, _standard_gamma
 from .grad_mode import no_grad
 from .special import digamma, i0e, i1e, lgamma
 
@@ -328,8 +328,7 @@ class ContinuousBernoulli(Distribution):
         x = _as_tensor(value, self.probs)
         # x log l + (1 - x) log(1 - l) = x eta + log(1 - l) = x eta - softplus(eta)
         eta = self.logits
-        softplus = eta.clamp(0, None) + (-eta.abs()).exp().log1p()
-        return x * eta - softplus + self._log_normaliser()
+        return x * eta - _softplus(eta) + self._log_normaliser()
 
     def rsample(self, sample_shape=()):
         u = _uniform(self, sample_shape, self.probs)
@@ -341,8 +340,7 @@ class ContinuousBernoulli(Distribution):
 
     def entropy(self):
         eta = self.logits
-        softplus = eta.clamp(0, None) + (-eta.abs()).exp().log1p()
-        return -(self.mean * eta - softplus + self._log_normaliser())
+        return -(self.mean * eta - _softplus(eta) + self._log_normaliser())
 
 
 class RelaxedBernoulli(Distribution):
@@ -367,8 +365,7 @@ class RelaxedBernoulli(Distribution):
         x = _as_tensor(value, self.logits)
         y = x.log() - (-x).log1p()  # the logit the sample came from
         diff = self.logits - y * self.temperature
-        softplus = diff.clamp(0, None) + (-diff.abs()).exp().log1p()
-        return self.temperature.log() + diff - 2 * softplus - x.log() - (-x).log1p()
+        return self.temperature.log() + diff - 2 * _softplus(diff) - x.log() - (-x).log1p()
 
 
 class RelaxedOneHotCategorical(Distribution):
@@ -436,8 +433,7 @@ class Binomial(Distribution):
         k = _as_tensor(value, self.probs)
         n, eta = self.total_count, self.logits
         # k log p + (n - k) log(1 - p) = k eta - n softplus(eta), finite at p = 0 or 1
-        softplus = eta.clamp(0, None) + (-eta.abs()).exp().log1p()
-        return lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1) + k * eta - n * softplus
+        return lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1) + k * eta - n * _softplus(eta)
 
     def entropy(self):
         most = int(self.total_count.max().item())
@@ -473,8 +469,7 @@ class NegativeBinomial(Distribution):
         k = _as_tensor(value, self.logits)
         r, eta = self.total_count, self.logits
         # k log p + r log(1 - p) = k eta - (k + r) softplus(eta)
-        softplus = eta.clamp(0, None) + (-eta.abs()).exp().log1p()
-        return lgamma(k + r) - lgamma(r) - lgamma(k + 1) + k * eta - (k + r) * softplus
+        return lgamma(k + r) - lgamma(r) - lgamma(k + 1) + k * eta - (k + r) * _softplus(eta)
 
 
 class Multinomial(Distribution):
