@@ -1,4 +1,4 @@
-"""The distributions of _distributions_extra.py against NumPy: densities written from the
+"""The distributions of distributions/_extra.py against NumPy: densities written from the
 textbook formulas, means, variances and entropies by numerical integration (sums for the
 counts), sample moments within five standard errors, reparametrised gradients, and the
 errors."""

@@ -1,4 +1,4 @@
-"""The distributions of _distributions_more.py against NumPy: densities written from the
+"""The distributions of distributions/_more.py against NumPy: densities written from the
 textbook formulas, entropies and KL divergences by numerical integration (or a sum, for the
 Geometric), the multivariate normal against its formula with explicit inverses and
 determinants, sample moments within five standard errors, gradients, and the errors."""

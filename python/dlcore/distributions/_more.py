@@ -4,13 +4,13 @@
 (MultivariateNormal, LogNormal, HalfNormal, Geometric... as registered below)."""
 import math
 
-from . import _C
-from ._composite import broadcast_shapes
-from .creation import rand, randn
-from .distributions import Categorical, Distribution, Gamma, Normal, _as_tensor, _check, _params, register_kl
-from .grad_mode import no_grad
-from .linalg import cholesky, inv, solve_triangular
-from .special import digamma, lgamma
+from .. import _C
+from .._composite import broadcast_shapes
+from ..creation import rand, randn
+from . import Categorical, Distribution, Gamma, Normal, _as_tensor, _check, _params, register_kl
+from ..grad_mode import no_grad
+from ..linalg import cholesky, inv, solve_triangular
+from ..special import digamma, lgamma
 
 
 class MultivariateNormal(Distribution):
@@ -239,7 +239,7 @@ class OneHotCategorical(Distribution):
     variance = property(lambda self: self.probs * (1 - self.probs))
 
     def sample(self, sample_shape=()):
-        from .nn.functional import one_hot
+        from ..nn.functional import one_hot
 
         idx = self._categorical.sample(sample_shape)
         return one_hot(idx, self._event_shape[0]).to(self.probs.dtype)
@@ -352,7 +352,7 @@ def _kl_mvn(p, q):
 
 @register_kl(LogNormal, LogNormal)
 def _kl_lognormal(p, q):
-    from .distributions import kl_divergence
+    from . import kl_divergence
 
     return kl_divergence(p.base, q.base)
 
@@ -381,7 +381,7 @@ def _kl_geometric(p, q):
 
 @register_kl(OneHotCategorical, OneHotCategorical)
 def _kl_onehot(p, q):
-    from .distributions import kl_divergence
+    from . import kl_divergence
 
     return kl_divergence(p._categorical, q._categorical)
 

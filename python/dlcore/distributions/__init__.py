@@ -1,10 +1,11 @@
 """Probability distributions (``dlcore.distributions``) with PyTorch's names and shapes:
 ``Normal Uniform Exponential Laplace Bernoulli Categorical Gamma Beta Dirichlet Poisson
-Independent``, and from _distributions_more.py ``MultivariateNormal LogNormal HalfNormal
+Independent``, and from _more.py ``MultivariateNormal LogNormal HalfNormal
 Cauchy Gumbel Geometric OneHotCategorical Chi2 StudentT MixtureSameFamily``, from
-_distributions_extra.py ``Weibull Pareto HalfCauchy Kumaraswamy FisherSnedecor VonMises
+_extra.py ``Weibull Pareto HalfCauchy Kumaraswamy FisherSnedecor VonMises
 ContinuousBernoulli RelaxedBernoulli RelaxedOneHotCategorical Binomial NegativeBinomial
-Multinomial LowRankMultivariateNormal``;
+Multinomial LowRankMultivariateNormal``; ``TransformedDistribution`` with the
+``transforms`` and ``constraints`` submodules;
 ``kl_divergence`` and ``register_kl``.
 
 A distribution has a ``batch_shape`` (its parameters broadcast together) and an
@@ -19,12 +20,12 @@ import math
 
 import numpy as np
 
-from . import _C
-from ._composite import broadcast_tensors, finfo
-from ._random import bernoulli as _bernoulli
-from .creation import full, rand, randint, randn, tensor
-from .grad_mode import no_grad
-from .special import digamma, lgamma
+from .. import _C
+from .._composite import broadcast_tensors, finfo
+from .._random import bernoulli as _bernoulli
+from ..creation import full, rand, randint, randn, tensor
+from ..grad_mode import no_grad
+from ..special import digamma, lgamma
 
 __all__ = ["Distribution", "Normal", "Uniform", "Exponential", "Laplace", "Bernoulli", "Categorical",
            "Gamma", "Beta", "Dirichlet", "Poisson", "Independent", "kl_divergence", "register_kl"]
@@ -569,7 +570,7 @@ def _kl_poisson(p, q):
     return p.rate * (p.rate.log() - q.rate.log()) - p.rate + q.rate
 
 
-from ._distributions_more import (  # noqa: E402  (they build on the classes above)
+from ._more import (  # noqa: E402  (they build on the classes above)
     Cauchy,
     Chi2,
     Geometric,
@@ -582,7 +583,7 @@ from ._distributions_more import (  # noqa: E402  (they build on the classes abo
     StudentT,
 )
 
-from ._distributions_extra import (  # noqa: E402
+from ._extra import (  # noqa: E402
     Binomial,
     ContinuousBernoulli,
     FisherSnedecor,
@@ -598,7 +599,11 @@ from ._distributions_extra import (  # noqa: E402
     Weibull,
 )
 
+from . import constraints, transforms  # noqa: E402
+from .transformed import TransformedDistribution  # noqa: E402
+
 __all__ += ["MultivariateNormal", "LogNormal", "HalfNormal", "Cauchy", "Gumbel", "Geometric", "OneHotCategorical",
             "Chi2", "StudentT", "MixtureSameFamily", "Weibull", "Pareto", "HalfCauchy", "Kumaraswamy",
             "FisherSnedecor", "VonMises", "ContinuousBernoulli", "RelaxedBernoulli", "RelaxedOneHotCategorical",
-            "Binomial", "NegativeBinomial", "Multinomial", "LowRankMultivariateNormal"]
+            "Binomial", "NegativeBinomial", "Multinomial", "LowRankMultivariateNormal", "TransformedDistribution",
+            "constraints", "transforms"]

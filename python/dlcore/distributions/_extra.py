@@ -8,13 +8,13 @@ import math
 
 import numpy as np
 
-from . import _C
-from ._composite import finfo
-from .creation import rand, randn, tensor, zeros
-from .distributions import Categorical, Distribution, Gamma, Poisson, _as_tensor, _check, _draw, _params, \
+from .. import _C
+from .._composite import finfo
+from ..creation import rand, randn, tensor, zeros
+from . import Categorical, Distribution, Gamma, Poisson, _as_tensor, _check, _draw, _params, \
     _softplus, _standard_gamma
-from .grad_mode import no_grad
-from .special import digamma, i0e, i1e, lgamma
+from ..grad_mode import no_grad
+from ..special import digamma, i0e, i1e, lgamma
 
 _EULER = 0.5772156649015329
 
@@ -541,7 +541,7 @@ class LowRankMultivariateNormal(Distribution):
         return w @ w.transpose(-1, -2) + self.cov_diag.diag_embed()
 
     def _capacitance_tril(self):
-        from . import linalg
+        from .. import linalg
 
         w = self.cov_factor
         wt_dinv = w.transpose(-1, -2) / self.cov_diag.unsqueeze(-2)
@@ -560,7 +560,7 @@ class LowRankMultivariateNormal(Distribution):
         return 2 * tril.diagonal(dim1=-2, dim2=-1).log().sum(-1) + self.cov_diag.log().sum(-1)
 
     def log_prob(self, value):
-        from . import linalg
+        from .. import linalg
 
         diff = _as_tensor(value, self.loc) - self.loc
         tril = self._capacitance_tril()
