@@ -1,7 +1,7 @@
 """Training helpers over a model's parameters (gradient clipping, an L1 penalty, the
 parameters as one vector, weight and spectral normalisation, folding batch norms into the
 layer before them) and ``rnn``, batches of sequences of different lengths."""
-from . import parametrizations, parametrize, rnn  # noqa: F401
+from . import parametrizations, parametrize, prune, rnn  # noqa: F401
 from .clip_grad import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm, l1_penalty
 from .fusion import fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval, fuse_linear_bn_weights
 from .convert_parameters import parameters_to_vector, vector_to_parameters
