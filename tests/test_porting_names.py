@@ -251,3 +251,25 @@ def test_jit_returns_what_it_is_given(tmp_path):
         dl.jit.load(tmp_path / "m.pt")
     with pytest.raises(TypeError, match="Future"):
         dl.jit.wait(5)
+
+
+# ---- storage questions, the old LU names, the unsafe splits ------------------------------
+
+def test_storage_questions_old_lu_names_and_unsafe_splits(rng):
+    x = dl.arange(12.0).reshape(3, 4)
+    assert x[1:, 2:].storage_offset() == 6 and x.storage_offset() == 0
+    assert x.layout is dl.strided and repr(dl.strided) == "dlcore.strided"
+    assert not x.is_pinned() and not x.is_shared() and x.share_memory_() is x
+    a = rng.standard_normal((2, 4, 4))
+    b = rng.standard_normal((2, 4, 3))
+    lu, piv = dl.tensor(a).lu()
+    np.testing.assert_allclose(dl.lu_solve(dl.tensor(b), lu, piv).numpy(), np.linalg.solve(a, b), rtol=1e-10)
+    np.testing.assert_allclose(dl.tensor(b).lu_solve(lu, piv).numpy(), np.linalg.solve(a, b), rtol=1e-10)
+    p, lower, upper = dl.lu_unpack(lu, piv)
+    np.testing.assert_allclose((p @ lower @ upper).numpy(), a, rtol=1e-12, atol=1e-12)
+    singular = dl.tensor(np.array([[1.0, 2.0], [2.0, 4.0]]))
+    assert int(dl.lu(singular, get_infos=True)[2]) == 2  # the 1-based index of the zero pivot
+    parts = dl.arange(7).unsafe_split(3)
+    assert [p.numpy().tolist() for p in parts] == [[0, 1, 2], [3, 4, 5], [6]]
+    assert [p.numpy().tolist() for p in dl.unsafe_chunk(dl.arange(6), 2)] == [[0, 1, 2], [3, 4, 5]]
+    assert [p.shape for p in dl.unsafe_split_with_sizes(dl.zeros(5, 2), [2, 3])] == [(2, 2), (3, 2)]

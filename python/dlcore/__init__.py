@@ -284,6 +284,7 @@ from .linalg import _cholesky_upper as cholesky, _qr_some as qr, _svd_v as svd  
 from ._linalg_factor import cholesky_solve  # noqa: F401, E402
 from .special import erfinv, i0, polygamma  # noqa: F401, E402
 from .special import gammainc as igamma, gammaincc as igammac  # noqa: F401, E402
+from ._tensor_extras import lu_solve, strided  # noqa: F401, E402
 from ._tensor_extras import (  # noqa: F401, E402
     absolute,
     addbmm,
@@ -383,6 +384,9 @@ _inplace.install()  # after every method it writes back
 
 _export_functional(globals())
 _export_methods(globals())
+lu = Tensor.lu
+unsafe_chunk, unsafe_split = Tensor.unsafe_chunk, Tensor.unsafe_split
+unsafe_split_with_sizes = Tensor.unsafe_split_with_sizes
 for _alias, _base in _ALIASES.items():
     globals().setdefault(_alias, globals()[_base])
 

@@ -4,7 +4,9 @@ fliplr/flipud, index_copy, masked_scatter, nanquantile, unique_consecutive, cov/
 isin, logaddexp2, equal, and the Tensor conversions a ported script calls (``cuda()``,
 ``half()`` and the like raise with the reason; ``pin_memory()`` and ``get_device()`` answer
 for the CPU), ``register_post_accumulate_grad_hook``, and frexp, nextafter, angle, put,
-nonzero_static, histogram, map_/apply_, narrow_copy."""
+nonzero_static, histogram, map_/apply_, narrow_copy; storage_offset/layout/is_pinned/
+share_memory_ (one process, dense CPU tensors), Tensor.lu/lu_solve and the top-level lu,
+lu_solve, lu_unpack (PyTorch's older names), unsafe_chunk/unsafe_split."""
 import builtins
 import math
 import weakref
@@ -400,3 +402,47 @@ Tensor.pin_memory = lambda self: self
 Tensor.get_device = lambda self: -1
 Tensor.type = _type
 Tensor.data_ptr = _data_ptr
+
+
+# ---- storage questions, the old LU names, the "unsafe" splits ------------------------
+
+class _Layout:
+    """A tensor layout: dlcore has the strided (dense) one, as torch.strided."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"dlcore.{self.name}"
+
+
+strided = _Layout("strided")
+
+
+def _lu(self, pivot=True, get_infos=False):
+    """(LU, pivots) of a batch of square matrices, and with get_infos the int32 info per
+    matrix (0, or the 1-based index of a zero pivot), as PyTorch's Tensor.lu."""
+    from ._linalg_lu import lu_factor_ex
+
+    lu_, pivots, info = lu_factor_ex(self, pivot=pivot)
+    return (lu_, pivots, info) if get_infos else (lu_, pivots)
+
+
+def lu_solve(b, LU_data, LU_pivots):
+    """The solution x of A x = b from A's LU factorisation (PyTorch's older argument order;
+    linalg.lu_solve takes LU, pivots, B)."""
+    from ._linalg_lu import lu_solve as _solve
+
+    return _solve(LU_data, LU_pivots, b)
+
+
+Tensor.storage_offset = lambda self: self._offset
+Tensor.layout = property(lambda self: strided)
+Tensor.is_pinned = lambda self, device=None: False
+Tensor.is_shared = lambda self: False
+Tensor.share_memory_ = lambda self: self  # one process: nothing to share
+Tensor.lu = _lu
+Tensor.lu_solve = lambda self, LU_data, LU_pivots: lu_solve(self, LU_data, LU_pivots)
+Tensor.unsafe_chunk = lambda self, chunks, dim=0: self.chunk(chunks, dim)
+Tensor.unsafe_split = lambda self, split_size, dim=0: self.split(split_size, dim)
+Tensor.unsafe_split_with_sizes = lambda self, split_sizes, dim=0: self.split_with_sizes(split_sizes, dim)
