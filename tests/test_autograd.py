@@ -437,3 +437,93 @@ def test_set_detect_anomaly_as_a_call_stays_and_as_a_block_is_undone():
     with pytest.warns(UserWarning):
         assert inside()
     assert not dl.is_anomaly_enabled()
+
+
+# ---- saved-tensor hooks ----------------------------------------------------------------
+
+def test_saved_tensors_hooks_pack_and_unpack_every_saved_tensor():
+    x = leaf([[0.5, -1.0], [2.0, 0.1]])
+    shapes = []
+
+    def pack(t):
+        shapes.append(tuple(t.shape))
+        return t.detach().numpy().copy()  # kept outside dlcore, as an offloading hook would
+
+    with dl.autograd.graph.saved_tensors_hooks(pack, dl.from_numpy):
+        y = (x * x).sigmoid().sum()
+    assert shapes == [(2, 2), (2, 2), (2, 2)]  # mul keeps both operands, sigmoid its output
+    y.backward()
+    xv = x.detach().numpy()
+    s = 1 / (1 + np.exp(-xv * xv))
+    np.testing.assert_allclose(x.grad.numpy(), s * (1 - s) * 2 * xv, rtol=1e-14)
+    # outside the block nothing is packed
+    shapes.clear()
+    (x * x).sum()
+    assert shapes == []
+
+
+def test_saved_tensors_hooks_keep_the_history_for_double_backward():
+    x = leaf([1.5, -0.5])
+    with dl.autograd.graph.saved_tensors_hooks(lambda t: ("kept", t), lambda kept: kept[1]):
+        z = (x ** 3).sum()
+        e = x.exp()  # saves its output
+    (g,) = dl.autograd.grad(z, x, create_graph=True)
+    (h,) = dl.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(g.detach().numpy(), 3 * np.array([1.5, -0.5]) ** 2, rtol=1e-14)
+    np.testing.assert_allclose(h.numpy(), 6 * np.array([1.5, -0.5]), rtol=1e-14)
+    (ge,) = dl.autograd.grad(e.sum(), x, create_graph=True)
+    (he,) = dl.autograd.grad(ge.sum(), x)
+    np.testing.assert_allclose(he.numpy(), np.exp([1.5, -0.5]), rtol=1e-14)
+
+
+def test_saved_tensors_hooks_reach_custom_functions_and_nest():
+    class Exp(dl.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            out = a.exp()
+            ctx.save_for_backward(a, out)
+            return out
+
+        @staticmethod
+        def backward(ctx, g):
+            a, out = ctx.saved_tensors
+            return g * out
+
+    outer, inner = [], []
+    x = leaf([0.3, -1.2])
+    with dl.autograd.graph.saved_tensors_hooks(lambda t: outer.append(1) or t, lambda t: t):
+        with dl.autograd.graph.saved_tensors_hooks(lambda t: inner.append(1) or t, lambda t: t):
+            y = Exp.apply(x)
+        z = y.exp()  # the outer pair again: exp keeps its output
+    assert len(inner) == 2 and len(outer) == 1
+    z.sum().backward()
+    v = np.array([0.3, -1.2])
+    np.testing.assert_allclose(x.grad.numpy(), np.exp(np.exp(v)) * np.exp(v), rtol=1e-14)
+
+
+def test_save_on_cpu_copies_and_in_place_changes_stay_out():
+    x = leaf([1.0, 2.0])
+    y = x * 2
+    with dl.autograd.graph.save_on_cpu():
+        z = (y * y).sum()  # keeps a copy of y
+    with dl.no_grad():
+        y.add_(100.0)  # without the copy this would be an in-place error at backward
+    z.backward()
+    np.testing.assert_allclose(x.grad.numpy(), 8 * np.array([1.0, 2.0]), rtol=1e-14)
+
+
+def test_saved_tensors_hooks_errors():
+    x = leaf([1.0, 2.0])
+    with dl.autograd.graph.disable_saved_tensors_hooks("hooks are off in this library"):
+        with pytest.raises(RuntimeError, match="hooks are off in this library"):
+            x * x
+    with dl.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: dl.zeros(3, dtype=dl.float64)):
+        y = (x * x).sum()
+    with pytest.raises(ValueError, match=r"unpack returned a tensor of shape \(3,\) .* for a tensor of shape \(2,\)"):
+        y.backward()
+    with dl.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: "not a tensor"):
+        y = (x * x).sum()
+    with pytest.raises(TypeError, match="unpack_hook must return a Tensor, got str"):
+        y.backward()
+    with pytest.raises(TypeError, match="callable"):
+        dl.autograd.graph.saved_tensors_hooks(None, lambda t: t)

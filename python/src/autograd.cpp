@@ -66,6 +66,35 @@ void init_autograd(py::module_& m, py::class_<Tensor>& cls) {
   m.def("is_anomaly_check_nan_enabled", &anomaly_check_nan);
   m.def("_set_anomaly_enabled", &set_anomaly_enabled, py::arg("enabled"),
         py::arg("check_nan") = true);
+  // Saved-tensor hooks: pack(tensor) -> any object, kept; unpack(object) -> the tensor. Both
+  // are called with the GIL from the thread that saves (forward) or unpacks (backward).
+  m.def("_push_saved_tensor_hooks", [](py::function pack, py::function unpack) {
+    auto pack_fn = hold(std::move(pack)), unpack_fn = hold(std::move(unpack));
+    SavedTensorHooks hooks;
+    hooks.pack = [pack_fn](const Tensor& t) -> std::shared_ptr<void> {
+      py::gil_scoped_acquire gil;
+      py::object kept = (*pack_fn)(t);
+      return std::shared_ptr<void>(new py::object(std::move(kept)), [](void* o) {
+        py::gil_scoped_acquire gil;
+        delete static_cast<py::object*>(o);
+      });
+    };
+    hooks.unpack = [unpack_fn](const std::shared_ptr<void>& kept) {
+      py::gil_scoped_acquire gil;
+      py::object r = (*unpack_fn)(*static_cast<py::object*>(kept.get()));
+      if (!py::isinstance<Tensor>(r))
+        throw TypeError(str_cat("saved-tensor hooks: unpack_hook must return a Tensor, got ",
+                                std::string(py::str(py::type::of(r).attr("__name__")))));
+      return r.cast<Tensor>();
+    };
+    push_saved_tensor_hooks(std::move(hooks));
+  });
+  m.def("_push_disabled_saved_tensor_hooks", [](const std::string& message) {
+    SavedTensorHooks hooks;
+    hooks.disabled_message = message;
+    push_saved_tensor_hooks(std::move(hooks));
+  });
+  m.def("_pop_saved_tensor_hooks", &pop_saved_tensor_hooks);
   // Anomaly mode's record of where a node was created: what source() returns (a string),
   // called with the GIL from whichever thread records the node.
   m.def("_set_anomaly_trace_source", [](py::function source) {
@@ -148,38 +177,19 @@ void init_autograd(py::module_& m, py::class_<Tensor>& cls) {
     auto node = make_node(intern_name(name), ins);
     if (!node) return false;
     auto holder = hold(std::move(backward));
-    struct Kept {
-      Tensor data;
-      int64_t output;
-      uint64_t version;
-    };
-    std::vector<Kept> kept;
-    for (size_t i = 0; i < keep.size(); ++i) {
-      const Tensor& t = keep[i];
-      if (!t.defined()) {
-        kept.push_back({Tensor(), -1, 0});
-        continue;
-      }
-      kept.push_back({saved_output[i] >= 0 ? t.detach() : t, saved_output[i], t.version()});
-    }
+    // Kept as ops keep theirs: version-checked, an output without its history (no cycle
+    // node -> output -> node), through the saved-tensor hooks when some are pushed.
+    std::vector<SavedTensor> kept;
+    for (size_t i = 0; i < keep.size(); ++i)
+      kept.emplace_back(keep[i], saved_output[i] >= 0,
+                        static_cast<uint32_t>(std::max<int64_t>(saved_output[i], 0)));
     const size_t n_in = ins.size();
     const std::string fn_name = name;
-    node->backward = [holder, n_in, fn_name, kept](FunctionNode& n, const std::vector<Tensor>& g) {
+    const char* op = intern_name(name);
+    node->backward = [holder, n_in, fn_name, op, kept](FunctionNode& n,
+                                                       const std::vector<Tensor>& g) {
       std::vector<Tensor> unpacked;
-      for (const Kept& k : kept) {
-        if (!k.data.defined()) {
-          unpacked.emplace_back();
-          continue;
-        }
-        if (k.data.version() != k.version)
-          throw RuntimeError(str_cat("one of the variables needed for gradient computation has been "
-                                     "modified by an inplace operation: it is at version ",
-                                     k.data.version(), "; expected version ", k.version,
-                                     " instead (saved by ", fn_name, ")"));
-        Tensor u = k.output >= 0 ? k.data.detach() : k.data;
-        if (k.output >= 0) set_history(u, n.shared_from_this(), static_cast<uint32_t>(k.output));
-        unpacked.push_back(u);
-      }
+      for (const SavedTensor& k : kept) unpacked.push_back(k.unpack(n.shared_from_this(), op));
       py::gil_scoped_acquire gil;
       py::list grads, saved_list;
       for (const Tensor& t : g) grads.append(t.defined() ? py::cast(t) : py::none());

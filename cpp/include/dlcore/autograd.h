@@ -21,14 +21,31 @@ struct OutputMeta {
   DType dtype;
 };
 
+// Saved-tensor hooks (autograd.graph.saved_tensors_hooks): while a pair is pushed on this
+// thread, each tensor an op saves for backward goes to pack, which returns what to keep
+// instead, and backward gets the tensor back from unpack. The innermost pair applies; a
+// pushed pair without functions (disabled) makes saving raise RuntimeError(message).
+struct SavedTensorHooks {
+  std::function<std::shared_ptr<void>(const Tensor&)> pack;
+  std::function<Tensor(const std::shared_ptr<void>&)> unpack;
+  std::string disabled_message;
+};
+void push_saved_tensor_hooks(SavedTensorHooks hooks);
+void pop_saved_tensor_hooks();
+
 // A tensor kept for backward. Checks the storage version on unpack, so an
-// in-place write between forward and backward is reported, not silently used.
+// in-place write between forward and backward is reported, not silently used
+// (not for a tensor kept through hooks: what they keep is theirs).
 class SavedTensor {
  public:
   SavedTensor() = default;
-  SavedTensor(const Tensor& t, bool is_output);
+  // is_output: t is output output_nr of the node that saves it.
+  SavedTensor(const Tensor& t, bool is_output, uint32_t output_nr = 0);
   Tensor unpack(const std::shared_ptr<Node>& owner, const char* op) const;
-  void reset() { data_ = Tensor(); }
+  void reset() {
+    data_ = Tensor();
+    packed_.reset();
+  }
 
  private:
   Tensor data_;
@@ -36,6 +53,14 @@ class SavedTensor {
   bool is_output_ = false;
   bool requires_grad_ = false;
   uint32_t output_nr_ = 0;
+  // Kept through hooks: what pack returned, the unpack that turns it back into the tensor,
+  // and the tensor's shape, dtype and (not an output) gradient edge.
+  std::shared_ptr<void> packed_;
+  std::function<Tensor(const std::shared_ptr<void>&)> unpack_fn_;
+  Shape shape_;
+  DType dtype_ = DType::Float32;
+  std::shared_ptr<Node> edge_fn_;
+  uint32_t edge_nr_ = 0;
 };
 
 class Node : public std::enable_shared_from_this<Node> {

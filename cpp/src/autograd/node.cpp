@@ -40,22 +40,66 @@ void set_anomaly_trace_source(std::function<std::string()> source) {
 }
 
 // ---------------------------------------------------------------- SavedTensor
-SavedTensor::SavedTensor(const Tensor& t, bool is_output) : is_output_(is_output) {
+namespace {
+thread_local std::vector<SavedTensorHooks> t_saved_hooks;
+}
+
+void push_saved_tensor_hooks(SavedTensorHooks hooks) { t_saved_hooks.push_back(std::move(hooks)); }
+void pop_saved_tensor_hooks() {
+  if (t_saved_hooks.empty()) throw RuntimeError("saved-tensor hooks: pop without a push");
+  t_saved_hooks.pop_back();
+}
+
+SavedTensor::SavedTensor(const Tensor& t, bool is_output, uint32_t output_nr)
+    : is_output_(is_output) {
   if (!t.defined()) return;
   version_ = t.version();
   if (is_output) {
     // Keeping the output itself would make a cycle node -> output -> node.
-    // Saved before set_history runs: an op's output always gets this node's
-    // history (single-output nodes: output 0).
+    // Saved before set_history runs: the output gets this node's history.
     data_ = alias_without_history(t);
     requires_grad_ = true;
-    output_nr_ = 0;
+    output_nr_ = output_nr;
   } else {
     data_ = t;
   }
+  if (t_saved_hooks.empty()) return;
+  const SavedTensorHooks& hooks = t_saved_hooks.back();
+  if (!hooks.pack) throw RuntimeError(hooks.disabled_message);
+  shape_ = t.shape();
+  dtype_ = t.dtype();
+  if (!is_output && t.requires_grad()) {
+    const Edge e = gradient_edge(t);
+    edge_fn_ = e.fn;
+    edge_nr_ = e.input_nr;
+  }
+  // Copied first: the hooks may pop themselves while packing.
+  auto unpack = hooks.unpack;
+  packed_ = hooks.pack(data_);
+  unpack_fn_ = std::move(unpack);
+  data_ = Tensor();
 }
 
 Tensor SavedTensor::unpack(const std::shared_ptr<Node>& owner, const char* op) const {
+  if (unpack_fn_) {
+    Tensor got = unpack_fn_(packed_);
+    if (!got.defined() || got.shape() != shape_ || got.dtype() != dtype_)
+      throw ValueError(str_cat("saved-tensor hooks: unpack returned ",
+                               got.defined() ? str_cat("a tensor of shape ", shape_str(got.shape()),
+                                                       " and dtype ", dtype_name(got.dtype()))
+                                             : std::string("nothing"),
+                               " for a tensor of shape ", shape_str(shape_), " and dtype ",
+                               dtype_name(dtype_), " saved by ", op));
+    if (!is_output_ && !edge_fn_) return got;
+    // The saved tensor's history back on what unpack returned, so that a backward that
+    // builds a graph (create_graph) differentiates through it.
+    Tensor out = alias_without_history(got);
+    if (is_output_)
+      set_history(out, owner, output_nr_);
+    else
+      set_history(out, edge_fn_, edge_nr_);
+    return out;
+  }
   if (!data_.defined()) return Tensor();
   if (data_.version() != version_)
     throw RuntimeError(str_cat(

@@ -155,4 +155,5 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
 
 from . import functional  # noqa: E402, F401
 from .anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: E402, F401
+from . import graph  # noqa: E402, F401
 from .function import Function, FunctionCtx, once_differentiable  # noqa: E402, F401
