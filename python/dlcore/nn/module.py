@@ -461,10 +461,15 @@ class Module:
         post-hooks."""
         if args:  # PyTorch's old positional form: state_dict(destination, prefix, keep_vars)
             destination, prefix, keep_vars = (list(args) + [destination, prefix, keep_vars][len(args):])[:3]
+        return self._entries(destination, prefix, keep_vars, hooks=True)
+
+    def _entries(self, destination=None, prefix="", keep_vars=False, hooks=False):
+        """state_dict's entries; with hooks, around the state-dict hooks (load_state_dict
+        reads the module's own entries, without them)."""
         out = OrderedDict() if destination is None else destination
         for mprefix, m in self.named_modules(prefix=prefix.rstrip(".")):
             dot = mprefix + ("." if mprefix else "")
-            for hook in list(m.__dict__.get("_state_dict_pre_hooks", {}).values()):
+            for hook in list(m.__dict__.get("_state_dict_pre_hooks", {}).values()) if hooks else ():
                 hook(m, dot, keep_vars)
             for name, p in m._parameters.items():
                 if p is not None:
@@ -472,7 +477,7 @@ class Module:
             for name, b in m._buffers.items():
                 if b is not None and name not in m._non_persistent:
                     out[dot + name] = b if keep_vars else b.detach()
-        for mprefix, m in reversed(list(self.named_modules(prefix=prefix.rstrip(".")))):
+        for mprefix, m in reversed(list(self.named_modules(prefix=prefix.rstrip("."))) if hooks else []):
             for hook in list(m.__dict__.get("_state_dict_hooks", {}).values()):
                 hook(m, out, mprefix + ("." if mprefix else ""), {})
         return out
@@ -496,9 +501,9 @@ class Module:
                          unexpected_hook, error_msgs)
             if error_msgs:
                 raise ValueError(f"load_state_dict of {type(self).__name__}: " + ". ".join(error_msgs))
-        own = self.state_dict(keep_vars=True)
+        own = self._entries(keep_vars=True)
         self._materialize_placeholders(own, state_dict)
-        own = self.state_dict(keep_vars=True)
+        own = self._entries(keep_vars=True)
         missing = [k for k in own if k not in state_dict] + missing_hook
         unexpected = [k for k in state_dict if k not in own] + unexpected_hook
         keys = _IncompatibleKeys(missing, unexpected)
