@@ -9,13 +9,9 @@ import math
 import weakref
 
 from .. import _C
-from . import constraints
+from . import _softplus, constraints
 
 Tensor = _C.Tensor
-
-
-def _softplus(x):
-    return x.clamp(0, None) + (-x.abs()).exp().log1p()
 
 
 def _sum_rightmost(value, dims):

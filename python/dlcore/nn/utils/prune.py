@@ -212,40 +212,41 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Prunes amount entries chosen at random (dlcore's default generator)."""
+class _Unstructured(BasePruningMethod):
+    """Prunes the amount entries of smallest score (_scores)."""
 
     def __init__(self, amount):
         _check_amount(amount)
         self.amount = amount
 
     def compute_mask(self, t, default_mask):
-        k = _count(self.amount, t.numel())
-        return _zero_smallest(rand(*tuple(t.shape), dtype=_C.dtype.float64), default_mask.clone(), k)
+        return _zero_smallest(self._scores(t), default_mask.clone(), _count(self.amount, t.numel()))
+
+
+class RandomUnstructured(_Unstructured):
+    """Prunes amount entries chosen at random (dlcore's default generator)."""
+
+    def _scores(self, t):
+        return rand(*tuple(t.shape), dtype=_C.dtype.float64)
 
     @classmethod
     def apply(cls, module, name, amount):
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_Unstructured):
     """Prunes the amount entries of smallest absolute value."""
 
-    def __init__(self, amount):
-        _check_amount(amount)
-        self.amount = amount
-
-    def compute_mask(self, t, default_mask):
-        k = _count(self.amount, t.numel())
-        return _zero_smallest(t.abs(), default_mask.clone(), k)
+    def _scores(self, t):
+        return t.abs()
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):
         return super().apply(module, name, amount=amount, importance_scores=importance_scores)
 
 
-class RandomStructured(BasePruningMethod):
-    """Prunes amount whole channels (slices along dim) chosen at random."""
+class _Structured(BasePruningMethod):
+    """Prunes the amount channels (slices along dim) of smallest score (_channel_scores)."""
 
     PRUNING_TYPE = "structured"
 
@@ -259,46 +260,43 @@ class RandomStructured(BasePruningMethod):
         k = _count(self.amount, t.shape[dim])
         if k == 0:
             return default_mask.clone()
-        pruned = rand(t.shape[dim], dtype=_C.dtype.float64).topk(k, largest=False).indices
+        pruned = self._channel_scores(t, dim).topk(k, largest=False).indices
         return _channel_mask(default_mask.clone(), dim, pruned)
+
+
+class RandomStructured(_Structured):
+    """Prunes amount whole channels (slices along dim) chosen at random."""
+
+    def _channel_scores(self, t, dim):
+        return rand(t.shape[dim], dtype=_C.dtype.float64)
 
     @classmethod
     def apply(cls, module, name, amount, dim=-1):
         return super().apply(module, name, amount=amount, dim=dim)
 
 
-class LnStructured(BasePruningMethod):
+class LnStructured(_Structured):
     """Prunes the amount channels (slices along dim) of smallest L_n norm (n a number,
     inf, -inf or 'fro' for 2)."""
 
-    PRUNING_TYPE = "structured"
-
     def __init__(self, amount, n, dim=-1):
-        _check_amount(amount)
+        super().__init__(amount, dim)
         if n == "fro":
             n = 2
         if isinstance(n, str) or not isinstance(n, numbers.Real):
             raise ValueError(f"LnStructured: n must be a number, inf, -inf or 'fro', got {n!r}")
-        self.amount, self.n, self.dim = amount, n, dim
+        self.n = n
 
-    def compute_mask(self, t, default_mask):
-        _check_structured(t)
-        dim = self.dim % t.ndim
-        k = _count(self.amount, t.shape[dim])
-        if k == 0:
-            return default_mask.clone()
+    def _channel_scores(self, t, dim):
         a = t.abs()
         others = _other_dims(t, dim)
         if self.n == math.inf:
-            norms = a.amax(others)
-        elif self.n == -math.inf:
-            norms = a.amin(others)
-        elif self.n == 0:
-            norms = (a != 0).to(a.dtype).sum(others)
-        else:
-            norms = a.pow(self.n).sum(others).pow(1.0 / self.n)
-        pruned = norms.topk(k, largest=False).indices
-        return _channel_mask(default_mask.clone(), dim, pruned)
+            return a.amax(others)
+        if self.n == -math.inf:
+            return a.amin(others)
+        if self.n == 0:
+            return (a != 0).to(a.dtype).sum(others)
+        return a.pow(self.n).sum(others).pow(1.0 / self.n)
 
     @classmethod
     def apply(cls, module, name, amount, n, dim, importance_scores=None):
