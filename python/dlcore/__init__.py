@@ -324,7 +324,6 @@ from .autograd.anomaly_mode import (  # noqa: F401, E402
     is_anomaly_enabled,
     set_anomaly_enabled,
 )
-
 from .random import default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401, E402
 from ._torch_names import (  # noqa: F401, E402
     acosh,
