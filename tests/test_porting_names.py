@@ -273,3 +273,31 @@ def test_storage_questions_old_lu_names_and_unsafe_splits(rng):
     assert [p.numpy().tolist() for p in parts] == [[0, 1, 2], [3, 4, 5], [6]]
     assert [p.numpy().tolist() for p in dl.unsafe_chunk(dl.arange(6), 2)] == [[0, 1, 2], [3, 4, 5]]
     assert [p.shape for p in dl.unsafe_split_with_sizes(dl.zeros(5, 2), [2, 3])] == [(2, 2), (3, 2)]
+
+
+def test_resize_keeps_values_and_grows_memory():
+    x = dl.arange(6.0)
+    assert x.resize_(2, 3) is x
+    np.testing.assert_array_equal(x.numpy(), np.arange(6.0).reshape(2, 3))
+    x.resize_((3, 4))  # grows: the first six values stay
+    assert x.shape == (3, 4) and x.is_contiguous()
+    np.testing.assert_array_equal(x.numpy().reshape(-1)[:6], np.arange(6.0))
+    v = dl.arange(10.0)[4:]  # a view: resized from its own offset
+    v.resize_(2, 2)
+    np.testing.assert_array_equal(v.numpy(), [[4.0, 5.0], [6.0, 7.0]])
+    assert dl.zeros(2).resize_as_(dl.ones(4, 5)).shape == (4, 5)
+    assert x.resize_(0).numel() == 0
+    # a tensor an op saved for backward: resizing it is an in-place change backward reports
+    a, b = dl.ones(3), dl.ones(3, requires_grad=True)
+    c = (a * b).sum()
+    a.resize_(10)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        c.backward()
+    with pytest.raises(RuntimeError, match="requires grad"):
+        dl.ones(3, requires_grad=True).resize_(5)
+    with pytest.raises(ValueError, match="non-negative"):
+        dl.ones(3).resize_(-1, 2)
+    with pytest.raises(TypeError, match="ints"):
+        dl.ones(3).resize_(2.5)
+    with pytest.raises(MemoryError, match="too large"):
+        dl.ones(3).resize_(2**40, 2**40)

@@ -446,3 +446,20 @@ Tensor.lu_solve = lambda self, LU_data, LU_pivots: lu_solve(self, LU_data, LU_pi
 Tensor.unsafe_chunk = lambda self, chunks, dim=0: self.chunk(chunks, dim)
 Tensor.unsafe_split = lambda self, split_size, dim=0: self.split(split_size, dim)
 Tensor.unsafe_split_with_sizes = lambda self, split_sizes, dim=0: self.split_with_sizes(split_sizes, dim)
+
+
+def _resize_(self, *sizes, memory_format=None):
+    """Gives the tensor the shape sizes (row-major), growing its memory where it is too
+    small (the values it holds are kept, new ones are uninitialised) and returns it, as
+    PyTorch's resize_. Not for a tensor that requires grad."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    for s in sizes:
+        if isinstance(s, builtins.bool) or not isinstance(s, (builtins.int, np.integer)):
+            raise TypeError(f"resize_: sizes must be ints, got {sizes}")
+    self._resize_([builtins.int(s) for s in sizes])
+    return self
+
+
+Tensor.resize_ = _resize_
+Tensor.resize_as_ = lambda self, other, memory_format=None: _resize_(self, tuple(other.shape))

@@ -292,6 +292,7 @@ void init_ops(py::module_& m, py::class_<Tensor>& c) {
       }, arg("min") = py::none(), arg("max") = py::none())
       .def("masked_fill_", [](Tensor& a, TT mask, Scalar v) -> Tensor& { return masked_fill_(a, mask, v); },
            arg("mask"), arg("value"));
+  c.def("_resize_", [](Tensor& a, const Shape& shape) -> Tensor& { return resize_(a, shape); });
 
   // ---- reductions
   def_both(m, c, "sum", [](TT x, py::object dim, bool keepdim, std::optional<DType> dtype) {

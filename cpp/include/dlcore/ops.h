@@ -71,6 +71,11 @@ Tensor slice(const Tensor& t, int64_t dim, std::optional<int64_t> start,
              std::optional<int64_t> end, int64_t step = 1);
 Tensor select(const Tensor& t, int64_t dim, int64_t index);
 Tensor as_strided_view(const Tensor& t, const Shape& shape, const Shape& strides, int64_t offset);
+// resize_: t takes shape (row-major strides) from its offset on; its storage grows, keeping
+// the values it holds, where it is too small (the tensor then no longer shares memory with
+// views or arrays of the old storage). Refused for a tensor that requires grad or is a
+// view into a graph. Returns t.
+Tensor& resize_(Tensor& t, const Shape& shape);
 Tensor contiguous(const Tensor& t);
 Tensor clone(const Tensor& t);
 Tensor to_dtype(const Tensor& t, DType dtype);

@@ -316,6 +316,32 @@ Tensor as_strided_view(const Tensor& x, const Shape& shape, const Shape& strides
   return make_alias(x, shape, strides, offset);
 }
 
+Tensor& resize_(Tensor& t, const Shape& shape) {
+  int64_t numel = 1;
+  for (int64_t d : shape) {
+    if (d < 0)
+      throw ValueError(str_cat("resize_: sizes must be non-negative, got ", shape_str(shape)));
+    if (d > 0 && numel > (int64_t(1) << 60) / d)
+      throw MemoryError(str_cat("resize_: a tensor of shape ", shape_str(shape), " is too large"));
+    numel *= d;
+  }
+  if (t.requires_grad() || (t.impl()->autograd && t.impl()->autograd->is_graph_view))
+    throw RuntimeError(
+        "resize_: cannot resize a tensor that requires grad (or a view into a graph)");
+  TensorImpl* impl = t.impl();
+  const size_t needed = static_cast<size_t>(impl->offset + numel) * t.itemsize();
+  if (needed > impl->storage->nbytes) {
+    auto grown = std::make_shared<Storage>(needed, impl->storage->device);
+    std::memcpy(grown->data, impl->storage->data, impl->storage->nbytes);
+    grown->version.store(impl->storage->version.load());
+    impl->storage = std::move(grown);
+  }
+  impl->shape = shape;
+  impl->strides = contiguous_strides(shape);
+  t.bump_version();
+  return t;
+}
+
 Tensor clone(const Tensor& x) {
   Tensor out = empty(x.shape(), x.dtype());
   copy_kernel(out, x);
