@@ -58,20 +58,20 @@ class Transform:
         raise NotImplementedError(f"{type(self).__name__}.with_cache is not implemented")
 
     def __call__(self, x):
-        if self._cache_size and self._cached is not None and self._cached[0] is x:
-            return self._cached[1]
-        y = self._call(x)
-        if self._cache_size:
-            self._cached = (x, y)
-        return y
+        return self._through_cache(x, 0, self._call)
 
     def _inv_call(self, y):
-        if self._cache_size and self._cached is not None and self._cached[1] is y:
-            return self._cached[0]
-        x = self._inverse(y)
+        return self._through_cache(y, 1, self._inverse)
+
+    def _through_cache(self, value, side, compute):
+        """compute(value), or with the cache the other side of the last (x, y) pair when
+        value is that pair's side `side` (0: x, 1: y); the new pair is cached."""
+        if self._cache_size and self._cached is not None and self._cached[side] is value:
+            return self._cached[1 - side]
+        result = compute(value)
         if self._cache_size:
-            self._cached = (x, y)
-        return x
+            self._cached = (value, result) if side == 0 else (result, value)
+        return result
 
     def _call(self, x):
         raise NotImplementedError
