@@ -174,7 +174,8 @@ void init_autograd(py::module_& m, py::class_<Tensor>& cls) {
     std::vector<Tensor> keep = tensor_list(saved);
     if (keep.size() != saved_output.size())
       throw ValueError("_custom_node: one output index per saved tensor is needed");
-    auto node = make_node(intern_name(name), ins);
+    const char* op = intern_name(name);
+    auto node = make_node(op, ins);
     if (!node) return false;
     auto holder = hold(std::move(backward));
     // Kept as ops keep theirs: version-checked, an output without its history (no cycle
@@ -184,10 +185,7 @@ void init_autograd(py::module_& m, py::class_<Tensor>& cls) {
       kept.emplace_back(keep[i], saved_output[i] >= 0,
                         static_cast<uint32_t>(std::max<int64_t>(saved_output[i], 0)));
     const size_t n_in = ins.size();
-    const std::string fn_name = name;
-    const char* op = intern_name(name);
-    node->backward = [holder, n_in, fn_name, op, kept](FunctionNode& n,
-                                                       const std::vector<Tensor>& g) {
+    node->backward = [holder, n_in, op, kept](FunctionNode& n, const std::vector<Tensor>& g) {
       std::vector<Tensor> unpacked;
       for (const SavedTensor& k : kept) unpacked.push_back(k.unpack(n.shared_from_this(), op));
       py::gil_scoped_acquire gil;
@@ -196,8 +194,8 @@ void init_autograd(py::module_& m, py::class_<Tensor>& cls) {
       for (const Tensor& t : unpacked) saved_list.append(t.defined() ? py::cast(t) : py::none());
       std::vector<Tensor> r = tensor_list((*holder)(grads, saved_list));
       if (r.size() != n_in)
-        throw ValueError(str_cat(fn_name, ": backward gave ", r.size(), " gradients for ", n_in,
-                                 " tensor inputs"));
+        throw ValueError(
+            str_cat(op, ": backward gave ", r.size(), " gradients for ", n_in, " tensor inputs"));
       return r;
     };
     for (size_t i = 0; i < outs.size(); ++i)
