@@ -99,3 +99,48 @@ def test_rng_state_round_trip():
         dl.set_rng_state(dl.tensor([1, 2, 3]))
     with pytest.raises(TypeError, match="set_rng_state: expected the 1-D int64 tensor get_rng_state returns"):
         dl.set_rng_state(dl.zeros(3))
+
+
+LARGE_BLOCKS = r"""
+import sys
+import numpy as np
+import dlcore as dl
+
+huge = sys.argv[1] != "0"
+sanitized = any("libasan" in line for line in open("/proc/self/maps"))
+MiB = 1 << 20
+flags = {}
+for nbytes in (2 * MiB - 64, 2 * MiB, 2 * MiB + 4096 + 12, 6 * MiB + 8):
+    n = nbytes // 4
+    for _ in range(2):  # the second tensor of a size reuses the first one's freed block
+        t = dl.arange(n, dtype=dl.float32) * 2.0
+        a = t.data_ptr()
+        assert a % 64 == 0, (nbytes, a)
+        v = t.numpy()
+        np.testing.assert_array_equal(v[[0, 1, n // 2, n - 1]], [0.0, 2.0, 2.0 * (n // 2), 2.0 * (n - 1)])
+        assert float(t.double().sum()) == float(n) * (n - 1)
+        if huge and not sanitized and nbytes >= 2 * MiB:
+            assert a % (2 * MiB) == 0, (nbytes, a)
+            for line in open("/proc/self/smaps"):
+                parts = line.split()
+                if "-" in parts[0] and ":" not in parts[0]:
+                    lo, hi = (int(x, 16) for x in parts[0].split("-"))
+                elif parts[0] == "VmFlags:" and lo <= a < hi:
+                    flags[nbytes] = parts[1:]
+        del t, v
+print("ok", sorted(k for k, f in flags.items() if "hg" in f))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the large-block mapping is Linux's")
+@pytest.mark.parametrize("huge", ["1", "0"])
+def test_large_blocks_are_aligned_and_advised_for_huge_pages(huge):
+    """Tensors of at least 2 MiB are mapped 2 MiB-aligned with their whole 2 MiB pages
+    advised for transparent huge pages (VmFlags 'hg' in smaps); DLCORE_HUGE_PAGES=0 leaves
+    them to malloc. Values, 64-byte alignment and the reuse of a freed block hold either way."""
+    r = subprocess.run([sys.executable, "-c", LARGE_BLOCKS, huge], capture_output=True, text=True,
+                       env=dict(os.environ, DLCORE_HUGE_PAGES=huge), timeout=120)
+    assert r.returncode == 0, r.stderr
+    sanitized = "libasan" in os.environ.get("LD_PRELOAD", "")
+    advised = [] if huge == "0" or sanitized else [2 << 20, (2 << 20) + 4108, (6 << 20) + 8]
+    assert r.stdout.strip().split(None, 1) == ["ok", str(advised)]

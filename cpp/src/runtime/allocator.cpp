@@ -1,5 +1,6 @@
 #include "runtime/allocator.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <mutex>
 #include <new>
@@ -7,6 +8,11 @@
 #include <vector>
 
 #include "dlcore/error.h"
+
+#if defined(__linux__) && !defined(__SANITIZE_ADDRESS__)
+#include <sys/mman.h>
+#define DLCORE_MAP_LARGE 1
+#endif
 
 namespace dlcore {
 namespace {
@@ -24,6 +30,69 @@ size_t round_size(size_t n) {
   return (n + kAlign - 1) / kAlign * kAlign;
 }
 
+// Blocks of at least one 2 MiB page are mapped on their own, 2 MiB-aligned, and their
+// whole 2 MiB pages are offered to the kernel's transparent huge pages (MADV_HUGEPAGE;
+// the tail past the last whole one keeps 4 KiB pages, so no block holds more memory than
+// it asked for). Systems that back only advised memory with huge pages (THP "madvise",
+// a common default) otherwise give tensors 4 KiB pages: a 4096 x 512 float32 activation
+// spans 2,048 of them, and the products and passes that stream through such tensors
+// miss the TLB. On a Zen 4 VM the tiny GPT's training step ran 1.5-3% faster, the forward
+// and backward of an elementwise op on 8 MiB 4-14%. The first touch of a new block costs
+// what the kernel spends finding free 2 MiB pages: with some at hand a fresh 64 MiB tensor
+// was zeroed in 7-9 ms (33-35 with 4 KiB pages), while the kernel compacted memory 130-160
+// ms; the cache of freed blocks means a training loop pays that in its first step only.
+// DLCORE_HUGE_PAGES=0 keeps malloc's pages for every size. Not under AddressSanitizer,
+// which checks only the memory malloc hands out.
+constexpr size_t kHugePage = size_t(2) << 20;
+
+#ifdef DLCORE_MAP_LARGE
+bool map_large(size_t n) {
+  static const bool on = [] {
+    const char* s = std::getenv("DLCORE_HUGE_PAGES");
+    return !(s && s[0] == '0' && s[1] == '\0');
+  }();
+  return on && n >= kHugePage;
+}
+
+size_t mapped_length(size_t n) {
+  const size_t page = 4096;
+  return (n + page - 1) / page * page;
+}
+
+void* map_block(size_t n) {
+  const size_t len = mapped_length(n);
+  // Map one huge page more than needed and unmap what lies outside the aligned block.
+  void* raw =
+      mmap(nullptr, len + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED) return nullptr;
+  const uintptr_t start = reinterpret_cast<uintptr_t>(raw);
+  const uintptr_t aligned = (start + kHugePage - 1) / kHugePage * kHugePage;
+  if (aligned > start) munmap(raw, aligned - start);
+  const size_t tail = start + len + kHugePage - (aligned + len);
+  if (tail) munmap(reinterpret_cast<void*>(aligned + len), tail);
+  void* p = reinterpret_cast<void*>(aligned);
+  madvise(p, n / kHugePage * kHugePage, MADV_HUGEPAGE);  // a hint: failure changes nothing
+  return p;
+}
+#endif
+
+void* system_alloc(size_t n) {
+#ifdef DLCORE_MAP_LARGE
+  if (map_large(n)) return map_block(n);
+#endif
+  return std::aligned_alloc(kAlign, n);
+}
+
+void system_free(void* p, size_t n) {
+#ifdef DLCORE_MAP_LARGE
+  if (map_large(n)) {
+    munmap(p, mapped_length(n));
+    return;
+  }
+#endif
+  std::free(p);
+}
+
 struct BlockCache {
   std::mutex mutex;
   std::unordered_map<size_t, std::vector<void*>> free_blocks;
@@ -32,7 +101,7 @@ struct BlockCache {
   void release() {
     std::lock_guard<std::mutex> lock(mutex);
     for (auto& kv : free_blocks)
-      for (void* p : kv.second) std::free(p);
+      for (void* p : kv.second) system_free(p, kv.first);
     free_blocks.clear();
     cached_bytes = 0;
   }
@@ -59,10 +128,10 @@ void* cpu_alloc(size_t nbytes) {
       return p;
     }
   }
-  void* p = n ? std::aligned_alloc(kAlign, n) : nullptr;
+  void* p = n ? system_alloc(n) : nullptr;
   if (!p && n) {  // the freed blocks kept for reuse may be what is missing
     c.release();
-    p = std::aligned_alloc(kAlign, n);
+    p = system_alloc(n);
   }
   if (!p)
     throw MemoryError(str_cat("cannot allocate ", nbytes, " bytes (", nbytes >> 20,
@@ -83,7 +152,7 @@ void cpu_free(void* p, size_t nbytes) {
       return;
     }
   }
-  std::free(p);
+  system_free(p, n);
 }
 
 void cpu_empty_cache() { cache().release(); }

@@ -1,5 +1,6 @@
 // 64-byte-aligned host memory with a cache of freed blocks, so repeated ops
-// of the same size reuse warm, already-mapped pages.
+// of the same size reuse warm, already-mapped pages. On Linux, blocks of 2 MiB and
+// more are mapped 2 MiB-aligned and advised for transparent huge pages (allocator.cpp).
 #pragma once
 #include <cstddef>
 
