@@ -435,6 +435,36 @@ def test_relu_sigmoid_tanh_fused_backward_on_every_isa(name, deriv, dtype, isa, 
     np.testing.assert_allclose(t.grad.numpy(), g * deriv(x), err_msg=isa, **tol)
 
 
+KEPT_DERIVATIVES = [("gelu", F.gelu, ref.gelu_grad),
+                    ("gelu_tanh", lambda x: F.gelu(x, approximate="tanh"), ref.gelu_tanh_grad),
+                    ("silu", F.silu, ref.silu_grad),
+                    ("elu", lambda x: F.elu(x, 0.5), lambda x: ref.elu_grad(x, 0.5)),
+                    ("softplus", lambda x: F.softplus(x, 2.0, 3.0), lambda x: ref.softplus_grad(x, 2.0, 3.0))]
+
+
+@pytest.mark.parametrize("name,fn,deriv", KEPT_DERIVATIVES, ids=[k[0] for k in KEPT_DERIVATIVES])
+@pytest.mark.parametrize("dtype", [dl.float32, dl.float64], ids=["f32", "f64"])
+def test_activations_keep_their_derivative_from_the_forward(name, fn, deriv, dtype, isa, rng):
+    """gelu, silu, elu and softplus write f'(x) in the forward pass that records the node and
+    keep it in place of x (1003 elements: vector loop and tail): the gradient is g f'(x) of
+    the input as it was, even after the input is changed in place, and a graph of the
+    gradient (create_graph=True) is still refused."""
+    x = rng.uniform(-4, 4, 1003)
+    leaf = dl.tensor(x).to(dtype).requires_grad_()
+    h = leaf * 1.0
+    y = fn(h)
+    with dl.no_grad():
+        h.add_(100.0)  # the node does not read h again
+    g = rng.uniform(-1, 1, 1003)
+    y.backward(dl.tensor(g).to(dtype))
+    tol = dict(rtol=1e-12, atol=1e-14) if dtype == dl.float64 else dict(rtol=2e-6, atol=1e-6)
+    np.testing.assert_allclose(leaf.grad.numpy(), g * deriv(x), err_msg=isa, **tol)
+    with dl.no_grad():
+        np.testing.assert_array_equal(fn(dl.tensor(x).to(dtype)).numpy(), y.detach().numpy())
+    with pytest.raises(RuntimeError, match="the gradient of its backward is not implemented"):
+        dl.autograd.grad(fn(leaf).sum(), [leaf], create_graph=True)
+
+
 def test_gelu_relative_error_in_both_tails_on_every_isa(isa):
     """float32 GELU and its derivative from -14 to 14, against Phi written with erfc: the
     vector forms (AVX2, AVX-512) stay within 1e-6 relative error down to Phi's subnormals

@@ -49,6 +49,26 @@ def silu(x):
     return x / (1.0 + np.exp(-x))
 
 
+# ---- their derivatives, written from the formulas above
+def elu_grad(x, alpha=1.0):
+    return np.where(x > 0, 1.0, alpha * np.exp(x))
+
+
+def softplus_grad(x, beta=1.0, threshold=20.0):
+    return np.where(beta * x > threshold, 1.0, 1.0 / (1.0 + np.exp(-beta * x)))
+
+
+def gelu_tanh_grad(x):
+    k = math.sqrt(2.0 / math.pi)
+    t = np.tanh(k * (x + 0.044715 * x ** 3))
+    return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * k * (1.0 + 3 * 0.044715 * x * x)
+
+
+def silu_grad(x):
+    s = 1.0 / (1.0 + np.exp(-x))
+    return s * (1.0 + x * (1.0 - s))
+
+
 def hardtanh(x, lo=-1.0, hi=1.0):
     return np.minimum(np.maximum(x, lo), hi)
 

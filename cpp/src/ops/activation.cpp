@@ -1,8 +1,11 @@
 // The activations of the nn layers (leaky_relu, elu, softplus, gelu, silu,
 // hardtanh, hardsigmoid, piecewise_linear, heaviside_step): one kernel call per
 // thread's slice forward, and one fused backward dx = g * f'(x) from the saved
-// input. Formulas are in kernels/cpu/activation_simd.cpp. (relu, sigmoid and tanh
-// are unary ops: ops/unary.cpp.)
+// input. Where f' costs about as much as f (gelu, silu, elu, softplus), a forward that
+// records a node writes f'(x) next to f(x) in the same pass and the node keeps it in
+// place of x: the backward is then one multiply, g * f'(x), with the same bits.
+// Formulas are in kernels/cpu/activation_simd.cpp. (relu, sigmoid and tanh are unary
+// ops: ops/unary.cpp.)
 #include "kernels/cpu/kernels.h"
 #include "ops/common.h"
 #include "runtime/parallel.h"
@@ -20,10 +23,17 @@ const char* act_name(ActOp op) {
   return names[static_cast<int>(op)];
 }
 
+// Whether the forward keeps f'(x) for the backward (see the top of the file).
+bool keeps_derivative(ActOp op) {
+  return op == ActOp::Gelu || op == ActOp::GeluTanh || op == ActOp::Silu || op == ActOp::Elu ||
+         op == ActOp::Softplus;
+}
+
 // One kernel call per thread's slice of n elements, slices of whole cache lines:
-// forward out = f(x) (g null), or backward dx = g f'(x).
+// forward out = f(x) (g null; deriv = f'(x) too where not null), or backward dx = g f'(x).
 template <class T>
-void run_slices(ActOp op, double a, double b, const T* x, const T* g, T* out, int64_t n) {
+void run_slices(ActOp op, double a, double b, const T* x, const T* g, T* out, int64_t n,
+                T* deriv = nullptr) {
   const auto& kt = kernels::active();
   const auto forward = kernels::for_dtype<T>(kt.act_forward_f32, kt.act_forward_f64);
   const auto backward = kernels::for_dtype<T>(kt.act_backward_f32, kt.act_backward_f64);
@@ -33,7 +43,7 @@ void run_slices(ActOp op, double a, double b, const T* x, const T* g, T* out, in
         if (g)
           backward(op, a, b, x + lo, g + lo, out + lo, hi - lo);
         else
-          forward(op, a, b, x + lo, out + lo, hi - lo);
+          forward(op, a, b, x + lo, out + lo, deriv ? deriv + lo : nullptr, hi - lo);
       },
       64 / static_cast<int64_t>(sizeof(T)));
 }
@@ -60,16 +70,22 @@ Tensor activation(ActOp op, const Tensor& x_in, double a = 0.0, double b = 0.0) 
         str_cat(name, ": expected a float32 or float64 tensor, got ", dtype_name(x_in.dtype())));
   Tensor x = contiguous(x_in);
   Tensor out = empty(x.shape(), x.dtype());
+  auto node = make_node(name, {x_in});
+  const bool keep = node && keeps_derivative(op);
+  Tensor deriv = keep ? empty(x.shape(), x.dtype()) : Tensor();
   if (x.dtype() == DType::Float32)
-    run_slices<float>(op, a, b, x.data<float>(), nullptr, out.data<float>(), x.numel());
+    run_slices<float>(op, a, b, x.data<float>(), nullptr, out.data<float>(), x.numel(),
+                      keep ? deriv.data<float>() : nullptr);
   else
-    run_slices<double>(op, a, b, x.data<double>(), nullptr, out.data<double>(), x.numel());
-  if (auto node = make_node(name, {x_in})) {
-    node->save(x_in);
-    node->backward = [op, a, b, name](FunctionNode& n, const std::vector<Tensor>& g) {
-      Tensor x = n.saved(0);
-      check_first_order(name, {&g[0], &x});
-      return std::vector<Tensor>{activation_backward(op, a, b, x, g[0])};
+    run_slices<double>(op, a, b, x.data<double>(), nullptr, out.data<double>(), x.numel(),
+                       keep ? deriv.data<double>() : nullptr);
+  if (node) {
+    node->save(keep ? deriv : x_in);
+    node->backward = [op, a, b, name, keep](FunctionNode& n, const std::vector<Tensor>& g) {
+      Tensor s = n.saved(0);                       // f'(x) where keep, else x
+      check_first_order(name, {&g[0], &s}, keep);  // f'(x) depends on x
+      if (keep) return std::vector<Tensor>{mul(g[0].to(s.dtype()), s)};
+      return std::vector<Tensor>{activation_backward(op, a, b, s, g[0])};
     };
     set_history(out, node);
   }

@@ -86,10 +86,11 @@ Tensor grad_for(const Tensor& g, const Tensor& input) {
   return r.dtype() == input.dtype() ? r : r.to(input.dtype());
 }
 
-void check_first_order(const char* op, std::initializer_list<const Tensor*> tensors) {
+void check_first_order(const char* op, std::initializer_list<const Tensor*> tensors,
+                       bool through_input) {
   if (!grad_enabled()) return;
   for (const Tensor* t : tensors)
-    if (t->defined() && t->requires_grad())
+    if (through_input || (t->defined() && t->requires_grad()))
       throw RuntimeError(
           str_cat(op, ": the gradient of its backward is not implemented (create_graph=True)"));
 }

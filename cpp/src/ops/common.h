@@ -30,8 +30,11 @@ Tensor& commit_inplace(Tensor& t, const Tensor& result);
 
 // For a backward computed by kernels rather than by differentiable ops: raises
 // RuntimeError ("<op>: the gradient of its backward is not implemented") when a graph
-// of the gradient is being built (create_graph=True) through any of `tensors`.
-void check_first_order(const char* op, std::initializer_list<const Tensor*> tensors);
+// of the gradient is being built (create_graph=True) through any of `tensors`, or at all
+// where `through_input` (the backward depends on an input that requires grad through
+// values it no longer keeps).
+void check_first_order(const char* op, std::initializer_list<const Tensor*> tensors,
+                       bool through_input = false);
 
 // Writes src (broadcast to dst's shape, any dtype) into dst, no autograd.
 void copy_kernel(const Tensor& dst, const Tensor& src);

@@ -103,6 +103,52 @@ inline T act_derivative(ActOp op, T a, T b, T x) {
 }
 
 #if !defined(DLCORE_ISA_generic)
+// f(x) and f'(x) together, for the ops whose derivative has a vector form: run(f) gets
+// f(v, d), which returns f(v) and sets d = f'(v). The backward (dx = g f'(x)) and the
+// forward that keeps f'(x) for it both take f' from here, so they give the same bits.
+template <class Run>
+inline bool with_derivative_vec(ActOp op, Run&& run) {
+  const VF one = VF::broadcast(1.0f), half = VF::broadcast(0.5f);
+  switch (op) {
+    case ActOp::Silu:
+      return run([=](VF v, VF& d) {
+        const VF s = vsigmoid(v);
+        d = vmul(s, vfma(v, vsub(one, s), one));
+        return vmul(v, s);
+      });
+    case ActOp::Gelu:  // Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi)
+      return run([=](VF v, VF& d) {
+        VF gauss;
+        const VF cdf = vnormal_cdf(v, &gauss);
+        d = vfma(vmul(v, VF::broadcast(float(kInvSqrt2Pi))), gauss, cdf);
+        return vmul(v, cdf);
+      });
+    case ActOp::GeluTanh:
+      return run([=](VF v, VF& d) {
+        const VF k = VF::broadcast(float(kSqrt2OverPi));
+        const VF x2 = vmul(v, v);
+        const VF t = vtanh(vmul(k, vfma(vmul(VF::broadcast(float(kGeluCubic)), x2), v, v)));
+        const VF du = vmul(k, vfma(VF::broadcast(float(3 * kGeluCubic)), x2, one));
+        d = vfma(vmul(vmul(half, v), vsub(one, vmul(t, t))), du, vmul(half, vadd(one, t)));
+        return vmul(vmul(half, v), vadd(one, t));
+      });
+    default: return false;
+  }
+}
+
+// out = f(x) and deriv = f'(x) where with_derivative_vec has op; false otherwise.
+inline bool act_forward_derivative_vec(ActOp op, const float* x, float* out, float* deriv,
+                                       int64_t n) {
+  return with_derivative_vec(op, [&](auto f) {
+    vec_loop<float>(n, [&](int64_t i, int c) {
+      VF d;
+      store_n(f(load_n(x, i, c), d), out, i, c);
+      store_n(d, deriv, i, c);
+    });
+    return true;
+  });
+}
+
 // Vector forms for float32; false when op has none.
 inline bool act_forward_vec(ActOp op, float a, float b, const float* x, float* out, int64_t n) {
   const VF one = VF::broadcast(1.0f), half = VF::broadcast(0.5f);
@@ -140,42 +186,44 @@ inline bool act_backward_vec(ActOp op, const float* x, const float* g, float* dx
     return true;
   };
   switch (op) {
-    case ActOp::Silu:
-      return run([&](VF v, VF gv) {
-        VF s = vsigmoid(v);
-        return vmul(gv, vmul(s, vfma(v, vsub(one, s), one)));
-      });
-    case ActOp::Gelu:  // Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi)
-      return run([&](VF v, VF gv) {
-        VF gauss;
-        const VF cdf = vnormal_cdf(v, &gauss);
-        return vmul(gv, vfma(vmul(v, VF::broadcast(float(kInvSqrt2Pi))), gauss, cdf));
-      });
     case ActOp::SigmoidOutput:
       return run([&](VF y, VF gv) { return vmul(gv, vmul(y, vsub(one, y))); });
     case ActOp::TanhOutput:
       return run([&](VF y, VF gv) { return vmul(gv, vsub(one, vmul(y, y))); });
-    case ActOp::GeluTanh:
-      return run([&](VF v, VF gv) {
-        const VF k = VF::broadcast(float(kSqrt2OverPi)), half = VF::broadcast(0.5f);
-        VF x2 = vmul(v, v);
-        VF t = vtanh(vmul(k, vfma(vmul(VF::broadcast(float(kGeluCubic)), x2), v, v)));
-        VF du = vmul(k, vfma(VF::broadcast(float(3 * kGeluCubic)), x2, one));
-        VF d = vfma(vmul(vmul(half, v), vsub(one, vmul(t, t))), du, vmul(half, vadd(one, t)));
-        return vmul(gv, d);
+    default:
+      return with_derivative_vec(op, [&](auto f) {
+        return run([&](VF v, VF gv) {
+          VF d;
+          f(v, d);
+          return vmul(gv, d);
+        });
       });
-    default: return false;
   }
 }
 #endif
 
+// out = f(x), and deriv = f'(x) where deriv is not null (each f'(x) the value the backward
+// would multiply g by).
 template <class T>
-void act_forward(ActOp op, double a, double b, const T* x, T* out, int64_t n) {
+void act_forward(ActOp op, double a, double b, const T* x, T* out, T* deriv, int64_t n) {
+  const T ta = static_cast<T>(a), tb = static_cast<T>(b);
 #if !defined(DLCORE_ISA_generic)
   if constexpr (sizeof(T) == 4)
-    if (act_forward_vec(op, static_cast<float>(a), static_cast<float>(b), x, out, n)) return;
+    if (deriv && act_forward_derivative_vec(op, x, out, deriv, n)) return;
+  if constexpr (sizeof(T) == 4)
+    if (act_forward_vec(op, static_cast<float>(a), static_cast<float>(b), x, out, n)) {
+      if (deriv)
+        for (int64_t i = 0; i < n; ++i) deriv[i] = act_derivative<T>(op, ta, tb, x[i]);
+      return;
+    }
 #endif
-  const T ta = static_cast<T>(a), tb = static_cast<T>(b);
+  if (deriv) {
+    for (int64_t i = 0; i < n; ++i) {
+      out[i] = act_scalar<T>(op, ta, tb, x[i]);
+      deriv[i] = act_derivative<T>(op, ta, tb, x[i]);
+    }
+    return;
+  }
   for (int64_t i = 0; i < n; ++i) out[i] = act_scalar<T>(op, ta, tb, x[i]);
 }
 
@@ -195,11 +243,13 @@ void act_backward(ActOp op, double a, double b, const T* x, const T* g, T* dx, i
 
 }  // namespace
 
-void act_forward_f32(ActOp op, double a, double b, const float* x, float* out, int64_t n) {
-  act_forward<float>(op, a, b, x, out, n);
+void act_forward_f32(ActOp op, double a, double b, const float* x, float* out, float* deriv,
+                     int64_t n) {
+  act_forward<float>(op, a, b, x, out, deriv, n);
 }
-void act_forward_f64(ActOp op, double a, double b, const double* x, double* out, int64_t n) {
-  act_forward<double>(op, a, b, x, out, n);
+void act_forward_f64(ActOp op, double a, double b, const double* x, double* out, double* deriv,
+                     int64_t n) {
+  act_forward<double>(op, a, b, x, out, deriv, n);
 }
 void act_backward_f32(ActOp op, double a, double b, const float* x, const float* g, float* dx,
                       int64_t n) {

@@ -139,9 +139,12 @@ struct KernelTable {
   // out[j] = sum over r < rows of x[r * ld + j], j < m (rows >= 1), in order of r.
   void (*colsum_f32)(const float* x, int64_t rows, int64_t ld, int64_t m, float* out);
   void (*colsum_f64)(const double* x, int64_t rows, int64_t ld, int64_t m, double* out);
-  // out[i] = f(x[i]) and dx[i] = g[i] * f'(x[i]), i < n.
-  void (*act_forward_f32)(ActOp op, double a, double b, const float* x, float* out, int64_t n);
-  void (*act_forward_f64)(ActOp op, double a, double b, const double* x, double* out, int64_t n);
+  // out[i] = f(x[i]) (and deriv[i] = f'(x[i]) where deriv is not null) and
+  // dx[i] = g[i] * f'(x[i]), i < n.
+  void (*act_forward_f32)(ActOp op, double a, double b, const float* x, float* out, float* deriv,
+                          int64_t n);
+  void (*act_forward_f64)(ActOp op, double a, double b, const double* x, double* out, double* deriv,
+                          int64_t n);
   void (*act_backward_f32)(ActOp op, double a, double b, const float* x, const float* g, float* dx,
                            int64_t n);
   void (*act_backward_f64)(ActOp op, double a, double b, const double* x, const double* g,
