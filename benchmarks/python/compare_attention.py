@@ -10,7 +10,7 @@ faster). `--memory` also reports the peak resident memory of one forward+backwar
 T = 4096 (batch 1, 8 heads), each library in a fresh process.
 
     python benchmarks/python/compare_attention.py [--threads 1,2] [--reps 5] [--json FILE]
-        [--lengths 128,512,2048] [--memory]
+        [--lengths 128,512,2048] [--memory] [--no-gpt | --gpt-only]
 """
 import argparse
 import json
@@ -29,6 +29,7 @@ def parse_args(argv=None):
     p.add_argument("--lengths", default="128,512,2048")
     p.add_argument("--memory", action="store_true", help="also measure peak memory at T=4096")
     p.add_argument("--no-gpt", action="store_true", help="skip the tiny-GPT training step")
+    p.add_argument("--gpt-only", action="store_true", help="only the tiny-GPT training step")
     p.add_argument("--peak-worker", help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
@@ -100,7 +101,8 @@ def worker(args):
     import numpy as np
 
     lib = libraries(args.worker)
-    lines, diffs = attention_lines(lib, np, [int(x) for x in args.lengths.split(",")])
+    lengths = [] if args.gpt_only else [int(x) for x in args.lengths.split(",")]
+    lines, diffs = attention_lines(lib, np, lengths)
     if not args.no_gpt:
         lines += gpt_line(lib, np)
     print(json.dumps(time_lines(lines, args.reps, args.worker, diffs)))
@@ -111,7 +113,8 @@ def main():
     if args.peak_worker:
         peak_worker(args.peak_worker, 4096)
         return
-    extra = ["--reps", str(args.reps), "--lengths", args.lengths] + (["--no-gpt"] if args.no_gpt else [])
+    extra = (["--reps", str(args.reps), "--lengths", args.lengths] + (["--no-gpt"] if args.no_gpt else [])
+             + (["--gpt-only"] if args.gpt_only else []))
     run_main(__file__, args, worker, extra,
              lambda t, rows: print_ms_table(t, rows, args.reps, width=36))
     if args.memory:
