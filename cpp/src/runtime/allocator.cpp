@@ -9,7 +9,12 @@
 
 #include "dlcore/error.h"
 
-#if defined(__linux__) && !defined(__SANITIZE_ADDRESS__)
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DLCORE_ASAN 1
+#endif
+#endif
+#if defined(__linux__) && !defined(__SANITIZE_ADDRESS__) && !defined(DLCORE_ASAN)
 #include <sys/mman.h>
 #define DLCORE_MAP_LARGE 1
 #endif
@@ -43,9 +48,9 @@ size_t round_size(size_t n) {
 // ms; the cache of freed blocks means a training loop pays that in its first step only.
 // DLCORE_HUGE_PAGES=0 keeps malloc's pages for every size. Not under AddressSanitizer,
 // which checks only the memory malloc hands out.
+#ifdef DLCORE_MAP_LARGE
 constexpr size_t kHugePage = size_t(2) << 20;
 
-#ifdef DLCORE_MAP_LARGE
 bool map_large(size_t n) {
   static const bool on = [] {
     const char* s = std::getenv("DLCORE_HUGE_PAGES");
@@ -60,6 +65,7 @@ size_t mapped_length(size_t n) {
 }
 
 void* map_block(size_t n) {
+  if (n > SIZE_MAX - 2 * kHugePage) return nullptr;  // no such mapping can succeed
   const size_t len = mapped_length(n);
   // Map one huge page more than needed and unmap what lies outside the aligned block.
   void* raw =
