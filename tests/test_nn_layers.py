@@ -44,6 +44,26 @@ def test_linear_double_backward():
     np.testing.assert_allclose(w.grad.numpy(), 2 * np.array([[0.5, -1.0]]) * 5.0 + 2 * xw, rtol=1e-12)
 
 
+@pytest.mark.parametrize("out_f,in_f", [(3, 7), (7, 3)])
+def test_linear_weight_gradient_in_either_orientation(out_f, in_f, rng):
+    """With fewer outputs than inputs the weight gradient is computed as (x^T g)^T: the same
+    values as g^T x (float32, to the bit), a contiguous (out, in) tensor, and second
+    derivatives still right (float64 gradgradcheck)."""
+    x = rng.standard_normal((4, 33, in_f)).astype(np.float32)
+    g = rng.standard_normal((4, 33, out_f)).astype(np.float32)
+    lin = nn.Linear(in_f, out_f)
+    lin(dl.tensor(x)).backward(dl.tensor(g))
+    gw = lin.weight.grad
+    assert gw.shape == (out_f, in_f) and gw.is_contiguous()
+    np.testing.assert_allclose(gw.numpy(), g.reshape(-1, out_f).T.astype(np.float64) @ x.reshape(-1, in_f),
+                               rtol=1e-5, atol=1e-5)
+    direct = dl.matmul(dl.tensor(g.reshape(-1, out_f)).transpose(0, 1), dl.tensor(x.reshape(-1, in_f)))
+    np.testing.assert_array_equal(gw.numpy(), direct.numpy())
+    xs = t64(x[:1, :3].astype(np.float64))
+    ws, bs = t64(rng.standard_normal((out_f, in_f))), t64(rng.standard_normal(out_f))
+    assert dl.autograd.gradgradcheck(lambda x, w, b: F.linear(x, w, b), (xs, ws, bs))
+
+
 def test_maxout():
     dl.manual_seed(1)
     m = nn.Maxout(4, 3, pieces=2).double()

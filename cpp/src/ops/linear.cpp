@@ -3,7 +3,7 @@
 // place and adding b in the GEMM's write-back (no separate pass over y).
 // Backward, with g = dL/dy viewed as (M, out) and x as (M, in):
 //   dx = g W        (..., in)
-//   dW = g^T x      (out, in)
+//   dW = g^T x      (out, in; as (x^T g)^T where out < in)
 //   db = sum_rows g (out)
 // written with matmul and sum, so it can itself be differentiated.
 #include "dlcore/gemm.h"
@@ -74,7 +74,15 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias_in) {
       Tensor g2 = reshape(g[0], {M, out_f});
       std::vector<Tensor> r(n.next_edges.size());
       if (n.needs_input_grad(0)) r[0] = matmul(g[0], w);
-      if (n.needs_input_grad(1)) r[1] = matmul(transpose(g2, 0, 1), reshape(xs, {M, in}));
+      if (n.needs_input_grad(1)) {
+        Tensor x2 = reshape(xs, {M, in});
+        // With fewer outputs than inputs, dW^T = x^T g and a transposed copy (out x in
+        // values) beat dW = g^T x: 128 x 4096 x 512 ran 5.0-5.1 ms against 5.4, 128 x 4096 x
+        // 384 3.7-3.8 against 3.9 (1 thread, Zen 4). Each value is the same chain over the
+        // rows, so the bits are the same.
+        r[1] = out_f < in ? contiguous(transpose(matmul(transpose(x2, 0, 1), g2), 0, 1))
+                          : matmul(transpose(g2, 0, 1), x2);
+      }
       if (r.size() > 2 && n.needs_input_grad(2)) r[2] = sum(g2, Dims{0});
       return r;
     };
