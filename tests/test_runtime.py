@@ -112,7 +112,7 @@ MiB = 1 << 20
 flags = {}
 for nbytes in (2 * MiB - 64, 2 * MiB, 2 * MiB + 4096 + 12, 6 * MiB + 8):
     n = nbytes // 4
-    for _ in range(2):  # the second tensor of a size reuses the first one's freed block
+    for _ in range(2):  # the second round allocates after the first one freed its blocks
         t = dl.arange(n, dtype=dl.float32) * 2.0
         a = t.data_ptr()
         assert a % 64 == 0, (nbytes, a)
