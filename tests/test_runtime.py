@@ -145,3 +145,40 @@ def test_large_blocks_are_aligned_and_advised_for_huge_pages(huge):
     thp = os.path.exists("/sys/kernel/mm/transparent_hugepage/enabled")  # else no 'hg' flag to set
     advised = [] if huge == "0" or sanitized or not thp else [2 << 20, (2 << 20) + 4108, (6 << 20) + 8]
     assert r.stdout.strip().split(None, 1) == ["ok", str(advised)]
+
+
+CACHE_TURNOVER = r"""
+import resource
+import dlcore as dl
+
+def faults():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+# A run whose sizes change: 300 sizes of 1.6 to 6.4 MiB, each freed at once (untouched,
+# so they take no memory), more than the 1 GiB the cache keeps.
+for rows in range(100, 400):
+    dl.empty(rows, 4096)
+counts = []
+for _ in range(4):  # then a steady loop at a size not seen before
+    f0 = faults()
+    a = dl.ones(1000, 1024)
+    b = a * 2.0
+    c = b + 1.0
+    assert float(c[999, 1023]) == 3.0
+    del a, b, c
+    counts.append(faults() - f0)
+print(counts)
+"""
+
+
+@pytest.mark.parametrize("huge", ["1", "0"])
+def test_block_cache_makes_room_for_new_sizes(huge):
+    """When freed blocks of many sizes fill the cache, a block of a new size evicts the ones
+    freed longest ago instead of going back to the system: a steady loop at the new size
+    then reuses its blocks and faults in no pages after its first step (it faulted 490 to
+    1,000 pages a step when the cache kept the stale sizes)."""
+    r = subprocess.run([sys.executable, "-c", CACHE_TURNOVER], capture_output=True, text=True,
+                       env=dict(os.environ, DLCORE_HUGE_PAGES=huge), timeout=120)
+    assert r.returncode == 0, r.stderr
+    counts = eval(r.stdout.strip())
+    assert counts[0] > 400 and max(counts[1:]) < 100, counts

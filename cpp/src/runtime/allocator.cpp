@@ -2,6 +2,8 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <iterator>
+#include <list>
 #include <mutex>
 #include <new>
 #include <unordered_map>
@@ -99,17 +101,74 @@ void system_free(void* p, size_t n) {
   std::free(p);
 }
 
+// Freed blocks kept for reuse, by exact size, within kMaxCachedBytes and
+// kMaxBlocksPerSize. A block that would overflow the budget makes room by returning the
+// blocks freed longest ago to the system: a run whose sizes change (batches of varying
+// length) would otherwise fill the budget with sizes no later step asks for, and then
+// fault in the pages of every new size on every step.
 struct BlockCache {
+  struct Block {
+    size_t size;
+    void* p;
+  };
   std::mutex mutex;
-  std::unordered_map<size_t, std::vector<void*>> free_blocks;
+  std::list<Block> by_age;  // oldest first
+  // Per size, the blocks' places in by_age, oldest first (reuse takes the newest).
+  std::unordered_map<size_t, std::vector<std::list<Block>::iterator>> free_blocks;
   size_t cached_bytes = 0;
+
   ~BlockCache() { release(); }
+
   void release() {
+    std::list<Block> all;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      all.swap(by_age);
+      free_blocks.clear();
+      cached_bytes = 0;
+    }
+    for (const Block& b : all) system_free(b.p, b.size);
+  }
+
+  // The newest cached block of n bytes, or null.
+  void* take(size_t n) {
     std::lock_guard<std::mutex> lock(mutex);
-    for (auto& kv : free_blocks)
-      for (void* p : kv.second) system_free(p, kv.first);
-    free_blocks.clear();
-    cached_bytes = 0;
+    auto it = free_blocks.find(n);
+    if (it == free_blocks.end() || it->second.empty()) return nullptr;
+    auto place = it->second.back();
+    it->second.pop_back();
+    void* p = place->p;
+    by_age.erase(place);
+    cached_bytes -= n;
+    return p;
+  }
+
+  // Keeps p (n bytes) for reuse, or returns it to the system; blocks evicted to make
+  // room are freed after the lock is released.
+  void give(void* p, size_t n) {
+    std::vector<Block> evicted;
+    bool kept = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      auto& same = free_blocks[n];
+      if (n <= kMaxCachedBytes && same.size() < kMaxBlocksPerSize) {
+        while (cached_bytes + n > kMaxCachedBytes) {
+          const Block oldest = by_age.front();
+          auto& list = free_blocks[oldest.size];
+          list.erase(list.begin());  // by_age's front is its size's oldest
+          if (list.empty() && oldest.size != n) free_blocks.erase(oldest.size);
+          by_age.pop_front();
+          cached_bytes -= oldest.size;
+          evicted.push_back(oldest);
+        }
+        by_age.push_back({n, p});
+        same.push_back(std::prev(by_age.end()));
+        cached_bytes += n;
+        kept = true;
+      }
+    }
+    for (const Block& b : evicted) system_free(b.p, b.size);
+    if (!kept) system_free(p, n);
   }
 };
 
@@ -124,16 +183,8 @@ void* cpu_alloc(size_t nbytes) {
   size_t n = round_size(nbytes);
   if (n < nbytes) n = 0;  // the rounding wrapped: no such allocation can succeed
   BlockCache& c = cache();
-  if (n) {
-    std::lock_guard<std::mutex> lock(c.mutex);
-    auto it = c.free_blocks.find(n);
-    if (it != c.free_blocks.end() && !it->second.empty()) {
-      void* p = it->second.back();
-      it->second.pop_back();
-      c.cached_bytes -= n;
-      return p;
-    }
-  }
+  if (n)
+    if (void* p = c.take(n)) return p;
   void* p = n ? system_alloc(n) : nullptr;
   if (!p && n) {  // the freed blocks kept for reuse may be what is missing
     c.release();
@@ -147,18 +198,7 @@ void* cpu_alloc(size_t nbytes) {
 
 void cpu_free(void* p, size_t nbytes) {
   if (!p) return;
-  size_t n = round_size(nbytes);
-  BlockCache& c = cache();
-  {
-    std::lock_guard<std::mutex> lock(c.mutex);
-    auto& list = c.free_blocks[n];
-    if (c.cached_bytes + n <= kMaxCachedBytes && list.size() < kMaxBlocksPerSize) {
-      list.push_back(p);
-      c.cached_bytes += n;
-      return;
-    }
-  }
-  system_free(p, n);
+  cache().give(p, round_size(nbytes));
 }
 
 void cpu_empty_cache() { cache().release(); }
