@@ -137,6 +137,7 @@ struct BlockCache {
     if (it == free_blocks.end() || it->second.empty()) return nullptr;
     auto place = it->second.back();
     it->second.pop_back();
+    if (it->second.empty()) free_blocks.erase(it);  // no entry per size ever seen
     void* p = place->p;
     by_age.erase(place);
     cached_bytes -= n;
@@ -165,6 +166,8 @@ struct BlockCache {
         same.push_back(std::prev(by_age.end()));
         cached_bytes += n;
         kept = true;
+      } else if (same.empty()) {
+        free_blocks.erase(n);
       }
     }
     for (const Block& b : evicted) system_free(b.p, b.size);
