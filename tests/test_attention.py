@@ -259,6 +259,20 @@ def test_strided_inputs_and_unbatched(rng):
     np.testing.assert_allclose(to_np(F.scaled_dot_product_attention(t(q), kt, kt)), ref.sdpa(q, k, k), atol=2e-6)
 
 
+@pytest.mark.parametrize("causal", [False, True])
+def test_float32_gradients_on_every_isa(causal, isa, rng):
+    """dq, dk, dv in float32 against the full-matrix chain rule, on every instruction set:
+    value rows of 9 and 20 (a partial vector in delta = dO . O and the tiles), 37 query
+    rows per batch entry so that a thread's rows cross from one entry into the next."""
+    for ev in (9, 20):
+        q, k = rng.normal(size=(3, 37, 16)), rng.normal(size=(3, 37, 16))
+        v, g = rng.normal(size=(3, 37, ev)), rng.normal(size=(3, 37, ev))
+        ts = [t(a.astype(np.float32), grad=True) for a in (q, k, v)]
+        F.scaled_dot_product_attention(*ts, is_causal=causal).backward(t(g.astype(np.float32)))
+        for got, want in zip(ts, ref.sdpa_grads(q, k, v, g, causal)):
+            np.testing.assert_allclose(to_np(got.grad), want, rtol=0, atol=2e-5, err_msg=isa)
+
+
 def test_isa_paths(isa, rng):
     q, k, v = rng.normal(size=(3, 37, 20)), rng.normal(size=(3, 600, 20)), rng.normal(size=(3, 600, 9))
     m = rng.random((37, 600)) > 0.5  # 600 keys: two key tiles forward, five backward

@@ -34,6 +34,18 @@ def sdpa(q, k, v, mask=None, causal=False, scale=None):
     return np.matmul(softmax_rows(scores(q, k, mask, causal, scale)), v)
 
 
+def sdpa_grads(q, k, v, dout, causal=False, scale=None):
+    """dq, dk, dv of sdpa for the output gradient dout, from the chain rule through the full
+    matrices: P = softmax(S), dV = P^T dO, dP = dO V^T, dS = P (dP - sum_c dP P),
+    dQ = scale dS K, dK = scale dS^T Q."""
+    scale = 1.0 / np.sqrt(q.shape[-1]) if scale is None else scale
+    p = softmax_rows(scores(q, k, None, causal, scale))
+    dv = np.matmul(np.swapaxes(p, -1, -2), dout)
+    dp = np.matmul(dout, np.swapaxes(v, -1, -2))
+    ds = p * (dp - (dp * p).sum(-1, keepdims=True))
+    return scale * np.matmul(ds, k), scale * np.matmul(np.swapaxes(ds, -1, -2), q), dv
+
+
 def rms_norm(x, nd, w=None, eps=1e-6):
     axes = tuple(range(x.ndim - nd, x.ndim))
     y = x / np.sqrt((x ** 2).mean(axes, keepdims=True) + eps)

@@ -287,14 +287,14 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
       if constexpr (std::is_floating_point_v<T>) {
         const T *po = o.data<T>(), *pg = dout.data<T>();
         T* pd = delta.data<T>();
+        const auto& kt = kernels::active();
+        const auto row_dots = kernels::for_dtype<T>(kt.attn_row_dots_f32, kt.attn_row_dots_f64);
         parallel_for(0, g.batch * g.Lq, 256, [&](int64_t lo, int64_t hi) {
-          for (int64_t r = lo; r < hi; ++r) {
-            const int64_t b = r / g.Lq, i = r % g.Lq;
-            const T* orow = po + g.o_off[b] + i * g.o_rs;
-            const T* grow = pg + gb.do_off[b] + i * gb.do_rs;
-            T acc = 0;
-            for (int64_t e = 0; e < g.Ev; ++e) acc += orow[e] * grow[e];
-            pd[r] = acc;
+          for (int64_t r = lo; r < hi;) {  // the rows of each batch entry in [lo, hi)
+            const int64_t b = r / g.Lq, i = r % g.Lq, n = std::min(hi - r, g.Lq - i);
+            row_dots(n, g.Ev, pg + gb.do_off[b] + i * gb.do_rs, gb.do_rs,
+                     po + g.o_off[b] + i * g.o_rs, g.o_rs, pd + r);
+            r += n;
           }
         });
         AttnData<T> d = attn_data<T>(q, k, v, mask, o, lse);

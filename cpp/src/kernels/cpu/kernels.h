@@ -69,6 +69,11 @@ using AttnProbsFn = void (*)(int64_t rows, int64_t cols, T* s, int64_t lds, cons
 template <class T>
 using AttnDscoresFn = void (*)(int64_t rows, int64_t cols, const T* p, int64_t lds, T* dp,
                                const T* delta, T scale);
+// out[r] = a[r] . b[r] over n adjacent values (rows at strides lda and ldb): the backward's
+// delta = dO . O.
+template <class T>
+using AttnRowDotsFn = void (*)(int64_t rows, int64_t n, const T* a, int64_t lda, const T* b,
+                               int64_t ldb, T* out);
 
 // One row of layer normalisation (or RMS normalisation, rms = true), and the backward of
 // `rows` consecutive rows (layer_norm_simd.cpp has the equations); dw and db accumulate in
@@ -206,6 +211,8 @@ struct KernelTable {
   AttnProbsFn<double> attn_softmax_probs_f64;
   AttnDscoresFn<float> attn_softmax_dscores_f32;
   AttnDscoresFn<double> attn_softmax_dscores_f64;
+  AttnRowDotsFn<float> attn_row_dots_f32;
+  AttnRowDotsFn<double> attn_row_dots_f64;
   // The softmax (log false) and log_softmax (log true) ops over rows of n adjacent
   // values, forward (x to y) and backward (dx from y and the gradient g of y).
   void (*softmax_rows_f32)(const float* x, float* y, int64_t rows, int64_t n, bool log);
