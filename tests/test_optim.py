@@ -266,6 +266,18 @@ def test_clip_grad_value_and_l1_penalty():
     np.testing.assert_allclose(p.grad.numpy(), [-0.1, 0.1, 0.1], rtol=1e-6)
 
 
+def steps_match_reference(p, opt, r, steps, rng):
+    """Steps opt and the reference optimizer r with the same random gradients, checking
+    the parameter against the reference after each step."""
+    want = p.detach().numpy().copy()
+    for _ in range(steps):
+        g = rng.normal(size=want.shape)
+        p.grad = dl.tensor(g)
+        opt.step()
+        want = r.step(want, g)
+        np.testing.assert_allclose(p.detach().numpy(), want, rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize("shape", [(4, 3), (2, 3, 5), ()])
 @pytest.mark.parametrize("kw", [dict(), dict(lr=0.05, d=1.5, weight_decay=0.1, eps=(1e-10, 1e-2))])
 def test_adafactor_factored_second_moment(shape, kw, rng):
@@ -274,14 +286,7 @@ def test_adafactor_factored_second_moment(shape, kw, rng):
     p0 = rng.normal(size=shape)
     p = nn.Parameter(dl.tensor(p0))
     opt = optim.Adafactor([p], **kw)
-    r = ref.Adafactor(**kw)
-    want = p0
-    for _ in range(6):
-        g = rng.normal(size=shape)
-        p.grad = dl.tensor(g)
-        opt.step()
-        want = r.step(want, g)
-        np.testing.assert_allclose(p.detach().numpy(), want, rtol=1e-10, atol=1e-12)
+    steps_match_reference(p, opt, ref.Adafactor(**kw), 6, rng)
     st = opt.state[id(p)]
     if len(shape) > 1:
         assert tuple(st["row_var"].shape) == shape[:-1] + (1,)
@@ -307,14 +312,7 @@ def test_muon_against_the_equations(shape, kw, rng):
     p0 = rng.normal(size=shape)
     p = nn.Parameter(dl.tensor(p0))
     opt = optim.Muon([p], **kw)
-    r = ref.Muon(**kw)
-    want = p0
-    for _ in range(5):
-        g = rng.normal(size=shape)
-        p.grad = dl.tensor(g)
-        opt.step()
-        want = r.step(want, g)
-        np.testing.assert_allclose(p.detach().numpy(), want, rtol=1e-10, atol=1e-12)
+    steps_match_reference(p, opt, ref.Muon(**kw), 5, rng)
     again = optim.Muon([nn.Parameter(dl.tensor(p0))], **kw)
     again.load_state_dict(opt.state_dict())
     np.testing.assert_array_equal(again.state[id(again.param_groups[0]["params"][0])]["momentum_buffer"].numpy(),
