@@ -65,30 +65,12 @@ T extreme_contig(const T* x, int64_t n) {
 }
 
 template <class T> void colsum(const T* x, int64_t rows, int64_t ld, int64_t m, T* out) {
-  // Four rows per pass over the block: each out[j] is loaded once, gets the
-  // four rows added one after another (the same order as row by row), and is
-  // stored once. Rows are sequential reads; out (m small) stays in L1.
+  // One row per pass: each row is one sequential read, added to out (m small, in L1) in
+  // row order.
   using V = Vec<T>;
   constexpr int W = V::size;
   for (int64_t j = 0; j < m; ++j) out[j] = x[j];
-  int64_t r = 1;
-  for (; r + 4 <= rows; r += 4) {
-    const T* r0 = x + r * ld;
-    const T* r1 = r0 + ld;
-    const T* r2 = r1 + ld;
-    const T* r3 = r2 + ld;
-    int64_t j = 0;
-    for (; j + W <= m; j += W) {
-      V acc = V::load(out + j);
-      acc = vadd(acc, V::load(r0 + j));
-      acc = vadd(acc, V::load(r1 + j));
-      acc = vadd(acc, V::load(r2 + j));
-      acc = vadd(acc, V::load(r3 + j));
-      acc.store(out + j);
-    }
-    for (; j < m; ++j) out[j] = (((out[j] + r0[j]) + r1[j]) + r2[j]) + r3[j];
-  }
-  for (; r < rows; ++r) {
+  for (int64_t r = 1; r < rows; ++r) {
     const T* row = x + r * ld;
     int64_t j = 0;
     for (; j + W <= m; j += W) vadd(V::load(out + j), V::load(row + j)).store(out + j);
