@@ -157,6 +157,30 @@ int64_t strip_rows() {
   return mr * std::max<int64_t>(1, (32 + mr / 2) / mr);
 }
 
+// Asks for batch entry b's Q, K, V (and dO with `dout`) to be brought into L2: the next
+// entry's operands while this one computes, where they come from memory (in a Transformer
+// they lie a few row lengths apart, in rows of 32-64 values). Only where they take at most
+// kPrefetchMaxBytes, so that they do not push this entry's tiles out. T = 128, head dim 32,
+// batch 32 x 4 heads (1 thread, Zen 4, caches flushed): the backward 1-5% faster.
+constexpr int64_t kPrefetchMaxBytes = 128 << 10;
+
+template <class T>
+void prefetch_entry(const AttnGeom& g, const AttnData<T>& d, int64_t b, bool dout) {
+  const int64_t qe = g.Lq * (g.E + (dout ? g.Ev : 0)), ke = g.Lk * (g.E + g.Ev);
+  if ((qe + ke) * int64_t(sizeof(T)) > kPrefetchMaxBytes) return;
+  auto rows = [](const T* a, int64_t n, int64_t rs, int64_t width) {
+    for (int64_t r = 0; r < n; ++r) {
+      const char* row = reinterpret_cast<const char*>(a + r * rs);
+      for (int64_t o = 0; o < width * int64_t(sizeof(T)); o += 64)
+        __builtin_prefetch(row + o, 0, 2);
+    }
+  };
+  rows(d.q + g.q_off[b], g.Lq, g.q_rs, g.E);
+  rows(d.k + g.k_off[b], g.Lk, g.k_rs, g.E);
+  rows(d.v + g.v_off[b], g.Lk, g.v_rs, g.Ev);
+  if (dout) rows(d.dout + g.do_off[b], g.Lq, g.do_rs, g.Ev);
+}
+
 template <class T>
 struct SoftmaxKernels {
   kernels::AttnOnlineFn<T> online;
@@ -205,6 +229,8 @@ void forward(AttnGeom g, const AttnData<T>& d) {
       // Packing pays when this thread has another query tile of b to come.
       const bool reuse = std::min(hi, (b + 1) * nqt) - item > 1 || b == packed_b;
       if (b != packed_b) {
+        // This thread's next batch entry, if it has a tile of it.
+        if ((b + 1) * nqt < hi) prefetch_entry(g, d, b + 1, false);
         std::fill(kt_packed.begin(), kt_packed.end(), GemmPackedB<T>());
         std::fill(v_packed.begin(), v_packed.end(), GemmPackedB<T>());
         packed_b = b;
@@ -382,6 +408,7 @@ void backward(AttnGeom g, const AttnData<T>& d) {
       BackwardTiles<T> w(g);
       std::vector<QueryPacks<T>> qp(nqt);
       for (int64_t b = lo; b < hi; ++b) {
+        if (b + 1 < hi) prefetch_entry(g, d, b + 1, true);
         for (int64_t it = 0; it < nqt; ++it) qp[it] = pack_query_tile(g, d, b, it * g.bq);
         for (int64_t jt = 0; jt < nkt; ++jt) {
           const KeyPacks<T> kp = pack_key_tile(g, d, b, jt * g.bk, true);
