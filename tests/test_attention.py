@@ -79,6 +79,69 @@ def test_sdpa_on_head_views_of_one_projection(causal, rng):
         np.testing.assert_allclose(to_np(xt.grad), want_dx, rtol=0, atol=tol * 10)
 
 
+def test_split_projection_gets_its_gradient_without_a_copy(rng):
+    """Where q, k, v are the heads of one projection's three chunks, the backward writes dQ,
+    dK and dV side by side in one buffer laid out as the projection, and the split's
+    backward hands that buffer on: the gradient reaching the projection starts where dQ
+    does (hooks see one address), with the reference's values. A second backward adds to
+    the leaf's gradient, not into the first."""
+    B, L, H, E = 2, 7, 3, 4
+    x = rng.normal(size=(B, L, 3 * H * E))
+    go = rng.normal(size=(B, L, H * E))
+    heads = [np.swapaxes(c.reshape(B, L, H, E), 1, 2) for c in np.split(x, 3, axis=-1)]
+    grads = sdpa_grads(*heads, np.swapaxes(go.reshape(B, L, H, E), 1, 2), causal=True)[:3]
+    want = np.concatenate([np.swapaxes(d, 1, 2).reshape(B, L, H * E) for d in grads], -1)
+    xt = t(x, np.float64, True)
+    seen = {}
+    for _ in range(2):
+        y = xt * 1.0  # a non-leaf, as a projection's output is
+        y.register_hook(lambda g: seen.__setitem__("joined", g.data_ptr()))
+        q, k, v = (c.reshape(B, L, H, E).transpose(1, 2) for c in y.chunk(3, -1))
+        q.register_hook(lambda g: seen.__setitem__("dq", g.data_ptr()))
+        out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        out.transpose(1, 2).reshape(B, L, H * E).backward(t(go, np.float64))
+        assert seen["joined"] == seen["dq"]
+    np.testing.assert_allclose(to_np(xt.grad), 2 * want, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("order", ["qkv", "kqv", "kept", "used_twice", "split_dim0"])
+def test_split_projection_gradient_when_the_pieces_differ(order, rng):
+    """The cases that keep separate gradients and join them by a copy: pieces out of order,
+    a piece whose gradient something else holds (a hook keeps it, and a hook on the
+    projection's output then changes that gradient in place: the kept one stays as it was),
+    a piece used twice; and chunks along the first dimension (contiguous pieces, one buffer
+    again). float64 finite differences for the values; the kept gradients against the
+    fused op's on separate copies."""
+    B, L, H, E = 1, 5, 2, 3
+    x = t(rng.normal(size=(B, L, 3 * H * E)), np.float64, True)
+    x0 = t(rng.normal(size=(3, B, H, L, E)), np.float64, True)
+    w = t(rng.normal(size=(B, H, L, E)), np.float64)
+
+    def attend(x):
+        if order == "split_dim0":
+            q, k, v = (c[0] for c in x.chunk(3, 0))
+        else:
+            pieces = [c.reshape(B, L, H, E).transpose(1, 2) for c in x.chunk(3, -1)]
+            q, k, v = (pieces[1], pieces[0], pieces[2]) if order == "kqv" else pieces
+        out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        return out * w + (v * w if order == "used_twice" else 0.0)
+
+    assert gradcheck(attend, (x0 if order == "split_dim0" else x,))
+    if order != "kept":
+        return
+    y = x * 1.0
+    y.register_hook(lambda g: g.mul_(2.0))
+    q, k, v = (c.reshape(B, L, H, E).transpose(1, 2) for c in y.chunk(3, -1))
+    kept = []
+    q.register_hook(kept.append)
+    (F.scaled_dot_product_attention(q, k, v, is_causal=True) * w).sum().backward()
+    qs, ks, vs = (a.detach().contiguous().requires_grad_() for a in (q, k, v))
+    (F.scaled_dot_product_attention(qs, ks, vs, is_causal=True) * w).sum().backward()
+    np.testing.assert_allclose(to_np(kept[0]), to_np(qs.grad), rtol=0, atol=1e-12)
+    want = np.concatenate([to_np(a.grad.transpose(1, 2).reshape(B, L, H * E)) for a in (qs, ks, vs)], -1)
+    np.testing.assert_allclose(to_np(x.grad), 2 * want, rtol=0, atol=1e-12)
+
+
 @pytest.mark.parametrize("scale", [0.37, 2.5, 0.0, -0.6])
 @pytest.mark.parametrize("mask", ["none", "causal", "bool", "additive"])
 def test_given_scale_on_every_isa(scale, mask, isa, rng):

@@ -46,6 +46,44 @@ std::vector<int64_t> batch_offsets(const Tensor& t, const Shape& lead, int64_t i
 
 Shape lead_shape(const Tensor& t) { return Shape(t.shape().begin(), t.shape().end() - 2); }
 
+// Zero-filled gradients for q, k and v in one buffer, each at its input's place in the
+// memory the three share, where they are the three pieces of one tensor (q, k, v =
+// qkv(x).chunk(3, -1), viewed as heads; or chunks along another dimension): same shape
+// (`shape`), dtype and strides, k delta elements after q and v delta after k, and the
+// three together fill 3 x numel elements. Each input's innermost dimensions (by stride) then make a
+// dense block of delta elements, and its outer ones step by whole blocks of 3 delta.
+// The split's backward then joins the three as a view (join_grads), with no copy.
+// Empty where they are not.
+std::vector<Tensor> joint_grads(const Tensor& q, const Tensor& k, const Tensor& v,
+                                const Shape& shape, DType dt) {
+  const int64_t delta = k.offset() - q.offset();
+  if (q.shape() != shape || k.shape() != shape || v.shape() != shape || q.dtype() != dt ||
+      k.dtype() != dt || v.dtype() != dt || q.strides() != k.strides() ||
+      q.strides() != v.strides() || q.impl()->storage != k.impl()->storage ||
+      q.impl()->storage != v.impl()->storage || delta <= 0 || v.offset() - k.offset() != delta ||
+      q.numel() == 0)
+    return {};
+  std::vector<int64_t> dims;  // those of more than one element, innermost first
+  for (int64_t d = 0; d < q.dim(); ++d)
+    if (shape[d] > 1) dims.push_back(d);
+  std::stable_sort(dims.begin(), dims.end(),
+                   [&](int64_t a, int64_t b) { return q.strides()[a] < q.strides()[b]; });
+  int64_t step = 1;
+  size_t i = 0;
+  for (; i < dims.size() && step < delta; ++i) {  // the dense block
+    if (q.strides()[dims[i]] != step) return {};
+    step *= shape[dims[i]];
+  }
+  if (step != delta) return {};
+  for (step = 3 * delta; i < dims.size(); ++i) {  // whole blocks of q, k and v
+    if (q.strides()[dims[i]] != step) return {};
+    step *= shape[dims[i]];
+  }
+  Tensor buf = zeros({3 * q.numel()}, dt);
+  return {make_alias(buf, shape, q.strides(), 0), make_alias(buf, shape, q.strides(), delta),
+          make_alias(buf, shape, q.strides(), 2 * delta)};
+}
+
 // t with unit stride along its last dimension (what the GEMM's row access needs).
 Tensor rows_contiguous(const Tensor& t) {
   return t.dim() > 0 && t.shape().back() > 1 && t.strides().back() != 1 ? contiguous(t) : t;
@@ -275,9 +313,23 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
       rs = t.strides()[t.dim() - 2];
       return t;
     };
-    Tensor dq = grad_if(0, q, g.Lq, g.E, gb.dq_off, gb.dq_rs);
-    Tensor dk = grad_if(1, k, g.Lk, g.E, gb.dk_off, gb.dk_rs);
-    Tensor dv = grad_if(2, v, g.Lk, g.Ev, gb.dv_off, gb.dv_rs);
+    Tensor dq, dk, dv;
+    Shape qshape = g.lead;
+    qshape.push_back(g.Lq);
+    qshape.push_back(g.E);
+    std::vector<Tensor> joint;
+    if (n.needs_input_grad(0) && n.needs_input_grad(1) && n.needs_input_grad(2))
+      joint = joint_grads(q, k, v, qshape, dt);
+    if (!joint.empty()) {
+      dq = joint[0], dk = joint[1], dv = joint[2];
+      gb.dq_off = batch_offsets(dq, g.lead, 2), gb.dq_rs = dq.strides()[dq.dim() - 2];
+      gb.dk_off = batch_offsets(dk, g.lead, 2), gb.dk_rs = dk.strides()[dk.dim() - 2];
+      gb.dv_off = batch_offsets(dv, g.lead, 2), gb.dv_rs = dv.strides()[dv.dim() - 2];
+    } else {
+      dq = grad_if(0, q, g.Lq, g.E, gb.dq_off, gb.dq_rs);
+      dk = grad_if(1, k, g.Lk, g.E, gb.dk_off, gb.dk_rs);
+      dv = grad_if(2, v, g.Lk, g.Ev, gb.dv_off, gb.dv_rs);
+    }
     Tensor dmask = g.mask == MaskKind::Additive && n.needs_input_grad(3)
                        ? zeros({g.batch, g.Lq, g.Lk}, dt)
                        : Tensor();

@@ -1,5 +1,5 @@
 // Joining and splitting: cat, stack, split, chunk. Splits are views (narrow) with one
-// node for all the pieces, whose backward joins their gradients with cat.
+// node for all the pieces, whose backward joins their gradients (join_grads).
 #include "ops/common.h"
 
 namespace dlcore {
@@ -65,6 +65,37 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
   return cat(parts, d);
 }
 
+namespace {
+
+// The pieces' gradients joined along d: a view of their memory where they lie side by side
+// in order, with the same strides, in one buffer that nothing else holds, and make one
+// contiguous tensor (the attention backward writes dQ, dK and dV so for the pieces of one
+// projection); else a cat. Not when they carry a graph (create_graph): cat records it.
+Tensor join_grads(const std::vector<Tensor>& g, int64_t d) {
+  const Tensor& f = g[0];
+  bool adjacent = f.defined() && !f.requires_grad() &&
+                  f.impl()->storage.use_count() == static_cast<long>(g.size());
+  int64_t total = 0;
+  for (size_t i = 0; adjacent && i < g.size(); ++i) {
+    const Tensor& t = g[i];
+    adjacent = t.defined() && !t.requires_grad() && t.impl()->storage == f.impl()->storage &&
+               t.dtype() == f.dtype() && t.strides() == f.strides() && t.dim() == f.dim() &&
+               t.offset() == f.offset() + total * f.strides()[d];
+    for (int64_t k = 0; adjacent && k < t.dim(); ++k)
+      adjacent = k == d || t.shape()[k] == f.shape()[k];
+    if (adjacent) total += t.shape()[d];
+  }
+  if (adjacent) {
+    Shape shape = f.shape();
+    shape[d] = total;
+    Tensor joined = make_alias(f, shape, f.strides(), f.offset());
+    if (joined.is_contiguous()) return joined;
+  }
+  return cat(g, d);
+}
+
+}  // namespace
+
 std::vector<Tensor> split_sizes(const Tensor& t, const std::vector<int64_t>& sizes, int64_t dim) {
   int64_t d = normalize_dim(dim, t.dim(), "split");
   int64_t total = 0;
@@ -89,7 +120,7 @@ std::vector<Tensor> split_sizes(const Tensor& t, const std::vector<int64_t>& siz
   // per piece (narrow's backward) summed together.
   if (auto node = make_node("split", {t})) {
     node->backward = [d](FunctionNode&, const std::vector<Tensor>& g) {
-      return std::vector<Tensor>{cat(g, d)};
+      return std::vector<Tensor>{join_grads(g, d)};
     };
     for (size_t i = 0; i < out.size(); ++i) {
       set_history(out[i], node, static_cast<uint32_t>(i));
