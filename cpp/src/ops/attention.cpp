@@ -49,18 +49,18 @@ Shape lead_shape(const Tensor& t) { return Shape(t.shape().begin(), t.shape().en
 // Zero-filled gradients for q, k and v in one buffer, each at its input's place in the
 // memory the three share, where they are the three pieces of one tensor (q, k, v =
 // qkv(x).chunk(3, -1), viewed as heads; or chunks along another dimension): same shape
-// (`shape`), dtype and strides, k delta elements after q and v delta after k, and the
-// three together fill 3 x numel elements. Each input's innermost dimensions (by stride) then make a
-// dense block of delta elements, and its outer ones step by whole blocks of 3 delta.
+// (`shape`), dtype and strides, k `gap` elements after q and v gap after k, and the three
+// together fill 3 x numel elements. Each input's innermost dimensions (by stride) then make
+// a dense block of gap elements, and its outer ones step by whole blocks of 3 gap.
 // The split's backward then joins the three as a view (join_grads), with no copy.
 // Empty where they are not.
 std::vector<Tensor> joint_grads(const Tensor& q, const Tensor& k, const Tensor& v,
                                 const Shape& shape, DType dt) {
-  const int64_t delta = k.offset() - q.offset();
+  const int64_t gap = k.offset() - q.offset();
   if (q.shape() != shape || k.shape() != shape || v.shape() != shape || q.dtype() != dt ||
       k.dtype() != dt || v.dtype() != dt || q.strides() != k.strides() ||
       q.strides() != v.strides() || q.impl()->storage != k.impl()->storage ||
-      q.impl()->storage != v.impl()->storage || delta <= 0 || v.offset() - k.offset() != delta ||
+      q.impl()->storage != v.impl()->storage || gap <= 0 || v.offset() - k.offset() != gap ||
       q.numel() == 0)
     return {};
   std::vector<int64_t> dims;  // those of more than one element, innermost first
@@ -70,18 +70,18 @@ std::vector<Tensor> joint_grads(const Tensor& q, const Tensor& k, const Tensor& 
                    [&](int64_t a, int64_t b) { return q.strides()[a] < q.strides()[b]; });
   int64_t step = 1;
   size_t i = 0;
-  for (; i < dims.size() && step < delta; ++i) {  // the dense block
+  for (; i < dims.size() && step < gap; ++i) {  // the dense block
     if (q.strides()[dims[i]] != step) return {};
     step *= shape[dims[i]];
   }
-  if (step != delta) return {};
-  for (step = 3 * delta; i < dims.size(); ++i) {  // whole blocks of q, k and v
+  if (step != gap) return {};
+  for (step = 3 * gap; i < dims.size(); ++i) {  // whole blocks of q, k and v
     if (q.strides()[dims[i]] != step) return {};
     step *= shape[dims[i]];
   }
   Tensor buf = zeros({3 * q.numel()}, dt);
-  return {make_alias(buf, shape, q.strides(), 0), make_alias(buf, shape, q.strides(), delta),
-          make_alias(buf, shape, q.strides(), 2 * delta)};
+  return {make_alias(buf, shape, q.strides(), 0), make_alias(buf, shape, q.strides(), gap),
+          make_alias(buf, shape, q.strides(), 2 * gap)};
 }
 
 // t with unit stride along its last dimension (what the GEMM's row access needs).
@@ -337,20 +337,8 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
     visit_dtype(dt, [&](auto tag) {
       using T = decltype(tag);
       if constexpr (std::is_floating_point_v<T>) {
-        const T *po = o.data<T>(), *pg = dout.data<T>();
-        T* pd = delta.data<T>();
-        const auto& kt = kernels::active();
-        const auto row_dots = kernels::for_dtype<T>(kt.attn_row_dots_f32, kt.attn_row_dots_f64);
-        parallel_for(0, g.batch * g.Lq, 256, [&](int64_t lo, int64_t hi) {
-          for (int64_t r = lo; r < hi;) {  // the rows of each batch entry in [lo, hi)
-            const int64_t b = r / g.Lq, i = r % g.Lq, n = std::min(hi - r, g.Lq - i);
-            row_dots(n, g.Ev, pg + gb.do_off[b] + i * gb.do_rs, gb.do_rs,
-                     po + g.o_off[b] + i * g.o_rs, g.o_rs, pd + r);
-            r += n;
-          }
-        });
         AttnData<T> d = attn_data<T>(q, k, v, mask, o, lse);
-        d.dout = pg, d.delta = pd;
+        d.dout = dout.data<T>(), d.delta = delta.data<T>();
         d.dq = dq.defined() ? dq.data<T>() : nullptr;
         d.dk = dk.defined() ? dk.data<T>() : nullptr;
         d.dv = dv.defined() ? dv.data<T>() : nullptr;

@@ -157,7 +157,7 @@ int64_t strip_rows() {
   return mr * std::max<int64_t>(1, (32 + mr / 2) / mr);
 }
 
-// Asks for batch entry b's Q, K, V (and dO with `dout`) to be brought into L2: the next
+// Asks for batch entry b's Q, K, V (and dO and O with `dout`) to be brought into L2: the next
 // entry's operands while this one computes, where they come from memory (in a Transformer
 // they lie a few row lengths apart, in rows of 32-64 values). Only where they take at most
 // kPrefetchMaxBytes, so that they do not push this entry's tiles out. T = 128, head dim 32,
@@ -166,7 +166,7 @@ constexpr int64_t kPrefetchMaxBytes = 128 << 10;
 
 template <class T>
 void prefetch_entry(const AttnGeom& g, const AttnData<T>& d, int64_t b, bool dout) {
-  const int64_t qe = g.Lq * (g.E + (dout ? g.Ev : 0)), ke = g.Lk * (g.E + g.Ev);
+  const int64_t qe = g.Lq * (g.E + (dout ? 2 * g.Ev : 0)), ke = g.Lk * (g.E + g.Ev);
   if ((qe + ke) * int64_t(sizeof(T)) > kPrefetchMaxBytes) return;
   auto rows = [](const T* a, int64_t n, int64_t rs, int64_t width) {
     for (int64_t r = 0; r < n; ++r) {
@@ -178,7 +178,19 @@ void prefetch_entry(const AttnGeom& g, const AttnData<T>& d, int64_t b, bool dou
   rows(d.q + g.q_off[b], g.Lq, g.q_rs, g.E);
   rows(d.k + g.k_off[b], g.Lk, g.k_rs, g.E);
   rows(d.v + g.v_off[b], g.Lk, g.v_rs, g.Ev);
-  if (dout) rows(d.dout + g.do_off[b], g.Lq, g.do_rs, g.Ev);
+  if (dout) {
+    rows(d.dout + g.do_off[b], g.Lq, g.do_rs, g.Ev);
+    rows(d.o + g.o_off[b], g.Lq, g.o_rs, g.Ev);
+  }
+}
+
+// delta = dO . O for the rows of batch entry b, on this thread: where one thread takes
+// an entry's whole backward, just before it, with dO on its way into cache for the tiles.
+template <class T>
+void entry_delta(const AttnGeom& g, const AttnData<T>& d, int64_t b) {
+  const auto& kt = kernels::active();
+  kernels::for_dtype<T>(kt.attn_row_dots_f32, kt.attn_row_dots_f64)(
+      g.Lq, g.Ev, d.dout + g.do_off[b], g.do_rs, d.o + g.o_off[b], g.o_rs, d.delta + b * g.Lq);
 }
 
 template <class T>
@@ -409,6 +421,7 @@ void backward(AttnGeom g, const AttnData<T>& d) {
       std::vector<QueryPacks<T>> qp(nqt);
       for (int64_t b = lo; b < hi; ++b) {
         if (b + 1 < hi) prefetch_entry(g, d, b + 1, true);
+        entry_delta(g, d, b);
         for (int64_t it = 0; it < nqt; ++it) qp[it] = pack_query_tile(g, d, b, it * g.bq);
         for (int64_t jt = 0; jt < nkt; ++jt) {
           const KeyPacks<T> kp = pack_key_tile(g, d, b, jt * g.bk, true);
@@ -419,6 +432,9 @@ void backward(AttnGeom g, const AttnData<T>& d) {
     });
     return;
   }
+  parallel_for(0, g.batch, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t b = lo; b < hi; ++b) entry_delta(g, d, b);
+  });
   if (need_dkv) {
     // Every key tile's pass reads every query tile's packs: made once for all.
     std::vector<QueryPacks<T>> qp(g.batch * nqt);

@@ -82,14 +82,15 @@ struct AttnGeom {
 
 // The operands' data: the mask is bool or T (per AttnGeom::mask); q, k, v, o, dout, dq,
 // dk and dv at AttnGeom's offsets and row strides; lse, delta (B, Lq) and dmask
-// (B, Lq, Lk) contiguous.
+// (B, Lq, Lk) contiguous. The backward writes delta itself, batch entry by batch entry.
 template <class T>
 struct AttnData {
   const T *q, *k, *v;
   const void* mask;
   T *o, *lse;
   // Backward only.
-  const T *dout, *delta;
+  const T* dout;
+  T* delta;
   T *dq, *dk, *dv, *dmask;
 };
 
