@@ -307,9 +307,18 @@ def test_rows_with_every_key_masked_give_zeros_and_zero_gradients(rng):
     out.sum().backward()
     np.testing.assert_array_equal(to_np(q.grad)[0, 2], 0.0)
     assert np.isfinite(to_np(k.grad)).all() and np.isfinite(to_np(v.grad)).all()
-    # No keys at all: zeros as well.
-    empty = F.scaled_dot_product_attention(t(np.ones((2, 3))), t(np.ones((0, 3))), t(np.ones((0, 4))))
-    np.testing.assert_array_equal(to_np(empty), np.zeros((2, 4)))
+    # No keys at all: zeros as well, and zero gradients; no queries: zero gradients for the
+    # keys and values.
+    for lq, lk in [(2, 0), (0, 3)]:
+        q, k = (t(rng.normal(size=(2, n, 3)), np.float64, True) for n in (lq, lk))
+        v = t(rng.normal(size=(2, lk, 4)), np.float64, True)
+        out = F.scaled_dot_product_attention(q, k, v)
+        np.testing.assert_array_equal(to_np(out), np.zeros((2, lq, 4)))
+        dirty = [dl.full(a.shape, 7.0, dtype=dl.float64) for a in (q, k, v)]
+        del dirty  # freed blocks of the gradients' sizes, for them to reuse
+        out.backward(t(np.ones((2, lq, 4)), np.float64))
+        for a in (q, k, v):
+            np.testing.assert_array_equal(to_np(a.grad), np.zeros(a.shape))
 
 
 def test_strided_inputs_and_unbatched(rng):
