@@ -334,11 +334,13 @@ def test_strided_inputs_and_unbatched(rng):
 @pytest.mark.parametrize("causal", [False, True])
 def test_float32_gradients_on_every_isa(causal, isa, rng):
     """dq, dk, dv in float32 against the full-matrix chain rule, on every instruction set:
-    value rows of 9 and 20 (a partial vector in delta = dO . O and the tiles), 37 query
-    rows per batch entry so that a thread's rows cross from one entry into the next."""
-    for ev in (9, 20):
-        q, k = rng.normal(size=(3, 37, 16)), rng.normal(size=(3, 37, 16))
-        v, g = rng.normal(size=(3, 37, ev)), rng.normal(size=(3, 37, ev))
+    value rows of 9 and 20 (partial vectors in the tiles and in delta = dO . O), 37 query
+    rows per batch entry so that a thread's rows cross from one entry into the next; 37
+    keys (one key tile: delta = rowsum(P dP) from the tiles, over 37 columns) and 300 (three
+    key tiles: delta from dO and O)."""
+    for ev, keys in [(9, 37), (20, 37), (9, 300), (20, 300)]:
+        q, k = rng.normal(size=(3, 37, 16)), rng.normal(size=(3, keys, 16))
+        v, g = rng.normal(size=(3, keys, ev)), rng.normal(size=(3, 37, ev))
         ts = [t(a.astype(np.float32), grad=True) for a in (q, k, v)]
         F.scaled_dot_product_attention(*ts, is_causal=causal).backward(t(g.astype(np.float32)))
         for got, want in zip(ts, ref.sdpa_grads(q, k, v, g, causal)):
@@ -384,9 +386,10 @@ def test_same_bits_for_any_thread_count(batch, threads, rng):
             np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("S", [100, 200])  # one key tile in the backward, and two
 @pytest.mark.parametrize("causal", [False, True])
-def test_dropout_drops_weights_and_the_backward_uses_the_same_mask(causal, rng):
-    S, p = 200, 0.3
+def test_dropout_drops_weights_and_the_backward_uses_the_same_mask(causal, S, rng):
+    p = 0.3
     q, k = rng.normal(size=(2, 150, 8)), rng.normal(size=(2, S, 8))
     eye = np.broadcast_to(np.eye(S), (2, S, S))  # output = the dropped weights themselves
     qt, kt, vt = t(q, np.float64, True), t(k, np.float64, True), t(eye, np.float64, True)

@@ -13,7 +13,8 @@
 // finally O = acc / l and lse = log2(e) m + log2(l), the rows' log-sum-exp in base 2 (m
 // the row's largest scaled score). Nothing T x T is kept: per thread one bq x bk tile.
 //
-// Backward, with delta[r] = dO[r] . O[r] and the tile recomputed from lse:
+// Backward, with delta[r] = dO[r] . O[r] (from the tiles where they hold whole rows) and the
+// tile recomputed from lse:
 //   P = 2^(log2(e) scale S - lse),  dV_j += P^T dO_i,  dP = dO_i V_j^T,  dS = P (dP - delta)
 //   dQ_i += scale dS K_j,  dK_j += scale dS^T Q_i,  dmask = dS
 // Each dQ_i is summed over key tiles in increasing j, each dK_j and dV_j over query
@@ -78,6 +79,12 @@ struct AttnGeom {
   // Whether the causal diagonal cuts the block of query rows from i0 and keys
   // [j0, j0 + cols): its first row does not see its last key.
   bool cut(int64_t i0, int64_t j0, int64_t cols) const { return causal && j0 + cols - 1 > i0; }
+  // Whether the backward takes delta from its tiles: with one key tile, each strip of a
+  // block holds every key its rows see (the rest are masked, zero in P), and
+  //   delta[r] = dO[r] . O[r] = sum_c P[r, c] dP[r, c]
+  // (O = P V, dP = dO V^T; with dropout, dP carries the kept weights' factor as O does), so
+  // O is not read.
+  bool delta_in_tiles() const { return k_tiles() == 1; }
 };
 
 // The operands' data: the mask is bool or T (per AttnGeom::mask); q, k, v, o, dout, dq,
