@@ -150,13 +150,6 @@ void for_each_key_strip(const AttnGeom& g, int64_t i0, int64_t rows, int64_t j0,
   }
 }
 
-// The strip height: whole register tiles of the GEMM, about 32 rows.
-template <class T>
-int64_t strip_rows() {
-  const int64_t mr = gemm_blocking(std::is_same_v<T, double>).mr;
-  return mr * std::max<int64_t>(1, (32 + mr / 2) / mr);
-}
-
 // The rows of a batch entry's operands, asked for into L2 a part at a time: the next
 // entry's, while this one computes, where they come from memory (in a Transformer they
 // lie a few row lengths apart, in rows of 32-64 values). Asked for all at once, this
@@ -259,7 +252,6 @@ void forward(AttnGeom g, const AttnData<T>& d) {
   const T a = exp_scale<T>(g);
   const int64_t nqt = g.q_tiles(), nkt = g.k_tiles();
   const bool pack_v = packs_row_major_b<T>(g.bq, g.Ev, std::min(g.bk, g.Lk), g.v_rs);
-  g.strip = strip_rows<T>();
   parallel_for(0, g.batch * nqt, 1, [&](int64_t lo, int64_t hi) {
     std::vector<T> s(g.bq * g.ld()), m(g.bq), l(g.bq), qs(g.bq * g.E);
     // K^T and V of each key tile of the batch entry this thread is on, packed when it
@@ -454,7 +446,7 @@ void backward_block(const AttnGeom& g, const AttnData<T>& d, const SoftmaxKernel
 
 template <class T>
 void backward(AttnGeom g, const AttnData<T>& d) {
-  g.bq = kBackwardQ, g.bk = kBackwardK, g.strip = strip_rows<T>();
+  g.bq = kBackwardQ, g.bk = kBackwardK;
   const SoftmaxKernels<T> kern = softmax_kernels<T>();
   const int64_t nqt = g.q_tiles(), nkt = g.k_tiles();
   const int nt = get_num_threads();
