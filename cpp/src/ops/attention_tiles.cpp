@@ -266,7 +266,8 @@ void forward(AttnGeom g, const AttnData<T>& d) {
       // Packing pays when this thread has another query tile of b to come.
       const bool reuse = std::min(hi, (b + 1) * nqt) - item > 1 || b == packed_b;
       if (b != packed_b) {
-        // This thread's next batch entry, if it has a tile of it.
+        // What is left of this entry's rows, then the next entry's, if this thread has a
+        // tile of it.
         next.ask_rest();
         if ((b + 1) * nqt < hi) next.queue(g, d, b + 1, false);
         std::fill(kt_packed.begin(), kt_packed.end(), GemmPackedB<T>());
@@ -458,7 +459,7 @@ void backward(AttnGeom g, const AttnData<T>& d) {
       std::vector<QueryPacks<T>> qp(nqt);
       for (int64_t b = lo; b < hi; ++b) {
         entry_delta(g, d, b);
-        if (b + 1 < hi) w.next.queue(g, d, b + 1, true);
+        if (b + 1 < hi) w.next.queue(g, d, b + 1, true);  // asked for between the products
         for (int64_t it = 0; it < nqt; ++it) qp[it] = pack_query_tile(g, d, b, it * g.bq);
         for (int64_t jt = 0; jt < nkt; ++jt) {
           const KeyPacks<T> kp = pack_key_tile(g, d, b, jt * g.bk, true);
