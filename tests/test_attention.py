@@ -371,9 +371,10 @@ def test_isa_paths(isa, rng):
     assert np.isnan(dv[:2]).all() and not np.isnan(dv[2]).any()
 
 
+@pytest.mark.parametrize("length", [100, 300])  # delta from the one key tile, or from dO . O
 @pytest.mark.parametrize("batch", [1, 16])  # few (b): two passes; many: one pass per b
-def test_same_bits_for_any_thread_count(batch, threads, rng):
-    q, k, v, g = (dl.tensor(rng.normal(size=(batch, 300, 32)).astype(np.float32)) for _ in range(4))
+def test_same_bits_for_any_thread_count(batch, length, threads, rng):
+    q, k, v, g = (dl.tensor(rng.normal(size=(batch, length, 32)).astype(np.float32)) for _ in range(4))
     results = []
     for n in (1, 2, 3):
         dl.set_num_threads(n)
