@@ -109,9 +109,9 @@ def test_split_projection_gradient_when_the_pieces_differ(order, rng):
     """The cases that keep separate gradients and join them by a copy: pieces out of order,
     a piece whose gradient something else holds (a hook keeps it, and a hook on the
     projection's output then changes that gradient in place: the kept one stays as it was),
-    a piece used twice; and chunks along the first dimension (contiguous pieces, one buffer
-    again). float64 finite differences for the values; the kept gradients against the
-    fused op's on separate copies."""
+    a piece used twice, a graph of the gradient (gradgradcheck); and chunks along the first
+    dimension (contiguous pieces, one buffer again). float64 finite differences for the
+    values; the kept gradients against the fused op's on separate copies."""
     B, L, H, E = 1, 5, 2, 3
     x = t(rng.normal(size=(B, L, 3 * H * E)), np.float64, True)
     x0 = t(rng.normal(size=(3, B, H, L, E)), np.float64, True)
@@ -127,6 +127,8 @@ def test_split_projection_gradient_when_the_pieces_differ(order, rng):
         return out * w + (v * w if order == "used_twice" else 0.0)
 
     assert gradcheck(attend, (x0 if order == "split_dim0" else x,))
+    if order == "qkv":  # with create_graph the pieces' gradients carry a graph: joined by cat
+        assert dl.autograd.gradgradcheck(attend, (x,))
     if order != "kept":
         return
     y = x * 1.0

@@ -283,6 +283,25 @@ def test_view_gradients():
     np.testing.assert_allclose(x.grad.numpy(), expected)
 
 
+def test_split_joins_its_pieces_gradients_with_and_without_a_graph():
+    """cat's backward hands each piece a view of its gradient, so the split before it gets
+    pieces lying side by side in one buffer, which it may pass on as one view. The values
+    match 3 x^2 w, and a second backward adds to the first; with create_graph the join is
+    recorded (gradgradcheck fails where the view is passed on without its graph)."""
+    rng = np.random.default_rng(0)
+    xv, wv = rng.normal(size=(2, 3, 6)), rng.normal(size=(2, 3, 6))
+    x, w = leaf(xv), dl.tensor(wv)
+
+    def f(x):
+        a, b, c = (x * 1.0).chunk(3, -1)
+        return dl.cat([a, b, c], -1) ** 3 * w
+
+    for _ in range(2):
+        f(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * 3 * xv ** 2 * wv, rtol=1e-13)
+    assert dl.autograd.gradgradcheck(f, (x,))
+
+
 def test_broadcast_gradients_sum_to_input_shape():
     a = leaf(np.ones((3, 1)))
     b = leaf(np.ones((4,)))
