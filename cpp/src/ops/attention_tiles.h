@@ -94,7 +94,8 @@ struct AttnGeom {
 
 // The operands' data: the mask is bool or T (per AttnGeom::mask); q, k, v, o, dout, dq,
 // dk and dv at AttnGeom's offsets and row strides; lse, delta (B, Lq) and dmask
-// (B, Lq, Lk) contiguous. The backward writes delta itself, batch entry by batch entry.
+// (B, Lq, Lk) contiguous. The backward writes delta itself (dO . O, batch entry by batch
+// entry) where it does not take it from its tiles.
 template <class T>
 struct AttnData {
   const T *q, *k, *v;
