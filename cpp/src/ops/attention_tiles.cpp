@@ -222,6 +222,7 @@ struct SoftmaxKernels {
   kernels::AttnProbsFn<T> probs;
   kernels::AttnDscoresFn<T> dscores;
   kernels::AttnRowDotsFn<T> row_dots;
+  kernels::AttnFinishFn<T> finish;
 };
 
 template <class T>
@@ -230,7 +231,8 @@ SoftmaxKernels<T> softmax_kernels() {
   return {kernels::for_dtype<T>(t.attn_softmax_online_f32, t.attn_softmax_online_f64),
           kernels::for_dtype<T>(t.attn_softmax_probs_f32, t.attn_softmax_probs_f64),
           kernels::for_dtype<T>(t.attn_softmax_dscores_f32, t.attn_softmax_dscores_f64),
-          kernels::for_dtype<T>(t.attn_row_dots_f32, t.attn_row_dots_f64)};
+          kernels::for_dtype<T>(t.attn_row_dots_f32, t.attn_row_dots_f64),
+          kernels::for_dtype<T>(t.attn_finish_f32, t.attn_finish_f64)};
 }
 
 }  // namespace
@@ -305,18 +307,7 @@ void forward(AttnGeom g, const AttnData<T>& d) {
           next.ask();
         });
       }
-      T* lse = d.lse + b * g.Lq + i0;
-      for (int64_t r = 0; r < rows; ++r) {
-        T* orow = o + r * g.o_rs;
-        if (l[r] == T(0)) {  // every key masked: zeros, and P = exp(S - inf) = 0 backward
-          std::fill(orow, orow + g.Ev, T(0));
-          lse[r] = std::numeric_limits<T>::infinity();
-          continue;
-        }
-        const T inv = T(1) / l[r];  // NaN scores: NaN output and lse
-        for (int64_t e = 0; e < g.Ev; ++e) orow[e] *= inv;
-        lse[r] = a * m[r] + std::log2(l[r]);
-      }
+      kern.finish(rows, g.Ev, o, g.o_rs, m.data(), l.data(), a, d.lse + b * g.Lq + i0);
     }
   });
 }

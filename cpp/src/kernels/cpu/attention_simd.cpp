@@ -198,6 +198,22 @@ void row_dots(int64_t rows, int64_t n, const T* a, int64_t lda, const T* b, int6
   }
 }
 
+template <class T>
+void finish_rows(int64_t rows, int64_t n, T* o, int64_t ldo, const T* m, const T* l, T a, T* lse) {
+  using V = Vec<T>;
+  for (int64_t r = 0; r < rows; ++r) {
+    T* orow = o + r * ldo;
+    if (l[r] == T(0)) {  // every key masked: zeros, and P = exp(S - inf) = 0 backward
+      std::fill(orow, orow + n, T(0));
+      lse[r] = std::numeric_limits<T>::infinity();
+      continue;
+    }
+    const V inv = V::broadcast(T(1) / l[r]);  // NaN scores: NaN output and lse
+    vec_loop<T>(n, [&](int64_t i, int c) { store_n(vmul(load_n(orow, i, c), inv), orow, i, c); });
+    lse[r] = a * m[r] + std::log2(l[r]);
+  }
+}
+
 // The softmax and log_softmax ops along rows of n adjacent values:
 //   m = max_c x[c],  s = sum_c exp(x[c] - m)
 //   softmax y = exp(x - m) / s,  log_softmax y = (x - m) - log(s)  (the exps go to y first)
@@ -396,6 +412,14 @@ void attn_row_dots_f32(int64_t rows, int64_t n, const float* a, int64_t lda, con
 void attn_row_dots_f64(int64_t rows, int64_t n, const double* a, int64_t lda, const double* b,
                        int64_t ldb, double* out) {
   row_dots<double>(rows, n, a, lda, b, ldb, out);
+}
+void attn_finish_f32(int64_t rows, int64_t n, float* o, int64_t ldo, const float* m, const float* l,
+                     float a, float* lse) {
+  finish_rows<float>(rows, n, o, ldo, m, l, a, lse);
+}
+void attn_finish_f64(int64_t rows, int64_t n, double* o, int64_t ldo, const double* m,
+                     const double* l, double a, double* lse) {
+  finish_rows<double>(rows, n, o, ldo, m, l, a, lse);
 }
 
 }  // namespace dlcore::kernels::DLCORE_ISA_NS

@@ -68,6 +68,9 @@ void attn_softmax_dscores_f64(int64_t, int64_t, const double*, int64_t, double*,
                               double);
 void attn_row_dots_f32(int64_t, int64_t, const float*, int64_t, const float*, int64_t, float*);
 void attn_row_dots_f64(int64_t, int64_t, const double*, int64_t, const double*, int64_t, double*);
+void attn_finish_f32(int64_t, int64_t, float*, int64_t, const float*, const float*, float, float*);
+void attn_finish_f64(int64_t, int64_t, double*, int64_t, const double*, const double*, double,
+                     double*);
 void softmax_rows_f32(const float*, float*, int64_t, int64_t, bool);
 void softmax_rows_f64(const double*, double*, int64_t, int64_t, bool);
 void softmax_rows_backward_f32(const float*, const float*, float*, int64_t, int64_t, bool);
@@ -151,6 +154,8 @@ const KernelTable& table() {
                                 attn_softmax_dscores_f64,
                                 attn_row_dots_f32,
                                 attn_row_dots_f64,
+                                attn_finish_f32,
+                                attn_finish_f64,
                                 softmax_rows_f32,
                                 softmax_rows_f64,
                                 softmax_rows_backward_f32,

@@ -74,6 +74,11 @@ using AttnDscoresFn = void (*)(int64_t rows, int64_t cols, const T* p, int64_t l
 template <class T>
 using AttnRowDotsFn = void (*)(int64_t rows, int64_t n, const T* a, int64_t lda, const T* b,
                                int64_t ldb, T* out);
+// The forward's last step for `rows` rows of n outputs (row stride ldo): o /= l and
+// lse = a m + log2(l) per row; a row with l = 0 (every key masked) gets zeros and lse = inf.
+template <class T>
+using AttnFinishFn = void (*)(int64_t rows, int64_t n, T* o, int64_t ldo, const T* m, const T* l,
+                              T a, T* lse);
 
 // One row of layer normalisation (or RMS normalisation, rms = true), and the backward of
 // `rows` consecutive rows (layer_norm_simd.cpp has the equations); dw and db accumulate in
@@ -213,6 +218,8 @@ struct KernelTable {
   AttnDscoresFn<double> attn_softmax_dscores_f64;
   AttnRowDotsFn<float> attn_row_dots_f32;
   AttnRowDotsFn<double> attn_row_dots_f64;
+  AttnFinishFn<float> attn_finish_f32;
+  AttnFinishFn<double> attn_finish_f64;
   // The softmax (log false) and log_softmax (log true) ops over rows of n adjacent
   // values, forward (x to y) and backward (dx from y and the gradient g of y).
   void (*softmax_rows_f32)(const float* x, float* y, int64_t rows, int64_t n, bool log);
