@@ -301,17 +301,20 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
     Tensor dout = readable_rows(grads[0].to(dt));
     gb.do_off = batch_offsets(dout, g.lead, 2);
     gb.do_rs = dout.strides()[dout.dim() - 2];
-    // dQ, dK and dV in their inputs' memory order, zeros to start (the passes add to them).
+    // dQ, dK and dV in their inputs' memory order, zeros to start (the passes add to them);
+    // place records where a gradient's batch entries and rows lie.
+    auto place = [&](const Tensor& t, std::vector<int64_t>& off, int64_t& rs) {
+      off = batch_offsets(t, g.lead, 2);
+      rs = t.strides()[t.dim() - 2];
+      return t;
+    };
     auto grad_if = [&](int64_t i, const Tensor& like, int64_t rows, int64_t cols,
                        std::vector<int64_t>& off, int64_t& rs) {
       if (!n.needs_input_grad(i)) return Tensor();
       Shape shape = g.lead;
       shape.push_back(rows);
       shape.push_back(cols);
-      Tensor t = alloc_in_order(like, shape, dt, true);
-      off = batch_offsets(t, g.lead, 2);
-      rs = t.strides()[t.dim() - 2];
-      return t;
+      return place(alloc_in_order(like, shape, dt, true), off, rs);
     };
     Tensor dq, dk, dv;
     Shape qshape = g.lead;
@@ -321,10 +324,9 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
     if (n.needs_input_grad(0) && n.needs_input_grad(1) && n.needs_input_grad(2))
       joint = joint_grads(q, k, v, qshape, dt);
     if (!joint.empty()) {
-      dq = joint[0], dk = joint[1], dv = joint[2];
-      gb.dq_off = batch_offsets(dq, g.lead, 2), gb.dq_rs = dq.strides()[dq.dim() - 2];
-      gb.dk_off = batch_offsets(dk, g.lead, 2), gb.dk_rs = dk.strides()[dk.dim() - 2];
-      gb.dv_off = batch_offsets(dv, g.lead, 2), gb.dv_rs = dv.strides()[dv.dim() - 2];
+      dq = place(joint[0], gb.dq_off, gb.dq_rs);
+      dk = place(joint[1], gb.dk_off, gb.dk_rs);
+      dv = place(joint[2], gb.dv_off, gb.dv_rs);
     } else {
       dq = grad_if(0, q, g.Lq, g.E, gb.dq_off, gb.dq_rs);
       dk = grad_if(1, k, g.Lk, g.E, gb.dk_off, gb.dk_rs);

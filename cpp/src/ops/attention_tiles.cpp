@@ -205,17 +205,6 @@ class EntryPrefetch {
   int64_t r_ = 0, step_ = 0;
 };
 
-// delta = dO . O for the rows of batch entry b, on this thread: where one thread takes
-// an entry's whole backward, just before it, with dO on its way into cache for the tiles.
-// Not where the tiles compute it (AttnGeom::delta_in_tiles).
-template <class T>
-void entry_delta(const AttnGeom& g, const AttnData<T>& d, int64_t b) {
-  if (g.delta_in_tiles()) return;
-  const auto& kt = kernels::active();
-  kernels::for_dtype<T>(kt.attn_row_dots_f32, kt.attn_row_dots_f64)(
-      g.Lq, g.Ev, d.dout + g.do_off[b], g.do_rs, d.o + g.o_off[b], g.o_rs, d.delta + b * g.Lq);
-}
-
 template <class T>
 struct SoftmaxKernels {
   kernels::AttnOnlineFn<T> online;
@@ -233,6 +222,17 @@ SoftmaxKernels<T> softmax_kernels() {
           kernels::for_dtype<T>(t.attn_softmax_dscores_f32, t.attn_softmax_dscores_f64),
           kernels::for_dtype<T>(t.attn_row_dots_f32, t.attn_row_dots_f64),
           kernels::for_dtype<T>(t.attn_finish_f32, t.attn_finish_f64)};
+}
+
+// delta = dO . O for the rows of batch entry b, on this thread: where one thread takes
+// an entry's whole backward, just before it, with dO on its way into cache for the tiles.
+// Not where the tiles compute it (AttnGeom::delta_in_tiles).
+template <class T>
+void entry_delta(const AttnGeom& g, const AttnData<T>& d, const SoftmaxKernels<T>& kern,
+                 int64_t b) {
+  if (g.delta_in_tiles()) return;
+  kern.row_dots(g.Lq, g.Ev, d.dout + g.do_off[b], g.do_rs, d.o + g.o_off[b], g.o_rs,
+                d.delta + b * g.Lq);
 }
 
 }  // namespace
@@ -449,7 +449,7 @@ void backward(AttnGeom g, const AttnData<T>& d) {
       BackwardTiles<T> w(g);
       std::vector<QueryPacks<T>> qp(nqt);
       for (int64_t b = lo; b < hi; ++b) {
-        entry_delta(g, d, b);
+        entry_delta(g, d, kern, b);
         if (b + 1 < hi) w.next.queue(g, d, b + 1, true);  // asked for between the products
         for (int64_t it = 0; it < nqt; ++it) qp[it] = pack_query_tile(g, d, b, it * g.bq);
         for (int64_t jt = 0; jt < nkt; ++jt) {
@@ -463,7 +463,7 @@ void backward(AttnGeom g, const AttnData<T>& d) {
     return;
   }
   parallel_for(0, g.batch, 1, [&](int64_t lo, int64_t hi) {
-    for (int64_t b = lo; b < hi; ++b) entry_delta(g, d, b);
+    for (int64_t b = lo; b < hi; ++b) entry_delta(g, d, kern, b);
   });
   if (need_dkv) {
     // Every key tile's pass reads every query tile's packs: made once for all.

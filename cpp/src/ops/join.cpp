@@ -73,8 +73,7 @@ namespace {
 // projection); else a cat. Not when they carry a graph (create_graph): cat records it.
 Tensor join_grads(const std::vector<Tensor>& g, int64_t d) {
   const Tensor& f = g[0];
-  bool adjacent = f.defined() && !f.requires_grad() &&
-                  f.impl()->storage.use_count() == static_cast<long>(g.size());
+  bool adjacent = f.defined() && f.impl()->storage.use_count() == static_cast<long>(g.size());
   int64_t total = 0;
   for (size_t i = 0; adjacent && i < g.size(); ++i) {
     const Tensor& t = g[i];

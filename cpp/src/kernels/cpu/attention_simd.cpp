@@ -182,10 +182,10 @@ void softmax_dscores(int64_t rows, int64_t cols, const T* p, int64_t lds, T* dp,
   }
 }
 
-// delta of the backward, out[r] = a[r] . b[r] over n adjacent values of each row (dO and O
-// at row strides lda, ldb): one vector of partial sums per row, then across its lanes,
-// so a row's value does not depend on the caller's threads (ops/attention.cpp had a
-// scalar loop, one chain of additions per row).
+// delta of the backward, out[r] = a[r] . b[r] over n adjacent values of each row (dO and O,
+// or a tile's P and dP, at row strides lda, ldb): one vector of partial sums per row, then
+// across its lanes, so a row's value does not depend on the caller's threads
+// (ops/attention.cpp had a scalar loop, one chain of additions per row).
 template <class T>
 void row_dots(int64_t rows, int64_t n, const T* a, int64_t lda, const T* b, int64_t ldb, T* out) {
   using V = Vec<T>;

@@ -70,7 +70,7 @@ template <class T>
 using AttnDscoresFn = void (*)(int64_t rows, int64_t cols, const T* p, int64_t lds, T* dp,
                                const T* delta, T scale);
 // out[r] = a[r] . b[r] over n adjacent values (rows at strides lda and ldb): the backward's
-// delta = dO . O.
+// delta, dO . O or, from a tile, rowsum(P dP).
 template <class T>
 using AttnRowDotsFn = void (*)(int64_t rows, int64_t n, const T* a, int64_t lda, const T* b,
                                int64_t ldb, T* out);
